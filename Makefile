@@ -1,0 +1,46 @@
+# Meshwork: two commands on a fresh machine: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+MESH    ?= sample_data/banking
+PORT    ?= 8501
+STAMP   := $(VENV)/.installed
+
+.PHONY: run test venv system-deps postgres chromium bench screenshots samples clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/streamlit run app/main.py --server.port $(PORT) -- --mesh $(MESH)
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+postgres:
+	@command -v pg_ctlcluster >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+	@pg_ctlcluster 15 main status >/dev/null 2>&1 || pg_ctlcluster 15 main start
+	@su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='meshwork'\"" | grep -q 1 || \
+	  su postgres -c "psql -qc \"CREATE ROLE meshwork LOGIN SUPERUSER PASSWORD 'meshwork'\""
+
+system-deps: chromium postgres
+
+test: venv system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+bench: venv system-deps
+	$(BIN)/python -m bench.run
+
+screenshots: venv system-deps
+	$(BIN)/python -m pytest -q -m browser --screenshots docs/screenshots
+
+samples: venv
+	$(BIN)/meshwork sample all
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Shared UI pieces for the Meshwork pages: context (mesh, role), links, badges."""

@@ -1,0 +1,117 @@
+"""Which mesh and role this browser session works with, and the cached mesh itself.
+
+The mesh is cached with `st.cache_resource` keyed by its path and the mtimes of its
+descriptors, so switching pages never reloads it and editing a descriptor does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+import catalog
+from catalog.errors import MeshError
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = {name: REPO / "sample_data" / name for name in ("banking", "life_sciences", "supply_chain")}
+
+
+def _default_mesh_path() -> str:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--mesh", default=None)
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return args.mesh or os.environ.get("MESHWORK_MESH") or str(SAMPLES["banking"])
+
+
+def descriptor_signature(root: Path) -> tuple[tuple[str, int], ...]:
+    """(path, mtime) of every descriptor: a cheap key that changes when a descriptor does."""
+    files = [root / "mesh.yaml", *root.glob("*/domain.yaml"), *root.glob("*/products/*.y*ml")]
+    out = []
+    for path in files:
+        try:
+            out.append((str(path), path.stat().st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(sorted(out))
+
+
+@st.cache_resource(show_spinner="Loading the mesh…", max_entries=8)
+def _load(path: str, signature: tuple[tuple[str, int], ...]) -> catalog.Mesh:
+    return catalog.open_mesh(path)
+
+
+def mesh_path() -> str:
+    if "mesh_path" not in st.session_state:
+        st.session_state.mesh_path = st.query_params.get("mesh") or _default_mesh_path()
+    return st.session_state.mesh_path
+
+
+def current_mesh() -> catalog.Mesh | None:
+    """The mesh this session works on, or None (with the reason shown) if it cannot open."""
+    path = Path(mesh_path()).expanduser()
+    try:
+        return _load(str(path.resolve()), descriptor_signature(path))
+    except MeshError as exc:
+        st.error(f"Cannot open the mesh: {exc}")
+        st.caption("Pick one of the sample meshes in the sidebar, or type the folder that holds mesh.yaml.")
+        return None
+
+
+def require_mesh() -> catalog.Mesh:
+    mesh = current_mesh()
+    if mesh is None:
+        st.stop()
+    return mesh
+
+
+def current_role(mesh: catalog.Mesh) -> str:
+    role = st.session_state.get("role", "analyst")
+    return role if role in mesh.roles else "analyst"
+
+
+def current_user() -> str:
+    return st.session_state.get("user") or os.environ.get("MESHWORK_USER") or os.environ.get("USER") or "local-user"
+
+
+def session(mesh: catalog.Mesh):
+    """The governed session of this browser tab, for the current role."""
+    return mesh.session(role=current_role(mesh), user=current_user())
+
+
+def _on_pick() -> None:
+    choice = st.session_state.mesh_choice
+    if choice in SAMPLES:
+        st.session_state.mesh_path = str(SAMPLES[choice])
+
+
+def _on_path() -> None:
+    typed = st.session_state.mesh_path_input.strip()
+    if typed:
+        st.session_state.mesh_path = typed
+
+
+def sidebar() -> None:
+    """Mesh picker and role switcher, on every page."""
+    path = mesh_path()
+    with st.sidebar:
+        st.markdown("### :material/hub: Meshwork")
+        current = next((n for n, p in SAMPLES.items() if Path(path).resolve() == p.resolve()), "other folder")
+        options = [*SAMPLES, "other folder"]
+        st.selectbox("Mesh", options, index=options.index(current), key="mesh_choice", on_change=_on_pick,
+                     format_func=lambda n: n.replace("_", " ").title() if n in SAMPLES else "Other folder…")
+        if st.session_state.get("mesh_choice") == "other folder":
+            st.text_input("Mesh folder", value=path, key="mesh_path_input", on_change=_on_path,
+                          help="the folder that holds mesh.yaml")
+        mesh = current_mesh()
+        if mesh is not None:
+            roles = sorted(mesh.roles)
+            role = current_role(mesh)
+            st.selectbox("Role", roles, index=roles.index(role), key="role",
+                         help="what you may see: roles without PII access see personal data masked")
+            spec = mesh.roles[role]
+            st.caption(("Sees personal data unmasked." if spec.pii else "Personal data is masked.")
+                       + (f" {spec.description}" if spec.description else ""))

@@ -1,0 +1,17 @@
+"""Meshwork app entry: the sidebar (mesh picker, role) and the page navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import context
+
+st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+]
+
+navigation = st.navigation(PAGES)
+context.sidebar()
+navigation.run()

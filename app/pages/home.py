@@ -1,0 +1,69 @@
+"""Home: the mesh at a glance: domains, products per domain, owners, broken products."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from components import context
+
+mesh = context.require_mesh()
+
+st.title(mesh.title)
+if mesh.descriptor.description:
+    st.write(mesh.descriptor.description)
+
+summary = mesh.summary()
+errors = [p for p in mesh.problems if p.severity == "error"]
+cols = st.columns(4)
+cols[0].metric("Domains", len(mesh.domains))
+cols[1].metric("Data products", len(mesh.products))
+cols[2].metric("Owners", summary["owner"].n_unique())
+cols[3].metric("Broken products", len(mesh.broken_products))
+
+st.subheader("Domains")
+per_domain = (summary.group_by("domain").agg(products=pl.len(), pii_products=(pl.col("pii_columns") > 0).sum(),
+                                             broken=pl.col("broken").sum()))
+domain_rows = pl.DataFrame([
+    {"domain": name, "title": d.title, "owner": d.owner, "description": d.description}
+    for name, d in mesh.domains.items()
+], schema={"domain": pl.String, "title": pl.String, "owner": pl.String, "description": pl.String})
+domain_table = domain_rows.join(per_domain, on="domain", how="left").fill_null(0)
+cards = st.columns(min(4, max(1, len(mesh.domains))))
+for i, row in enumerate(domain_table.iter_rows(named=True)):
+    with cards[i % len(cards)].container(border=True):
+        st.markdown(f"**{row['title']}**  \n`{row['domain']}`")
+        st.caption(row["description"] or "No description yet.")
+        st.markdown(f"{row['products']} products · {row['pii_products']} with PII"
+                    + (f" · :red[{row['broken']} broken]" if row["broken"] else ""))
+        st.caption(f"Owner: {row['owner'] or 'none declared'}")
+if not summary.is_empty():
+    chart = (alt.Chart(summary.group_by("domain", "kind").agg(products=pl.len()))
+             .mark_bar()
+             .encode(y=alt.Y("domain:N", title=None, sort="-x"), x=alt.X("products:Q", title="products"),
+                     color=alt.Color("kind:N", title="source kind"),
+                     tooltip=["domain", "kind", "products"])
+             .properties(height=max(120, 34 * len(mesh.domains)), title="Products per domain, by source kind"))
+    st.altair_chart(chart, use_container_width=True)
+
+st.subheader("Owners")
+owners = (summary.group_by("owner").agg(products=pl.len(), domains=pl.col("domain").unique().sort().str.join(", "))
+          .sort("products", descending=True))
+st.dataframe(owners, hide_index=True, use_container_width=True)
+
+st.subheader("Problems")
+if not mesh.problems:
+    st.success("Every descriptor is valid.")
+else:
+    if mesh.broken_products:
+        st.error(f"{len(mesh.broken_products)} broken product(s): listed in the catalog but not queryable "
+                 "until their descriptors are fixed.")
+    problems = pl.DataFrame([
+        {"severity": p.severity, "product": p.product_id or "", "file": p.path, "line": p.line,
+         "field": p.field, "message": p.message}
+        for p in mesh.problems
+    ], schema={"severity": pl.String, "product": pl.String, "file": pl.String, "line": pl.Int64,
+               "field": pl.String, "message": pl.String})
+    st.dataframe(problems, hide_index=True, use_container_width=True)
+    st.caption(f"{len(errors)} error(s). Run `meshwork validate {mesh.root}` to print them like a compiler.")

@@ -1,0 +1,23 @@
+"""Meshwork: a data-product catalog and analytics workbench for a data mesh.
+
+    import catalog
+    mesh = catalog.open_mesh("sample_data/banking")
+    mesh.session(role="analyst").sql("SELECT * FROM retail.customers LIMIT 5")
+"""
+
+from catalog.errors import (
+    MeshError,
+    MeshNotFound,
+    QueryFailed,
+    QueryRejected,
+    QueryTimeout,
+    SourceUnavailable,
+    UnknownProduct,
+)
+from catalog.mesh import Mesh, open_mesh
+from catalog.model import Column, DataProduct, Domain, Problem
+
+__all__ = [
+    "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "QueryFailed",
+    "QueryRejected", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
+]

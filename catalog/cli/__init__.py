@@ -1,0 +1,16 @@
+"""`meshwork`: a thin typer layer over the library, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Meshwork: find, query and govern the data products of a data mesh.")
+
+
+def main() -> None:
+    app()
+
+
+# Each module registers its commands on `app` when imported.
+from catalog.cli import core  # noqa: E402,F401

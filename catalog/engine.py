@@ -1,0 +1,163 @@
+"""DuckDB for a mesh: one locked-down in-memory database per role.
+
+Each domain is a schema and each product a view named by its id; the view a role
+sees masks the PII that role may not read. Views are created lazily, on the first
+query that names a product, so opening a mesh never scans data.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import duckdb
+from sqlglot import exp
+
+from catalog.errors import MeshError, SourceUnavailable
+from catalog.extensions import load_extension
+from catalog.masking import mask_expression
+from catalog.model import DataProduct
+from catalog.sources import adapter_for
+from catalog.sources.context import RAW_CATALOG, SourceContext, raw_table
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+
+
+def _identifier(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+class RoleDatabase:
+    """The in-memory database one role's sessions query; thread-safe view creation."""
+
+    def __init__(self, mesh: "Mesh", role: str):
+        self.mesh = mesh
+        self.role = role
+        self.lock = threading.RLock()
+        self.raw_ready: set[str] = set()
+        self.views_ready: set[str] = set()
+        self.failures: dict[str, str] = {}
+        self.con = duckdb.connect(":memory:", config={
+            "threads": mesh.descriptor.threads,
+            "memory_limit": mesh.descriptor.memory_limit,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        })
+        self.ctx = SourceContext(root=mesh.root, load_extension=self._load_extension,
+                                 product_domains={pid: p.domain for pid, p in mesh.products.items()})
+        self._loaded_extensions: set[str] = set()
+        self._build()
+
+    def _load_extension(self, name: str) -> None:
+        if name not in self._loaded_extensions:
+            load_extension(self.con, name)
+            self._loaded_extensions.add(name)
+
+    def _build(self) -> None:
+        con = self.con
+        con.execute(f"ATTACH ':memory:' AS {_identifier(RAW_CATALOG)}")
+        for domain in self.mesh.domains:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_identifier(RAW_CATALOG)}.{_identifier(domain)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{_identifier(domain)}")
+        # Network sources must be attached before external access is switched off.
+        for product in self.mesh.products.values():
+            if not product.broken and product.kind == "postgres":
+                try:
+                    adapter_for("postgres").attach(con, product, self.ctx)
+                except (SourceUnavailable, MeshError) as exc:
+                    self.failures[product.id] = str(exc)
+        for extension in ("sqlite_scanner",):
+            if any(p.kind == "sqlite" and not p.broken for p in self.mesh.products.values()):
+                self._load_extension(extension)
+        roots = [str(r) + "/" for r in self.mesh.data_roots]
+        con.execute("SET allowed_directories = $dirs", {"dirs": roots})
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+
+    # ---------------------------------------------------------------- views
+
+    def ensure(self, product_ids: set[str]) -> None:
+        """Create the role views (and the raw views under them) for these products."""
+        with self.lock:
+            for product_id in sorted(product_ids):
+                if product_id not in self.views_ready:
+                    self._create_view(self.mesh.product(product_id))
+
+    def _create_raw(self, product: DataProduct) -> None:
+        if product.id in self.raw_ready:
+            return
+        if product.id in self.failures:
+            raise SourceUnavailable(self.failures[product.id])
+        if product.broken:
+            raise SourceUnavailable(f"{product.id} is broken: {self.mesh.problem_summary(product.id)}")
+        for upstream in sorted(self.mesh.upstreams(product.id)):
+            self._create_raw(self.mesh.product(upstream))
+        adapter = adapter_for(product.kind)
+        try:
+            if hasattr(adapter, "attach"):
+                adapter.attach(self.con, product, self.ctx)
+            select = adapter.relation(product, self.ctx)
+            target = raw_table(product.id).sql("duckdb")
+            self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
+        except duckdb.Error as exc:
+            message = f"{product.id}: cannot read its {product.kind} source: {str(exc).splitlines()[0]}"
+            self.failures[product.id] = message
+            raise SourceUnavailable(message) from None
+        self.raw_ready.add(product.id)
+
+    def _create_view(self, product: DataProduct) -> None:
+        self._create_raw(product)
+        masks: list[exp.Expression] = []
+        if not self.mesh.role_sees_pii(self.role, product):
+            for column in product.pii_columns:
+                masks.append(exp.alias_(mask_expression(column, exp.column(column.name, quoted=True),
+                                                        self.mesh.salt), column.name, quoted=True))
+        star = exp.Star(**({"replace": masks} if masks else {}))
+        select = exp.select(star).from_(raw_table(product.id))
+        target = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True).sql("duckdb")
+        try:
+            self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
+        except duckdb.Error as exc:
+            message = f"{product.id}: cannot build its view for role {self.role!r}: {str(exc).splitlines()[0]}"
+            raise SourceUnavailable(message) from None
+        self.views_ready.add(product.id)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class Engine:
+    """Holds one RoleDatabase per role, built on first use."""
+
+    def __init__(self, mesh: "Mesh"):
+        self.mesh = mesh
+        self._lock = threading.Lock()
+        self._databases: dict[str, RoleDatabase] = {}
+
+    def database(self, role: str) -> RoleDatabase:
+        if role not in self.mesh.roles:
+            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
+        with self._lock:
+            if role not in self._databases:
+                self._databases[role] = RoleDatabase(self.mesh, role)
+            return self._databases[role]
+
+    def fingerprint(self, product_id: str) -> str | None:
+        """Changes when the product's data may have changed (None: cannot tell cheaply)."""
+        product = self.mesh.product(product_id)
+        ctx = SourceContext(root=self.mesh.root, load_extension=lambda _: None)
+        adapter = adapter_for(product.kind)
+        if product.kind == "sql":
+            upstream = [self.fingerprint(u) for u in sorted(self.mesh.upstreams(product_id))]
+            return adapter.fingerprint(product, ctx, upstream)
+        return adapter.fingerprint(product, ctx)
+
+    def close(self) -> None:
+        with self._lock:
+            for database in self._databases.values():
+                database.close()
+            self._databases.clear()

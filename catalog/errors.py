@@ -1,0 +1,29 @@
+"""Errors a user can cause; each message says what happened, where, and what to do."""
+
+
+class MeshError(Exception):
+    """Base of every error Meshwork raises on purpose."""
+
+
+class MeshNotFound(MeshError):
+    """The folder given is not a mesh (no such folder, or no mesh.yaml in it)."""
+
+
+class UnknownProduct(MeshError):
+    """A product id that the mesh does not have (or that this role may not see)."""
+
+
+class QueryRejected(MeshError):
+    """The governed SQL gate refused a query before it ran; the message says why."""
+
+
+class QueryFailed(MeshError):
+    """A query was allowed but failed while running (syntax, binder, source error)."""
+
+
+class QueryTimeout(QueryFailed):
+    """A query ran past the session's time limit and was interrupted."""
+
+
+class SourceUnavailable(MeshError):
+    """A product's source could not be read (missing file, unreachable database)."""

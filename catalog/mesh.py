@@ -1,0 +1,179 @@
+"""The `Mesh` object: the public API notebooks, the CLI, the app and tests share.
+
+`open_mesh` reads descriptors only (no data is scanned) and never raises for a bad
+descriptor; the DuckDB engine is built on the first query.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from catalog.errors import MeshError, UnknownProduct
+from catalog.loader import data_roots, open_descriptors
+from catalog.masking import mesh_salt
+from catalog.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.state import StateStore
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from catalog.engine import Engine
+    from catalog.session import Session
+
+
+class Mesh:
+    """A data mesh loaded from a folder: domains, products, problems, and what to do with them."""
+
+    def __init__(self, root: Path, state_dir: Path | None = None):
+        loaded = open_descriptors(root)
+        self.root = Path(root).resolve()
+        self.descriptor: MeshDescriptor = loaded.descriptor
+        self.domains: dict[str, Domain] = loaded.domains
+        self.products: dict[str, DataProduct] = loaded.products
+        self.problems: list[Problem] = loaded.problems
+        self._upstreams = loaded.upstreams
+        self.state_dir = Path(state_dir) if state_dir else self.root / ".meshwork"
+        self.state = StateStore(self.state_dir)
+        self._engine_lock = threading.Lock()
+        self._engine: Engine | None = None
+
+    # ---------------------------------------------------------------- descriptors
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.title or self.name.replace("_", " ").title()
+
+    @property
+    def roles(self) -> dict[str, Role]:
+        return self.descriptor.roles
+
+    @property
+    def data_roots(self) -> list[Path]:
+        return data_roots(self.root, self.descriptor)
+
+    def product(self, product_id: str) -> DataProduct:
+        try:
+            return self.products[product_id]
+        except KeyError:
+            raise UnknownProduct(f"no product {product_id!r} in mesh {self.name!r}") from None
+
+    def upstreams(self, product_id: str) -> set[str]:
+        """Products a derived product's SQL reads (empty for source-backed products)."""
+        return set(self._upstreams.get(product_id, ()))
+
+    def problems_of(self, product_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.product_id == product_id]
+
+    def problem_summary(self, product_id: str) -> str:
+        errors = [p for p in self.problems_of(product_id) if p.severity == "error"]
+        return "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in errors) or "see its problems"
+
+    @property
+    def broken_products(self) -> list[DataProduct]:
+        return [p for p in self.products.values() if p.broken]
+
+    def owners(self) -> dict[str, list[str]]:
+        """Owner -> the ids of the products they own."""
+        out: dict[str, list[str]] = {}
+        for product in self.products.values():
+            out.setdefault(product.owner or "(no owner)", []).append(product.id)
+        return dict(sorted(out.items()))
+
+    def summary(self) -> pl.DataFrame:
+        """One row per product: the catalog as a table."""
+        rows = [
+            {"id": p.id, "domain": p.domain, "title": p.title, "owner": p.owner, "kind": p.kind,
+             "status": p.descriptor.status, "version": p.descriptor.version, "columns": len(p.columns),
+             "pii_columns": len(p.pii_columns), "tags": ", ".join(p.tags), "broken": p.broken}
+            for p in self.products.values()
+        ]
+        return pl.DataFrame(rows, schema={"id": pl.String, "domain": pl.String, "title": pl.String,
+                                          "owner": pl.String, "kind": pl.String, "status": pl.String,
+                                          "version": pl.String, "columns": pl.Int64, "pii_columns": pl.Int64,
+                                          "tags": pl.String, "broken": pl.Boolean})
+
+    # ---------------------------------------------------------------- access
+
+    def role_sees_pii(self, role: str, product: DataProduct) -> bool:
+        return bool(self.roles.get(role) and self.roles[role].pii)
+
+    def can_see(self, role: str, product: DataProduct) -> bool:
+        access = product.descriptor.access
+        return not access.restricted or role in access.roles
+
+    def visible_products(self, role: str) -> list[str]:
+        """Product ids this role may query (restricted ones only for the roles they name)."""
+        return [pid for pid, p in self.products.items() if not p.broken and self.can_see(role, p)]
+
+    # ---------------------------------------------------------------- engine & sessions
+
+    @property
+    def engine(self) -> "Engine":
+        with self._engine_lock:
+            if self._engine is None:
+                from catalog.engine import Engine
+
+                self._engine = Engine(self)
+            return self._engine
+
+    @cached_property
+    def salt(self) -> str:
+        return mesh_salt(self.state_dir)
+
+    def session(self, role: str = "analyst", user: str | None = None, timeout_s: float = 30.0,
+                consumer_domain: str | None = None) -> "Session":
+        """A governed SQL session; the role decides which products are visible and what is masked."""
+        from catalog.session import Session
+
+        if role not in self.roles:
+            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
+        return Session(self, role, user or os.environ.get("USER", "anonymous"), timeout_s, consumer_domain)
+
+    def fingerprint(self, product_id: str) -> str | None:
+        return self.engine.fingerprint(product_id)
+
+    def usage(self, product_id: str | None = None) -> pl.DataFrame:
+        """Usage events recorded by governed sessions (one row per product a query read)."""
+        return self.state.usage_frame(product_id)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+        self.state.close()
+
+    # ---------------------------------------------------------------- notebook display
+
+    def __repr__(self) -> str:
+        broken = len(self.broken_products)
+        return (f"<Mesh {self.name}: {len(self.domains)} domains, {len(self.products)} products"
+                f"{f', {broken} broken' if broken else ''}, {len(self.problems)} problems>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(d.title)}</td><td>{escape(d.owner)}</td>"
+            f"<td>{sum(p.domain == name for p in self.products.values())}</td></tr>"
+            for name, d in self.domains.items()
+        )
+        return (f"<b>{escape(self.title)}</b> <code>{escape(str(self.root))}</code><br>"
+                f"<small>{len(self.products)} products · {len(self.problems)} problems</small>"
+                f"<table><tr><th>domain</th><th>owner</th><th>products</th></tr>{rows}</table>")
+
+
+def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
+              **options: Any) -> Mesh:
+    """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder."""
+    if options:
+        raise MeshError(f"unknown option(s) for open_mesh: {', '.join(options)}")
+    return Mesh(Path(path), Path(state_dir) if state_dir else None)

@@ -1,0 +1,53 @@
+"""A table in a SQLite or DuckDB database file, attached read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import duckdb
+from sqlglot import exp
+
+from catalog.errors import SourceUnavailable
+from catalog.loader import resolve_source_path
+from catalog.model import DataProduct
+from catalog.sources.context import SourceContext, string_literal
+
+_TYPES = {"sqlite": "sqlite", "duckdb": "duckdb"}
+
+
+def attach(con: duckdb.DuckDBPyConnection, product: DataProduct, ctx: SourceContext) -> str:
+    path = str(resolve_source_path(product, product.source.path).resolve())
+    key = f"{product.source.kind}:{path}"
+    if key in ctx.attached:
+        return ctx.attached[key]
+    if product.source.kind == "sqlite":
+        ctx.load_extension("sqlite_scanner")
+    alias = ctx.alias_for(key, product.source.kind)
+    statement = exp.Attach(
+        this=exp.alias_(string_literal(path), alias),
+        expressions=[exp.AttachOption(this=exp.var("TYPE"), expression=exp.var(_TYPES[product.source.kind])),
+                     exp.AttachOption(this=exp.var("READ_ONLY"))],
+    )
+    try:
+        con.execute(statement.sql("duckdb"))
+    except duckdb.Error as exc:
+        del ctx.attached[key]
+        raise SourceUnavailable(f"{product.id}: cannot open {product.source.kind} file {product.source.path}: {exc}") from None
+    return alias
+
+
+def relation(product: DataProduct, ctx: SourceContext) -> exp.Select:
+    path = str(resolve_source_path(product, product.source.path).resolve())
+    alias = ctx.attached[f"{product.source.kind}:{path}"]
+    schema = product.source.db_schema or "main"
+    return exp.select("*").from_(exp.table_(product.source.table, db=schema, catalog=alias, quoted=True))
+
+
+def fingerprint(product: DataProduct, ctx: SourceContext) -> str | None:
+    path = resolve_source_path(product, product.source.path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return hashlib.sha1(f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{product.source.table}".encode()).hexdigest()

@@ -1,0 +1,68 @@
+"""Shared sqlglot helpers: parse a product's SQL and find the products it names.
+
+SQL is handled as sqlglot expressions, never strings; every module that needs to
+know which tables a query reads asks here.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+DIALECT = "duckdb"
+
+
+class SqlParseError(ValueError):
+    def __init__(self, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.col = col
+
+
+def parse_statements(sql: str) -> list[exp.Expression]:
+    """All statements in `sql` (empty ones dropped), or SqlParseError with a position."""
+    try:
+        statements = sqlglot.parse(sql, read=DIALECT)
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        desc = first.get("description") or str(exc).splitlines()[0]
+        raise SqlParseError(desc, first.get("line"), first.get("col")) from None
+    except sqlglot.errors.TokenError as exc:
+        raise SqlParseError(f"cannot read the SQL: {exc}") from None
+    return [s for s in statements if s is not None]
+
+
+def parse_one_select(sql: str) -> exp.Expression:
+    """Exactly one query statement (SELECT, WITH, set operation)."""
+    statements = parse_statements(sql)
+    if len(statements) != 1:
+        raise SqlParseError(f"expected one statement, found {len(statements)}")
+    statement = statements[0]
+    if not isinstance(statement, exp.Query):
+        raise SqlParseError(f"expected a SELECT, found {statement.key.upper()}")
+    return statement
+
+
+def cte_names(tree: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def table_name(table: exp.Table) -> str:
+    """`domain.name` for a qualified table, the bare name otherwise (lower-case)."""
+    parts = [p for p in (table.catalog, table.db, table.name) if p]
+    return ".".join(parts).lower()
+
+
+def referenced_tables(tree: exp.Expression) -> set[str]:
+    """Names of the real tables a query reads (CTE names excluded)."""
+    ctes = cte_names(tree)
+    names: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if not table.name:
+            continue  # a table function such as read_parquet(...)
+        name = table_name(table)
+        if not table.db and name in ctes:
+            continue
+        names.add(name)
+    return names

@@ -1,0 +1,82 @@
+"""YAML with line numbers: every value is mapped to the line it was written on.
+
+Pydantic reports errors by location (`("columns", 2, "type")`); this module turns
+such a location into the line a person should open in their editor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Location = tuple[Any, ...]
+
+
+class YamlError(Exception):
+    """The file is not valid YAML; `line` is 1-based."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    lines: dict[Location, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Location) -> int | None:
+        """The line of the deepest part of `loc` that exists in the document."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+
+def _construct(node: yaml.Node, loc: Location, lines: dict[Location, int], loader: yaml.SafeLoader) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, list):
+                key = tuple(key)
+            lines[loc + (key,)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, loc + (key,), lines, loader)
+            # The key's own line is where a person looks for an error about the value.
+            lines[loc + (key,)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, loc + (i,), lines, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str) -> YamlDocument:
+    """Parse one YAML document keeping the line of every key and item."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        lines: dict[Location, int] = {}
+        data = _construct(root, (), lines, loader) if root is not None else None
+        return YamlDocument(data, lines)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
+        raise YamlError(message, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc), None) from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(f"not UTF-8 text ({exc.reason})", None) from None
+    return parse_yaml(text)

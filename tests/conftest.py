@@ -1,0 +1,183 @@
+"""Shared fixtures: small meshes in tmp_path, the real PostgreSQL, a real app server and Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from minimesh import build_minimesh  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_data"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+PG_ADMIN_DSN = os.environ.get("MESHWORK_TEST_PG", "postgresql://meshwork:meshwork@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", default=str(REPO / "test-artifacts" / "screenshots"),
+                     help="folder browser tests save their screenshots into")
+
+
+@pytest.fixture
+def minimesh(tmp_path: Path) -> Path:
+    return build_minimesh(tmp_path / "mini")
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path):
+    """A private copy of a shipped sample mesh, so a test may write state or descriptors."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(SAMPLES / name, dest, ignore=shutil.ignore_patterns(".meshwork"))
+        return dest
+
+    return copy
+
+
+# ------------------------------------------------------------------ PostgreSQL
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    import psycopg2
+
+    try:
+        psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5).close()
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_DSN} ({exc}); `make test` starts it "
+                    "with pg_ctlcluster 15 main start")
+    return PG_ADMIN_DSN
+
+
+@pytest.fixture
+def pg_database(pg_server: str):
+    """A fresh database of our own on the local server, dropped afterwards."""
+    import psycopg2
+
+    name = f"meshwork_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    dsn = pg_server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield dsn
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+# ------------------------------------------------------------------ app server + browser
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    def __init__(self, mesh: Path, env: dict[str, str] | None = None):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(REPO / "test-artifacts" / f"streamlit-{self.port}.log", "w") if _artifacts() else None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"),
+             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--", "--mesh", str(mesh)],
+            cwd=REPO, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the Streamlit server did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        if self.log:
+            self.log.close()
+
+
+def _artifacts() -> bool:
+    (REPO / "test-artifacts").mkdir(exist_ok=True)
+    return True
+
+
+@pytest.fixture
+def app_server():
+    servers: list[AppServer] = []
+
+    def start(mesh: Path, env: dict[str, str] | None = None) -> AppServer:
+        server = AppServer(mesh, env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    folder = Path(request.config.getoption("--screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+def wait_for_app(page) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running...' status)."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=30_000,
+    )

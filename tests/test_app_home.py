@@ -1,0 +1,53 @@
+"""Home page logic through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from minimesh import write
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+
+def run_app(mesh: Path, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mesh_path"] = str(mesh)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_home_lists_domains_products_and_owners(minimesh):
+    at = run_app(minimesh)
+    assert not at.exception
+    assert at.title[0].value == "Mini mesh"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Domains"] == "2" and metrics["Data products"] == "5" and metrics["Broken products"] == "0"
+    cards = " ".join(m.value for m in at.markdown)
+    assert "`retail`" in cards and "`risk`" in cards and "3 products" in cards
+    assert at.success[0].value == "Every descriptor is valid."
+
+
+def test_home_shows_broken_products_with_their_problems(minimesh):
+    write(minimesh / "retail/products/broken.yaml", "name: broken\nowner: x@y.example\nsource: {kind: parquet}\n")
+    at = run_app(minimesh)
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Broken products"] == "1"
+    assert "1 broken product" in at.error[0].value
+    problems = at.dataframe[-1].value
+    row = problems[problems["product"] == "retail.broken"].iloc[0]
+    assert row["line"] == 3 and row["field"] == "source.path"
+
+
+def test_a_folder_that_is_not_a_mesh_shows_a_message_not_a_traceback(tmp_path):
+    at = run_app(tmp_path)
+    assert not at.exception
+    assert any("no mesh.yaml" in e.value for e in at.error)
+
+
+def test_role_switcher_offers_the_mesh_roles(minimesh):
+    at = run_app(minimesh)
+    role_box = next(s for s in at.sidebar.selectbox if s.label == "Role")
+    assert set(role_box.options) == {"analyst", "steward", "risk_officer"}
