@@ -71,6 +71,10 @@ class Mesh:
         """Products a derived product's SQL reads (empty for source-backed products)."""
         return set(self._upstreams.get(product_id, ()))
 
+    def downstreams(self, product_id: str) -> set[str]:
+        """Derived products whose SQL reads this product directly."""
+        return {pid for pid, ups in self._upstreams.items() if product_id in ups}
+
     def problems_of(self, product_id: str) -> list[Problem]:
         return [p for p in self.problems if p.product_id == product_id]
 
