@@ -58,20 +58,27 @@ def _construct(node: yaml.Node, loc: Location, lines: dict[Location, int], loade
 
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document keeping the line of every key and item."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
         lines: dict[Location, int] = {}
         data = _construct(root, (), lines, loader) if root is not None else None
         return YamlDocument(data, lines)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise YamlError(f"character {exc.character!r} is not allowed in YAML ({exc.reason})", line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        raise YamlError(message, mark.line + 1 if mark else None) from None
+        raise YamlError(message, mark.line + 1 if mark else 1) from None
     except yaml.YAMLError as exc:
-        raise YamlError(str(exc), None) from None
+        raise YamlError(str(exc), 1) from None
+    except (TypeError, ValueError, RecursionError) as exc:  # e.g. an unhashable key, a bad timestamp
+        raise YamlError(f"cannot read this value: {exc}", 1) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> YamlDocument:
