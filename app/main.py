@@ -10,6 +10,7 @@ st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wi
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
 ]
 
 navigation = st.navigation(PAGES)

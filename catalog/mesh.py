@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from catalog.engine import Engine
+    from catalog.lineage import Impact
+    from catalog.lineage_health import RootCause
     from catalog.session import Session
 
 
@@ -105,6 +107,26 @@ class Mesh:
                                           "owner": pl.String, "kind": pl.String, "status": pl.String,
                                           "version": pl.String, "columns": pl.Int64, "pii_columns": pl.Int64,
                                           "tags": pl.String, "broken": pl.Boolean})
+
+    # ---------------------------------------------------------------- lineage (catalog/lineage.py)
+
+    def lineage(self, columns: bool = False, level: str = "product") -> "nx.DiGraph":
+        """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns."""
+        from catalog.lineage import lineage_graph
+
+        return lineage_graph(self, columns=columns, level=level)  # type: ignore[arg-type]
+
+    def impact(self, target: str, columns: bool = True) -> "Impact":
+        """Everything downstream of a product or `<product>.<column>`, nearest first, and who to notify."""
+        from catalog.lineage import impact
+
+        return impact(self, target, columns=columns)
+
+    def root_cause(self, product_id: str) -> "RootCause":
+        """Upstream products that are broken, fail their latest checks, or are past their freshness SLA."""
+        from catalog.lineage_health import root_cause
+
+        return root_cause(self, product_id)
 
     # ---------------------------------------------------------------- access
 

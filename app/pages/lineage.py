@@ -1,0 +1,128 @@
+"""Lineage: where a product's data comes from, what a change to it breaks, and which upstream is to blame.
+
+Deep link: `/lineage?product=<id>`. Reads the mesh, asks `catalog` for the graphs, lays them out.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from catalog.lineage_view import COLLAPSE_OVER, collapse_by_domain, mesh_overview, neighbourhood
+from components import context
+from components.graph import legend, lineage_chart
+from components.links import product_href, product_link
+
+MAX_LISTED = 25
+STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
+               "stale": ":orange[:material/schedule: past SLA]"}
+
+
+
+def link(product_id: str, label: str) -> None:
+    """The product page link; a plain link while the app runs without a product page."""
+    try:
+        product_link(product_id, label=label)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"[{label}]({product_href(product_id)})")
+
+
+mesh = context.require_mesh()
+st.title("Lineage")
+
+ids = sorted(mesh.products)
+if not ids:
+    st.info("This mesh has no data products yet, so there is no lineage to show.")
+    st.stop()
+
+asked = st.query_params.get("product")
+if asked and asked not in mesh.products:
+    st.warning(f"No product `{asked}` in mesh {mesh.name}; showing another one instead.")
+if st.session_state.get("lineage_product") not in mesh.products or (
+        asked in mesh.products and asked != st.session_state.get("lineage_asked")):
+    st.session_state.lineage_product = asked if asked in mesh.products else ids[0]
+
+view = st.segmented_control("View", ["One product", "Whole mesh"], default="One product", key="lineage_view",
+                            required=True)
+
+if view == "Whole mesh":
+    st.caption("Domains, and the products that flow from one domain into another. Purple edges cross a domain.")
+    overview = mesh_overview(mesh)
+    if overview.number_of_edges() == 0:
+        st.info("No product reads another domain's products: every domain's lineage stays inside it.")
+    lineage_chart(overview, link_nodes=overview.graph.get("level") == "product")
+    flows = mesh.lineage(level="domain")
+    rows = [{"from domain": d_up.removeprefix("domain:"), "to domain": d_down.removeprefix("domain:"),
+             "products": data["count"], "flows": ", ".join(f"{a} → {b}" for a, b in data["flows"])}
+            for d_up, d_down, data in flows.edges(data=True)]
+    if rows:
+        st.dataframe(pl.DataFrame(rows).sort("products", descending=True), hide_index=True, width="stretch")
+    legend(overview)
+    st.stop()
+
+product_id = st.selectbox("Product", ids, key="lineage_product",
+                          format_func=lambda pid: f"{pid} — {mesh.products[pid].title}")
+st.query_params["product"] = product_id
+st.session_state.lineage_asked = product_id
+product = mesh.products[product_id]
+
+controls = st.columns([1, 1, 1.4, 1.2])
+up = controls[0].number_input("Depth upstream", min_value=0, max_value=20, value=2, key="lineage_up")
+down = controls[1].number_input("Depth downstream", min_value=0, max_value=20, value=2, key="lineage_down")
+level = controls[2].segmented_control("Level", ["Products", "Columns"], default="Products", key="lineage_level",
+                                      required=True)
+with controls[3]:
+    show_sources = st.checkbox("Show sources", value=True, key="lineage_sources",
+                               disabled=level == "Columns")
+    expand_all = st.checkbox(f"Never collapse (> {COLLAPSE_OVER} nodes)", value=False, key="lineage_expand",
+                             disabled=level == "Columns")
+
+if product.broken:
+    st.error(f"`{product_id}` is broken: {mesh.problem_summary(product_id)}. "
+             "Its node is drawn in red; the rest of its lineage is still shown.")
+
+graph_col, side_col = st.columns([3, 2], gap="large")
+with graph_col:
+    with st.spinner("Tracing lineage…"):
+        graph = neighbourhood(mesh, product_id, up=int(up), down=int(down), columns=level == "Columns",
+                              sources=show_sources)
+    shown = graph if level == "Columns" or expand_all else collapse_by_domain(graph)
+    if shown.graph.get("collapsed"):
+        st.caption(f"{graph.number_of_nodes()} nodes: domains {', '.join(shown.graph['collapsed'])} are collapsed "
+                   "to one node each to keep the graph readable. Tick *Never collapse* to see every product.")
+    lineage_chart(shown)
+    for pid, note in graph.graph.get("notes", {}).items():
+        st.caption(f":material/info: `{pid}`: {note}")
+    legend(shown)
+
+with side_col:
+    impact = mesh.impact(product_id)
+    st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")
+    if not impact.products:
+        st.caption("Nothing reads this product: a change affects no other product.")
+    else:
+        st.markdown(f"**{len(impact.products)}** product(s) and **{len(impact.columns)}** column(s) downstream, "
+                    f"in {len(impact.domains)} domain(s): {', '.join(f'`{d}`' for d in impact.domains)}")
+        for item in impact.products[:MAX_LISTED]:
+            link(item.id, label=f"{item.id} · {item.distance} hop{'s' if item.distance > 1 else ''}"
+                                        f"{' · broken' if item.broken else ''}")
+        if len(impact.products) > MAX_LISTED:
+            st.caption(f"…and {len(impact.products) - MAX_LISTED} more (see `meshwork lineage {mesh.root} "
+                       f"{product_id} --impact`).")
+        st.markdown("**Owners to notify:** " + (", ".join(impact.owners) or "none declared"))
+
+    cause = mesh.root_cause(product_id)
+    st.subheader("Root cause", help="Upstream products that are broken, fail their latest quality checks, "
+                                    "or whose data is older than their freshness SLA.")
+    if not cause.upstream_products:
+        st.caption("This product reads no other product.")
+    elif not cause.causes:
+        st.success(f"None of the {cause.upstream_products} upstream product(s) is broken, failing or past its SLA.")
+    for item in cause.causes[:MAX_LISTED]:
+        with st.container(border=True):
+            link(item.product_id, label=f"{item.product_id} · {item.distance} hop"
+                                                f"{'s' if item.distance > 1 else ''} up")
+            st.markdown(f"{STATUS_ICON[item.status]} · owner {item.owner or 'none declared'}")
+            for reason in item.reasons[:4]:
+                st.caption(reason)
