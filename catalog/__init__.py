@@ -6,6 +6,7 @@
 """
 
 from catalog.errors import (
+    AccessDenied,
     MeshError,
     MeshNotFound,
     QueryFailed,
@@ -18,6 +19,6 @@ from catalog.mesh import Mesh, open_mesh
 from catalog.model import Column, DataProduct, Domain, Problem
 
 __all__ = [
-    "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "QueryFailed",
+    "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "QueryFailed",
     "QueryRejected", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
 ]

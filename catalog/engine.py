@@ -29,11 +29,18 @@ def _identifier(name: str) -> str:
 
 
 class RoleDatabase:
-    """The in-memory database one role's sessions query; thread-safe view creation."""
+    """The in-memory database one role's sessions query; thread-safe view creation.
 
-    def __init__(self, mesh: "Mesh", role: str):
+    `grants` ((product id, 'access' | 'pii') pairs from catalog.access) widen the role's view
+    for the users who hold exactly those grants: more products visible, PII unmasked.
+    """
+
+    def __init__(self, mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()):
         self.mesh = mesh
         self.role = role
+        self.grants = grants
+        self.visible = frozenset(pid for pid, p in mesh.products.items() if not p.broken and (
+            mesh.can_see(role, p) or (pid, "access") in grants or (pid, "pii") in grants))
         self.lock = threading.RLock()
         self.raw_ready: set[str] = set()
         self.views_ready: set[str] = set()
@@ -109,7 +116,7 @@ class RoleDatabase:
     def _create_view(self, product: DataProduct) -> None:
         self._create_raw(product)
         masks: list[exp.Expression] = []
-        if not self.mesh.role_sees_pii(self.role, product):
+        if not (self.mesh.role_sees_pii(self.role, product) or (product.id, "pii") in self.grants):
             for column in product.pii_columns:
                 masks.append(exp.alias_(mask_expression(column, exp.column(column.name, quoted=True),
                                                         self.mesh.salt), column.name, quoted=True))
@@ -131,12 +138,15 @@ class RoleDatabase:
 
 
 class Engine:
-    """Holds one RoleDatabase per role, built on first use."""
+    """Holds one RoleDatabase per role (and per role + set of grants), built on first use."""
+
+    MAX_GRANTED = 64
 
     def __init__(self, mesh: "Mesh"):
         self.mesh = mesh
         self._lock = threading.Lock()
         self._databases: dict[str, RoleDatabase] = {}
+        self._granted: dict[tuple[str, frozenset[tuple[str, str]]], RoleDatabase] = {}
 
     def database(self, role: str) -> RoleDatabase:
         if role not in self.mesh.roles:
@@ -145,6 +155,22 @@ class Engine:
             if role not in self._databases:
                 self._databases[role] = RoleDatabase(self.mesh, role)
             return self._databases[role]
+
+    def database_for(self, role: str, user: str | None) -> RoleDatabase:
+        """The database for `user` acting as `role`: the role's own, or one widened by the user's active
+        grants. Sessions call this on every query, so a grant applies at once and ends at its expiry."""
+        grants = self.mesh.access.effective_grants(role, user) if user else frozenset()
+        if not grants:
+            return self.database(role)
+        if role not in self.mesh.roles:
+            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
+        key = (role, grants)
+        with self._lock:
+            database = self._granted.pop(key, None) or RoleDatabase(self.mesh, role, grants)
+            self._granted[key] = database  # most recently used last; the oldest is dropped past the limit
+            while len(self._granted) > self.MAX_GRANTED:
+                self._granted.pop(next(iter(self._granted)))
+            return database
 
     def fingerprint(self, product_id: str) -> str | None:
         """Changes when the product's data may have changed (None: cannot tell cheaply)."""
@@ -158,6 +184,7 @@ class Engine:
 
     def close(self) -> None:
         with self._lock:
-            for database in self._databases.values():
+            for database in [*self._databases.values(), *self._granted.values()]:
                 database.close()
             self._databases.clear()
+            self._granted.clear()

@@ -27,3 +27,12 @@ class QueryTimeout(QueryFailed):
 
 class SourceUnavailable(MeshError):
     """A product's source could not be read (missing file, unreachable database)."""
+
+
+class AccessDenied(MeshError):
+    """A person tried something their identity does not allow (a role they do not hold, approving a
+    request for a product they do not own, using an expired grant); the refusal is in the audit log."""
+
+
+class GrantLapsed(AccessDenied, QueryRejected):
+    """A query named a product that only an expired or revoked grant had opened to this user."""

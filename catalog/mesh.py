@@ -23,10 +23,14 @@ from catalog.state import StateStore
 if TYPE_CHECKING:
     import networkx as nx
 
+    from catalog.access import AccessLedger
+    from catalog.changes import ChangeTracker
     from catalog.engine import Engine
+    from catalog.identity import Principal
     from catalog.lineage import Impact
     from catalog.lineage_health import RootCause
     from catalog.session import Session
+    from catalog.trust import TrustDesk, TrustSignal
 
 
 class Mesh:
@@ -158,15 +162,64 @@ class Mesh:
 
     def session(self, role: str = "analyst", user: str | None = None, timeout_s: float = 30.0,
                 consumer_domain: str | None = None) -> "Session":
-        """A governed SQL session; the role decides which products are visible and what is masked."""
+        """A governed SQL session; the role decides which products are visible and what is masked.
+
+        In an `enforced` mesh, AccessDenied when `user` does not hold `role` (see `roles_for`).
+        """
+        from catalog import identity
         from catalog.session import Session
 
         if role not in self.roles:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
-        return Session(self, role, user or os.environ.get("USER", "anonymous"), timeout_s, consumer_domain)
+        name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self)
+        identity.check_role(self, role, name)
+        return Session(self, role, name, timeout_s, consumer_domain)
 
     def fingerprint(self, product_id: str) -> str | None:
         return self.engine.fingerprint(product_id)
+
+    # ------------------------------------------- identity, access, changes, trust (catalog/identity.py ...)
+
+    def roles_for(self, user: str | None) -> list[str]:
+        """Roles `user` may act as: all in an `open` mesh, the ones mesh.yaml gives them when `enforced`."""
+        from catalog.identity import allowed_roles
+
+        return allowed_roles(self, user)
+
+    def principal(self, user: str | None, source: str = "library") -> "Principal":
+        from catalog.identity import principal
+
+        return principal(self, user, source)
+
+    @cached_property
+    def access(self) -> "AccessLedger":
+        """Access requests, decisions, grants and the append-only audit log."""
+        from catalog.access import AccessLedger
+
+        return AccessLedger(self)
+
+    @cached_property
+    def changes(self) -> "ChangeTracker":
+        """Changelog, subscriptions and inbox alerts (descriptor changes are picked up on first read)."""
+        from catalog.changes import ChangeTracker
+
+        return ChangeTracker(self)
+
+    @cached_property
+    def trust_desk(self) -> "TrustDesk":
+        """Certify, rate and comment on products."""
+        from catalog.trust import TrustDesk
+
+        return TrustDesk(self)
+
+    def trust(self, product_id: str) -> "TrustSignal":
+        """Certification (in force or lapsed), rating and comment count of one product."""
+        return self.trust_desk.signal(product_id)
+
+    def trust_signals(self) -> pl.DataFrame:
+        """One row per product: product_id, certified, certified_by, certified_at, lapsed, score, threshold,
+        rating_avg, ratings, comments; for cards, sorting and search."""
+        return self.trust_desk.signals()
 
     def usage(self, product_id: str | None = None) -> pl.DataFrame:
         """Usage events recorded by governed sessions (one row per product a query read)."""

@@ -361,6 +361,9 @@ class DomainDescriptor(Strict):
     owner: str = ""
     team: list[str] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
+    quality_threshold: float = Field(default=80.0, ge=0, le=100,
+                                     description="a certified product lapses when its latest quality score "
+                                                 "falls below this")
 
     @field_validator("name")
     @classmethod
@@ -396,6 +399,26 @@ DEFAULT_ROLES: dict[str, Role] = {
 }
 
 
+class IdentityConfig(Strict):
+    """How the app learns who the user is, and whether roles are limited to the ones a user holds."""
+
+    mode: Literal["open", "enforced"] = Field(
+        default="open", description="open: any role may be chosen; enforced: only the roles a user holds")
+    local_user: str | None = Field(default=None, description="the user `make run` runs as (an email)")
+    trusted_header: str | None = Field(
+        default=None, description="request header a trusted reverse proxy sets to the user's email")
+    default_role: str = Field(default="analyst", description="what an unknown or anonymous user gets")
+
+
+class UserSpec(Strict):
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+
+class GroupSpec(Strict):
+    roles: list[str] = Field(default_factory=list)
+
+
 class MeshDescriptor(Strict):
     name: str
     title: str = ""
@@ -406,6 +429,9 @@ class MeshDescriptor(Strict):
     policies: list[Policy] = Field(default_factory=list)
     memory_limit: str = "2GB"
     threads: int = Field(default=2, ge=1)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    users: dict[str, UserSpec] = Field(default_factory=dict, description="email -> roles and groups")
+    groups: dict[str, GroupSpec] = Field(default_factory=dict, description="group -> roles")
 
     @field_validator("name")
     @classmethod

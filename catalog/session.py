@@ -59,19 +59,20 @@ class Session:
         self.user = user or "anonymous"
         self.timeout_s = timeout_s
         self.consumer_domain = consumer_domain
-        self.database = mesh.engine.database(role)
+        self.database = mesh.engine.database_for(role, self.user)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Session {self.user} as {self.role} on {self.mesh.name}, timeout {self.timeout_s}s>"
 
     def visible_products(self) -> list[str]:
-        return sorted(self.mesh.visible_products(self.role))
+        return sorted(self.mesh.engine.database_for(self.role, self.user).visible)
 
     def vet(self, text: str) -> sandbox.VettedQuery:
-        visible = set(self.mesh.visible_products(self.role))
-        restricted = set(self.mesh.products) - visible
-        return sandbox.vet(text, visible, restricted, self.role)
+        # The user's grants are re-resolved on every query: one approved mid-session applies at once,
+        # one past its expiry stops applying (and naming its product is a refusal on record).
+        self.database = self.mesh.engine.database_for(self.role, self.user)
+        return self.mesh.access.vet(text, self.role, self.user, self.database)
 
     def sql(self, text: str) -> pl.DataFrame:
         """Run one governed query and return the whole result."""
@@ -149,6 +150,7 @@ class Session:
                              status=status, query_id=query_id, consumer_domain=self.consumer_domain)
                   for p in sorted(vetted.products)]
         self.mesh.state.record_usage(events)
+        self.mesh.access.record_use(self.user, self.role, vetted.products, self.database.grants, query_id, status)
 
 
 class _RunningQuery:

@@ -50,6 +50,124 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS runs_by_product ON quality_runs(product_id, ts);
     """,
+    # catalog.access: requests, grants and the append-only audit log (triggers refuse UPDATE/DELETE).
+    """
+    CREATE TABLE IF NOT EXISTS access_requests (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        decided_by  TEXT,
+        decided_at  TEXT,
+        reason      TEXT,
+        expires_at  TEXT
+    );
+    CREATE INDEX IF NOT EXISTS requests_by_product ON access_requests(product_id, status);
+    CREATE TABLE IF NOT EXISTS grants (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id  INTEGER,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        granted_by  TEXT NOT NULL,
+        granted_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        revoked_by  TEXT,
+        revoked_at  TEXT
+    );
+    CREATE INDEX IF NOT EXISTS grants_by_user ON grants(user, expires_at);
+    CREATE TABLE IF NOT EXISTS audit_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        product_id  TEXT,
+        kind        TEXT,
+        subject     TEXT,
+        role        TEXT,
+        reason      TEXT,
+        request_id  INTEGER,
+        grant_id    INTEGER,
+        query_id    TEXT
+    );
+    CREATE INDEX IF NOT EXISTS audit_by_ts ON audit_log(ts);
+    CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be changed'); END;
+    CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be deleted'); END;
+    """,
+    # catalog.changes: descriptor snapshots, changelog, subscriptions, inbox alerts.
+    """
+    CREATE TABLE IF NOT EXISTS descriptor_snapshots (
+        product_id  TEXT PRIMARY KEY,
+        ts          TEXT NOT NULL,
+        version     TEXT,
+        digest      TEXT NOT NULL,
+        descriptor  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS changelog (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        change_set  TEXT NOT NULL,
+        old_version TEXT,
+        new_version TEXT,
+        severity    TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        column_name TEXT,
+        message     TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS changelog_by_product ON changelog(product_id, ts);
+    CREATE TABLE IF NOT EXISTS subscriptions (
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        PRIMARY KEY (user, product_id)
+    );
+    CREATE TABLE IF NOT EXISTS alerts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        change_set  TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        impact      TEXT NOT NULL,
+        read_at     TEXT
+    );
+    CREATE INDEX IF NOT EXISTS alerts_by_user ON alerts(user, ts);
+    """,
+    # catalog.trust: certifications (history), ratings (one per user and product), comments.
+    """
+    CREATE TABLE IF NOT EXISTS certifications (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        note        TEXT
+    );
+    CREATE INDEX IF NOT EXISTS certifications_by_product ON certifications(product_id, id);
+    CREATE TABLE IF NOT EXISTS ratings (
+        product_id  TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        stars       INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+        ts          TEXT NOT NULL,
+        PRIMARY KEY (product_id, user)
+    );
+    CREATE TABLE IF NOT EXISTS comments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        text        TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS comments_by_product ON comments(product_id, ts);
+    """,
 ]
 
 
@@ -64,6 +182,17 @@ class UsageEvent:
     query_id: str | None = None
     consumer_domain: str | None = None
     ts: str | None = None
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements; the ';' inside a trigger's BEGIN ... END does not end one."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def utc_now() -> str:
@@ -103,7 +232,7 @@ class StateStore:
                 row = con.execute("SELECT value FROM meta WHERE key='migrations'").fetchone()
                 applied = int(row[0]) if row else 0
                 for script in MIGRATIONS[applied:]:
-                    for statement in filter(str.strip, script.split(";")):
+                    for statement in _statements(script):
                         con.execute(statement)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('migrations', ?)", (str(len(MIGRATIONS)),))
                 con.execute("COMMIT")

@@ -15,3 +15,4 @@ def main() -> None:
 # Each module registers its commands on `app` when imported.
 from catalog.cli import core  # noqa: E402,F401
 from catalog.cli import lineage  # noqa: E402,F401
+from catalog.cli import access  # noqa: E402,F401

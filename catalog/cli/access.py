@@ -1,0 +1,137 @@
+"""`meshwork diff`, `meshwork access request|approve|reject|list` and `meshwork audit`."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from catalog.changes import diff as diff_descriptors
+from catalog.changes import is_breaking, load_descriptor
+from catalog.cli import app
+from catalog.cli.common import fail, open_or_exit
+from catalog.errors import MeshError
+from catalog.identity import local_user
+
+access_app = typer.Typer(no_args_is_help=True, help="Ask for, grant and list access to restricted products.")
+app.add_typer(access_app, name="access")
+
+MESH = typer.Argument(..., help="the mesh folder (holds mesh.yaml)")
+USER = typer.Option(None, "--user", help="who acts (default: MESHWORK_USER, identity.local_user, the OS user)")
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class AuditFormat(str, Enum):
+    text = "text"
+    csv = "csv"
+
+
+@app.command()
+def diff(old: Path = typer.Argument(..., help="the product descriptor before (YAML)"),
+         new: Path = typer.Argument(..., help="the product descriptor after (YAML)"),
+         fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", help="text or json")) -> None:
+    """Classify the changes between two versions of a product descriptor; exit 1 when one is breaking.
+
+    For a domain's CI: `meshwork diff <(git show main:retail/products/customers.yaml) retail/products/customers.yaml`.
+    """
+    try:
+        changes = diff_descriptors(load_descriptor(old), load_descriptor(new))
+    except MeshError as exc:
+        fail(str(exc), code=2)
+    if fmt == DiffFormat.json:
+        typer.echo(json.dumps([{"severity": c.severity, "kind": c.kind, "column": c.column, "message": c.message}
+                               for c in changes], indent=2))
+    else:
+        for change in changes:
+            typer.echo(str(change))
+        counts = {s: sum(c.severity == s for c in changes) for s in ("breaking", "warning", "info")}
+        typer.echo(f"{counts['breaking']} breaking, {counts['warning']} warning(s), {counts['info']} info"
+                   if changes else "no changes", err=True)
+    raise typer.Exit(1 if is_breaking(changes) else 0)
+
+
+@access_app.command("request")
+def request(mesh_path: Path = MESH, product: str = typer.Argument(..., help="product id, <domain>.<name>"),
+            purpose: str = typer.Option(..., "--purpose", help="what you need it for (the owner decides on it)"),
+            pii: bool = typer.Option(False, "--pii", help="ask to see its personal data unmasked"),
+            user: str | None = USER) -> None:
+    """Ask a product's owner for access (or for unmasked PII), with a purpose."""
+    mesh = open_or_exit(mesh_path)
+    try:
+        made = mesh.access.request(user or local_user(mesh), product, purpose, "pii" if pii else "access")
+    except MeshError as exc:
+        fail(str(exc))
+    typer.echo(f"request #{made.id}: {made.kind} on {made.product_id} for {made.user}, pending; owners: "
+               f"{', '.join(sorted(mesh.access.owners_of(made.product_id)))}")
+
+
+@access_app.command("approve")
+def approve(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="the request number"),
+            days: float = typer.Option(None, "--days", help="the grant ends this many days from now"),
+            until: str = typer.Option(None, "--until", help="the grant ends at this date (YYYY-MM-DD) or time"),
+            user: str | None = USER) -> None:
+    """Approve a pending request (owners only); the grant applies at once and ends at its expiry."""
+    mesh = open_or_exit(mesh_path)
+    if (days is None) == (until is None):
+        fail("give the grant's expiry with exactly one of --days N or --until YYYY-MM-DD", code=2)
+    try:
+        grant = mesh.access.approve(request_id, user or local_user(mesh),
+                                    timedelta(days=days) if days is not None else until)
+    except MeshError as exc:
+        fail(str(exc))
+    typer.echo(f"grant #{grant.id}: {grant.kind} on {grant.product_id} for {grant.user} until {grant.expires_at}")
+
+
+@access_app.command("reject")
+def reject(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="the request number"),
+           reason: str = typer.Option(..., "--reason", help="told to the requester and kept in the audit log"),
+           user: str | None = USER) -> None:
+    """Reject a pending request with a reason (owners only)."""
+    mesh = open_or_exit(mesh_path)
+    try:
+        decided = mesh.access.reject(request_id, user or local_user(mesh), reason)
+    except MeshError as exc:
+        fail(str(exc))
+    typer.echo(f"request #{decided.id} rejected: {decided.reason}")
+
+
+@access_app.command("list")
+def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending, approved or rejected"),
+          product: str = typer.Option(None, help="only this product"),
+          grants: bool = typer.Option(False, "--grants", help="list grants (active, expired, revoked) instead")) -> None:
+    """List access requests (or grants), newest first."""
+    mesh = open_or_exit(mesh_path)
+    if grants:
+        frame = mesh.access.grants(product_id=product)
+        for row in frame.iter_rows(named=True):
+            typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
+                       f"until {row['expires_at']}  by {row['granted_by']}")
+    else:
+        frame = mesh.access.requests(product_id=product, status=status)
+        for row in frame.iter_rows(named=True):
+            typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
+                       f"{row['purpose']}" + (f"  [{row['decided_by']}: {row['reason'] or row['expires_at']}]"
+                                              if row["decided_by"] else ""))
+    typer.echo(f"{frame.height} {'grant' if grants else 'request'}(s)", err=True)
+
+
+@app.command()
+def audit(mesh_path: Path = MESH, fmt: AuditFormat = typer.Option(AuditFormat.text, "--format", help="text or csv"),
+          product: str = typer.Option(None, help="only events about this product")) -> None:
+    """Print the append-only audit log: requests, decisions, grant uses and refusals."""
+    mesh = open_or_exit(mesh_path)
+    if fmt == AuditFormat.csv:
+        typer.echo(mesh.access.audit_csv(product), nl=False)
+        return
+    frame = mesh.access.audit(product)
+    for row in frame.iter_rows(named=True):
+        typer.echo(f"{row['ts']}  {row['outcome']:7} {row['action']:15} {row['actor']:28} "
+                   f"{row['product_id'] or '-':28} {row['reason'] or ''}")
+    typer.echo(f"{frame.height} event(s)", err=True)
