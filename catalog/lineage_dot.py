@@ -15,7 +15,7 @@ PALETTE = ("#dbeafe", "#dcfce7", "#fef3c7", "#fce7f3", "#e0e7ff", "#ccfbf1", "#f
            "#f3e8ff", "#ecfccb", "#e0f2fe", "#fae8ff")
 QUALITY_PEN = {"pass": ("#15803d", "1.6", ""), "fail": ("#b91c1c", "3", ""), "stale": ("#c2410c", "3", "dashed"),
                "unchecked": ("#6b7280", "1", "")}
-QUALITY_MARK = {"pass": "✓ checks pass", "fail": "✗ checks failing", "stale": "⏱ past SLA", "unchecked": ""}
+QUALITY_MARK = {"pass": "✓ checks pass", "fail": "✗ checks failing", "stale": "◷ past SLA", "unchecked": ""}
 CROSS_DOMAIN = "#7c3aed"
 SAME_DOMAIN = "#9ca3af"
 
@@ -117,8 +117,8 @@ def _node_attrs(graph: nx.DiGraph, node: str, data: dict, href: Href | None) -> 
         return _product_attrs(graph, node, data, href)
     if kind == "source":
         return {"shape": "cylinder", "style": "filled", "fillcolor": "#f9fafb", "color": "#9ca3af",
-                "label": f"{data.get('source_kind', 'source')}\n{data.get('label', node)}", "tooltip": node,
-                "fontsize": "10", "id": f"node-{node}"}
+                "label": data.get("label", node), "tooltip": node, "fontsize": "9", "fontcolor": "#4b5563",
+                "id": f"node-{node}"}
     if kind == "missing":
         return {"shape": "box", "style": "dashed", "color": "#b91c1c", "fontcolor": "#b91c1c",
                 "label": f"? {data.get('label', node)}\nnot a product of this mesh", "id": f"node-{node}"}
@@ -152,9 +152,9 @@ def _edge_attrs(data: dict, up_kind: str | None) -> dict[str, object]:
 
 def to_dot(graph: nx.DiGraph, href: Href | None = None, name: str = "lineage") -> str:
     """DOT text of any lineage graph: product, collapsed, whole-mesh overview, domain or column level."""
-    dot = DotWriter(name, rankdir="LR", nodesep="0.25", ranksep="0.7", fontname="Helvetica", bgcolor="transparent",
-                    fontsize="11", tooltip=" ")
-    dot.defaults("node", fontname="Helvetica", fontsize="11", margin="0.15,0.06")
+    dot = DotWriter(name, rankdir="LR", nodesep="0.18", ranksep="0.45", fontname="Helvetica", bgcolor="transparent",
+                    fontsize="10", tooltip=" ")
+    dot.defaults("node", fontname="Helvetica", fontsize="10", margin="0.1,0.04", height="0.3")
     dot.defaults("edge", fontname="Helvetica", fontsize="9", arrowsize="0.8")
     if graph.graph.get("level") == "column":
         _column_body(dot, graph)

@@ -20,9 +20,28 @@ def lineage_href(node: str) -> str:
     return f"./lineage?product={node}"
 
 
-def lineage_chart(graph: nx.DiGraph, link_nodes: bool = True) -> None:
-    """The graph, full width; product nodes link to their own lineage."""
-    st.graphviz_chart(to_dot(graph, href=lineage_href if link_nodes else None), width="stretch")
+def _estimated_width_px(graph: nx.DiGraph) -> int:
+    """Rough natural width of the left-to-right layout: layers times the widest label."""
+    try:
+        layers = nx.dag_longest_path_length(graph) + 1 if graph.number_of_nodes() else 1
+    except nx.NetworkXUnfeasible:  # a cycle (broken products): no layering to measure
+        layers = graph.number_of_nodes()
+    widest = max((len(str(d.get("label", n))) for n, d in graph.nodes(data=True)), default=10)
+    return int(layers * (widest * 6 + 40))
+
+
+def lineage_chart(graph: nx.DiGraph, link_nodes: bool = True, key: str = "lineage_graph") -> None:
+    """The graph fitted to the column, but kept near its natural size (75% to 110%).
+
+    Streamlit scales the SVG to the column width, which makes the labels of a deep lineage
+    unreadably small (and a three-node graph huge); past the floor the chart scrolls sideways.
+    """
+    natural = _estimated_width_px(graph)
+    st.html(f"<style>.st-key-{key} {{overflow-x: auto; padding-bottom: 0.4rem}} "
+            f".st-key-{key} svg {{min-width: {int(natural * 0.75)}px; max-width: {int(natural * 1.1)}px; "
+            "height: auto}</style>")
+    with st.container(key=key):
+        st.graphviz_chart(to_dot(graph, href=lineage_href if link_nodes else None), width="stretch")
 
 
 def legend(graph: nx.DiGraph) -> None:
@@ -34,7 +53,7 @@ def legend(graph: nx.DiGraph) -> None:
     marks = " · ".join([
         f"<span style='color:{QUALITY_PEN['pass'][0]}'>✓ checks pass</span>",
         f"<span style='color:{QUALITY_PEN['fail'][0]}'>✗ checks failing</span>",
-        f"<span style='color:{QUALITY_PEN['stale'][0]}'>⏱ past SLA (dashed)</span>",
+        f"<span style='color:{QUALITY_PEN['stale'][0]}'>◷ past SLA (dashed)</span>",
         "<span style='color:#b91c1c'>⚠ broken (red fill)</span>",
         f"<span style='color:{CROSS_DOMAIN}'>━ crosses a domain</span>",
         "grey border: not checked yet",

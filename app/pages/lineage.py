@@ -25,7 +25,7 @@ def link(product_id: str, label: str) -> None:
     try:
         product_link(product_id, label=label)
     except StreamlitPageNotFoundError:
-        st.markdown(f"[{label}]({product_href(product_id)})")
+        st.markdown(f"[{label.replace('_', chr(92) + '_')}]({product_href(product_id)})")
 
 
 mesh = context.require_mesh()
@@ -82,7 +82,7 @@ if product.broken:
     st.error(f"`{product_id}` is broken: {mesh.problem_summary(product_id)}. "
              "Its node is drawn in red; the rest of its lineage is still shown.")
 
-graph_col, side_col = st.columns([3, 2], gap="large")
+graph_col, side_col = st.columns([5, 2], gap="medium")
 with graph_col:
     with st.spinner("Tracing lineage…"):
         graph = neighbourhood(mesh, product_id, up=int(up), down=int(down), columns=level == "Columns",
