@@ -9,6 +9,7 @@ identity always gets the least-privileged role, never an error. Grants
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 from dataclasses import dataclass
@@ -124,17 +125,26 @@ def allowed_roles(mesh: "Mesh", user: str | None) -> list[str]:
 def principal(mesh: "Mesh", user: str | None, source: str = "library") -> Principal:
     """Resolve a user (None or malformed -> anonymous) to the roles they may act as."""
     name = normalize_user(user) or ANONYMOUS
-    return Principal(user=name, roles=tuple(allowed_roles(mesh, name)), known=is_known(mesh, name),
+    # An app visitor without a usable identity gets the least-privileged role even in open mode.
+    roles = [default_role(mesh)] if name == ANONYMOUS and source != "library" else allowed_roles(mesh, name)
+    return Principal(user=name, roles=tuple(roles), known=is_known(mesh, name),
                      enforced=config(mesh).mode == "enforced", source=source if name != ANONYMOUS else "anonymous")
 
 
 def local_user(mesh: "Mesh") -> str:
     """The user a local process acts as: MESHWORK_USER, else `identity.local_user`, else the OS user."""
-    for candidate in (os.environ.get("MESHWORK_USER"), config(mesh).local_user, os.environ.get("USER")):
+    for candidate in (os.environ.get("MESHWORK_USER"), config(mesh).local_user, _os_user()):
         name = normalize_user(candidate)
         if name:
             return name
     return ANONYMOUS
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (some containers)
+        return None
 
 
 def check_role(mesh: "Mesh", role: str, user: str | None) -> None:
