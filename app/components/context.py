@@ -15,6 +15,7 @@ import streamlit as st
 
 import catalog
 from catalog.errors import MeshError
+from components import identity as app_identity
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = {name: REPO / "sample_data" / name for name in ("banking", "life_sciences", "supply_chain")}
@@ -69,17 +70,31 @@ def require_mesh() -> catalog.Mesh:
 
 
 def current_role(mesh: catalog.Mesh) -> str:
-    role = st.session_state.get("role", "analyst")
-    return role if role in mesh.roles else "analyst"
+    """The role picked in the sidebar, if this user may act as it; else their least-privileged role."""
+    roles = app_identity.current_principal(mesh).roles
+    role = st.session_state.get("role")
+    return role if role in roles else roles[0]
 
 
-def current_user() -> str:
-    return st.session_state.get("user") or os.environ.get("MESHWORK_USER") or os.environ.get("USER") or "local-user"
+def current_user(mesh: catalog.Mesh | None = None) -> str:
+    """Who is using the app (see components/identity.py for the order of trust)."""
+    mesh = mesh or _quiet_mesh()
+    if mesh is None:
+        return st.session_state.get("user") or os.environ.get("MESHWORK_USER") or os.environ.get("USER") or "anonymous"
+    return app_identity.current_principal(mesh).user
+
+
+def _quiet_mesh() -> catalog.Mesh | None:
+    path = Path(mesh_path()).expanduser()
+    try:
+        return _load(str(path.resolve()), descriptor_signature(path))
+    except MeshError:
+        return None
 
 
 def session(mesh: catalog.Mesh):
     """The governed session of this browser tab, for the current role."""
-    return mesh.session(role=current_role(mesh), user=current_user())
+    return mesh.session(role=current_role(mesh), user=current_user(mesh))
 
 
 def _on_pick() -> None:
@@ -108,8 +123,12 @@ def sidebar() -> None:
                           help="the folder that holds mesh.yaml")
         mesh = current_mesh()
         if mesh is not None:
-            roles = sorted(mesh.roles)
+            who = app_identity.current_principal(mesh)
+            app_identity.sidebar_identity(mesh, who)
+            roles = list(who.roles)
             role = current_role(mesh)
+            if st.session_state.get("role") not in roles:
+                st.session_state["role"] = role
             st.selectbox("Role", roles, index=roles.index(role), key="role",
                          help="what you may see: roles without PII access see personal data masked")
             spec = mesh.roles[role]
