@@ -1,0 +1,151 @@
+"""Write a sample mesh to disk: YAML descriptors, README and data files, deterministically.
+
+Data is streamed chunk by chunk into one file per source, so memory stays bounded at
+any scale. Parquet, CSV and SQLite bytes are identical from run to run; DuckDB files
+hold identical tables (DuckDB does not promise identical bytes).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import yaml
+
+from catalog.samples._spec import MeshSpec, Product
+
+CHUNK_ROWS = 250_000
+
+_SQLITE_TYPES = {"VARCHAR": "TEXT", "BIGINT": "INTEGER", "DOUBLE": "REAL", "DATE": "DATE",
+                 "TIMESTAMP": "TIMESTAMP"}
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Block style, key order as written, multi-line strings (SQL) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _list(dumper: yaml.SafeDumper, value: list) -> yaml.Node:
+    flow = bool(value) and all(isinstance(v, (str, int, float, bool)) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.add_representer(list, _list)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=100)
+
+
+def write_yaml(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_yaml(data), encoding="utf-8")
+
+
+def prepare(dest: Path) -> None:
+    """Empty `dest` for a fresh mesh, keeping hidden folders (the mesh's runtime state)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
+    if entries and not (dest / "mesh.yaml").is_file():
+        raise FileExistsError(f"{dest} is not empty and holds no mesh.yaml; refusing to overwrite it")
+    for entry in entries:
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def write_mesh(spec: MeshSpec, dest: Path, scale: int = 1, chunk_rows: int = CHUNK_ROWS) -> Path:
+    dest = Path(dest)
+    prepare(dest)
+    write_yaml(dest / "mesh.yaml", spec.descriptor())
+    (dest / "README.md").write_text(readme(spec), encoding="utf-8")
+    for domain in spec.domains:
+        write_yaml(dest / domain.name / "domain.yaml", domain.descriptor())
+    for product in spec.products:
+        domain_dir = dest / product.domain
+        write_yaml(domain_dir / "products" / f"{product.name}.yaml", product.descriptor())
+        if product.kind != "sql":
+            write_data(product, domain_dir, scale, chunk_rows)
+    return dest
+
+
+def write_data(product: Product, domain_dir: Path, scale: int, chunk_rows: int = CHUNK_ROWS) -> None:
+    path = domain_dir / product.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = product.chunks(scale, chunk_rows)
+    if product.kind == "parquet":
+        writer = None
+        for chunk in chunks:
+            table = chunk.to_arrow()
+            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+        if writer:
+            writer.close()
+    elif product.kind == "csv":
+        with path.open("w", encoding="utf-8", newline="") as out:
+            for n, chunk in enumerate(chunks):
+                chunk.write_csv(out, include_header=n == 0, datetime_format="%Y-%m-%d %H:%M:%S",
+                                date_format="%Y-%m-%d")
+    elif product.kind == "sqlite":
+        _write_sqlite(product, path, chunks)
+    elif product.kind == "duckdb":
+        with duckdb.connect(str(path)) as con:
+            con.execute("SET enable_progress_bar = false")  # a library writes nothing to the terminal
+            con.execute(f'DROP TABLE IF EXISTS "{product.table}"')
+            for n, chunk in enumerate(chunks):
+                con.register("chunk", chunk.to_arrow())
+                verb = f'CREATE TABLE "{product.table}" AS' if n == 0 else f'INSERT INTO "{product.table}"'
+                con.execute(f"{verb} SELECT * FROM chunk")
+                con.unregister("chunk")
+            con.execute("CHECKPOINT")
+    else:
+        raise ValueError(f"{product.id}: no writer for source kind {product.kind!r}")
+
+
+def _write_sqlite(product: Product, path: Path, chunks: Any) -> None:
+    columns = ", ".join(f'"{c.name}" {_SQLITE_TYPES[c.type]}' for c in product.columns)
+    marks = ", ".join("?" for _ in product.columns)
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f'CREATE TABLE "{product.table}" ({columns})')
+        for chunk in chunks:
+            con.executemany(f'INSERT INTO "{product.table}" VALUES ({marks})',
+                            ([_sqlite_value(v) for v in row] for row in chunk.iter_rows()))
+        con.commit()
+    finally:
+        con.close()
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def readme(spec: MeshSpec) -> str:
+    lines = [f"# {spec.title}", "", spec.story.strip(), "", "## Domains", ""]
+    for domain in spec.domains:
+        lines.append(f"- **{domain.name}** ({domain.title}, owner {domain.owner}): {domain.description}")
+    lines += ["", "## Data products", "", "| id | source | title | owner |", "|---|---|---|---|"]
+    for p in spec.products:
+        flags = " (restricted)" if p.access.get("restricted") else ""
+        lines.append(f"| `{p.id}` | {p.kind} | {p.title or '(untitled)'}{flags} | {p.owner or '-'} |")
+    lines += ["", "## Seeded defects", "",
+              "These flaws are in the data on purpose, so quality runs, scorecards and governance have "
+              "something real to find. `catalog.samples.<module>.DEFECTS` lists them for tests.", ""]
+    for product_id, defects in spec.defects().items():
+        for defect in defects:
+            lines.append(f"- `{product_id}` ({defect.kind}): {defect.description}")
+    lines += ["", "Regenerate with `meshwork sample " + spec.name + "` (add `--scale N` for N times the rows).", ""]
+    return "\n".join(lines)
