@@ -17,7 +17,6 @@ annotated with the latest status (see `catalog.lineage_health`).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -384,19 +383,3 @@ def upstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) 
 def downstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:
     mesh.product(product_id)
     return {n: d for n, d in _bfs([product_id], index_of(mesh).products.successors, depth).items() if d > 0}
-
-
-def file_mtime(mesh_root: Path, product: DataProduct) -> float | None:
-    """Newest modification time of a file-backed product's files, or None (not a file, or missing)."""
-    if product.kind not in ("parquet", "csv", "sqlite", "duckdb"):
-        return None
-    from catalog.sources.files import files_of
-
-    times = []
-    for path in files_of(product) if product.kind in ("parquet", "csv") else \
-            [str(resolve_source_path(product, product.source.path))]:
-        try:
-            times.append(os.stat(path).st_mtime)
-        except OSError:
-            continue
-    return max(times) if times else None

@@ -8,6 +8,7 @@ is stale even if no check has run.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 import polars as pl
 
-from catalog.lineage import file_mtime, index_of, upstream_distances
+from catalog.lineage import index_of, upstream_distances
+from catalog.loader import resolve_source_path
+from catalog.model import DataProduct
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -66,6 +69,22 @@ def _from_report(report: Any) -> Health:
                   str(ts) if ts is not None else None)
 
 
+def file_mtime(product: DataProduct) -> float | None:
+    """Newest modification time of a file-backed product's files, or None (not a file, or missing)."""
+    if product.kind not in ("parquet", "csv", "sqlite", "duckdb"):
+        return None
+    from catalog.sources.files import files_of
+
+    times = []
+    for path in files_of(product) if product.kind in ("parquet", "csv") else \
+            [str(resolve_source_path(product, product.source.path))]:
+        try:
+            times.append(os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return max(times) if times else None
+
+
 def product_health(mesh: "Mesh", product_ids: list[str] | None = None) -> dict[str, Health]:
     """Health of the given products (all by default): latest checks plus file age against the SLA."""
     reports = _latest_reports(mesh)
@@ -75,7 +94,7 @@ def product_health(mesh: "Mesh", product_ids: list[str] | None = None) -> dict[s
         product = mesh.products[product_id]
         health = _from_report(reports[product_id]) if product_id in reports else Health("unchecked")
         hours = product.descriptor.sla.freshness_hours
-        mtime = file_mtime(mesh.root, product) if hours else None
+        mtime = file_mtime(product) if hours else None
         if mtime is not None and (now - mtime) / 3600 > hours:
             reason = f"source file last modified {(now - mtime) / 3600:.0f} h ago; the SLA is {hours:g} h"
             status: Status = "fail" if health.status == "fail" else "stale"

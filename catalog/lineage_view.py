@@ -96,18 +96,28 @@ def collapse_by_domain(graph: nx.DiGraph, limit: int = COLLAPSE_OVER) -> nx.DiGr
     return out
 
 
-def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER) -> nx.DiGraph:
+def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60) -> nx.DiGraph:
     """The whole mesh: domains, and the products that flow from one domain into another.
 
     Each domain is a cluster holding the products at either end of a cross-domain edge; when
     there are more than `limit` of them, the domain-level graph (one node per domain, edges
-    labelled with how many products flow) is returned instead.
+    labelled with how many products flow) is returned instead, keeping its `max_flows`
+    heaviest edges (`graph.graph["hidden_flows"]` says how many were left out, and
+    `hidden_domains` how many domains were then left without a drawn flow and dropped).
     """
     index = index_of(mesh)
     domains = index.domains
     flowing = {node for _, _, data in domains.edges(data=True) for pair in data["flows"] for node in pair}
     if len(flowing) > limit or not flowing:
-        return annotate(mesh, domains.copy())
+        graph = domains.copy()
+        ranked = sorted(graph.edges(data=True), key=lambda e: (-e[2]["count"], e[0], e[1]))
+        graph.remove_edges_from([(u, v) for u, v, _ in ranked[max_flows:]])
+        graph.graph["hidden_flows"] = max(0, len(ranked) - max_flows)
+        if graph.graph["hidden_flows"]:
+            lonely = [n for n in graph if graph.degree(n) == 0]
+            graph.remove_nodes_from(lonely)
+            graph.graph["hidden_domains"] = len(lonely)
+        return graph
     graph = nx.DiGraph(index.products.subgraph(flowing))
     graph.remove_edges_from([(u, v) for u, v, d in graph.edges(data=True) if not d["cross_domain"]])
     graph.graph.update(level="product", clusters=True)

@@ -336,6 +336,8 @@ def test_whole_mesh_overview_shows_domains_and_the_products_flowing_between_them
     assert 'subgraph "cluster_alpha"' in dot and '"alpha.p14" -> "beta.p0"' in dot
     small = mesh_overview(mesh, limit=3)
     assert small.graph["level"] == "domain" and small.edges["domain:alpha", "domain:beta"]["count"] == 1
+    assert mesh_overview(mesh, limit=3, max_flows=2).graph["hidden_flows"] == 2
+    assert "domain:retail" not in mesh_overview(mesh, limit=3, max_flows=2)  # no drawn flow left: dropped
 
 
 def test_dot_escapes_quotes_and_backslashes_in_titles(minimesh, tmp_path):

@@ -22,10 +22,10 @@ def lineage_href(node: str) -> str:
 
 def _estimated_width_px(graph: nx.DiGraph) -> int:
     """Rough natural width of the left-to-right layout: layers times the widest label."""
-    try:
-        layers = nx.dag_longest_path_length(graph) + 1 if graph.number_of_nodes() else 1
-    except nx.NetworkXUnfeasible:  # a cycle (broken products): no layering to measure
-        layers = graph.number_of_nodes()
+    if not graph.number_of_nodes():
+        return 0
+    # Graphviz breaks cycles (broken products, domains feeding each other) before layering.
+    layers = nx.dag_longest_path_length(nx.condensation(graph)) + 1
     widest = max((len(str(d.get("label", n))) for n, d in graph.nodes(data=True)), default=10)
     return int(layers * (widest * 6 + 40))
 

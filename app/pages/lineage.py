@@ -51,6 +51,11 @@ if view == "Whole mesh":
     overview = mesh_overview(mesh)
     if overview.number_of_edges() == 0:
         st.info("No product reads another domain's products: every domain's lineage stays inside it.")
+    if overview.graph.get("hidden_flows"):
+        st.caption(f"Showing the {overview.number_of_edges()} heaviest domain-to-domain flows; "
+                   f"{overview.graph['hidden_flows']} lighter ones are listed in the table below only"
+                   + (f", and {overview.graph['hidden_domains']} domains with none of the drawn flows are left out."
+                      if overview.graph.get("hidden_domains") else "."))
     lineage_chart(overview, link_nodes=overview.graph.get("level") == "product")
     flows = mesh.lineage(level="domain")
     rows = [{"from domain": d_up.removeprefix("domain:"), "to domain": d_down.removeprefix("domain:"),
@@ -102,8 +107,10 @@ with side_col:
     if not impact.products:
         st.caption("Nothing reads this product: a change affects no other product.")
     else:
+        named = ", ".join(f"`{d}`" for d in impact.domains[:8])
+        more = f" and {len(impact.domains) - 8} more" if len(impact.domains) > 8 else ""
         st.markdown(f"**{len(impact.products)}** product(s) and **{len(impact.columns)}** column(s) downstream, "
-                    f"in {len(impact.domains)} domain(s): {', '.join(f'`{d}`' for d in impact.domains)}")
+                    f"in {len(impact.domains)} domain(s): {named}{more}")
         for item in impact.products[:MAX_LISTED]:
             link(item.id, label=f"{item.id} · {item.distance} hop{'s' if item.distance > 1 else ''}"
                                         f"{' · broken' if item.broken else ''}")
