@@ -176,6 +176,7 @@ with tab_trust:
         if signal.certified and right.button("Withdraw certification", key="uncertify_button"):
             attempt(lambda: trust.uncertify(focus, user, note), f"Certification of {focus} withdrawn.")
             st.rerun()
+    st.caption("Your rating (pick the stars, then save)")
     stars = st.feedback("stars", key="rating_stars")
     if stars is not None and st.button("Save rating", key="rate_button", icon=":material/star:"):
         attempt(lambda: trust.rate(focus, user, int(stars) + 1), f"Rated {focus} {int(stars) + 1} star(s).")
