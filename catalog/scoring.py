@@ -1,0 +1,90 @@
+"""Quality score (0–100) and grade of a product and of a domain, from check results weighted by severity.
+
+The formula is stated once, in `FORMULA`; the README, the CLI and the app print this text
+beside every score, so what people read is what the code computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+SEVERITY_WEIGHTS: dict[str, float] = {"error": 3.0, "warning": 2.0, "info": 1.0}
+"""How much one check counts in the score, by its declared severity."""
+
+GRADES: tuple[tuple[float, str], ...] = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"), (0.0, "F"))
+"""Lowest score of each grade."""
+
+FORMULA = (
+    "Quality score = 100 × Σ weight × pass fraction ÷ Σ weight, over the checks that ran. "
+    "Weights by severity: error 3, warning 2, info 1. A row check's pass fraction is "
+    "1 − failing rows ÷ rows (so 1 bad row in 1,000 costs little, half the rows bad costs half); "
+    "row count, freshness and uniqueness pass or fail as a whole (1 or 0). "
+    "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
+    "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F. "
+    "Domain score = mean of its products' latest scores (products never checked are left out)."
+)
+
+WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique"})
+"""Check kinds that pass or fail as a whole: one duplicate key breaks every join on it."""
+
+
+def grade(score: float | None) -> str | None:
+    """Letter grade of a 0–100 score (None for no score)."""
+    if score is None:
+        return None
+    return next(letter for floor, letter in GRADES if score >= floor)
+
+
+def pass_fraction(kind: str, status: str, failing: int | None, rows: int | None) -> float:
+    """Share of the check that passed: 0..1 (see FORMULA)."""
+    if status == "pass":
+        return 1.0
+    if kind in WHOLE_CHECKS or not rows or failing is None:
+        return 0.0
+    return max(0.0, 1.0 - failing / rows)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A product's score: value (None when no check ran), grade, and whether every check ran."""
+
+    value: float | None
+    grade: str | None
+    complete: bool
+    weight: float
+
+    @property
+    def label(self) -> str:
+        if self.value is None:
+            return "not scored"
+        return f"{self.value:.0f} ({self.grade}{'' if self.complete else ', incomplete'})"
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    return obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
+
+
+def score_results(results: Iterable[Any]) -> Score:
+    """Score check results (objects or dicts with kind, severity, status, failing, rows)."""
+    total = earned = 0.0
+    complete = True
+    for result in results:
+        status = _get(result, "status")
+        if status == "error":
+            complete = False
+            continue
+        weight = SEVERITY_WEIGHTS.get(_get(result, "severity", "error"), 1.0)
+        total += weight
+        earned += weight * pass_fraction(_get(result, "kind"), status, _get(result, "failing"),
+                                         _get(result, "rows"))
+    if total == 0:
+        return Score(None, None, complete, 0.0)
+    value = round(100.0 * earned / total, 1)
+    return Score(value, grade(value), complete, total)
+
+
+def domain_score(product_scores: Iterable[float | None]) -> float | None:
+    """Mean of the products' latest scores, products without a score left out (see FORMULA)."""
+    values = [s for s in product_scores if s is not None]
+    return round(sum(values) / len(values), 1) if values else None
