@@ -36,3 +36,7 @@ class AccessDenied(MeshError):
 
 class GrantLapsed(AccessDenied, QueryRejected):
     """A query named a product that only an expired or revoked grant had opened to this user."""
+
+
+class ChartError(MeshError):
+    """A chart spec that does not fit the result it draws (a missing column, a sum of text)."""
