@@ -225,6 +225,27 @@ class Mesh:
         """Usage events recorded by governed sessions (one row per product a query read)."""
         return self.state.usage_frame(product_id)
 
+    # ---------------------------------------------------------------- governance (catalog/governance.py)
+
+    def compliance(self, domain: str | None = None) -> pl.DataFrame:
+        """One row per (product, policy): domain, product_id, policy, scope (global|domain), passed,
+        message, fix (plus rule, severity); global policies from mesh.yaml, domain ones from domain.yaml."""
+        from catalog.governance import compliance
+
+        return compliance(self, domain)
+
+    def pii_inventory(self) -> pl.DataFrame:
+        """Every PII column: product, category, and the roles and users who see it unmasked."""
+        from catalog.governance import pii_inventory
+
+        return pii_inventory(self)
+
+    def access_rules(self) -> pl.DataFrame:
+        """One row per (role, product): visible or not, personal data masked or not, and why."""
+        from catalog.governance import access_rules
+
+        return access_rules(self)
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
