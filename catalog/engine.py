@@ -15,10 +15,10 @@ from sqlglot import exp
 
 from catalog.errors import MeshError, SourceUnavailable
 from catalog.extensions import load_extension
-from catalog.masking import mask_expression
 from catalog.model import DataProduct
 from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext, raw_table
+from catalog.viewsql import masked_columns, role_view_select, visible_products
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -39,8 +39,7 @@ class RoleDatabase:
         self.mesh = mesh
         self.role = role
         self.grants = grants
-        self.visible = frozenset(pid for pid, p in mesh.products.items() if not p.broken and (
-            mesh.can_see(role, p) or (pid, "access") in grants or (pid, "pii") in grants))
+        self.visible = visible_products(mesh, role, grants)
         self.lock = threading.RLock()
         self.raw_ready: set[str] = set()
         self.views_ready: set[str] = set()
@@ -115,13 +114,8 @@ class RoleDatabase:
 
     def _create_view(self, product: DataProduct) -> None:
         self._create_raw(product)
-        masks: list[exp.Expression] = []
-        if not (self.mesh.role_sees_pii(self.role, product) or (product.id, "pii") in self.grants):
-            for column in product.pii_columns:
-                masks.append(exp.alias_(mask_expression(column, exp.column(column.name, quoted=True),
-                                                        self.mesh.salt), column.name, quoted=True))
-        star = exp.Star(**({"replace": masks} if masks else {}))
-        select = exp.select(star).from_(raw_table(product.id))
+        masked = masked_columns(self.mesh, product, self.role, self.grants)
+        select = role_view_select(raw_table(product.id), masked, self.mesh.salt)
         target = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True).sql("duckdb")
         try:
             self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
@@ -141,6 +135,8 @@ class Engine:
     """Holds one RoleDatabase per role (and per role + set of grants), built on first use."""
 
     MAX_GRANTED = 64
+    name = "duckdb"
+    database_class: type = RoleDatabase  # catalog.spark swaps in its own role database
 
     def __init__(self, mesh: "Mesh"):
         self.mesh = mesh
@@ -153,7 +149,7 @@ class Engine:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
         with self._lock:
             if role not in self._databases:
-                self._databases[role] = RoleDatabase(self.mesh, role)
+                self._databases[role] = self.database_class(self.mesh, role)
             return self._databases[role]
 
     def database_for(self, role: str, user: str | None) -> RoleDatabase:
@@ -166,7 +162,7 @@ class Engine:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
         key = (role, grants)
         with self._lock:
-            database = self._granted.pop(key, None) or RoleDatabase(self.mesh, role, grants)
+            database = self._granted.pop(key, None) or self.database_class(self.mesh, role, grants)
             self._granted[key] = database  # most recently used last; the oldest is dropped past the limit
             while len(self._granted) > self.MAX_GRANTED:
                 self._granted.pop(next(iter(self._granted)))

@@ -1,0 +1,48 @@
+"""The SQL of the view a role sees, decided once and rendered for any engine's dialect.
+
+Both engines (DuckDB in process, Spark for scale-out) build a product's role view
+from these sqlglot expressions, so masking cannot drift between two hand-kept copies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from catalog.masking import mask_expression
+from catalog.model import Column, DataProduct
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+
+
+def visible_products(mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
+    """Product ids a role (widened by a user's grants) may query: unbroken, and not restricted from it."""
+    return frozenset(pid for pid, p in mesh.products.items() if not p.broken and (
+        mesh.can_see(role, p) or (pid, "access") in grants or (pid, "pii") in grants))
+
+
+def masked_columns(mesh: "Mesh", product: DataProduct, role: str,
+                   grants: frozenset[tuple[str, str]] = frozenset()) -> list[Column]:
+    """The PII columns of `product` that `role` (with these grants) sees masked."""
+    if mesh.role_sees_pii(role, product) or (product.id, "pii") in grants:
+        return []
+    return list(product.pii_columns)
+
+
+def role_view_select(source: exp.Table, masked: list[Column], salt: str,
+                     columns: list[str] | None = None) -> exp.Select:
+    """SELECT of a role view over `source` (the product's raw relation), masking `masked`.
+
+    Without `columns` the projection is `* REPLACE (...)`, which needs no schema (DuckDB); with the
+    raw relation's column names it is an explicit list any dialect can run (Spark has no REPLACE).
+    """
+    masks = {column.name.lower(): exp.alias_(
+        mask_expression(column, exp.column(column.name, quoted=True), salt), column.name, quoted=True)
+        for column in masked}
+    if columns is None:
+        star = exp.Star(**({"replace": list(masks.values())} if masks else {}))
+        return exp.select(star).from_(source.copy())
+    projection = [masks.get(name.lower()) or exp.column(name, quoted=True) for name in columns]
+    return exp.select(*projection).from_(source.copy())
