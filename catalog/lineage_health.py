@@ -1,7 +1,7 @@
 """Quality status of each product as lineage shows it, and root cause: which upstream is failing.
 
-Status comes from the latest quality run of each product (`mesh.latest_quality()` when the
-quality module provides it, else the latest run in the state store) plus one cheap signal
+Status comes from the latest quality run of each product in the state store (as
+`catalog.quality` stores it) plus one cheap signal
 computed here: a file source whose newest file is older than its `sla.freshness_hours`
 is stale even if no check has run.
 """
@@ -43,13 +43,12 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def _latest_reports(mesh: "Mesh") -> dict[str, Any]:
-    """product id -> its latest quality report (an object or a stored run dict)."""
-    if hasattr(mesh, "latest_quality"):
-        return dict(mesh.latest_quality())
-    latest: dict[str, Any] = {}
-    for run in mesh.state.runs():  # newest first
-        latest.setdefault(run["product_id"], {**run, "checks": run["results"]})
-    return latest
+    """product id -> its latest stored quality run (a dict with its check results under "checks")."""
+    from catalog.quality import latest_runs
+    from catalog.scoring import grade
+
+    return {pid: {**run, "checks": run["results"], "grade": grade(run["score"])}
+            for pid, run in latest_runs(mesh).items()}
 
 
 def _from_report(report: Any) -> Health:

@@ -221,9 +221,50 @@ class Mesh:
         rating_avg, ratings, comments; for cards, sorting and search."""
         return self.trust_desk.signals()
 
+    @cached_property
+    def dashboards(self) -> "DashboardDesk":
+        """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
+        from catalog.dashboard_run import DashboardDesk
+
+        return DashboardDesk(self)
+
     def usage(self, product_id: str | None = None) -> pl.DataFrame:
         """Usage events recorded by governed sessions (one row per product a query read)."""
         return self.state.usage_frame(product_id)
+
+    # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality.py ...)
+
+    def check(self, product_id: str | None = None, role: str = "steward") -> Any:
+        """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
+        with failing counts and example failing rows masked for `role`."""
+        from catalog.quality import check
+
+        return check(self, product_id, role)
+
+    def latest_quality(self) -> pl.DataFrame:
+        """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan)."""
+        from catalog.quality import latest_quality
+
+        return latest_quality(self)
+
+    def quality_history(self, product_id: str | None = None) -> pl.DataFrame:
+        """Every stored quality run, oldest first (score, grade, failed, errored per run)."""
+        from catalog.quality import quality_history
+
+        return quality_history(self, product_id)
+
+    def usage_metrics(self) -> pl.DataFrame:
+        """Per product: queries, users, consuming_domains, trend, last_used, unused_30d (from usage events)."""
+        from catalog.usage import usage_metrics
+
+        return usage_metrics(self)
+
+    def scorecard(self, domain: str | None = None) -> pl.DataFrame:
+        """One row per domain (or per product of `domain`): quality, checks, freshness, docs, compliance,
+        usage, lineage health."""
+        from catalog.scorecard import scorecard
+
+        return scorecard(self, domain)
 
     # ---------------------------------------------------------------- governance (catalog/governance.py)
 

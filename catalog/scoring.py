@@ -6,6 +6,7 @@ beside every score, so what people read is what the code computes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -20,6 +21,7 @@ FORMULA = (
     "Weights by severity: error 3, warning 2, info 1. A row check's pass fraction is "
     "1 − failing rows ÷ rows (so 1 bad row in 1,000 costs little, half the rows bad costs half); "
     "row count, freshness and uniqueness pass or fail as a whole (1 or 0). "
+    "The score is rounded down to one decimal, so any failing check shows below 100. "
     "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
     "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F. "
     "Domain score = mean of its products' latest scores (products never checked are left out)."
@@ -34,6 +36,13 @@ def grade(score: float | None) -> str | None:
     if score is None:
         return None
     return next(letter for floor, letter in GRADES if score >= floor)
+
+
+def format_score(value: float | None) -> str:
+    """99.9 stays 99.9 (never rounded up to a perfect 100); 100.0 prints as 100; None as '–'."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def pass_fraction(kind: str, status: str, failing: int | None, rows: int | None) -> float:
@@ -58,7 +67,7 @@ class Score:
     def label(self) -> str:
         if self.value is None:
             return "not scored"
-        return f"{self.value:.0f} ({self.grade}{'' if self.complete else ', incomplete'})"
+        return f"{format_score(self.value)} ({self.grade}{'' if self.complete else ', incomplete'})"
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -80,7 +89,7 @@ def score_results(results: Iterable[Any]) -> Score:
                                          _get(result, "rows"))
     if total == 0:
         return Score(None, None, complete, 0.0)
-    value = round(100.0 * earned / total, 1)
+    value = math.floor(1000.0 * earned / total + 1e-9) / 10  # rounded down: a failing check never shows 100
     return Score(value, grade(value), complete, total)
 
 

@@ -27,7 +27,12 @@ def build_sample(name: str, dest: Path, scale: int = 1, anchor: datetime = ANCHO
         raise ValueError(f"unknown sample {name!r}; choose from {', '.join(SAMPLES)}")
     if scale < 1:
         raise ValueError("scale must be a positive integer")
-    return write_mesh(SAMPLES[name].mesh(scale, anchor), Path(dest), scale)
+    spec = SAMPLES[name].mesh(scale, anchor)
+    out = write_mesh(spec, Path(dest), scale)
+    from catalog.history import write_history
+
+    write_history(spec, out, scale)  # 90 days of usage and quality runs, loaded on first open
+    return out
 
 
 def defects(name: str) -> dict[str, list[Defect]]:
