@@ -9,9 +9,9 @@ from components import context
 st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
-    st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
-    st.Page("pages/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("views/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
+    st.Page("views/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -18,7 +18,7 @@ RESULTS = Path(__file__).parent / "results"
 
 def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
-    names = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(Path(__file__).parent))
+    names = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(Path(__file__).parent)])
                    if m.name.startswith("bench_"))
     chosen = [n for n in names if not argv or n in argv]
     failed = []

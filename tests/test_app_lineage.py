@@ -18,7 +18,7 @@ def open_lineage(mesh: Path, product: str | None = None, **state) -> AppTest:
     at.session_state["mesh_path"] = str(mesh)
     for key, value in state.items():
         at.session_state[key] = value
-    at.switch_page("pages/lineage.py")
+    at.switch_page("views/lineage.py")
     if product:
         at.query_params["product"] = product
     return at.run()

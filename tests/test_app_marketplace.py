@@ -26,7 +26,7 @@ def _no_env_user(monkeypatch):
     monkeypatch.delenv("MESHWORK_USER", raising=False)
 
 
-def open_page(mesh: Path, page: str | None = "pages/marketplace.py", user: str | None = None, **state) -> AppTest:
+def open_page(mesh: Path, page: str | None = "views/marketplace.py", user: str | None = None, **state) -> AppTest:
     """Run one page (AppTest runs it alone), or with page=None the app entry with its sidebar."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["mesh_path"] = str(mesh)

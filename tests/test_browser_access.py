@@ -30,10 +30,6 @@ def browser_as(chromium, user: str | None):
 
 
 def open_marketplace(page, url: str, who: str) -> None:
-    # Until the entry script has run once, a fresh Streamlit server serves /<page> from app/pages/
-    # directly (no st.navigation, no sidebar); opening the root first avoids that first-visit quirk.
-    page.goto(url)
-    page.get_by_test_id("stSidebar").get_by_text("Meshwork").wait_for()
     page.goto(f"{url}/marketplace")
     wait_for_app(page)
     page.get_by_text(f"Acting as {who}").wait_for()

@@ -28,10 +28,7 @@ def test_deep_link_to_a_products_lineage_draws_its_upstream_nodes(minimesh, app_
     add_profile_products(minimesh)
     seed_run(catalog.open_mesh(minimesh), "risk.scores", "fail")
     server = app_server(minimesh)
-    # A fresh Streamlit server runs the very first session in its legacy pages/ mode (no
-    # st.navigation yet), so open the app once before following the deep link.
-    page.goto(server.url)
-    page.locator("[data-testid='stSidebar']").get_by_text("Role", exact=True).wait_for()
+    # The very first visit of a fresh server is the deep link itself.
     page.goto(f"{server.url}/lineage?product=risk.customer_profile")
     settle(page)
     page.locator("[data-testid='stSidebar']").get_by_text("Role", exact=True).wait_for()  # the app's own sidebar: main.py ran

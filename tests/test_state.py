@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 import sqlite3
 import subprocess
@@ -47,21 +46,26 @@ def test_sigkill_mid_write_keeps_every_committed_event(tmp_path):
     assert all(len(r["results"]) == 20 for r in runs)
 
 
-def _write_many(directory: str, worker: int, count: int) -> None:
-    store = StateStore(Path(directory))
+WRITE_MANY = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from catalog.state import StateStore, UsageEvent
+    store = StateStore(Path(sys.argv[1]))
+    worker, count = sys.argv[2], int(sys.argv[3])
     for i in range(count):
         store.record_usage([UsageEvent(user=f"w{worker}", role="analyst", product_id=f"d.p{i % 5}",
                                        rows=i, duration_ms=0.5, status="ok")])
+""")
 
 
 def test_concurrent_processes_lose_no_event(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_many, args=(str(tmp_path), w, 150)) for w in range(6)]
+    # Separate interpreters (not multiprocessing): a spawn child re-imports whatever script the
+    # parent ran as __main__, which under pytest can be an app page.
+    workers = [subprocess.Popen([sys.executable, "-c", WRITE_MANY, str(tmp_path), str(w), "150"],
+                                stderr=subprocess.PIPE, text=True) for w in range(6)]
     for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-        assert w.exitcode == 0
+        _, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err
     usage = StateStore(tmp_path).usage_frame()
     assert usage.height == 6 * 150
     assert usage.group_by("user").len()["len"].to_list() == [150] * 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-PRODUCT_PAGE = "pages/product.py"
+PRODUCT_PAGE = "views/product.py"
 
 
 def product_link(product_id: str, label: str | None = None) -> None:
