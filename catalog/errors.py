@@ -40,3 +40,8 @@ class GrantLapsed(AccessDenied, QueryRejected):
 
 class ChartError(MeshError):
     """A chart spec that does not fit the result it draws (a missing column, a sum of text)."""
+
+
+class PublishError(MeshError):
+    """A self-serve publish was refused (bad name, bad or empty upload, unreachable source, would overwrite
+    another product); nothing was written to the mesh folder."""

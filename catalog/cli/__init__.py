@@ -16,3 +16,4 @@ def main() -> None:
 from catalog.cli import core  # noqa: E402,F401
 from catalog.cli import lineage  # noqa: E402,F401
 from catalog.cli import access  # noqa: E402,F401
+from catalog.cli import govern  # noqa: E402,F401

@@ -1,0 +1,149 @@
+"""`meshwork init`, `meshwork publish`, `meshwork contract export|import` and `meshwork compliance`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import polars as pl
+import typer
+
+from catalog.cli import app
+from catalog.cli.common import fail, open_or_exit
+from catalog.errors import MeshError
+
+contract_app = typer.Typer(no_args_is_help=True, help="Export and import Open Data Contract Standard (v3) documents.")
+app.add_typer(contract_app, name="contract")
+
+MESH = typer.Argument(..., help="the mesh folder (holds mesh.yaml)")
+
+
+class TableFormat(str, Enum):
+    text = "text"
+    csv = "csv"
+
+
+@app.command()
+def init(path: Path = typer.Argument(..., help="the folder to make a mesh of (created if missing)"),
+         name: str = typer.Option(None, help="mesh name (default: from the folder name)"),
+         title: str = typer.Option("", help="a title people read")) -> None:
+    """Create an empty mesh: mesh.yaml with the default roles (analyst, steward) and global policies."""
+    from catalog.publish import init_mesh
+
+    try:
+        root = init_mesh(path, name=name, title=title)
+    except MeshError as exc:
+        fail(str(exc), code=2)
+    typer.echo(f"created {root / 'mesh.yaml'}; publish a product with `meshwork publish {path} SOURCE "
+               "--domain D --name N --owner EMAIL`")
+
+
+@app.command()
+def publish(
+    mesh_path: Path = MESH,
+    source: str = typer.Argument(..., help="a .csv/.parquet file, postgresql://…?table=schema.table, "
+                                           "or 'sql:SELECT … FROM domain.product'"),
+    domain: str = typer.Option(..., "--domain", help="the owning domain (created if it does not exist)"),
+    name: str = typer.Option(..., "--name", help="the product name (lower_snake_case)"),
+    owner: str = typer.Option(..., "--owner", help="the accountable person's e-mail"),
+    description: str = typer.Option("", "--description", help="what the data is and what it is for"),
+    title: str = typer.Option("", "--title"),
+    version: str = typer.Option(None, "--version", help="needed (higher than the current) to replace a product"),
+    column_doc: list[str] = typer.Option([], "--column-doc", help="COLUMN=TEXT, a column description (repeatable)"),
+    role: str = typer.Option("steward", "--role", help="sql: sources run as this role to profile the result"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the draft and its compliance; write nothing"),
+) -> None:
+    """Register a product from a file, a PostgreSQL table or SQL over products; same checks as the Publish page."""
+    from catalog import publish as pub
+
+    mesh = open_or_exit(mesh_path)
+    docs = {}
+    for item in column_doc:
+        column, sep, text = item.partition("=")
+        if not sep:
+            fail(f"--column-doc {item!r}: write COLUMN=TEXT", code=2)
+        docs[column.strip()] = text.strip()
+    try:
+        draft = pub.draft_from_source(mesh, source, domain=domain, name=name, owner=owner, description=description,
+                                      title=title, version=version, role=role)
+        if docs:
+            draft = pub.describe_columns(mesh, draft, docs)
+    except MeshError as exc:
+        fail(str(exc), code=2)
+    typer.echo(draft.yaml())
+    for note in draft.notes:
+        typer.echo(f"note: {note}", err=True)
+    for row in draft.violations.iter_rows(named=True):
+        typer.echo(f"{row['severity']}: {row['policy']}: {row['message']} (fix: {row['fix']})", err=True)
+    if dry_run:
+        typer.echo(f"dry run: {draft.product_id} not written", err=True)
+        raise typer.Exit(1 if not draft.blocking.is_empty() else 0)
+    try:
+        result = pub.publish(mesh, draft)
+    except MeshError as exc:
+        fail(str(exc))
+    written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""
+    typer.echo(f"published {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}"
+               f"{written}" + (f" (new domain {draft.domain})" if result.created_domain else ""), err=True)
+
+
+@app.command()
+def compliance(mesh_path: Path = MESH,
+               domain: str = typer.Option(None, "--domain", help="only this domain's products"),
+               failing: bool = typer.Option(False, "--failing", help="only the violations"),
+               fmt: TableFormat = typer.Option(TableFormat.text, "--format", help="text or csv")) -> None:
+    """Evaluate the global and domain policies on every product; exit 1 when a policy of severity error fails."""
+    from catalog.governance import policy_issues
+
+    mesh = open_or_exit(mesh_path)
+    frame = mesh.compliance(domain=domain)
+    for issue in policy_issues(mesh):
+        typer.echo(f"warning: {issue}", err=True)
+    shown = frame.filter(~pl.col("passed")) if failing else frame
+    if fmt == TableFormat.csv:
+        typer.echo(shown.write_csv(), nl=False)
+    else:
+        for row in shown.iter_rows(named=True):
+            status = "ok  " if row["passed"] else row["severity"].upper()[:4].ljust(4)
+            fix = f"  -> {row['fix']}" if row["fix"] else ""
+            typer.echo(f"{status} {row['product_id']}: {row['policy']} ({row['scope']}): {row['message']}{fix}")
+    blocking = frame.filter(~pl.col("passed") & (pl.col("severity") == "error")).height
+    typer.echo(f"{frame.height} evaluations, {frame.filter(~pl.col('passed')).height} failing, "
+               f"{blocking} of severity error", err=True)
+    raise typer.Exit(1 if blocking else 0)
+
+
+@contract_app.command("export")
+def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(..., help="domain.name"),
+                    output: Path = typer.Option(None, "-o", "--output", help="write here instead of stdout")) -> None:
+    """Print (or write) a product's ODCS v3 document, validated against the ODCS JSON schema."""
+    from catalog.contracts import export_contract
+
+    mesh = open_or_exit(mesh_path)
+    try:
+        text = export_contract(mesh, product_id)
+    except MeshError as exc:
+        fail(str(exc), code=2)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+@contract_app.command("import")
+def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., help="an ODCS v3 YAML or JSON file"),
+                    domain: str = typer.Option(None, "--domain", help="the domain (default: the contract's)"),
+                    version: str = typer.Option(None, "--version", help="needed to replace an existing product")
+                    ) -> None:
+    """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
+    from catalog.contracts import import_contract_file
+
+    mesh = open_or_exit(mesh_path)
+    try:
+        result, notes = import_contract_file(mesh, file, domain=domain, version=version)
+    except MeshError as exc:
+        fail(str(exc))
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"imported {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}")

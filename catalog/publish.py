@@ -1,0 +1,581 @@
+"""Self-serve publishing: a draft product from an upload, a PostgreSQL table or SQL over products.
+
+A draft carries the inferred schema, suggested PII classes and checks (catalog.profile), and its
+compliance with the mesh's policies (catalog.governance). `publish` writes it into the domain's
+folder atomically (temp file + os.replace), under validated names only, never replacing another
+product unless the draft is a higher version, and re-reads the mesh before it lets the files stay.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import duckdb
+import polars as pl
+import yaml
+from pydantic import ValidationError
+from sqlglot import exp
+
+from catalog import governance, sqlutil
+from catalog.errors import MeshError, PublishError
+from catalog.extensions import load_extension
+from catalog.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Column, ProductDescriptor
+from catalog.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
+from catalog.sources.postgres import redact
+from catalog.yamlsource import YamlError, parse_yaml
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+PROFILE_ROWS = 50_000
+PREVIEW_ROWS = 20
+FILE_KINDS = {".csv": "csv", ".parquet": "parquet"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class Draft:
+    """A product not yet written: review `yaml()`, `compliance` and `notes`, then `publish(mesh, draft)`."""
+
+    domain: str
+    descriptor: ProductDescriptor
+    profile: Profile
+    preview: pl.DataFrame
+    compliance: pl.DataFrame
+    upload: bytes | None = None           # written to <domain>/data/ on publish
+    notes: list[str] = field(default_factory=list)
+    creates_domain: bool = False
+    replaces_version: str | None = None   # the version this draft supersedes, if the product exists
+
+    @property
+    def product_id(self) -> str:
+        return f"{self.domain}.{self.descriptor.name}"
+
+    @property
+    def violations(self) -> pl.DataFrame:
+        return self.compliance.filter(~pl.col("passed"))
+
+    @property
+    def blocking(self) -> pl.DataFrame:
+        """Failed policies of severity error: publishing is refused until they are fixed."""
+        return self.violations.filter(pl.col("severity") == "error")
+
+    def yaml(self) -> str:
+        return descriptor_yaml(self.descriptor)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    product_id: str
+    descriptor_path: Path
+    data_path: Path | None
+    version: str
+    created_domain: bool
+
+
+# --------------------------------------------------------------------------- names and paths
+
+def check_name(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not NAME_RE.match(value) or len(value) > 64:
+        raise PublishError(f"invalid {what} {value!r}: use lower-case letters, digits and _ , starting with a "
+                           f"letter, at most 64 characters ({NAME_PATTERN})")
+    return value
+
+
+def _inside(root: Path, path: Path) -> Path:
+    """`path` resolved, refusing anything (a symlink, ..) that would land outside the mesh folder."""
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise PublishError(f"refused: {path} resolves to {resolved}, outside the mesh folder {root}")
+    return resolved
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    parts = re.findall(r"\d+", version)
+    if not parts:
+        raise PublishError(f"version {version!r} is not a version number like 1.2.0")
+    return tuple(int(p) for p in parts[:3]) + (0,) * (3 - min(3, len(parts)))
+
+
+def next_version(version: str) -> str:
+    major, minor, _ = _version_key(version)[:3]
+    return f"{major}.{minor + 1}.0"
+
+
+# --------------------------------------------------------------------------- YAML out
+
+class _Flow(dict):
+    """A mapping written on one line (`{name: x, type: y}`), as people write columns and checks."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
+
+
+def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
+    """The descriptor as a person would write it: defaults left out, columns and checks one per line."""
+    out: dict[str, Any] = {"name": d.name}
+    for key in ("title", "description", "owner"):
+        if getattr(d, key):
+            out[key] = getattr(d, key)
+    out["version"] = d.version
+    if d.status != "active":
+        out["status"] = d.status
+    if d.tags:
+        out["tags"] = list(d.tags)
+    source = d.source.model_dump(by_alias=True, exclude_defaults=True)
+    out["source"] = {"kind": d.source.kind, **{k: v for k, v in source.items() if k != "kind"}}
+    columns = []
+    for c in d.columns:
+        col: dict[str, Any] = {"name": c.name, "type": c.type}
+        if c.pii:
+            col["pii"] = c.pii_category or "other"
+        if c.key:
+            col["key"] = True
+        if c.description:
+            col["description"] = c.description
+        columns.append(_Flow(col))
+    out["columns"] = columns
+    if d.quality:
+        out["quality"] = [_Flow({"check": q.check, **q.model_dump(exclude_defaults=True, exclude={"check"})})
+                          for q in d.quality]
+    sla = d.sla.model_dump(exclude_none=True)
+    if sla:
+        out["sla"] = _Flow(sla)
+    if d.access.restricted or d.access.roles:
+        out["access"] = _Flow(d.access.model_dump())
+    return out
+
+
+def descriptor_yaml(d: ProductDescriptor) -> str:
+    return yaml.dump(descriptor_dict(d), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+
+
+def parse_descriptor(text: str, where: str = "descriptor") -> ProductDescriptor:
+    """Validate descriptor YAML (e.g. edited on the Publish page); errors name the line and field."""
+    try:
+        doc = parse_yaml(text)
+    except YamlError as exc:
+        raise PublishError(f"{where}:{exc.line or 1}: invalid YAML: {exc}") from None
+    if not isinstance(doc.data, dict):
+        raise PublishError(f"{where}:1: expected a mapping of fields (key: value)")
+    try:
+        return ProductDescriptor.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in FILE_KINDS.values()
+                                                                           or p in ("postgres", "sql"))))
+        raise PublishError(f"{where}:{doc.line_of(loc)}: {'.'.join(map(str, loc))}: "
+                           f"{err['msg'].removeprefix('Value error, ')}") from None
+
+
+# --------------------------------------------------------------------------- reading a source to profile it
+
+def _read_relation(con: duckdb.DuckDBPyConnection, select: exp.Select) -> tuple[pl.DataFrame, dict[str, str], int]:
+    """(first PROFILE_ROWS rows, SQL types by column, total row count) of a SELECT."""
+    relation = con.sql(select.sql("duckdb"))
+    types = {name: str(t) for name, t in zip(relation.columns, relation.types)}
+    total = con.sql(exp.select("count(*)").from_(select.subquery("t")).sql("duckdb")).fetchone()[0]
+    frame = con.sql(select.limit(PROFILE_ROWS).sql("duckdb")).pl()
+    return frame, types, int(total)
+
+
+def _sniff_upload(data: bytes, filename: str, kind: str) -> None:
+    if not data:
+        raise PublishError(f"{filename} is empty: upload a file with a header row and data")
+    looks_parquet = data[:4] == b"PAR1"
+    if kind == "parquet" and not (looks_parquet and data[-4:] == b"PAR1"):
+        raise PublishError(f"{filename} is not a Parquet file (it lacks the PAR1 markers); upload a real .parquet "
+                           "file, or name a CSV file .csv")
+    if kind == "csv":
+        if looks_parquet:
+            raise PublishError(f"{filename} is a Parquet file, not CSV: rename it to .parquet")
+        head = data[:65536]
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError as exc:
+            raise PublishError(f"{filename} is not UTF-8 text (byte {exc.start}), so it is not a CSV file") from None
+        if b"\x00" in head:
+            raise PublishError(f"{filename} contains binary data (NUL bytes), so it is not a CSV file")
+
+
+def _file_select(path: Path, kind: str, options: dict[str, Any]) -> exp.Select:
+    args: list[exp.Expression] = [exp.Literal.string(str(path))]
+    args += [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in options.items()]
+    reader = exp.Anonymous(this="read_csv" if kind == "csv" else "read_parquet", expressions=args)
+    return exp.select("*").from_(exp.Table(this=reader))
+
+
+def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.DataFrame, dict[str, str], int]:
+    """Check an uploaded file is what its name says and read it: (kind, csv options, rows, types, total)."""
+    kind = FILE_KINDS.get(Path(filename).suffix.lower())
+    if kind is None:
+        raise PublishError(f"{filename}: only .csv and .parquet files can be published from an upload")
+    _sniff_upload(data, filename, kind)
+    with tempfile.TemporaryDirectory(prefix="meshwork-upload-") as tmp:
+        path = Path(tmp) / f"upload.{kind}"
+        path.write_bytes(data)
+        con = duckdb.connect(":memory:", config={"threads": 1})
+        options: dict[str, Any] = {"header": True} if kind == "csv" else {}
+        try:
+            names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
+            if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
+                options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
+            frame, types, total = _read_relation(con, _file_select(path, kind, options))
+        except duckdb.Error as exc:
+            raise PublishError(f"{filename} cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+    bad = [n for n in frame.columns if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
+    if bad:
+        raise PublishError(f"{filename}: column name(s) {', '.join(map(repr, bad))} are not valid; use letters, "
+                           "digits and _ (not starting with a digit)")
+    if total == 0:
+        raise PublishError(f"{filename} has no data rows: a product needs at least one row to profile")
+    options.pop("header", None)
+    return kind, options, frame, types, total
+
+
+def parse_postgres_uri(uri: str) -> tuple[str, str, str]:
+    """`postgresql://user@host/db?table=schema.table` (or `#schema.table`) -> (dsn, schema, table)."""
+    parts = urlsplit(uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    target = unquote(parts.fragment) or next((v for k, v in query if k == "table"), "")
+    if not target:
+        raise PublishError(f"{redact(uri)}: name the table, e.g. postgresql://user@host/db?table=public.customers")
+    schema, _, table = target.rpartition(".")
+    dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode([(k, v) for k, v in query if k != "table"]),
+                      ""))
+    return dsn, schema or "public", table
+
+
+def _with_timeout(dsn: str, seconds: int = 8) -> str:
+    if "connect_timeout" in dsn:
+        return dsn
+    if "://" in dsn:
+        return dsn + ("&" if "?" in dsn else "?") + f"connect_timeout={seconds}"
+    return f"{dsn} connect_timeout={seconds}"
+
+
+def read_postgres(dsn: str, schema: str, table: str) -> tuple[pl.DataFrame, dict[str, str], int]:
+    from catalog.sources.postgres import _ENV
+
+    expanded = _ENV.sub(lambda m: os.environ.get(m.group(1), ""), dsn)
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    try:
+        load_extension(con, "postgres_scanner")
+        attach = exp.Attach(this=exp.alias_(exp.Literal.string(_with_timeout(expanded)), "src"),
+                            expressions=[exp.AttachOption(this=exp.var("TYPE"), expression=exp.var("postgres")),
+                                         exp.AttachOption(this=exp.var("READ_ONLY"))])
+        try:
+            con.execute(attach.sql("duckdb"))
+        except duckdb.Error as exc:
+            message = str(exc).replace(expanded, redact(expanded)).splitlines()[0]
+            raise PublishError(f"cannot reach PostgreSQL at {redact(dsn)}: {message}") from None
+        known = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                            "WHERE table_catalog = 'src' ORDER BY 1, 2").fetchall()
+        if (schema, table) not in known:
+            listing = ", ".join(f"{s}.{t}" for s, t in known[:20]) or "none"
+            raise PublishError(f"no table {schema}.{table} in {redact(dsn)}; tables there: {listing}")
+        select = exp.select("*").from_(exp.table_(table, db=schema, catalog="src", quoted=True))
+        try:
+            return _read_relation(con, select)
+        except duckdb.Error as exc:
+            raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- drafts
+
+def _new_descriptor(name: str, owner: str, description: str, title: str, tags: list[str], source: dict[str, Any],
+                    profile: Profile, inherited: dict[str, Column] | None = None) -> ProductDescriptor:
+    owner = (owner or "").strip()
+    if not EMAIL.match(owner):
+        raise PublishError(f"owner {owner!r} is not an e-mail address: a product needs an accountable person")
+    return ProductDescriptor.model_validate({
+        "name": name, "title": title, "description": description.strip(), "owner": owner,
+        "tags": tags, "source": source,
+        "columns": [c.model_dump() for c in suggest_columns(profile, inherited)],
+        "quality": suggest_checks(profile), "sla": suggest_sla(profile),
+    })
+
+
+def _finish(mesh: Any, domain: str, descriptor: ProductDescriptor, profile: Profile, frame: pl.DataFrame,
+            upload: bytes | None = None, notes: list[str] | None = None,
+            version: str | None = None) -> Draft:
+    existing = mesh.products.get(f"{domain}.{descriptor.name}")
+    replaces = existing.descriptor.version if existing else None
+    descriptor = descriptor.model_copy(update={"version": version or replaces or "1.0.0"})
+    notes = list(notes or [])
+    if existing and _version_key(descriptor.version) > _version_key(replaces or "0"):
+        notes.append(f"{existing.id} exists (version {replaces}, owner {existing.owner or '-'}): publishing "
+                     f"replaces it with version {descriptor.version}")
+    elif existing:
+        notes.append(f"{existing.id} already exists (version {replaces}, owner {existing.owner or '-'}): give a "
+                     f"higher version (e.g. {next_version(replaces or '1.0.0')}) to replace it, or another name")
+    if profile.profiled_rows < profile.rows:
+        notes.append(f"profiled the first {profile.profiled_rows:,} of {profile.rows:,} rows")
+    return Draft(domain=domain, descriptor=descriptor, profile=profile, preview=frame.head(PREVIEW_ROWS),
+                 compliance=governance.check_descriptor(mesh, domain, descriptor), upload=upload, notes=notes,
+                 creates_domain=domain not in mesh.domains, replaces_version=replaces)
+
+
+def draft_from_upload(mesh: Any, data: bytes, filename: str, *, domain: str, name: str, owner: str,
+                      description: str = "", title: str = "", tags: list[str] | None = None,
+                      version: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES) -> Draft:
+    """A draft product over an uploaded CSV or Parquet file (kept as uploaded in <domain>/data/)."""
+    domain, name = check_name(domain, "domain name"), check_name(name, "product name")
+    if len(data) > max_bytes:
+        raise PublishError(f"{filename} is {len(data) / 1e6:,.1f} MB, over the {max_bytes / 1e6:,.0f} MB upload "
+                           "limit; publish large data from where it lives (a PostgreSQL table, or a file under "
+                           "a data root of mesh.yaml)")
+    kind, options, frame, types, total = read_upload(data, filename)
+    profile = profile_frame(frame, types, total)
+    source = {"kind": kind, "path": f"data/{name}.{kind}", **({"options": options} if options else {})}
+    descriptor = _new_descriptor(name, owner, description, title, tags or [], source, profile)
+    return _finish(mesh, domain, descriptor, profile, frame, upload=data, version=version,
+                   notes=[f"{filename}: {total:,} rows, {len(frame.columns)} columns"])
+
+
+def draft_from_file(mesh: Any, path: str | Path, **kwargs: Any) -> Draft:
+    """Like `draft_from_upload` for a file on this machine (the CLI); checks the size before reading."""
+    path = Path(path)
+    if not path.is_file():
+        raise PublishError(f"{path}: no such file")
+    limit = kwargs.get("max_bytes", MAX_UPLOAD_BYTES)
+    if path.stat().st_size > limit:
+        raise PublishError(f"{path.name} is {path.stat().st_size / 1e6:,.1f} MB, over the {limit / 1e6:,.0f} MB "
+                           "upload limit; publish large data from where it lives (a PostgreSQL table, or a file "
+                           "under a data root of mesh.yaml)")
+    return draft_from_upload(mesh, path.read_bytes(), path.name, **kwargs)
+
+
+def draft_from_postgres(mesh: Any, dsn: str, table: str, *, schema: str = "public", domain: str, name: str,
+                        owner: str, description: str = "", title: str = "", tags: list[str] | None = None,
+                        version: str | None = None) -> Draft:
+    """A draft product reading a PostgreSQL table in place (`${ENV}` in the DSN stays unexpanded on disk)."""
+    domain, name = check_name(domain, "domain name"), check_name(name, "product name")
+    frame, types, total = read_postgres(dsn, schema, table)
+    profile = profile_frame(frame, types, total)
+    source = {"kind": "postgres", "dsn": dsn, "schema": schema, "table": table}
+    descriptor = _new_descriptor(name, owner, description, title, tags or [], source, profile)
+    notes = [f"{schema}.{table}: {total:,} rows, read in place (nothing copied)"]
+    if re.search(r"://[^/@:]+:[^@${}]+@|password=(?!\$\{)", dsn):
+        notes.append("the connection string holds a password, which would be written to the descriptor: "
+                     "use ${PGPASSWORD}-style variables instead")
+    return _finish(mesh, domain, descriptor, profile, frame, notes=notes, version=version)
+
+
+def draft_from_sql(mesh: Any, sql: str, *, domain: str, name: str, owner: str, description: str = "",
+                   title: str = "", tags: list[str] | None = None, role: str = "steward",
+                   user: str | None = None, version: str | None = None) -> Draft:
+    """A derived product: a SELECT over products, run through the governed session of `role` to profile it.
+    Columns named like an upstream column inherit its PII class and description."""
+    domain, name = check_name(domain, "domain name"), check_name(name, "product name")
+    try:
+        tree = sqlutil.parse_one_select(sql)
+    except sqlutil.SqlParseError as exc:
+        raise PublishError(f"the SQL does not parse: {exc}") from None
+    upstream = sorted(sqlutil.referenced_tables(tree))
+    if f"{domain}.{name}" in upstream:
+        raise PublishError(f"{domain}.{name} cannot read itself: that would be a dependency cycle")
+    result = mesh.session(role=role, user=user).run(sql, max_rows=PROFILE_ROWS)
+    inherited: dict[str, Column] = {}
+    for product_id in upstream:
+        for column in mesh.product(product_id).columns:
+            inherited.setdefault(column.name, column)
+    profile = profile_frame(result.frame, total_rows=result.total_rows)
+    descriptor = _new_descriptor(name, owner, description, title, tags or [], {"kind": "sql", "sql": sql.strip()},
+                                 profile, inherited)
+    notes = [f"reads {', '.join(upstream) or 'no product'}; {result.total_rows:,} rows as role {role}"]
+    return _finish(mesh, domain, descriptor, profile, result.frame, notes=notes, version=version)
+
+
+def draft_from_source(mesh: Any, source: str, **kwargs: Any) -> Draft:
+    """The CLI's SOURCE: a file path, a `postgresql://...?table=schema.table` URI, or `sql:SELECT ...`."""
+    if source.startswith("sql:"):
+        return draft_from_sql(mesh, source[4:], **kwargs)
+    kwargs.pop("role", None)
+    kwargs.pop("user", None)
+    if source.startswith(("postgresql://", "postgres://")):
+        dsn, schema, table = parse_postgres_uri(source)
+        return draft_from_postgres(mesh, dsn, table, schema=schema, **kwargs)
+    return draft_from_file(mesh, source, **kwargs)
+
+
+def edit_draft(mesh: Any, draft: Draft, text: str) -> Draft:
+    """The draft with its descriptor replaced by edited YAML; the name and the source stay the draft's own."""
+    edited = parse_descriptor(text, f"{draft.domain}/products/{draft.descriptor.name}.yaml")
+    if edited.name != draft.descriptor.name:
+        raise PublishError(f"the name is {draft.descriptor.name!r}: change it in the form, not in the YAML")
+    if edited.source != draft.descriptor.source:
+        raise PublishError("the source is set by what you upload or connect: edit the other fields")
+    return replace(draft, descriptor=edited, compliance=governance.check_descriptor(mesh, draft.domain, edited))
+
+
+# --------------------------------------------------------------------------- writing
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create `path` atomically, failing if it exists (two publishers cannot both win)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.link(tmp, path)
+    except FileExistsError:
+        raise PublishError(f"{path.name} appeared while publishing (someone else published it); try again") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class _Undo:
+    created: list[Path] = field(default_factory=list)
+    restore: dict[Path, bytes] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)
+
+    def run(self) -> None:
+        for path in reversed(self.created):
+            path.unlink(missing_ok=True)
+        for path, data in self.restore.items():
+            _write_replace(path, data)
+        for folder in reversed(self.folders):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
+def _mkdirs(path: Path, undo: _Undo) -> None:
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir()
+        undo.folders.append(folder)
+
+
+def publish(mesh: Any, draft: Draft, *, allow_violations: bool = False) -> PublishResult:
+    """Write the draft into the mesh folder; refuse (writing nothing) on a bad name, a path outside the mesh,
+    an existing product without a higher version, a policy of severity error that fails, or a descriptor
+    the loader would not accept."""
+    root = Path(mesh.root).resolve()
+    domain, name = check_name(draft.domain, "domain name"), check_name(draft.descriptor.name, "product name")
+    descriptor = draft.descriptor
+    if not allow_violations and not draft.blocking.is_empty():
+        lines = [f"- {r['policy']}: {r['message']} (fix: {r['fix']})" for r in draft.blocking.iter_rows(named=True)]
+        raise PublishError(f"{draft.product_id} breaks {draft.blocking.height} policy(ies) of severity error:\n"
+                           + "\n".join(lines))
+    domain_dir = _inside(root, root / domain)
+    product_file = _inside(root, domain_dir / "products" / f"{name}.yaml")
+    existing_file = next((p for p in (product_file, product_file.with_suffix(".yml")) if p.exists()), None)
+    existing = mesh.products.get(draft.product_id)
+    old_version = existing.descriptor.version if existing else None
+    if existing_file is not None and existing is None:
+        raise PublishError(f"{existing_file} exists but is not a loaded product; fix or remove it first")
+    if existing is not None:
+        if existing.path.resolve() != product_file:
+            raise PublishError(f"{draft.product_id} is defined in {existing.path}; publish a new version there")
+        if _version_key(descriptor.version) <= _version_key(old_version or "0"):
+            raise PublishError(f"{draft.product_id} already exists (version {old_version}, owner "
+                               f"{existing.owner or '-'}); publish it as a new version higher than {old_version} "
+                               f"(e.g. {next_version(old_version or '1.0.0')}) to replace it")
+    undo = _Undo()
+    data_path: Path | None = None
+    try:
+        created_domain = not (domain_dir / "domain.yaml").exists()
+        _mkdirs(domain_dir / "products", undo)
+        if created_domain:
+            domain_file = domain_dir / "domain.yaml"
+            _write_new(domain_file, yaml.safe_dump({"name": domain, "title": domain.replace("_", " ").title(),
+                                                    "owner": descriptor.owner}, sort_keys=False).encode())
+            undo.created.append(domain_file)
+        if draft.upload is not None:
+            kind = descriptor.source.kind
+            _mkdirs(domain_dir / "data", undo)
+            data_path = _inside(root, domain_dir / "data" / f"{name}.{kind}")
+            if data_path.exists():
+                data_path = _inside(root, domain_dir / "data" / f"{name}-{descriptor.version}.{kind}")
+            if data_path.exists():
+                raise PublishError(f"{data_path.relative_to(root)} exists; publish with another version")
+            descriptor = descriptor.model_copy(update={"source": descriptor.source.model_copy(
+                update={"path": f"data/{data_path.name}"})})
+            _write_new(data_path, draft.upload)
+            undo.created.append(data_path)
+        text = descriptor_yaml(descriptor).encode()
+        if existing is not None:
+            undo.restore[product_file] = product_file.read_bytes()
+            _write_replace(product_file, text)
+        else:
+            _write_new(product_file, text)
+            undo.created.append(product_file)
+        _verify(root, draft.product_id)
+    except BaseException:
+        undo.run()
+        raise
+    return PublishResult(draft.product_id, product_file, data_path, descriptor.version, created_domain)
+
+
+def _verify(root: Path, product_id: str) -> None:
+    """Re-read the mesh as the app will; a descriptor that loads broken is taken back."""
+    from catalog.loader import open_descriptors
+
+    loaded = open_descriptors(root)
+    product = loaded.products.get(product_id)
+    errors = [p for p in loaded.problems if p.product_id == product_id and p.severity == "error"]
+    if product is None or product.broken or errors:
+        raise PublishError(f"{product_id} would not load: " + ("; ".join(str(p) for p in errors) or "not found"))
+
+
+# --------------------------------------------------------------------------- a new mesh
+
+def init_mesh(path: str | Path, name: str | None = None, title: str = "") -> Path:
+    """Create an empty mesh: mesh.yaml with the default roles and the default global policies."""
+    root = Path(path)
+    if (root / "mesh.yaml").exists():
+        raise MeshError(f"{root / 'mesh.yaml'} exists: this folder is already a mesh")
+    name = name or re.sub(r"[^a-z0-9_]", "_", root.resolve().name.lower()).strip("_")
+    if not NAME_RE.match(name or ""):
+        name = "mesh"
+    check_name(name, "mesh name")
+    root.mkdir(parents=True, exist_ok=True)
+    text = yaml.dump({
+        "name": name, "title": title or name.replace("_", " ").title(),
+        "roles": {r: spec.model_dump() for r, spec in DEFAULT_ROLES.items()},
+        "policies": [p.model_dump(exclude_defaults=True) | {"severity": p.severity}
+                     for p in governance.DEFAULT_POLICIES],
+    }, Dumper=_Dumper, sort_keys=False, width=110)
+    _write_new(root / "mesh.yaml", text.encode())
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(".meshwork/\n")
+    return root
+
+
+def describe_columns(mesh: Any, draft: Draft, descriptions: dict[str, str]) -> Draft:
+    """The draft with these column descriptions set (the CLI's --column-doc); unknown columns are refused."""
+    known = {c.name for c in draft.descriptor.columns}
+    unknown = sorted(set(descriptions) - known)
+    if unknown:
+        raise PublishError(f"no column {', '.join(unknown)} in {draft.product_id}; its columns: {', '.join(known)}")
+    columns = [c.model_copy(update={"description": descriptions.get(c.name, c.description)})
+               for c in draft.descriptor.columns]
+    descriptor = draft.descriptor.model_copy(update={"columns": columns})
+    return replace(draft, descriptor=descriptor, compliance=governance.check_descriptor(mesh, draft.domain, descriptor))
