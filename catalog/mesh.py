@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from catalog.access import AccessLedger
     from catalog.changes import ChangeTracker
+    from catalog.dashboard_run import DashboardDesk
     from catalog.engine import Engine
     from catalog.identity import Principal
     from catalog.lineage import Impact
@@ -220,6 +221,13 @@ class Mesh:
         """One row per product: product_id, certified, certified_by, certified_at, lapsed, score, threshold,
         rating_avg, ratings, comments; for cards, sorting and search."""
         return self.trust_desk.signals()
+
+    @cached_property
+    def dashboards(self) -> "DashboardDesk":
+        """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
+        from catalog.dashboard_run import DashboardDesk
+
+        return DashboardDesk(self)
 
     @cached_property
     def dashboards(self) -> "DashboardDesk":

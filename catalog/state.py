@@ -168,6 +168,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS comments_by_product ON comments(product_id, ts);
     """,
+    # catalog.dashboard_run: who opened which dashboard when (the list shows each one's last view).
+    """
+    CREATE TABLE IF NOT EXISTS dashboard_views (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts           TEXT NOT NULL,
+        dashboard_id TEXT NOT NULL,
+        user         TEXT NOT NULL,
+        role         TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS dashboard_views_by_id ON dashboard_views(dashboard_id, id);
+    """,
 ]
 
 

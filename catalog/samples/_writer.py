@@ -17,6 +17,7 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
+from catalog.dashboards import write_sample_dashboards
 from catalog.samples._spec import MeshSpec, Product
 
 CHUNK_ROWS = 250_000
@@ -75,6 +76,7 @@ def write_mesh(spec: MeshSpec, dest: Path, scale: int = 1, chunk_rows: int = CHU
         write_yaml(domain_dir / "products" / f"{product.name}.yaml", product.descriptor())
         if product.kind != "sql":
             write_data(product, domain_dir, scale, chunk_rows)
+    write_sample_dashboards(spec.name, dest)
     return dest
 
 
