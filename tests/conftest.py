@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,11 +14,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from minimesh import build_minimesh  # noqa: E402
 
+from catalog import harness  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_data"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
 PG_ADMIN_DSN = os.environ.get("MESHWORK_TEST_PG", "postgresql://meshwork:meshwork@127.0.0.1:5432/postgres")
 
 
@@ -81,43 +76,9 @@ def pg_database(pg_server: str):
 
 # ------------------------------------------------------------------ app server + browser
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
+class AppServer(harness.AppServer):
     def __init__(self, mesh: Path, env: dict[str, str] | None = None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(REPO / "test-artifacts" / f"streamlit-{self.port}.log", "w") if _artifacts() else None
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"),
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--", "--mesh", str(mesh)],
-            cwd=REPO, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the Streamlit server did not start within 60 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        if self.log:
-            self.log.close()
+        super().__init__(mesh, env, log_dir=REPO / "test-artifacts")
 
 
 def _artifacts() -> bool:
@@ -143,10 +104,10 @@ def app_server():
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    if not Path(harness.CHROMIUM).exists():
+        pytest.fail(f"{harness.CHROMIUM} is missing; `make test` installs Debian's chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = harness.launch_chromium(p)
         yield browser
         browser.close()
 
@@ -175,9 +136,4 @@ def screenshot(request):
 
 def wait_for_app(page) -> None:
     """Wait until Streamlit has finished running the script (no 'Running...' status)."""
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=30_000,
-    )
+    harness.wait_for_app(page)

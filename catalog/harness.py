@@ -1,0 +1,78 @@
+"""A real app server and a headless Chromium, shared by the tests, the benchmarks and `make screenshots`.
+
+Launching Streamlit as a subprocess keeps `catalog` free of any streamlit import.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+# Until Streamlit has finished a script run its status widget says "Running..."
+APP_IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """`streamlit run app/main.py` on a free loopback port, for one mesh; ready when its health check answers."""
+
+    def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(log_dir / f"streamlit-{self.port}.log", "w") if log_dir else None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"),
+             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--", "--mesh", str(mesh)],
+            cwd=REPO, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the Streamlit server did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        if self.log:
+            self.log.close()
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium (Playwright's own browser download does not work here)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def wait_for_app(page, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(APP_IDLE, timeout=timeout_ms)
