@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 class Mesh:
     """A data mesh loaded from a folder: domains, products, problems, and what to do with them."""
 
-    def __init__(self, root: Path, state_dir: Path | None = None):
+    def __init__(self, root: Path, state_dir: Path | None = None, engine: str | None = None,
+                 spark_master: str | None = None):
         loaded = open_descriptors(root)
         self.root = Path(root).resolve()
         self.descriptor: MeshDescriptor = loaded.descriptor
@@ -49,6 +50,8 @@ class Mesh:
         self.state = StateStore(self.state_dir)
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
+        self.engine_choice: str = engine or self.descriptor.engine  # what was asked; `engine.name` is what runs
+        self.spark_master: str = spark_master or self.descriptor.spark.master
 
     # ---------------------------------------------------------------- descriptors
 
@@ -154,8 +157,19 @@ class Mesh:
             if self._engine is None:
                 from catalog.engine import Engine
 
-                self._engine = Engine(self)
+                self._engine = (self._spark_engine() if self.engine_choice == "spark" else None) or Engine(self)
             return self._engine
+
+    def _spark_engine(self) -> "Engine | None":
+        """The Spark engine this mesh asks for, or None and a problem naming the cause: it stays on DuckDB."""
+        from catalog.spark import SparkEngine, SparkUnavailable
+
+        try:
+            return SparkEngine(self, self.spark_master, self.descriptor.spark.conf)
+        except SparkUnavailable as exc:
+            self.problems.append(Problem(path=str(self.root / "mesh.yaml"), field="engine",
+                                         message=f"cannot run on Spark, so this mesh runs on DuckDB: {exc}"))
+            return None
 
     @cached_property
     def salt(self) -> str:
@@ -174,6 +188,10 @@ class Mesh:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
         name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self)
         identity.check_role(self, role, name)
+        if self.engine.name == "spark":
+            from catalog.spark import SparkSqlSession
+
+            return SparkSqlSession(self, role, name, timeout_s, consumer_domain)
         return Session(self, role, name, timeout_s, consumer_domain)
 
     def fingerprint(self, product_id: str) -> str | None:
@@ -321,8 +339,13 @@ class Mesh:
 
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
-              **options: Any) -> Mesh:
-    """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder."""
+              engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:
+    """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder.
+
+    `engine` ("duckdb" or "spark") and `spark_master` override mesh.yaml's `engine` and `spark.master`.
+    """
     if options:
         raise MeshError(f"unknown option(s) for open_mesh: {', '.join(options)}")
-    return Mesh(Path(path), Path(state_dir) if state_dir else None)
+    if engine not in (None, "duckdb", "spark"):
+        raise MeshError(f"unknown engine {engine!r}: choose 'duckdb' (the default) or 'spark'")
+    return Mesh(Path(path), Path(state_dir) if state_dir else None, engine=engine, spark_master=spark_master)

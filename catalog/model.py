@@ -419,11 +419,21 @@ class GroupSpec(Strict):
     roles: list[str] = Field(default_factory=list)
 
 
+class SparkSettings(Strict):
+    """Where a mesh with `engine: spark` runs: the master URL and any Spark settings to pass on."""
+
+    master: str = Field(default="local[2]", description="local[N], spark://host:7077, yarn, k8s://...")
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict, description="spark.* settings")
+    max_collect_rows: int = Field(default=1_000_000, ge=1, description="most rows `sql()` brings back to "
+                                                                       "Python; export larger results to a path")
+
+
 class MeshDescriptor(Strict):
     name: str
     title: str = ""
     description: str = ""
     engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
     data_roots: list[str] = Field(default_factory=list, description="extra folders file sources may read")
     roles: dict[str, Role] = Field(default_factory=dict)
     policies: list[Policy] = Field(default_factory=list)

@@ -1,0 +1,167 @@
+"""The Spark engine: the same products, views and masking as DuckDB, on a Spark cluster.
+
+Raw views are global temporary views (one per product, shared by every role); each role (and each
+set of grants) queries its own `newSession()`, whose temporary views are the masked role views built
+by catalog/viewsql.py. Views are created on the first query that names a product, as on DuckDB.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from catalog.engine import Engine
+from catalog.errors import MeshError, SourceUnavailable
+from catalog.model import DataProduct
+from catalog.sources import adapter_for
+from catalog.sources.context import RAW_CATALOG, SourceContext
+from catalog.spark import gate
+from catalog.spark.runtime import _first_line, spark_session
+from catalog.spark.sources import raw_frame
+from catalog.viewsql import masked_columns, role_view_select, visible_products
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from catalog.mesh import Mesh
+
+
+class SparkEngine(Engine):
+    """One Spark session for the mesh, raw views once per product, a role database per role and grants."""
+
+    name = "spark"
+
+    def __init__(self, mesh: "Mesh", master: str, conf: dict[str, Any] | None = None):
+        super().__init__(mesh)
+        self.master = master
+        self.spark = spark_session(master, conf, app_name=f"meshwork-{mesh.name}")
+        self.database_class = self._new_database  # type: ignore[assignment]
+        self.prefix = f"mw{uuid.uuid4().hex[:8]}"
+        self.global_db = self.spark.conf.get("spark.sql.globalTempDatabase") or "global_temp"
+        self._raw_lock = threading.RLock()
+        self._raw: dict[str, str] = {}
+        self._columns: dict[str, list[str]] = {}
+        self.failures: dict[str, str] = {}
+        self.ctx = SourceContext(root=mesh.root, load_extension=lambda _: None,
+                                 product_domains={pid: p.domain for pid, p in mesh.products.items()})
+
+    def _new_database(self, mesh: "Mesh", role: str,
+                      grants: frozenset[tuple[str, str]] = frozenset()) -> "SparkRoleDatabase":
+        return SparkRoleDatabase(self, role, grants)
+
+    # ---------------------------------------------------------------- raw views
+
+    def raw_table(self, product_id: str) -> exp.Table:
+        domain, name = product_id.split(".", 1)
+        return exp.table_(f"{self.prefix}_raw__{domain}__{name}", db=self.global_db, quoted=True)
+
+    def columns(self, product_id: str) -> list[str]:
+        self.ensure_raw(product_id)
+        return self._columns[product_id]
+
+    def ensure_raw(self, product_id: str) -> exp.Table:
+        """Create the raw view of a product (and of everything it reads) once for the mesh."""
+        table = self.raw_table(product_id)
+        with self._raw_lock:
+            if product_id in self._raw:
+                return table
+            product = self.mesh.product(product_id)
+            if product_id in self.failures:
+                raise SourceUnavailable(self.failures[product_id])
+            if product.broken:
+                raise SourceUnavailable(f"{product.id} is broken: {self.mesh.problem_summary(product.id)}")
+            for upstream in sorted(self.mesh.upstreams(product_id)):
+                self.ensure_raw(upstream)
+            try:
+                if product.kind == "sql":
+                    self.spark.sql(f"CREATE OR REPLACE GLOBAL TEMPORARY VIEW {table.this.sql('spark')} AS "
+                                   f"{self._derived_sql(product)}")
+                else:
+                    raw_frame(self.spark, product, self.ctx).createOrReplaceGlobalTempView(table.name)
+                self._columns[product_id] = self.spark.table(table.sql("spark")).columns
+            except SourceUnavailable as exc:
+                self.failures[product_id] = str(exc)
+                raise
+            except Exception as exc:  # Spark's analysis and IO errors come through py4j
+                message = f"{product.id}: Spark cannot read its {product.kind} source: {_first_line(exc)}"
+                self.failures[product_id] = message
+                raise SourceUnavailable(message) from None
+            self._raw[product_id] = table.name
+            return table
+
+    def _derived_sql(self, product: DataProduct) -> str:
+        """The derived product's SQL over its upstreams' raw views, transpiled to Spark SQL."""
+        tree = adapter_for("sql").relation(product, self.ctx)
+
+        def to_spark_raw(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and node.catalog == RAW_CATALOG:
+                replacement = self.raw_table(f"{node.db}.{node.name}")
+                replacement.set("alias", node.args.get("alias"))
+                return replacement
+            return node
+
+        return tree.transform(to_spark_raw).sql("spark")
+
+    def close(self) -> None:
+        super().close()
+        with self._raw_lock:
+            for name in self._raw.values():
+                self.spark.catalog.dropGlobalTempView(name)
+            self._raw.clear()
+
+
+class SparkRoleDatabase:
+    """What one role (widened by a user's grants) may query on Spark: its own session of masked views."""
+
+    def __init__(self, engine: SparkEngine, role: str, grants: frozenset[tuple[str, str]] = frozenset()):
+        self.engine = engine
+        self.mesh = engine.mesh
+        self.role = role
+        self.grants = grants
+        self.visible = visible_products(self.mesh, role, grants)
+        self.lock = threading.RLock()
+        self.views_ready: set[str] = set()
+        self.session = engine.spark.newSession()
+
+    @staticmethod
+    def view_name(product_id: str) -> str:
+        domain, name = product_id.split(".", 1)
+        return f"mwv__{domain}__{name}"
+
+    def ensure(self, product_ids: set[str]) -> None:
+        """Create the role views (and the raw views under them) for these products."""
+        with self.lock:
+            for product_id in sorted(product_ids):
+                if product_id not in self.views_ready:
+                    self._create_view(self.mesh.product(product_id))
+
+    def _create_view(self, product: DataProduct) -> None:
+        raw = self.engine.ensure_raw(product.id)
+        masked = masked_columns(self.mesh, product, self.role, self.grants)
+        select = role_view_select(raw, masked, self.mesh.salt, columns=self.engine.columns(product.id))
+        target = exp.to_identifier(self.view_name(product.id), quoted=True).sql("spark")
+        try:
+            self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {select.sql('spark')}")
+        except Exception as exc:
+            raise SourceUnavailable(f"{product.id}: cannot build its Spark view for role {self.role!r}: "
+                                    f"{_first_line(exc)}") from None
+        self.views_ready.add(product.id)
+
+    def spark_sql(self, tree: exp.Expression) -> str:
+        """The vetted query as Spark SQL over this role's views."""
+        return gate.render(tree, {pid: self.view_name(pid) for pid in self.visible})
+
+    def frame(self, tree: exp.Expression) -> "DataFrame":
+        """A lazy Spark DataFrame for a vetted query; its views must exist (`ensure`)."""
+        return self.session.sql(self.spark_sql(tree))
+
+    def cursor(self) -> Any:
+        raise MeshError("this mesh runs on Spark, which has no DuckDB cursor; query it through mesh.session()")
+
+    def close(self) -> None:
+        for product_id in self.views_ready:
+            self.session.catalog.dropTempView(self.view_name(product_id))
+        self.views_ready.clear()
