@@ -12,6 +12,7 @@ PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("views/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
     st.Page("views/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),
+    st.Page("views/dashboards.py", title="Dashboards", icon=":material/dashboard:", url_path="dashboards"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -1,0 +1,44 @@
+"""Pin a workbench cell (its query and chart) to a new or existing dashboard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import catalog
+from catalog.charts import ChartSpec
+from catalog.dashboards import SIZES, Tile, slug
+from catalog.errors import MeshError
+
+NEW = "A new dashboard…"
+
+
+def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key: str) -> None:
+    """A 'Pin to dashboard' popover: pick a dashboard (or name a new one in a domain), then write its YAML."""
+    with st.popover("Pin to dashboard", icon=":material/push_pin:"):
+        boards = {b.id: b for b in mesh.dashboards.list().values() if not b.unreadable}
+        choice = st.selectbox("Dashboard", [*boards, NEW], key=f"{key}_pin_board",
+                              format_func=lambda i: f"{boards[i].title} ({i})" if i in boards else i)
+        title = None
+        if choice == NEW:
+            domains = sorted(mesh.domains)
+            domain = st.selectbox("Domain", domains, key=f"{key}_pin_domain",
+                                  help="the domain whose folder keeps the dashboard (and reviews it in git)")
+            title = st.text_input("Dashboard title", key=f"{key}_pin_title", placeholder="e.g. Customer 360")
+            dashboard_id = f"{domain}.{slug(title)}" if title and title.strip() else ""
+            if dashboard_id:
+                st.caption(f"Saved as `{domain}/dashboards/{slug(title)}.yaml`")
+        else:
+            dashboard_id = choice
+        tile_title = st.text_input("Tile title", value=(chart_spec.title if chart_spec and chart_spec.title else ""),
+                                   key=f"{key}_pin_tile", placeholder="what this chart shows")
+        size = st.select_slider("Width", list(SIZES), value="medium", key=f"{key}_pin_size")
+        if st.button("Pin", key=f"{key}_pin_go", type="primary", disabled=not dashboard_id):
+            try:
+                tile = Tile(title=tile_title.strip() or "Untitled chart", query=query, chart=chart_spec, size=size)
+                path = mesh.dashboards.pin(dashboard_id, tile, title=title)
+            except (MeshError, ValueError) as exc:
+                st.error(str(exc))
+                return
+            st.success(f"Pinned to `{dashboard_id}` ({path.relative_to(mesh.root)}).")
+            st.page_link("views/dashboards.py", label="Open the dashboard", icon=":material/dashboard:",
+                         query_params={"dashboard": dashboard_id})
