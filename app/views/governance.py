@@ -1,0 +1,145 @@
+"""Governance: policies as code evaluated on every product, the PII inventory, access rules per role, audit log."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from catalog import governance
+from components import context
+from components.audit import audit_panel
+
+mesh = context.require_mesh()
+
+st.title("Governance")
+st.caption("Global policies live in `mesh.yaml`, each domain adds its own in `domain.yaml` (federated); Meshwork "
+           "evaluates them on every product. Edit a descriptor and this page follows.")
+
+for issue in governance.policy_issues(mesh):
+    st.warning(issue, icon=":material/rule:")
+
+frame = mesh.compliance()
+failing = frame.filter(~pl.col("passed"))
+domain_policies = sum(len(d.descriptor.policies) for d in mesh.domains.values())
+cols = st.columns(4)
+cols[0].metric("Policies", f"{len(mesh.descriptor.policies)} global + {domain_policies} domain")
+cols[1].metric("Evaluations", f"{frame.height:,}")
+cols[2].metric("Passing", f"{(frame.height - failing.height) / frame.height:.0%}" if frame.height else "–")
+cols[3].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
+
+tab_matrix, tab_violations, tab_pii, tab_access, tab_policies, tab_audit = st.tabs([
+    "Domain × policy", f"Violations ({failing.height})", "PII inventory", "Access rules", "Policies", "Audit log"])
+
+with tab_matrix:
+    grid = governance.matrix(frame)
+    if grid.is_empty():
+        st.info("No policy applies yet: declare `policies:` in mesh.yaml (see `meshwork init`) or in a domain.yaml.")
+    else:
+        chart = (alt.Chart(grid)
+                 .mark_rect(stroke="white", strokeWidth=2)
+                 .encode(x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-30)),
+                         y=alt.Y("domain:N", title=None),
+                         color=alt.Color("passing_pct:Q", title="% passing",
+                                         scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen")),
+                         tooltip=["domain", "policy", "products", "failing",
+                                  alt.Tooltip("passing_pct:Q", title="% passing")]))
+        labels = (alt.Chart(grid).mark_text(fontSize=12)
+                  .encode(x="policy:N", y="domain:N",
+                          text=alt.Text("label:N"))
+                  .transform_calculate(label="datum.failing > 0 ? datum.failing + ' failing' : '✓'"))
+        st.altair_chart((chart + labels).properties(height=max(160, 44 * grid["domain"].n_unique()),
+                                                    title="Share of products passing, per domain and policy"),
+                        width="stretch")
+        st.caption("A blank cell: that policy does not apply to that domain (a domain policy of another domain).")
+
+with tab_violations:
+    if failing.is_empty():
+        st.success("Every product passes every policy that applies to it.")
+    else:
+        c1, c2 = st.columns(2)
+        domains = c1.multiselect("Domain", sorted(failing["domain"].unique().to_list()), key="gov_domains")
+        severities = c2.multiselect("Severity", ["error", "warning", "info"], key="gov_severity")
+        shown = failing
+        if domains:
+            shown = shown.filter(pl.col("domain").is_in(domains))
+        if severities:
+            shown = shown.filter(pl.col("severity").is_in(severities))
+        order = {"error": 0, "warning": 1, "info": 2}
+        shown = shown.with_columns(pl.col("severity").replace_strict(order, default=3).alias("_rank")).sort(
+            "_rank", "product_id").drop("_rank")
+        st.dataframe(shown.select("severity", "product_id", "policy", "scope", "message", "fix"), hide_index=True,
+                     width="stretch", column_config={
+                         "product_id": st.column_config.TextColumn("product"),
+                         "fix": st.column_config.TextColumn("how to fix", width="large")})
+        st.caption(f"{shown.height} violation(s). `meshwork compliance {mesh.root} --failing` prints the same list; "
+                   "it exits 1 while a policy of severity error fails, for a domain's CI.")
+
+with tab_pii:
+    inventory = mesh.pii_inventory()
+    st.caption("Which products hold which categories of personal data, and who sees them unmasked: the view a "
+               "privacy officer needs to answer data subject requests under laws like the VCDPA.")
+    if inventory.is_empty():
+        st.info("No column is classified as personal data.")
+    else:
+        by_category = governance.pii_by_category(inventory)
+        left, right = st.columns([2, 3])
+        with left:
+            st.altair_chart(alt.Chart(by_category).mark_bar().encode(
+                y=alt.Y("category:N", sort="-x", title=None), x=alt.X("products:Q", title="products"),
+                tooltip=["category", "products", "columns", "product_ids"]).properties(
+                title="Products holding each category", height=max(140, 26 * by_category.height)),
+                width="stretch")
+        with right:
+            per_product = (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles",
+                                              "unmasked_users")
+                           .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
+                           .sort("domain", "product_id"))
+            st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
+                                            "unmasked_users", "restricted", "owner"),
+                         hide_index=True, width="stretch", column_config={
+                             "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
+                             "unmasked_users": "people with a PII grant"})
+        category = st.selectbox("Columns of one category", ["all", *by_category["category"].to_list()],
+                                key="gov_pii_category")
+        columns = inventory if category == "all" else inventory.filter(pl.col("category") == category)
+        st.dataframe(columns.select("product_id", "column", "category", "unmasked_roles", "unmasked_users"),
+                     hide_index=True, width="stretch")
+        st.download_button("Download the PII inventory (CSV)", inventory.write_csv(),
+                           file_name=f"{mesh.name}-pii-inventory.csv", mime="text/csv",
+                           icon=":material/download:", key="gov_pii_csv")
+
+with tab_access:
+    rules = mesh.access_rules()
+    roles = list(mesh.roles)
+    role = st.selectbox("Role", roles, index=roles.index(context.current_role(mesh)), key="gov_role",
+                        format_func=lambda r: f"{r} — {mesh.roles[r].description}" if mesh.roles[r].description else r)
+    spec = mesh.roles[role]
+    st.markdown(f"**{role}** {'sees personal data unmasked' if spec.pii else 'sees personal data masked'}; "
+                "restricted products are visible only to the roles they name (or with an approved grant).")
+    mine = rules.filter(pl.col("role") == role)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Products visible", f"{mine.filter(pl.col('visible')).height} of {mine.height}")
+    c2.metric("With personal data unmasked", mine.filter(pl.col("pii_unmasked")).height)
+    c3.metric("Hidden (restricted)", mine.filter(~pl.col("visible")).height)
+    st.dataframe(mine.select("domain", "product_id", "visible", "pii_columns", "rule"), hide_index=True,
+                 width="stretch", column_config={"product_id": "product"})
+    summary = (rules.group_by("role").agg(visible=pl.col("visible").sum(), unmasked=pl.col("pii_unmasked").sum(),
+                                          hidden=(~pl.col("visible")).sum()).sort("role"))
+    st.caption("Every role at a glance")
+    st.dataframe(summary, hide_index=True, width="stretch")
+
+with tab_policies:
+    rows = [{"scope": scope, "where": "mesh.yaml" if scope == "global" else f"{d}/domain.yaml", "id": p.id,
+             "rule": p.rule, "severity": p.severity, "description": p.description,
+             "params": ", ".join(f"{k}={v}" for k, v in p.params.items())}
+            for scope, d, policies in [("global", None, mesh.descriptor.policies),
+                                       *(("domain", n, dom.descriptor.policies) for n, dom in mesh.domains.items())]
+            for p in policies]
+    st.dataframe(pl.DataFrame(rows, schema={k: pl.String for k in
+                                            ("scope", "where", "id", "rule", "severity", "description", "params")}),
+                 hide_index=True, width="stretch")
+    st.caption("Built-in rules: " + ", ".join(f"`{r}`" for r in governance.RULES))
+
+with tab_audit:
+    audit_panel(mesh, key="gov_audit")

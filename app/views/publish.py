@@ -1,0 +1,162 @@
+"""Publish: register a product from an upload, a PostgreSQL table or SQL over products, without a central team."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlglot import exp
+
+from catalog import publish as pub
+from catalog.errors import MeshError
+from components import context
+
+mesh = context.require_mesh()
+user = context.current_user(mesh)
+
+st.title("Publish a data product")
+st.caption("Meshwork reads your data, infers the schema, suggests personal-data classes and quality checks, and "
+           "checks the draft against the mesh's policies. Review the YAML, then publish: the descriptor (and an "
+           "uploaded file) go into the domain's folder and the product is searchable and queryable at once.")
+
+for kind, text in st.session_state.pop("publish_flash", []):
+    getattr(st, kind)(text)
+
+NEW_DOMAIN = "➕ new domain…"
+SOURCES = {"upload": "Upload a CSV or Parquet file", "postgres": "A PostgreSQL table",
+           "sql": "SQL over existing products"}
+
+source_kind = st.radio("Source", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="pub_source")
+with st.form("publish_form"):
+    c1, c2 = st.columns(2)
+    domains = [*sorted(mesh.domains), NEW_DOMAIN]
+    domain_choice = c1.selectbox("Domain", domains, key="pub_domain")
+    new_domain = c1.text_input("New domain name", key="pub_new_domain", placeholder="lower_snake_case",
+                               help="only used with “new domain…”; created with you as its owner")
+    name = c2.text_input("Product name", key="pub_name", placeholder="e.g. branch_visits",
+                         help="lower-case letters, digits and _; the product's SQL name is domain.name")
+    owner = c2.text_input("Owner e-mail", value=user if "@" in user else "", key="pub_owner")
+    title = c1.text_input("Title", key="pub_title")
+    version = c2.text_input("Version", key="pub_version", placeholder="1.0.0",
+                            help="to replace an existing product, give a higher version than its current one")
+    description = st.text_area("Description", key="pub_description", placeholder="What the data is, for whom")
+    upload = dsn = table = sql = None
+    if source_kind == "upload":
+        upload = st.file_uploader("File", type=["csv", "parquet"], key="pub_file",
+                                  help=f"at most {pub.MAX_UPLOAD_BYTES // 1_000_000} MB; kept as uploaded in "
+                                       "the domain's data/ folder")
+    elif source_kind == "postgres":
+        dsn = st.text_input("Connection string", key="pub_dsn", placeholder="postgresql://user@host:5432/db",
+                            help="${VARIABLE} is expanded from the server's environment, so passwords stay out "
+                                 "of the descriptor")
+        table = st.text_input("Table", key="pub_table", placeholder="schema.table")
+    else:
+        sql = st.text_area("SELECT over products", key="pub_sql", height=120,
+                           placeholder="SELECT c.customer_id, count(*) AS accounts\nFROM retail.customers c "
+                                       "JOIN retail.accounts a USING (customer_id)\nGROUP BY ALL")
+        st.caption(f"Runs as your role ({context.current_role(mesh)}) to profile the result; columns named like "
+                   "an upstream column inherit its PII class.")
+    submitted = st.form_submit_button("Draft the product", icon=":material/draft:", type="primary")
+
+if submitted:
+    domain = (new_domain or "").strip() if domain_choice == NEW_DOMAIN else domain_choice
+    common = {"domain": domain, "name": (name or "").strip(), "owner": owner, "description": description or "",
+              "title": title or "", "version": (version or "").strip() or None}
+    try:
+        with st.spinner("Reading and profiling the data…"):
+            if source_kind == "upload":
+                if upload is None:
+                    raise MeshError("choose a .csv or .parquet file to upload")
+                draft = pub.draft_from_upload(mesh, upload.getvalue(), upload.name, **common)
+            elif source_kind == "postgres":
+                schema, _, table_name = (table or "").strip().rpartition(".")
+                draft = pub.draft_from_postgres(mesh, (dsn or "").strip(), table_name, schema=schema or "public",
+                                                **common)
+            else:
+                draft = pub.draft_from_sql(mesh, sql or "", role=context.current_role(mesh), user=user, **common)
+    except MeshError as exc:
+        st.session_state.pop("pub_draft", None)
+        st.error(str(exc))
+    else:
+        st.session_state["pub_draft"] = draft
+        st.session_state["pub_yaml"] = draft.yaml()
+
+if "pub_yaml_next" in st.session_state:  # a widget's value can only be set before the widget is drawn
+    st.session_state["pub_yaml"] = st.session_state.pop("pub_yaml_next")
+
+draft: pub.Draft | None = st.session_state.get("pub_draft")
+if draft is not None:
+    st.divider()
+    st.subheader(f"Draft: `{draft.product_id}`")
+    for note in draft.notes:
+        st.caption(note)
+    if draft.creates_domain:
+        st.info(f"Publishing creates the domain **{draft.domain}** with {draft.descriptor.owner} as its owner.")
+    tab_review, tab_data, tab_yaml = st.tabs(["Policies & suggestions", "Data & profile", "YAML"])
+    with tab_review:
+        violations = draft.violations
+        if draft.compliance.is_empty():
+            st.info("This mesh declares no policies.")
+        elif violations.is_empty():
+            st.success(f"The draft passes all {draft.compliance.height} policies.")
+        else:
+            blocking = draft.blocking.height
+            (st.error if blocking else st.warning)(
+                f"{violations.height} policy violation(s)" + (f", {blocking} of severity error: fix them in the YAML "
+                                                              "tab before publishing" if blocking else ""))
+        st.dataframe(draft.compliance.select("passed", "severity", "policy", "scope", "message", "fix"),
+                     hide_index=True, width="stretch")
+        pii = [c for c in draft.descriptor.columns if c.pii]
+        reasons = {c.name: c.pii_reason for c in draft.profile.columns}
+        st.markdown("**Personal data suggested**: " + (", ".join(
+            f"`{c.name}` as {c.pii_category}" + (f" ({reasons[c.name]})" if reasons.get(c.name) else "")
+            for c in pii) or "none"))
+        st.markdown(f"**Quality checks suggested**: {len(draft.descriptor.quality)} — "
+                    + ", ".join(q.label for q in draft.descriptor.quality))
+    with tab_data:
+        st.dataframe(draft.preview, hide_index=True, width="stretch")
+        st.caption(f"Profile of {draft.profile.profiled_rows:,} of {draft.profile.rows:,} rows")
+        st.dataframe(draft.profile.frame(), hide_index=True, width="stretch")
+    with tab_yaml:
+        edited = st.text_area("Descriptor", key="pub_yaml", height=420,
+                              help="edit descriptions, PII classes, checks, SLA, access; the name and source are "
+                                   "fixed by the form")
+        if st.button("Apply my edits", icon=":material/edit:"):
+            try:
+                st.session_state["pub_draft"] = pub.edit_draft(mesh, draft, edited)
+                st.session_state["pub_yaml_next"] = st.session_state["pub_draft"].yaml()
+            except MeshError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+    if st.session_state.get("pub_yaml") != draft.yaml():
+        st.warning("The YAML has edits that are not applied yet: press “Apply my edits” first.")
+    c1, c2 = st.columns([1, 4])
+    if c1.button("Publish", type="primary", icon=":material/publish:", key="pub_confirm",
+                 disabled=not draft.blocking.is_empty() or st.session_state.get("pub_yaml") != draft.yaml()):
+        try:
+            result = pub.publish(mesh, draft)
+        except MeshError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.pop("pub_draft", None)
+            st.session_state.pop("pub_yaml", None)
+            written = f" and `{result.data_path.relative_to(mesh.root)}`" if result.data_path else ""
+            st.session_state.setdefault("publish_flash", []).append((
+                "success", f"Published **{result.product_id}** v{result.version}: wrote "
+                           f"`{result.descriptor_path.relative_to(mesh.root)}`{written}. It is in search, lineage "
+                           f"and the workbench now: query it as `SELECT * FROM {result.product_id}`."))
+            st.session_state["pub_last"] = result.product_id
+            st.rerun()
+    if c2.button("Discard the draft", key="pub_discard"):
+        st.session_state.pop("pub_draft", None)
+        st.rerun()
+
+last = st.session_state.get("pub_last")
+if last and last in mesh.products and draft is None:
+    product = mesh.products[last]
+    with st.container(border=True):
+        st.markdown(f"**{product.title}** `{product.id}` · owner {product.owner} · {len(product.columns)} columns")
+        st.markdown(f"[Open its lineage](./lineage?product={last})")
+        query = exp.select("*").from_(exp.table_(product.name, db=product.domain)).limit(5).sql("duckdb")
+        preview = context.session(mesh).run(query, max_rows=5)
+        st.dataframe(preview.frame, hide_index=True, width="stretch")
+        st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role requires)")
