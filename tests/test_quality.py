@@ -1,0 +1,149 @@
+"""Quality engine: every check kind on data with known defects, one scan, errored checks, examples per role,
+stored runs with history, re-checks of unchanged data, and the seeded defects of a shipped sample."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+
+import pytest
+from sqlglot import exp
+
+import catalog
+from catalog.checks import compile_checks
+from catalog.quality import run_checks
+from catalog.samples import SAMPLES
+from conftest import SAMPLES as SAMPLE_DIR
+from qualitymesh import EXPECTED, build_quality_mesh
+
+NOW = datetime(2026, 11, 26, 12, 0)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    return catalog.open_mesh(build_quality_mesh(tmp_path / "shop"), state_dir=tmp_path / "state")
+
+
+def test_every_check_kind_counts_exactly_the_known_defects(shop):
+    report = run_checks(shop, "shop.orders", now=NOW)
+    got = {c.name: (c.status, c.failing) for c in report.checks}
+    assert got == EXPECTED
+    assert report.rows == 8
+    assert all(c.rows == 8 for c in report.checks if c.status != "error")
+    by_name = {c.name: c for c in report.checks}
+    assert by_name["row count"].message == "8 rows; expected at least 10"
+    assert "SLA is 24 h" in by_name["freshness"].message
+    assert by_name["order_id unique"].message == "1 of 8 duplicate rows"
+
+
+def test_a_check_that_cannot_run_is_errored_with_its_reason_and_the_others_still_run(shop):
+    report = run_checks(shop, "shop.orders", now=NOW)
+    errored = {c.name: c.message for c in report.errored}
+    assert "'shoe_size' is not in shop.orders" in errored["shoe_size not null"]
+    assert "does not parse" in errored["broken expression"]
+    assert len(report.failed) == 10
+    assert report.complete is False
+    assert "incomplete" in report.result.label
+
+
+def test_an_unreachable_source_errors_every_check_of_that_product_only(shop):
+    report = run_checks(shop, "crm.ledger", now=NOW)
+    assert [c.status for c in report.checks] == ["error", "error"]
+    assert all("cannot be read" in c.message for c in report.checks)
+    assert report.score is None and report.complete is False
+    assert run_checks(shop, "crm.customers", now=NOW).score == 100.0
+
+
+def test_all_checks_of_a_product_compile_to_one_aggregate_select_renderable_for_spark(shop):
+    product = shop.products["shop.orders"]
+    scan = compile_checks(product, exp.table_("orders", db="shop", quoted=True),
+                          columns={"order_id", "customer_id", "email", "status", "amount", "code", "created_at"})
+    assert isinstance(scan.select, exp.Select)
+    # one SELECT over the product; the only nested SELECT is the referenced product's keys
+    nested = [s for s in scan.select.find_all(exp.Select) if s is not scan.select]
+    assert len(nested) == 1 and nested[0].find(exp.Table).name == "customers"
+    assert len(scan.checks) == 10 and [i for i, *_ in scan.errored] == [10, 11]
+    assert "RLIKE" in scan.sql("spark") and "REGEXP_MATCHES" in scan.sql("duckdb")
+    assert scan.sql("spark").count("FROM `shop`.`orders`") == 1
+
+
+def test_example_failing_rows_are_masked_for_the_analyst_and_raw_for_the_steward(shop):
+    analyst = run_checks(shop, "shop.orders", role="analyst", now=NOW)
+    steward = run_checks(shop, "shop.orders", role="steward", now=NOW, reuse=False)
+    pick = {c.name: c for c in analyst.checks}["status in accepted values"].examples
+    raw = {c.name: c for c in steward.checks}["status in accepted values"].examples
+    assert sorted(r["status"] for r in pick) == ["lost", "lost"]
+    assert sorted(r["email"] for r in raw) == ["ana@shop.example", "dee@shop.example"]
+    assert sorted(r["email"] for r in pick) == ["***@shop.example", "***@shop.example"]
+    assert all(r["customer_id"].startswith("tok_") for r in pick)
+    dupes = {c.name: c for c in steward.checks}["order_id unique"].examples
+    assert [r["order_id"] for r in dupes] == ["O3", "O3"]
+    # what the state store keeps is masked whatever the role that ran the check
+    stored = shop.state.runs("shop.orders", limit=1)[0]["results"]
+    assert all("@" not in (r["email"] or "").split("***")[0] for c in stored for r in c["examples"])
+
+
+def test_runs_are_stored_with_time_version_and_fingerprint_and_read_back_latest_first(shop):
+    run_checks(shop, "shop.orders", now=NOW)
+    run_checks(shop, "crm.customers", now=NOW)
+    runs = shop.state.runs("shop.orders")
+    assert len(runs) == 1 and runs[0]["version"] == "2.1.0" and runs[0]["fingerprint"]
+    assert runs[0]["ts"].startswith("2026-11-26T12:00")
+    latest = shop.latest_quality()
+    assert latest.columns == ["product_id", "score", "grade", "checked_at", "failed", "errored", "complete"]
+    row = latest.filter(latest["product_id"] == "shop.orders").row(0, named=True)
+    assert row["failed"] == 10 and row["errored"] == 2 and row["complete"] is False
+    assert dict(shop.latest_quality().items())["crm.customers"].score == 100.0
+    history = shop.quality_history("shop.orders")
+    assert history.height == 1 and history["grade"][0] == row["grade"]
+
+
+def test_a_recheck_of_unchanged_data_reuses_the_counts_and_a_changed_file_is_scanned_again(shop):
+    first = run_checks(shop, "shop.orders", now=NOW)
+    again = run_checks(shop, "shop.orders", now=NOW)
+    assert again.reused and not first.reused
+    assert [(c.name, c.status, c.failing) for c in again.checks] == [(c.name, c.status, c.failing)
+                                                                    for c in first.checks]
+    assert len(shop.state.runs("shop.orders")) == 2
+    csv = shop.root / "crm/data/customers.csv"  # a referenced product changed: the orphans may be gone
+    csv.write_text(csv.read_text() + "C8,Ed\nC9,Flo\n")
+    later = time.time() + 5
+    os.utime(csv, (later, later))
+    shop.engine.close()
+    shop._engine = None
+    rescanned = run_checks(shop, "shop.orders", now=NOW)
+    assert not rescanned.reused
+    assert {c.name: c.failing for c in rescanned.checks}["customer_id references crm.customers"] == 0
+
+
+def test_mesh_check_runs_every_product_and_lists_the_blocking_failures(shop):
+    reports = shop.check()
+    assert [r.product_id for r in reports] == ["crm.customers", "crm.ledger", "shop.orders"]
+    blocking = {(pid, c.name) for pid, c in reports.blocking}
+    assert ("shop.orders", "email not null") in blocking
+    assert ("shop.orders", "customer_id, status unique") not in blocking  # a warning does not block
+    assert ("crm.ledger", "row count") in blocking  # errored error-severity checks block too
+
+
+def test_lineage_root_cause_reads_the_runs_the_quality_engine_stores(shop):
+    run_checks(shop, "shop.orders", now=NOW)
+    health = shop.lineage().nodes["shop.orders"]
+    assert health["quality"] == "fail"
+    assert health["grade"] is not None
+
+
+def test_checks_on_the_banking_sample_find_exactly_the_seeded_defects(sample_copy, tmp_path):
+    mesh = catalog.open_mesh(sample_copy("banking"), state_dir=tmp_path / "bank-state")
+    (mesh.root / "history.yaml").unlink()  # no synthetic history: only the real runs
+    seeded = {(pid, d.check): d for pid, ds in SAMPLES["banking"].DEFECTS.items() for d in ds if d.check}
+    failing = {}
+    for report in mesh.check(role="analyst"):
+        assert not report.errored, report.summary()
+        for c in report.failed:
+            failing[(report.product_id, c.name)] = c.failing
+    assert set(failing) == set(seeded)
+    for key, defect in seeded.items():
+        if defect.count:
+            assert failing[key] == defect.count, key
+    assert SAMPLE_DIR.name == "sample_data"
