@@ -218,3 +218,14 @@ def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None) ->
              .group_by("product_id", "day").agg(pl.col("score").last()))
     return (daily.join(domains, on="product_id").group_by("domain", "day")
             .agg(pl.col("score").mean().round(1)).sort("domain", "day"))
+
+
+def latest_checks(mesh: "Mesh", product_id: str) -> list[dict[str, Any]]:
+    """The check results of a product's latest stored run (failing first), with their example rows."""
+    from catalog.quality import latest_runs
+
+    run = latest_runs(mesh).get(mesh.product(product_id).id)
+    if run is None:
+        return []
+    order = {"fail": 0, "error": 1, "pass": 2}
+    return sorted(run["results"], key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))
