@@ -1,0 +1,102 @@
+"""The Publish page through Streamlit's AppTest: draft from SQL over products, review, edit, publish, refusals.
+
+AppTest cannot drive a file upload; tests/test_browser_publish.py uploads a CSV through Chromium.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import catalog
+from minimesh import write
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+SQL = "SELECT c.customer_id, c.email, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id)"
+
+
+@pytest.fixture(autouse=True)
+def _user(monkeypatch):
+    monkeypatch.setenv("MESHWORK_USER", "ana.silva@bank.example")
+
+
+def open_publish(mesh: Path) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mesh_path"] = str(mesh)
+    at.switch_page("views/publish.py")
+    return at.run()
+
+
+def fill(at: AppTest, source: str = "sql", **fields) -> AppTest:
+    at.radio(key="pub_source").set_value(source)
+    at.run()
+    for key, value in fields.items():
+        widget = at.selectbox(key=key) if key == "pub_domain" else (
+            at.text_area(key=key) if key in ("pub_sql", "pub_description") else at.text_input(key=key))
+        widget.set_value(value)
+    next(b for b in at.button if b.label == "Draft the product").click()
+    return at.run()
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_sql_draft_is_profiled_checked_and_published_into_the_domain(minimesh):
+    at = open_publish(minimesh)
+    assert not at.exception, at.exception
+    at = fill(at, pub_domain="risk", pub_name="contact_scores", pub_sql=SQL, pub_description="Scores with contacts")
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Draft: `risk.contact_scores`"
+    yaml_text = at.text_area(key="pub_yaml").value
+    assert "pii: email" in yaml_text and "check: row_count" in yaml_text
+    assert any("inherit" in c.value or "reads retail.customers" in c.value for c in at.caption)
+    assert at.text_input(key="pub_owner").value == "ana.silva@bank.example"
+    button(at, "Publish").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Published **risk.contact_scores**" in s.value for s in at.success)
+    mesh = catalog.open_mesh(minimesh)
+    assert mesh.products["risk.contact_scores"].owner == "ana.silva@bank.example"
+    assert not mesh.products["risk.contact_scores"].broken
+    assert "risk.contact_scores" in mesh.lineage().successors("retail.customers")
+    # the app's cached mesh follows the new descriptor at once: the preview queries the product
+    assert at.dataframe[-1].value.shape[0] == 3
+
+
+def test_blocking_policy_disables_publish_until_the_yaml_is_fixed(minimesh):
+    write(minimesh / "mesh.yaml", """
+        name: mini
+        policies:
+          - {id: sla, rule: has_freshness_sla, severity: error}
+    """)
+    at = fill(open_publish(minimesh), pub_domain="risk", pub_name="contact_scores", pub_sql=SQL)
+    assert not at.exception, at.exception
+    assert button(at, "Publish").disabled
+    assert any("severity error" in e.value for e in at.error)
+    at.text_area(key="pub_yaml").set_value(at.text_area(key="pub_yaml").value + "sla: {freshness_hours: 24}\n")
+    at.run()
+    assert button(at, "Publish").disabled  # edits not applied yet
+    button(at, "Apply my edits").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not button(at, "Publish").disabled
+    button(at, "Publish").click()
+    at.run()
+    assert catalog.open_mesh(minimesh).products["risk.contact_scores"].descriptor.sla.freshness_hours == 24
+
+
+def test_bad_input_is_a_clear_error_and_nothing_is_written(minimesh):
+    before = sorted(p for p in minimesh.rglob("*") if ".meshwork" not in p.parts)
+    at = fill(open_publish(minimesh), pub_domain="risk", pub_name="../../etc", pub_sql=SQL)
+    assert any("invalid product name '../../etc'" in e.value for e in at.error)
+    at = fill(at, pub_domain="risk", pub_name="customer_risk", pub_sql=SQL)  # exists: needs a higher version
+    button(at, "Publish").click()
+    at.run()
+    assert any("already exists" in e.value for e in at.error)
+    at = fill(at, source="postgres", pub_domain="risk", pub_name="remote", pub_dsn="postgresql://nobody@127.0.0.1:1/x",
+              pub_table="public.t")
+    assert any("cannot reach PostgreSQL" in e.value for e in at.error)
+    assert sorted(p for p in minimesh.rglob("*") if ".meshwork" not in p.parts) == before
