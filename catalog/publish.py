@@ -32,7 +32,7 @@ from catalog.profile import Profile, profile_frame, suggest_checks, suggest_colu
 from catalog.sources.postgres import redact
 from catalog.yamlsource import YamlError, parse_yaml
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+MAX_UPLOAD_BYTES = 100_000_000
 PROFILE_ROWS = 50_000
 PREVIEW_ROWS = 20
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet"}
@@ -542,6 +542,28 @@ def _verify(root: Path, product_id: str) -> None:
     errors = [p for p in loaded.problems if p.product_id == product_id and p.severity == "error"]
     if product is None or product.broken or errors:
         raise PublishError(f"{product_id} would not load: " + ("; ".join(str(p) for p in errors) or "not found"))
+    if product.kind in ("parquet", "csv"):
+        _probe_file(root, product)
+
+
+def _probe_file(root: Path, product: Any) -> None:
+    """Read the file source's header as the product view will, and match it against the declared columns."""
+    from catalog.sources import files
+    from catalog.sources.context import SourceContext
+
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    try:
+        select = files.relation(product, SourceContext(root=root, load_extension=lambda _: None))
+        actual = set(con.sql(select.limit(0).sql("duckdb")).columns)
+    except duckdb.Error as exc:
+        raise PublishError(f"{product.id}: its {product.kind} source cannot be read: "
+                           f"{str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    missing = [c.name for c in product.columns if c.name not in actual]
+    if missing:
+        raise PublishError(f"{product.id} declares column(s) {', '.join(missing)} that its data does not have "
+                           f"(the data has: {', '.join(sorted(actual))})")
 
 
 # --------------------------------------------------------------------------- a new mesh
