@@ -24,7 +24,7 @@ FORMULA = (
     "The score is rounded down to one decimal, so any failing check shows below 100. "
     "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
     "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F. "
-    "Domain score = mean of its products' latest scores (products never checked are left out)."
+    "Domain score = mean of its products' latest scores, rounded down (products never checked are left out)."
 )
 
 WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique"})
@@ -96,4 +96,4 @@ def score_results(results: Iterable[Any]) -> Score:
 def domain_score(product_scores: Iterable[float | None]) -> float | None:
     """Mean of the products' latest scores, products without a score left out (see FORMULA)."""
     values = [s for s in product_scores if s is not None]
-    return round(sum(values) / len(values), 1) if values else None
+    return math.floor(10 * sum(values) / len(values) + 1e-9) / 10 if values else None

@@ -17,3 +17,4 @@ from catalog.cli import core  # noqa: E402,F401
 from catalog.cli import lineage  # noqa: E402,F401
 from catalog.cli import access  # noqa: E402,F401
 from catalog.cli import govern  # noqa: E402,F401
+from catalog.cli import quality  # noqa: E402,F401
