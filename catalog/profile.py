@@ -135,7 +135,7 @@ def suggest_pii(name: str, values: pl.Series | None = None) -> tuple[str | None,
 
 
 def _mostly_digits(sample: list[str]) -> bool:
-    return all(sum(ch.isdigit() for ch in v) >= 7 for v in sample)
+    return all(7 <= sum(ch.isdigit() for ch in v) <= 15 for v in sample)  # E.164 numbers have at most 15
 
 
 def _luhn(text: str) -> bool:
