@@ -42,6 +42,7 @@ class LoadedMesh:
     products: dict[str, DataProduct] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     upstreams: dict[str, set[str]] = field(default_factory=dict)
+    documents: dict[Path, YamlDocument] = field(default_factory=dict)  # parsed once, for line look-ups
 
 
 class _Collector:
@@ -136,7 +137,7 @@ def open_descriptors(root: Path) -> LoadedMesh:
             continue
         loaded.domains[domain.name] = domain
         for product_file in sorted((domain_dir / "products").glob("*.y*ml")):
-            product = _load_product(domain, product_file, problems, allowed_roots)
+            product = _load_product(domain, product_file, problems, allowed_roots, loaded.documents)
             if product is None:
                 continue
             if product.id in loaded.products:
@@ -192,9 +193,12 @@ def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
     return Domain(name=descriptor.name, descriptor=descriptor, path=domain_dir)
 
 
-def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path]) -> DataProduct | None:
+def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path],
+                  documents: dict[Path, YamlDocument]) -> DataProduct | None:
     fallback_id = f"{domain.name}.{path.stem}"
     doc = _read(path, problems, fallback_id)
+    if doc is not None:
+        documents[path] = doc
     descriptor = _validate(ProductDescriptor, doc, path, problems, fallback_id) if doc else None
     if descriptor is not None:
         product_id = f"{domain.name}.{descriptor.name}"
@@ -288,7 +292,7 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
         graph.add_node(product.id)
         if product.broken or product.kind != "sql":
             continue
-        line = _line_of_field(product.path, ("source", "sql"))
+        line = _line_of_field(loaded, product.path, ("source", "sql"))
         try:
             tree = sqlutil.parse_one_select(product.source.sql)
         except sqlutil.SqlParseError as exc:
@@ -310,14 +314,15 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
         for ref in (getattr(c, "product", None) for c in product.descriptor.quality):
             if ref and ref not in loaded.products:
                 problems.add(product.path, f"references check names unknown product {ref!r}",
-                             line=_line_of_field(product.path, ("quality",)), field="quality",
+                             line=_line_of_field(loaded, product.path, ("quality",)), field="quality",
                              severity="warning", product_id=product.id)
     for cycle in nx.simple_cycles(graph):
         members = " -> ".join(cycle + [cycle[0]])
         for product_id in cycle:
             product = loaded.products[product_id]
-            problems.add(product.path, f"dependency cycle: {members}", line=_line_of_field(product.path, ("source",)),
-                         field="source.sql", product_id=product_id)
+            problems.add(product.path, f"dependency cycle: {members}",
+                         line=_line_of_field(loaded, product.path, ("source",)), field="source.sql",
+                         product_id=product_id)
             product.broken = True
     for product_id in nx.topological_sort(graph) if nx.is_directed_acyclic_graph(graph) else []:
         product = loaded.products[product_id]
@@ -326,12 +331,15 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
         broken_up = sorted(u for u in loaded.upstreams.get(product_id, ()) if loaded.products[u].broken)
         if broken_up:
             problems.add(product.path, f"upstream product {', '.join(broken_up)} is broken, so this one cannot be read",
-                         line=_line_of_field(product.path, ("source",)), field="source.sql",
+                         line=_line_of_field(loaded, product.path, ("source",)), field="source.sql",
                          severity="error", product_id=product_id)
             product.broken = True
 
 
-def _line_of_field(path: Path, loc: tuple[Any, ...]) -> int | None:
+def _line_of_field(loaded: LoadedMesh, path: Path, loc: tuple[Any, ...]) -> int | None:
+    doc = loaded.documents.get(path)
+    if doc is not None:
+        return doc.line_of(loc)
     try:
         return read_yaml(path).line_of(loc)
     except (YamlError, OSError):
