@@ -46,6 +46,7 @@ VALUE_HINTS: list[tuple[str, str, re.Pattern[str]]] = [
     ("phone", "phone numbers", re.compile(r"^\+?[\d\s().-]{7,20}$")),
 ]
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _KEY_NAME = re.compile(r"(^id$|_id$|_key$|_code$|^code$|_no$|_number$)", re.I)
 _TIME_NAME = re.compile(r"(updated|modified|created|loaded|ingested|event|recorded|measured)_?(at|time|ts|on)?$"
                         r"|_at$|_ts$|timestamp|_time$|(^|_)date$", re.I)
@@ -135,7 +136,8 @@ def suggest_pii(name: str, values: pl.Series | None = None) -> tuple[str | None,
 
 
 def _mostly_digits(sample: list[str]) -> bool:
-    return all(7 <= sum(ch.isdigit() for ch in v) <= 15 for v in sample)  # E.164 numbers have at most 15
+    # E.164 numbers have at most 15 digits; ISO dates and times are digits and dashes too
+    return all(7 <= sum(ch.isdigit() for ch in v) <= 15 and not _ISO_DATE.match(v) for v in sample)
 
 
 def _luhn(text: str) -> bool:
