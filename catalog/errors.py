@@ -45,3 +45,12 @@ class ChartError(MeshError):
 class PublishError(MeshError):
     """A self-serve publish was refused (bad name, bad or empty upload, unreachable source, would overwrite
     another product); nothing was written to the mesh folder."""
+
+
+class QuerySyntaxError(QueryRejected):
+    """A query that does not parse; `line` and `col` (1-based) mark where, and the message shows it."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.col = col

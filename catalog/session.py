@@ -12,20 +12,22 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 
 from catalog import sandbox
-from catalog.errors import QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.errors import MeshError, QueryFailed, QueryTimeout, SourceUnavailable
 from catalog.state import UsageEvent
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
 
 BATCH_ROWS = 65_536
+ABANDON_AFTER_S = 1.0  # after the time limit, how long to wait for DuckDB to honour the interrupt
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,68 +83,105 @@ class Session:
     def run(self, text: str, max_rows: int | None = 1000) -> QueryResult:
         """Run one governed query; keep at most `max_rows` rows but count them all."""
         vetted = self.vet(text)
-        started = time.perf_counter()
-        batches: list[pa.RecordBatch] = []
-        kept = total = 0
-        schema = None
-        status = "ok"
-        try:
-            with self._query(vetted) as reader:
-                schema = reader.schema
-                for batch in reader:
-                    total += batch.num_rows
-                    if max_rows is None or kept < max_rows:
-                        take = batch if max_rows is None else batch.slice(0, max_rows - kept)
-                        batches.append(take)
-                        kept += take.num_rows
-        except BaseException:
-            status = "error"
-            raise
-        finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            self._record(vetted, total if status == "ok" else 0, duration_ms, status)
-        table = pa.Table.from_batches(batches, schema=schema)
-        frame = pl.from_arrow(table)
+
+        def collect(reader: pa.RecordBatchReader, run: "_Run") -> pa.Table:
+            batches: list[pa.RecordBatch] = []
+            kept = 0
+            for batch in reader:
+                if run.abandoned:
+                    break
+                run.rows += batch.num_rows
+                if max_rows is None or kept < max_rows:
+                    take = batch if max_rows is None else batch.slice(0, max_rows - kept)
+                    batches.append(take)
+                    kept += take.num_rows
+            return pa.Table.from_batches(batches, schema=reader.schema)
+
+        table, total, duration_ms = self._execute(vetted, collect)
+        frame = pl.from_arrow(_unique_names(table))
         assert isinstance(frame, pl.DataFrame)
-        return QueryResult(frame=frame, total_rows=total, truncated=kept < total, duration_ms=duration_ms,
+        return QueryResult(frame=frame, total_rows=total, truncated=frame.height < total, duration_ms=duration_ms,
                            products=sorted(vetted.products))
 
     def export(self, text: str, path: str | Path, fmt: str = "csv") -> int:
-        """Stream the full result of a governed query to a CSV or Parquet file; returns the row count."""
+        """Stream the full result of a governed query to a CSV or Parquet file; returns the row count.
+
+        Batches go straight from DuckDB to the file, so memory stays flat whatever the result's size; the file
+        appears only once complete (a failed or timed-out export leaves nothing behind)."""
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
+        if fmt not in ("csv", "parquet"):
+            raise MeshError(f"cannot export as {fmt!r}: choose csv or parquet")
         vetted = self.vet(text)
-        started = time.perf_counter()
-        total = 0
-        status = "ok"
         path = Path(path)
-        tmp = path.with_name(path.name + ".partial")
-        try:
-            with self._query(vetted) as reader:
-                writer = (pq.ParquetWriter(tmp, reader.schema) if fmt == "parquet"
-                          else pacsv.CSVWriter(tmp, reader.schema))
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+
+        def write(reader: pa.RecordBatchReader, run: "_Run") -> None:
+            schema = _unique_names(reader.schema.empty_table()).schema
+            writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, schema)
+            try:
                 with writer:
                     for batch in reader:
-                        writer.write_batch(batch)
-                        total += batch.num_rows
-            tmp.replace(path)
-        except BaseException:
-            status = "error"
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            self._record(vetted, total, (time.perf_counter() - started) * 1000, status)
+                        if run.abandoned:
+                            raise QueryTimeout("abandoned")
+                        writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                        run.rows += batch.num_rows
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        _, total, _ = self._execute(vetted, write)
         return total
 
     # ---------------------------------------------------------------- internals
 
-    def _query(self, vetted: sandbox.VettedQuery) -> "_RunningQuery":
+    def _execute(self, vetted: sandbox.VettedQuery,
+                 consume: Callable[[pa.RecordBatchReader, "_Run"], T]) -> tuple[T, int, float]:
+        """Run the vetted SQL on a fresh cursor in a worker thread and `consume` its batches there.
+
+        The time limit interrupts DuckDB; if DuckDB is inside a step it cannot interrupt, the caller still
+        gets QueryTimeout on time and the worker finishes (and cleans up) on its own. Records usage."""
         try:
             self.database.ensure(set(vetted.products))
         except SourceUnavailable as exc:
             raise QueryFailed(f"A product in this query cannot be read: {exc}") from None
-        return _RunningQuery(self, vetted.tree.sql("duckdb"))
+        run = _Run(self.database.cursor())
+        sql = vetted.sql or vetted.tree.sql("duckdb")
+        started = time.perf_counter()
+
+        def work() -> None:
+            try:
+                run.cursor.execute(sql)
+                run.result = consume(run.cursor.to_arrow_reader(BATCH_ROWS), run)
+            except BaseException as exc:  # handed to the caller's thread
+                run.error = exc
+            finally:
+                run.cursor.close()
+                run.done.set()
+
+        worker = threading.Thread(target=work, name=f"meshwork-query-{self.user}", daemon=True)
+        timer = threading.Timer(self.timeout_s, run.interrupt)
+        timer.daemon = True
+        worker.start()
+        timer.start()
+        finished = run.done.wait(self.timeout_s + ABANDON_AFTER_S)
+        timer.cancel()
+        duration_ms = (time.perf_counter() - started) * 1000
+        if not finished:
+            run.abandoned = True
+            run.interrupt()
+        error = None if finished and run.error is None else (run.error or duckdb.InterruptException("abandoned"))
+        status = "ok" if error is None else ("timeout" if run.timed_out or not finished else "error")
+        self._record(vetted, run.rows if error is None else 0, duration_ms, status)
+        if error is not None:
+            if run.timed_out or not finished:
+                raise QueryTimeout(f"The query ran past the {self.timeout_s:g} s time limit and was stopped. "
+                                   "Filter or aggregate more, or ask for a longer limit.") from None
+            if isinstance(error, duckdb.Error):
+                raise QueryFailed(f"The query failed: {_first_part(error)}") from None
+            raise error
+        return run.result, run.rows, duration_ms
 
     def _record(self, vetted: sandbox.VettedQuery, rows: int, duration_ms: float, status: str) -> None:
         query_id = uuid.uuid4().hex[:12]
@@ -153,47 +192,41 @@ class Session:
         self.mesh.access.record_use(self.user, self.role, vetted.products, self.database.grants, query_id, status)
 
 
-class _RunningQuery:
-    """Context manager: a cursor running one query, interrupted when the time limit passes."""
+class _Run:
+    """One query in flight: its cursor, progress, and whether the time limit stopped it."""
 
-    def __init__(self, session: Session, sql: str):
-        self.session = session
-        self.sql = sql
-        self.cursor: duckdb.DuckDBPyConnection | None = None
-        self.timer: threading.Timer | None = None
+    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+        self.cursor = cursor
+        self.done = threading.Event()
+        self.rows = 0
+        self.result: Any = None
+        self.error: BaseException | None = None
         self.timed_out = False
+        self.abandoned = False
 
-    def _interrupt(self) -> None:
+    def interrupt(self) -> None:
         self.timed_out = True
-        if self.cursor is not None:
-            self.cursor.interrupt()
+        if not self.done.is_set():
+            try:
+                self.cursor.interrupt()
+            except duckdb.Error:
+                pass  # the cursor finished and closed in the meantime
 
-    def __enter__(self) -> pa.RecordBatchReader:
-        self.cursor = self.session.database.cursor()
-        self.timer = threading.Timer(self.session.timeout_s, self._interrupt)
-        self.timer.daemon = True
-        self.timer.start()
-        try:
-            self.cursor.execute(self.sql)
-            return self.cursor.to_arrow_reader(BATCH_ROWS)
-        except duckdb.Error as exc:
-            self.__exit__(type(exc), exc, None)
-            raise self._translate(exc) from None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        if self.cursor is not None:
-            self.cursor.close()
-            self.cursor = None
-        if isinstance(exc, duckdb.Error):
-            raise self._translate(exc) from None
-        return False
+def _first_part(exc: duckdb.Error) -> str:
+    return str(exc).split("\n\nLINE")[0].strip()
 
-    def _translate(self, exc: duckdb.Error) -> QueryFailed:
-        if self.timed_out or isinstance(exc, duckdb.InterruptException):
-            return QueryTimeout(f"The query ran past the {self.session.timeout_s:g} s time limit and was "
-                                "stopped. Filter or aggregate more, or ask for a longer limit.")
-        message = str(exc).split("\n\nLINE")[0].strip()
-        return QueryFailed(f"The query failed: {message}")
+
+def _unique_names(table: pa.Table) -> pa.Table:
+    """DuckDB allows two result columns with one name (a join's keys); a DataFrame does not: number them
+    the way DuckDB names such columns in a table (customer_id, customer_id_1)."""
+    seen: set[str] = set()
+    names = []
+    for name in table.column_names:
+        new, n = name, 0
+        while new in seen:
+            n += 1
+            new = f"{name}_{n}"
+        seen.add(new)
+        names.append(new)
+    return table if names == table.column_names else table.rename_columns(names)
