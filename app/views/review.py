@@ -1,0 +1,86 @@
+"""Owner review: pick an owner (or a domain); see their products, what changed since the last review and the
+action items in priority order; download the review as Markdown or as a self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from catalog import scorecard_charts
+from catalog.review import export, record_review, review
+from catalog.scoring import format_score
+from components import context
+from components.badges import grade_badge, score_help
+
+mesh = context.require_mesh()
+user = context.current_user(mesh)
+st.title("Owner review")
+st.caption("Prepare a periodic review: what changed since the last one, and what to do next.", help=score_help())
+
+owners = [o for o in mesh.owners() if o != "(no owner)"]
+if not owners and not mesh.domains:
+    st.info("This mesh has no products with an owner yet.")
+    st.stop()
+pick = st.columns([1, 2])
+by = pick[0].segmented_control("Review by", ["Owner", "Domain"], default="Owner", key="rv_by", required=True)
+if by == "Owner":
+    default = owners.index(user) if user in owners else 0
+    who = pick[1].selectbox("Owner", owners, index=default, key="rv_owner")
+    done = review(mesh, owner=who)
+else:
+    who = pick[1].selectbox("Domain", sorted(mesh.domains), key="rv_domain")
+    done = review(mesh, domain=who)
+
+st.subheader(done.title)
+st.caption(f"Changes {done.baseline}.")
+scored = [p.score for p in done.products if p.score is not None]
+top = st.columns(4)
+top[0].metric("Products", len(done.products))
+top[1].metric("Lowest score", format_score(min(scored)) if scored else "–", help=score_help())
+top[2].metric("Action items", len(done.actions))
+top[3].metric("Fix now", sum(a.priority == 1 for a in done.actions))
+
+st.markdown("#### Action items")
+if not done.actions:
+    st.success("Nothing to do: every check passes and every product is documented, fresh and used.")
+for n, item in enumerate(done.actions, 1):
+    colour = {1: "red", 2: "orange", 3: "blue", 4: "gray"}[item.priority]
+    st.markdown(f"{n}. :{colour}-badge[{item.urgency}] `{item.product_id}` — {item.action}  \n"
+                f"   <small>{item.why}</small>", unsafe_allow_html=True)
+
+st.markdown("#### Products")
+for p in done.products:
+    cols = st.columns([3, 1, 3])
+    cols[0].markdown(f"**{p.title}**  \n`{p.product_id}`")
+    cols[1].markdown(grade_badge(p.grade))
+    change = "" if p.score_change is None else f" ({p.score_change:+.1f})"
+    cols[2].caption(f"score {format_score(p.score)}{change} · {len(p.failing)} failing · {p.queries} queries "
+                    f"({p.queries - p.previous_queries:+d}) · freshness {p.freshness} · docs {p.documentation:.0f}%")
+    notes = ([f"new failure: {f}" for f in p.new_failures] + [f"fixed: {f}" for f in p.fixed] + p.schema_changes)
+    if p.unused_30d and p.previous_queries:
+        notes.append("stopped being used")
+    if notes:
+        cols[2].markdown(":violet[" + " · ".join(notes) + "]")
+
+left, right = st.columns(2)
+if done.history.height:
+    left.altair_chart(scorecard_charts.score_trend(done.history, title="Quality score, last 90 days", width=420),
+                      width="stretch")
+if done.daily_usage.height:
+    right.altair_chart(scorecard_charts.usage_trend(done.daily_usage, width=420), width="stretch")
+
+st.markdown("#### Export and sign off")
+name = f"review-{who.replace('@', '-at-')}-{done.as_of:%Y%m%d}"
+cols = st.columns(3)
+cols[0].download_button("Download Markdown", export(done, "md"), file_name=f"{name}.md", mime="text/markdown",
+                        icon=":material/description:", on_click="ignore", key="rv_md")
+cols[1].download_button("Download HTML report", lambda: export(done, "html"), file_name=f"{name}.html",
+                        mime="text/html", icon=":material/download:", on_click="ignore", key="rv_html",
+                        help="one self-contained page with the charts, to mail or archive")
+if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record",
+                  help="the next review of this owner or domain shows what changed since now"):
+    record_review(mesh, done, user)
+    st.toast(f"Review of {who} recorded by {user}.")
+    st.rerun()
+with st.expander("Preview the Markdown"):
+    st.markdown(export(done, "md"))

@@ -1,0 +1,195 @@
+"""Scorecards: quality, freshness, documentation, compliance, usage and lineage health per domain and product.
+
+Drill down from the mesh to a domain (`?domain=<d>`), to a product (`?product=<id>`), to its failing
+checks and their example rows (masked for the current role). Everything is read from the state store;
+"Run checks now" scans the data and stores a new run.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from catalog import scorecard_charts
+from catalog.scorecard import DEFINITIONS, DIMENSIONS, dimensions, domain_trend, latest_checks, product_scorecard
+from catalog.scoring import format_score
+from components import context
+from components.badges import grade_badge, score_help
+from components.links import product_href, product_link
+
+ALL = "All domains"
+WHOLE = "Whole domain"
+
+
+def link(product_id: str, label: str | None = None) -> None:
+    try:
+        product_link(product_id, label=label)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"[{(label or product_id).replace('_', chr(92) + '_')}]({product_href(product_id)})")
+
+
+def run_checks(mesh, product_ids: list[str], role: str) -> None:
+    """Scan the data of these products now, with progress; keep the live reports for their examples."""
+    reports = st.session_state.setdefault("sc_reports", {})
+    with st.status(f"Checking {len(product_ids)} product(s)…", expanded=False) as status:
+        bar = st.progress(0.0)
+        for n, product_id in enumerate(product_ids, 1):
+            status.update(label=f"Checking {product_id} ({n} of {len(product_ids)})…")
+            reports[product_id] = mesh.check(product_id, role=role)
+            bar.progress(n / len(product_ids))
+        status.update(label=f"Checked {len(product_ids)} product(s).", state="complete")
+
+
+mesh = context.require_mesh()
+role = context.current_role(mesh)
+st.title("Scorecards")
+st.caption("Quality and usage are measured, not declared. Scores come from the latest stored check runs.",
+           help=DEFINITIONS)
+
+domains = sorted(mesh.domains)
+asked_product = st.query_params.get("product")
+asked_domain = st.query_params.get("domain")
+if asked_product and asked_product not in mesh.products:
+    st.warning(f"No product `{asked_product}` in mesh {mesh.name}.")
+    asked_product = None
+if asked_domain and asked_domain not in mesh.domains:
+    st.warning(f"No domain `{asked_domain}` in mesh {mesh.name}.")
+    asked_domain = None
+if asked_product:
+    asked_domain = mesh.products[asked_product].domain
+wanted = (asked_domain or ALL, asked_product or WHOLE)
+if st.session_state.get("sc_asked") != wanted:
+    st.session_state.sc_asked = wanted
+    st.session_state.sc_domain, st.session_state.sc_product = wanted
+
+pick = st.columns([1, 1, 1])
+domain_choice = pick[0].selectbox("Domain", [ALL, *domains], key="sc_domain")
+if domain_choice == ALL:
+    st.session_state.sc_product = WHOLE
+product_ids = sorted(p for p, d in mesh.products.items() if domain_choice == ALL or d.domain == domain_choice)
+if st.session_state.get("sc_product") not in (WHOLE, *product_ids):
+    st.session_state.sc_product = WHOLE
+product_choice = pick[1].selectbox("Product", [WHOLE, *product_ids], key="sc_product",
+                                   disabled=domain_choice == ALL,
+                                   help="pick a domain first" if domain_choice == ALL else None)
+domain = None if domain_choice == ALL else domain_choice
+product = None if product_choice == WHOLE else product_choice
+params = {k: v for k, v in (("domain", domain if not product else None), ("product", product)) if v}
+if dict(st.query_params) != params:
+    st.query_params.from_dict(params)
+st.session_state.sc_asked = (domain_choice, product_choice)
+
+with pick[2]:
+    st.write("")
+    scope = [product] if product else product_ids
+    if st.button(f"Run checks now ({len(scope)} product{'s' if len(scope) != 1 else ''})", icon=":material/play_arrow:",
+                 help="scans the data: one query per product for all its checks; unchanged data reuses its counts"):
+        run_checks(mesh, scope, role)
+
+products = product_scorecard(mesh, domain)
+if products.is_empty():
+    st.info("This mesh has no data products yet.")
+    st.stop()
+
+# ------------------------------------------------------------------ mesh level: every domain
+if domain is None:
+    frame = mesh.scorecard()
+    scored = frame.filter(pl.col("score").is_not_null())
+    mean = round(float(scored["score"].mean()), 1) if scored.height else None  # type: ignore[arg-type]
+    top = st.columns(4)
+    top[0].metric("Domains", frame.height)
+    top[1].metric("Mean domain score", format_score(mean), help=score_help())
+    top[2].metric("Checks passing", f"{int(frame['checks_passing'].sum())} / {int(frame['checks'].sum())}")
+    top[3].metric("Unused products (30 days)", int(frame["unused_products"].sum()))
+    st.subheader("Domains")
+    st.dataframe(frame.drop("incomplete"), hide_index=True, width="stretch",
+                 column_config={"score": st.column_config.NumberColumn("score", help=score_help(), format="%.1f"),
+                                "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")})
+    left, right = st.columns(2)
+    left.altair_chart(scorecard_charts.domain_comparison(frame.filter(pl.col("score").is_not_null()), width=420),
+                      width="stretch")
+    trend = domain_trend(mesh)
+    if trend.height:
+        right.altair_chart(scorecard_charts.score_trend(trend, color="domain", title="Domain score, last 90 days",
+                                                        width=420), width="stretch")
+    st.subheader("Products × dimensions")
+    st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
+    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch")
+    st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
+    st.stop()
+
+# ------------------------------------------------------------------ domain level
+card = mesh.scorecard().filter(pl.col("domain") == domain).row(0, named=True)
+if product is None:
+    st.subheader(f"{mesh.domains[domain].title}")
+    top = st.columns(5)
+    top[0].metric("Domain score", format_score(card["score"]), delta=card["score_trend"], help=score_help())
+    top[0].markdown(grade_badge(card["grade"]))
+    top[1].metric("Checks passing", f"{card['checks_passing']} / {card['checks']}")
+    top[2].metric("Fresh / late", f"{card['fresh']} / {card['late']}")
+    top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
+    top[4].metric("Products with upstream issues", card["lineage_issues"])
+    if card["incomplete"]:
+        st.caption(f":orange[Incomplete: {card['incomplete']}]")
+    st.dataframe(products.drop("domain", "title", "checked_at"), hide_index=True, width="stretch",
+                 column_config={"score": st.column_config.NumberColumn("score", help=score_help(), format="%.1f"),
+                                "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")})
+    history = mesh.quality_history().filter(pl.col("product_id").is_in(product_ids))
+    left, right = st.columns(2)
+    if history.height:
+        left.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score"), width=420),
+                          width="stretch")
+    right.altair_chart(scorecard_charts.heat_map(dimensions(products), width=420), width="stretch")
+    st.markdown("**Products** (pick one above to see its failing checks)")
+    for row in products.iter_rows(named=True):
+        cols = st.columns([3, 1, 2])
+        with cols[0]:
+            link(row["product_id"], f"{row['product_id']} — {row['title']}")
+        cols[1].markdown(grade_badge(row["grade"]))
+        cols[2].caption(f"score {format_score(row['score'])} · {row['checks_failed']} failing, "
+                        f"{row['checks_errored']} errored · {row['queries']} queries")
+    st.stop()
+
+# ------------------------------------------------------------------ product level
+row = products.filter(pl.col("product_id") == product).row(0, named=True)
+st.subheader(f"{row['title']} · `{product}`")
+link(product, "Open the product page")
+top = st.columns(5)
+top[0].metric("Quality score", format_score(row["score"]), delta=row["score_trend"], help=score_help())
+top[0].markdown(grade_badge(row["grade"]))
+top[1].metric("Checks passing", f"{row['checks_passing']} / {row['checks']}")
+top[2].metric("Freshness", row["freshness"])
+top[3].metric("Documentation", f"{row['documentation']:.0f}%")
+top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['compliance']:.0f}%")
+st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "
+           f"30 days ({row['usage_trend']})" + (" · :red[unused for 30 days]" if row["unused_30d"] else "")
+           + f" · lineage: {row['lineage']}" + (f" · :orange[incomplete: {row['incomplete']}]" if row["incomplete"] else ""))
+history = mesh.quality_history(product)
+if history.height:
+    st.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score"),
+                                                 title="Quality score of this product"), width="stretch")
+
+st.markdown("**Checks in the latest run**")
+live = st.session_state.get("sc_reports", {}).get(product)
+checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product)
+if live is not None:
+    st.caption(f"Run just now as {role}: example rows are masked for that role.")
+else:
+    st.caption(f"Stored run of {row['checked_at'] or 'never'}: example rows are stored masked; run the checks "
+               "now to see them as your role sees them.")
+if not checks:
+    st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality
+            else "This product declares no quality checks.")
+icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+         "error": ":orange[:material/error:]"}
+for check in checks:
+    label = f"{icons.get(check['status'], '')} {check['name']} · {check['severity']} · {check.get('message') or ''}"
+    with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
+        st.caption(f"kind {check['kind']} · status {check['status']}"
+                   + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
+                      if check.get("failing") is not None and check.get("rows") is not None else ""))
+        if check.get("examples"):
+            st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
+        elif check["status"] == "fail":
+            st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
