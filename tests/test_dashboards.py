@@ -285,3 +285,22 @@ def test_a_sample_dashboard_runs_every_tile_for_a_steward(sample_copy):
     for board in mesh.dashboards.list().values():
         for tile in mesh.dashboards.run(board, "steward", "s@x"):
             assert tile.ok and tile.frame.height > 0, (board.id, tile.slot.title, tile.error)
+
+
+def test_cli_lists_dashboards_and_exports_html_and_csv(minimesh, tmp_path):
+    from typer.testing import CliRunner
+
+    from catalog.cli import app
+
+    board_file(minimesh)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["dashboard", "list", str(minimesh)])
+    assert listed.exit_code == 0 and "retail.overview\tCustomer overview\tana.silva@bank.example\t3 tiles" in listed.stdout
+    out = tmp_path / "board.html"
+    html = runner.invoke(app, ["dashboard", "export", str(minimesh), "retail.overview", "-o", str(out),
+                               "--role", "steward"])
+    assert html.exit_code == 0 and "<svg" in out.read_text()
+    data = runner.invoke(app, ["dashboard", "export", str(minimesh), "retail.overview", "-o", str(tmp_path / "d"),
+                               "-f", "csv"])
+    assert data.exit_code == 1 and "may not see" in data.stdout  # the analyst's restricted tile
+    assert pl.read_csv(tmp_path / "d" / "01_customers.csv").height == 3
