@@ -119,7 +119,7 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
             (st.error if result.slot.broken else st.warning)(result.error, icon=":material/info:")
         elif tile is not None and tile.chart is not None:
             try:
-                st.altair_chart(render_chart(result.frame, tile.chart), width="stretch")
+                st.altair_chart(render_chart(result.frame, tile.chart).properties(height=260), width="stretch")
             except ChartError as exc:
                 st.warning(f"The chart cannot be drawn: {exc}", icon=":material/info:")
         else:
