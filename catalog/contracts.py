@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,8 +109,7 @@ def _check_to_quality(check: Any, position: int) -> tuple[str | None, DataQualit
 def _server(product: DataProduct) -> Server | None:
     source = product.source
     if source.kind in ("parquet", "csv"):
-        return Server(server="source", type="local", format=source.kind, path=source.path,
-                      delimiter=source.options.get("delim") or source.options.get("sep"))
+        return Server(server="source", type="local", format=source.kind, path=source.path)
     if source.kind == "duckdb":
         return Server(server="source", type="duckdb", database=source.path, schema=source.db_schema)
     if source.kind == "sqlite":
@@ -180,12 +180,18 @@ def export_contract(mesh: Any, product_id: str) -> str:
 
 @lru_cache(maxsize=1)
 def json_schema() -> dict[str, Any]:
-    return json.loads(OpenDataContractStandard.json_schema())
+    """The ODCS JSON schema shipped inside the open-data-contract-standard package."""
+    return json.loads(resources.files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft201909Validator:
+    return jsonschema.Draft201909Validator(json_schema())
 
 
 def validate_contract(data: dict[str, Any]) -> list[str]:
     """Errors of an ODCS document against the package's JSON schema, each with its location."""
-    validator = jsonschema.Draft201909Validator(json_schema())
+    validator = _validator()
     return [f"{'/'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}"
             for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
 
@@ -235,8 +241,7 @@ def _source_from(contract: OpenDataContractStandard, schema: SchemaObject, where
         return custom["meshworkSource"]
     for server in contract.servers or []:
         if server.type == "local" and server.path and server.format in ("parquet", "csv"):
-            options = {"delim": server.delimiter} if server.delimiter else {}
-            return {"kind": server.format, "path": server.path, **({"options": options} if options else {})}
+            return {"kind": server.format, "path": server.path}
         if server.type in ("postgres", "postgresql") and server.host:
             dsn = f"postgresql://{server.host}:{server.port or 5432}/{server.database or 'postgres'}"
             return {"kind": "postgres", "dsn": dsn, "schema": server.schema_ or "public",
