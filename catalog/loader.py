@@ -14,7 +14,6 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
-from catalog import sqlutil
 from catalog.errors import MeshNotFound
 from catalog.model import (
     NAME_RE,
@@ -29,6 +28,7 @@ from catalog.model import (
     Problem,
     ProductDescriptor,
 )
+from catalog.parsecache import ParseCache
 from catalog.yamlsource import YamlDocument, YamlError, read_yaml
 
 FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
@@ -43,6 +43,7 @@ class LoadedMesh:
     problems: list[Problem] = field(default_factory=list)
     upstreams: dict[str, set[str]] = field(default_factory=dict)
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # parsed once, for line look-ups
+    cache: ParseCache = field(default_factory=lambda: ParseCache(None))
 
 
 class _Collector:
@@ -109,9 +110,10 @@ def _validate(model: type[BaseModel], doc: YamlDocument, path: Path, problems: _
         return None
 
 
-def _read(path: Path, problems: _Collector, product_id: str | None = None) -> YamlDocument | None:
+def _read(path: Path, problems: _Collector, product_id: str | None = None,
+          cache: ParseCache | None = None) -> YamlDocument | None:
     try:
-        return read_yaml(path)
+        return cache.read_yaml(path) if cache is not None else read_yaml(path)
     except YamlError as exc:
         problems.add(path, f"invalid YAML: {exc}", line=exc.line, product_id=product_id)
     except OSError as exc:
@@ -119,8 +121,11 @@ def _read(path: Path, problems: _Collector, product_id: str | None = None) -> Ya
     return None
 
 
-def open_descriptors(root: Path) -> LoadedMesh:
-    """Read every descriptor under `root`; raises only when `root` is not a mesh at all."""
+def open_descriptors(root: Path, cache_dir: Path | None = None) -> LoadedMesh:
+    """Read every descriptor under `root`; raises only when `root` is not a mesh at all.
+
+    With `cache_dir` (the mesh's state folder), parsed files are reused while their mtime is unchanged.
+    """
     root = Path(root)
     if not root.is_dir():
         raise MeshNotFound(f"{root}: no such folder; give the folder that holds mesh.yaml")
@@ -128,8 +133,9 @@ def open_descriptors(root: Path) -> LoadedMesh:
     if not mesh_file.is_file():
         raise MeshNotFound(f"{root}: no mesh.yaml here; create one with `meshwork init {root}`")
     problems = _Collector()
+    cache = ParseCache(cache_dir)
     descriptor = _load_mesh_descriptor(root, mesh_file, problems)
-    loaded = LoadedMesh(root=root, descriptor=descriptor)
+    loaded = LoadedMesh(root=root, descriptor=descriptor, cache=cache)
     allowed_roots = data_roots(root, descriptor)
     for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         domain = _load_domain(domain_dir, problems)
@@ -137,7 +143,7 @@ def open_descriptors(root: Path) -> LoadedMesh:
             continue
         loaded.domains[domain.name] = domain
         for product_file in sorted((domain_dir / "products").glob("*.y*ml")):
-            product = _load_product(domain, product_file, problems, allowed_roots, loaded.documents)
+            product = _load_product(domain, product_file, problems, allowed_roots, loaded)
             if product is None:
                 continue
             if product.id in loaded.products:
@@ -148,6 +154,7 @@ def open_descriptors(root: Path) -> LoadedMesh:
             loaded.products[product.id] = product
     _check_references(loaded, problems)
     loaded.problems = problems.problems
+    cache.save()
     return loaded
 
 
@@ -194,11 +201,11 @@ def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
 
 
 def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path],
-                  documents: dict[Path, YamlDocument]) -> DataProduct | None:
+                  loaded: LoadedMesh) -> DataProduct | None:
     fallback_id = f"{domain.name}.{path.stem}"
-    doc = _read(path, problems, fallback_id)
+    doc = _read(path, problems, fallback_id, loaded.cache)
     if doc is not None:
-        documents[path] = doc
+        loaded.documents[path] = doc
     descriptor = _validate(ProductDescriptor, doc, path, problems, fallback_id) if doc else None
     if descriptor is not None:
         product_id = f"{domain.name}.{descriptor.name}"
@@ -293,15 +300,14 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
         if product.broken or product.kind != "sql":
             continue
         line = _line_of_field(loaded, product.path, ("source", "sql"))
-        try:
-            tree = sqlutil.parse_one_select(product.source.sql)
-        except sqlutil.SqlParseError as exc:
-            problems.add(product.path, f"SQL does not parse: {exc}", line=line, field="source.sql",
+        names, error = loaded.cache.sql_references(product.source.sql)
+        if error is not None:
+            problems.add(product.path, f"SQL does not parse: {error}", line=line, field="source.sql",
                          product_id=product.id)
             product.broken = True
             continue
         upstream = set()
-        for name in sorted(sqlutil.referenced_tables(tree)):
+        for name in names:
             if name in loaded.products:
                 upstream.add(name)
                 graph.add_edge(name, product.id)

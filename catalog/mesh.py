@@ -39,14 +39,14 @@ class Mesh:
 
     def __init__(self, root: Path, state_dir: Path | None = None, engine: str | None = None,
                  spark_master: str | None = None):
-        loaded = open_descriptors(root)
         self.root = Path(root).resolve()
+        self.state_dir = Path(state_dir) if state_dir else self.root / ".meshwork"
+        loaded = open_descriptors(root, cache_dir=self.state_dir)
         self.descriptor: MeshDescriptor = loaded.descriptor
         self.domains: dict[str, Domain] = loaded.domains
         self.products: dict[str, DataProduct] = loaded.products
         self.problems: list[Problem] = loaded.problems
         self._upstreams = loaded.upstreams
-        self.state_dir = Path(state_dir) if state_dir else self.root / ".meshwork"
         self.state = StateStore(self.state_dir)
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
