@@ -350,6 +350,8 @@ def draft_from_upload(mesh: Any, data: bytes, filename: str, *, domain: str, nam
 
 def draft_from_file(mesh: Any, path: str | Path, **kwargs: Any) -> Draft:
     """Like `draft_from_upload` for a file on this machine (the CLI); checks the size before reading."""
+    check_name(kwargs.get("domain", ""), "domain name")
+    check_name(kwargs.get("name", ""), "product name")
     path = Path(path)
     if not path.is_file():
         raise PublishError(f"{path}: no such file")
