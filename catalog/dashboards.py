@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog import sqlutil
 from catalog.charts import ChartSpec
@@ -50,6 +51,25 @@ class DashboardFilter(_Strict):
     label: str = ""
     options: list[str | int | float] | None = Field(default=None, description="choices; else read from a tile")
     default: Any = None
+
+    @model_validator(mode="after")
+    def _default_fits_kind(self) -> "DashboardFilter":
+        value = self.default
+        if value is None or self.kind == "select":
+            return self
+        if not (isinstance(value, list) and len(value) == 2):
+            raise ValueError(f"a {self.kind} default is a [from, to] pair, e.g. [2026-01-01, 2026-03-31]")
+        for bound in value:
+            if bound is None:
+                continue
+            if self.kind == "date_range":
+                try:
+                    date.fromisoformat(str(bound))
+                except ValueError:
+                    raise ValueError(f"{bound!r} is not a date (use YYYY-MM-DD)") from None
+            elif not isinstance(bound, (int, float)) or isinstance(bound, bool):
+                raise ValueError(f"{bound!r} is not a number")
+        return self
 
     @property
     def target(self) -> str:

@@ -304,3 +304,12 @@ def test_cli_lists_dashboards_and_exports_html_and_csv(minimesh, tmp_path):
                                "-f", "csv"])
     assert data.exit_code == 1 and "may not see" in data.stdout  # the analyst's restricted tile
     assert pl.read_csv(tmp_path / "d" / "01_customers.csv").height == 3
+
+
+def test_a_filter_default_that_does_not_fit_its_kind_is_a_located_problem(minimesh):
+    board_file(minimesh, BOARD.replace("{name: age, kind: range, label: Age}",
+                                       "{name: age, kind: range, label: Age, default: [young, 40]}"))
+    board = catalog.open_mesh(minimesh).dashboards.get("retail.overview")
+    [problem] = board.problems
+    assert (problem.field, problem.line) == ("filters.0", 5) and "'young' is not a number" in problem.message
+    assert board.filter("age") is None and board.filter("full_name") is not None

@@ -8,6 +8,7 @@ the viewer's governed session (cached), with its freshness and a link to open it
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -82,7 +83,8 @@ def filter_widget(board: Dashboard, spec: DashboardFilter, key: str) -> object:
         default = [v for v in (spec.default if isinstance(spec.default, list) else [spec.default]) if v in options]
         return st.multiselect(spec.caption, options, default=default, key=key, placeholder="All")
     if spec.kind == "date_range":
-        picked = st.date_input(spec.caption, value=spec.default or (), key=key, format="YYYY-MM-DD")
+        default = tuple(date.fromisoformat(str(v)) for v in spec.default if v) if isinstance(spec.default, list) else ()
+        picked = st.date_input(spec.caption, value=default, key=key, format="YYYY-MM-DD")
         picked = tuple(picked) if isinstance(picked, (list, tuple)) else (picked,)
         return (picked[0] if picked else None, picked[1] if len(picked) > 1 else None)
     low, high = st.columns(2)
