@@ -315,6 +315,12 @@ class DashboardDesk:
         cache_key = ("columns", *key) if key else None
         if cache_key and (hit := self.cache.get(cache_key)) is not None:
             return hit
+        if not hasattr(session.database, "cursor"):  # another engine (Spark): ask it for an empty result
+            tree = exp.select("*").from_(sqlutil.parse_one_select(query).subquery(TILE_ALIAS)).limit(0)
+            columns = session.run(tree.sql(sqlutil.DIALECT), max_rows=0).frame.columns
+            if cache_key:
+                self.cache.put(cache_key, columns)
+            return columns
         vetted = session.vet(query)
         try:
             session.database.ensure(set(vetted.products))
