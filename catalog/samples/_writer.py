@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from catalog.dashboards import write_sample_dashboards
+from catalog.notebook import write_sample_notebooks
 from catalog.samples._spec import MeshSpec, Product
 
 CHUNK_ROWS = 250_000
@@ -77,6 +78,7 @@ def write_mesh(spec: MeshSpec, dest: Path, scale: int = 1, chunk_rows: int = CHU
         if product.kind != "sql":
             write_data(product, domain_dir, scale, chunk_rows)
     write_sample_dashboards(spec.name, dest)
+    write_sample_notebooks(spec.name, dest)
     return dest
 
 
