@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from catalog.identity import Principal
     from catalog.lineage import Impact
     from catalog.lineage_health import RootCause
+    from catalog.search import SearchIndex, SearchResults
     from catalog.session import Session
     from catalog.trust import TrustDesk, TrustSignal
 
@@ -115,6 +116,29 @@ class Mesh:
                                           "owner": pl.String, "kind": pl.String, "status": pl.String,
                                           "version": pl.String, "columns": pl.Int64, "pii_columns": pl.Int64,
                                           "tags": pl.String, "broken": pl.Boolean})
+
+    # ---------------------------------------------------------------- discover (catalog/search.py, duplicates.py)
+
+    @cached_property
+    def search_index(self) -> "SearchIndex":
+        """The full-text index of the descriptors, built on first search."""
+        from catalog.search import SearchIndex
+
+        return SearchIndex(self)
+
+    def search(self, text: str = "", domain: str | list[str] | None = None, limit: int | None = 20,
+               **options: Any) -> "SearchResults":
+        """Ranked hits (.product_id .score .snippet) with .facets and .total; `options`: role, sort
+        (relevance|usage|quality|freshness), offset and facet filters (tag, owner, status, grade, pii, kind)."""
+        from catalog.search import search
+
+        return search(self, text, domain=domain, limit=limit, **options)
+
+    def duplicates(self, product_id: str | None = None, min_score: float | None = None) -> "pl.DataFrame":
+        """Products of other domains that look like copies (shared columns and key values), with a score."""
+        from catalog.duplicates import duplicates
+
+        return duplicates(self, product_id, min_score)
 
     # ---------------------------------------------------------------- lineage (catalog/lineage.py)
 
