@@ -45,15 +45,16 @@ def domain_comparison(domains: pl.DataFrame, width: int = 560) -> alt.Chart:
 def heat_map(dimensions: pl.DataFrame, width: int = 560) -> alt.Chart:
     """Products × dimensions, 0 (red) to 100 (green); blank where a dimension is not measured."""
     products = dimensions["product_id"].n_unique()
-    base = alt.Chart(dimensions, title="Products × dimensions (0–100)", width=width, height=22 * max(1, products))
+    base = alt.Chart(dimensions, title="Products × dimensions (0–100)", width=width,
+                     height=max(120, 26 * max(1, products)))
     cells = base.mark_rect().encode(
         x=alt.X("dimension:N", title=None, sort=list(dict.fromkeys(dimensions["dimension"].to_list())),
                 axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("product_id:N", title=None),
+        y=alt.Y("product_id:N", title=None, axis=alt.Axis(labelLimit=260)),
         color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen"), title="value"),
         tooltip=["product_id:N", "dimension:N", "value:Q"])
-    labels = base.mark_text(fontSize=10).encode(x=alt.X("dimension:N", sort=list(dict.fromkeys(
-        dimensions["dimension"].to_list()))), y="product_id:N", text=alt.Text("value:Q", format=".0f"))
+    labels = base.transform_filter("isValid(datum.value)").mark_text(fontSize=10).encode(x=alt.X("dimension:N", sort=list(dict.fromkeys(
+        dimensions["dimension"].to_list()))), y="product_id:N", text=alt.Text("value:Q", format=".1~f"))
     return cells + labels  # type: ignore[return-value]
 
 

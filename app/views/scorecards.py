@@ -136,11 +136,9 @@ if product is None:
                  column_config={"score": st.column_config.NumberColumn("score", help=score_help(), format="%.1f"),
                                 "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")})
     history = mesh.quality_history().filter(pl.col("product_id").is_in(product_ids))
-    left, right = st.columns(2)
     if history.height:
-        left.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score"), width=420),
-                          width="stretch")
-    right.altair_chart(scorecard_charts.heat_map(dimensions(products), width=420), width="stretch")
+        st.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score")), width="stretch")
+    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch")
     st.markdown("**Products** (pick one above to see its failing checks)")
     for row in products.iter_rows(named=True):
         cols = st.columns([3, 1, 2])
@@ -176,7 +174,8 @@ checks = [c.to_dict() for c in live.checks] if live is not None else latest_chec
 if live is not None:
     st.caption(f"Run just now as {role}: example rows are masked for that role.")
 else:
-    st.caption(f"Stored run of {row['checked_at'] or 'never'}: example rows are stored masked; run the checks "
+    when = (row["checked_at"] or "never")[:16].replace("T", " ")
+    st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
                "now to see them as your role sees them.")
 if not checks:
     st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality
