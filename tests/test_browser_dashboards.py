@@ -28,13 +28,16 @@ def test_a_sample_dashboard_opens_by_its_link_with_charts_and_masked_data(sample
     assert page.locator("[data-testid='stVegaLiteChart']").count() == 3
     page.get_by_text("data as of", exact=False).first.wait_for()
     page.get_by_text("Open in workbench").first.wait_for()
+    page.set_viewport_size({"width": 1400, "height": 1700})  # the whole board in one picture
     page.wait_for_timeout(1500)  # the table tile paints on a canvas after the script ends
     screenshot(page, "dashboard-customer-360")
+    page.set_viewport_size({"width": 1400, "height": 900})
 
     page.goto(f"{server.url}/dashboards")
     settle(page)
     page.get_by_text("Last viewed:", exact=False).first.wait_for()
-    assert page.get_by_role("link", name="Customer 360").count() == 1
+    page.get_by_role("link", name="Customer 360").wait_for()
+    assert page.get_by_role("link", name="Segment value").count() == 1
     screenshot(page, "dashboards-list")
 
 
