@@ -19,6 +19,7 @@ from catalog.model import DataProduct
 from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext
 from catalog.spark import gate
+from catalog.spark.dialect import to_spark
 from catalog.spark.runtime import _first_line, spark_session
 from catalog.spark.sources import raw_frame
 from catalog.viewsql import masked_columns, role_view_select, visible_products
@@ -103,7 +104,7 @@ class SparkEngine(Engine):
                 return replacement
             return node
 
-        return tree.transform(to_spark_raw).sql("spark")
+        return to_spark(tree.transform(to_spark_raw))
 
     def close(self) -> None:
         super().close()
@@ -144,7 +145,7 @@ class SparkRoleDatabase:
         select = role_view_select(raw, masked, self.mesh.salt, columns=self.engine.columns(product.id))
         target = exp.to_identifier(self.view_name(product.id), quoted=True).sql("spark")
         try:
-            self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {select.sql('spark')}")
+            self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")
         except Exception as exc:
             raise SourceUnavailable(f"{product.id}: cannot build its Spark view for role {self.role!r}: "
                                     f"{_first_line(exc)}") from None

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from catalog import sqlutil
 from catalog.errors import QueryRejected
+from catalog.spark.dialect import to_spark
 
 SPARK_DENIED_FUNCTIONS = {
     "reflect", "java_method", "try_reflect",  # call any static Java method on the driver/executors
@@ -54,4 +55,4 @@ def on_views(tree: exp.Expression, views: dict[str, str]) -> exp.Expression:
 def render(tree: exp.Expression, views: dict[str, str]) -> str:
     """Spark SQL for a vetted query over the role's views."""
     vet_for_spark(tree)
-    return on_views(tree, views).sql("spark")
+    return to_spark(on_views(tree, views))
