@@ -11,6 +11,7 @@ st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wi
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("views/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
+    st.Page("views/workbench.py", title="Workbench", icon=":material/terminal:", url_path="workbench"),
     st.Page("views/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),
     st.Page("views/dashboards.py", title="Dashboards", icon=":material/dashboard:", url_path="dashboards"),
     st.Page("views/scorecards.py", title="Scorecards", icon=":material/scoreboard:", url_path="scorecards"),

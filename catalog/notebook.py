@@ -236,3 +236,52 @@ def write_sample_notebooks(sample: str, dest: Path) -> list[Path]:
     except ModuleNotFoundError:
         return []
     return write_examples(dest, module.NOTEBOOKS)
+
+
+# ---------------------------------------------------------------- query history
+
+class QueryHistory:
+    """One user's recent workbench queries (text, role, rows, time, status), newest first.
+
+    An append-only JSON-lines file next to their saved notebooks: one write per query, so concurrent tabs
+    interleave whole lines, and a line cut short by a crash is skipped when read."""
+
+    MAX_KEPT = 500
+
+    def __init__(self, mesh: "Mesh", user: str):
+        self.path = NotebookStore(mesh, user).folder / "history.jsonl"
+
+    def add(self, sql: str, role: str, rows: int | None, duration_ms: float | None, status: str) -> None:
+        import json
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"ts": datetime.now(timezone.utc).isoformat(timespec="seconds"), "role": role, "status": status,
+                 "rows": rows, "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
+                 "sql": sql.strip()}
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        if self.path.stat().st_size > 2_000_000:
+            self._trim()
+
+    def recent(self, limit: int = 50) -> list[dict]:
+        import json
+
+        if not self.path.is_file():
+            return []
+        out = []
+        for line in reversed(self.path.read_text(encoding="utf-8", errors="replace").splitlines()):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+            if len(out) >= limit:
+                break
+        return out
+
+    def _trim(self) -> None:
+        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()[-self.MAX_KEPT:]
+        _write_atomic(self.path, "\n".join(lines) + "\n")

@@ -70,6 +70,25 @@ class Session:
     def visible_products(self) -> list[str]:
         return sorted(self.mesh.engine.database_for(self.role, self.user).visible)
 
+    def schema(self) -> pl.DataFrame:
+        """One row per column of every product this session may query: what the schema browser and the
+        editor's autocomplete show, with how each PII column appears to this role (`masked`, `mask`)."""
+        from catalog.masking import describe_mask
+
+        database = self.mesh.engine.database_for(self.role, self.user)
+        rows = []
+        for product_id in sorted(database.visible):
+            product = self.mesh.products[product_id]
+            unmasked = self.mesh.role_sees_pii(self.role, product) or (product_id, "pii") in database.grants
+            for column in product.columns:
+                masked = column.pii and not unmasked
+                rows.append({"product_id": product_id, "domain": product.domain, "title": product.title,
+                             "column": column.name, "type": column.type, "description": column.description,
+                             "pii": column.pii, "masked": masked, "mask": describe_mask(column) if masked else ""})
+        return pl.DataFrame(rows, schema={"product_id": pl.String, "domain": pl.String, "title": pl.String,
+                                          "column": pl.String, "type": pl.String, "description": pl.String,
+                                          "pii": pl.Boolean, "masked": pl.Boolean, "mask": pl.String})
+
     def vet(self, text: str) -> sandbox.VettedQuery:
         # The user's grants are re-resolved on every query: one approved mid-session applies at once,
         # one past its expiry stops applying (and naming its product is a refusal on record).

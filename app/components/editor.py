@@ -1,0 +1,70 @@
+"""The SQL editor of a workbench cell: Ace (streamlit-code-editor) with SQL highlighting and autocomplete of
+the products and columns this role can see; a plain text area when the component is missing or the person
+prefers it (screen readers, tests).
+
+`sql_editor` returns the cell's current text and whether the person asked to run it (Ctrl+Enter or the
+editor's Run button) on this rerun.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+try:
+    from code_editor import code_editor
+except ImportError:  # the page still works, without highlighting
+    code_editor = None
+
+PLAIN_KEY = "wb_plain_editor"
+
+_RUN_BUTTON = {"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
+               "commands": ["submit"], "alwaysOn": True, "style": {"bottom": "0.35rem", "right": "0.4rem"}}
+
+
+def available() -> bool:
+    return code_editor is not None
+
+
+def plain() -> bool:
+    return code_editor is None or bool(st.session_state.get(PLAIN_KEY))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def completions(schema: pl.DataFrame) -> list[dict]:
+    """Ace completion items: product ids first, then their columns (meta says which product and type)."""
+    items = [{"caption": pid, "value": pid, "meta": "product", "name": pid, "score": 1000}
+             for pid in schema["product_id"].unique(maintain_order=True).to_list()]
+    seen: set[str] = set()
+    for row in schema.iter_rows(named=True):
+        if row["column"] not in seen:
+            seen.add(row["column"])
+            meta = f"{row['product_id']} · {row['type']}" + (" · masked" if row["masked"] else "")
+            items.append({"caption": row["column"], "value": row["column"], "meta": meta, "name": row["column"],
+                          "score": 500})
+    return items
+
+
+def sql_editor(initial: str, key: str, schema: pl.DataFrame) -> tuple[str, bool]:
+    """Draw the editor; (text now in it, run requested). `initial` must stay the same for a given `key`:
+    the editor keeps what the person types, and a new text needs a new key."""
+    text_key, seen_key, initial_key = f"{key}_text", f"{key}_seen", f"{key}_initial"
+    if text_key not in st.session_state:
+        st.session_state[text_key] = initial
+    initial = st.session_state.setdefault(initial_key, initial)  # the editor's starting text never changes
+    if plain():
+        text = st.text_area("SQL", value=st.session_state[text_key], key=f"{key}_area", height=140,
+                            label_visibility="collapsed", placeholder="SELECT … FROM <domain>.<product>")
+        st.session_state[text_key] = text
+        run = st.button("Run", key=f"{key}_run", icon=":material/play_arrow:", type="primary")
+        return text, run
+    event = code_editor(initial, lang="sql", key=key, height=[6, 24], theme="default", shortcuts="vscode",
+                        completions=completions(schema), response_mode="debounce", buttons=[_RUN_BUTTON],
+                        options={"showLineNumbers": True, "wrap": True, "tabSize": 2, "enableLiveAutocompletion": True},
+                        props={"placeholder": "SELECT … FROM <domain>.<product>   (Ctrl+Enter runs)"})
+    run = False
+    if event and event.get("id") and event["id"] != st.session_state.get(seen_key):
+        st.session_state[seen_key] = event["id"]
+        st.session_state[text_key] = event.get("text", "")
+        run = event.get("type") == "submit"
+    return st.session_state[text_key], run

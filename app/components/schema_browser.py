@@ -1,0 +1,40 @@
+"""The schema browser beside the workbench: the products this role can see, by domain, with their columns,
+types and how personal data appears to the role; one click starts a cell over a product."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import polars as pl
+import streamlit as st
+
+
+def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], key: str = "wb_schema") -> None:
+    """`schema` is `Session.schema()`; `on_pick(product_id)` runs when a product's "New cell" is clicked."""
+    needle = st.text_input("Find a product or column", key=f"{key}_find", placeholder="e.g. customers, email",
+                           label_visibility="collapsed").strip().lower()
+    if needle:
+        hit = (pl.col("product_id").str.contains(needle, literal=True)
+               | pl.col("column").str.to_lowercase().str.contains(needle, literal=True)
+               | pl.col("title").str.to_lowercase().str.contains(needle, literal=True))
+        schema = schema.filter(pl.col("product_id").is_in(schema.filter(hit)["product_id"].unique().implode()))
+    if schema.is_empty():
+        st.caption("No product matches." if needle else "This role can see no products.")
+        return
+    for domain in schema["domain"].unique(maintain_order=True).to_list():
+        st.markdown(f"**{domain}**")
+        products = schema.filter(pl.col("domain") == domain)
+        for product_id in products["product_id"].unique(maintain_order=True).to_list():
+            columns = products.filter(pl.col("product_id") == product_id)
+            masked = int(columns["masked"].sum())
+            label = f"{product_id.split('.', 1)[1]}" + (f"  · :orange[{masked} masked]" if masked else "")
+            with st.expander(label, expanded=bool(needle) and schema["product_id"].n_unique() <= 2):
+                st.caption(f"`{product_id}` · {columns['title'][0]}")
+                lines = []
+                for row in columns.iter_rows(named=True):
+                    flag = f" — :orange[masked: {row['mask']}]" if row["masked"] else (
+                        " — :green[personal data, unmasked]" if row["pii"] else "")
+                    lines.append(f"- `{row['column']}` {row['type'].lower()}{flag}")
+                st.markdown("\n".join(lines))
+                st.button("New cell", key=f"{key}_{product_id}", icon=":material/add:", on_click=on_pick,
+                          args=(product_id,), help=f"a new cell with SELECT * FROM {product_id} LIMIT 100")

@@ -1,0 +1,258 @@
+"""Workbench: notebook-style cells of governed SQL over the products this role can see, with charts,
+exports, query history, ready-made example notebooks and `.ipynb` export.
+
+Deep link: `/workbench?sql=<urlencoded query>[&role=<role>]` opens the page with a new cell holding that
+query, run once. Reads state -> asks `catalog` (sessions, notebooks, charts) -> lays the cells out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from catalog.errors import MeshError
+from catalog.ipynb import ipynb_bytes
+from catalog.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
+from components import context
+from components.chart_builder import chart_builder
+from components.editor import PLAIN_KEY, available, sql_editor
+from components.results import export_buttons, show_outcome
+from components.schema_browser import schema_browser
+
+MAX_SHOWN = 1000  # rows a result table shows; the count, exports and notebooks see them all
+TIMEOUT_S = 30.0
+SCRATCH = "Scratch notebook"
+
+mesh = context.require_mesh()
+role = context.current_role(mesh)
+user = context.current_user(mesh)
+session = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
+schema = session.schema()
+history = QueryHistory(mesh, user)
+store = NotebookStore(mesh, user)
+
+# ---------------------------------------------------------------- page state (per browser tab and mesh)
+
+if st.session_state.get("wb_mesh") != str(mesh.root):
+    st.session_state.wb_mesh = str(mesh.root)
+    st.session_state.wb_notebook = Notebook(title=SCRATCH, cells=[Cell(source="")])
+    st.session_state.wb_outcomes = {}  # cell id -> (sql, role, QueryResult | MeshError)
+    st.session_state.wb_charts = {}  # cell id -> ChartSpec | None chosen in the builder
+    st.session_state.wb_versions = {}  # cell id -> editor version (a new text needs a new editor)
+notebook: Notebook = st.session_state.wb_notebook
+outcomes: dict = st.session_state.wb_outcomes
+charts: dict = st.session_state.wb_charts
+
+
+def _source_key(cell: Cell) -> str:
+    return f"wb_ed_{cell.id}_{st.session_state.wb_versions.get(cell.id, 0)}"
+
+
+def current_sql(cell: Cell) -> str:
+    """What the cell's editor holds now (the cell's saved source until the person types)."""
+    return st.session_state.get(f"{_source_key(cell)}_text", cell.source)
+
+
+def sync_sources() -> None:
+    for cell in notebook.cells:
+        if cell.kind == "sql":
+            cell.source = current_sql(cell)
+            cell.chart = charts.get(cell.id, cell.chart)
+
+
+def run_cell(cell: Cell, sql: str) -> None:
+    cell.source = sql
+    try:
+        outcome = session.run(sql, max_rows=MAX_SHOWN)
+        history.add(sql, role, outcome.total_rows, outcome.duration_ms, "ok")
+    except MeshError as exc:
+        outcome = exc
+        history.add(sql, role, None, None, type(exc).__name__)
+    outcomes[cell.id] = (sql, role, outcome)
+
+
+def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
+    sync_sources()
+    cell = notebook.add(source, kind=kind)  # type: ignore[arg-type]
+    if run and source.strip():
+        run_cell(cell, source)
+    return cell
+
+
+def move(cell_id: str, offset: int) -> None:
+    sync_sources()
+    notebook.move(cell_id, offset)
+
+
+def delete(cell_id: str) -> None:
+    sync_sources()
+    notebook.remove(cell_id)
+    outcomes.pop(cell_id, None)
+    if not notebook.cells:
+        notebook.add("")
+
+
+def open_notebook(loaded: Notebook) -> None:
+    st.session_state.wb_notebook = loaded
+    outcomes.clear()
+    charts.clear()
+
+
+def open_picked(examples: list[Notebook]) -> None:
+    choice = st.session_state.get("wb_pick")
+    if not choice:
+        return
+    kind, slug = choice.split(":", 1)
+    try:
+        loaded = next(n for n in examples if n.slug == slug) if kind == "example" else store.load(slug)
+    except (NotebookError, StopIteration) as exc:
+        st.session_state.wb_open_error = str(exc) or f"no notebook {slug!r}"
+        return
+    open_notebook(loaded.model_copy(deep=True))
+    st.session_state.wb_pick = None
+
+
+def pick_product(product_id: str) -> None:
+    add_cell(f"SELECT *\nFROM {product_id}\nLIMIT 100", run=True)
+
+
+def switch_role(new_role: str) -> None:
+    st.session_state["role"] = new_role
+
+
+# ---------------------------------------------------------------- deep link: ?sql=...&role=...
+
+asked_sql = st.query_params.get("sql")
+if asked_sql and st.session_state.get("wb_deep_link") != asked_sql:
+    st.session_state.wb_deep_link = asked_sql
+    if len(notebook.cells) == 1 and not notebook.cells[0].source.strip() and notebook.cells[0].id not in outcomes:
+        notebook.cells.clear()
+    add_cell(asked_sql, run=True)
+
+# ---------------------------------------------------------------- header: role, what is masked
+
+st.title("Workbench")
+masked = schema.filter(schema["masked"])
+spec = mesh.roles[role]
+with st.container(horizontal=True, vertical_alignment="center"):
+    if masked.is_empty():
+        st.markdown(f"Querying as **{role}**: " + ("personal data unmasked." if spec.pii else "no masked columns."))
+    else:
+        st.markdown(f"Querying as **{role}**: :orange[{masked.height} personal-data columns masked] in "
+                    f"{masked['product_id'].n_unique()} products.")
+        with st.popover("What is masked", icon=":material/visibility_off:"):
+            st.dataframe(masked.select("product_id", "column", "mask"), hide_index=True)
+            st.caption("Masks are applied inside the views this role reads, so no query can undo them. "
+                       "Switch role in the sidebar to see another view.")
+asked_role = st.query_params.get("role")
+if asked_role and asked_role != role:
+    allowed = context.app_identity.current_principal(mesh).roles
+    if asked_role in allowed:
+        st.info(f"This link was shared for the role **{asked_role}**.", icon=":material/badge:")
+        st.button(f"Switch to {asked_role}", on_click=switch_role, args=(asked_role,), key="wb_switch_role")
+    else:
+        st.caption(f"This link asks for the role {asked_role!r}, which you do not hold; it runs as {role}.")
+
+main, side = st.columns([3, 1], gap="medium")
+
+# ---------------------------------------------------------------- side: notebooks, schema, history
+
+with side:
+    st.subheader("Notebooks", divider="gray")
+    examples, problems = example_notebooks(mesh)
+    saved = store.list()
+    options = {f"example:{n.slug}": f"Example · {n.title}" for n in examples}
+    options.update({f"saved:{s.slug}": f"Saved · {s.title}" for s in saved})
+    if options:
+        st.selectbox("Open a notebook", list(options), format_func=options.get, key="wb_pick", index=None,
+                     placeholder="Examples and your saved notebooks", on_change=open_picked, args=(examples,))
+    else:
+        st.caption("No example or saved notebooks yet: Save keeps this one.")
+    if st.session_state.get("wb_open_error"):
+        st.error(st.session_state.pop("wb_open_error"))
+    for problem in problems:
+        st.caption(f":red[:material/error:] {problem}")
+    st.subheader("Products", divider="gray")
+    schema_browser(schema, pick_product)
+    st.subheader("History", divider="gray")
+    recent = history.recent(15)
+    if not recent:
+        st.caption("Queries you run appear here.")
+    for n, entry in enumerate(recent):
+        status = "" if entry["status"] == "ok" else f" · :red[{entry['status']}]"
+        rows = f"{entry['rows']:,} rows" if entry.get("rows") is not None else ""
+        first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(f"`{first}` · {entry['role']} · {rows}{status}")
+            st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
+                      on_click=add_cell, args=(entry["sql"],), type="tertiary")
+
+# ---------------------------------------------------------------- main: toolbar and cells
+
+with main:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        title = st.text_input("Notebook title", value=notebook.title, key=f"wb_title_{id(notebook)}")
+        if title.strip() and title.strip() != notebook.title:
+            notebook.title = title.strip()
+        if st.button("Run all", icon=":material/play_circle:", key="wb_run_all"):
+            sync_sources()
+            cells = notebook.sql_cells()
+            progress = st.progress(0.0, text="Running the notebook…")
+            for i, cell in enumerate(cells, start=1):
+                run_cell(cell, cell.source)
+                progress.progress(i / len(cells), text=f"Ran {i} of {len(cells)} cells")
+            progress.empty()
+        if st.button("Save", icon=":material/save:", key="wb_save"):
+            sync_sources()
+            path = store.save(notebook)
+            st.toast(f"Saved as {path.stem}", icon=":material/save:")
+        sync_sources()
+        st.download_button("Export .ipynb", data=lambda: ipynb_bytes(notebook, mesh.root, role, user),
+                           file_name=f"{notebook.slug}.ipynb", mime="application/x-ipynb+json", key="wb_ipynb",
+                           icon=":material/description:", on_click="ignore",
+                           help="a Jupyter notebook that runs these cells through the catalog API")
+    if notebook.description:
+        st.caption(notebook.description)
+
+    for position, cell in enumerate(list(notebook.cells), start=1):
+        with st.container(border=True, key=f"wb_cell_{cell.id}"):
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.markdown(f"**[{position}]** {cell.title or ('Note' if cell.kind == 'markdown' else 'SQL')}")
+                st.space("stretch")
+                st.button("", key=f"wb_up_{cell.id}", icon=":material/arrow_upward:", help="move up",
+                          on_click=move, args=(cell.id, -1), type="tertiary", disabled=position == 1)
+                st.button("", key=f"wb_down_{cell.id}", icon=":material/arrow_downward:", help="move down",
+                          on_click=move, args=(cell.id, 1), type="tertiary",
+                          disabled=position == len(notebook.cells))
+                st.button("", key=f"wb_del_{cell.id}", icon=":material/delete:", help="delete this cell",
+                          on_click=delete, args=(cell.id,), type="tertiary")
+            if cell.kind == "markdown":
+                if cell.source.strip():
+                    st.markdown(cell.source)
+                with st.popover("Edit note", icon=":material/edit:"):
+                    cell.source = st.text_area("Note (markdown)", value=cell.source, key=f"wb_md_{cell.id}")
+                continue
+            sql, run = sql_editor(cell.source, _source_key(cell), schema)
+            if run and sql.strip():
+                run_cell(cell, sql)
+            if cell.id not in outcomes:
+                continue
+            ran_sql, ran_role, outcome = outcomes[cell.id]
+            if ran_role != role:
+                st.caption(f":material/info: Ran as {ran_role}; run again to see it as {role}.")
+            show_outcome(outcome)
+            if isinstance(outcome, MeshError):
+                continue
+            from catalog.charts import suggest_chart
+
+            chart_spec = chart_builder(outcome.frame, charts.get(cell.id, cell.chart or suggest_chart(outcome.frame)),
+                                       key=f"wb_chart_{cell.id}")
+            charts[cell.id] = chart_spec
+            export_buttons(session, ran_sql, key=f"wb_export_{cell.id}")
+            # cell actions: pin-to-dashboard hook
+
+    with st.container(horizontal=True):
+        st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
+        st.button("Add note", icon=":material/notes:", on_click=add_cell, args=("", "markdown"), key="wb_add_md")
+        if available():
+            st.toggle("Plain text editor", key=PLAIN_KEY, help="a plain text box instead of the code editor "
+                      "(no highlighting; easier with a screen reader)")

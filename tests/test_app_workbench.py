@@ -1,0 +1,154 @@
+"""The Workbench page through Streamlit's AppTest: deep link, running cells, refusals, charts, cell editing,
+example notebooks, saving, history and the role's masking. (The code editor is a browser component; these
+tests use the page's plain text editor, and tests/test_browser_workbench.py types into the real one.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+import catalog
+from catalog.notebook import Notebook, NotebookStore, QueryHistory
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+JOIN = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
+
+
+def open_workbench(mesh: Path, sql: str | None = None, role: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mesh_path"] = str(mesh)
+    at.session_state["wb_plain_editor"] = True
+    at.session_state["user"] = "ana@bank.example"
+    if role:
+        at.session_state["role"] = role
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page("views/workbench.py")
+    if sql:
+        at.query_params["sql"] = sql
+    return at.run()
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def editors(at: AppTest):
+    return [t for t in at.text_area if t.key and t.key.startswith("wb_ed_")]
+
+
+def run_buttons(at: AppTest):
+    return [b for b in at.button if b.key and b.key.endswith("_run") and b.key.startswith("wb_ed_")]
+
+
+def results(at: AppTest) -> list:
+    """Result tables (pandas, as AppTest hands them), without the 'What is masked' table."""
+    return [d.value for d in at.dataframe if list(d.value.columns) != ["product_id", "column", "mask"]]
+
+
+def charts(at: AppTest) -> list:
+    return at.get("vega_lite_chart")
+
+
+def test_deep_link_opens_a_cell_with_the_query_and_runs_it(minimesh):
+    at = open_workbench(minimesh, sql=JOIN)
+    assert not at.exception
+    assert len(editors(at)) == 1 and editors(at)[0].value == JOIN
+    assert results(at)[0]["score"].tolist() == [580, 700, 640]
+    assert "3 rows" in captions(at) and "read retail.customers, risk.scores" in captions(at)
+    assert len(charts(at)) == 1, "a default chart is drawn from the result's types"
+
+
+def test_typing_and_running_a_query_shows_masked_rows(minimesh):
+    at = open_workbench(minimesh)
+    editors(at)[0].input("SELECT email, age FROM retail.customers ORDER BY age")
+    run_buttons(at)[0].click()
+    at.run()
+    assert results(at)[0]["email"].tolist()[1:] == ["***@bank.example", "***@mail.example"]
+    assert "masked" in at.markdown[0].value
+
+
+def test_refusals_and_syntax_errors_are_explained(minimesh):
+    at = open_workbench(minimesh, sql="SELECT * FROM risk.limits")
+    assert "Refused." in at.error[0].value and "restricted" in at.error[0].value
+    editors(at)[0].input("SELECT age\nFROM retail.customers WHERE (")
+    run_buttons(at)[0].click()
+    at.run()
+    assert "line 2" in at.error[0].value
+    assert at.code[0].value.endswith("^"), "the position is marked under the line"
+
+
+def test_results_are_capped_with_a_note(minimesh):
+    at = open_workbench(minimesh, sql="SELECT * FROM range(5000) t(i), retail.branches")
+    assert len(results(at)[0]) == 1000
+    assert "showing first 1,000 of 10,000 rows" in captions(at)
+
+
+def test_cells_are_added_reordered_and_deleted(minimesh):
+    at = open_workbench(minimesh, sql="SELECT 1 AS one")
+    at.button(key="wb_add_sql").click()
+    at.run()
+    assert len(editors(at)) == 2
+    editors(at)[1].input("SELECT 2 AS two")
+    at.run()
+    second = editors(at)[1].key.split("_")[2]
+    at.button(key=f"wb_up_{second}").click()
+    at.run()
+    assert [e.value for e in editors(at)] == ["SELECT 2 AS two", "SELECT 1 AS one"]
+    at.button(key=f"wb_del_{second}").click()
+    at.run()
+    assert [e.value for e in editors(at)] == ["SELECT 1 AS one"]
+
+
+def test_the_chart_builder_changes_the_chart(minimesh):
+    at = open_workbench(minimesh, sql="SELECT city, count(*) AS n FROM retail.branches GROUP BY city")
+    marks = [s for s in at.selectbox if s.key and s.key.endswith("_mark")]
+    assert marks[0].value == "bar"
+    marks[0].select("arc")
+    at.run()
+    assert '"arc"' in charts(at)[0].proto.spec
+
+
+def test_example_notebooks_open_and_run_all(minimesh):
+    (minimesh / "notebooks").mkdir()
+    notebook = Notebook(title="Scores")
+    notebook.add("Scores by age.", kind="markdown")
+    notebook.add(JOIN)
+    notebook.add("SELECT city FROM retail.branches")
+    (minimesh / "notebooks" / "scores.yaml").write_text(notebook.to_yaml())
+    at = open_workbench(minimesh)
+    at.selectbox(key="wb_pick").select("example:scores")
+    at.run()
+    assert [e.value for e in editors(at)] == [JOIN, "SELECT city FROM retail.branches"]
+    assert any("Scores by age." in m.value for m in at.markdown)
+    at.button(key="wb_run_all").click()
+    at.run()
+    assert len(results(at)) == 2 and not at.exception
+
+
+def test_save_keeps_the_notebook_and_history_lists_queries(minimesh):
+    at = open_workbench(minimesh, sql=JOIN)
+    at.text_input(key=[t.key for t in at.text_input if t.key and t.key.startswith("wb_title_")][0]).input("My scores")
+    at.button(key="wb_save").click()
+    at.run()
+    mesh = catalog.open_mesh(minimesh)
+    saved = NotebookStore(mesh, "ana@bank.example").load("my-scores")
+    assert [c.source for c in saved.cells] == [JOIN] and saved.cells[0].chart is not None
+    assert QueryHistory(mesh, "ana@bank.example").recent()[0]["sql"] == JOIN
+    assert "analyst · 3 rows" in captions(at)
+
+
+def test_a_steward_sees_raw_values_and_nothing_masked(minimesh):
+    at = open_workbench(minimesh, sql="SELECT email FROM retail.customers WHERE age = 34", role="steward")
+    assert results(at)[0]["email"].tolist() == ["ana@bank.example"]
+    assert "personal data unmasked" in at.markdown[0].value
+
+
+def test_deep_link_role_offers_a_switch(minimesh):
+    at = open_workbench(minimesh, sql="SELECT 1 AS x", role="analyst")
+    at.query_params["role"] = "steward"
+    at.run()
+    at.button(key="wb_switch_role").click()
+    at.run()
+    assert at.session_state["role"] == "steward"

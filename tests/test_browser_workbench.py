@@ -1,0 +1,49 @@
+"""A person types a query into the Workbench's code editor in Chromium, runs it, sees the table and a chart,
+and downloads the full result as CSV."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import polars as pl
+import pytest
+
+from conftest import wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+QUERY = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
+
+
+def test_type_run_see_table_and_chart_then_download_csv(minimesh, app_server, page, screenshot, tmp_path):
+    server = app_server(minimesh)
+    page.goto(f"{server.url}/workbench")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Workbench").wait_for()
+    editor = page.frame_locator("iframe[title*='code_editor']").first
+    editor.locator(".ace_content").first.click()
+    page.keyboard.type(QUERY, delay=5)
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("3 rows", exact=False).first.wait_for()
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
+    screenshot(page, "workbench")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    path = tmp_path / "result.csv"
+    download_info.value.save_as(path)
+    frame = pl.read_csv(path)
+    assert frame.columns == ["age", "score"] and frame["score"].to_list() == [580, 700, 640]
+
+
+def test_deep_link_opens_a_cell_with_the_query_and_refusals_explain(minimesh, app_server, page, screenshot):
+    server = app_server(minimesh)
+    page.goto(f"{server.url}/workbench?sql={quote('SELECT email FROM retail.customers ORDER BY age')}")
+    wait_for_app(page)
+    page.get_by_text("***@bank.example").first.wait_for()
+    assert page.get_by_text("ana@bank.example").count() == 0
+    page.goto(f"{server.url}/workbench?sql={quote('SELECT * FROM read_parquet(' + chr(39) + 'x' + chr(39) + ')')}")
+    wait_for_app(page)
+    page.get_by_text("Refused.").first.wait_for()
+    screenshot(page, "workbench-refused")
