@@ -10,6 +10,8 @@ st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wi
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("views/discover.py", title="Discover", icon=":material/search:", url_path="discover"),
+    st.Page("views/product.py", title="Product", icon=":material/dataset:", url_path="product"),
     st.Page("views/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
     st.Page("views/workbench.py", title="Workbench", icon=":material/terminal:", url_path="workbench"),
     st.Page("views/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),

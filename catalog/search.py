@@ -249,6 +249,15 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, sort: str =
                          corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
+def product_hit(mesh: "Mesh", product_id: str) -> Hit:
+    """What a result card shows for one product (grade, usage, refresh, trust), without a query."""
+    index = mesh.search_index
+    row = index.table().filter(pl.col("product_id") == product_id).with_columns(pl.lit(0.0).alias("score"))
+    if row.is_empty():
+        mesh.product(product_id)  # raises UnknownProduct
+    return _hit(row.row(0, named=True), set(), index)
+
+
 def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     """Value -> number of matching products, per facet, most frequent first."""
     out: dict[str, list[tuple[str, int]]] = {}

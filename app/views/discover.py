@@ -1,0 +1,93 @@
+"""Discover: ranked search with facets over every product this role may see, and the duplicates report.
+
+Deep link: `/discover?q=<words>`. Reads the mesh, asks `catalog.search`, lays out result cards.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from catalog.search import FACETS, SORTS
+from components import context
+from components.cards import md, result_card
+from components.links import product_href
+
+PAGE_SIZE = 20
+FACET_LABELS = {"domain": "Domain", "tag": "Tag", "owner": "Owner", "status": "Status", "grade": "Quality grade",
+                "pii": "Contains PII", "kind": "Source kind"}
+SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": "Quality score",
+               "freshness": "Last refresh"}
+
+mesh = context.require_mesh()
+role = context.current_role(mesh)
+st.title("Discover")
+
+if "discover_q" not in st.session_state:
+    st.session_state.discover_q = st.query_params.get("q", "")
+top = st.columns([6, 2])
+text = top[0].text_input("Search data products", key="discover_q", placeholder="e.g. customer churn, lab results…",
+                         help="Words are matched in ids, titles, descriptions, tags, owners, domains and columns; "
+                              "plurals and small typos still match.")
+sort = top[1].selectbox("Sort by", SORTS, format_func=SORT_LABELS.get, key="discover_sort")
+if text:
+    st.query_params["q"] = text
+elif "q" in st.query_params:
+    del st.query_params["q"]
+
+options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
+filters_col, results_col = st.columns([1, 3], gap="large")
+filters: dict[str, list] = {}
+with filters_col:
+    st.markdown("**Filter**")
+    for facet in FACETS:
+        values = [v for v, _ in options[facet]]
+        if not values:
+            continue
+        counts = dict(options[facet])
+        chosen = st.multiselect(FACET_LABELS[facet], values, key=f"facet_{facet}",
+                                format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
+        if chosen:
+            filters[facet] = [v == "yes" for v in chosen] if facet == "pii" else chosen
+
+limit = st.session_state.get("discover_limit", PAGE_SIZE)
+results = mesh.search(text, role=role, sort=sort, limit=limit, **filters)
+
+with results_col:
+    what = f"for **{md(text.strip()[:80])}**" if text.strip() else "in the catalog"
+    st.markdown(f"**{results.total}** product{'s' if results.total != 1 else ''} {what}"
+                + (" with these filters" if filters else "") + f" · {results.elapsed_ms:.0f} ms")
+    if results.corrections:
+        read_as = ", ".join(f"*{md(w)}* as *{md(' / '.join(c))}*" for w, c in results.corrections.items())
+        st.caption(f"Read {read_as}.")
+    if not results.hits:
+        st.info("No product matches. Try fewer or other words, or clear the filters." if text.strip() or filters
+                else "This mesh has no data products yet.")
+    for i, hit in enumerate(results.hits):
+        result_card(hit, key=f"{i}")
+    if results.total > len(results.hits):
+        if st.button(f"Show more ({results.total - len(results.hits)} left)", key="discover_more"):
+            st.session_state.discover_limit = limit + PAGE_SIZE
+            st.rerun()
+
+st.divider()
+st.subheader("Possible duplicates across domains")
+st.caption("Products kept by different domains that share most columns (by name and type) and, on a sample, "
+           "the same key values: the multi-domain duplication a mesh should converge. A product built from "
+           "another one (lineage) is not counted.")
+if st.toggle("Look for duplicates", key="discover_duplicates"):
+    with st.spinner("Comparing schemas and sampling key values…"):
+        report = mesh.duplicates()
+    visible = mesh.visible_products(role)
+    report = report.filter(pl.col("product_id").is_in(list(visible)) & pl.col("duplicate_id").is_in(list(visible)))
+    if report.is_empty():
+        st.success("No likely duplicates between domains.")
+    else:
+        st.dataframe(
+            report.select(
+                pl.col("product_id").map_elements(product_href, return_dtype=pl.String).alias("product"),
+                pl.col("duplicate_id").map_elements(product_href, return_dtype=pl.String).alias("looks like"),
+                (pl.col("score") * 100).round(0).alias("similarity %"), "reason"),
+            hide_index=True, width="stretch",
+            column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$"),
+                           "looks like": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
