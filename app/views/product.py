@@ -63,7 +63,7 @@ st.markdown(f"`{product_id}` " + " ".join(badges))
 if product.broken:
     st.error(f"This product cannot be read: {md(mesh.problem_summary(product_id))}")
 query = exp.select(exp.Star()).from_(exp.table_(product.name, db=product.domain)).limit(100).sql("duckdb")
-actions = st.columns([2, 2, 2, 6])
+actions = st.columns([3, 2, 3, 6])
 actions[0].link_button("Open in workbench", workbench_url(query, role), icon=":material/terminal:",
                        disabled=product.broken)
 actions[1].link_button("Lineage", f"./lineage?product={product_id}", icon=":material/account_tree:")

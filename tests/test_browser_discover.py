@@ -1,0 +1,44 @@
+"""A person searches in Chromium, clicks a result and lands on the product page through its deep link."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def test_search_click_a_result_and_land_on_its_product_page(sample_copy, app_server, page, screenshot):
+    server = app_server(sample_copy("banking"))
+    page.goto(f"{server.url}/discover")
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Search data products")
+    box.fill("custmers retail")
+    box.press("Enter")
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"Read .*custmers")).wait_for()
+    first = page.locator("[class*='st-key-card_0']")
+    first.get_by_role("link", name="Retail customers").wait_for()
+    screenshot(page, "discover")
+    first.get_by_role("link", name="Retail customers").click()
+    page.wait_for_url(re.compile(r"/product\?product=retail\.customers"))
+    wait_for_app(page)
+    page.get_by_role("heading", name="Retail customers").wait_for()
+    page.get_by_text("Open in workbench").wait_for()
+    page.get_by_role("tab", name="Sample rows").click()
+    page.get_by_text(re.compile(r"First \d+ rows as the role analyst sees them")).wait_for()
+    screenshot(page, "product")
+    assert "product=retail.customers" in page.url
+
+
+def test_the_product_deep_link_opens_the_page_directly(sample_copy, app_server, page, screenshot):
+    server = app_server(sample_copy("life_sciences"))
+    page.goto(f"{server.url}/product?product=lab.results")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Laboratory results").wait_for()
+    page.get_by_role("tab", name="Possible duplicates").click()
+    page.get_by_role("link", name=re.compile(r"research\.partner_lab_results · \d+% similar")).wait_for()
+    screenshot(page, "product_duplicates")
