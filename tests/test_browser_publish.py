@@ -21,12 +21,19 @@ def settle(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
 
-def test_publish_a_csv_through_the_browser_then_find_and_query_it(minimesh, tmp_path, app_server, page, screenshot):
+def test_publish_a_csv_through_the_browser_then_find_and_query_it(sample_copy, tmp_path, app_server, page,
+                                                                  screenshot):
+    mesh_root = sample_copy("banking")
     upload = tmp_path / "branch_visits.csv"
     upload.write_text(CSV)
-    server = app_server(minimesh, env={"MESHWORK_USER": OWNER})
+    server = app_server(mesh_root, env={"MESHWORK_USER": OWNER})
     page.goto(f"{server.url}/publish")
     settle(page)
+    page.get_by_role("textbox", name="Product name").wait_for()
+    domain = page.get_by_test_id("stSelectbox").filter(has_text="Domain").first
+    domain.locator("input").click()
+    domain.locator("input").fill("retail")
+    page.get_by_role("option", name="retail", exact=True).click()
     page.get_by_role("textbox", name="Product name").fill("branch_visits")
     page.get_by_role("textbox", name="Title").fill("Branch visits")
     page.get_by_role("textbox", name="Description").fill("Every visit to a branch, with its channel and duration.")
@@ -36,6 +43,7 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(minimesh, tmp_
     settle(page)
     page.get_by_text("Draft: retail.branch_visits").wait_for()
     page.get_by_text("Draft: retail.branch_visits").scroll_into_view_if_needed()
+    page.get_by_text("policy violation(s)").wait_for()   # the bank's global policies are checked (warnings only)
     screenshot(page, "publish-draft")
     suggested = page.locator("[data-testid='stMarkdown']", has_text="Personal data suggested").inner_text()
     assert "customer_email as email" in suggested   # PII suggested from the name
@@ -51,8 +59,8 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(minimesh, tmp_
     page.get_by_text("First rows as role analyst").wait_for()
     page.locator("[data-testid^=glide-cell]", has_text="***@bank.example").first.wait_for(state="attached")
     screenshot(page, "publish-done")
-    assert (minimesh / "retail/products/branch_visits.yaml").is_file()
-    assert (minimesh / "retail/data/branch_visits.csv").read_text() == CSV
+    assert (mesh_root / "retail/products/branch_visits.yaml").is_file()
+    assert (mesh_root / "retail/data/branch_visits.csv").read_text() == CSV
 
     page.goto(f"{server.url}/lineage?product=retail.branch_visits")
     settle(page)
@@ -61,10 +69,7 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(minimesh, tmp_
     assert "retail.branch_visits" in labels and "branch_visits.csv" in labels
 
     if (REPO / "app" / "views" / "discover.py").exists():  # the Discover page lands with the search engineer
-        page.goto(f"{server.url}/discover")
-        settle(page)
-        page.get_by_role("textbox").first.fill("branch visits")
-        page.keyboard.press("Enter")
+        page.goto(f"{server.url}/discover?q=branch+visits")
         settle(page)
         page.get_by_text("retail.branch_visits").first.wait_for()
         screenshot(page, "publish-found-in-discover")
