@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic", "--no-first-run"]
-# Until Streamlit has finished a script run its status widget says "Running..."
-APP_IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-            " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')")
+# While Streamlit runs a script its status widget shows "Running..." (older) or a "Stop" button (1.67).
+APP_IDLE = ("() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
+            " return !w || !(w.innerText.includes('Running') || w.innerText.includes('Stop')); }")
 
 
 def free_port() -> int:
