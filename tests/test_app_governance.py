@@ -32,7 +32,7 @@ def test_governance_page_shows_violations_with_fixes_and_the_pii_inventory(sampl
     labels = [t.label for t in at.tabs]
     assert labels[0] == "Domain × policy" and labels[1].startswith("Violations (")
     violations = tab(at, "Violations").dataframe[0].value
-    assert "marketing.campaign_responses" in set(violations["product_id"])
+    assert "./product?product=marketing.campaign_responses" in set(violations["product_id"])
     assert all(fix for fix in violations["fix"])
     pii = tab(at, "PII inventory")
     per_product = pii.dataframe[0].value

@@ -9,6 +9,7 @@ import streamlit as st
 from catalog import governance
 from components import context
 from components.audit import audit_panel
+from components.links import product_href
 
 mesh = context.require_mesh()
 
@@ -68,9 +69,10 @@ with tab_violations:
         order = {"error": 0, "warning": 1, "info": 2}
         shown = shown.with_columns(pl.col("severity").replace_strict(order, default=3).alias("_rank")).sort(
             "_rank", "product_id").drop("_rank")
-        st.dataframe(shown.select("severity", "product_id", "policy", "scope", "message", "fix"), hide_index=True,
+        linked = shown.with_columns(pl.col("product_id").map_elements(product_href, return_dtype=pl.String))
+        st.dataframe(linked.select("severity", "product_id", "policy", "scope", "message", "fix"), hide_index=True,
                      width="stretch", column_config={
-                         "product_id": st.column_config.TextColumn("product"),
+                         "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),
                          "fix": st.column_config.TextColumn("how to fix", width="large")})
         st.caption(f"{shown.height} violation(s). `meshwork compliance {mesh.root} --failing` prints the same list; "
                    "it exits 1 while a policy of severity error fails, for a domain's CI.")

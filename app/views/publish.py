@@ -8,6 +8,7 @@ from sqlglot import exp
 from catalog import publish as pub
 from catalog.errors import MeshError
 from components import context
+from components.links import product_link
 
 mesh = context.require_mesh()
 user = context.current_user(mesh)
@@ -155,7 +156,11 @@ if last and last in mesh.products and draft is None:
     product = mesh.products[last]
     with st.container(border=True):
         st.markdown(f"**{product.title}** `{product.id}` · owner {product.owner} · {len(product.columns)} columns")
-        st.markdown(f"[Open its lineage](./lineage?product={last})")
+        link_cols = st.columns(3)
+        with link_cols[0]:
+            product_link(last, label="Open its product page")
+        link_cols[1].markdown(f"[Open its lineage](./lineage?product={last})")
+        link_cols[2].markdown(f"[Find it in Discover](./discover?q={product.name})")
         query = exp.select("*").from_(exp.table_(product.name, db=product.domain)).limit(5).sql("duckdb")
         preview = context.session(mesh).run(query, max_rows=5)
         st.dataframe(preview.frame, hide_index=True, width="stretch")
