@@ -34,6 +34,8 @@ test: venv system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: venv system-deps
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet --no-deps soda-core-duckdb==3.5.6
 	$(BIN)/python -m bench.run
 
 screenshots: venv system-deps

@@ -70,3 +70,10 @@ def test_the_formula_text_names_every_rule_the_code_applies():
     for words in ("error 3, warning 2, info 1", "1 − failing rows ÷ rows", "as a whole", "incomplete",
                   "A ≥ 90", "Domain score = mean", "rounded down"):
         assert words in FORMULA
+
+
+def test_the_readme_states_the_formula_the_code_computes():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert FORMULA in readme
