@@ -15,6 +15,7 @@ from catalog.notebook import Cell, Notebook, NotebookError, NotebookStore, Query
 from components import context
 from components.chart_builder import chart_builder
 from components.editor import PLAIN_KEY, available, sql_editor
+from components.pin import pin_button
 from components.results import export_buttons, show_outcome
 from components.schema_browser import schema_browser
 
@@ -157,7 +158,7 @@ main, side = st.columns([3, 1], gap="medium")
 # ---------------------------------------------------------------- side: notebooks, schema, history
 
 with side:
-    st.subheader("Notebooks", divider="gray")
+    st.markdown("#### Notebooks")
     examples, problems = example_notebooks(mesh)
     saved = store.list()
     options = {f"example:{n.slug}": f"Example · {n.title}" for n in examples}
@@ -171,18 +172,18 @@ with side:
         st.error(st.session_state.pop("wb_open_error"))
     for problem in problems:
         st.caption(f":red[:material/error:] {problem}")
-    st.subheader("Products", divider="gray")
+    st.markdown("#### Products")
     schema_browser(schema, pick_product)
-    st.subheader("History", divider="gray")
+    st.markdown("#### History")
     recent = history.recent(15)
     if not recent:
         st.caption("Queries you run appear here.")
     for n, entry in enumerate(recent):
-        status = "" if entry["status"] == "ok" else f" · :red[{entry['status']}]"
-        rows = f"{entry['rows']:,} rows" if entry.get("rows") is not None else ""
+        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
+                   else f":red[{entry['status'].removeprefix('Query')}]")
         first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(f"`{first}` · {entry['role']} · {rows}{status}")
+            st.caption(f"`{first}` · {entry['role']} · {outcome}")
             st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
                       on_click=add_cell, args=(entry["sql"],), type="tertiary")
 
@@ -249,6 +250,7 @@ with main:
             charts[cell.id] = chart_spec
             export_buttons(session, ran_sql, key=f"wb_export_{cell.id}")
             # cell actions: pin-to-dashboard hook
+            pin_button(mesh, ran_sql, chart_spec, key=f"wb_pin_{cell.id}")
 
     with st.container(horizontal=True):
         st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
