@@ -73,3 +73,23 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(sample_copy, t
         settle(page)
         page.get_by_text("retail.branch_visits").first.wait_for()
         screenshot(page, "publish-found-in-discover")
+
+
+def test_governance_page_draws_the_policy_matrix_and_the_pii_inventory(sample_copy, app_server, page, screenshot):
+    server = app_server(sample_copy("banking"))
+    page.goto(f"{server.url}/governance")
+    settle(page)
+    page.get_by_role("tab", name="Domain × policy").wait_for()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    screenshot(page, "governance-matrix")
+    page.get_by_role("tab", name="Violations").click()
+    page.get_by_text("meshwork compliance").first.wait_for()
+    page.wait_for_timeout(1000)
+    screenshot(page, "governance-violations")
+    page.get_by_role("tab", name="PII inventory").click()
+    page.get_by_text("privacy officer").first.wait_for()
+    page.wait_for_timeout(1000)  # tables and charts paint after the script ends
+    screenshot(page, "governance-pii")
+    page.get_by_role("tab", name="Access rules").click()
+    page.get_by_text("Products visible").first.wait_for()
+    screenshot(page, "governance-access")

@@ -24,7 +24,8 @@ frame = mesh.compliance()
 failing = frame.filter(~pl.col("passed"))
 domain_policies = sum(len(d.descriptor.policies) for d in mesh.domains.values())
 cols = st.columns(4)
-cols[0].metric("Policies", f"{len(mesh.descriptor.policies)} global + {domain_policies} domain")
+cols[0].metric("Policies", len(mesh.descriptor.policies) + domain_policies,
+               help=f"{len(mesh.descriptor.policies)} global (mesh.yaml), {domain_policies} domain (domain.yaml)")
 cols[1].metric("Evaluations", f"{frame.height:,}")
 cols[2].metric("Passing", f"{(frame.height - failing.height) / frame.height:.0%}" if frame.height else "–")
 cols[3].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
@@ -46,12 +47,13 @@ with tab_matrix:
                          tooltip=["domain", "policy", "products", "failing",
                                   alt.Tooltip("passing_pct:Q", title="% passing")]))
         labels = (alt.Chart(grid).mark_text(fontSize=12)
-                  .encode(x="policy:N", y="domain:N",
-                          text=alt.Text("label:N"))
+                  .encode(x="policy:N", y="domain:N", text=alt.Text("label:N"),
+                          color=alt.condition("datum.passing_pct >= 85", alt.value("white"), alt.value("black")))
                   .transform_calculate(label="datum.failing > 0 ? datum.failing + ' failing' : '✓'"))
-        st.altair_chart((chart + labels).properties(height=max(160, 44 * grid["domain"].n_unique()),
+        height = max(160, 44 * grid["domain"].n_unique())
+        st.altair_chart((chart + labels).properties(height=height,
                                                     title="Share of products passing, per domain and policy"),
-                        width="stretch")
+                        width="stretch", height=height + 120)
         st.caption("A blank cell: that policy does not apply to that domain (a domain policy of another domain).")
 
 with tab_violations:
@@ -74,6 +76,9 @@ with tab_violations:
                      width="stretch", column_config={
                          "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),
                          "fix": st.column_config.TextColumn("how to fix", width="large")})
+        with st.expander("How to fix each one", expanded=shown.height <= 10):
+            st.markdown("\n".join(f"- **{r['product_id']}** · {r['policy']} ({r['severity']}): {r['message']}.  \n"
+                                   f"  Fix: {r['fix']}" for r in shown.head(50).iter_rows(named=True)))
         st.caption(f"{shown.height} violation(s). `meshwork compliance {mesh.root} --failing` prints the same list; "
                    "it exits 1 while a policy of severity error fails, for a domain's CI.")
 
@@ -85,23 +90,21 @@ with tab_pii:
         st.info("No column is classified as personal data.")
     else:
         by_category = governance.pii_by_category(inventory)
-        left, right = st.columns([2, 3])
-        with left:
-            st.altair_chart(alt.Chart(by_category).mark_bar().encode(
-                y=alt.Y("category:N", sort="-x", title=None), x=alt.X("products:Q", title="products"),
-                tooltip=["category", "products", "columns", "product_ids"]).properties(
-                title="Products holding each category", height=max(140, 26 * by_category.height)),
-                width="stretch")
-        with right:
-            per_product = (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles",
-                                              "unmasked_users")
-                           .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
-                           .sort("domain", "product_id"))
-            st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
-                                            "unmasked_users", "restricted", "owner"),
-                         hide_index=True, width="stretch", column_config={
-                             "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
-                             "unmasked_users": "people with a PII grant"})
+        bar_height = max(140, 24 * by_category.height)
+        st.altair_chart(alt.Chart(by_category).mark_bar().encode(
+            y=alt.Y("category:N", sort="-x", title=None), x=alt.X("products:Q", title="products holding it"),
+            tooltip=["category", "products", "columns", "product_ids"]).properties(
+            title="Products holding each category of personal data", height=bar_height),
+            width="stretch", height=bar_height + 70)
+        per_product = (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles",
+                                          "unmasked_users")
+                       .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
+                       .sort("domain", "product_id"))
+        st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
+                                        "unmasked_users", "restricted", "owner"),
+                     hide_index=True, width="stretch", column_config={
+                         "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
+                         "unmasked_users": "people with a PII grant"})
         category = st.selectbox("Columns of one category", ["all", *by_category["category"].to_list()],
                                 key="gov_pii_category")
         columns = inventory if category == "all" else inventory.filter(pl.col("category") == category)
