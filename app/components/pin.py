@@ -33,7 +33,10 @@ def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key
         tile_title = st.text_input("Tile title", value=(chart_spec.title if chart_spec and chart_spec.title else ""),
                                    key=f"{key}_pin_tile", placeholder="what this chart shows")
         size = st.select_slider("Width", list(SIZES), value="medium", key=f"{key}_pin_size")
-        if st.button("Pin", key=f"{key}_pin_go", type="primary", disabled=not dashboard_id):
+        if st.button("Pin", key=f"{key}_pin_go", type="primary"):
+            if not dashboard_id:
+                st.error("Name the new dashboard first.")
+                return
             try:
                 tile = Tile(title=tile_title.strip() or "Untitled chart", query=query, chart=chart_spec, size=size)
                 path = mesh.dashboards.pin(dashboard_id, tile, title=title)
