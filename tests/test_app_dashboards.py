@@ -113,3 +113,21 @@ pin_button(mesh, "SELECT customer_id, score FROM risk.scores", ChartSpec(mark="b
     board = catalog.open_mesh(minimesh).dashboards.get("risk.score_watch")
     assert board.title == "Score watch"
     assert board.tiles[0].tile.chart == ChartSpec(mark="bar", x="customer_id", y="score")
+
+
+def test_a_chart_naming_a_column_the_result_lacks_is_a_tile_message(minimesh):
+    board_file(minimesh, BOARD.replace("x: customer_id, y: score", "x: customer_id, y: scor"))
+    at = open_page(minimesh, "retail.overview", role="steward")
+    assert not at.exception
+    [warning] = at.warning
+    assert "The chart cannot be drawn" in warning.value and "'scor'" in warning.value
+    assert len(at.dataframe) == 2
+
+
+def test_a_filter_set_on_a_column_a_tile_lacks_is_noted_on_that_tile(minimesh):
+    board_file(minimesh)
+    at = open_page(minimesh, "retail.overview", role="steward")
+    at.multiselect(key="dashfilter_retail.overview_full_name").set_value(["Ana Silva"]).run()
+    notes = captions(at)
+    assert any("filtered by full_name" in c for c in notes)
+    assert sum("not filtered by full_name (no such column)" in c for c in notes) == 2  # Scores and Limits

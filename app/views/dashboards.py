@@ -132,8 +132,9 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
                                                           if result.truncated else ""))
         if result.applied:
             notes.append("filtered by " + ", ".join(result.applied))
-        if result.not_applied and any(values.get(n) not in (None, [], (None, None)) for n in result.not_applied):
-            notes.append("not filtered by " + ", ".join(result.not_applied) + " (no such column)")
+        unfiltered = [n for n in result.not_applied if values.get(n) not in (None, [], (None, None))]
+        if unfiltered:
+            notes.append("not filtered by " + ", ".join(unfiltered) + " (no such column)")
         st.caption(" · ".join(n for n in notes if n))
         if tile is not None:
             left, right = st.columns(2)
