@@ -1,8 +1,9 @@
 """Ranked search over a mesh's products, with facets and sorts (the Discover page, `meshwork search`).
 
 Ranking is BM25 from DuckDB's `fts` extension (English stemmer, so plurals match singulars) over
-the product id, title, description, tags, owner, domain and column names and descriptions; a
-second BM25 over id, title and tags is added so a word in a title outweighs one in a column note.
+the product id, title, description, tags, owner, domain and column names and descriptions; the
+id, title and tags are indexed a second time (field `head`), so a word there outweighs one in a
+column note, in a single BM25 pass.
 A query word the index has never seen is replaced by the closest words of the index vocabulary
 (Jaro-Winkler), which is what makes typos still find the product. Any text is safe: it is cut to
 words of letters before it reaches SQL, and goes in as a parameter.
@@ -30,13 +31,13 @@ if TYPE_CHECKING:
 
 FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind")
 SORTS = ("relevance", "usage", "quality", "freshness")
-FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns")
-HEAD_FIELDS = "ident,title,tags_text"
+FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns", "head")
 NOT_CHECKED = "not checked"
 MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
 MAX_WORDS = 24
 TYPO_SIMILARITY = 0.86  # Jaro-Winkler above which a vocabulary word stands in for an unknown query word
 SIGNALS_TTL_S = 2.0
+SCORE_CACHE = 256  # recent queries whose BM25 scores are kept (the descriptors do not change under an index)
 
 _WORD = re.compile(r"[a-z]+")
 
@@ -116,6 +117,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.docs = _documents(mesh)
         self.con = duckdb.connect(":memory:", config={"threads": 1})
+        self.con.execute("SET enable_progress_bar = false")
         load_extension(self.con, "fts")
         index_frame = self.docs.select("product_id", *FIELDS).to_arrow()
         self.con.register("docs_frame", index_frame)
@@ -133,6 +135,8 @@ class SearchIndex:
         self._signals: pl.DataFrame | None = None
         self._signals_key: tuple[Any, ...] | None = None
         self._signals_checked = 0.0
+        self._table: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        self._scores: dict[tuple[str, ...], pl.DataFrame] = {}
 
     # ------------------------------------------------------------------ query words
 
@@ -174,17 +178,22 @@ class SearchIndex:
         return [w for w, sim in rows if sim >= best - 0.03]
 
     def scores(self, terms: list[str]) -> pl.DataFrame:
-        """product_id, score for every product matching any of `terms` (BM25, title fields counted twice)."""
+        """product_id, score for every product matching any of `terms` (BM25; id, title, tags count twice)."""
         if not terms:
             return pl.DataFrame(schema={"product_id": pl.String, "score": pl.Float64})
-        query = " ".join(terms)
+        key = tuple(terms)
+        cached = self._scores.get(key)
+        if cached is not None:
+            return cached
         with self._lock:
-            table = self.con.execute(
-                "SELECT product_id, base + coalesce(head, 0) AS score FROM (SELECT product_id, "
-                "fts_main_docs.match_bm25(product_id, $q) AS base, "
-                f"fts_main_docs.match_bm25(product_id, $q, fields := '{HEAD_FIELDS}') AS head "
-                "FROM docs) WHERE base IS NOT NULL", {"q": query}).fetchall()
-        return pl.DataFrame(table, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+            rows = self.con.execute(
+                "SELECT product_id, score FROM (SELECT product_id, fts_main_docs.match_bm25(product_id, $q) AS score "
+                "FROM docs) WHERE score IS NOT NULL", {"q": " ".join(terms)}).fetchall()
+        scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+        self._scores[key] = scored  # a facet click, sort or page reruns the same words
+        while len(self._scores) > SCORE_CACHE:
+            self._scores.pop(next(iter(self._scores)))
+        return scored
 
     # ------------------------------------------------------------------ signals (quality, usage, trust)
 
@@ -201,9 +210,14 @@ class SearchIndex:
         return self._signals
 
     def table(self) -> pl.DataFrame:
-        return self.docs.drop(FIELDS).join(self.signals(), on="product_id", how="left").with_columns(
-            pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
-            pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
+        """One row per product: facet values and signals (rebuilt only when the signals change)."""
+        signals = self.signals()
+        if self._table is None or self._table[0] is not signals:
+            table = self.docs.drop(FIELDS).join(signals, on="product_id", how="left").with_columns(
+                pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
+                pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
+            self._table = (signals, table)
+        return self._table[1]
 
     def close(self) -> None:
         self.con.close()
@@ -350,11 +364,12 @@ def _documents(mesh: "Mesh") -> pl.DataFrame:
             "domain_text": f"{p.domain.replace('_', ' ')} {domain.title if domain else ''}",
             "columns": " ".join(f"{c.name.replace('_', ' ')} {c.description}" for c in p.columns),
         })
+        rows[-1]["head"] = f"{rows[-1]['ident']} {p.title} {rows[-1]['tags_text']}"
     schema = {"product_id": pl.String, "name": pl.String, "domain": pl.String, "owner": pl.String,
               "status": pl.String, "kind": pl.String, "pii": pl.Boolean, "tags": pl.List(pl.String),
               "refreshed_at": pl.Datetime("us", "UTC"), "ident": pl.String, "title": pl.String,
               "description": pl.String, "tags_text": pl.String, "owner_text": pl.String,
-              "domain_text": pl.String, "columns": pl.String}
+              "domain_text": pl.String, "columns": pl.String, "head": pl.String}
     return pl.DataFrame(rows, schema=schema)  # `tags` and `owner` are facets; the index reads *_text
 
 
