@@ -76,3 +76,20 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_function(APP_IDLE, timeout=timeout_ms)
+
+
+MAIN_HEIGHT = ("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], section.main')]"
+               ".map(e => e.scrollHeight), document.body.scrollHeight)")
+
+
+def screenshot(page, path: Path, max_height: int = 4000) -> None:
+    """The whole page, not just the viewport: Streamlit scrolls inside its main block, so grow the viewport to
+    the content's height for the shot, then put it back."""
+    size = page.viewport_size or {"width": 1400, "height": 900}
+    height = min(max_height, max(size["height"], int(page.evaluate(MAIN_HEIGHT))))
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(400)
+    page.screenshot(path=str(path), full_page=True)
+    if height > size["height"]:
+        page.set_viewport_size(size)

@@ -128,7 +128,7 @@ def screenshot(request):
 
     def save(page, name: str) -> Path:
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        harness.screenshot(page, path)
         return path
 
     return save

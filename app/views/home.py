@@ -38,6 +38,8 @@ for i, row in enumerate(domain_table.iter_rows(named=True)):
         st.markdown(f"{row['products']} products · {row['pii_products']} with PII"
                     + (f" · :red[{row['broken']} broken]" if row["broken"] else ""))
         st.caption(f"Owner: {row['owner'] or 'none declared'}")
+        st.page_link("views/scorecards.py", label="Domain scorecard", icon=":material/scoreboard:",
+                     query_params={"domain": row["domain"]})
 if not summary.is_empty():
     chart = (alt.Chart(summary.group_by("domain", "kind").agg(products=pl.len()))
              .mark_bar()
