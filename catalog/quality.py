@@ -298,6 +298,7 @@ def _scan(mesh: "Mesh", product: Any, role: str, now: datetime
         stored: dict[int, list[dict[str, Any]]] = {}
         masked_cols = _example_columns(mesh, product.id, columns, None)
         role_cols = _example_columns(mesh, product.id, columns, role)
+        visible = mesh.can_see(role, product)  # a restricted product's rows only for the roles it names
         for compiled in scan.checks:
             result = results[compiled.index]
             query = scan.examples(compiled, masked_cols, EXAMPLE_ROWS)
@@ -305,8 +306,11 @@ def _scan(mesh: "Mesh", product: Any, role: str, now: datetime
                 continue
             stored[compiled.index] = _fetch(cursor, query)
             same = all(a == b for a, b in zip(masked_cols, role_cols))
-            result.examples = stored[compiled.index] if same else _fetch(
-                cursor, scan.examples(compiled, role_cols, EXAMPLE_ROWS))  # type: ignore[arg-type]
+            if not visible:
+                result.examples = []
+            else:
+                result.examples = stored[compiled.index] if same else _fetch(
+                    cursor, scan.examples(compiled, role_cols, EXAMPLE_ROWS))  # type: ignore[arg-type]
         return [results[i] for i in range(len(product.descriptor.quality))], rows, stored
     finally:
         cursor.close()

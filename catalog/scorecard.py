@@ -220,12 +220,16 @@ def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None) ->
             .agg(pl.col("score").mean().round(1)).sort("domain", "day"))
 
 
-def latest_checks(mesh: "Mesh", product_id: str) -> list[dict[str, Any]]:
-    """The check results of a product's latest stored run (failing first), with their example rows."""
+def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None) -> list[dict[str, Any]]:
+    """The check results of a product's latest stored run (failing first), with their example rows (stored
+    masked); without example rows for a `role` that may not see the product at all."""
     from catalog.quality import latest_runs
 
-    run = latest_runs(mesh).get(mesh.product(product_id).id)
+    product = mesh.product(product_id)
+    run = latest_runs(mesh).get(product.id)
     if run is None:
         return []
+    hidden = role is not None and not mesh.can_see(role, product)
     order = {"fail": 0, "error": 1, "pass": 2}
-    return sorted(run["results"], key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))
+    results = [{**r, "examples": []} if hidden else r for r in run["results"]]
+    return sorted(results, key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))

@@ -147,3 +147,17 @@ def test_checks_on_the_banking_sample_find_exactly_the_seeded_defects(sample_cop
         if defect.count:
             assert failing[key] == defect.count, key
     assert SAMPLE_DIR.name == "sample_data"
+
+
+def test_a_role_that_may_not_see_a_restricted_product_gets_no_example_rows(minimesh, tmp_path):
+    limits = minimesh / "risk/products/limits.yaml"
+    limits.write_text(limits.read_text() + "quality:\n  - {check: range, column: credit_limit, max: 3000}\n")
+    mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
+    analyst = run_checks(mesh, "risk.limits", role="analyst", now=NOW)
+    assert analyst.checks[0].failing == 1 and analyst.checks[0].examples == []
+    officer = run_checks(mesh, "risk.limits", role="risk_officer", now=NOW, reuse=False)
+    assert officer.checks[0].examples[0]["credit_limit"] == 5000
+    from catalog.scorecard import latest_checks
+
+    assert latest_checks(mesh, "risk.limits", role="analyst")[0]["examples"] == []
+    assert latest_checks(mesh, "risk.limits", role="risk_officer")[0]["examples"]

@@ -170,7 +170,9 @@ if history.height:
 
 st.markdown("**Checks in the latest run**")
 live = st.session_state.get("sc_reports", {}).get(product)
-checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product)
+checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
+if not mesh.can_see(role, mesh.products[product]):
+    st.caption(f":orange[{product} is restricted: the role {role} sees its check results but no example rows.]")
 if live is not None:
     st.caption(f"Run just now as {role}: example rows are masked for that role.")
 else:
