@@ -12,6 +12,7 @@ joins in pandas, for reference. Writes bench/results/sql.md.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -217,6 +218,7 @@ def pandas_reference(root: Path) -> list[dict]:
 
 def main(results: Path) -> Path:
     root = build_mesh(DATA / f"tpch_sf{SF}")
+    load = os.getloadavg()[0]
     rows = compare(root)
     governed = sum(r["governed_ms"] for r in rows)
     raw = sum(r["raw_ms"] for r in rows)
@@ -230,14 +232,16 @@ def main(results: Path) -> Path:
         f"{time.strftime('%Y-%m-%d')}. Three-domain mesh of parquet products; each query runs {ROUNDS} times per "
         "side, interleaved, after one warm-up; the median counts. The governed side runs as `steward` (the raw "
         "side has no masking to compare with); its time includes the gate (sqlglot + DuckDB's own parser), "
-        "usage events and the polars result.",
+        "usage events and the polars result. "
+        f"Load average when it started: {load:.1f} on {os.cpu_count()} cores (a shared machine makes single "
+        "queries noisy; the total is what the target is about).",
         "",
         f"**Total: governed {governed / 1000:.2f} s, raw DuckDB {raw / 1000:.2f} s: overhead {overhead:+.1f} %** "
         f"(target: under 10 %).",
         "",
         "| side | peak memory (RSS, one process running the 22 queries once) | wall time |",
         "|---|---:|---:|",
-        *[f"| {side} | {p['peak_mb']:,.0f} MB | {p['seconds']:.2f} s |" for side, p in peaks.items()],
+        *[f"| {side} | {p['peak_mb']:,.1f} MB | {p['seconds']:.2f} s |" for side, p in peaks.items()],
         "",
         "| query | governed ms | raw ms | overhead | rows | pandas ms (reference) |",
         "|---|---:|---:|---:|---:|---:|",
