@@ -207,11 +207,9 @@ def evaluate(descriptor: ProductDescriptor, policy: Policy, ctx: RuleContext) ->
         return Verdict(False, f"policy {policy.id!r} cannot be evaluated: {exc}", "fix the policy's params")
 
 
-def _where(mesh: "Mesh", product: DataProduct) -> str:
-    try:
-        return str(product.path.resolve().relative_to(mesh.root))
-    except ValueError:
-        return str(product.path)
+def _where(product: DataProduct) -> str:
+    """The descriptor's path inside the mesh, as an owner opens it (the loader reads <domain>/products/*.yaml)."""
+    return f"{product.domain}/products/{product.path.name}"
 
 
 def check_descriptor(mesh: "Mesh", domain: str, descriptor: ProductDescriptor,
@@ -236,7 +234,7 @@ def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
     for product in mesh.products.values():
         if domain and product.domain != domain:
             continue
-        ctx = RuleContext(roles, _where(mesh, product))
+        ctx = RuleContext(roles, _where(product))
         for policy, scope in policies_for(mesh, product.domain):
             if policy.rule in RULES:
                 rows.append(_row(product.domain, product.id, policy, scope,
