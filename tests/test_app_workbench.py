@@ -152,3 +152,14 @@ def test_deep_link_role_offers_a_switch(minimesh):
     at.button(key="wb_switch_role").click()
     at.run()
     assert at.session_state["role"] == "steward"
+
+
+def test_a_sample_meshes_example_notebook_runs_with_charts(sample_copy):
+    at = open_workbench(sample_copy("supply_chain"))
+    at.selectbox(key="wb_pick").select("example:device-failure-rates-by-supplier")
+    at.run()
+    at.button(key="wb_run_all").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert len(results(at)) == 3 and len(charts(at)) == 3
+    assert "Tracker failure rate per supplier" in "".join(m.value for m in at.markdown)

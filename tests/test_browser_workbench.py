@@ -46,4 +46,6 @@ def test_deep_link_opens_a_cell_with_the_query_and_refusals_explain(minimesh, ap
     page.goto(f"{server.url}/workbench?sql={quote('SELECT * FROM read_parquet(' + chr(39) + 'x' + chr(39) + ')')}")
     wait_for_app(page)
     page.get_by_text("Refused.").first.wait_for()
+    page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").first.wait_for()
+    wait_for_app(page)
     screenshot(page, "workbench-refused")
