@@ -161,3 +161,35 @@ def test_a_role_that_may_not_see_a_restricted_product_gets_no_example_rows(minim
 
     assert latest_checks(mesh, "risk.limits", role="analyst")[0]["examples"] == []
     assert latest_checks(mesh, "risk.limits", role="risk_officer")[0]["examples"]
+
+
+def test_parquet_statistics_prove_passing_checks_and_leave_them_out_of_the_scan(shop):
+    from catalog.checks.statistics import column_statistics, proven_passing
+
+    orders = shop.products["shop.orders"]
+    report = run_checks(shop, "shop.orders", now=NOW)
+    by_name = {c.name: c for c in report.checks}
+    assert by_name["email not null"].failing == 2  # statistics only ever prove a pass
+    # order_id has no NULLs in the file: not proven here only because no not_null check names it
+    stats = column_statistics([("order_id", "BYTE_ARRAY", "O1", "O8", 0), ("amount", "DOUBLE", "-5.0", "2000.0", 0),
+                               ("amount", "DOUBLE", "1", "3", None), ("code", "BYTE_ARRAY", "ABC", "ab1", 1)])
+    assert stats["amount"] == {"nulls": None, "min": -5.0, "max": 2000.0, "numeric": True}
+    checks = [c for c in orders.descriptor.quality]
+    assert proven_passing(checks, stats) == {}  # amount out of range, code has NULLs, email has no statistics
+    clean = column_statistics([("amount", "DOUBLE", "0.0", "900.0", 0), ("email", "BYTE_ARRAY", "a", "b", 0)])
+    proven = proven_passing(checks, clean)
+    assert set(proven) == {0, 4} and "parquet statistics" in proven[4]
+    scan = compile_checks(orders, exp.table_("orders", db="shop"), skip=set(proven))
+    assert {c.index for c in scan.checks}.isdisjoint({0, 4}) and "email" not in scan.sql().split("FROM")[0]
+
+
+def test_a_check_proven_by_statistics_reports_a_pass_with_the_reason(minimesh, tmp_path):
+    customers = minimesh / "retail/products/customers.yaml"
+    customers.write_text(customers.read_text() + "  - {check: not_null, column: age}\n"
+                         "  - {check: range, column: age, min: 18, max: 120}\n")
+    mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
+    report = run_checks(mesh, "retail.customers", now=NOW)
+    by_name = {c.name: c for c in report.checks}
+    assert by_name["email not null"].failing == 1
+    assert by_name["age not null"].status == "pass" and "parquet statistics" in by_name["age not null"].message
+    assert "[29, 51]" in by_name["age in range"].message and by_name["age in range"].rows == 3

@@ -212,12 +212,14 @@ def reference_relation(product_id: str) -> exp.Table:
 
 
 def compile_checks(product: DataProduct, relation: exp.Expression, columns: set[str] | None = None,
-                   references: Mapping[str, exp.Expression] | None = None) -> CompiledScan:
+                   references: Mapping[str, exp.Expression] | None = None,
+                   skip: set[int] | frozenset[int] = frozenset()) -> CompiledScan:
     """All of `product`'s checks as one aggregate SELECT over `relation` (its row count included).
 
     `columns` (the columns the data really has) turns a check on a missing column into an errored
     check instead of a failing query; `references` maps a referenced product id to the relation to
-    read it from (default: `domain.name`).
+    read it from (default: `domain.name`); checks whose index is in `skip` (already answered, e.g. by
+    parquet statistics) are left out of the scan.
     """
     refs = dict(references) if references is not None else {
         c.product: reference_relation(c.product) for c in product.descriptor.quality if c.check == "references"}
@@ -225,6 +227,8 @@ def compile_checks(product: DataProduct, relation: exp.Expression, columns: set[
     projections: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), ROWS, quoted=True)]
     scan = CompiledScan(product.id, relation, exp.select())
     for index, check in enumerate(product.descriptor.quality):
+        if index in skip:
+            continue
         try:
             aggregates, failing_rows = COMPILERS[check.check](check, ctx)
         except CheckCompileError as exc:
