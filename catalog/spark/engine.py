@@ -11,10 +11,12 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import sqlglot
 from sqlglot import exp
 
 from catalog.engine import Engine
-from catalog.errors import MeshError, SourceUnavailable
+from catalog.errors import SourceUnavailable
 from catalog.model import DataProduct
 from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext
@@ -159,10 +161,63 @@ class SparkRoleDatabase:
         """A lazy Spark DataFrame for a vetted query; its views must exist (`ensure`)."""
         return self.session.sql(self.spark_sql(tree))
 
-    def cursor(self) -> Any:
-        raise MeshError("this mesh runs on Spark, which has no DuckDB cursor; query it through mesh.session()")
+    def cursor(self) -> "SparkCursor":
+        """A DB-API cursor for internal SQL over raw views (quality scans), so catalog.quality runs as is."""
+        return SparkCursor(self)
 
     def close(self) -> None:
         for product_id in self.views_ready:
             self.session.catalog.dropTempView(self.view_name(product_id))
         self.views_ready.clear()
+
+
+class SparkQueryError(duckdb.Error):
+    """A Spark failure under a DB-API cursor: a duckdb.Error, so callers written for the default engine
+    (catalog.quality's one-scan fallback) handle it unchanged."""
+
+
+class SparkCursor:
+    """The slice of DuckDB's cursor API that internal, trusted callers use (execute, description, fetch).
+
+    It takes SQL that sqlglot generated in our dialect over raw views (`__meshwork_raw.domain.name`),
+    renders it for Spark over the engine's raw views, and runs it in the role's session. User SQL never
+    comes here: it goes through the gate in SparkSqlSession.
+    """
+
+    def __init__(self, database: SparkRoleDatabase):
+        self.database = database
+        self.description: list[tuple[str, ...]] | None = None
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str, parameters: Any = None) -> "SparkCursor":
+        if parameters:
+            raise SparkQueryError("the Spark cursor takes no parameters")
+        engine = self.database.engine
+        tree = sqlglot.parse_one(sql, read="duckdb")
+
+        def to_raw(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and node.catalog == RAW_CATALOG:
+                replacement = engine.ensure_raw(f"{node.db}.{node.name}").copy()
+                replacement.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
+                return replacement
+            return node
+
+        try:
+            frame = self.database.session.sql(to_spark(tree.transform(to_raw)))
+            self._rows = [tuple(row) for row in frame.collect()]
+        except SourceUnavailable:
+            raise
+        except Exception as exc:
+            raise SparkQueryError(_first_line(exc)) from None
+        self.description = [(name, None, None, None, None, None, None) for name in frame.columns]
+        return self
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def close(self) -> None:
+        self._rows = []

@@ -125,7 +125,7 @@ def spark_session(master: str, conf: dict[str, Any] | None = None, app_name: str
             spark = builder.getOrCreate()
         except Exception as exc:  # py4j and JVM start-up errors have no common base worth naming
             raise SparkUnavailable(f"Spark did not start on {master}: {_first_line(exc)}") from None
-        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setLogLevel("FATAL")  # Spark logs what it also raises; callers get the error
         return spark
 
 

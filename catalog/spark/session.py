@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from catalog import sandbox
 from catalog.errors import MeshError, QueryFailed, QueryTimeout, SourceUnavailable
-from catalog.session import QueryResult, Session
+from catalog.session import QueryResult, Session, _unique_names
 from catalog.spark.runtime import _first_line
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ class SparkSqlSession(Session):
         status = "ok"
         try:
             frame, total = self._collect(vetted, max_rows)
-        except BaseException:
-            status = "error"
+        except BaseException as exc:
+            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
             raise
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
@@ -64,8 +64,8 @@ class SparkSqlSession(Session):
             frame = self._frame(vetted)
             with self._job():
                 total = _write(frame, str(path), fmt)
-        except BaseException:
-            status = "error"
+        except BaseException as exc:
+            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
             raise
         finally:
             self._record(vetted, total, (time.perf_counter() - started) * 1000, status)
@@ -79,7 +79,10 @@ class SparkSqlSession(Session):
         except SourceUnavailable as exc:
             raise QueryFailed(f"A product in this query cannot be read: {exc}") from None
         with self._job():
-            return self.database.frame(vetted.tree)
+            frame = self.database.frame(vetted.tree)
+        names = _unique_names(pa.table({f"c{i}": [] for i in range(len(frame.columns))})
+                              .rename_columns(frame.columns)).column_names
+        return frame if names == frame.columns else frame.toDF(*names)
 
     def _collect(self, vetted: sandbox.VettedQuery, max_rows: int | None) -> tuple[pl.DataFrame, int]:
         cap = self.mesh.descriptor.spark.max_collect_rows
@@ -151,14 +154,12 @@ def _write(frame: "DataFrame", path: str, fmt: str) -> int:
     try:
         frame.write.mode("overwrite").parquet(str(parts_dir))
         parts = sorted(parts_dir.glob("part-*.parquet"))
-        schema = _plain(pq.read_schema(parts[0]).empty_table()).schema if parts else None
-        if schema is None:
-            schema = _plain(frame.limit(0).toArrow()).schema
+        schema = _plain(pq.read_schema(parts[0]).empty_table() if parts else frame.limit(0).toArrow()).schema
         writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, schema)
         with writer:
             for part in parts:
                 for batch in pq.ParquetFile(part).iter_batches(65_536):
-                    table = _plain(pa.Table.from_batches([batch])).cast(schema)
+                    table = pa.Table.from_arrays(_plain(pa.Table.from_batches([batch])).columns, schema=schema)
                     writer.write_table(table)
                     total += table.num_rows
         tmp.replace(target)

@@ -94,7 +94,7 @@ def _bridge(product: DataProduct):
     try:
         adapter = adapter_for(product.kind)
         adapter.attach(con, product, ctx)
-        return con.execute(adapter.relation(product, ctx).sql("duckdb")).fetch_arrow_table()
+        return con.execute(adapter.relation(product, ctx).sql("duckdb")).to_arrow_table()
     except duckdb.Error as exc:
         raise SourceUnavailable(f"{product.id}: cannot read its {product.kind} source: "
                                 f"{str(exc).splitlines()[0]}") from None
