@@ -159,7 +159,10 @@ def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
             data = data.with_columns(pl.col(name).cast(pl.String))
     encodings: dict[str, alt.X | alt.Y | alt.Color | alt.Theta | alt.Tooltip] = {}
     tooltip = [alt.Tooltip(field=_field(c), type=kinds[c], title=c) for c in data.columns]  # type: ignore[arg-type]
-    sort_x = "-y" if spec.mark == "bar" and spec.x and kinds[spec.x] == "nominal" and y else None
+    sort_x: list[str] | None = None
+    if spec.x and kinds[spec.x] == "nominal":  # keep the query's ORDER BY rather than Vega's alphabetical order
+        order = data.get_column(spec.x).drop_nulls().unique(maintain_order=True)
+        sort_x = order.cast(pl.String).to_list() if order.len() <= 200 else None
     if spec.mark == "arc":
         category = spec.x or spec.color
         if category is None or y is None:

@@ -101,3 +101,9 @@ def test_chart_code_rebuilds_the_same_spec():
     code = chart_code(spec)
     exec(code.replace("render_chart(df", "chart = render_chart(df"), scope)
     assert scope["chart"].to_dict()["mark"]["type"] == "line"
+
+
+def test_bars_keep_the_order_of_the_result():
+    df = pl.DataFrame({"band": ["C", "A", "B"], "n": [1, 3, 2]})
+    out = render_chart(df, ChartSpec(mark="bar", x="band", y="n")).to_dict()
+    assert out["encoding"]["x"]["sort"] == ["C", "A", "B"]

@@ -175,17 +175,7 @@ with side:
     st.markdown("#### Products")
     schema_browser(schema, pick_product)
     st.markdown("#### History")
-    recent = history.recent(15)
-    if not recent:
-        st.caption("Queries you run appear here.")
-    for n, entry in enumerate(recent):
-        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
-                   else f":red[{entry['status'].removeprefix('Query')}]")
-        first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(f"`{first}` · {entry['role']} · {outcome}")
-            st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
-                      on_click=add_cell, args=(entry["sql"],), type="tertiary")
+    history_box = st.container()
 
 # ---------------------------------------------------------------- main: toolbar and cells
 
@@ -258,3 +248,18 @@ with main:
         if available():
             st.toggle("Plain text editor", key=PLAIN_KEY, help="a plain text box instead of the code editor "
                       "(no highlighting; easier with a screen reader)")
+
+# ---------------------------------------------------------------- side: history (after the cells ran)
+
+with history_box:
+    recent = history.recent(15)
+    if not recent:
+        st.caption("Queries you run appear here.")
+    for n, entry in enumerate(recent):
+        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
+                   else f":red[{entry['status'].removeprefix('Query')}]")
+        first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(f"`{first}` · {entry['role']} · {outcome}")
+            st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
+                      on_click=add_cell, args=(entry["sql"],), type="tertiary")
