@@ -62,6 +62,13 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(sample_copy, t
     assert (mesh_root / "retail/products/branch_visits.yaml").is_file()
     assert (mesh_root / "retail/data/branch_visits.csv").read_text() == CSV
 
+    href = page.get_by_role("link", name="Query it in the Workbench").get_attribute("href")
+    page.goto(f"{server.url}/{href.removeprefix('./')}")   # markdown links open a new tab; follow it here
+    settle(page)
+    page.get_by_role("heading", name="Workbench").wait_for()
+    page.locator("[data-testid^=glide-cell]", has_text="walk_in").first.wait_for(state="attached")
+    screenshot(page, "publish-then-workbench")
+
     page.goto(f"{server.url}/lineage?product=retail.branch_visits")
     settle(page)
     page.wait_for_selector("svg g.node text", timeout=30_000)

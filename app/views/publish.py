@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 from sqlglot import exp
 
@@ -156,12 +158,13 @@ if last and last in mesh.products and draft is None:
     product = mesh.products[last]
     with st.container(border=True):
         st.markdown(f"**{product.title}** `{product.id}` · owner {product.owner} · {len(product.columns)} columns")
-        link_cols = st.columns(3)
+        query = exp.select("*").from_(exp.table_(product.name, db=product.domain)).limit(5).sql("duckdb")
+        link_cols = st.columns(4)
         with link_cols[0]:
             product_link(last, label="Open its product page")
-        link_cols[1].markdown(f"[Open its lineage](./lineage?product={last})")
-        link_cols[2].markdown(f"[Find it in Discover](./discover?q={product.name})")
-        query = exp.select("*").from_(exp.table_(product.name, db=product.domain)).limit(5).sql("duckdb")
+        link_cols[1].markdown(f"[Open its lineage](./lineage?{urlencode({'product': last})})")
+        link_cols[2].markdown(f"[Find it in Discover](./discover?{urlencode({'q': product.title})})")
+        link_cols[3].markdown(f"[Query it in the Workbench](./workbench?{urlencode({'sql': query})})")
         preview = context.session(mesh).run(query, max_rows=5)
         st.dataframe(preview.frame, hide_index=True, width="stretch")
         st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role requires)")
