@@ -258,26 +258,42 @@ def matrix(frame: pl.DataFrame) -> pl.DataFrame:
 def pii_inventory(mesh: "Mesh") -> pl.DataFrame:
     """Every classified PII column: which product holds which category, and who sees it unmasked.
 
-    `unmasked_roles` are roles with PII access that can see the product; `unmasked_users` are people
-    holding an active PII grant on it (from the access ledger).
+    `unmasked_roles` are roles with PII access that can see the product; `unmasked_people` the users
+    mesh.yaml gives those roles; `unmasked_users` people holding an active PII grant on it (access ledger).
     """
     grants: dict[str, set[str]] = {}
     if mesh.products:
         active = mesh.access.grants().filter((pl.col("status") == "active") & (pl.col("kind") == "pii"))
         for row in active.iter_rows(named=True):
             grants.setdefault(row["product_id"], set()).add(row["user"])
+    holders = role_holders(mesh)
     rows = []
     for product in mesh.products.values():
         unmasked = sorted(r for r in mesh.roles if mesh.role_sees_pii(r, product) and mesh.can_see(r, product))
+        people = sorted({user for role in unmasked for user in holders.get(role, [])})
         for column in product.pii_columns:
             rows.append({"domain": product.domain, "product_id": product.id, "column": column.name,
                          "category": column.pii_category or "other", "owner": product.owner,
                          "restricted": product.descriptor.access.restricted,
-                         "unmasked_roles": ", ".join(unmasked),
+                         "unmasked_roles": ", ".join(unmasked), "unmasked_people": ", ".join(people),
                          "unmasked_users": ", ".join(sorted(grants.get(product.id, ())))})
     return pl.DataFrame(rows, schema={"domain": pl.String, "product_id": pl.String, "column": pl.String,
                                       "category": pl.String, "owner": pl.String, "restricted": pl.Boolean,
-                                      "unmasked_roles": pl.String, "unmasked_users": pl.String})
+                                      "unmasked_roles": pl.String, "unmasked_people": pl.String,
+                                      "unmasked_users": pl.String})
+
+
+def role_holders(mesh: "Mesh") -> dict[str, list[str]]:
+    """Role -> the people mesh.yaml `users:` gives it (directly or through groups), beyond the default role."""
+    from catalog.identity import default_role, held_roles
+
+    base = default_role(mesh)
+    out: dict[str, list[str]] = {}
+    for user in sorted(mesh.descriptor.users):
+        for role in held_roles(mesh, user):
+            if role != base:
+                out.setdefault(role, []).append(user)
+    return out
 
 
 def pii_by_category(inventory: pl.DataFrame) -> pl.DataFrame:

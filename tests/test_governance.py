@@ -159,3 +159,23 @@ def test_check_descriptor_evaluates_a_draft_before_it_exists(sample_copy):
     assert {"pii-classified", "quality-checks", "privacy-two-checks", "freshness-sla"} <= failing
     assert "privacy/products/new_thing.yaml" in rows.filter(rows["policy"] == "pii-classified")["fix"][0]
     assert Policy(id="x", rule="has_owner").severity == "error"
+
+
+def test_pii_inventory_names_the_people_mesh_yaml_gives_unmasking_roles(minimesh: Path):
+    write(minimesh / "mesh.yaml", """
+        name: mini
+        identity: {mode: enforced}
+        roles:
+          risk_officer: {description: sees restricted risk data}
+        users:
+          ana.silva@bank.example: {groups: [stewards]}
+          rui.costa@bank.example: {roles: [risk_officer]}
+          bo@bank.example: {}
+        groups:
+          stewards: {roles: [steward]}
+    """)
+    mesh = catalog.open_mesh(minimesh)
+    assert governance.role_holders(mesh) == {"steward": ["ana.silva@bank.example"],
+                                             "risk_officer": ["rui.costa@bank.example"]}
+    inventory = mesh.pii_inventory()
+    assert set(inventory["unmasked_people"]) == {"ana.silva@bank.example"}

@@ -97,14 +97,19 @@ with tab_pii:
             title="Products holding each category of personal data", height=bar_height),
             width="stretch", height=bar_height + 70)
         per_product = (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles",
-                                          "unmasked_users")
+                                          "unmasked_people", "unmasked_users")
                        .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
                        .sort("domain", "product_id"))
         st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
-                                        "unmasked_users", "restricted", "owner"),
+                                        "unmasked_people", "unmasked_users", "restricted", "owner"),
                      hide_index=True, width="stretch", column_config={
                          "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
+                         "unmasked_people": "people holding those roles",
                          "unmasked_users": "people with a PII grant"})
+        if mesh.descriptor.identity.mode == "open":
+            st.caption(":orange[Identity mode is *open*: anyone using the app may pick any role, so everyone can "
+                       "see these unmasked. Set `identity.mode: enforced` in mesh.yaml to limit roles to the "
+                       "people it names.]")
         category = st.selectbox("Columns of one category", ["all", *by_category["category"].to_list()],
                                 key="gov_pii_category")
         columns = inventory if category == "all" else inventory.filter(pl.col("category") == category)
@@ -127,6 +132,9 @@ with tab_access:
     c1.metric("Products visible", f"{mine.filter(pl.col('visible')).height} of {mine.height}")
     c2.metric("With personal data unmasked", mine.filter(pl.col("pii_unmasked")).height)
     c3.metric("Hidden (restricted)", mine.filter(~pl.col("visible")).height)
+    people = governance.role_holders(mesh).get(role, [])
+    if people:
+        st.caption(f"Held by {', '.join(people)} (mesh.yaml `users:` and `groups:`).")
     st.dataframe(mine.select("domain", "product_id", "visible", "pii_columns", "rule"), hide_index=True,
                  width="stretch", column_config={"product_id": "product"})
     summary = (rules.group_by("role").agg(visible=pl.col("visible").sum(), unmasked=pl.col("pii_unmasked").sum(),
