@@ -27,7 +27,7 @@ from sqlglot import exp
 from catalog import governance, sqlutil
 from catalog.errors import MeshError, PublishError
 from catalog.extensions import load_extension
-from catalog.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Column, ProductDescriptor
+from catalog.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Access, Column, ProductDescriptor
 from catalog.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
 from catalog.sources.postgres import redact
 from catalog.yamlsource import YamlError, parse_yaml
@@ -401,7 +401,44 @@ def draft_from_sql(mesh: Any, sql: str, *, domain: str, name: str, owner: str, d
     descriptor = _new_descriptor(name, owner, description, title, tags or [], {"kind": "sql", "sql": sql.strip()},
                                  profile, inherited)
     notes = [f"reads {', '.join(upstream) or 'no product'}; {result.total_rows:,} rows as role {role}"]
+    required = required_access(mesh, upstream)
+    if required is not None:
+        descriptor = descriptor.model_copy(update={"access": Access(restricted=True, roles=sorted(required))})
+        notes.append("it reads restricted products, so it is restricted to the roles they all allow: "
+                     f"{', '.join(sorted(required)) or 'none'}")
     return _finish(mesh, domain, descriptor, profile, result.frame, notes=notes, version=version)
+
+
+def required_access(mesh: Any, upstream: list[str] | set[str]) -> set[str] | None:
+    """Roles a product derived from `upstream` may be visible to: None when no upstream (transitively) is
+    restricted, else the roles every restricted one allows, so a derived product cannot leak restricted data."""
+    seen: set[str] = set()
+    stack = list(upstream)
+    allowed: set[str] | None = None
+    while stack:
+        product_id = stack.pop()
+        if product_id in seen or product_id not in mesh.products:
+            continue
+        seen.add(product_id)
+        access = mesh.products[product_id].descriptor.access
+        if access.restricted:
+            allowed = set(access.roles) if allowed is None else allowed & set(access.roles)
+        stack.extend(mesh.upstreams(product_id))
+    return allowed
+
+
+def _check_derived_access(mesh: Any, draft: Draft) -> None:
+    if draft.descriptor.source.kind != "sql":
+        return
+    try:
+        upstream = sqlutil.referenced_tables(sqlutil.parse_one_select(draft.descriptor.source.sql))
+    except sqlutil.SqlParseError as exc:
+        raise PublishError(f"the SQL does not parse: {exc}") from None
+    required = required_access(mesh, upstream)
+    access = draft.descriptor.access
+    if required is not None and not (access.restricted and set(access.roles) <= required):
+        raise PublishError(f"{draft.product_id} reads restricted products: it must be restricted to roles among "
+                           f"{', '.join(sorted(required)) or '(none)'} (access: {{restricted: true, roles: [...]}})")
 
 
 def draft_from_source(mesh: Any, source: str, **kwargs: Any) -> Draft:
@@ -485,6 +522,7 @@ def publish(mesh: Any, draft: Draft, *, allow_violations: bool = False) -> Publi
         lines = [f"- {r['policy']}: {r['message']} (fix: {r['fix']})" for r in draft.blocking.iter_rows(named=True)]
         raise PublishError(f"{draft.product_id} breaks {draft.blocking.height} policy(ies) of severity error:\n"
                            + "\n".join(lines))
+    _check_derived_access(mesh, draft)
     domain_dir = _inside(root, root / domain)
     product_file = _inside(root, domain_dir / "products" / f"{name}.yaml")
     existing_file = next((p for p in (product_file, product_file.with_suffix(".yml")) if p.exists()), None)

@@ -284,3 +284,21 @@ def test_init_creates_a_mesh_with_default_roles_and_policies(tmp_path):
     assert mesh.problems == []
     with pytest.raises(catalog.MeshError, match="already a mesh"):
         pub.init_mesh(root)
+
+
+def test_a_product_derived_from_a_restricted_one_stays_restricted(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    draft = pub.draft_from_sql(mesh, "SELECT customer_id, credit_limit FROM risk.limits", domain="marketing",
+                               name="limits_copy", owner=OWNER, role="steward")
+    assert draft.descriptor.access.restricted and draft.descriptor.access.roles == ["risk_officer", "steward"]
+    assert any("restricted products" in n for n in draft.notes)
+    leaky = pub.edit_draft(mesh, draft, draft.yaml().replace("restricted: true", "restricted: false"))
+    before = tree(minimesh)
+    with pytest.raises(PublishError, match="reads restricted products: it must be restricted"):
+        pub.publish(mesh, leaky)
+    assert tree(minimesh) == before
+    pub.publish(mesh, draft)
+    mesh = catalog.open_mesh(minimesh)
+    assert "marketing.limits_copy" not in mesh.visible_products("analyst")
+    with pytest.raises(catalog.MeshError):
+        mesh.session(role="analyst").sql("SELECT * FROM marketing.limits_copy")
