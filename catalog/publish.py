@@ -8,34 +8,27 @@ product unless the draft is a higher version, and re-reads the mesh before it le
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import tempfile
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import polars as pl
 import yaml
 from pydantic import ValidationError
-from sqlglot import exp
 
 from catalog import governance, sqlutil
 from catalog.errors import MeshError, PublishError
-from catalog.extensions import load_extension
+from catalog.intake import FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_postgres, read_upload
 from catalog.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Access, Column, ProductDescriptor
 from catalog.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
-from catalog.sources.postgres import redact
 from catalog.yamlsource import YamlError, parse_yaml
 
 MAX_UPLOAD_BYTES = 100_000_000
-PROFILE_ROWS = 50_000
 PREVIEW_ROWS = 20
-FILE_KINDS = {".csv": "csv", ".parquet": "parquet"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -177,123 +170,6 @@ def parse_descriptor(text: str, where: str = "descriptor") -> ProductDescriptor:
                                                                            or p in ("postgres", "sql"))))
         raise PublishError(f"{where}:{doc.line_of(loc)}: {'.'.join(map(str, loc))}: "
                            f"{err['msg'].removeprefix('Value error, ')}") from None
-
-
-# --------------------------------------------------------------------------- reading a source to profile it
-
-def _read_relation(con: duckdb.DuckDBPyConnection, select: exp.Select) -> tuple[pl.DataFrame, dict[str, str], int]:
-    """(first PROFILE_ROWS rows, SQL types by column, total row count) of a SELECT."""
-    relation = con.sql(select.sql("duckdb"))
-    types = {name: str(t) for name, t in zip(relation.columns, relation.types)}
-    total = con.sql(exp.select("count(*)").from_(select.subquery("t")).sql("duckdb")).fetchone()[0]
-    frame = con.sql(select.limit(PROFILE_ROWS).sql("duckdb")).pl()
-    return frame, types, int(total)
-
-
-def _sniff_upload(data: bytes, filename: str, kind: str) -> None:
-    if not data:
-        raise PublishError(f"{filename} is empty: upload a file with a header row and data")
-    looks_parquet = data[:4] == b"PAR1"
-    if kind == "parquet" and not (looks_parquet and data[-4:] == b"PAR1"):
-        raise PublishError(f"{filename} is not a Parquet file (it lacks the PAR1 markers); upload a real .parquet "
-                           "file, or name a CSV file .csv")
-    if kind == "csv":
-        if looks_parquet:
-            raise PublishError(f"{filename} is a Parquet file, not CSV: rename it to .parquet")
-        head = data[:65536]
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        except UnicodeDecodeError as exc:
-            raise PublishError(f"{filename} is not UTF-8 text (byte {exc.start}), so it is not a CSV file") from None
-        if b"\x00" in head:
-            raise PublishError(f"{filename} contains binary data (NUL bytes), so it is not a CSV file")
-
-
-def _file_select(path: Path, kind: str, options: dict[str, Any]) -> exp.Select:
-    args: list[exp.Expression] = [exp.Literal.string(str(path))]
-    args += [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in options.items()]
-    reader = exp.Anonymous(this="read_csv" if kind == "csv" else "read_parquet", expressions=args)
-    return exp.select("*").from_(exp.Table(this=reader))
-
-
-def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.DataFrame, dict[str, str], int]:
-    """Check an uploaded file is what its name says and read it: (kind, csv options, rows, types, total)."""
-    kind = FILE_KINDS.get(Path(filename).suffix.lower())
-    if kind is None:
-        raise PublishError(f"{filename}: only .csv and .parquet files can be published from an upload")
-    _sniff_upload(data, filename, kind)
-    with tempfile.TemporaryDirectory(prefix="meshwork-upload-") as tmp:
-        path = Path(tmp) / f"upload.{kind}"
-        path.write_bytes(data)
-        con = duckdb.connect(":memory:", config={"threads": 1})
-        options: dict[str, Any] = {"header": True} if kind == "csv" else {}
-        try:
-            names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
-            if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
-                options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
-            frame, types, total = _read_relation(con, _file_select(path, kind, options))
-        except duckdb.Error as exc:
-            raise PublishError(f"{filename} cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
-        finally:
-            con.close()
-    bad = [n for n in frame.columns if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
-    if bad:
-        raise PublishError(f"{filename}: column name(s) {', '.join(map(repr, bad))} are not valid; use letters, "
-                           "digits and _ (not starting with a digit)")
-    if total == 0:
-        raise PublishError(f"{filename} has no data rows: a product needs at least one row to profile")
-    options.pop("header", None)
-    return kind, options, frame, types, total
-
-
-def parse_postgres_uri(uri: str) -> tuple[str, str, str]:
-    """`postgresql://user@host/db?table=schema.table` (or `#schema.table`) -> (dsn, schema, table)."""
-    parts = urlsplit(uri)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    target = unquote(parts.fragment) or next((v for k, v in query if k == "table"), "")
-    if not target:
-        raise PublishError(f"{redact(uri)}: name the table, e.g. postgresql://user@host/db?table=public.customers")
-    schema, _, table = target.rpartition(".")
-    dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode([(k, v) for k, v in query if k != "table"]),
-                      ""))
-    return dsn, schema or "public", table
-
-
-def _with_timeout(dsn: str, seconds: int = 8) -> str:
-    if "connect_timeout" in dsn:
-        return dsn
-    if "://" in dsn:
-        return dsn + ("&" if "?" in dsn else "?") + f"connect_timeout={seconds}"
-    return f"{dsn} connect_timeout={seconds}"
-
-
-def read_postgres(dsn: str, schema: str, table: str) -> tuple[pl.DataFrame, dict[str, str], int]:
-    from catalog.sources.postgres import _ENV
-
-    expanded = _ENV.sub(lambda m: os.environ.get(m.group(1), ""), dsn)
-    con = duckdb.connect(":memory:", config={"threads": 1})
-    try:
-        load_extension(con, "postgres_scanner")
-        attach = exp.Attach(this=exp.alias_(exp.Literal.string(_with_timeout(expanded)), "src"),
-                            expressions=[exp.AttachOption(this=exp.var("TYPE"), expression=exp.var("postgres")),
-                                         exp.AttachOption(this=exp.var("READ_ONLY"))])
-        try:
-            con.execute(attach.sql("duckdb"))
-        except duckdb.Error as exc:
-            message = str(exc).replace(expanded, redact(expanded)).splitlines()[0]
-            raise PublishError(f"cannot reach PostgreSQL at {redact(dsn)}: {message}") from None
-        known = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                            "WHERE table_catalog = 'src' ORDER BY 1, 2").fetchall()
-        if (schema, table) not in known:
-            listing = ", ".join(f"{s}.{t}" for s, t in known[:20]) or "none"
-            raise PublishError(f"no table {schema}.{table} in {redact(dsn)}; tables there: {listing}")
-        select = exp.select("*").from_(exp.table_(table, db=schema, catalog="src", quoted=True))
-        try:
-            return _read_relation(con, select)
-        except duckdb.Error as exc:
-            raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
 
 
 # --------------------------------------------------------------------------- drafts
