@@ -7,6 +7,8 @@ Everything here runs on a private in-memory DuckDB, never on the mesh's locked-d
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import os
 import re
 import tempfile
@@ -82,6 +84,8 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.Dat
             raise PublishError(f"{filename} cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
         finally:
             con.close()
+    if kind == "csv" and len(frame.columns) == 1:
+        _check_ragged(data, filename)
     bad = [n for n in frame.columns if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
     if bad:
         raise PublishError(f"{filename}: column name(s) {', '.join(map(repr, bad))} are not valid; use letters, "
@@ -90,6 +94,22 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.Dat
         raise PublishError(f"{filename} has no data rows: a product needs at least one row to profile")
     options.pop("header", None)
     return kind, options, frame, types, total
+
+
+def _check_ragged(data: bytes, filename: str) -> None:
+    """One column although the header has separators: DuckDB gave up on a delimiter because the rows
+    disagree on their number of fields. Say which line breaks the pattern instead of publishing a blob."""
+    text = data[:1_000_000].decode("utf-8", errors="replace")
+    header = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t|", key=header.count)
+    if not header.count(delimiter):
+        return
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width = len(next(rows))
+    for number, row in enumerate(rows, start=2):
+        if row and len(row) != width:
+            raise PublishError(f"{filename}:{number}: this row has {len(row)} fields but the header has {width} "
+                               f"(separated by {delimiter!r}); fix the file so every row has the same columns")
 
 
 def parse_postgres_uri(uri: str) -> tuple[str, str, str]:

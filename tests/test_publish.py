@@ -206,6 +206,7 @@ def test_upload_is_stored_under_a_versioned_name_when_its_file_name_is_taken(min
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image.csv", "not UTF-8|binary data"),
     (b"id,name\n1,x\n", "table.xlsx", "only .csv and .parquet"),
     (b"PAR1\x00\x00garbagePAR1", "broken.parquet", "cannot be read as PARQUET"),
+    (b"id,amount\n1,2\n3,4,5,6\n7,8\n", "ragged.csv", r"ragged.csv:3: this row has 4 fields but the header has 2"),
 ])
 def test_bad_uploads_are_refused_with_a_clear_message(minimesh, data, filename, message):
     mesh = catalog.open_mesh(minimesh)
