@@ -44,6 +44,7 @@ class LoadedMesh:
     upstreams: dict[str, set[str]] = field(default_factory=dict)
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # parsed once, for line look-ups
     cache: ParseCache = field(default_factory=lambda: ParseCache(None))
+    source_verdicts: dict[str, str] = field(default_factory=dict)  # source path -> ok | missing | outside
 
 
 class _Collector:
@@ -213,7 +214,7 @@ def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: lis
         if descriptor.name != path.stem:
             problems.add(path, f"product name {descriptor.name!r} differs from file name {path.stem!r}",
                          line=doc.line_of(("name",)), field="name", severity="warning", product_id=product_id)
-        _check_source_files(product, doc, problems, allowed)
+        _check_source_files(product, doc, problems, allowed, loaded.source_verdicts)
         _check_columns_named_by_checks(product, doc, problems)
         return product
     if not NAME_RE.match(path.stem):
@@ -259,23 +260,33 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(resolved == r or r in resolved.parents for r in roots)
 
 
+def _source_verdict(path: Path, pattern: bool, allowed: list[Path]) -> str:
+    """'outside', 'missing' or 'ok' for one source path (many products share a file)."""
+    if not _inside(path.parent if pattern else path, allowed):
+        return "outside"
+    found = glob.glob(str(path)) if pattern else path.is_file()
+    return "ok" if found else "missing"
+
+
 def _check_source_files(product: DataProduct, doc: YamlDocument, problems: _Collector,
-                        allowed: list[Path]) -> None:
+                        allowed: list[Path], verdicts: dict[str, str] | None = None) -> None:
     source = product.source
     if source.kind not in FILE_KINDS:
         return
-    line = doc.line_of(("source", "path"))
     path = resolve_source_path(product, source.path)
-    if not _inside(path.parent if any(ch in source.path for ch in "*?[") else path, allowed):
+    pattern = any(ch in source.path for ch in "*?[")
+    verdicts = {} if verdicts is None else verdicts
+    if str(path) not in verdicts:
+        verdicts[str(path)] = _source_verdict(path, pattern, allowed)
+    verdict = verdicts[str(path)]
+    if verdict == "outside":
         problems.add(product.path, f"source path {source.path!r} lies outside the mesh folder and its data roots; "
                      "move the file under the mesh or declare its folder in mesh.yaml data_roots",
-                     line=line, field="source.path", product_id=product.id)
+                     line=doc.line_of(("source", "path")), field="source.path", product_id=product.id)
         product.broken = True
-        return
-    matches = glob.glob(str(path)) if any(ch in source.path for ch in "*?[") else ([str(path)] if path.is_file() else [])
-    if not matches:
+    elif verdict == "missing":
         problems.add(product.path, f"source file {source.path!r} not found (looked for {path})",
-                     line=line, field="source.path", product_id=product.id)
+                     line=doc.line_of(("source", "path")), field="source.path", product_id=product.id)
         product.broken = True
 
 
@@ -299,10 +310,10 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
         graph.add_node(product.id)
         if product.broken or product.kind != "sql":
             continue
-        line = _line_of_field(loaded, product.path, ("source", "sql"))
         names, error = loaded.cache.sql_references(product.source.sql)
         if error is not None:
-            problems.add(product.path, f"SQL does not parse: {error}", line=line, field="source.sql",
+            problems.add(product.path, f"SQL does not parse: {error}",
+                         line=_line_of_field(loaded, product.path, ("source", "sql")), field="source.sql",
                          product_id=product.id)
             product.broken = True
             continue
@@ -313,7 +324,8 @@ def _check_references(loaded: LoadedMesh, problems: _Collector) -> None:
                 graph.add_edge(name, product.id)
             else:
                 problems.add(product.path, f"SQL reads {name!r}, which is not a product of this mesh "
-                             "(name products as <domain>.<name>)", line=line, field="source.sql",
+                             "(name products as <domain>.<name>)",
+                             line=_line_of_field(loaded, product.path, ("source", "sql")), field="source.sql",
                              product_id=product.id)
                 product.broken = True
         loaded.upstreams[product.id] = upstream

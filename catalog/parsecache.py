@@ -1,5 +1,7 @@
 """Parsed descriptors kept in the state folder, so reopening a large mesh skips YAML and SQL parsing.
 
+Only the data is kept; line numbers, needed only to report a problem, come from parsing that one file again.
+
 An entry is reused only while its file has the same size and modification time (nanoseconds);
 files changed in the last few seconds are never cached, because a same-size edit inside one
 clock tick would keep the old mtime. The cache is `marshal` data (no code runs on load) written
@@ -16,11 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from catalog import sqlutil
-from catalog.yamlsource import YamlDocument, read_yaml
+from catalog.yamlsource import YamlDocument, YamlError, read_yaml
 
 CACHE_FILE = "parse-cache.marshal"
-FORMAT = 1
+FORMAT = 2
 SETTLE_S = 3.0  # a file younger than this may still change within its mtime tick
+
+
+def _lines_of(path: Path) -> dict[Any, int]:
+    """Line numbers are only needed to report a problem, so a cached document parses again for them."""
+    try:
+        return read_yaml(path).lines
+    except (YamlError, OSError):
+        return {}
 
 
 class ParseCache:
@@ -53,16 +63,16 @@ class ParseCache:
         entry = self._files.get(key)
         if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
             try:
-                data, lines = marshal.loads(entry[2])
+                data = marshal.loads(entry[2])
                 self._used_files[key] = entry
                 self.hits += 1
-                return YamlDocument(data, lines)
+                return YamlDocument(data, reparse=lambda: _lines_of(path))
             except (EOFError, ValueError, TypeError):
                 pass
         doc = read_yaml(path)
         if time.time() - stat.st_mtime_ns / 1e9 > SETTLE_S:
             try:
-                blob = marshal.dumps((doc.data, doc.lines))
+                blob = marshal.dumps(doc.data)
             except ValueError:  # a value marshal cannot hold (a YAML date): parse this file every time
                 return doc
             self._used_files[key] = (stat.st_mtime_ns, stat.st_size, blob)

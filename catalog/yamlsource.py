@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -28,9 +28,12 @@ class YamlError(Exception):
 class YamlDocument:
     data: Any
     lines: dict[Location, int] = field(default_factory=dict)
+    reparse: Callable[[], dict[Location, int]] | None = None  # lines on demand (a document from a cache)
 
     def line_of(self, loc: Location) -> int | None:
         """The line of the deepest part of `loc` that exists in the document."""
+        if self.reparse is not None:
+            self.lines, self.reparse = self.reparse(), None
         loc = tuple(loc)
         while loc:
             if loc in self.lines:
