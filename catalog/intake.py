@@ -64,28 +64,50 @@ def _file_select(path: Path, kind: str, options: dict[str, Any]) -> exp.Select:
     return exp.select("*").from_(exp.Table(this=reader))
 
 
-def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.DataFrame, dict[str, str], int]:
-    """Check an uploaded file is what its name says and read it: (kind, csv options, rows, types, total)."""
+def kind_of(filename: str) -> str:
     kind = FILE_KINDS.get(Path(filename).suffix.lower())
     if kind is None:
-        raise PublishError(f"{filename}: only .csv and .parquet files can be published from an upload")
+        raise PublishError(f"{filename}: only .csv and .parquet files can be published")
+    return kind
+
+
+def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.DataFrame, dict[str, str], int]:
+    """Check an uploaded file is what its name says and read it: (kind, csv options, rows, types, total)."""
+    kind = kind_of(filename)
     _sniff_upload(data, filename, kind)
     with tempfile.TemporaryDirectory(prefix="meshwork-upload-") as tmp:
         path = Path(tmp) / f"upload.{kind}"
         path.write_bytes(data)
-        con = duckdb.connect(":memory:", config={"threads": 1})
-        options: dict[str, Any] = {"header": True} if kind == "csv" else {}
-        try:
-            names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
-            if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
-                options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
-            frame, types, total = _read_relation(con, _file_select(path, kind, options))
-        except duckdb.Error as exc:
-            raise PublishError(f"{filename} cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
-        finally:
-            con.close()
+        return kind, *read_path(path, filename, kind)
+
+
+def read_in_place(path: Path) -> tuple[str, dict[str, Any], pl.DataFrame, dict[str, str], int]:
+    """Read a file that stays where it is (under the mesh or a data root); only its head is sniffed."""
+    kind = kind_of(path.name)
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+        handle.seek(max(0, path.stat().st_size - 4))
+        tail = handle.read(4)
+    _sniff_upload(head if kind == "csv" else head[:4] + tail, path.name, kind)
+    return kind, *read_path(path, path.name, kind)
+
+
+def read_path(path: Path, filename: str, kind: str) -> tuple[dict[str, Any], pl.DataFrame, dict[str, str], int]:
+    """(reader options, first PROFILE_ROWS rows, SQL types, row count) of a CSV or Parquet file."""
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    options: dict[str, Any] = {"header": True} if kind == "csv" else {}
+    try:
+        names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
+        if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
+            options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
+        frame, types, total = _read_relation(con, _file_select(path, kind, options))
+    except duckdb.Error as exc:
+        raise PublishError(f"{filename} cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
     if kind == "csv" and len(frame.columns) == 1:
-        _check_ragged(data, filename)
+        with path.open("rb") as handle:
+            _check_ragged(handle.read(1_000_000), filename)
     bad = [n for n in frame.columns if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
     if bad:
         raise PublishError(f"{filename}: column name(s) {', '.join(map(repr, bad))} are not valid; use letters, "
@@ -93,7 +115,7 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any], pl.Dat
     if total == 0:
         raise PublishError(f"{filename} has no data rows: a product needs at least one row to profile")
     options.pop("header", None)
-    return kind, options, frame, types, total
+    return options, frame, types, total
 
 
 def _check_ragged(data: bytes, filename: str) -> None:

@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from catalog import governance, sqlutil
 from catalog.errors import MeshError, PublishError
-from catalog.intake import FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_postgres, read_upload
+from catalog.intake import (FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_in_place, read_postgres,
+                            read_upload)
 from catalog.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Access, Column, ProductDescriptor
 from catalog.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
 from catalog.yamlsource import YamlError, parse_yaml
@@ -225,12 +226,25 @@ def draft_from_upload(mesh: Any, data: bytes, filename: str, *, domain: str, nam
 
 
 def draft_from_file(mesh: Any, path: str | Path, **kwargs: Any) -> Draft:
-    """Like `draft_from_upload` for a file on this machine (the CLI); checks the size before reading."""
-    check_name(kwargs.get("domain", ""), "domain name")
-    check_name(kwargs.get("name", ""), "product name")
+    """A draft over a file on this machine (the CLI). A file already under the mesh folder or one of its data
+    roots is read where it is (no copy, no size limit); any other file is copied in like an upload."""
+    domain = check_name(kwargs.get("domain", ""), "domain name")
+    name = check_name(kwargs.get("name", ""), "product name")
     path = Path(path)
     if not path.is_file():
         raise PublishError(f"{path}: no such file")
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(r) for r in mesh.data_roots):
+        kind, options, frame, types, total = read_in_place(resolved)
+        profile = profile_frame(frame, types, total)
+        where = os.path.relpath(resolved, Path(mesh.root).resolve() / domain) \
+            if resolved.is_relative_to(Path(mesh.root).resolve()) else str(resolved)
+        source = {"kind": kind, "path": where, **({"options": options} if options else {})}
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("domain", "name", "max_bytes")}
+        descriptor = _new_descriptor(name, kwargs.pop("owner", ""), kwargs.pop("description", ""),
+                                     kwargs.pop("title", ""), kwargs.pop("tags", None) or [], source, profile)
+        return _finish(mesh, domain, descriptor, profile, frame, version=kwargs.pop("version", None),
+                       notes=[f"{where}: {total:,} rows, read where it is (nothing copied)"])
     limit = kwargs.get("max_bytes", MAX_UPLOAD_BYTES)
     if path.stat().st_size > limit:
         raise PublishError(f"{path.name} is {path.stat().st_size / 1e6:,.1f} MB, over the {limit / 1e6:,.0f} MB "

@@ -303,3 +303,31 @@ def test_a_product_derived_from_a_restricted_one_stays_restricted(minimesh):
     assert "marketing.limits_copy" not in mesh.visible_products("analyst")
     with pytest.raises(catalog.MeshError):
         mesh.session(role="analyst").sql("SELECT * FROM marketing.limits_copy")
+
+
+def test_a_file_already_under_the_mesh_is_published_in_place_without_a_copy(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    before = set((minimesh / "retail/data").iterdir())
+    draft = pub.draft_from_file(mesh, minimesh / "retail/data/branches.csv", domain="risk", name="branch_list",
+                                owner=OWNER)
+    assert draft.upload is None and draft.descriptor.source.path == "../retail/data/branches.csv"
+    assert any("nothing copied" in n for n in draft.notes)
+    pub.publish(mesh, draft)
+    assert set((minimesh / "retail/data").iterdir()) == before and not (minimesh / "risk/data/branch_list.csv").exists()
+    out = catalog.open_mesh(minimesh).session(role="analyst").sql("SELECT city FROM risk.branch_list ORDER BY 1")
+    assert out["city"].to_list() == ["Lisbon", "Porto"]
+
+
+def test_a_file_under_a_data_root_has_no_size_limit_and_stays_there(minimesh, tmp_path):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    pl.DataFrame({"sensor_id": [f"S{i}" for i in range(1000)], "reading": [float(i) for i in range(1000)]}) \
+        .write_parquet(lake / "readings.parquet")
+    (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + f"data_roots: [{lake}]\n")
+    mesh = catalog.open_mesh(minimesh)
+    draft = pub.draft_from_file(mesh, lake / "readings.parquet", domain="iot", name="readings", owner=OWNER,
+                                max_bytes=10)
+    assert draft.descriptor.source.path == str(lake / "readings.parquet")
+    pub.publish(mesh, draft)
+    out = catalog.open_mesh(minimesh).session(role="analyst").sql("SELECT count(*) AS n FROM iot.readings")
+    assert out["n"][0] == 1000
