@@ -35,7 +35,8 @@ if text:
 elif "q" in st.query_params:
     del st.query_params["q"]
 
-options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
+with st.spinner("Indexing the catalog…"):
+    options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
 filters_col, results_col = st.columns([1, 3], gap="large")
 filters: dict[str, list] = {}
 with filters_col:
