@@ -121,7 +121,7 @@ def sidebar() -> None:
         if st.session_state.get("mesh_choice") == "other folder":
             st.text_input("Mesh folder", value=path, key="mesh_path_input", on_change=_on_path,
                           help="the folder that holds mesh.yaml")
-        mesh = current_mesh()
+        mesh = _quiet_mesh()  # the page itself says why a mesh cannot open, once
         if mesh is not None:
             who = app_identity.current_principal(mesh)
             app_identity.sidebar_identity(mesh, who)
