@@ -182,18 +182,18 @@ class SearchIndex:
         if not terms:
             return pl.DataFrame(schema={"product_id": pl.String, "score": pl.Float64})
         key = tuple(terms)
-        cached = self._scores.get(key)
-        if cached is not None:
-            return cached
-        with self._lock:
+        with self._lock:  # app sessions share one index
+            cached = self._scores.get(key)
+            if cached is not None:
+                return cached
             rows = self.con.execute(
                 "SELECT product_id, score FROM (SELECT product_id, fts_main_docs.match_bm25(product_id, $q) AS score "
                 "FROM docs) WHERE score IS NOT NULL", {"q": " ".join(terms)}).fetchall()
-        scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
-        self._scores[key] = scored  # a facet click, sort or page reruns the same words
-        while len(self._scores) > SCORE_CACHE:
-            self._scores.pop(next(iter(self._scores)))
-        return scored
+            scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+            self._scores[key] = scored  # a facet click, sort or page reruns the same words
+            while len(self._scores) > SCORE_CACHE:
+                self._scores.pop(next(iter(self._scores)))
+            return scored
 
     # ------------------------------------------------------------------ signals (quality, usage, trust)
 

@@ -162,3 +162,14 @@ def test_restricted_products_are_hidden_from_roles_they_do_not_name(minimesh):
     assert restricted
     assert not set(restricted) & set(mesh.search("", role="analyst", limit=None).ids)
     assert set(restricted) <= set(mesh.search("", limit=None).ids)
+
+
+def test_concurrent_searches_share_one_index_safely(meshes):
+    from concurrent.futures import ThreadPoolExecutor
+
+    mesh = meshes["supply_chain"]
+    queries = ["warehouse", "device telemetry", "suppliers", "stockout risk", "carrier", ""] * 4
+    expected = {q: mesh.search(q).ids for q in set(queries)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda q: (q, mesh.search(q).ids), queries))
+    assert all(ids == expected[q] for q, ids in got)
