@@ -326,9 +326,9 @@ def read_contract(text: str, where: str = "contract") -> OpenDataContractStandar
         raise ContractError(f"{where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
-def import_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
-                    version: str | None = None, allow_violations: bool = False) -> Any:
-    """Publish an ODCS document as a product (same safety as self-serve publishing); returns the result."""
+def draft_from_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
+                        version: str | None = None) -> Any:
+    """A publishing draft (catalog.publish.Draft) of an ODCS document: reviewed and published like any other."""
     from catalog import governance, publish
 
     contract = read_contract(text, where)
@@ -336,11 +336,25 @@ def import_contract(mesh: Any, text: str, where: str = "contract", domain: str |
     if version:
         descriptor = descriptor.model_copy(update={"version": version})
     domain = publish.check_name(domain, "domain name")
-    draft = publish.Draft(domain=domain, descriptor=descriptor,
-                          profile=publish.Profile(rows=0, profiled_rows=0, columns=[]), preview=pl.DataFrame(),
-                          compliance=governance.check_descriptor(mesh, domain, descriptor), notes=notes,
-                          creates_domain=domain not in mesh.domains)
-    return publish.publish(mesh, draft, allow_violations=allow_violations), notes
+    existing = mesh.products.get(f"{domain}.{descriptor.name}")
+    if existing is not None:
+        notes.append(f"{existing.id} exists (version {existing.descriptor.version}); publishing needs a higher "
+                     "version")
+    return publish.Draft(domain=domain, descriptor=descriptor,
+                         profile=publish.Profile(rows=0, profiled_rows=0, columns=[]), preview=pl.DataFrame(),
+                         compliance=governance.check_descriptor(mesh, domain, descriptor),
+                         notes=[f"imported from the ODCS contract {where}", *notes],
+                         creates_domain=domain not in mesh.domains,
+                         replaces_version=existing.descriptor.version if existing else None)
+
+
+def import_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
+                    version: str | None = None, allow_violations: bool = False) -> Any:
+    """Publish an ODCS document as a product (same safety as self-serve publishing): (result, notes)."""
+    from catalog import publish
+
+    draft = draft_from_contract(mesh, text, where, domain, version)
+    return publish.publish(mesh, draft, allow_violations=allow_violations), draft.notes[1:]
 
 
 def import_contract_file(mesh: Any, path: str | Path, **kwargs: Any) -> Any:

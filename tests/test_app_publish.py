@@ -112,3 +112,25 @@ def test_publishing_into_a_new_domain_creates_it(minimesh):
     mesh = catalog.open_mesh(minimesh)
     assert mesh.domains["growth"].owner == "ana.silva@bank.example"
     assert mesh.upstreams("growth.prime_customers") == {"risk.customer_risk"}
+
+
+def test_an_odcs_contract_is_imported_from_the_page(minimesh):
+    """AppTest cannot upload, so the contract draft is put where the form's draft goes; the page then reviews
+    and publishes it like any other."""
+    from catalog import contracts
+
+    mesh = catalog.open_mesh(minimesh)
+    text = contracts.export_contract(mesh, "risk.customer_risk")
+    draft = contracts.draft_from_contract(mesh, text, "risk.odcs.yaml", domain="marketing")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mesh_path"] = str(minimesh)
+    at.session_state["pub_draft"] = draft
+    at.session_state["pub_yaml"] = draft.yaml()
+    at.switch_page("views/publish.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Draft: `marketing.customer_risk`"
+    assert any("Imported from a contract" in i.value for i in at.info)
+    button(at, "Publish").click()
+    at.run()
+    assert catalog.open_mesh(minimesh).upstreams("marketing.customer_risk") == {"retail.customers", "risk.scores"}

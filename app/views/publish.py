@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from sqlglot import exp
 
+from catalog import contracts
 from catalog import publish as pub
 from catalog.errors import MeshError
 from components import context
@@ -25,7 +26,7 @@ for kind, text in st.session_state.pop("publish_flash", []):
 
 NEW_DOMAIN = "➕ new domain…"
 SOURCES = {"upload": "Upload a CSV or Parquet file", "postgres": "A PostgreSQL table",
-           "sql": "SQL over existing products"}
+           "sql": "SQL over existing products", "contract": "An ODCS data contract"}
 
 source_kind = st.radio("Source", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="pub_source")
 with st.form("publish_form"):
@@ -41,8 +42,16 @@ with st.form("publish_form"):
     version = c2.text_input("Version", key="pub_version", placeholder="1.0.0",
                             help="to replace an existing product, give a higher version than its current one")
     description = st.text_area("Description", key="pub_description", placeholder="What the data is, for whom")
-    upload = dsn = table = sql = None
-    if source_kind == "upload":
+    upload = dsn = table = sql = contract = None
+    own_domain = False
+    if source_kind == "contract":
+        contract = st.file_uploader("ODCS v3 document", type=["yaml", "yml", "json"], key="pub_contract",
+                                    help="validated against the ODCS JSON schema; its name, owner, schema, checks, "
+                                         "SLA and source become the product")
+        own_domain = st.checkbox("Use the contract's own domain", value=True, key="pub_contract_domain")
+        st.caption("Name, owner, title, description and source come from the contract; Domain applies when "
+                   "the box is unticked, Version to replace an existing product.")
+    elif source_kind == "upload":
         upload = st.file_uploader("File", type=["csv", "parquet"], key="pub_file",
                                   help=f"at most {pub.MAX_UPLOAD_BYTES // 1_000_000} MB; kept as uploaded in "
                                        "the domain's data/ folder")
@@ -69,6 +78,12 @@ if submitted:
                 if upload is None:
                     raise MeshError("choose a .csv or .parquet file to upload")
                 draft = pub.draft_from_upload(mesh, upload.getvalue(), upload.name, **common)
+            elif source_kind == "contract":
+                if contract is None:
+                    raise MeshError("choose an ODCS contract (.yaml or .json) to import")
+                draft = contracts.draft_from_contract(
+                    mesh, contract.getvalue().decode("utf-8", errors="replace"), contract.name,
+                    domain=None if own_domain else domain, version=common["version"])
             elif source_kind == "postgres":
                 schema, _, table_name = (table or "").strip().rpartition(".")
                 draft = pub.draft_from_postgres(mesh, (dsn or "").strip(), table_name, schema=schema or "public",
@@ -115,6 +130,9 @@ if draft is not None:
         st.markdown(f"**Quality checks suggested**: {len(draft.descriptor.quality)} — "
                     + ", ".join(q.label for q in draft.descriptor.quality))
     with tab_data:
+        if not draft.profile.columns:
+            st.info("Imported from a contract: no data was read. Publishing checks that the source exists and "
+                    "holds the declared columns.")
         st.dataframe(draft.preview, hide_index=True, width="stretch")
         st.caption(f"Profile of {draft.profile.profiled_rows:,} of {draft.profile.rows:,} rows")
         st.dataframe(draft.profile.frame(), hide_index=True, width="stretch")
