@@ -71,3 +71,13 @@ def test_unknown_policy_rule_is_a_warning_on_the_page(minimesh):
     at = open_governance(minimesh)
     assert not at.exception
     assert any("unknown rule 'has_ownr'" in w.value for w in at.warning)
+
+
+def test_data_contracts_tab_offers_the_odcs_document_of_a_product(minimesh):
+    at = open_governance(minimesh)
+    contracts_tab = tab(at, "Data contracts")
+    contracts_tab.selectbox(key="gov_contract_product").set_value("risk.limits")
+    at.run()
+    code = tab(at, "Data contracts").code[0].value
+    assert "apiVersion: v3.1.0" in code and "id: risk-limits" in code
+    assert any(b.label.startswith("Download the ODCS contract") for b in at.get("download_button"))

@@ -6,7 +6,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from catalog import governance
+from catalog import contracts, governance
+from catalog.errors import MeshError
 from components import context
 from components.audit import audit_panel
 from components.links import product_href
@@ -30,8 +31,9 @@ cols[1].metric("Evaluations", f"{frame.height:,}")
 cols[2].metric("Passing", f"{(frame.height - failing.height) / frame.height:.0%}" if frame.height else "–")
 cols[3].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
 
-tab_matrix, tab_violations, tab_pii, tab_access, tab_policies, tab_audit = st.tabs([
-    "Domain × policy", f"Violations ({failing.height})", "PII inventory", "Access rules", "Policies", "Audit log"])
+tab_matrix, tab_violations, tab_pii, tab_access, tab_policies, tab_contracts, tab_audit = st.tabs([
+    "Domain × policy", f"Violations ({failing.height})", "PII inventory", "Access rules", "Policies",
+    "Data contracts", "Audit log"])
 
 with tab_matrix:
     grid = governance.matrix(frame)
@@ -153,6 +155,24 @@ with tab_policies:
                                             ("scope", "where", "id", "rule", "severity", "description", "params")}),
                  hide_index=True, width="stretch")
     st.caption("Built-in rules: " + ", ".join(f"`{r}`" for r in governance.RULES))
+
+with tab_contracts:
+    st.caption("Every product as an Open Data Contract Standard (v3) document, validated against the ODCS JSON "
+               "schema; import one on the Publish page or with `meshwork contract import`.")
+    choices = sorted(mesh.products)
+    if choices:
+        wanted = st.query_params.get("product")
+        chosen = st.selectbox("Product", choices, key="gov_contract_product",
+                              index=choices.index(wanted) if wanted in choices else 0)
+        try:
+            document = contracts.export_contract(mesh, chosen)
+        except MeshError as exc:
+            st.error(str(exc))
+        else:
+            st.download_button("Download the ODCS contract (YAML)", document,
+                               file_name=f"{chosen.replace('.', '-')}.odcs.yaml", mime="application/yaml",
+                               icon=":material/download:", key="gov_contract_download")
+            st.code(document, language="yaml", height=420)
 
 with tab_audit:
     audit_panel(mesh, key="gov_audit")
