@@ -1,0 +1,309 @@
+"""The same meshes on Apache Spark (local[2]) as on DuckDB: same answers, same masking, same gate, same checks.
+
+One SparkSession serves the whole module (the first Spark mesh starts it); every mesh is opened once per
+engine in module-scoped fixtures, so the JVM start-up is paid once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import catalog
+from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout
+from catalog.quality import run_checks
+from catalog.spark.runtime import SparkUnavailable, check_master, find_java, spark_session
+from minimesh import build_minimesh, write
+from qualitymesh import build_quality_mesh
+from test_sandbox import HOSTILE, RAW_EMAILS, RAW_NAMES, RAW_SSNS, UNMASKING_TRICKS
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
+USER = "tester@bank.example"
+
+# Cross-domain queries per sample mesh: several source kinds (parquet, csv, sqlite, duckdb file, derived
+# SQL) joined on masked keys, aggregates that round and divide, and PII columns for the role's masks.
+CROSS_DOMAIN = {
+    "banking": [
+        "SELECT c.state, count(DISTINCT c.customer_id) AS customers, round(sum(a.balance), 2) AS balance, "
+        "round(avg(s.score), 1) AS avg_score FROM retail.customers c JOIN retail.accounts a USING (customer_id) "
+        "JOIN risk.credit_scores s USING (customer_id) GROUP BY c.state",
+        "SELECT seg.segment, count(*) AS customers, count(*) FILTER (WHERE p.mail_opt_in) AS mail_opt_in "
+        "FROM marketing.segments seg JOIN privacy.marketing_permissions p USING (customer_id) GROUP BY ALL",
+        "SELECT c.customer_id, c.email, c.full_name, c.birth_date, t.card_spend, t.total_balance "
+        "FROM retail.customers c JOIN marketing.customer_360 t USING (customer_id)",
+    ],
+    "life_sciences": [
+        "SELECT p.arm, ae.meddra_term, count(*) AS events, round(100.0 * count(*) / count(DISTINCT p.patient_id), 2) "
+        "AS per_patient FROM safety.adverse_events ae JOIN clinical.patients p USING (patient_id) GROUP BY 1, 2",
+        "SELECT s.specimen_type, count(*) AS results, count(*) FILTER (WHERE r.abnormal_flag <> 'N') AS abnormal "
+        "FROM lab.samples s JOIN lab.results r USING (sample_id) JOIN clinical.patients p USING (patient_id) "
+        "GROUP BY 1",
+        "SELECT o.*, t.phase FROM research.shared_outcomes o JOIN clinical.trials t ON t.trial_id = o.trial_id",
+    ],
+    "supply_chain": [
+        "SELECT w.country, k.category, sum(l.on_hand) AS on_hand, count(*) AS lines FROM inventory.stock_levels l "
+        "JOIN inventory.warehouses w USING (warehouse_id) JOIN inventory.skus k USING (sku) GROUP BY ALL",
+        "SELECT d.warehouse_id, count(*) AS readings, round(avg(t.temperature_c), 2) AS temperature "
+        "FROM iot.telemetry t JOIN iot.devices d USING (device_id) GROUP BY 1",
+        "SELECT r.*, w.manager_email FROM planning.stockout_risk r JOIN inventory.warehouses w USING (warehouse_id)",
+    ],
+}
+
+
+# A JVM that compiles less starts and warms up faster: right for a short test run on two cores.
+TEST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.level=ERROR"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark():
+    """The module's one SparkSession (meshes opened on local[2] join it). It is not stopped: stopping
+    takes up to a minute on a busy machine, and the JVM ends with the test process anyway."""
+    return spark_session("local[2]", {"spark.driver.extraJavaOptions": TEST_JVM})
+
+
+def _pair(root: Path) -> tuple[catalog.Mesh, catalog.Mesh]:
+    return catalog.open_mesh(root), catalog.open_mesh(root, engine="spark")
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    duck, spark = _pair(build_minimesh(tmp_path_factory.mktemp("spark") / "mini"))
+    yield duck, spark
+    duck.close()
+    spark.close()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    opened = {}
+    for name in CROSS_DOMAIN:
+        root = tmp_path_factory.mktemp("samples") / name
+        shutil.copytree(SAMPLES / name, root, ignore=shutil.ignore_patterns(".meshwork"))
+        opened[name] = _pair(root)
+    yield opened
+    for duck, spark in opened.values():
+        duck.close()
+        spark.close()
+
+
+def _same(a: pl.DataFrame, b: pl.DataFrame) -> None:
+    assert a.columns == b.columns
+    order = [c for c in a.columns if a.schema[c] != pl.Object]
+    assert_frame_equal(a.sort(order, nulls_last=True), b.sort(order, nulls_last=True), check_dtypes=False)
+
+
+# ---------------------------------------------------------------- engine choice
+
+
+def test_a_mesh_runs_on_duckdb_unless_it_asks_for_spark(mini):
+    duck, spark = mini
+    assert duck.engine.name == "duckdb" and duck.engine_choice == "duckdb"
+    assert spark.engine.name == "spark" and spark.engine.master == "local[2]"
+    assert type(spark.session("analyst", USER)).__name__ == "SparkSqlSession"
+    with pytest.raises(MeshError, match="unknown engine 'flink'"):
+        catalog.open_mesh(duck.root, engine="flink")
+
+
+def test_mesh_yaml_chooses_spark_and_its_master(tmp_path, mini):
+    root = build_minimesh(tmp_path / "m")
+    text = (root / "mesh.yaml").read_text()
+    (root / "mesh.yaml").write_text(text + "engine: spark\nspark:\n  master: local[2]\n  max_collect_rows: 2\n")
+    mesh = catalog.open_mesh(root)
+    assert not mesh.problems and mesh.engine.name == "spark"
+    session = mesh.session("analyst", USER)
+    with pytest.raises(QueryFailed, match="more than 2 rows.*export"):
+        session.sql("SELECT * FROM retail.customers")
+    result = session.run("SELECT * FROM retail.customers ORDER BY age", max_rows=1)
+    assert (result.shown_rows, result.total_rows, result.truncated) == (1, 3, True)
+    mesh.close()
+
+
+# ---------------------------------------------------------------- same answers on both engines
+
+
+@pytest.mark.parametrize("name,index", [(n, i) for n, qs in CROSS_DOMAIN.items() for i in range(len(qs))])
+def test_cross_domain_queries_give_the_same_answers_on_both_engines(samples, name, index):
+    duck, spark = samples[name]
+    query = CROSS_DOMAIN[name][index]
+    for role in ("analyst", "steward") if "email" in query else ("analyst",):
+        expected = duck.session(role, USER).sql(query)
+        assert expected.height > 0
+        _same(expected, spark.session(role, USER).sql(query))
+
+
+def test_every_source_kind_and_derived_product_reads_the_same(mini):
+    duck, spark = mini
+    for role in ("analyst", "steward", "risk_officer"):
+        d, s = duck.session(role, USER), spark.session(role, USER)
+        assert d.visible_products() == s.visible_products()
+        for product_id in d.visible_products():
+            _same(d.sql(f"SELECT * FROM {product_id}"), s.sql(f"SELECT * FROM {product_id}"))
+
+
+# ---------------------------------------------------------------- masking and the gate on Spark
+
+
+def test_masking_holds_on_spark_with_the_same_tokens(mini):
+    duck, spark = mini
+    analyst = spark.session("analyst", USER)
+    row = analyst.sql("SELECT * FROM retail.customers WHERE age = 34").row(0, named=True)
+    assert row["email"] == "***@bank.example" and row["ssn"] == "***-**-6789" and row["full_name"] == "A. S."
+    token = duck.session("analyst", USER).sql("SELECT customer_id FROM retail.customers WHERE age = 34").item()
+    assert row["customer_id"] == token
+    assert analyst.sql("SELECT * FROM retail.customers WHERE email = 'ana@bank.example'").height == 0
+    steward = spark.session("steward", USER).sql("SELECT email FROM retail.customers")
+    assert RAW_EMAILS <= set(steward["email"])
+
+
+@pytest.mark.parametrize("attempt", HOSTILE)
+def test_the_hostile_suite_is_refused_on_spark_too(mini, attempt):
+    _, spark = mini
+    with pytest.raises(QueryRejected):
+        spark.session("analyst", USER).sql(attempt.replace("{root}", str(spark.root)))
+
+
+def test_unmasking_tricks_reveal_nothing_on_spark(mini):
+    _, spark = mini
+    analyst = spark.session("analyst", USER)
+    ran = 0
+    for query in UNMASKING_TRICKS:
+        try:
+            frame = analyst.sql(query)
+        except (QueryFailed, QueryRejected):
+            continue  # DuckDB-only syntax Spark cannot run: nothing shown, nothing leaked
+        ran += 1
+        text = " ".join(str(v) for row in frame.rows() for v in row).replace("tok_", "")
+        for raw in RAW_EMAILS | RAW_NAMES | RAW_SSNS | {"C1", "C2", "C3"}:
+            assert raw not in text, f"{raw!r} leaked through {query!r} on Spark"
+    assert ran >= len(UNMASKING_TRICKS) // 2
+
+
+@pytest.mark.parametrize("attempt", [
+    "SELECT reflect('java.lang.System', 'getProperty', 'user.home') AS home",
+    "SELECT java_method('java.lang.Runtime', 'getRuntime') AS r",
+    "SELECT input_file_name() AS path, * FROM retail.customers",
+    "SELECT * FROM parquet.`/etc/passwd`",
+    "SELECT * FROM global_temp.mw_raw__retail__customers",
+    "SELECT * FROM mwv__retail__customers",
+])
+def test_spark_only_functions_and_names_are_refused(mini, attempt):
+    _, spark = mini
+    with pytest.raises(QueryRejected):
+        spark.session("analyst", USER).sql(attempt)
+
+
+def test_a_runaway_query_is_cancelled_through_its_job_group(mini):
+    _, spark = mini
+    hasty = spark.session("analyst", USER, timeout_s=3)
+    with pytest.raises(QueryTimeout, match="3 s time limit"):
+        hasty.sql("SELECT count(*) AS n FROM retail.customers a, retail.customers b, retail.customers c, "
+                  "retail.customers d, retail.customers e, retail.customers f, retail.customers g, "
+                  "retail.customers h, retail.customers i, retail.customers j, retail.customers k, "
+                  "retail.customers l, retail.customers m, retail.customers n, retail.customers o, "
+                  "retail.customers p, retail.customers q, retail.customers r, retail.customers s, "
+                  "retail.customers t, retail.customers u, retail.customers v, retail.customers w, "
+                  "retail.customers x, retail.customers y, retail.customers z")
+    assert hasty.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
+    statuses = spark.usage("retail.customers")["status"].to_list()
+    assert "timeout" in statuses
+
+
+def test_every_query_is_a_usage_event(mini):
+    _, spark = mini
+    before = spark.usage().height
+    spark.session("analyst", USER).sql("SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s "
+                                       "USING (customer_id)")
+    events = spark.usage().tail(2)
+    assert spark.usage().height == before + 2
+    assert sorted(events["product_id"]) == ["retail.customers", "risk.scores"]
+    assert set(events["rows"]) == {3}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_writes_one_file_like_duckdb(mini, tmp_path, fmt):
+    duck, spark = mini
+    query = "SELECT c.customer_id, c.email, c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id)"
+    assert spark.session("analyst", USER).export(query, tmp_path / f"s.{fmt}", fmt) == 3
+    assert duck.session("analyst", USER).export(query, tmp_path / f"d.{fmt}", fmt) == 3
+    read = pl.read_csv if fmt == "csv" else pl.read_parquet
+    _same(read(tmp_path / f"d.{fmt}"), read(tmp_path / f"s.{fmt}"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"d.{fmt}", f"s.{fmt}"]
+
+
+# ---------------------------------------------------------------- quality on Spark
+
+
+def test_a_check_run_gives_the_same_results_on_both_engines(tmp_path):
+    root = build_quality_mesh(tmp_path / "q")
+    duck, spark = _pair(root)
+    try:
+        for product_id in sorted(duck.products):
+            a = run_checks(duck, product_id, reuse=False, store=False)
+            b = run_checks(spark, product_id, reuse=False, store=False)
+            assert [(c.name, c.status, c.failing) for c in a.checks] == [(c.name, c.status, c.failing) for c in b.checks]
+            assert a.score == b.score
+            assert [c.examples for c in a.checks] == [c.examples for c in b.checks]
+        orders = run_checks(spark, "shop.orders", reuse=False, store=False)
+        assert {c.status for c in orders.checks} == {"fail", "error"}  # every check of shop.orders has a defect
+        assert orders.checks[0].failing == 2 and "shoe_size" in orders.checks[10].message
+    finally:
+        duck.close()
+        spark.close()
+
+
+# ---------------------------------------------------------------- bad input: clear cause, still on DuckDB
+
+
+def test_missing_java_keeps_the_mesh_on_duckdb_and_says_why(tmp_path, monkeypatch):
+    root = build_minimesh(tmp_path / "m")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    mesh = catalog.open_mesh(root, engine="spark")
+    assert mesh.session("analyst", USER).sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
+    assert mesh.engine.name == "duckdb"
+    problem = next(p for p in mesh.problems if p.field == "engine")
+    assert "Java is missing" in problem.message and "no-jdk" in problem.message
+    monkeypatch.delenv("JAVA_HOME")
+    with pytest.raises(SparkUnavailable, match="no `java` on PATH"):
+        find_java({"PATH": str(tmp_path)})
+
+
+def test_an_unreachable_master_keeps_the_mesh_on_duckdb(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(SparkUnavailable, match=f"127.0.0.1:{port}"):
+        check_master(f"spark://127.0.0.1:{port}", timeout_s=1)
+    mesh = catalog.open_mesh(build_minimesh(tmp_path / "m"), engine="spark", spark_master=f"spark://127.0.0.1:{port}")
+    assert mesh.engine.name == "duckdb"
+    assert "cannot be reached" in str(next(p for p in mesh.problems if p.field == "engine"))
+
+
+def test_a_source_spark_cannot_read_is_named_and_the_rest_still_works(tmp_path, mini):
+    root = build_minimesh(tmp_path / "m")
+    (root / "retail/data/broken.parquet").write_bytes(b"this is not parquet")
+    write(root / "retail/products/broken.yaml", """
+        name: broken
+        owner: ana.silva@bank.example
+        source: {kind: parquet, path: data/broken.parquet}
+    """)
+    write(root / "retail/products/odd.yaml", """
+        name: odd
+        owner: ana.silva@bank.example
+        source: {kind: csv, path: data/branches.csv, options: {auto_detect: true}}
+    """)
+    mesh = catalog.open_mesh(root, engine="spark")
+    session = mesh.session("analyst", USER)
+    with pytest.raises(QueryFailed, match="retail.broken: Spark cannot read its parquet source"):
+        session.sql("SELECT * FROM retail.broken")
+    with pytest.raises(QueryFailed, match="option 'auto_detect' has no Spark equivalent"):
+        session.sql("SELECT * FROM retail.odd")
+    assert session.sql("SELECT count(*) AS n FROM retail.branches")["n"][0] == 2
+    mesh.close()
