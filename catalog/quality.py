@@ -234,6 +234,8 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
     """Check one product in one scan; store the run; examples masked for `role`."""
     product = mesh.product(product_id)
     now = now or _now()
+    if now.tzinfo is not None:  # timestamps in the data are naive UTC
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
     started = time.perf_counter()
     fingerprint = _fingerprint(mesh, product_id) if not product.broken else None
     if reuse and fingerprint is not None:
