@@ -331,3 +331,26 @@ def test_a_file_under_a_data_root_has_no_size_limit_and_stays_there(minimesh, tm
     pub.publish(mesh, draft)
     out = catalog.open_mesh(minimesh).session(role="analyst").sql("SELECT count(*) AS n FROM iot.readings")
     assert out["n"][0] == 1000
+
+
+def test_a_failure_after_writing_takes_everything_back(minimesh, monkeypatch):
+    """A crash-like failure at the last step (re-reading the mesh) leaves the folder as it was: a new domain's
+    folders and domain.yaml are removed, a replaced descriptor is restored byte for byte."""
+    mesh = catalog.open_mesh(minimesh)
+    before = tree(minimesh)
+    folders = sorted(p for p in minimesh.rglob("*") if p.is_dir() and ".meshwork" not in p.parts)
+
+    def fail(root, product_id):
+        raise PublishError("simulated failure while re-reading the mesh")
+
+    monkeypatch.setattr(pub, "_verify", fail)
+    new_domain = pub.draft_from_upload(mesh, CSV, "v.csv", domain="branches", name="visits", owner=OWNER)
+    with pytest.raises(PublishError, match="simulated"):
+        pub.publish(mesh, new_domain)
+    newer = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="customers", owner=OWNER,
+                                  version="2.0.0")
+    with pytest.raises(PublishError, match="simulated"):
+        pub.publish(mesh, newer)
+    assert tree(minimesh) == before
+    assert sorted(p for p in minimesh.rglob("*") if p.is_dir() and ".meshwork" not in p.parts) == folders
+    assert not list(minimesh.rglob("*.tmp"))

@@ -154,7 +154,8 @@ if draft is not None:
     if c1.button("Publish", type="primary", icon=":material/publish:", key="pub_confirm",
                  disabled=not draft.blocking.is_empty() or st.session_state.get("pub_yaml") != draft.yaml()):
         try:
-            result = pub.publish(mesh, draft)
+            with st.spinner("Writing the files and re-reading the mesh…"):
+                result = pub.publish(mesh, draft)
         except MeshError as exc:
             st.error(str(exc))
         else:
