@@ -114,6 +114,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 _Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
+_Dumper.add_representer(str, lambda d, data: d.represent_scalar(
+    "tag:yaml.org,2002:str", data, style="|" if "\n" in data.strip() else None))
 
 
 def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:

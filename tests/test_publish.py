@@ -354,3 +354,11 @@ def test_a_failure_after_writing_takes_everything_back(minimesh, monkeypatch):
     assert tree(minimesh) == before
     assert sorted(p for p in minimesh.rglob("*") if p.is_dir() and ".meshwork" not in p.parts) == folders
     assert not list(minimesh.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("sample", ["banking", "life_sciences", "supply_chain"])
+def test_descriptor_yaml_round_trips_every_sample_product(sample):
+    mesh = catalog.open_mesh(Path(__file__).resolve().parents[1] / "sample_data" / sample)
+    for product in mesh.products.values():
+        text = pub.descriptor_yaml(product.descriptor)
+        assert pub.parse_descriptor(text).model_dump() == product.descriptor.model_dump(), product.id
