@@ -296,6 +296,26 @@ def role_holders(mesh: "Mesh") -> dict[str, list[str]]:
     return out
 
 
+def pii_by_product(inventory: pl.DataFrame) -> pl.DataFrame:
+    """One row per product holding personal data: its categories and who sees them unmasked."""
+    return (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles", "unmasked_people",
+                               "unmasked_users")
+            .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
+            .sort("domain", "product_id"))
+
+
+def policies_frame(mesh: "Mesh") -> pl.DataFrame:
+    """Every declared policy, global and per domain, with where it is written."""
+    rows = [{"scope": scope, "where": "mesh.yaml" if scope == "global" else f"{d}/domain.yaml", "id": p.id,
+             "rule": p.rule, "severity": p.severity, "description": p.description,
+             "params": ", ".join(f"{k}={v}" for k, v in p.params.items())}
+            for scope, d, policies in [("global", None, mesh.descriptor.policies),
+                                       *(("domain", n, dom.descriptor.policies) for n, dom in mesh.domains.items())]
+            for p in policies]
+    return pl.DataFrame(rows, schema={k: pl.String for k in
+                                      ("scope", "where", "id", "rule", "severity", "description", "params")})
+
+
 def pii_by_category(inventory: pl.DataFrame) -> pl.DataFrame:
     """Category -> how many products and columns hold it, and which products."""
     return (inventory.group_by("category")

@@ -179,3 +179,10 @@ def test_pii_inventory_names_the_people_mesh_yaml_gives_unmasking_roles(minimesh
                                              "risk_officer": ["rui.costa@bank.example"]}
     inventory = mesh.pii_inventory()
     assert set(inventory["unmasked_people"]) == {"ana.silva@bank.example"}
+
+
+def test_policies_frame_lists_global_and_domain_policies_where_they_are_written(sample_copy):
+    frame = governance.policies_frame(catalog.open_mesh(sample_copy("banking")))
+    assert frame.filter(frame["scope"] == "global").height == 7
+    privacy = frame.filter(frame["where"] == "privacy/domain.yaml").row(0, named=True)
+    assert privacy["rule"] == "has_quality_checks" and privacy["params"] == "min=2"

@@ -98,10 +98,7 @@ with tab_pii:
             tooltip=["category", "products", "columns", "product_ids"]).properties(
             title="Products holding each category of personal data", height=bar_height),
             width="stretch", height=bar_height + 70)
-        per_product = (inventory.group_by("domain", "product_id", "owner", "restricted", "unmasked_roles",
-                                          "unmasked_people", "unmasked_users")
-                       .agg(categories=pl.col("category").unique().sort().str.join(", "), columns=pl.len())
-                       .sort("domain", "product_id"))
+        per_product = governance.pii_by_product(inventory)
         st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
                                         "unmasked_people", "unmasked_users", "restricted", "owner"),
                      hide_index=True, width="stretch", column_config={
@@ -145,15 +142,7 @@ with tab_access:
     st.dataframe(summary, hide_index=True, width="stretch")
 
 with tab_policies:
-    rows = [{"scope": scope, "where": "mesh.yaml" if scope == "global" else f"{d}/domain.yaml", "id": p.id,
-             "rule": p.rule, "severity": p.severity, "description": p.description,
-             "params": ", ".join(f"{k}={v}" for k, v in p.params.items())}
-            for scope, d, policies in [("global", None, mesh.descriptor.policies),
-                                       *(("domain", n, dom.descriptor.policies) for n, dom in mesh.domains.items())]
-            for p in policies]
-    st.dataframe(pl.DataFrame(rows, schema={k: pl.String for k in
-                                            ("scope", "where", "id", "rule", "severity", "description", "params")}),
-                 hide_index=True, width="stretch")
+    st.dataframe(governance.policies_frame(mesh), hide_index=True, width="stretch")
     st.caption("Built-in rules: " + ", ".join(f"`{r}`" for r in governance.RULES))
 
 with tab_contracts:
