@@ -142,6 +142,15 @@ def _aggregated(df: pl.DataFrame, spec: ChartSpec) -> tuple[pl.DataFrame, str]:
     return frame, value
 
 
+def _result_order(data: pl.DataFrame, column: str | None, kinds: dict[str, str]) -> list[str] | None:
+    """Categories in the order the result lists them: keeps the query's ORDER BY (Vega would sort them
+    alphabetically)."""
+    if not column or kinds.get(column) != "nominal" or column not in data.columns:
+        return None
+    order = data.get_column(column).drop_nulls().unique(maintain_order=True)
+    return order.cast(pl.String).to_list() if order.len() <= 200 else None
+
+
 def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
     """The Altair chart `spec` describes over `df`; ChartError names a column the result lacks."""
     _check(df, spec)
@@ -159,10 +168,7 @@ def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
             data = data.with_columns(pl.col(name).cast(pl.String))
     encodings: dict[str, alt.X | alt.Y | alt.Color | alt.Theta | alt.Tooltip] = {}
     tooltip = [alt.Tooltip(field=_field(c), type=kinds[c], title=c) for c in data.columns]  # type: ignore[arg-type]
-    sort_x: list[str] | None = None
-    if spec.x and kinds[spec.x] == "nominal":  # keep the query's ORDER BY rather than Vega's alphabetical order
-        order = data.get_column(spec.x).drop_nulls().unique(maintain_order=True)
-        sort_x = order.cast(pl.String).to_list() if order.len() <= 200 else None
+    sort_x, sort_y = _result_order(data, spec.x, kinds), _result_order(data, y, kinds)
     if spec.mark == "arc":
         category = spec.x or spec.color
         if category is None or y is None:
@@ -173,7 +179,7 @@ def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
         if spec.x:
             encodings["x"] = alt.X(field=_field(spec.x), type=kinds[spec.x], title=spec.x, sort=sort_x)  # type: ignore[arg-type]
         if y:
-            encodings["y"] = alt.Y(field=_field(y), type=kinds[y], title=y)  # type: ignore[arg-type]
+            encodings["y"] = alt.Y(field=_field(y), type=kinds[y], title=y, sort=sort_y)  # type: ignore[arg-type]
         if spec.color:
             encodings["color"] = alt.Color(field=_field(spec.color), type=kinds[spec.color], title=spec.color)  # type: ignore[arg-type]
     mark = {"line": {"point": data.height <= 60}, "point": {"filled": True, "opacity": 0.7}}.get(spec.mark, {})

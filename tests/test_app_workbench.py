@@ -162,4 +162,4 @@ def test_a_sample_meshes_example_notebook_runs_with_charts(sample_copy):
     at.run()
     assert not at.exception and not at.error
     assert len(results(at)) == 3 and len(charts(at)) == 3
-    assert "Tracker failure rate per supplier" in "".join(m.value for m in at.markdown)
+    assert "The 20 suppliers with the most failed trackers" in "".join(m.value for m in at.markdown)

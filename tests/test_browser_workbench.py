@@ -3,6 +3,8 @@ and downloads the full result as CSV."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import quote
 
 import polars as pl
@@ -57,6 +59,11 @@ def test_deep_link_opens_a_cell_with_the_query_and_refusals_explain(minimesh, ap
     page.goto(f"{server.url}/workbench?sql={quote('SELECT * FROM read_parquet(' + chr(39) + 'x' + chr(39) + ')')}")
     wait_for_app(page)
     page.get_by_text("Refused.").first.wait_for()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export .ipynb").click()
+    notebook = json.loads(Path(download_info.value.path()).read_text())
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert "mesh.session(role='analyst'" in code[0] and "read_parquet" in code[1]
     page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").first.wait_for()
     wait_for_app(page)
     screenshot(page, "workbench-refused")

@@ -15,15 +15,15 @@ NOTEBOOKS: list[dict[str, Any]] = [
                        "device types fail most?",
         "role": "analyst",
         "cells": [
-            {"title": "Tracker failure rate per supplier",
-             "source": "SELECT su.name AS supplier,\n       'tier ' || su.tier AS tier,\n       count(*) AS shipments,\n"
+            {"title": "The 20 suppliers with the most failed trackers",
+             "source": "SELECT su.name || ' (' || su.supplier_id || ')' AS supplier,\n       'tier ' || su.tier AS tier,\n       count(*) AS shipments,\n"
                        "       round(100.0 * count(*) FILTER (WHERE d.status <> 'active') / count(*), 1) "
                        "AS failed_tracker_pct\nFROM logistics.shipments AS sh\n"
                        "JOIN procurement.purchase_orders AS po ON po.po_id = sh.purchase_order_id\n"
                        "JOIN procurement.suppliers AS su ON su.supplier_id = po.supplier_id\n"
                        "JOIN iot.devices AS d ON d.device_id = sh.tracker_device_id\nGROUP BY ALL\n"
-                       "ORDER BY failed_tracker_pct DESC",
-             "chart": {"mark": "bar", "x": "supplier", "y": "failed_tracker_pct", "color": "tier"}},
+                       "ORDER BY failed_tracker_pct DESC, shipments DESC\nLIMIT 20",
+             "chart": {"mark": "bar", "x": "failed_tracker_pct", "y": "supplier", "color": "tier"}},
             {"title": "Device status per type",
              "source": "SELECT device_type, status, count(*) AS devices\nFROM iot.device_health\n"
                        "GROUP BY ALL",
