@@ -20,6 +20,6 @@ from catalog.mesh import Mesh, open_mesh
 from catalog.model import Column, DataProduct, Domain, Problem
 
 __all__ = [
-    "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "PublishError", "QueryFailed",
-    "QueryRejected", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
+    "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "PublishError",
+    "QueryFailed", "QueryRejected", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
 ]

@@ -85,7 +85,8 @@ class Profile:
     def frame(self) -> pl.DataFrame:
         """One row per column, for display."""
         return pl.DataFrame([{"column": c.name, "type": c.type, "nulls": c.nulls, "distinct": c.distinct,
-                              "min": None if c.min is None else str(c.min), "max": None if c.max is None else str(c.max),
+                              "min": None if c.min is None else str(c.min),
+                              "max": None if c.max is None else str(c.max),
                               "pii": c.pii_category or "", "why": c.pii_reason} for c in self.columns],
                             schema={"column": pl.String, "type": pl.String, "nulls": pl.Int64, "distinct": pl.Int64,
                                     "min": pl.String, "max": pl.String, "pii": pl.String, "why": pl.String})

@@ -103,7 +103,8 @@ def test_bad_input_is_a_clear_error_and_nothing_is_written(minimesh):
 
 
 def test_publishing_into_a_new_domain_creates_it(minimesh):
-    at = fill(open_publish(minimesh), pub_domain="➕ new domain…", pub_new_domain="growth", pub_name="prime_customers", pub_description="Customers scoring above 600",
+    at = fill(open_publish(minimesh), pub_domain="➕ new domain…", pub_new_domain="growth", pub_name="prime_customers",
+              pub_description="Customers scoring above 600",
               pub_sql="SELECT customer_id, score FROM risk.customer_risk WHERE score > 600")
     assert not at.exception, at.exception
     assert any("creates the domain **growth**" in i.value for i in at.info)

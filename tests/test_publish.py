@@ -42,7 +42,8 @@ def test_csv_upload_becomes_a_product_queried_with_masking(minimesh):
     columns = {c.name: c for c in draft.descriptor.columns}
     assert columns["customer_email"].pii_category == "email"
     assert columns["minutes"].type == "DOUBLE" and columns["visited_at"].type == "TIMESTAMP"
-    checks = {(q.check, getattr(q, "column", None) or tuple(getattr(q, "columns", ()))) for q in draft.descriptor.quality}
+    checks = {(q.check, getattr(q, "column", None) or tuple(getattr(q, "columns", ())))
+              for q in draft.descriptor.quality}
     assert ("unique", ("visit_id",)) in checks and ("accepted_values", "channel") in checks
     assert ("range", "minutes") in checks and ("not_null", "branch_id") in checks
     assert draft.descriptor.sla.timestamp_column == "visited_at"

@@ -122,7 +122,8 @@ with tab_access:
     rules = mesh.access_rules()
     roles = list(mesh.roles)
     role = st.selectbox("Role", roles, index=roles.index(context.current_role(mesh)), key="gov_role",
-                        format_func=lambda r: f"{r} — {mesh.roles[r].description}" if mesh.roles[r].description else r)
+                        format_func=lambda r: f"{r} — {mesh.roles[r].description}" if mesh.roles[r].description
+                        else r)
     spec = mesh.roles[role]
     st.markdown(f"**{role}** {'sees personal data unmasked' if spec.pii else 'sees personal data masked'}; "
                 "restricted products are visible only to the roles they name (or with an approved grant).")
