@@ -285,11 +285,8 @@ def draft_from_sql(mesh: Any, sql: str, *, domain: str, name: str, owner: str, d
     if f"{domain}.{name}" in upstream:
         raise PublishError(f"{domain}.{name} cannot read itself: that would be a dependency cycle")
     result = mesh.session(role=role, user=user).run(sql, max_rows=PROFILE_ROWS)
-    inherited: dict[str, Column] = {}
-    for product_id in upstream:
-        for column in mesh.product(product_id).columns:
-            inherited.setdefault(column.name, column)
     profile = profile_frame(result.frame, total_rows=result.total_rows)
+    inherited = _inherited_columns(mesh, domain, name, sql, upstream, profile)
     descriptor = _new_descriptor(name, owner, description, title, tags or [], {"kind": "sql", "sql": sql.strip()},
                                  profile, inherited)
     notes = [f"reads {', '.join(upstream) or 'no product'}; {result.total_rows:,} rows as role {role}"]
@@ -299,6 +296,32 @@ def draft_from_sql(mesh: Any, sql: str, *, domain: str, name: str, owner: str, d
         notes.append("it reads restricted products, so it is restricted to the roles they all allow: "
                      f"{', '.join(sorted(required)) or 'none'}")
     return _finish(mesh, domain, descriptor, profile, result.frame, notes=notes, version=version)
+
+
+def _inherited_columns(mesh: Any, domain: str, name: str, sql: str, upstream: list[str],
+                       profile: Profile) -> dict[str, Column]:
+    """Output column -> the upstream column whose PII class and description it keeps: traced through the SQL
+    with the column lineage (so `email AS contact` stays an email) when the output is that one column with its
+    type unchanged; else an upstream column of the same name."""
+    from catalog.column_lineage import trace_columns
+    from catalog.model import DataProduct
+
+    inherited: dict[str, Column] = {}
+    for product_id in upstream:
+        for column in mesh.product(product_id).columns:
+            inherited.setdefault(column.name, column)
+    probe = DataProduct(id=f"{domain}.{name}", domain=domain, path=Path(mesh.root) / domain / "products" / name,
+                        descriptor=ProductDescriptor(name=name, source={"kind": "sql", "sql": sql}))
+    traced = trace_columns(probe, set(upstream), lambda pid: mesh.product(pid).columns if pid in mesh.products
+                           else None)
+    types = {c.name: c.type.upper() for c in profile.columns}
+    for output, links in traced.inputs.items():
+        if len(links) != 1 or output not in types:
+            continue
+        source = mesh.product(links[0][0]).column(links[0][1])
+        if source is not None and source.type.upper() == types[output]:
+            inherited[output] = source
+    return inherited
 
 
 def required_access(mesh: Any, upstream: list[str] | set[str]) -> set[str] | None:

@@ -363,3 +363,14 @@ def test_descriptor_yaml_round_trips_every_sample_product(sample):
     for product in mesh.products.values():
         text = pub.descriptor_yaml(product.descriptor)
         assert pub.parse_descriptor(text).model_dump() == product.descriptor.model_dump(), product.id
+
+
+def test_renamed_columns_keep_their_pii_class_through_the_column_lineage(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    draft = pub.draft_from_sql(mesh, "SELECT c.email AS contact, upper(c.full_name) AS display, count(*) AS n "
+                                     "FROM retail.customers c GROUP BY ALL", domain="marketing", name="contacts",
+                               owner=OWNER, role="analyst")
+    columns = {c.name: c for c in draft.descriptor.columns}
+    assert columns["contact"].pii_category == "email" and columns["contact"].description == "Email"
+    assert columns["display"].pii_category == "name"
+    assert not columns["n"].pii
