@@ -310,3 +310,9 @@ def test_nothing_a_user_typed_changed_the_mesh(mesh, analyst):
     assert analyst.sql("SELECT count(*) AS n FROM retail.branches")["n"][0] == 2
     other = mesh.session("analyst", "bo@bank.example")
     assert other.sql("SELECT email FROM retail.customers WHERE age = 34")["email"][0] == "***@bank.example"
+
+
+def test_a_large_range_in_from_streams_and_is_only_stopped_by_the_time_limit(mesh):
+    hasty = mesh.session("analyst", "ana@bank.example", timeout_s=0.3)
+    with pytest.raises(QueryTimeout):
+        hasty.sql("SELECT count(*) FROM range(100000000000)")
