@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import polars as pl
 
+from catalog import sqlutil
 from catalog.errors import MeshError
 from catalog.model import DataProduct, Policy, ProductDescriptor
 
@@ -39,10 +40,12 @@ class Verdict:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What an evaluator may know besides the descriptor: the mesh's roles and the descriptor's file."""
+    """What an evaluator may know besides the descriptor: the mesh's roles, the descriptor's file and, for a
+    product derived from restricted products, the roles all of them allow (None: none is restricted)."""
 
     roles: frozenset[str]
     where: str  # e.g. "retail/products/customers.yaml", used in fixes
+    upstream_roles: frozenset[str] | None = None
 
 
 Evaluator = Callable[[ProductDescriptor, dict, RuleContext], Verdict]
@@ -139,6 +142,16 @@ def restricted_names_roles(d: ProductDescriptor, params: dict, ctx: RuleContext)
     return Verdict(True, f"visible to {', '.join(d.access.roles)}")
 
 
+def derived_keeps_restrictions(d: ProductDescriptor, params: dict, ctx: RuleContext) -> Verdict:
+    if ctx.upstream_roles is None:
+        return Verdict(True, "reads no restricted product")
+    allowed = ", ".join(sorted(ctx.upstream_roles)) or "no role"
+    if not d.access.restricted or not set(d.access.roles) <= ctx.upstream_roles:
+        return Verdict(False, f"reads restricted products but is visible beyond the roles they allow ({allowed})",
+                       f"set `access: {{restricted: true, roles: [...]}}` in {ctx.where} to roles among: {allowed}")
+    return Verdict(True, f"restricted like its restricted upstreams ({allowed})")
+
+
 RULES: dict[str, Evaluator] = {
     "has_owner": has_owner,
     "has_description": has_description,
@@ -147,6 +160,7 @@ RULES: dict[str, Evaluator] = {
     "has_freshness_sla": has_freshness_sla,
     "naming_convention": naming_convention,
     "restricted_names_roles": restricted_names_roles,
+    "derived_keeps_restrictions": derived_keeps_restrictions,
 }
 
 DEFAULT_POLICIES: list[Policy] = [
@@ -165,6 +179,8 @@ DEFAULT_POLICIES: list[Policy] = [
            description="Product names are lower_snake_case, 3 to 40 characters."),
     Policy(id="restricted-roles", rule="restricted_names_roles", severity="error",
            description="A restricted product names the roles that may see it, and those roles exist."),
+    Policy(id="derived-restrictions", rule="derived_keeps_restrictions", severity="error",
+           description="A product built from restricted products is restricted to roles they all allow."),
 ]
 
 
@@ -215,7 +231,14 @@ def _where(product: DataProduct) -> str:
 def check_descriptor(mesh: "Mesh", domain: str, descriptor: ProductDescriptor,
                      where: str | None = None) -> pl.DataFrame:
     """The compliance rows a draft of `domain` would get, before it is written."""
-    ctx = RuleContext(frozenset(mesh.roles), where or f"{domain}/products/{descriptor.name}.yaml")
+    upstream: set[str] = set()
+    if descriptor.source.kind == "sql":
+        try:
+            upstream = sqlutil.referenced_tables(sqlutil.parse_one_select(descriptor.source.sql))
+        except sqlutil.SqlParseError:
+            upstream = set()
+    ctx = RuleContext(frozenset(mesh.roles), where or f"{domain}/products/{descriptor.name}.yaml",
+                      _frozen(required_access(mesh, upstream)))
     rows = [_row(domain, f"{domain}.{descriptor.name}", policy, scope, evaluate(descriptor, policy, ctx))
             for policy, scope in policies_for(mesh, domain) if policy.rule in RULES]
     return pl.DataFrame(rows, schema=COMPLIANCE_SCHEMA)
@@ -227,6 +250,28 @@ def _row(domain: str, product_id: str, policy: Policy, scope: str, verdict: Verd
             "rule": policy.rule, "severity": policy.severity}
 
 
+def required_access(mesh: "Mesh", upstream: set[str] | list[str]) -> set[str] | None:
+    """Roles a product derived from `upstream` may be visible to: None when no upstream (transitively) is
+    restricted, else the roles every restricted one allows, so a derived product cannot leak restricted data."""
+    seen: set[str] = set()
+    stack = list(upstream)
+    allowed: set[str] | None = None
+    while stack:
+        product_id = stack.pop()
+        if product_id in seen or product_id not in mesh.products:
+            continue
+        seen.add(product_id)
+        access = mesh.products[product_id].descriptor.access
+        if access.restricted:
+            allowed = set(access.roles) if allowed is None else allowed & set(access.roles)
+        stack.extend(mesh.upstreams(product_id))
+    return allowed
+
+
+def _frozen(roles: set[str] | None) -> frozenset[str] | None:
+    return None if roles is None else frozenset(roles)
+
+
 def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
     """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`."""
     roles = frozenset(mesh.roles)
@@ -234,7 +279,8 @@ def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
     for product in mesh.products.values():
         if domain and product.domain != domain:
             continue
-        ctx = RuleContext(roles, _where(product))
+        upstream_roles = _frozen(required_access(mesh, mesh.upstreams(product.id))) if product.kind == "sql" else None
+        ctx = RuleContext(roles, _where(product), upstream_roles)
         for policy, scope in policies_for(mesh, product.domain):
             if policy.rule in RULES:
                 rows.append(_row(product.domain, product.id, policy, scope,

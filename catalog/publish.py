@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from catalog import governance, sqlutil
+from catalog.governance import required_access
 from catalog.errors import MeshError, PublishError
 from catalog.intake import (FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_in_place, read_postgres,
                             read_upload)
@@ -322,24 +323,6 @@ def _inherited_columns(mesh: Any, domain: str, name: str, sql: str, upstream: li
         if source is not None and source.type.upper() == types[output]:
             inherited[output] = source
     return inherited
-
-
-def required_access(mesh: Any, upstream: list[str] | set[str]) -> set[str] | None:
-    """Roles a product derived from `upstream` may be visible to: None when no upstream (transitively) is
-    restricted, else the roles every restricted one allows, so a derived product cannot leak restricted data."""
-    seen: set[str] = set()
-    stack = list(upstream)
-    allowed: set[str] | None = None
-    while stack:
-        product_id = stack.pop()
-        if product_id in seen or product_id not in mesh.products:
-            continue
-        seen.add(product_id)
-        access = mesh.products[product_id].descriptor.access
-        if access.restricted:
-            allowed = set(access.roles) if allowed is None else allowed & set(access.roles)
-        stack.extend(mesh.upstreams(product_id))
-    return allowed
 
 
 def _check_derived_access(mesh: Any, draft: Draft) -> None:

@@ -186,3 +186,27 @@ def test_policies_frame_lists_global_and_domain_policies_where_they_are_written(
     assert frame.filter(frame["scope"] == "global").height == 7
     privacy = frame.filter(frame["where"] == "privacy/domain.yaml").row(0, named=True)
     assert privacy["rule"] == "has_quality_checks" and privacy["params"] == "min=2"
+
+
+def test_derived_product_must_keep_the_restrictions_of_what_it_reads(minimesh: Path):
+    ctx = governance.RuleContext(roles=CTX.roles, where="d/products/p.yaml", upstream_roles=frozenset({"steward"}))
+    rule = governance.RULES["derived_keeps_restrictions"]
+    assert not rule(descriptor(), {}, ctx).passed
+    assert "roles among: steward" in rule(descriptor(), {}, ctx).fix
+    assert not rule(descriptor(access={"restricted": True, "roles": ["steward", "analyst"]}), {}, ctx).passed
+    assert rule(descriptor(access={"restricted": True, "roles": ["steward"]}), {}, ctx).passed
+    write(minimesh / "mesh.yaml", """
+        name: mini
+        roles:
+          risk_officer: {description: sees restricted risk data}
+        policies:
+          - {id: derived, rule: derived_keeps_restrictions}
+    """)
+    write(minimesh / "risk/products/limit_view.yaml", """
+        name: limit_view
+        owner: rui.costa@bank.example
+        source: {kind: sql, sql: "SELECT customer_id, credit_limit FROM risk.limits"}
+    """)
+    frame = catalog.open_mesh(minimesh).compliance()
+    verdicts = {r["product_id"]: r["passed"] for r in frame.iter_rows(named=True)}
+    assert verdicts["risk.limit_view"] is False and verdicts["risk.customer_risk"] is True
