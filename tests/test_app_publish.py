@@ -135,3 +135,23 @@ def test_an_odcs_contract_is_imported_from_the_page(minimesh):
     button(at, "Publish").click()
     at.run()
     assert catalog.open_mesh(minimesh).upstreams("marketing.customer_risk") == {"retail.customers", "risk.scores"}
+
+
+def test_a_published_restricted_product_is_not_previewed_to_a_role_that_cannot_see_it(minimesh):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mesh_path"] = str(minimesh)
+    at.session_state["role"] = "steward"
+    at.switch_page("views/publish.py")
+    at = fill(at.run(), pub_domain="risk", pub_name="limit_view",
+              pub_sql="SELECT customer_id, credit_limit FROM risk.limits")
+    assert not at.exception, at.exception
+    assert any("restricted to the roles they all allow" in c.value for c in at.caption)
+    button(at, "Publish").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert catalog.open_mesh(minimesh).products["risk.limit_view"].descriptor.access.roles == ["risk_officer",
+                                                                                            "steward"]
+    at.session_state["role"] = "analyst"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Not queryable as role analyst" in c.value for c in at.caption)

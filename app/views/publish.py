@@ -184,6 +184,11 @@ if last and last in mesh.products and draft is None:
         link_cols[1].markdown(f"[Open its lineage](./lineage?{urlencode({'product': last})})")
         link_cols[2].markdown(f"[Find it in Discover](./discover?{urlencode({'q': product.title})})")
         link_cols[3].markdown(f"[Query it in the Workbench](./workbench?{urlencode({'sql': query})})")
-        preview = context.session(mesh).run(query, max_rows=5)
-        st.dataframe(preview.frame, hide_index=True, width="stretch")
-        st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role requires)")
+        try:
+            preview = context.session(mesh).run(query, max_rows=5)
+        except MeshError as exc:
+            st.caption(f"Not queryable as role {context.current_role(mesh)}: {exc}")
+        else:
+            st.dataframe(preview.frame, hide_index=True, width="stretch")
+            st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role "
+                       "requires)")
