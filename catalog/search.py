@@ -6,8 +6,8 @@ descriptions; a word in the id, title or tags weighs twice. A query word the ind
 is replaced by the closest words of the index vocabulary (Jaro-Winkler, in DuckDB), which is what
 makes typos still find the product. Any text is safe: it is cut to lower-case words of letters
 before it reaches either engine, so no query syntax survives.
-DuckDB's own `fts` extension ranked the same way first, at ~45 ms a query on 10,000 products
-against Tantivy's ~1 ms (bench/results/search.md), hence the library.
+DuckDB's own `fts` extension ranked the same way first, at tens of milliseconds a query on 10,000
+products against about one for Tantivy (bench/results/search.md), hence the library.
 """
 
 from __future__ import annotations
