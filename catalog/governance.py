@@ -8,6 +8,7 @@ product; `check_descriptor` runs them on a draft before it is published.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -272,8 +273,20 @@ def _frozen(roles: set[str] | None) -> frozenset[str] | None:
     return None if roles is None else frozenset(roles)
 
 
+_COMPLIANCE_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str | None, pl.DataFrame]]" = weakref.WeakKeyDictionary()
+
+
 def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
-    """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`."""
+    """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`.
+
+    It depends on the descriptors only, which a loaded Mesh never changes, so it is computed once per Mesh."""
+    cached = _COMPLIANCE_CACHE.setdefault(mesh, {})
+    if domain not in cached:
+        cached[domain] = _evaluate_all(mesh, domain)
+    return cached[domain]
+
+
+def _evaluate_all(mesh: "Mesh", domain: str | None) -> pl.DataFrame:
     roles = frozenset(mesh.roles)
     rows = []
     for product in mesh.products.values():
