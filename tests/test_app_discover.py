@@ -119,3 +119,14 @@ def test_duplicates_report_lists_the_seeded_copy_with_links(banking):
     assert len(table) == 1
     assert {table["product"][0], table["looks like"][0]} == {"./product?product=marketing.customer_contacts",
                                                              "./product?product=retail.customers"}
+
+
+def test_show_more_pages_through_a_larger_catalog(tmp_path):
+    from catalog.samples import build_synthetic_catalog
+
+    mesh = build_synthetic_catalog(tmp_path / "synthetic", products=30)
+    at = open_discover(mesh, role="steward")
+    assert not at.exception
+    assert len(result_links(at)) == 20
+    at.button(key="discover_more").click().run()
+    assert len(result_links(at)) == 30 and not at.button
