@@ -31,8 +31,9 @@ from catalog.extensions import load_extension
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
 
-FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind")
-SORTS = ("relevance", "usage", "quality", "freshness")
+FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind", "certified")
+YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
+SORTS = ("relevance", "usage", "quality", "freshness", "trust")
 FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns")
 BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0}
 NOT_CHECKED = "not checked"
@@ -229,7 +230,7 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, sort: str =
            limit: int | None = 20, offset: int = 0, **filters: Any) -> SearchResults:
     """Rank the products matching `text` (every product when empty), filtered by facet values.
 
-    `filters` are facet names (`domain`, `tag`, `owner`, `status`, `grade`, `pii`, `kind`) with one
+    `filters` are facet names (`domain`, `tag`, `owner`, `status`, `grade`, `pii`, `kind`, `certified`) with one
     value or a list; `role` hides restricted products the role may not see.
     """
     started = time.perf_counter()
@@ -280,7 +281,7 @@ def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     for facet in FACETS:
         column = "tags" if facet == "tag" else facet
         series = table[column].explode() if facet == "tag" else table[column]
-        if facet == "pii":
+        if facet in YES_NO:
             series = series.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
         counts = series.drop_nulls().value_counts(sort=True, name="n")
         rows = sorted(counts.iter_rows(), key=lambda r: (-r[1], str(r[0])))
@@ -293,9 +294,9 @@ def _apply_filters(table: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFrame
         if wanted is None or wanted == [] or wanted == ():
             continue
         values = [wanted] if isinstance(wanted, (str, bool)) else list(wanted)
-        if facet == "pii":
+        if facet in YES_NO:
             flags = {v if isinstance(v, bool) else str(v).lower() in ("yes", "true", "1") for v in values}
-            table = table.filter(pl.col("pii").is_in(list(flags)))
+            table = table.filter(pl.col(facet).is_in(list(flags)))
         elif facet == "tag":
             table = table.filter(pl.col("tags").list.eval(pl.element().is_in([str(v) for v in values])).list.any())
         else:
@@ -308,6 +309,7 @@ def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
             "usage": (["queries", "score", "product_id"], [True, True, False]),
             "quality": (["quality", "score", "product_id"], [True, True, False]),
             "freshness": (["refreshed_at", "score", "product_id"], [True, True, False]),
+            "trust": (["certified", "rating", "score", "product_id"], [True, True, True, False]),
             "title": (["domain", "product_id"], [False, False])}[sort]
     return table.sort(keys[0], descending=keys[1], nulls_last=True)
 

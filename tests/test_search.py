@@ -173,3 +173,16 @@ def test_concurrent_searches_share_one_index_safely(meshes):
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda q: (q, mesh.search(q).ids), queries))
     assert all(ids == expected[q] for q, ids in got)
+
+
+def test_trust_signals_are_a_facet_and_a_sort(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    owner = mesh.products["retail.customers"].owner
+    mesh.state.record_run("retail.customers", "1.0.0", None, 99.0, True, 3.0, [])
+    mesh.trust_desk.certify("retail.customers", owner, "reconciled with the CRM")
+    mesh.trust_desk.rate("retail.branches", "bo@bank.example", 4)
+    results = mesh.search("", sort="trust", limit=None)
+    assert results.ids[:2] == ["retail.customers", "retail.branches"]
+    assert dict(results.facets["certified"])["yes"] == 1
+    assert mesh.search("", certified=True, limit=None).ids == ["retail.customers"]
+    assert "retail.customers" not in mesh.search("", certified="no", limit=None).ids

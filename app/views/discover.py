@@ -8,16 +8,16 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from catalog.search import FACETS, SORTS
+from catalog.search import FACETS, SORTS, YES_NO
 from components import context
 from components.cards import md, result_card
 from components.links import product_href
 
 PAGE_SIZE = 20
 FACET_LABELS = {"domain": "Domain", "tag": "Tag", "owner": "Owner", "status": "Status", "grade": "Quality grade",
-                "pii": "Contains PII", "kind": "Source kind"}
+                "pii": "Contains PII", "kind": "Source kind", "certified": "Certified by its owner"}
 SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": "Quality score",
-               "freshness": "Last refresh"}
+               "freshness": "Last refresh", "trust": "Trust (certified, then rating)"}
 
 mesh = context.require_mesh()
 role = context.current_role(mesh)
@@ -49,7 +49,7 @@ with filters_col:
         chosen = st.multiselect(FACET_LABELS[facet], values, key=f"facet_{facet}",
                                 format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
         if chosen:
-            filters[facet] = [v == "yes" for v in chosen] if facet == "pii" else chosen
+            filters[facet] = [v == "yes" for v in chosen] if facet in YES_NO else chosen
 
 limit = st.session_state.get("discover_limit", PAGE_SIZE)
 results = mesh.search(text, role=role, sort=sort, limit=limit, **filters)
