@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from components import context
+from components.links import product_href
 
 mesh = context.require_mesh()
 
@@ -47,12 +48,12 @@ if not summary.is_empty():
                      color=alt.Color("kind:N", title="source kind"),
                      tooltip=["domain", "kind", "products"])
              .properties(height=max(120, 34 * len(mesh.domains)), title="Products per domain, by source kind"))
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 st.subheader("Owners")
 owners = (summary.group_by("owner").agg(products=pl.len(), domains=pl.col("domain").unique().sort().str.join(", "))
           .sort("products", descending=True))
-st.dataframe(owners, hide_index=True, use_container_width=True)
+st.dataframe(owners, hide_index=True, width="stretch")
 
 st.subheader("Problems")
 if not mesh.problems:
@@ -67,5 +68,8 @@ else:
         for p in mesh.problems
     ], schema={"severity": pl.String, "product": pl.String, "file": pl.String, "line": pl.Int64,
                "field": pl.String, "message": pl.String})
-    st.dataframe(problems, hide_index=True, use_container_width=True)
+    problems = problems.with_columns(pl.when(pl.col("product") != "").then(
+        pl.col("product").map_elements(product_href, return_dtype=pl.String)).otherwise(None).alias("product"))
+    st.dataframe(problems, hide_index=True, width="stretch",
+                 column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
     st.caption(f"{len(errors)} error(s). Run `meshwork validate {mesh.root}` to print them like a compiler.")
