@@ -42,9 +42,11 @@ def _governance() -> list[tuple[str, float]]:
     state = DATA / "governance_synthetic_state"
     shutil.rmtree(state, ignore_errors=True)
     mesh = catalog.open_mesh(root, state_dir=state)
+    first = _timed_ms(mesh.compliance)
     frame = mesh.compliance()
     return [
-        (f"compliance(): {frame.height:,} evaluations on {len(mesh.products):,} products", _timed_ms(mesh.compliance)),
+        (f"compliance(): {frame.height:,} evaluations on {len(mesh.products):,} products", first),
+        ("compliance() again on the same loaded mesh (cached)", _timed_ms(mesh.compliance)),
         ("pii_inventory()", _timed_ms(mesh.pii_inventory)),
         (f"access_rules() ({len(mesh.roles)} roles x {len(mesh.products):,} products)", _timed_ms(mesh.access_rules)),
     ]
@@ -92,7 +94,7 @@ def main(results: Path) -> Path:
     DATA.mkdir(exist_ok=True)
     lines = ["# Governance, publishing and data contracts", "",
              f"Synthetic catalog of {PRODUCTS:,} products (one run each).", "", "| what | ms |", "|---|---:|"]
-    lines += [f"| {name} | {ms:.0f} |" for name, ms in _governance()]
+    lines += [f"| {name} | {ms:.1f} |" for name, ms in _governance()]
     lines += ["", "Publishing on a copy of the banking mesh (median of 3 drafts; ODCS median of 20).", "",
               "| what | ms | vs. a plain DuckDB read |", "|---|---:|---:|"]
     lines += [f"| {name} | {ms:.1f} | {ratio} |" for name, ms, ratio in _publishing()]
