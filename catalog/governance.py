@@ -8,6 +8,7 @@ product; `check_descriptor` runs them on a draft before it is published.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -274,16 +275,18 @@ def _frozen(roles: set[str] | None) -> frozenset[str] | None:
 
 
 _COMPLIANCE_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str | None, pl.DataFrame]]" = weakref.WeakKeyDictionary()
+_COMPLIANCE_LOCK = threading.Lock()
 
 
 def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
     """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`.
 
     It depends on the descriptors only, which a loaded Mesh never changes, so it is computed once per Mesh."""
-    cached = _COMPLIANCE_CACHE.setdefault(mesh, {})
-    if domain not in cached:
-        cached[domain] = _evaluate_all(mesh, domain)
-    return cached[domain]
+    with _COMPLIANCE_LOCK:  # the app warms it in a thread while a page may ask for it
+        cached = _COMPLIANCE_CACHE.setdefault(mesh, {})
+        if domain not in cached:
+            cached[domain] = _evaluate_all(mesh, domain)
+        return cached[domain]
 
 
 def _evaluate_all(mesh: "Mesh", domain: str | None) -> pl.DataFrame:
