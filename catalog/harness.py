@@ -31,14 +31,15 @@ def free_port() -> int:
 class AppServer:
     """`streamlit run app/main.py` on a free loopback port, for one mesh; ready when its health check answers."""
 
-    def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None):
+    def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None,
+                 script: Path = REPO / "app" / "main.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(log_dir / f"streamlit-{self.port}.log", "w") if log_dir else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"),
+            [sys.executable, "-m", "streamlit", "run", str(script),
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--", "--mesh", str(mesh)],
             cwd=REPO, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,

@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
+import pandas  # noqa: F401 - imported before the warm-up thread starts: two threads importing one module
+import pyarrow  # noqa: F401   at once can see it half-built
 import streamlit as st
 
 import catalog
+import catalog.governance  # noqa: F401
+import catalog.search  # noqa: F401
 from catalog.errors import MeshError
 from components import identity as app_identity
 
@@ -42,7 +47,19 @@ def descriptor_signature(root: Path) -> tuple[tuple[str, int], ...]:
 
 @st.cache_resource(show_spinner="Loading the mesh…", max_entries=8)
 def _load(path: str, signature: tuple[tuple[str, int], ...]) -> catalog.Mesh:
-    return catalog.open_mesh(path)
+    mesh = catalog.open_mesh(path)
+    threading.Thread(target=_warm, args=(mesh,), name="meshwork-warm", daemon=True).start()
+    return mesh
+
+
+def _warm(mesh: catalog.Mesh) -> None:
+    """Build the derived indexes (search, signals, compliance) while the person reads the first page, so the
+    first search or product page does not wait for them. A failure here is left to the page that needs it."""
+    try:
+        mesh.search_index.table()
+        mesh.compliance()
+    except Exception:  # noqa: BLE001 - the page that needs the index reports its own error
+        pass
 
 
 def mesh_path() -> str:

@@ -1,0 +1,143 @@
+"""App speed in Chromium: cold load of each page to its first meaningful content, and the main interactions.
+
+"Meaningful content" = the page's heading is drawn and Streamlit has finished the script run. Each page is opened
+in a fresh browser context (a new user session) against a server that has served the mesh once; the very first
+visit of a fresh server (mesh not yet cached) is reported separately. Targets (issue 8): page < 3 s, interaction < 1 s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from catalog import harness
+
+MESH = harness.REPO / "sample_data" / "banking"
+PAGES = [  # (label, path with query) — deep links a user would follow
+    ("Home", "/"),
+    ("Discover", "/discover"),
+    ("Product", "/product?product=retail.customers"),
+    ("Lineage", "/lineage?product=marketing.customer_360"),
+    ("Workbench", "/workbench"),
+    ("Dashboards", "/dashboards"),
+    ("Scorecards", "/scorecards"),
+    ("Review", "/review"),
+    ("Governance", "/governance"),
+    ("Publish", "/publish"),
+    ("Access & alerts", "/marketplace"),
+]
+REPEATS = 3
+CONTENT = ("() => document.querySelector('[data-testid=\"stMain\"] h1, [data-testid=\"stMain\"] h2')"
+           " && (" + harness.APP_IDLE + ")()")
+
+
+def _load(browser, url: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(CONTENT, timeout=60_000, polling=50)
+    elapsed = time.perf_counter() - started
+    context.close()
+    return elapsed
+
+
+def _interactions(browser, server) -> list[tuple[str, float]]:
+    """Time what a user does most, each from the action to the settled result."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    timings = []
+
+    def settle() -> None:
+        page.wait_for_timeout(60)  # let the rerun start before waiting for it to end
+        page.wait_for_function(harness.APP_IDLE, timeout=60_000, polling=50)
+
+    page.goto(f"{server.url}/discover")
+    page.wait_for_function(CONTENT, timeout=60_000)
+    box = page.get_by_role("textbox").first
+    for text in ["customer", "card transactions", "churn"]:
+        started = time.perf_counter()
+        box.fill(text)
+        box.press("Enter")
+        settle()
+        timings.append((f"search “{text}”", time.perf_counter() - started))
+
+    page.goto(f"{server.url}/product?product=retail.customers")
+    page.wait_for_function(CONTENT, timeout=60_000)
+    for tab in page.get_by_role("tab").all()[:4]:
+        started = time.perf_counter()
+        tab.click()
+        settle()
+        timings.append((f"product tab “{tab.inner_text().strip()}”", time.perf_counter() - started))
+
+    page.goto(f"{server.url}/workbench")
+    page.wait_for_function(CONTENT, timeout=60_000)
+    run = page.get_by_role("button", name="Run").first
+    for i in range(3):
+        started = time.perf_counter()
+        run.click()
+        settle()
+        timings.append((f"run a query (#{i + 1})", time.perf_counter() - started))
+    context.close()
+    return timings
+
+
+def _baseline(browser, folder: Path) -> float:
+    """The same measure on a one-line Streamlit app: what Streamlit and Chromium cost here before any of ours."""
+    script = folder / "hello.py"
+    script.write_text('import streamlit as st\nst.title("Hello")\n')
+    server = harness.AppServer(MESH, script=script)
+    try:
+        _load(browser, server.url)
+        return statistics.median(_load(browser, server.url) for _ in range(REPEATS))
+    finally:
+        server.stop()
+
+
+def main(results: Path) -> Path:
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    rows: list[str] = []
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as scratch:
+        browser = harness.launch_chromium(p)
+        baseline = _baseline(browser, Path(scratch))
+        server = harness.AppServer(MESH)
+        try:
+            first = _load(browser, server.url)
+            for label, path in PAGES:
+                samples = [_load(browser, server.url + path) for _ in range(REPEATS)]
+                median = statistics.median(samples)
+                rows.append(f"| {label} | `{path}` | {median:.2f} | {max(samples):.2f} | {median / baseline:.1f}× | "
+                            f"{'yes' if max(samples) < 3 else '**no**'} |")
+            try:
+                interactions = _interactions(browser, server)
+            except Exception as exc:  # a page missing its widget must not hide the load numbers
+                interactions = [(f"interactions failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", float("nan"))]
+        finally:
+            server.stop()
+            browser.close()
+    out = results / "app.md"
+    lines = [
+        "# App speed in Chromium (banking sample)",
+        "",
+        f"First visit of a fresh server (loads and caches the mesh): **{first:.2f} s**.",
+        "",
+        f"Each page in a fresh browser session, {REPEATS} times, to its heading with the script run finished. "
+        f"Baseline: a one-line Streamlit app (`st.title`) takes **{baseline:.2f} s** on this machine in the same run.",
+        "",
+        "| page | deep link | median s | worst s | × baseline | under 3 s |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Interactions (from the action to the settled page):",
+        "",
+        "| interaction | s | under 1 s |",
+        "|---|---|---|",
+        *[f"| {name} | {t:.2f} | {'yes' if t < 1 else '**no**'} |" for name, t in interactions],
+        "",
+    ]
+    out.write_text("\n".join(lines))
+    return out
