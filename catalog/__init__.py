@@ -12,6 +12,7 @@ from catalog.errors import (
     PublishError,
     QueryFailed,
     QueryRejected,
+    QuerySyntaxError,
     QueryTimeout,
     SourceUnavailable,
     UnknownProduct,
@@ -21,5 +22,5 @@ from catalog.model import Column, DataProduct, Domain, Problem
 
 __all__ = [
     "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "PublishError",
-    "QueryFailed", "QueryRejected", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
+    "QueryFailed", "QueryRejected", "QuerySyntaxError", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
 ]

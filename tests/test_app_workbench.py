@@ -163,3 +163,17 @@ def test_a_sample_meshes_example_notebook_runs_with_charts(sample_copy):
     assert not at.exception and not at.error
     assert len(results(at)) == 3 and len(charts(at)) == 3
     assert "The 20 suppliers with the most failed trackers" in "".join(m.value for m in at.markdown)
+
+
+def test_notes_and_a_product_picked_in_the_schema_browser_become_cells(minimesh):
+    at = open_workbench(minimesh)
+    at.button(key="wb_add_md").click()
+    at.run()
+    note = next(t for t in at.text_area if t.key and t.key.startswith("wb_md_"))
+    note.input("## Why scores matter")
+    at.run()
+    assert any(m.value == "## Why scores matter" for m in at.markdown)
+    at.button(key="wb_schema_risk.scores").click()
+    at.run()
+    assert editors(at)[-1].value == "SELECT *\nFROM risk.scores\nLIMIT 100"
+    assert results(at)[-1].shape == (3, 2), "a picked product runs at once"

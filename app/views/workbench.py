@@ -63,7 +63,8 @@ def sync_sources() -> None:
 def run_cell(cell: Cell, sql: str) -> None:
     cell.source = sql
     try:
-        outcome = session.run(sql, max_rows=MAX_SHOWN)
+        with st.spinner("Running the query…", show_time=True):
+            outcome = session.run(sql, max_rows=MAX_SHOWN)
         history.add(sql, role, outcome.total_rows, outcome.duration_ms, "ok")
     except MeshError as exc:
         outcome = exc
@@ -217,6 +218,7 @@ with main:
                 st.button("", key=f"wb_del_{cell.id}", icon=":material/delete:", help="delete this cell",
                           on_click=delete, args=(cell.id,), type="tertiary")
             if cell.kind == "markdown":
+                cell.source = st.session_state.get(f"wb_md_{cell.id}", cell.source)  # this run's edit, shown now
                 if cell.source.strip():
                     st.markdown(cell.source)
                 with st.popover("Edit note", icon=":material/edit:"):
