@@ -22,5 +22,6 @@ from catalog.model import Column, DataProduct, Domain, Problem
 
 __all__ = [
     "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "PublishError",
-    "QueryFailed", "QueryRejected", "QuerySyntaxError", "QueryTimeout", "SourceUnavailable", "UnknownProduct", "open_mesh",
+    "QueryFailed", "QueryRejected", "QuerySyntaxError", "QueryTimeout", "SourceUnavailable", "UnknownProduct",
+    "open_mesh",
 ]
