@@ -427,7 +427,8 @@ def publish(mesh: Any, draft: Draft, *, allow_violations: bool = False) -> Publi
     existing = mesh.products.get(draft.product_id)
     old_version = existing.descriptor.version if existing else None
     if existing_file is not None and existing is None:
-        raise PublishError(f"{existing_file} exists but is not a loaded product; fix or remove it first")
+        raise PublishError(f"{existing_file.relative_to(root)} exists: it was published after this mesh was loaded, "
+                           "or it does not load. Reload, then publish a higher version (or fix that file)")
     if existing is not None:
         if existing.path.resolve() != product_file:
             raise PublishError(f"{draft.product_id} is defined in {existing.path}; publish a new version there")

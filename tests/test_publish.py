@@ -374,3 +374,15 @@ def test_renamed_columns_keep_their_pii_class_through_the_column_lineage(minimes
     assert columns["contact"].pii_category == "email" and columns["contact"].description == "Email"
     assert columns["display"].pii_category == "name"
     assert not columns["n"].pii
+
+
+def test_a_product_published_meanwhile_by_someone_else_is_not_overwritten(minimesh):
+    mine = catalog.open_mesh(minimesh)
+    theirs = catalog.open_mesh(minimesh)
+    pub.publish(theirs, pub.draft_from_upload(theirs, CSV, "v.csv", domain="retail", name="visits", owner=OWNER))
+    before = tree(minimesh)
+    late = pub.draft_from_upload(mine, CSV.replace(b"V1", b"X1"), "v.csv", domain="retail", name="visits",
+                                 owner=OWNER)
+    with pytest.raises(PublishError, match="published after this mesh was loaded"):
+        pub.publish(mine, late)
+    assert tree(minimesh) == before
