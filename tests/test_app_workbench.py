@@ -177,3 +177,14 @@ def test_notes_and_a_product_picked_in_the_schema_browser_become_cells(minimesh)
     at.run()
     assert editors(at)[-1].value == "SELECT *\nFROM risk.scores\nLIMIT 100"
     assert results(at)[-1].shape == (3, 2), "a picked product runs at once"
+
+
+def test_switching_role_hides_the_other_roles_result(minimesh):
+    at = open_workbench(minimesh, sql="SELECT email FROM retail.customers WHERE age = 34", role="steward")
+    assert results(at)[0]["email"].tolist() == ["ana@bank.example"]
+    at.session_state["role"] = "analyst"
+    at.run()
+    assert results(at) == [] and "its result is hidden" in captions(at)
+    run_buttons(at)[0].click()
+    at.run()
+    assert results(at)[0]["email"].tolist() == ["***@bank.example"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from catalog.charts import suggest_chart
 from catalog.errors import MeshError
 from catalog.ipynb import ipynb_bytes
 from catalog.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
@@ -230,13 +231,13 @@ with main:
             if cell.id not in outcomes:
                 continue
             ran_sql, ran_role, outcome = outcomes[cell.id]
-            if ran_role != role:
-                st.caption(f":material/info: Ran as {ran_role}; run again to see it as {role}.")
+            if ran_role != role:  # never leave one role's result on screen under another role's name
+                st.caption(f":material/info: This cell ran as {ran_role}; its result is hidden now that you act "
+                           f"as {role}. Run it again to see what {role} sees.")
+                continue
             show_outcome(outcome)
             if isinstance(outcome, MeshError):
                 continue
-            from catalog.charts import suggest_chart
-
             chart_spec = chart_builder(outcome.frame, charts.get(cell.id, cell.chart or suggest_chart(outcome.frame)),
                                        key=f"wb_chart_{cell.id}")
             charts[cell.id] = chart_spec
