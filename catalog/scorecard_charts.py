@@ -45,8 +45,7 @@ def domain_comparison(domains: pl.DataFrame, width: int = 560) -> alt.Chart:
 def heat_map(dimensions: pl.DataFrame, width: int = 560) -> alt.Chart:
     """Products × dimensions, 0 (red) to 100 (green); blank where a dimension is not measured."""
     products = dimensions["product_id"].n_unique()
-    base = alt.Chart(dimensions, title="Products × dimensions (0–100)", width=width,
-                     height=max(120, 26 * max(1, products)))
+    base = alt.Chart(dimensions)
     cells = base.mark_rect().encode(
         x=alt.X("dimension:N", title=None, sort=list(dict.fromkeys(dimensions["dimension"].to_list())),
                 axis=alt.Axis(labelAngle=0, orient="top")),
@@ -55,7 +54,13 @@ def heat_map(dimensions: pl.DataFrame, width: int = 560) -> alt.Chart:
         tooltip=["product_id:N", "dimension:N", "value:Q"])
     labels = base.transform_filter("isValid(datum.value)").mark_text(fontSize=10).encode(x=alt.X("dimension:N", sort=list(dict.fromkeys(
         dimensions["dimension"].to_list()))), y="product_id:N", text=alt.Text("value:Q", format=".1~f"))
-    return cells + labels  # type: ignore[return-value]
+    return alt.layer(cells, labels, title="Products × dimensions (0–100)").properties(  # type: ignore[return-value]
+        width=width, height=heat_map_height(products))
+
+
+def heat_map_height(products: int) -> int:
+    """Plot height of the heat map for this many products (rows stay readable)."""
+    return max(120, 26 * max(1, products))
 
 
 def usage_trend(daily: pl.DataFrame, width: int = 560, title: str = "Queries per week") -> alt.Chart:

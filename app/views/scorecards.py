@@ -115,7 +115,8 @@ if domain is None:
                                                         width=420), width="stretch")
     st.subheader("Products × dimensions")
     st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
-    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch")
+    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
+                    height=scorecard_charts.heat_map_height(products.height) + 70)
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
     st.stop()
 
@@ -138,7 +139,8 @@ if product is None:
     history = mesh.quality_history().filter(pl.col("product_id").is_in(product_ids))
     if history.height:
         st.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score")), width="stretch")
-    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch")
+    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
+                    height=scorecard_charts.heat_map_height(products.height) + 70)
     st.markdown("**Products** (pick one above to see its failing checks)")
     for row in products.iter_rows(named=True):
         cols = st.columns([3, 1, 2])
