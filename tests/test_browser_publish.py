@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import REPO, wait_for_app
+from conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -21,7 +19,7 @@ def settle(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
 
-def test_publish_a_csv_through_the_browser_then_find_and_query_it(sample_copy, tmp_path, app_server, page,
+def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_copy, tmp_path, app_server, page,
                                                                   screenshot):
     mesh_root = sample_copy("banking")
     upload = tmp_path / "branch_visits.csv"
@@ -75,21 +73,19 @@ def test_publish_a_csv_through_the_browser_then_find_and_query_it(sample_copy, t
     labels = set(page.eval_on_selector_all("svg g.node text", "els => els.map(e => e.textContent)"))
     assert "retail.branch_visits" in labels and "branch_visits.csv" in labels
 
-    if (REPO / "app" / "views" / "discover.py").exists():  # the Discover page lands with the search engineer
-        page.goto(f"{server.url}/discover?q=branch+visits")
-        settle(page)
-        page.get_by_text("retail.branch_visits").first.wait_for()
-        screenshot(page, "publish-found-in-discover")
+    page.goto(f"{server.url}/discover?q=branch+visits")
+    settle(page)
+    page.get_by_text("retail.branch_visits").first.wait_for()
+    screenshot(page, "publish-found-in-discover")
 
-
-def test_governance_page_draws_the_policy_matrix_and_the_pii_inventory(sample_copy, app_server, page, screenshot):
-    server = app_server(sample_copy("banking"))
+    # The Governance page counts the new product in its matrix, inventory and access rules.
     page.goto(f"{server.url}/governance")
     settle(page)
     page.get_by_role("tab", name="Domain × policy").wait_for()
     page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     screenshot(page, "governance-matrix")
-    page.get_by_role("tab", name="Violations").click()
+    # its undescribed columns and missing freshness SLA join the sample's 4 planted violations
+    page.get_by_role("tab", name="Violations (6)").click()
     page.get_by_text("meshwork compliance").first.wait_for()
     page.wait_for_timeout(1000)
     screenshot(page, "governance-violations")
