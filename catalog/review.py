@@ -160,6 +160,21 @@ def _schema_changes(before: dict[str, str] | None, after: dict[str, str], old_ve
     return out
 
 
+def _changelog(mesh: "Mesh", ids: list[str], since: datetime) -> dict[str, list[str]]:
+    """Descriptor changes the change tracker recorded since `since`, per product (oldest first)."""
+    if not hasattr(mesh, "changes"):
+        return {}
+    try:
+        log = mesh.changes.changelog()
+    except MeshError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in reversed(log.rows(named=True)):
+        if row["product_id"] in ids and datetime.fromisoformat(row["ts"]) > since:
+            out.setdefault(row["product_id"], []).append(row["message"])
+    return out
+
+
 def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
            as_of: datetime | None = None) -> Review:
     """The review of `owner`'s products (or `domain`'s) as of now, against the last recorded review."""
@@ -184,6 +199,7 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
     from catalog.quality import latest_runs
 
     runs = latest_runs(mesh)
+    logged = _changelog(mesh, ids, since)
     products = []
     for pid in ids:
         row, product, then = card[pid], mesh.products[pid], before.get(pid, {})
@@ -197,8 +213,8 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
             queries=row["queries"], previous_queries=then.get("queries", 0), users=row["users"],
             unused_30d=row["unused_30d"], freshness=row["freshness"], documentation=row["documentation"],
             compliance=row["compliance"], upstream_issues=row["lineage"] if row["upstream_issues"] else "",
-            schema_changes=_schema_changes(then.get("columns"), _columns(product), then.get("version"),
-                                           product.descriptor.version)))
+            schema_changes=logged.get(pid) or _schema_changes(then.get("columns"), _columns(product),
+                                                              then.get("version"), product.descriptor.version)))
     history = mesh.quality_history().filter(pl.col("product_id").is_in(ids) & (pl.col("ts") <= now)
                                             & (pl.col("ts") > now - timedelta(days=90))).select("product_id", "ts",
                                                                                                  "score")
