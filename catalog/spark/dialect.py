@@ -36,6 +36,9 @@ def _duckdb_meaning(node: exp.Expression) -> exp.Expression:
         scaled = exp.Round(this=exp.Mul(this=exp.paren(node.this, copy=False), expression=scale))
         return exp.Div(this=exp.cast(scaled, exp.DataType.Type.DOUBLE), expression=scale.copy(), typed=False,
                        safe=False)
+    if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Distinct):
+        # DuckDB averages in DOUBLE whatever the input; Spark keeps a DECIMAL input DECIMAL (6 digits).
+        return exp.Avg(this=exp.cast(node.this, exp.DataType.Type.DOUBLE))
     if isinstance(node, exp.Div) and not node.args.get("typed"):
         # DuckDB's `/` is always a DOUBLE division; Spark divides DECIMALs as DECIMAL.
         return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE), expression=node.expression,

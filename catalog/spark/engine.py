@@ -22,7 +22,7 @@ from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext
 from catalog.spark import gate
 from catalog.spark.dialect import to_spark
-from catalog.spark.runtime import _first_line, spark_session
+from catalog.spark.runtime import first_line, spark_session
 from catalog.spark.sources import raw_frame
 from catalog.viewsql import masked_columns, role_view_select, visible_products
 
@@ -89,7 +89,7 @@ class SparkEngine(Engine):
                 self.failures[product_id] = str(exc)
                 raise
             except Exception as exc:  # Spark's analysis and IO errors come through py4j
-                message = f"{product.id}: Spark cannot read its {product.kind} source: {_first_line(exc)}"
+                message = f"{product.id}: Spark cannot read its {product.kind} source: {first_line(exc)}"
                 self.failures[product_id] = message
                 raise SourceUnavailable(message) from None
             self._raw[product_id] = table.name
@@ -150,7 +150,7 @@ class SparkRoleDatabase:
             self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")
         except Exception as exc:
             raise SourceUnavailable(f"{product.id}: cannot build its Spark view for role {self.role!r}: "
-                                    f"{_first_line(exc)}") from None
+                                    f"{first_line(exc)}") from None
         self.views_ready.add(product.id)
 
     def spark_sql(self, tree: exp.Expression) -> str:
@@ -208,7 +208,7 @@ class SparkCursor:
         except SourceUnavailable:
             raise
         except Exception as exc:
-            raise SparkQueryError(_first_line(exc)) from None
+            raise SparkQueryError(first_line(exc)) from None
         self.description = [(name, None, None, None, None, None, None) for name in frame.columns]
         return self
 

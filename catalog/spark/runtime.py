@@ -124,7 +124,7 @@ def spark_session(master: str, conf: dict[str, Any] | None = None, app_name: str
         try:
             spark = builder.getOrCreate()
         except Exception as exc:  # py4j and JVM start-up errors have no common base worth naming
-            raise SparkUnavailable(f"Spark did not start on {master}: {_first_line(exc)}") from None
+            raise SparkUnavailable(f"Spark did not start on {master}: {first_line(exc)}") from None
         spark.sparkContext.setLogLevel("FATAL")  # Spark logs what it also raises; callers get the error
         return spark
 
@@ -138,6 +138,6 @@ def stop() -> None:
             SparkContext._active_spark_context.stop()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:400]

@@ -22,7 +22,7 @@ import pyarrow as pa
 from catalog import sandbox
 from catalog.errors import MeshError, QueryFailed, QueryTimeout, SourceUnavailable
 from catalog.session import QueryResult, Session, _unique_names
-from catalog.spark.runtime import _first_line
+from catalog.spark.runtime import first_line
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -125,7 +125,7 @@ class SparkSqlSession(Session):
             if timed_out.is_set():
                 raise QueryTimeout(f"The query ran past the {self.timeout_s:g} s time limit and its Spark jobs "
                                    "were cancelled. Filter or aggregate more, or ask for a longer limit.") from None
-            raise QueryFailed(f"The query failed on Spark: {_first_line(exc)}") from None
+            raise QueryFailed(f"The query failed on Spark: {first_line(exc)}") from None
         finally:
             timer.cancel()
             context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
