@@ -101,6 +101,8 @@ def test_exploration_journey_search_product_workbench_join_chart_export(sample_c
     editor = page.frame_locator("iframe[title*='code_editor']").last
     editor.locator(".ace_content").first.click()
     page.keyboard.type(query, delay=2)
+    page.wait_for_timeout(1200)  # the editor reports what was typed after a pause: let that rerun end first
+    settle(page)
     page.keyboard.press("Control+Enter")
     settle(page)
     page.get_by_text("read retail.customers, risk.credit_scores").first.wait_for(timeout=60_000)
