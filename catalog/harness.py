@@ -17,8 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic", "--no-first-run"]
-# While Streamlit runs a script its status widget shows "Running..." (older) or a "Stop" button (1.67).
-APP_IDLE = ("() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
+# Streamlit marks its root with the script's run state ("running", "notRunning", ...); the status widget's
+# "Stop" button only shows once a run has lasted a moment, so it alone would call a fresh run idle.
+APP_IDLE = ("() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+            " const state = app && app.getAttribute('data-test-script-state');"
+            " if (state) return state === 'notRunning';"
+            " const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
             " return !w || !(w.innerText.includes('Running') || w.innerText.includes('Stop')); }")
 
 
