@@ -271,13 +271,6 @@ class Mesh:
 
         return DashboardDesk(self)
 
-    @cached_property
-    def dashboards(self) -> "DashboardDesk":
-        """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
-        from catalog.dashboard_run import DashboardDesk
-
-        return DashboardDesk(self)
-
     def usage(self, product_id: str | None = None) -> pl.DataFrame:
         """Usage events recorded by governed sessions (one row per product a query read)."""
         return self.state.usage_frame(product_id)
