@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,22 @@ def sample_copy(tmp_path: Path):
         return dest
 
     return copy
+
+
+HISTORY_DAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    """A private copy of the banking sample whose state holds its 90 days of history up to HISTORY_DAY."""
+    import catalog
+    from catalog.history import ensure_history
+
+    root = tmp_path_factory.mktemp("bank") / "banking"
+    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
+    mesh = catalog.open_mesh(root, state_dir=root.parent / "state")
+    ensure_history(mesh, today=HISTORY_DAY)
+    return mesh
 
 
 # ------------------------------------------------------------------ PostgreSQL

@@ -8,26 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import catalog
-from catalog.history import ensure_history
 from catalog.quality import run_checks
 from catalog.review import export, record_review, review
 from minimesh import write
 
-TODAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
+from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
+
 AS_OF = TODAY + timedelta(hours=12)
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory):
-    import shutil
-
-    from conftest import SAMPLES
-
-    root = tmp_path_factory.mktemp("bank") / "banking"
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    mesh = catalog.open_mesh(root, state_dir=root.parent / "state")
-    ensure_history(mesh, today=TODAY)
-    return mesh
 
 
 def test_first_review_compares_with_30_days_ago_and_finds_the_quality_drop(bank):

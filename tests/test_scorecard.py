@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import polars as pl
 import pytest
 
 import catalog
-from catalog.history import ensure_history
 from catalog.scorecard import DIMENSIONS, dimensions, domain_trend, latest_checks, scorecard
 
-TODAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
+from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
+
 AS_OF = TODAY + timedelta(hours=12)
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory):
-    import shutil
-
-    from conftest import SAMPLES
-
-    root = tmp_path_factory.mktemp("bank") / "banking"
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    mesh = catalog.open_mesh(root, state_dir=root.parent / "state")
-    ensure_history(mesh, today=TODAY)
-    return mesh
 
 
 def test_risk_products_scored_by_hand(bank):
