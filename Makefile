@@ -6,7 +6,7 @@ MESH    ?= sample_data/banking
 PORT    ?= 8501
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test venv system-deps postgres chromium bench screenshots samples clean
+.PHONY: run test venv system-deps postgres chromium java bench screenshots samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +28,10 @@ postgres:
 	@su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='meshwork'\"" | grep -q 1 || \
 	  su postgres -c "psql -qc \"CREATE ROLE meshwork LOGIN SUPERUSER PASSWORD 'meshwork'\""
 
-system-deps: chromium postgres
+java:
+	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+system-deps: chromium postgres java
 
 test: venv system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
@@ -39,7 +42,7 @@ bench: venv system-deps
 	$(BIN)/python -m bench.run
 
 screenshots: venv system-deps
-	$(BIN)/python -m pytest -q -m browser --screenshots docs/screenshots
+	$(BIN)/python -m pytest tests -q -m browser --screenshots docs/screenshots
 
 samples: venv
 	$(BIN)/meshwork sample all
