@@ -34,6 +34,7 @@ def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_cop
     page.goto(server.url)
     settle(page)
     page.get_by_test_id("stMain").get_by_text("Retail Banking", exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)  # tables and charts paint after the script run
     screenshot(page, "journey-a-1-home")
 
     sidebar = page.get_by_test_id("stSidebar")

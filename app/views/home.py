@@ -47,8 +47,8 @@ if not summary.is_empty():
              .encode(y=alt.Y("domain:N", title=None, sort="-x"), x=alt.X("products:Q", title="products"),
                      color=alt.Color("kind:N", title="source kind"),
                      tooltip=["domain", "kind", "products"])
-             .properties(height=max(120, 34 * len(mesh.domains)), title="Products per domain, by source kind"))
-    st.altair_chart(chart, width="stretch")
+             .properties(title="Products per domain, by source kind"))
+    st.altair_chart(chart, width="stretch", height=max(160, 44 * len(mesh.domains)))
 
 st.subheader("Owners")
 owners = (summary.group_by("owner").agg(products=pl.len(), domains=pl.col("domain").unique().sort().str.join(", "))
