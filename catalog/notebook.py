@@ -24,6 +24,7 @@ from catalog.yamlsource import YamlError, parse_yaml
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.session import QueryResult, Session
 
 EXAMPLES_FOLDER = "notebooks"
 
@@ -226,6 +227,23 @@ class NotebookStore:
     def delete(self, slug: str) -> None:
         (self.folder / f"{slugify(slug)}.yaml").unlink(missing_ok=True)
 
+    def choices(self, examples: list[Notebook]) -> dict[str, str]:
+        """Reference -> label of every notebook this user can open: the mesh's examples, then their saved ones.
+        A reference is `example:<slug>` or `saved:<slug>`; `open` takes it back."""
+        options = {f"example:{n.slug}": f"Example · {n.title}" for n in examples}
+        options.update({f"saved:{s.slug}": f"Saved · {s.title}" for s in self.list()})
+        return options
+
+    def open(self, reference: str, examples: list[Notebook]) -> Notebook:
+        """A private copy of the notebook `reference` names (see `choices`), to edit without touching the file."""
+        kind, _, slug = reference.partition(":")
+        if kind == "example":
+            found = next((n for n in examples if n.slug == slug), None)
+            if found is None:
+                raise NotebookError(f"no example notebook {slug!r}")
+            return found.model_copy(deep=True)
+        return self.load(slug)
+
 
 def write_sample_notebooks(sample: str, dest: Path) -> list[Path]:
     """The sample generator's hook: write `catalog/samples/<sample>/notebooks.py`'s NOTEBOOKS, if any."""
@@ -266,6 +284,17 @@ class QueryHistory:
             os.close(fd)
         if self.path.stat().st_size > 2_000_000:
             self._trim()
+
+    def run(self, session: "Session", sql: str, max_rows: int | None) -> "QueryResult | MeshError":
+        """Run `sql` in the governed session and record it whatever happens: the result, or the refusal or
+        failure (returned, not raised, so a notebook of cells can show each cell's own outcome)."""
+        try:
+            result = session.run(sql, max_rows=max_rows)
+        except MeshError as exc:
+            self.add(sql, session.role, None, None, type(exc).__name__)
+            return exc
+        self.add(sql, session.role, result.total_rows, result.duration_ms, "ok")
+        return result
 
     def recent(self, limit: int = 50) -> list[dict]:
         import json

@@ -120,3 +120,34 @@ def test_ipynb_quotes_awkward_sql_exactly(minimesh):
     exec(code, scope)
     assert scope["df1"].row(0) == ("a\\b", '"""')
     assert isinstance(scope["df1"], pl.DataFrame)
+
+
+def test_examples_and_saved_notebooks_open_by_reference_as_private_copies(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    example = _notebook()
+    store = NotebookStore(mesh, "ana@bank.example")
+    store.save(Notebook(title="My churn look", cells=[]))
+    choices = store.choices([example])
+    assert choices == {f"example:{example.slug}": f"Example · {example.title}",
+                       "saved:my-churn-look": "Saved · My churn look"}
+    opened = store.open(f"example:{example.slug}", [example])
+    opened.cells.clear()
+    assert example.cells, "editing the opened copy leaves the example as it was"
+    assert store.open("saved:my-churn-look", [example]).title == "My churn look"
+    with pytest.raises(NotebookError, match="no example notebook 'nope'"):
+        store.open("example:nope", [example])
+
+
+def test_history_records_every_run_whether_it_returns_rows_or_is_refused(minimesh):
+    from catalog.notebook import QueryHistory
+
+    mesh = catalog.open_mesh(minimesh)
+    history = QueryHistory(mesh, "ana@bank.example")
+    session = mesh.session("analyst", user="ana@bank.example")
+    result = history.run(session, "SELECT age FROM retail.customers", max_rows=2)
+    refused = history.run(session, "SELECT * FROM read_csv('x.csv')", max_rows=2)
+    assert result.total_rows == 3 and result.frame.height == 2
+    assert isinstance(refused, catalog.QueryRejected)
+    newest, oldest = history.recent(2)
+    assert (newest["status"], newest["rows"]) == ("QueryRejected", None)
+    assert (oldest["status"], oldest["rows"], oldest["role"]) == ("ok", 3, "analyst")

@@ -14,6 +14,7 @@ from catalog.errors import MeshError
 from catalog.ipynb import ipynb_bytes
 from catalog.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
 from components import context
+from components.cells import cell_toolbar, history_list, markdown_cell
 from components.chart_builder import chart_builder
 from components.editor import PLAIN_KEY, available, sql_editor
 from components.pin import pin_button
@@ -63,14 +64,8 @@ def sync_sources() -> None:
 
 def run_cell(cell: Cell, sql: str) -> None:
     cell.source = sql
-    try:
-        with st.spinner("Running the query…", show_time=True):
-            outcome = session.run(sql, max_rows=MAX_SHOWN)
-        history.add(sql, role, outcome.total_rows, outcome.duration_ms, "ok")
-    except MeshError as exc:
-        outcome = exc
-        history.add(sql, role, None, None, type(exc).__name__)
-    outcomes[cell.id] = (sql, role, outcome)
+    with st.spinner("Running the query…", show_time=True):
+        outcomes[cell.id] = (sql, role, history.run(session, sql, MAX_SHOWN))
 
 
 def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
@@ -104,13 +99,11 @@ def open_picked(examples: list[Notebook]) -> None:
     choice = st.session_state.get("wb_pick")
     if not choice:
         return
-    kind, slug = choice.split(":", 1)
     try:
-        loaded = next(n for n in examples if n.slug == slug) if kind == "example" else store.load(slug)
-    except (NotebookError, StopIteration) as exc:
-        st.session_state.wb_open_error = str(exc) or f"no notebook {slug!r}"
+        open_notebook(store.open(choice, examples))
+    except NotebookError as exc:
+        st.session_state.wb_open_error = str(exc)
         return
-    open_notebook(loaded.model_copy(deep=True))
     st.session_state.wb_pick = None
 
 
@@ -162,9 +155,7 @@ main, side = st.columns([3, 1], gap="medium")
 with side:
     st.markdown("#### Notebooks")
     examples, problems = example_notebooks(mesh)
-    saved = store.list()
-    options = {f"example:{n.slug}": f"Example · {n.title}" for n in examples}
-    options.update({f"saved:{s.slug}": f"Saved · {s.title}" for s in saved})
+    options = store.choices(examples)
     if options:
         st.selectbox("Open a notebook", list(options), format_func=options.get, key="wb_pick", index=None,
                      placeholder="Examples and your saved notebooks", on_change=open_picked, args=(examples,))
@@ -208,22 +199,9 @@ with main:
 
     for position, cell in enumerate(list(notebook.cells), start=1):
         with st.container(border=True, key=f"wb_cell_{cell.id}"):
-            with st.container(horizontal=True, vertical_alignment="center"):
-                st.markdown(f"**[{position}]** {cell.title or ('Note' if cell.kind == 'markdown' else 'SQL')}")
-                st.space("stretch")
-                st.button("", key=f"wb_up_{cell.id}", icon=":material/arrow_upward:", help="move up",
-                          on_click=move, args=(cell.id, -1), type="tertiary", disabled=position == 1)
-                st.button("", key=f"wb_down_{cell.id}", icon=":material/arrow_downward:", help="move down",
-                          on_click=move, args=(cell.id, 1), type="tertiary",
-                          disabled=position == len(notebook.cells))
-                st.button("", key=f"wb_del_{cell.id}", icon=":material/delete:", help="delete this cell",
-                          on_click=delete, args=(cell.id,), type="tertiary")
+            cell_toolbar(cell, position, len(notebook.cells), on_move=move, on_delete=delete)
             if cell.kind == "markdown":
-                cell.source = st.session_state.get(f"wb_md_{cell.id}", cell.source)  # this run's edit, shown now
-                if cell.source.strip():
-                    st.markdown(cell.source)
-                with st.popover("Edit note", icon=":material/edit:"):
-                    cell.source = st.text_area("Note (markdown)", value=cell.source, key=f"wb_md_{cell.id}")
+                markdown_cell(cell)
                 continue
             sql, run = sql_editor(cell.source, _source_key(cell), schema)
             if run and sql.strip():
@@ -255,14 +233,4 @@ with main:
 # ---------------------------------------------------------------- side: history (after the cells ran)
 
 with history_box:
-    recent = history.recent(15)
-    if not recent:
-        st.caption("Queries you run appear here.")
-    for n, entry in enumerate(recent):
-        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
-                   else f":red[{entry['status'].removeprefix('Query')}]")
-        first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(f"`{first}` · {entry['role']} · {outcome}")
-            st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
-                      on_click=add_cell, args=(entry["sql"],), type="tertiary")
+    history_list(history.recent(15), on_replay=add_cell)

@@ -1,0 +1,47 @@
+"""Pieces of the Workbench page that draw a notebook: a cell's toolbar, a markdown note, and the query
+history list. The page keeps the state and passes the callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from catalog.notebook import Cell
+
+
+def cell_toolbar(cell: Cell, position: int, count: int, on_move: Callable[[str, int], None],
+                 on_delete: Callable[[str], None]) -> None:
+    """`[n] title` with move up / move down / delete."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(f"**[{position}]** {cell.title or ('Note' if cell.kind == 'markdown' else 'SQL')}")
+        st.space("stretch")
+        st.button("", key=f"wb_up_{cell.id}", icon=":material/arrow_upward:", help="move up",
+                  on_click=on_move, args=(cell.id, -1), type="tertiary", disabled=position == 1)
+        st.button("", key=f"wb_down_{cell.id}", icon=":material/arrow_downward:", help="move down",
+                  on_click=on_move, args=(cell.id, 1), type="tertiary", disabled=position == count)
+        st.button("", key=f"wb_del_{cell.id}", icon=":material/delete:", help="delete this cell",
+                  on_click=on_delete, args=(cell.id,), type="tertiary")
+
+
+def markdown_cell(cell: Cell) -> None:
+    """The note as rendered markdown, with its editor in a popover (this run's edit is shown at once)."""
+    cell.source = st.session_state.get(f"wb_md_{cell.id}", cell.source)
+    if cell.source.strip():
+        st.markdown(cell.source)
+    with st.popover("Edit note", icon=":material/edit:"):
+        cell.source = st.text_area("Note (markdown)", value=cell.source, key=f"wb_md_{cell.id}")
+
+
+def history_list(recent: list[dict], on_replay: Callable[[str], object]) -> None:
+    """Recent queries, newest first: first line, role, rows or failure, and a button to reopen it in a cell."""
+    if not recent:
+        st.caption("Queries you run appear here.")
+    for n, entry in enumerate(recent):
+        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
+                   else f":red[{entry['status'].removeprefix('Query')}]")
+        first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(f"`{first}` · {entry['role']} · {outcome}")
+            st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
+                      on_click=on_replay, args=(entry["sql"],), type="tertiary")
