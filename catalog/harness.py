@@ -77,10 +77,15 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def wait_for_app(page, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished running the script."""
+# Elements of the previous run stay greyed out ("stale") until the new run has redrawn or dropped them.
+NOTHING_STALE = "() => !document.querySelector('[data-stale=\"true\"]')"
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script and redrawn what the run changed."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_function(APP_IDLE, timeout=timeout_ms)
+    page.wait_for_function(NOTHING_STALE, timeout=timeout_ms)
 
 
 MAIN_HEIGHT = ("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], section.main')]"

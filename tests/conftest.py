@@ -98,11 +98,6 @@ class AppServer(harness.AppServer):
         super().__init__(mesh, env, log_dir=REPO / "test-artifacts")
 
 
-def _artifacts() -> bool:
-    (REPO / "test-artifacts").mkdir(exist_ok=True)
-    return True
-
-
 @pytest.fixture
 def app_server():
     servers: list[AppServer] = []
@@ -152,5 +147,12 @@ def screenshot(request):
 
 
 def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' status)."""
+    """Wait until Streamlit has finished the script run and redrawn the page."""
     harness.wait_for_app(page)
+
+
+def choose(page, label: str, option: str, where=None) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label` (inside `where`, default the page)."""
+    (where or page).get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)

@@ -15,27 +15,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 QUERY = "SELECT state, count(*) AS customers FROM retail.customers GROUP BY ALL ORDER BY state"
 
 
-def settle(page) -> None:
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
-
-
 def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         sample_copy, app_server, page, chromium, screenshot):
     root = sample_copy("banking")
     server = app_server(root)
     page.goto(f"{server.url}/workbench?sql={quote(QUERY)}")  # a cell holding the query, run once
-    settle(page)
+    wait_for_app(page)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
     page.get_by_role("button", name="Pin to dashboard").first.click()
     popover = page.locator("[data-testid='stPopoverBody']")
     popover.locator("[data-testid='stSelectbox']").first.click()
     page.get_by_role("option", name="A new dashboard…").click()
-    settle(page)
+    wait_for_app(page)
     popover.get_by_label("Dashboard title").fill("Customer footprint")
     popover.get_by_label("Tile title").fill("Customers per state")
     popover.get_by_role("button", name="Pin", exact=True).click()
-    settle(page)
+    wait_for_app(page)
     popover.get_by_text("Pinned to", exact=False).wait_for()
     screenshot(page, "dashboard-pinned")
     board = catalog.open_mesh(root).dashboards.get("cards.customer_footprint")
@@ -48,7 +43,7 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         other = fresh.new_page()
         other.set_default_timeout(30_000)
         other.goto(f"{server.url}/dashboards?dashboard=cards.customer_footprint")
-        settle(other)
+        wait_for_app(other)
         other.get_by_role("heading", name="Customer footprint").wait_for()
         other.get_by_text("Customers per state").wait_for()
         other.locator("[data-testid='stVegaLiteChart']").first.wait_for()
@@ -56,7 +51,7 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         screenshot(other, "dashboard-opened-by-link")
 
         other.goto(f"{server.url}/dashboards?dashboard=marketing.customer_360")
-        settle(other)
+        wait_for_app(other)
         other.get_by_role("heading", name="Customer 360").wait_for()
         other.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
         assert other.locator("[data-testid='stVegaLiteChart']").count() == 3
@@ -67,7 +62,7 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         other.set_viewport_size({"width": 1400, "height": 900})
 
         other.goto(f"{server.url}/dashboards")
-        settle(other)
+        wait_for_app(other)
         other.get_by_role("link", name="Customer footprint").wait_for()
         assert other.get_by_role("link", name="Segment value").count() == 1
         other.get_by_text("Last viewed:", exact=False).first.wait_for()

@@ -10,12 +10,6 @@ from test_lineage import add_profile_products, seed_run
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def settle(page) -> None:
-    """Wait for the rerun to finish: Streamlit greys out (marks stale) elements of the previous run."""
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
-
-
 def svg_labels(page) -> set[str]:
     """The text of every node drawn in the rendered lineage SVG."""
     page.wait_for_selector("svg g.node text", timeout=30_000)
@@ -30,7 +24,7 @@ def test_deep_link_to_a_products_lineage_draws_its_upstream_nodes(minimesh, app_
     server = app_server(minimesh)
     # The very first visit of a fresh server is the deep link itself.
     page.goto(f"{server.url}/lineage?product=risk.customer_profile")
-    settle(page)
+    wait_for_app(page)
     page.locator("[data-testid='stSidebar']").get_by_text("Role", exact=True).wait_for()  # the app's own sidebar: main.py ran
     labels = svg_labels(page)
     assert {"retail.customers", "risk.scores", "risk.customer_profile", "marketing.age_bands"} <= labels
@@ -40,13 +34,13 @@ def test_deep_link_to_a_products_lineage_draws_its_upstream_nodes(minimesh, app_
     screenshot(page, "lineage-product")
 
     page.get_by_text("Columns", exact=True).click()
-    settle(page)
+    wait_for_app(page)
     page.wait_for_selector("svg g.cluster")
     page.locator("svg g.node text", has_text="best_score").first.wait_for()
     screenshot(page, "lineage-columns")
 
     page.get_by_text("Whole mesh", exact=True).click()
-    settle(page)
+    wait_for_app(page)
     page.locator("svg g.cluster text", has_text="marketing").first.wait_for()
     page.wait_for_timeout(1500)  # the flows table paints on a canvas after the script ends
     screenshot(page, "lineage-mesh")

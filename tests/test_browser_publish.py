@@ -14,11 +14,6 @@ CSV = ("visit_id,branch_id,customer_email,minutes,channel\n"
        "V3,B1,cy@bank.example,4.0,walk_in\nV4,B2,di@mail.example,7.25,walk_in\n")
 
 
-def settle(page) -> None:
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
-
-
 def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_copy, tmp_path, app_server, page,
                                                                   screenshot):
     mesh_root = sample_copy("banking")
@@ -26,7 +21,7 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
     upload.write_text(CSV)
     server = app_server(mesh_root, env={"MESHWORK_USER": OWNER})
     page.goto(f"{server.url}/publish")
-    settle(page)
+    wait_for_app(page)
     page.get_by_role("textbox", name="Product name").wait_for()
     domain = page.get_by_test_id("stSelectbox").filter(has_text="Domain").first
     domain.locator("input").click()
@@ -38,7 +33,7 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
     page.get_by_text("branch_visits.csv").first.wait_for()
     page.get_by_role("button", name="Draft the product").click()
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Draft: retail.branch_visits").wait_for()
     page.get_by_text("Draft: retail.branch_visits").scroll_into_view_if_needed()
     page.get_by_text("policy violation(s)").wait_for()   # the bank's global policies are checked (warnings only)
@@ -51,7 +46,7 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
     screenshot(page, "publish-yaml")
 
     page.get_by_role("button", name="Publish").click()
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Published retail.branch_visits v1.0.0").wait_for()
     # The confirmation queries the new product as the current role: the app's cached mesh already has it.
     page.get_by_text("First rows as role analyst").wait_for()
@@ -62,25 +57,25 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
 
     href = page.get_by_role("link", name="Query it in the Workbench").get_attribute("href")
     page.goto(f"{server.url}/{href.removeprefix('./')}")   # markdown links open a new tab; follow it here
-    settle(page)
+    wait_for_app(page)
     page.get_by_role("heading", name="Workbench").wait_for()
     page.locator("[data-testid^=glide-cell]", has_text="walk_in").first.wait_for(state="attached")
     screenshot(page, "publish-then-workbench")
 
     page.goto(f"{server.url}/lineage?product=retail.branch_visits")
-    settle(page)
+    wait_for_app(page)
     page.wait_for_selector("svg g.node text", timeout=30_000)
     labels = set(page.eval_on_selector_all("svg g.node text", "els => els.map(e => e.textContent)"))
     assert "retail.branch_visits" in labels and "branch_visits.csv" in labels
 
     page.goto(f"{server.url}/discover?q=branch+visits")
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("retail.branch_visits").first.wait_for()
     screenshot(page, "publish-found-in-discover")
 
     # The Governance page counts the new product in its matrix, inventory and access rules.
     page.goto(f"{server.url}/governance")
-    settle(page)
+    wait_for_app(page)
     page.get_by_role("tab", name="Domain × policy").wait_for()
     page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     screenshot(page, "governance-matrix")

@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import choose, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-def settle(page) -> None:
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    settle(page)
 
 
 def test_owner_reviews_their_products_and_downloads_the_html_report(sample_copy, app_server, page, screenshot,
@@ -28,20 +16,20 @@ def test_owner_reviews_their_products_and_downloads_the_html_report(sample_copy,
     server = app_server(mesh, env={"MESHWORK_USER": "ana.silva@bank.example"})
 
     page.goto(f"{server.url}/scorecards?domain=retail")
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Domain score").first.wait_for()
     page.wait_for_selector("canvas, svg.marks", timeout=60_000)
     page.wait_for_timeout(1500)  # charts and tables paint after the script ends
     screenshot(page, "scorecards-domain")
 
     page.goto(f"{server.url}/scorecards?product=retail.accounts")
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("account_id unique").first.wait_for()
     page.wait_for_timeout(1000)
     screenshot(page, "scorecards-product")
 
     page.goto(f"{server.url}/review")
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Review by").wait_for(timeout=60_000)
     choose(page, "Owner", "ben.okafor@bank.example")
     page.get_by_text("Quality review of ben.okafor@bank.example").first.wait_for()

@@ -11,28 +11,16 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from conftest import wait_for_app
+from conftest import choose, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-def settle(page) -> None:
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
-def choose(page, label: str, option: str, where=None) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    (where or page).get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    settle(page)
 
 
 def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_copy, app_server, page, screenshot):
     banking, supply_chain = sample_copy("banking"), sample_copy("supply_chain")
     server = app_server(banking, env={"MESHWORK_MESH": str(banking)})
     page.goto(server.url)
-    settle(page)
+    wait_for_app(page)
     page.get_by_test_id("stMain").get_by_text("Retail Banking", exact=True).first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)  # tables and charts paint after the script run
     screenshot(page, "journey-a-1-home")
@@ -42,13 +30,13 @@ def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_cop
     box = sidebar.get_by_role("textbox", name="Mesh folder")
     box.fill(str(supply_chain))
     box.press("Enter")
-    settle(page)
+    wait_for_app(page)
     main = page.get_by_test_id("stMain")
     main.get_by_text("Inventory", exact=True).first.wait_for(timeout=60_000)
     assert main.get_by_text("Retail Banking", exact=True).count() == 0
 
     main.locator("a[href*='scorecards?domain=inventory']").filter(has_text="Domain scorecard").click()
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Domain score").first.wait_for(timeout=60_000)
     assert "domain=inventory" in page.url
     page.wait_for_timeout(1000)  # charts paint after the script run
@@ -57,7 +45,7 @@ def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_cop
     choose(page, "Product", "inventory.stock_levels")
     page.get_by_text("Checks in the latest run").wait_for()
     page.get_by_role("button", name="Run checks now (1 product)").click()
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("Run just now as analyst").wait_for(timeout=60_000)
     failing = main.get_by_test_id("stExpander").filter(has_text="failing of").first
     failing.get_by_test_id("stDataFrame").wait_for()
@@ -70,42 +58,42 @@ def test_exploration_journey_search_product_workbench_join_chart_export(sample_c
     banking = sample_copy("banking")
     server = app_server(banking)
     page.goto(f"{server.url}/discover")
-    settle(page)
+    wait_for_app(page)
     search = page.get_by_role("textbox", name="Search data products")
     search.fill("retail customer")
     search.press("Enter")
-    settle(page)
+    wait_for_app(page)
     first = page.get_by_test_id("stMain").get_by_role("link", name="Retail customers").first
     first.wait_for()
     screenshot(page, "journey-b-1-search")
 
     first.click()
-    settle(page)
+    wait_for_app(page)
     page.get_by_role("heading", name="Retail customers").wait_for()
     assert "product=retail.customers" in page.url
     page.get_by_role("tab", name="Sample rows").click()
-    settle(page)
+    wait_for_app(page)
     screenshot(page, "journey-b-2-product")
 
     with page.context.expect_page() as opened:  # the workbench opens beside the product page, in a new tab
         page.get_by_role("link", name="Open in workbench").first.click()
     page = opened.value
     page.set_default_timeout(30_000)
-    settle(page)
+    wait_for_app(page)
     page.get_by_role("heading", name="Workbench").wait_for()
     page.get_by_text("retail.customers", exact=False).first.wait_for()
 
     query = ("SELECT c.state, round(avg(s.score)) AS avg_score, count(*) AS customers "
              "FROM retail.customers c JOIN risk.credit_scores s USING (customer_id) GROUP BY c.state ORDER BY c.state")
     page.get_by_role("button", name="Add SQL cell").click()
-    settle(page)
+    wait_for_app(page)
     editor = page.frame_locator("iframe[title*='code_editor']").last
     editor.locator(".ace_content").first.click()
     page.keyboard.type(query, delay=2)
     page.wait_for_timeout(1200)  # the editor reports what was typed after a pause: let that rerun end first
-    settle(page)
+    wait_for_app(page)
     page.keyboard.press("Control+Enter")
-    settle(page)
+    wait_for_app(page)
     page.get_by_text("read retail.customers, risk.credit_scores").first.wait_for(timeout=60_000)
     page.locator("[data-testid='stVegaLiteChart']").last.wait_for()
     page.wait_for_timeout(800)
