@@ -8,20 +8,15 @@ import catalog
 from catalog.charts import ChartSpec
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 from test_dashboards import BOARD, board_file
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_page(mesh: Path, dashboard: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/dashboards.py")
-    if dashboard:
-        at.query_params["dashboard"] = dashboard
-    return at.run()
+    return open_app(mesh, "views/dashboards.py", {"dashboard": dashboard}, **state)
 
 
 def captions(at: AppTest) -> list[str]:

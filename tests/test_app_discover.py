@@ -7,20 +7,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 import catalog
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_discover(mesh: Path, q: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/discover.py")
-    if q is not None:
-        at.query_params["q"] = q
-    return at.run()
+    return open_app(mesh, "views/discover.py", {"q": q}, **state)
 
 
 def result_links(at: AppTest) -> list[str]:

@@ -6,18 +6,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 from minimesh import write
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_governance(mesh: Path, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/governance.py")
-    return at.run()
+    return open_app(mesh, "views/governance.py", timeout=60, **state)
 
 
 def tab(at: AppTest, label: str):

@@ -6,17 +6,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 from minimesh import write
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def run_app(mesh: Path, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
+    return open_app(mesh, timeout=60, **state)
 
 
 def test_home_lists_domains_products_and_owners(minimesh):

@@ -7,21 +7,15 @@ from pathlib import Path
 import catalog
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 from minimesh import write
 from test_lineage import add_profile_products, big_mesh, seed_run
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_lineage(mesh: Path, product: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/lineage.py")
-    if product:
-        at.query_params["product"] = product
-    return at.run()
+    return open_app(mesh, "views/lineage.py", {"product": product or None}, timeout=60, **state)
 
 
 def dot_of(at: AppTest) -> str:

@@ -12,11 +12,12 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 import catalog
 from test_changes import change_customers, consumer_mesh
 from test_identity import configure
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 OWNER = "rui.costa@bank.example"
 CONSUMER = "bo@bank.example"
 
@@ -28,15 +29,7 @@ def _no_env_user(monkeypatch):
 
 def open_page(mesh: Path, page: str | None = "views/marketplace.py", user: str | None = None, **state) -> AppTest:
     """Run one page (AppTest runs it alone), or with page=None the app entry with its sidebar."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    if user:
-        at.session_state["user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    if page:
-        at.switch_page(page)
-    return at.run()
+    return open_app(mesh, page, timeout=60, **({"user": user} if user else {}), **state)
 
 
 def as_user(at: AppTest, user: str) -> AppTest:

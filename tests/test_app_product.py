@@ -9,20 +9,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 import catalog
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_product(mesh: Path, product: str | None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["mesh_path"] = str(mesh)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/product.py")
-    if product:
-        at.query_params["product"] = product
-    return at.run()
+    return open_app(mesh, "views/product.py", {"product": product or None}, **state)
 
 
 def sample_rows(at: AppTest):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 import catalog
 from minimesh import write
 
@@ -23,10 +25,7 @@ def _user(monkeypatch):
 
 
 def open_publish(mesh: Path) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    at.switch_page("views/publish.py")
-    return at.run()
+    return open_app(mesh, "views/publish.py", timeout=60)
 
 
 def fill(at: AppTest, source: str = "sql", **fields) -> AppTest:

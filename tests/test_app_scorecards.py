@@ -8,20 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 from qualitymesh import build_quality_mesh
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def open_page(mesh: Path, page: str, role: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["mesh_path"] = str(mesh)
-    if role:
-        at.session_state["role"] = role
-    at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app(mesh, page, params, **({"role": role} if role else {}))
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -8,26 +8,17 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest import open_app
+
 import catalog
 from catalog.notebook import Notebook, NotebookStore, QueryHistory
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 JOIN = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
 
 
 def open_workbench(mesh: Path, sql: str | None = None, role: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mesh_path"] = str(mesh)
-    at.session_state["wb_plain_editor"] = True
-    at.session_state["user"] = "ana@bank.example"
-    if role:
-        at.session_state["role"] = role
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("views/workbench.py")
-    if sql:
-        at.query_params["sql"] = sql
-    return at.run()
+    state = {"wb_plain_editor": True, "user": "ana@bank.example", **({"role": role} if role else {}), **state}
+    return open_app(mesh, "views/workbench.py", {"sql": sql or None}, timeout=60, **state)
 
 
 def captions(at: AppTest) -> str:
