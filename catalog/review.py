@@ -152,16 +152,16 @@ def _schema_changes(before: dict[str, str] | None, after: dict[str, str], old_ve
                     new_version: str) -> list[str]:
     if before is None:
         return []
-    out = [f"column {c} added ({after[c]})" for c in after if c not in before]
+    out = [f"column {c} ({after[c]}) added" for c in after if c not in before]
     out += [f"column {c} removed" for c in before if c not in after]
-    out += [f"column {c} changed type {before[c]} → {after[c]}" for c in after if c in before and before[c] != after[c]]
+    out += [f"column {c} changed type {before[c]} -> {after[c]}" for c in after if c in before and before[c] != after[c]]
     if old_version and old_version != new_version:
         out.append(f"version {old_version} → {new_version}")
     return out
 
 
-def _changelog(mesh: "Mesh", ids: list[str], since: datetime) -> dict[str, list[str]]:
-    """Descriptor changes the change tracker recorded since `since`, per product (oldest first)."""
+def _changelog(mesh: "Mesh", ids: list[str], since: datetime, until: datetime) -> dict[str, list[str]]:
+    """Descriptor changes the change tracker recorded after `since` up to `until`, per product (oldest first)."""
     if not hasattr(mesh, "changes"):
         return {}
     try:
@@ -170,7 +170,7 @@ def _changelog(mesh: "Mesh", ids: list[str], since: datetime) -> dict[str, list[
         return {}
     out: dict[str, list[str]] = {}
     for row in reversed(log.rows(named=True)):
-        if row["product_id"] in ids and datetime.fromisoformat(row["ts"]) > since:
+        if row["product_id"] in ids and since < datetime.fromisoformat(row["ts"]) <= until:
             out.setdefault(row["product_id"], []).append(row["message"])
     return out
 
@@ -199,7 +199,7 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
     from catalog.quality import latest_runs
 
     runs = latest_runs(mesh)
-    logged = _changelog(mesh, ids, since)
+    logged = _changelog(mesh, ids, since, now)
     products = []
     for pid in ids:
         row, product, then = card[pid], mesh.products[pid], before.get(pid, {})
