@@ -1,0 +1,21 @@
+"""Tabs whose bodies run only when open.
+
+Streamlit's default tabs run and send every tab on every rerun, so a page with seven tabs paid for seven. Lazy
+tabs send only the open one (a tab switch is a short rerun instead), and the open tab lives in the URL
+(`?tab=Quality`), so a tab can be linked to and survives a reload. Labels must therefore stay the same from run
+to run: put counts in the page, not in a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+from streamlit.elements.lib.mutable_tab_container import TabContainer
+
+TAB_PARAM = "tab"
+
+
+def lazy_tabs(labels: Sequence[str], key: str = TAB_PARAM) -> list[TabContainer]:
+    """st.tabs that reruns on a switch and binds the open tab to `?tab=`; check `tab.open` before drawing."""
+    return list(st.tabs(list(labels), key=key, on_change="rerun", bind="query-params"))
