@@ -16,8 +16,8 @@ import catalog
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
-def open_product(mesh: Path, product: str | None, **state) -> AppTest:
-    return open_app(mesh, "views/product.py", {"product": product or None}, **state)
+def open_product(mesh: Path, product: str | None, tab: str | None = None, **state) -> AppTest:
+    return open_app(mesh, "views/product.py", {"product": product or None, "tab": tab}, **state)
 
 
 def sample_rows(at: AppTest):
@@ -40,19 +40,23 @@ def test_deep_link_shows_overview_schema_and_descriptor(minimesh):
     schema = next(d.value for d in at.dataframe if "PII" in d.value.columns)
     assert list(schema["column"]) == ["customer_id", "full_name", "email", "ssn", "age"]
     assert schema.set_index("column").loc["ssn", "PII"] == "ssn"
-    code = at.code[0].value
-    assert code.strip() == (minimesh / "retail/products/customers.yaml").read_text().strip()
     assert at.query_params["product"] == "retail.customers"
+    assert not at.code, "only the open tab is drawn"
+    descriptor = open_product(minimesh, "retail.customers", tab="Descriptor")
+    code = descriptor.code[0].value
+    assert code.strip() == (minimesh / "retail/products/customers.yaml").read_text().strip()
+    assert not [d for d in descriptor.dataframe if "PII" in d.value.columns], "the schema tab is not drawn"
+    assert descriptor.query_params["tab"] == "Descriptor"
 
 
 def test_analyst_sees_sample_rows_masked_and_steward_sees_them_raw(minimesh):
-    analyst = sample_rows(open_product(minimesh, "retail.customers", role="analyst"))
-    steward = sample_rows(open_product(minimesh, "retail.customers", role="steward"))
+    analyst = sample_rows(open_product(minimesh, "retail.customers", "Sample rows", role="analyst"))
+    steward = sample_rows(open_product(minimesh, "retail.customers", "Sample rows", role="steward"))
     assert "ana@bank.example" in set(steward["email"]) and "123-45-6789" in set(steward["ssn"])
     assert "ana@bank.example" not in set(analyst["email"]) and "123-45-6789" not in set(analyst["ssn"])
     assert "Ana Silva" not in set(analyst["full_name"]) and list(analyst["age"]) == list(steward["age"])
     assert any("masked" in c.value and "analyst" in c.value for c in
-               open_product(minimesh, "retail.customers", role="analyst").caption)
+               open_product(minimesh, "retail.customers", "Sample rows", role="analyst").caption)
 
 
 def test_restricted_product_is_refused_to_a_role_it_does_not_name(minimesh):
@@ -79,19 +83,23 @@ def test_open_in_workbench_carries_a_ready_query(minimesh):
 
 
 def test_lineage_lists_one_hop_up_and_down_with_links(minimesh):
-    at = open_product(minimesh, "retail.customers")
+    at = open_product(minimesh, "retail.customers", "Lineage")
     links = [p.proto.query_string for p in at.get("page_link")]
     assert "product=risk.customer_risk" in links
     assert at.get("graphviz_chart")
 
 
 def test_quality_usage_and_duplicates_of_a_sample_product(banking):
-    at = open_product(banking, "marketing.customer_contacts", role="analyst")
-    assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Grade"] in "ABCDF" and float(metrics["Quality score"]) > 0
-    assert "Queries (30 days)" in metrics
-    links = [p.proto.label for p in at.get("page_link")]
+    def tab(label: str) -> AppTest:
+        at = open_product(banking, "marketing.customer_contacts", label, role="analyst")
+        assert not at.exception
+        return at
+
+    quality = {m.label: m.value for m in tab("Quality").metric}
+    assert quality["Grade"] in "ABCDF" and float(quality["Quality score"]) > 0
+    assert "Queries (30 days)" in {m.label for m in tab("Usage").metric}
+    duplicates = tab("Possible duplicates")
+    links = [p.proto.label for p in duplicates.get("page_link")]
     assert any(label.startswith("retail.customers ·") and "similar" in label for label in links)
-    assert any(c.value.startswith("7 shared columns") for c in at.caption)
-    assert any(b.proto.label == "Download descriptor" for b in at.get("download_button"))
+    assert any(c.value.startswith("7 shared columns") for c in duplicates.caption)
+    assert any(b.proto.label == "Download descriptor" for b in tab("Descriptor").get("download_button"))

@@ -30,13 +30,15 @@ def test_search_click_a_result_and_land_on_its_product_page(sample_copy, app_ser
     page.get_by_role("heading", name="Retail customers").wait_for()
     page.get_by_text("Open in workbench").wait_for()
     page.get_by_role("tab", name="Sample rows").click()
+    wait_for_app(page)
     page.get_by_text(re.compile(r"First \d+ rows as the role analyst sees them")).wait_for()
     screenshot(page, "product")
-    assert "product=retail.customers" in page.url
+    assert "product=retail.customers" in page.url and "tab=Sample" in page.url  # the open tab can be linked
     # the deep link alone opens a product page too
     page.goto(f"{server.url}/product?product=marketing.customer_contacts")
     wait_for_app(page)
     page.get_by_role("heading", name="Customer contact list").wait_for()
     page.get_by_role("tab", name="Possible duplicates").click()
+    wait_for_app(page)
     page.get_by_role("link", name=re.compile(r"retail\.customers · \d+% similar")).wait_for()
     screenshot(page, "product_duplicates")

@@ -8,7 +8,7 @@ to run: put counts in the page, not in a label.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 from streamlit.elements.lib.mutable_tab_container import TabContainer
@@ -19,3 +19,11 @@ TAB_PARAM = "tab"
 def lazy_tabs(labels: Sequence[str], key: str = TAB_PARAM) -> list[TabContainer]:
     """st.tabs that reruns on a switch and binds the open tab to `?tab=`; check `tab.open` before drawing."""
     return list(st.tabs(list(labels), key=key, on_change="rerun", bind="query-params"))
+
+
+def tabbed(sections: Mapping[str, Callable[[], None]], key: str = TAB_PARAM) -> None:
+    """Lazy tabs, one per section, drawing only the open section."""
+    for tab, draw in zip(lazy_tabs(list(sections), key=key), sections.values()):
+        if tab.open:
+            with tab:
+                draw()

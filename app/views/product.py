@@ -19,6 +19,7 @@ from components.badges import grade_badge, score_help
 from components.cards import ago, md, usage_text
 from components.graph import lineage_chart
 from components.links import product_link, workbench_url
+from components.tabs import tabbed
 
 SAMPLE_ROWS = 20
 
@@ -88,9 +89,8 @@ if trust.rating_avg:
 st.caption(" · ".join(f for f in facts if f) + ("  \nTags: " + ", ".join(f"`{t}`" for t in product.tags)
                                                  if product.tags else ""))
 
-tabs = st.tabs(["Schema", "Sample rows", "Quality", "Usage", "Lineage", "Possible duplicates", "Descriptor"])
 
-with tabs[0]:
+def schema_tab() -> None:
     columns = pl.DataFrame(
         [{"column": c.name, "type": c.type, "PII": c.pii_category if c.pii else "", "key": "key" if c.key else "",
           "description": c.description} for c in product.columns],
@@ -105,7 +105,8 @@ with tabs[0]:
             st.caption(" ".join(f":violet-badge[{c.name}: {c.pii_category}]" for c in product.pii_columns)
                        + (f" · masked for **{role}**" if masked else f" · visible to **{role}**"))
 
-with tabs[1]:
+
+def sample_rows_tab() -> None:
     if product.broken:
         st.info("No sample: the product is broken.")
     else:
@@ -126,7 +127,8 @@ with tabs[1]:
         except MeshError as exc:
             st.warning(f"Cannot read a sample: {exc}")
 
-with tabs[2]:
+
+def quality_tab() -> None:
     history = mesh.quality_history(product_id)
     if history.is_empty():
         st.info(f"Not checked yet. Run `meshwork check {mesh.root} {product_id}` or open the Scorecards page.")
@@ -152,7 +154,8 @@ with tabs[2]:
                 tooltip=["ts:T", "score:Q", "grade:N"]).properties(height=200, title="Quality score over time"),
                 width="stretch")
 
-with tabs[3]:
+
+def usage_tab() -> None:
     metrics = mesh.usage_metrics().filter(pl.col("product_id") == product_id)
     events = mesh.usage(product_id)
     events = events.filter(pl.col("status") == "ok") if "status" in events.columns else events
@@ -175,7 +178,8 @@ with tabs[3]:
                      .agg(queries=pl.len(), users=pl.col("user").n_unique()).sort("queries", descending=True))
         st.dataframe(consumers, hide_index=True, width="stretch")
 
-with tabs[4]:
+
+def lineage_tab() -> None:
     graph = neighbourhood(mesh, product_id, up=1, down=1)
     if graph.number_of_nodes() <= 1:
         st.info("No upstream or downstream products.")
@@ -188,7 +192,8 @@ with tabs[4]:
             for other in others:
                 product_link(other)
 
-with tabs[5]:
+
+def duplicates_tab() -> None:
     dupes = mesh.duplicates(product_id)
     if dupes.is_empty():
         st.success("No product of another domain looks like a copy of this one.")
@@ -198,7 +203,8 @@ with tabs[5]:
             product_link(row["duplicate_id"], label=f"{row['duplicate_id']} · {row['score']:.0%} similar")
             st.caption(md(row["reason"]))
 
-with tabs[6]:
+
+def descriptor_tab() -> None:
     try:
         text = product.path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -208,3 +214,7 @@ with tabs[6]:
                        icon=":material/download:", key="download_descriptor")
     shown = product.path.relative_to(mesh.root) if product.path.is_relative_to(mesh.root) else product.path
     st.caption(f"`{shown}` in mesh {md(mesh.name)}")
+
+
+tabbed({"Schema": schema_tab, "Sample rows": sample_rows_tab, "Quality": quality_tab, "Usage": usage_tab,
+        "Lineage": lineage_tab, "Possible duplicates": duplicates_tab, "Descriptor": descriptor_tab})
