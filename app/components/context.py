@@ -20,6 +20,7 @@ import catalog
 import catalog.governance  # noqa: F401
 import catalog.search  # noqa: F401
 from catalog.errors import MeshError
+from catalog.identity import default_role
 from components import identity as app_identity
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,11 +54,15 @@ def _load(path: str, signature: tuple[tuple[str, int], ...]) -> catalog.Mesh:
 
 
 def _warm(mesh: catalog.Mesh) -> None:
-    """Build the derived indexes (search, signals, compliance) while the person reads the first page, so the
-    first search or product page does not wait for them. A failure here is left to the page that needs it."""
+    """Build the derived indexes (search, signals, compliance) and the default role's database while the person
+    reads the first page, so the first search, product page or query does not wait for them. A failure here is
+    left to the page that needs it."""
     try:
         mesh.search_index.table()
         mesh.compliance()
+        if mesh.engine.name == "duckdb":  # a Spark engine would start a JVM for a visit that may never query
+            database = mesh.engine.database(default_role(mesh))
+            database.ensure(set(sorted(database.visible)[:1]))  # the first view pays the SQL generator's set-up
     except Exception:  # noqa: BLE001 - the page that needs the index reports its own error
         pass
 

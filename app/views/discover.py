@@ -23,53 +23,61 @@ mesh = context.require_mesh()
 role = context.current_role(mesh)
 st.title("Discover")
 
-if "discover_q" not in st.session_state:
-    st.session_state.discover_q = st.query_params.get("q", "")
-top = st.columns([6, 2])
-text = top[0].text_input("Search data products", key="discover_q", placeholder="e.g. customer churn, lab results…",
-                         help="Words are matched in ids, titles, descriptions, tags, owners, domains and columns; "
-                              "plurals and small typos still match.")
-sort = top[1].selectbox("Sort by", SORTS, format_func=SORT_LABELS.get, key="discover_sort")
-if text:
-    st.query_params["q"] = text
-elif "q" in st.query_params:
-    del st.query_params["q"]
 
-with st.spinner("Indexing the catalog…"):
-    options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
-filters_col, results_col = st.columns([1, 3], gap="large")
-filters: dict[str, list] = {}
-with filters_col:
-    st.markdown("**Filter**")
-    for facet in FACETS:
-        values = [v for v, _ in options[facet]]
-        if not values:
-            continue
-        counts = dict(options[facet])
-        chosen = st.multiselect(FACET_LABELS[facet], values, key=f"facet_{facet}",
-                                format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
-        if chosen:
-            filters[facet] = [v == "yes" for v in chosen] if facet in YES_NO else chosen
+@st.fragment
+def search_and_results() -> None:
+    """The search box, facets and result cards: a search reruns only this part of the page, not the sidebar,
+    the header or the duplicates report."""
+    if "discover_q" not in st.session_state:
+        st.session_state.discover_q = st.query_params.get("q", "")
+    top = st.columns([6, 2])
+    text = top[0].text_input("Search data products", key="discover_q",
+                             placeholder="e.g. customer churn, lab results…",
+                             help="Words are matched in ids, titles, descriptions, tags, owners, domains and "
+                                  "columns; plurals and small typos still match.")
+    sort = top[1].selectbox("Sort by", SORTS, format_func=SORT_LABELS.get, key="discover_sort")
+    if text:
+        st.query_params["q"] = text
+    elif "q" in st.query_params:
+        del st.query_params["q"]
 
-limit = st.session_state.get("discover_limit", PAGE_SIZE)
-results = mesh.search(text, role=role, sort=sort, limit=limit, **filters)
+    with st.spinner("Indexing the catalog…"):
+        options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
+    filters_col, results_col = st.columns([1, 3], gap="large")
+    filters: dict[str, list] = {}
+    with filters_col:
+        st.markdown("**Filter**")
+        for facet in FACETS:
+            values = [v for v, _ in options[facet]]
+            if not values:
+                continue
+            counts = dict(options[facet])
+            chosen = st.multiselect(FACET_LABELS[facet], values, key=f"facet_{facet}",
+                                    format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
+            if chosen:
+                filters[facet] = [v == "yes" for v in chosen] if facet in YES_NO else chosen
 
-with results_col:
-    what = f"for **{md(text.strip()[:80])}**" if text.strip() else "in the catalog"
-    st.markdown(f"**{results.total}** product{'s' if results.total != 1 else ''} {what}"
-                + (" with these filters" if filters else "") + f" · {results.elapsed_ms:.0f} ms")
-    if results.corrections:
-        read_as = ", ".join(f"*{md(w)}* as *{md(' / '.join(c))}*" for w, c in results.corrections.items())
-        st.caption(f"Read {read_as}.")
-    if not results.hits:
-        st.info("No product matches. Try fewer or other words, or clear the filters." if text.strip() or filters
-                else "This mesh has no data products yet.")
-    for i, hit in enumerate(results.hits):
-        result_card(hit, key=f"{i}")
-    if results.total > len(results.hits):
-        if st.button(f"Show more ({results.total - len(results.hits)} left)", key="discover_more"):
-            st.session_state.discover_limit = limit + PAGE_SIZE
-            st.rerun()
+    limit = st.session_state.get("discover_limit", PAGE_SIZE)
+    results = mesh.search(text, role=role, sort=sort, limit=limit, **filters)
+
+    with results_col:
+        what = f"for **{md(text.strip()[:80])}**" if text.strip() else "in the catalog"
+        st.markdown(f"**{results.total}** product{'s' if results.total != 1 else ''} {what}"
+                    + (" with these filters" if filters else "") + f" · {results.elapsed_ms:.0f} ms")
+        if results.corrections:
+            read_as = ", ".join(f"*{md(w)}* as *{md(' / '.join(c))}*" for w, c in results.corrections.items())
+            st.caption(f"Read {read_as}.")
+        if not results.hits:
+            st.info("No product matches. Try fewer or other words, or clear the filters." if text.strip() or filters
+                    else "This mesh has no data products yet.")
+        for i, hit in enumerate(results.hits):
+            result_card(hit, key=f"{i}")
+        if results.total > len(results.hits):
+            st.button(f"Show more ({results.total - len(results.hits)} left)", key="discover_more",
+                      on_click=st.session_state.update, kwargs={"discover_limit": limit + PAGE_SIZE})
+
+
+search_and_results()
 
 st.divider()
 st.subheader("Possible duplicates across domains")
