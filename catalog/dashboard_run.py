@@ -385,6 +385,7 @@ class DashboardDesk:
                     self.cache.put(key, hit)
             else:
                 result.cached = True
+                session.record_cached(result.sql, hit.total_rows)
             result.frame, result.total_rows, result.truncated = hit.frame, hit.total_rows, hit.truncated
             result.computed_at, result.duration_ms = hit.computed_at, hit.duration_ms
             self._freshness(result)

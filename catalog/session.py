@@ -122,6 +122,12 @@ class Session:
         return QueryResult(frame=frame, total_rows=total, truncated=frame.height < total, duration_ms=duration_ms,
                            products=sorted(vetted.products))
 
+    def record_cached(self, text: str, rows: int) -> None:
+        """Count a result served from a cache as a read of its products: usage metrics and the access audit
+        see every read a person makes, not only the ones that reached the engine. The query is vetted
+        again, so a cache never serves what this user may no longer read."""
+        self._record(self.vet(text), rows, 0.0, "ok")
+
     def export(self, text: str, path: str | Path, fmt: str = "csv") -> int:
         """Stream the full result of a governed query to a CSV or Parquet file; returns the row count.
 
