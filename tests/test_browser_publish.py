@@ -80,14 +80,20 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
     page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     screenshot(page, "governance-matrix")
     # its undescribed columns and missing freshness SLA join the sample's 4 planted violations
-    page.get_by_role("tab", name="Violations (6)").click()
+    violations = page.get_by_test_id("stMetric").filter(has_text="Violations")
+    assert violations.get_by_test_id("stMetricValue").inner_text() == "6"
+    page.get_by_role("tab", name="Violations").click()
+    wait_for_app(page)
     page.get_by_text("meshwork compliance").first.wait_for()
+    page.get_by_text("6 violation(s)").wait_for()
     page.wait_for_timeout(1000)
     screenshot(page, "governance-violations")
     page.get_by_role("tab", name="PII inventory").click()
+    wait_for_app(page)
     page.get_by_text("privacy officer").first.wait_for()
     page.wait_for_timeout(1000)  # tables and charts paint after the script ends
     screenshot(page, "governance-pii")
     page.get_by_role("tab", name="Access rules").click()
+    wait_for_app(page)
     page.get_by_text("Products visible").first.wait_for()
     screenshot(page, "governance-access")

@@ -11,6 +11,7 @@ from catalog.errors import MeshError
 from components import context
 from components.audit import audit_panel
 from components.links import product_href
+from components.tabs import lazy_tabs
 
 mesh = context.require_mesh()
 
@@ -24,18 +25,16 @@ for issue in governance.policy_issues(mesh):
 frame = mesh.compliance()
 failing = frame.filter(~pl.col("passed"))
 domain_policies = sum(len(d.descriptor.policies) for d in mesh.domains.values())
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Policies", len(mesh.descriptor.policies) + domain_policies,
                help=f"{len(mesh.descriptor.policies)} global (mesh.yaml), {domain_policies} domain (domain.yaml)")
 cols[1].metric("Evaluations", f"{frame.height:,}")
 cols[2].metric("Passing", f"{(frame.height - failing.height) / frame.height:.0%}" if frame.height else "–")
-cols[3].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
+cols[3].metric("Violations", failing.height, help="failing evaluations of every severity: the Violations tab")
+cols[4].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
 
-tab_matrix, tab_violations, tab_pii, tab_access, tab_policies, tab_contracts, tab_audit = st.tabs([
-    "Domain × policy", f"Violations ({failing.height})", "PII inventory", "Access rules", "Policies",
-    "Data contracts", "Audit log"])
 
-with tab_matrix:
+def show_matrix() -> None:
     grid = governance.matrix(frame)
     if grid.is_empty():
         st.info("No policy applies yet: declare `policies:` in mesh.yaml (see `meshwork init`) or in a domain.yaml.")
@@ -58,7 +57,8 @@ with tab_matrix:
                         width="stretch", height=height + 120)
         st.caption("A blank cell: that policy does not apply to that domain (a domain policy of another domain).")
 
-with tab_violations:
+
+def show_violations() -> None:
     if failing.is_empty():
         st.success("Every product passes every policy that applies to it.")
     else:
@@ -84,7 +84,8 @@ with tab_violations:
         st.caption(f"{shown.height} violation(s). `meshwork compliance {mesh.root} --failing` prints the same list; "
                    "it exits 1 while a policy of severity error fails, for a domain's CI.")
 
-with tab_pii:
+
+def show_pii() -> None:
     inventory = mesh.pii_inventory()
     st.caption("Which products hold which categories of personal data, and who sees them unmasked: the view a "
                "privacy officer needs to answer data subject requests under laws like the VCDPA.")
@@ -118,7 +119,8 @@ with tab_pii:
                            file_name=f"{mesh.name}-pii-inventory.csv", mime="text/csv",
                            icon=":material/download:", key="gov_pii_csv")
 
-with tab_access:
+
+def show_access() -> None:
     rules = mesh.access_rules()
     roles = list(mesh.roles)
     role = st.selectbox("Role", roles, index=roles.index(context.current_role(mesh)), key="gov_role",
@@ -142,11 +144,13 @@ with tab_access:
     st.caption("Every role at a glance")
     st.dataframe(summary, hide_index=True, width="stretch")
 
-with tab_policies:
+
+def show_policies() -> None:
     st.dataframe(governance.policies_frame(mesh), hide_index=True, width="stretch")
     st.caption("Built-in rules: " + ", ".join(f"`{r}`" for r in governance.RULES))
 
-with tab_contracts:
+
+def show_contracts() -> None:
     st.caption("Every product as an Open Data Contract Standard (v3) document, validated against the ODCS JSON "
                "schema; import one on the Publish page or with `meshwork contract import`.")
     choices = sorted(mesh.products)
@@ -164,5 +168,15 @@ with tab_contracts:
                                icon=":material/download:", key="gov_contract_download")
             st.code(document, language="yaml", height=420)
 
-with tab_audit:
+
+def show_audit() -> None:
     audit_panel(mesh, key="gov_audit")
+
+
+TABS = {"Domain × policy": show_matrix, "Violations": show_violations, "PII inventory": show_pii,
+        "Access rules": show_access, "Policies": show_policies, "Data contracts": show_contracts,
+        "Audit log": show_audit}
+for tab, show in zip(lazy_tabs(list(TABS)), TABS.values()):
+    if tab.open:
+        with tab:
+            show()
