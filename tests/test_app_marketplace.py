@@ -27,13 +27,17 @@ def _no_env_user(monkeypatch):
     monkeypatch.delenv("MESHWORK_USER", raising=False)
 
 
-def open_page(mesh: Path, page: str | None = "views/marketplace.py", user: str | None = None, **state) -> AppTest:
-    """Run one page (AppTest runs it alone), or with page=None the app entry with its sidebar."""
-    return open_app(mesh, page, timeout=60, **({"user": user} if user else {}), **state)
+def open_page(mesh: Path, page: str | None = "views/marketplace.py", user: str | None = None,
+              tab: str | None = None, **state) -> AppTest:
+    """Run one page (AppTest runs it alone) with `tab` open, or with page=None the app entry with its sidebar."""
+    return open_app(mesh, page, params={"tab": tab}, timeout=60, **({"user": user} if user else {}), **state)
 
 
-def as_user(at: AppTest, user: str) -> AppTest:
+def as_user(at: AppTest, user: str, tab: str | None = None) -> AppTest:
+    """The same browser session, now as `user`, with `tab` open (or the one open before)."""
     at.session_state["user"] = user
+    if tab:
+        at.query_params["tab"] = tab
     return at.run()
 
 
@@ -42,7 +46,11 @@ def role_options(at: AppTest) -> list[str]:
 
 
 def tab(at: AppTest, label: str):
-    return next(t for t in at.tabs if t.label.startswith(label))
+    return next(t for t in at.tabs if t.label == label)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
 
 
 def texts(at: AppTest) -> str:
@@ -86,30 +94,33 @@ def test_request_then_owner_approves_then_consumer_sees_the_grant_and_can_query(
     assert at.success[0].value.startswith("Request #1 sent to")
 
     at = as_user(at, "ana.silva@bank.example")  # not an owner of risk.limits: nothing to decide
-    assert tab(at, "Requests to decide").label == "Requests to decide (0)"
+    assert metric(at, "Requests to decide") == "0"
     at = as_user(at, OWNER)
+    assert metric(at, "Requests to decide") == "1"  # seen at a glance, whichever tab is open
+    at = as_user(at, OWNER, tab="Requests to decide")
     decide = tab(at, "Requests to decide")
-    assert decide.label == "Requests to decide (1)"
     assert "Credit line review for the Q3 campaign" in " ".join(c.value for c in decide.caption)
     decide.number_input(key="days_1").set_value(14)
     decide.button(key="approve_1").click()
     at.run()
     assert not at.exception and at.success[0].value == "Request #1 approved for 14 day(s)."
 
-    at = as_user(at, CONSUMER)
+    at = as_user(at, CONSUMER, tab="My requests & grants")
     grants = tab(at, "My requests & grants").dataframe[0].value
     assert grants.iloc[0][["product_id", "kind", "status"]].tolist() == ["risk.limits", "access", "active"]
+    assert metric(at, "My active grants") == "1"
     mesh = catalog.open_mesh(root)
     assert mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
-    events = at.dataframe[-1].value  # the audit panel, newest first
-    assert events["action"].tolist()[:2] == ["access.approve", "access.request"]
+    at = as_user(at, CONSUMER, tab="Audit log")
+    events = tab(at, "Audit log").dataframe[0].value  # newest first: the query above relied on the grant
+    assert events["action"].tolist()[:3] == ["grant.use", "access.approve", "access.request"]
     assert at.get("download_button")
 
 
 def test_owner_rejects_with_a_reason_and_the_consumer_reads_it(minimesh):
     root = configure(minimesh)
     catalog.open_mesh(root).access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    at = open_page(root, user=OWNER)
+    at = open_page(root, user=OWNER, tab="Requests to decide")
     decide = tab(at, "Requests to decide")
     decide.button(key="reject_1").click()
     at.run()
@@ -117,7 +128,7 @@ def test_owner_rejects_with_a_reason_and_the_consumer_reads_it(minimesh):
     tab(at, "Requests to decide").text_input(key="reason_1").set_value("Use risk.scores; limits are for risk only.")
     tab(at, "Requests to decide").button(key="reject_1").click()
     at.run()
-    at = as_user(at, CONSUMER)
+    at = as_user(at, CONSUMER, tab="My requests & grants")
     mine = tab(at, "My requests & grants").dataframe[-1].value
     assert mine.iloc[0][["status", "reason"]].tolist() == ["rejected", "Use risk.scores; limits are for risk only."]
 
@@ -136,20 +147,20 @@ def test_inbox_shows_the_alert_with_its_impact_for_the_downstream_owner(minimesh
     root = consumer_mesh(configure(minimesh))
     catalog.open_mesh(root).changes.sync()
     change_customers(root, lambda d: d["columns"].pop(1))
-    at = open_page(root, user=OWNER)
+    assert metric(open_page(root, user=OWNER), "New alerts") == "1"
+    at = open_page(root, user=OWNER, tab="Subscriptions & alerts")
     alerts = tab(at, "Subscriptions & alerts")
-    assert alerts.label == "Subscriptions & alerts (1 new)"
     body = " ".join([m.value for m in alerts.markdown] + [c.value for c in alerts.caption])
     assert "BREAKING" in body and "column full_name removed" in body
     assert "Your products affected: risk.customer_risk · your columns: risk.customer_risk.full_name" in body
     alerts.button[0].click()  # mark all read
     at.run()
-    assert tab(at, "Subscriptions & alerts").label == "Subscriptions & alerts (0 new)"
+    assert metric(at, "New alerts") == "0" and "new" not in " ".join(m.value for m in at.markdown)
 
 
 def test_owner_certifies_and_consumer_rates_and_comments(minimesh):
     root = configure(minimesh)
-    at = open_page(root, user="ana.silva@bank.example")
+    at = open_page(root, user="ana.silva@bank.example", tab="Trust & ratings")
     trust = tab(at, "Trust & ratings")
     trust.selectbox(key="trust_product").set_value("retail.customers")
     at.run()

@@ -11,6 +11,7 @@ from catalog.errors import MeshError
 from components import context
 from components import identity as app_identity
 from components.audit import audit_panel
+from components.tabs import lazy_tabs
 
 mesh = context.require_mesh()
 who = app_identity.current_principal(mesh)
@@ -40,16 +41,19 @@ def attempt(action, success: str) -> None:
 
 
 product_ids = sorted(pid for pid, p in mesh.products.items() if not p.broken)
+wanted = st.query_params.get("product")
 pending = access.pending_for(user)
+owned = access.owned_by(user)
 inbox = changes.inbox(user)
 unread = inbox.filter(~pl.col("read")).height
-tab_request, tab_decide, tab_mine, tab_alerts, tab_trust = st.tabs([
-    "Request access", f"Requests to decide ({pending.height})", "My requests & grants",
-    f"Subscriptions & alerts ({unread} new)", "Trust & ratings"])
+cols = st.columns(4)
+cols[0].metric("Requests to decide", pending.height, help="requests for the products you own, waiting for you")
+cols[1].metric("New alerts", unread, help="unread changes to products you subscribe to or read from")
+cols[2].metric("My active grants", access.grants(user=user).filter(pl.col("status") == "active").height)
+cols[3].metric("Products you own", len(owned))
 
-# ------------------------------------------------------------------ request access
-with tab_request:
-    wanted = st.query_params.get("product")
+
+def show_request() -> None:
     with st.form("request_form", clear_on_submit=True):
         product_id = st.selectbox("Product", product_ids, index=product_ids.index(wanted) if wanted in product_ids else 0,
                                   format_func=lambda pid: f"{pid} · {mesh.products[pid].title}"
@@ -68,9 +72,8 @@ with tab_request:
                 flash("success", f"Request #{made.id} sent to {', '.join(sorted(access.owners_of(product_id)))}.")
             st.rerun()
 
-# ------------------------------------------------------------------ decide (owners)
-with tab_decide:
-    owned = access.owned_by(user)
+
+def show_decide() -> None:
     if not owned:
         st.info("You own no product in this mesh. Owners (a product's `owner`, or its domain's) decide here.")
     elif pending.is_empty():
@@ -105,8 +108,8 @@ with tab_decide:
                 attempt(lambda: access.revoke(grant_id, user, why), f"Grant #{grant_id} revoked.")
                 st.rerun()
 
-# ------------------------------------------------------------------ my requests and grants
-with tab_mine:
+
+def show_mine() -> None:
     st.subheader("My grants")
     mine = access.grants(user=user)
     if mine.is_empty():
@@ -122,8 +125,8 @@ with tab_mine:
         st.dataframe(asked.select("id", "product_id", "kind", "status", "purpose", "decided_by", "reason",
                                   "expires_at"), hide_index=True, width="stretch")
 
-# ------------------------------------------------------------------ subscriptions and alerts
-with tab_alerts:
+
+def show_alerts() -> None:
     st.subheader("Inbox")
     if inbox.is_empty():
         st.caption("No alerts. You hear about changes to products you subscribe to, and to products your own "
@@ -155,8 +158,8 @@ with tab_alerts:
         attempt(lambda: changes.unsubscribe(user, target), f"Unsubscribed from {target}.")
         st.rerun()
 
-# ------------------------------------------------------------------ trust
-with tab_trust:
+
+def show_trust() -> None:
     focus = st.selectbox("Product", product_ids, key="trust_product",
                          index=product_ids.index(wanted) if wanted in product_ids else 0)
     signal = trust.signal(focus)
@@ -188,5 +191,14 @@ with tab_trust:
     for row in trust.comments(focus).head(20).iter_rows(named=True):
         st.markdown(f"**{row['user']}** · {row['ts'][:10]}  \n{row['text']}")
 
-st.divider()
-audit_panel(mesh, key="marketplace_audit")
+
+def show_audit() -> None:
+    audit_panel(mesh, key="marketplace_audit")
+
+
+TABS = {"Request access": show_request, "Requests to decide": show_decide, "My requests & grants": show_mine,
+        "Subscriptions & alerts": show_alerts, "Trust & ratings": show_trust, "Audit log": show_audit}
+for tab, show in zip(lazy_tabs(list(TABS)), TABS.values()):
+    if tab.open:
+        with tab:
+            show()
