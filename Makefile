@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: venv
-	$(BIN)/streamlit run app/main.py --server.port $(PORT) -- --mesh $(MESH)
+	$(BIN)/python app/serve.py --server.port $(PORT) -- --mesh $(MESH)
 
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
