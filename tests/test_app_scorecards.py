@@ -3,8 +3,11 @@ check → example rows, deep links, running checks now, and the review with its 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import polars as pl
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -33,14 +36,39 @@ def bank(tmp_path_factory):
     return root
 
 
-def test_mesh_level_shows_every_domain_the_charts_and_the_formula(bank):
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def chart_products(at: AppTest) -> set[str]:
+    """The product ids in the data of the one chart on the page."""
+    (chart,) = at.get("vega_lite_chart")
+    return set(pl.from_arrow(pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all())["product_id"])
+
+
+def test_mesh_level_shows_every_domain_its_score_bar_the_trend_and_the_formula(bank):
     at = open_page(bank, "views/scorecards.py")
     assert not at.exception
     assert metric(at, "Domains") == "5"
     score = next(m for m in at.metric if m.label == "Mean domain score")
     assert "Quality score = 100" in score.help
     assert at.dataframe[0].value["domain"].to_list() == ["cards", "marketing", "privacy", "retail", "risk"]
-    assert len(at.get("vega_lite_chart")) == 3  # domain comparison, domain trend, heat map
+    score_column = json.loads(at.dataframe[0].proto.columns)["score"]
+    assert score_column["type_config"]["type"] == "progress" and score_column["type_config"]["max_value"] == 100
+    assert [t.label for t in at.tabs] == ["Score trend", "Products × dimensions"]
+    assert [c["title"] for c in charts(at)] == ["Domain score, last 90 days"]  # only the open tab is drawn
+
+
+def test_heat_map_opens_in_its_tab_and_the_tab_stays_open_on_drill_down(bank):
+    at = open_page(bank, "views/scorecards.py", tab="Products × dimensions")
+    assert not at.exception
+    assert [c["title"] for c in charts(at)] == ["Products × dimensions (0–100)"]
+    assert len(chart_products(at)) == at.dataframe[0].value["products"].sum()  # every product of the mesh
+    at.selectbox(key="sc_domain").select("risk").run()
+    assert not at.exception
+    assert at.query_params["domain"] == "risk" and at.query_params["tab"] == "Products × dimensions"
+    assert chart_products(at) == {"risk.credit_scores", "risk.customer_exposure", "risk.fraud_alerts",
+                                  "risk.loan_applications"}
 
 
 def test_deep_link_to_a_domain_shows_its_products(bank):
@@ -52,6 +80,8 @@ def test_deep_link_to_a_domain_shows_its_products(bank):
     assert at.dataframe[0].value["product_id"].to_list() == ["risk.credit_scores", "risk.customer_exposure",
                                                              "risk.fraud_alerts", "risk.loan_applications"]
     assert any("Quality C" in m.value for m in at.markdown)  # fraud_alerts' grade badge
+    assert [c["title"] for c in charts(at)] == ["Quality score over time"]
+    assert chart_products(at) <= set(at.dataframe[0].value["product_id"])
 
 
 def test_drill_down_from_domain_to_product_to_its_failing_check(bank):
@@ -92,3 +122,32 @@ def test_owner_review_lists_action_items_and_offers_both_exports(bank):
     at.selectbox(key="rv_domain").select("marketing").run()
     assert not at.exception
     assert "Decide whether to keep it" in " ".join(m.value for m in at.markdown)
+
+
+def test_owner_review_draws_one_trend_at_a_time_and_the_markdown_preview_on_demand(bank):
+    at = open_page(bank, "views/review.py")
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Quality trend", "Usage trend"]
+    assert [c["title"] for c in charts(at)] == ["Quality score, last 90 days"]
+    assert not any(m.value.startswith("# Quality review") for m in at.markdown)
+    at.toggle(key="rv_preview").set_value(True).run()
+    assert not at.exception
+    preview = next(m.value for m in at.markdown if m.value.startswith("# Quality review"))
+    assert "## Action items" in preview and "## How the score is computed" in preview
+
+    at = open_app(bank, "views/review.py", {"tab": "Usage trend"})
+    assert [c["title"] for c in charts(at)] == ["Queries per week"]
+
+
+def test_marking_as_reviewed_makes_the_next_review_compare_with_it(tmp_path):
+    import shutil
+
+    from conftest import SAMPLES
+
+    mesh = tmp_path / "banking"
+    shutil.copytree(SAMPLES / "banking", mesh, ignore=shutil.ignore_patterns(".meshwork"))
+    at = open_page(mesh, "views/review.py")
+    assert "no earlier review was recorded" in next(c.value for c in at.caption if c.value.startswith("Changes"))
+    at.button(key="rv_record").click().run()
+    assert not at.exception
+    assert "since the last review on" in next(c.value for c in at.caption if c.value.startswith("Changes"))

@@ -4,13 +4,37 @@ action items in priority order; download the review as Markdown or as a self-con
 
 from __future__ import annotations
 
+import sqlite3
+
 import streamlit as st
 
 from catalog import scorecard_charts
-from catalog.review import export, record_review, review
+from catalog.history import ensure_history
+from catalog.review import Review, export, record_review, review
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
+from components.tabs import lazy_tabs
+
+
+def stored_state(mesh) -> tuple:
+    """Changes when a descriptor changes or a check run, usage event, change or review is stored (their ids
+    only grow), so a cached review is recomputed exactly when what it is read from changed."""
+    ensure_history(mesh)
+    key = mesh.state.query("SELECT (SELECT max(id) FROM quality_runs), (SELECT max(id) FROM usage_events), "
+                           "(SELECT max(id) FROM changelog)")[0]
+    try:
+        reviews = mesh.state.query("SELECT max(id) FROM owner_reviews")[0]
+    except sqlite3.OperationalError:  # no review recorded in this mesh yet
+        reviews = (None,)
+    return str(mesh.root), context.descriptor_signature(mesh.root), *key, *reviews
+
+
+@st.cache_data(ttl=120, max_entries=32, show_spinner=False)
+def cached_review(_mesh, key: tuple, owner: str | None = None, domain: str | None = None) -> Review:
+    """The review as of its first view in the last two minutes, unless something it reads was stored since."""
+    return review(_mesh, owner=owner, domain=domain)
+
 
 mesh = context.require_mesh()
 user = context.current_user(mesh)
@@ -26,10 +50,10 @@ by = pick[0].segmented_control("Review by", ["Owner", "Domain"], default="Owner"
 if by == "Owner":
     default = owners.index(user) if user in owners else 0
     who = pick[1].selectbox("Owner", owners, index=default, key="rv_owner")
-    done = review(mesh, owner=who)
+    done = cached_review(mesh, stored_state(mesh), owner=who)
 else:
     who = pick[1].selectbox("Domain", sorted(mesh.domains), key="rv_domain")
-    done = review(mesh, domain=who)
+    done = cached_review(mesh, stored_state(mesh), domain=who)
 
 st.subheader(done.title)
 st.caption(f"Changes {done.baseline}.")
@@ -62,17 +86,25 @@ for p in done.products:
     if notes:
         cols[2].markdown(":violet[" + " · ".join(notes) + "]")
 
-left, right = st.columns(2)
-if done.history.height:
-    left.altair_chart(scorecard_charts.score_trend(done.history, title="Quality score, last 90 days", width=420),
-                      width="stretch")
-if done.daily_usage.height:
-    right.altair_chart(scorecard_charts.usage_trend(done.daily_usage, width=420), width="stretch")
+quality_tab, usage_tab = lazy_tabs(["Quality trend", "Usage trend"])
+if quality_tab.open:
+    with quality_tab:
+        if done.history.height:
+            st.altair_chart(scorecard_charts.score_trend(done.history, title="Quality score, last 90 days"),
+                            width="stretch")
+        else:
+            st.caption("No check runs in the last 90 days.")
+if usage_tab.open:
+    with usage_tab:
+        if done.daily_usage.height:
+            st.altair_chart(scorecard_charts.usage_trend(done.daily_usage), width="stretch")
+        else:
+            st.caption("No queries in the last 90 days.")
 
 st.markdown("#### Export and sign off")
 name = f"review-{who.replace('@', '-at-')}-{done.as_of:%Y%m%d}"
 cols = st.columns(3)
-cols[0].download_button("Download Markdown", export(done, "md"), file_name=f"{name}.md", mime="text/markdown",
+cols[0].download_button("Download Markdown", lambda: export(done, "md"), file_name=f"{name}.md", mime="text/markdown",
                         icon=":material/description:", on_click="ignore", key="rv_md")
 cols[1].download_button("Download HTML report", lambda: export(done, "html"), file_name=f"{name}.html",
                         mime="text/html", icon=":material/download:", on_click="ignore", key="rv_html",
@@ -82,5 +114,6 @@ if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record
     record_review(mesh, done, user)
     st.toast(f"Review of {who} recorded by {user}.")
     st.rerun()
-with st.expander("Preview the Markdown"):
-    st.markdown(export(done, "md"))
+if st.toggle("Preview the Markdown", key="rv_preview"):
+    with st.container(border=True):
+        st.markdown(export(done, "md"))

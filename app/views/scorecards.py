@@ -12,14 +12,46 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from catalog import scorecard_charts
-from catalog.scorecard import DEFINITIONS, DIMENSIONS, dimensions, domain_trend, latest_checks, product_scorecard
+from catalog.history import ensure_history
+from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, latest_checks,
+                               product_scorecard)
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.links import product_href, product_link
+from components.tabs import lazy_tabs
 
 ALL = "All domains"
 WHOLE = "Whole domain"
+CHARTS = ["Score trend", "Products × dimensions"]
+
+
+def stored_state(mesh) -> tuple:
+    """Changes when a descriptor changes or a check run or usage event is stored (their ids only grow), so
+    the cached scorecards below are recomputed exactly when what they are read from changed."""
+    ensure_history(mesh)
+    runs, events = mesh.state.query("SELECT (SELECT max(id) FROM quality_runs), (SELECT max(id) FROM usage_events)")[0]
+    return str(mesh.root), context.descriptor_signature(mesh.root), runs, events
+
+
+@st.cache_data(ttl=120, max_entries=16, show_spinner=False)
+def scorecards(_mesh, key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every product's scorecard and every domain's; the time-based parts (usage windows, source age) may be
+    two minutes old."""
+    products = product_scorecard(_mesh)
+    return products, domain_scorecard(products, _mesh)
+
+
+@st.cache_data(ttl=120, max_entries=16, show_spinner=False)
+def trends(_mesh, key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The domains' daily score (90 days) and every stored run's score, for the trend charts."""
+    return domain_trend(_mesh), _mesh.quality_history().select("product_id", "ts", "score")
+
+
+def score_column() -> dict:
+    return {"score": st.column_config.ProgressColumn("score", help=score_help(), format="%.1f", min_value=0,
+                                                     max_value=100),
+            "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")}
 
 
 def link(product_id: str, label: str | None = None) -> None:
@@ -39,6 +71,22 @@ def run_checks(mesh, product_ids: list[str], role: str) -> None:
             reports[product_id] = mesh.check(product_id, role=role)
             bar.progress(n / len(product_ids))
         status.update(label=f"Checked {len(product_ids)} product(s).", state="complete")
+
+
+def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None:
+    """The score trend and the products × dimensions heat map, one tab at a time (only the open one is drawn)."""
+    trend_tab, heat_tab = lazy_tabs(CHARTS)
+    if trend_tab.open:
+        with trend_tab:
+            if trend.height:
+                st.altair_chart(scorecard_charts.score_trend(trend, **trend_options), width="stretch")
+            else:
+                st.caption("No stored check runs yet.")
+    if heat_tab.open:
+        with heat_tab:
+            st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
+            st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
+                            height=scorecard_charts.heat_map_height(products.height) + 70)
 
 
 mesh = context.require_mesh()
@@ -75,9 +123,11 @@ product_choice = pick[1].selectbox("Product", [WHOLE, *product_ids], key="sc_pro
                                    help="pick a domain first" if domain_choice == ALL else None)
 domain = None if domain_choice == ALL else domain_choice
 product = None if product_choice == WHOLE else product_choice
-params = {k: v for k, v in (("domain", domain if not product else None), ("product", product)) if v}
-if dict(st.query_params) != params:
-    st.query_params.from_dict(params)
+for name, value in (("domain", domain if not product else None), ("product", product)):
+    if value and st.query_params.get(name) != value:
+        st.query_params[name] = value
+    elif not value and name in st.query_params:
+        del st.query_params[name]  # ?tab= is the tabs' own: it stays across a drill-down
 st.session_state.sc_asked = (domain_choice, product_choice)
 
 with pick[2]:
@@ -87,14 +137,16 @@ with pick[2]:
                  help="scans the data: one query per product for all its checks; unchanged data reuses its counts"):
         run_checks(mesh, scope, role)
 
-products = product_scorecard(mesh, domain)
+key = stored_state(mesh)
+every_product, frame = scorecards(mesh, key)
+products = every_product if domain is None else every_product.filter(pl.col("domain") == domain)
 if products.is_empty():
     st.info("This mesh has no data products yet.")
     st.stop()
 
+
 # ------------------------------------------------------------------ mesh level: every domain
 if domain is None:
-    frame = mesh.scorecard()
     scored = frame.filter(pl.col("score").is_not_null())
     mean = round(float(scored["score"].mean()), 1) if scored.height else None  # type: ignore[arg-type]
     top = st.columns(4)
@@ -103,25 +155,13 @@ if domain is None:
     top[2].metric("Checks passing", f"{int(frame['checks_passing'].sum())} / {int(frame['checks'].sum())}")
     top[3].metric("Unused products (30 days)", int(frame["unused_products"].sum()))
     st.subheader("Domains")
-    st.dataframe(frame.drop("incomplete"), hide_index=True, width="stretch",
-                 column_config={"score": st.column_config.NumberColumn("score", help=score_help(), format="%.1f"),
-                                "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")})
-    left, right = st.columns(2)
-    left.altair_chart(scorecard_charts.domain_comparison(frame.filter(pl.col("score").is_not_null()), width=420),
-                      width="stretch")
-    trend = domain_trend(mesh)
-    if trend.height:
-        right.altair_chart(scorecard_charts.score_trend(trend, color="domain", title="Domain score, last 90 days",
-                                                        width=420), width="stretch")
-    st.subheader("Products × dimensions")
-    st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
-    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
-                    height=scorecard_charts.heat_map_height(products.height) + 70)
+    st.dataframe(frame.drop("incomplete"), hide_index=True, width="stretch", column_config=score_column())
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
+    charts(products, trends(mesh, key)[0], color="domain", title="Domain score, last 90 days")
     st.stop()
 
 # ------------------------------------------------------------------ domain level
-card = mesh.scorecard().filter(pl.col("domain") == domain).row(0, named=True)
+card = frame.filter(pl.col("domain") == domain).row(0, named=True)
 if product is None:
     st.subheader(f"{mesh.domains[domain].title}")
     top = st.columns(5)
@@ -134,13 +174,7 @@ if product is None:
     if card["incomplete"]:
         st.caption(f":orange[Incomplete: {card['incomplete']}]")
     st.dataframe(products.drop("domain", "title", "checked_at"), hide_index=True, width="stretch",
-                 column_config={"score": st.column_config.NumberColumn("score", help=score_help(), format="%.1f"),
-                                "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")})
-    history = mesh.quality_history().filter(pl.col("product_id").is_in(product_ids))
-    if history.height:
-        st.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score")), width="stretch")
-    st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
-                    height=scorecard_charts.heat_map_height(products.height) + 70)
+                 column_config=score_column())
     st.markdown("**Products** (pick one above to see its failing checks)")
     for row in products.iter_rows(named=True):
         cols = st.columns([3, 1, 2])
@@ -149,6 +183,8 @@ if product is None:
         cols[1].markdown(grade_badge(row["grade"]))
         cols[2].caption(f"score {format_score(row['score'])} · {row['checks_failed']} failing, "
                         f"{row['checks_errored']} errored · {row['queries']} queries")
+    history = trends(mesh, key)[1]
+    charts(products, history.filter(pl.col("product_id").is_in(product_ids)))
     st.stop()
 
 # ------------------------------------------------------------------ product level
@@ -165,10 +201,9 @@ top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['comp
 st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "
            f"30 days ({row['usage_trend']})" + (" · :red[unused for 30 days]" if row["unused_30d"] else "")
            + f" · lineage: {row['lineage']}" + (f" · :orange[incomplete: {row['incomplete']}]" if row["incomplete"] else ""))
-history = mesh.quality_history(product)
+history = trends(mesh, key)[1].filter(pl.col("product_id") == product)
 if history.height:
-    st.altair_chart(scorecard_charts.score_trend(history.select("product_id", "ts", "score"),
-                                                 title="Quality score of this product"), width="stretch")
+    st.altair_chart(scorecard_charts.score_trend(history, title="Quality score of this product"), width="stretch")
 
 st.markdown("**Checks in the latest run**")
 live = st.session_state.get("sc_reports", {}).get(product)
