@@ -85,7 +85,7 @@ def test_deep_link_to_a_domain_shows_its_products(bank):
 
 
 def test_drill_down_from_domain_to_product_to_its_failing_check(bank):
-    at = open_page(bank, "views/scorecards.py", domain="risk")
+    at = open_page(bank, "views/scorecards.py", domain="risk", tab="Score trend")  # the domain's open tab
     at.selectbox(key="sc_product").select("risk.credit_scores").run()
     assert not at.exception
     assert at.query_params["product"] == "risk.credit_scores"
@@ -151,3 +151,13 @@ def test_marking_as_reviewed_makes_the_next_review_compare_with_it(tmp_path):
     at.button(key="rv_record").click().run()
     assert not at.exception
     assert "since the last review on" in next(c.value for c in at.caption if c.value.startswith("Changes"))
+
+
+def test_product_level_shows_its_checks_first_and_its_score_trend_on_demand(bank):
+    at = open_page(bank, "views/scorecards.py", product="retail.accounts")
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Checks", "Quality trend"]
+    assert not at.get("vega_lite_chart") and any("account_id unique" in e.label for e in at.expander)
+    at = open_page(bank, "views/scorecards.py", product="retail.accounts", tab="Quality trend")
+    assert [c["title"] for c in charts(at)] == ["Quality score of this product"]
+    assert chart_products(at) == {"retail.accounts"} and not at.expander

@@ -89,6 +89,37 @@ def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None
                             height=scorecard_charts.heat_map_height(products.height) + 70)
 
 
+def show_checks(mesh, product: str, checked_at: str | None, role: str) -> None:
+    """The checks of the live run (if run just now) or the latest stored one, failing first, with example rows."""
+    st.markdown("**Checks in the latest run**")
+    live = st.session_state.get("sc_reports", {}).get(product)
+    checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
+    if not mesh.can_see(role, mesh.products[product]):
+        st.caption(f":orange[{product} is restricted: the role {role} sees its check results but no example rows.]")
+    if live is not None:
+        st.caption(f"Run just now as {role}: example rows are masked for that role.")
+    else:
+        when = (checked_at or "never")[:16].replace("T", " ")
+        st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
+                   "now to see them as your role sees them.")
+    if not checks:
+        st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality
+                else "This product declares no quality checks.")
+    icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+             "error": ":orange[:material/error:]"}
+    for check in checks:
+        label = (f"{icons.get(check['status'], '')} {check['name']} · {check['severity']} · "
+                 f"{check.get('message') or ''}")
+        with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
+            st.caption(f"kind {check['kind']} · status {check['status']}"
+                       + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
+                          if check.get("failing") is not None and check.get("rows") is not None else ""))
+            if check.get("examples"):
+                st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
+            elif check["status"] == "fail":
+                st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
+
+
 mesh = context.require_mesh()
 role = context.current_role(mesh)
 st.title("Scorecards")
@@ -201,33 +232,15 @@ top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['comp
 st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "
            f"30 days ({row['usage_trend']})" + (" · :red[unused for 30 days]" if row["unused_30d"] else "")
            + f" · lineage: {row['lineage']}" + (f" · :orange[incomplete: {row['incomplete']}]" if row["incomplete"] else ""))
-history = trends(mesh, key)[1].filter(pl.col("product_id") == product)
-if history.height:
-    st.altair_chart(scorecard_charts.score_trend(history, title="Quality score of this product"), width="stretch")
-
-st.markdown("**Checks in the latest run**")
-live = st.session_state.get("sc_reports", {}).get(product)
-checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
-if not mesh.can_see(role, mesh.products[product]):
-    st.caption(f":orange[{product} is restricted: the role {role} sees its check results but no example rows.]")
-if live is not None:
-    st.caption(f"Run just now as {role}: example rows are masked for that role.")
-else:
-    when = (row["checked_at"] or "never")[:16].replace("T", " ")
-    st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
-               "now to see them as your role sees them.")
-if not checks:
-    st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality
-            else "This product declares no quality checks.")
-icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
-         "error": ":orange[:material/error:]"}
-for check in checks:
-    label = f"{icons.get(check['status'], '')} {check['name']} · {check['severity']} · {check.get('message') or ''}"
-    with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
-        st.caption(f"kind {check['kind']} · status {check['status']}"
-                   + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
-                      if check.get("failing") is not None and check.get("rows") is not None else ""))
-        if check.get("examples"):
-            st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
-        elif check["status"] == "fail":
-            st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
+checks_tab, trend_tab = lazy_tabs(["Checks", "Quality trend"])
+if checks_tab.open:
+    with checks_tab:
+        show_checks(mesh, product, row["checked_at"], role)
+if trend_tab.open:
+    with trend_tab:
+        history = trends(mesh, key)[1].filter(pl.col("product_id") == product)
+        if history.height:
+            st.altair_chart(scorecard_charts.score_trend(history, title="Quality score of this product"),
+                            width="stretch")
+        else:
+            st.caption("No stored check runs yet.")
