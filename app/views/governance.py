@@ -34,27 +34,34 @@ cols[3].metric("Violations", failing.height, help="failing evaluations of every 
 cols[4].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def matrix_spec(grid: pl.DataFrame) -> dict:
+    """The domain × policy heat map as a Vega-Lite spec. Altair validates a chart against its schema as it is
+    built, a tenth of a second on every visit; the spec of a grid it has seen is reused instead."""
+    chart = (alt.Chart(grid)
+             .mark_rect(stroke="white", strokeWidth=2)
+             .encode(x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-30)),
+                     y=alt.Y("domain:N", title=None),
+                     color=alt.Color("passing_pct:Q", title="% passing",
+                                     scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen")),
+                     tooltip=["domain", "policy", "products", "failing",
+                              alt.Tooltip("passing_pct:Q", title="% passing")]))
+    labels = (alt.Chart(grid).mark_text(fontSize=12)
+              .encode(x="policy:N", y="domain:N", text=alt.Text("label:N"),
+                      color=alt.condition("datum.passing_pct >= 85", alt.value("white"), alt.value("black")))
+              .transform_calculate(label="datum.failing > 0 ? datum.failing + ' failing' : '✓'"))
+    height = max(160, 44 * grid["domain"].n_unique())
+    return (chart + labels).properties(height=height, title="Share of products passing, per domain and policy"
+                                       ).to_dict()
+
+
 def show_matrix() -> None:
     grid = governance.matrix(frame)
     if grid.is_empty():
         st.info("No policy applies yet: declare `policies:` in mesh.yaml (see `meshwork init`) or in a domain.yaml.")
     else:
-        chart = (alt.Chart(grid)
-                 .mark_rect(stroke="white", strokeWidth=2)
-                 .encode(x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-30)),
-                         y=alt.Y("domain:N", title=None),
-                         color=alt.Color("passing_pct:Q", title="% passing",
-                                         scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen")),
-                         tooltip=["domain", "policy", "products", "failing",
-                                  alt.Tooltip("passing_pct:Q", title="% passing")]))
-        labels = (alt.Chart(grid).mark_text(fontSize=12)
-                  .encode(x="policy:N", y="domain:N", text=alt.Text("label:N"),
-                          color=alt.condition("datum.passing_pct >= 85", alt.value("white"), alt.value("black")))
-                  .transform_calculate(label="datum.failing > 0 ? datum.failing + ' failing' : '✓'"))
-        height = max(160, 44 * grid["domain"].n_unique())
-        st.altair_chart((chart + labels).properties(height=height,
-                                                    title="Share of products passing, per domain and policy"),
-                        width="stretch", height=height + 120)
+        spec = matrix_spec(grid)
+        st.vega_lite_chart(spec, width="stretch", height=spec["height"] + 120)
         st.caption("A blank cell: that policy does not apply to that domain (a domain policy of another domain).")
 
 
