@@ -7,6 +7,7 @@ import os
 import time
 from datetime import datetime
 
+import duckdb
 import pytest
 from sqlglot import exp
 
@@ -193,3 +194,55 @@ def test_a_check_proven_by_statistics_reports_a_pass_with_the_reason(minimesh, t
     assert by_name["email not null"].failing == 1
     assert by_name["age not null"].status == "pass" and "parquet statistics" in by_name["age not null"].message
     assert "[29, 51]" in by_name["age in range"].message and by_name["age in range"].rows == 3
+
+
+def _ids_mesh(root):
+    """20 rows in row groups of 8: id 3 three times (2 duplicate rows), one NULL id."""
+    from minimesh import write
+
+    write(root / "mesh.yaml", "name: ids\ntitle: Ids\n")
+    write(root / "shop/domain.yaml", "name: shop\nowner: shop-team@shop.example\n")
+    (root / "shop/data").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT CASE WHEN i IN (7, 9) THEN 3 WHEN i = 5 THEN NULL ELSE i END::BIGINT AS id,
+        'r' || i AS ref FROM range(20) t(i)) TO '{root}/shop/data/ids.parquet' (FORMAT parquet, ROW_GROUP_SIZE 8)""")
+    con.close()
+    write(root / "shop/products/ids.yaml", """
+        name: ids
+        description: Ids with one repeated key.
+        owner: olga@shop.example
+        source: {kind: parquet, path: data/ids.parquet}
+        columns:
+          - {name: id, type: BIGINT}
+          - {name: ref, type: VARCHAR}
+        quality:
+          - {check: unique, column: id}
+          - {check: unique, column: ref}
+    """)
+    return catalog.open_mesh(root, state_dir=root / "state")
+
+
+def test_a_unique_integer_key_is_counted_exactly_with_a_bitmap_over_its_parquet_bounds(tmp_path):
+    from catalog.checks.statistics import integer_bounds
+
+    mesh = _ids_mesh(tmp_path / "ids")
+    report = run_checks(mesh, "shop.ids", now=NOW)
+    assert [(c.status, c.failing) for c in report.checks] == [("fail", 2), ("pass", 0)]
+    assert [r["id"] for r in report.checks[0].examples] == [3, 3, 3]
+    product = mesh.products["shop.ids"]
+    fast = compile_checks(product, exp.table_("ids", db="shop"), bounds={"id": (0, 19)}).sql()
+    assert "bitstring_agg" in fast.lower() and "DISTINCT \"ref\"" in fast  # strings are still hashed
+    assert "bitstring_agg" not in compile_checks(product, exp.table_("ids", db="shop")).sql("spark").lower()
+    rows = [("id", "INT64", "0", "7", 1), ("id", "INT64", "3", "19", 0), ("ref", "BYTE_ARRAY", "r0", "r9", 0)]
+    assert integer_bounds(rows, {"id": "BIGINT", "ref": "VARCHAR"}) == {"id": (0, 19)}
+    assert integer_bounds(rows + [("id", "INT64", None, None, 8)], {"id": "BIGINT"}) == {}  # a group without
+    assert integer_bounds([("id", "INT64", "0", str(1 << 40), 0)], {"id": "BIGINT"}) == {}  # too wide a range
+
+
+def test_statistics_that_no_longer_hold_fall_back_to_an_exact_distinct_count(tmp_path, monkeypatch):
+    import catalog.checks.statistics as statistics
+
+    mesh = _ids_mesh(tmp_path / "ids")
+    monkeypatch.setattr(statistics, "integer_bounds", lambda rows, types: {"id": (0, 4)})  # values up to 19
+    report = run_checks(mesh, "shop.ids", now=NOW)
+    assert [(c.status, c.failing) for c in report.checks] == [("fail", 2), ("pass", 0)]

@@ -55,3 +55,33 @@ def proven_passing(checks: list[Any], stats: dict[str, dict[str, Any]]) -> dict[
                 proven[index] = (f"every value lies in [{column['min']:g}, {column['max']:g}] "
                                  "(parquet statistics)")
     return proven
+
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+BITMAP_BITS = 1 << 28  # a 32 MB bitmap per thread at most
+
+
+def _integer(text: Any) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def integer_bounds(rows: Iterable[tuple[Any, ...]], types: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Lowercased integer column -> exact (min, max) over every row group, when every row group states them
+    and the range fits a bitmap; `types` maps column name -> engine type (only integer columns qualify)."""
+    bounds: dict[str, tuple[int, int]] = {}
+    unknown: set[str] = set()
+    integer = {name.lower() for name, kind in types.items() if kind.upper() in INTEGER_TYPES}
+    for name, _physical, low, high, _nulls in rows:
+        key = str(name).lower()
+        lo, hi = _integer(low), _integer(high)
+        if key not in integer or key in unknown:
+            continue
+        if lo is None or hi is None:
+            unknown.add(key)
+            continue
+        seen = bounds.get(key, (lo, hi))
+        bounds[key] = (min(seen[0], lo), max(seen[1], hi))
+    return {k: b for k, b in bounds.items() if k not in unknown and b[1] - b[0] < BITMAP_BITS}
