@@ -274,6 +274,13 @@ class StateStore:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._connect().execute(sql, params).fetchall()
 
+    def revision(self, *tables: str) -> tuple[int | None, ...]:
+        """The newest row id of each table (None while it is empty or not created yet). Ids only grow, so this
+        changes exactly when a row is stored: a cheap key for caches of what is read from these tables."""
+        present = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return tuple(self.query(f'SELECT max(id) FROM "{table}"')[0][0] if table in present else None
+                     for table in tables)
+
     def frame(self, sql: str, params: tuple[Any, ...] = (), schema: dict[str, Any] | None = None) -> pl.DataFrame:
         cursor = self._connect().execute(sql, params)
         names = [d[0] for d in cursor.description]

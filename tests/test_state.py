@@ -69,3 +69,17 @@ def test_concurrent_processes_lose_no_event(tmp_path):
     usage = StateStore(tmp_path).usage_frame()
     assert usage.height == 6 * 150
     assert usage.group_by("user").len()["len"].to_list() == [150] * 6
+
+
+def test_revision_changes_exactly_when_a_row_is_stored(tmp_path):
+    store = StateStore(tmp_path / "state")
+    empty = store.revision("usage_events", "quality_runs", "no_such_table")
+    assert empty == (None, None, None)
+    store.record_usage([UsageEvent(user="u", role="analyst", product_id="retail.customers", rows=1,
+                                   duration_ms=1.0, status="ok")])
+    once = store.revision("usage_events", "quality_runs")
+    assert once[0] is not None and once[1] is None
+    assert store.revision("usage_events", "quality_runs") == once  # reading does not move it
+    store.record_run("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [])
+    assert store.revision("usage_events", "quality_runs")[0] == once[0]
+    assert store.revision("usage_events", "quality_runs")[1] is not None

@@ -20,6 +20,7 @@ import catalog
 import catalog.governance  # noqa: F401
 import catalog.search  # noqa: F401
 from catalog.errors import MeshError
+from catalog.history import ensure_history
 from catalog.identity import default_role
 from components import identity as app_identity
 
@@ -65,6 +66,13 @@ def _warm(mesh: catalog.Mesh) -> None:
             database.ensure(set(sorted(database.visible)[:1]))  # the first view pays the SQL generator's set-up
     except Exception:  # noqa: BLE001 - the page that needs the index reports its own error
         pass
+
+
+def stored_state(mesh: catalog.Mesh, *tables: str) -> tuple:
+    """A cache key for what a page reads from the mesh's state store: the mesh, its descriptors and the newest
+    row of each table, so a cached result is recomputed exactly when something it reads was stored."""
+    ensure_history(mesh)  # the sample history is written on first use: before the key, not after it
+    return str(mesh.root), descriptor_signature(mesh.root), *mesh.state.revision(*tables)
 
 
 def mesh_path() -> str:

@@ -4,30 +4,16 @@ action items in priority order; download the review as Markdown or as a self-con
 
 from __future__ import annotations
 
-import sqlite3
-
 import streamlit as st
 
 from catalog import scorecard_charts
-from catalog.history import ensure_history
 from catalog.review import Review, export, record_review, review
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs
 
-
-def stored_state(mesh) -> tuple:
-    """Changes when a descriptor changes or a check run, usage event, change or review is stored (their ids
-    only grow), so a cached review is recomputed exactly when what it is read from changed."""
-    ensure_history(mesh)
-    key = mesh.state.query("SELECT (SELECT max(id) FROM quality_runs), (SELECT max(id) FROM usage_events), "
-                           "(SELECT max(id) FROM changelog)")[0]
-    try:
-        reviews = mesh.state.query("SELECT max(id) FROM owner_reviews")[0]
-    except sqlite3.OperationalError:  # no review recorded in this mesh yet
-        reviews = (None,)
-    return str(mesh.root), context.descriptor_signature(mesh.root), *key, *reviews
+REVIEW_READS = ("quality_runs", "usage_events", "changelog", "owner_reviews")  # what a review is read from
 
 
 @st.cache_data(ttl=120, max_entries=32, show_spinner=False)
@@ -50,10 +36,10 @@ by = pick[0].segmented_control("Review by", ["Owner", "Domain"], default="Owner"
 if by == "Owner":
     default = owners.index(user) if user in owners else 0
     who = pick[1].selectbox("Owner", owners, index=default, key="rv_owner")
-    done = cached_review(mesh, stored_state(mesh), owner=who)
+    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), owner=who)
 else:
     who = pick[1].selectbox("Domain", sorted(mesh.domains), key="rv_domain")
-    done = cached_review(mesh, stored_state(mesh), domain=who)
+    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), domain=who)
 
 st.subheader(done.title)
 st.caption(f"Changes {done.baseline}.")
@@ -111,7 +97,8 @@ cols[1].download_button("Download HTML report", lambda: export(done, "html"), fi
                         help="one self-contained page with the charts, to mail or archive")
 if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record",
                   help="the next review of this owner or domain shows what changed since now"):
-    record_review(mesh, done, user)
+    # recorded as of now (the review shown may come from the cache): the next one compares with this moment
+    record_review(mesh, review(mesh, **({"owner": who} if by == "Owner" else {"domain": who})), user)
     st.toast(f"Review of {who} recorded by {user}.")
     st.rerun()
 if st.toggle("Preview the Markdown", key="rv_preview"):

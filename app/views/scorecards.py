@@ -12,7 +12,6 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from catalog import scorecard_charts
-from catalog.history import ensure_history
 from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, latest_checks,
                                product_scorecard)
 from catalog.scoring import format_score
@@ -24,14 +23,6 @@ from components.tabs import lazy_tabs
 ALL = "All domains"
 WHOLE = "Whole domain"
 CHARTS = ["Score trend", "Products × dimensions"]
-
-
-def stored_state(mesh) -> tuple:
-    """Changes when a descriptor changes or a check run or usage event is stored (their ids only grow), so
-    the cached scorecards below are recomputed exactly when what they are read from changed."""
-    ensure_history(mesh)
-    runs, events = mesh.state.query("SELECT (SELECT max(id) FROM quality_runs), (SELECT max(id) FROM usage_events)")[0]
-    return str(mesh.root), context.descriptor_signature(mesh.root), runs, events
 
 
 @st.cache_data(ttl=120, max_entries=16, show_spinner=False)
@@ -168,7 +159,7 @@ with pick[2]:
                  help="scans the data: one query per product for all its checks; unchanged data reuses its counts"):
         run_checks(mesh, scope, role)
 
-key = stored_state(mesh)
+key = context.stored_state(mesh, "quality_runs", "usage_events")
 every_product, frame = scorecards(mesh, key)
 products = every_product if domain is None else every_product.filter(pl.col("domain") == domain)
 if products.is_empty():
