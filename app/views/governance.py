@@ -11,7 +11,7 @@ from catalog.errors import MeshError
 from components import context
 from components.audit import audit_panel
 from components.links import product_href
-from components.tabs import lazy_tabs
+from components.tabs import tabbed
 
 mesh = context.require_mesh()
 
@@ -180,10 +180,6 @@ def show_audit() -> None:
     audit_panel(mesh, key="gov_audit")
 
 
-TABS = {"Domain × policy": show_matrix, "Violations": show_violations, "PII inventory": show_pii,
+tabbed({"Domain × policy": show_matrix, "Violations": show_violations, "PII inventory": show_pii,
         "Access rules": show_access, "Policies": show_policies, "Data contracts": show_contracts,
-        "Audit log": show_audit}
-for tab, show in zip(lazy_tabs(list(TABS)), TABS.values()):
-    if tab.open:
-        with tab:
-            show()
+        "Audit log": show_audit})

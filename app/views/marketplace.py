@@ -11,7 +11,7 @@ from catalog.errors import MeshError
 from components import context
 from components import identity as app_identity
 from components.audit import audit_panel
-from components.tabs import lazy_tabs
+from components.tabs import tabbed
 
 mesh = context.require_mesh()
 who = app_identity.current_principal(mesh)
@@ -196,9 +196,5 @@ def show_audit() -> None:
     audit_panel(mesh, key="marketplace_audit")
 
 
-TABS = {"Request access": show_request, "Requests to decide": show_decide, "My requests & grants": show_mine,
-        "Subscriptions & alerts": show_alerts, "Trust & ratings": show_trust, "Audit log": show_audit}
-for tab, show in zip(lazy_tabs(list(TABS)), TABS.values()):
-    if tab.open:
-        with tab:
-            show()
+tabbed({"Request access": show_request, "Requests to decide": show_decide, "My requests & grants": show_mine,
+        "Subscriptions & alerts": show_alerts, "Trust & ratings": show_trust, "Audit log": show_audit})
