@@ -4,7 +4,8 @@ Parquet keeps, per row group and column, an exact null count and the min and max
 row group says a column has no NULLs, its not-null check passes; when the numeric min and max lie
 inside a range check's bounds, that check passes. Only a pass is taken from statistics (a failing
 check still needs its exact count and example rows from the scan), and any missing statistic means
-"not proven".
+"not proven". The exact bounds of integer columns also let the scan count a key's distinct values with
+a bitmap over [min, max] instead of a hash table (`integer_bounds`).
 """
 
 from __future__ import annotations
