@@ -29,6 +29,7 @@ from catalog.dashboards import (
     DashboardNotFound,
     Tile,
     TileSlot,
+    dashboard_files,
     load_dashboards,
     pin_tile,
 )
@@ -214,12 +215,17 @@ class DashboardDesk:
         self.mesh = mesh
         self.cache = cache or TileCache()
         self.max_workers = max_workers
+        self._listed: tuple[tuple, dict[str, Dashboard]] | None = None
 
     # ------------------------------------------------------------ files
 
     def list(self) -> dict[str, Dashboard]:
-        """Every dashboard by id, read afresh (a pin or a git pull shows at once); problems on each."""
-        return load_dashboards(self.mesh)
+        """Every dashboard by id, with problems on each; read again whenever a dashboard file is added, removed
+        or changed (a pin or a git pull shows at once), else served from memory: pages ask on every rerun."""
+        signature = tuple((str(path), *_stamp(path)) for _, path in dashboard_files(self.mesh))
+        if self._listed is None or self._listed[0] != signature:
+            self._listed = (signature, load_dashboards(self.mesh))
+        return self._listed[1]
 
     def get(self, dashboard_id: str) -> Dashboard:
         boards = self.list()
@@ -461,3 +467,12 @@ class DashboardDesk:
         if result.error:
             raise MeshError(f"{board.id} tile {slot.title!r}: {result.error}")
         return self.mesh.session(role=role, user=user).export(result.sql, path, fmt)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """(mtime in ns, size) of a file, or (-1, -1) once it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, -1
+    return stat.st_mtime_ns, stat.st_size

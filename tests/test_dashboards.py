@@ -316,3 +316,15 @@ def test_a_filter_default_that_does_not_fit_its_kind_is_a_located_problem(minime
     [problem] = board.problems
     assert (problem.field, problem.line) == ("filters.0", 5) and "'young' is not a number" in problem.message
     assert board.filter("age") is None and board.filter("full_name") is not None
+
+
+def test_the_dashboard_list_is_read_again_only_when_a_file_changes(minimesh):
+    board_file(minimesh)
+    mesh = catalog.open_mesh(minimesh)
+    first = mesh.dashboards.list()
+    assert mesh.dashboards.list() is first  # nothing changed: no file is parsed again
+    mesh.dashboards.pin("risk.new_board", Tile(title="Scores", query="SELECT * FROM risk.scores"), title="New")
+    after_pin = mesh.dashboards.list()
+    assert after_pin is not first and set(after_pin) == {*first, "risk.new_board"}
+    (minimesh / "risk" / "dashboards" / "new_board.yaml").unlink()
+    assert set(mesh.dashboards.list()) == set(first)
