@@ -1,6 +1,7 @@
 """App speed in Chromium: cold load of each page to its first meaningful content, and the main interactions.
 
-"Meaningful content" = the page's heading is drawn and Streamlit has finished the script run. Each page is opened
+Two times per load: to the page's heading (first meaningful content), and to the whole page drawn (script run
+finished, nothing stale); the target is judged on the second, the stricter. Each page is opened
 in a fresh browser context (a new user session) against a server that has served the mesh once; the very first
 visit of a fresh server (mesh not yet cached) is reported separately. Targets (issue 8): page < 3 s, interaction < 1 s.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+import urllib.parse
 from pathlib import Path
 
 from catalog import harness
@@ -47,19 +49,29 @@ def _load(browser, url: str) -> tuple[float, float]:
     return heading, done
 
 
+QUERY = ("SELECT c.state, count(*) AS customers, round(avg(s.score)) AS avg_score FROM retail.customers c "
+         "JOIN risk.credit_scores s USING (customer_id) GROUP BY c.state ORDER BY c.state")  # across two domains
+
+
 def _interactions(browser, server) -> list[tuple[str, float]]:
-    """Time what a user does most, each from the action to the settled result."""
+    """Time what a user does most, each from the action to the settled result, in one fresh session. Each page
+    is first left to finish drawing for a moment, as a person reads it before acting."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     timings = []
+
+    def open_page(path: str) -> None:
+        page.goto(f"{server.url}{path}")
+        page.wait_for_function(CONTENT, timeout=60_000)
+        page.wait_for_function(harness.NOTHING_STALE, timeout=60_000)
+        page.wait_for_timeout(1500)
 
     def settle() -> None:
         page.wait_for_timeout(60)  # let the rerun start before waiting for it to end
         page.wait_for_function(harness.APP_IDLE, timeout=60_000, polling=50)
         page.wait_for_function(harness.NOTHING_STALE, timeout=60_000, polling=50)
 
-    page.goto(f"{server.url}/discover")
-    page.wait_for_function(CONTENT, timeout=60_000)
+    open_page("/discover")
     box = page.get_by_role("textbox").first
     for text in ["customer", "card transactions", "churn"]:
         started = time.perf_counter()
@@ -68,30 +80,21 @@ def _interactions(browser, server) -> list[tuple[str, float]]:
         settle()
         timings.append((f"search “{text}”", time.perf_counter() - started))
 
-    page.goto(f"{server.url}/product?product=retail.customers")
-    page.wait_for_function(CONTENT, timeout=60_000)
-    for tab in page.get_by_role("tab").all()[:4]:
-        started = time.perf_counter()
-        tab.click()
-        settle()
-        timings.append((f"product tab “{tab.inner_text().strip()}”", time.perf_counter() - started))
+    for path, label in (("/product?product=retail.customers", "product"), ("/governance", "governance")):
+        open_page(path)
+        for tab in page.get_by_role("tab").all()[1:4]:
+            started = time.perf_counter()
+            tab.click()
+            settle()
+            timings.append((f"{label} tab “{tab.inner_text().strip()}”", time.perf_counter() - started))
 
-    page.goto(f"{server.url}/governance")
-    page.wait_for_function(CONTENT, timeout=60_000)
-    for tab in page.get_by_role("tab").all()[1:4]:
-        started = time.perf_counter()
-        tab.click()
-        settle()
-        timings.append((f"governance tab “{tab.inner_text().strip()}”", time.perf_counter() - started))
-
-    page.goto(f"{server.url}/workbench")
-    page.wait_for_function(CONTENT, timeout=60_000)
+    open_page("/workbench?sql=" + urllib.parse.quote(QUERY))
     run = page.get_by_role("button", name="Run").first
     for i in range(3):
         started = time.perf_counter()
         run.click()
         settle()
-        timings.append((f"run a query (#{i + 1})", time.perf_counter() - started))
+        timings.append((f"run a cross-domain query (#{i + 1})", time.perf_counter() - started))
     context.close()
     return timings
 
@@ -126,10 +129,13 @@ def main(results: Path) -> Path:
                 rows.append(f"| {label} | `{path}` | {statistics.median(headings):.2f} | {median:.2f} | "
                             f"{max(samples):.2f} | {median / baseline:.1f}× | "
                             f"{'yes' if max(samples) < 3 else '**no**'} |")
+            sessions: dict[str, list[float]] = {}
             try:
-                interactions = _interactions(browser, server)
+                for _ in range(REPEATS):
+                    for name, seconds in _interactions(browser, server):
+                        sessions.setdefault(name, []).append(seconds)
             except Exception as exc:  # a page missing its widget must not hide the load numbers
-                interactions = [(f"interactions failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", float("nan"))]
+                sessions[f"interactions failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"] = [float("nan")]
         finally:
             server.stop()
             browser.close()
@@ -152,11 +158,13 @@ def main(results: Path) -> Path:
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "Interactions (from the action to the settled page):",
+        f"Interactions, from the action to the settled page (nothing stale), in {REPEATS} fresh sessions each; "
+        "judged on the median (one session's worst is shown beside it):",
         "",
-        "| interaction | s | under 1 s |",
-        "|---|---|---|",
-        *[f"| {name} | {t:.2f} | {'yes' if t < 1 else '**no**'} |" for name, t in interactions],
+        "| interaction | median s | worst s | under 1 s |",
+        "|---|---|---|---|",
+        *[f"| {name} | {statistics.median(t):.2f} | {max(t):.2f} | "
+          f"{'yes' if statistics.median(t) < 1 else '**no**'} |" for name, t in sessions.items()],
         "",
     ]
     out.write_text("\n".join(lines))
