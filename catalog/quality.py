@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
@@ -311,13 +310,13 @@ def _scan(mesh: "Mesh", product: Any, role: str, now: datetime
             check = product.descriptor.quality[index]
             results[index] = CheckResult(name=check.label, kind=check.check, severity=check.severity, status="pass",
                                          failing=0, rows=rows, message=f"all {rows:,} rows pass: {how}", observed=0)
-        stored = _examples(mesh, database, cursor, product, scan, results, columns, role)
+        stored = _examples(mesh, cursor, product, scan, results, columns, role)
         return [results[i] for i in range(len(product.descriptor.quality))], rows, stored
     finally:
         cursor.close()
 
 
-def _examples(mesh: "Mesh", database: Any, cursor: Any, product: Any, scan: CompiledScan,
+def _examples(mesh: "Mesh", cursor: Any, product: Any, scan: CompiledScan,
               results: dict[int, CheckResult], columns: list[str], role: str) -> dict[int, list[dict[str, Any]]]:
     """Example failing rows of each failing check, shown masked for `role`; returns the rows to store
     (always masked). A restricted product shows its rows only to the roles it names."""
@@ -333,29 +332,11 @@ def _examples(mesh: "Mesh", database: Any, cursor: Any, product: Any, scan: Comp
         queries[(compiled.index, "stored")] = query
         if visible and not same:
             queries[(compiled.index, "role")] = scan.examples(compiled, role_cols, EXAMPLE_ROWS)  # type: ignore
-    fetched = _fetch_all(mesh, database, cursor, queries)
+    fetched = {key: _fetch(cursor, query) for key, query in queries.items()}
     for (index, kind), rows in fetched.items():
         if kind == ("stored" if same else "role") and visible:
             results[index].examples = rows
     return {index: rows for (index, kind), rows in fetched.items() if kind == "stored"}
-
-
-def _fetch_all(mesh: "Mesh", database: Any, cursor: Any, queries: dict[Any, exp.Select]
-               ) -> dict[Any, list[dict[str, Any]]]:
-    """Run the example queries; on DuckDB side by side on their own cursors, since a LIMIT query mostly
-    keeps one core busy reading the first row groups (Spark: one after the other on `cursor`)."""
-    if mesh.engine.name != "duckdb" or len(queries) < 2:
-        return {key: _fetch(cursor, query) for key, query in queries.items()}
-
-    def fetch(query: exp.Select) -> list[dict[str, Any]]:
-        own = database.cursor()
-        try:
-            return _fetch(own, query)
-        finally:
-            own.close()
-
-    with ThreadPoolExecutor(max_workers=mesh.descriptor.threads) as pool:
-        return dict(zip(queries, pool.map(fetch, queries.values())))
 
 
 def _statistics(cursor: duckdb.DuckDBPyConnection, mesh: "Mesh", product: Any, types: dict[str, str]
