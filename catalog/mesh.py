@@ -296,11 +296,12 @@ class Mesh:
 
         return quality_history(self, product_id)
 
-    def usage_metrics(self) -> pl.DataFrame:
-        """Per product: queries, users, consuming_domains, trend, last_used, unused_30d (from usage events)."""
+    def usage_metrics(self, product_id: str | None = None) -> pl.DataFrame:
+        """Per product (or for one): queries, users, consuming_domains, trend, last_used, unused_30d (from usage
+        events)."""
         from catalog.usage import usage_metrics
 
-        return usage_metrics(self)
+        return usage_metrics(self, product_id=product_id)
 
     def scorecard(self, domain: str | None = None) -> pl.DataFrame:
         """One row per domain (or per product of `domain`): quality, checks, freshness, docs, compliance,

@@ -210,6 +210,20 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    """Switch the file to write-ahead logging once. SQLite answers a journal-mode change with "database is
+    locked" at once, without waiting, while another connection writes, so wait for it here; a file already in
+    WAL mode (every open but the very first) needs no change at all."""
+    deadline = time.monotonic() + patience_s
+    while con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class StateStore:
     """One SQLite file per mesh; safe to open from many threads and processes."""
 
@@ -225,9 +239,9 @@ class StateStore:
         if con is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA busy_timeout=30000")
+            _use_wal(con)
+            con.execute("PRAGMA synchronous=NORMAL")
             self._local.con = con
         if not self._migrated:
             self._migrate(con)

@@ -55,11 +55,14 @@ def events(mesh: "Mesh") -> pl.DataFrame:
     return frame.filter(pl.col("status") == "ok")
 
 
-def usage_metrics(mesh: "Mesh", as_of: datetime | None = None) -> pl.DataFrame:
-    """One row per product (every product, used or not): see the module docstring for the definitions."""
+def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str | None = None) -> pl.DataFrame:
+    """One row per product (every product, used or not; or only `product_id`): see the module docstring for the
+    definitions."""
     now = _as_of(as_of)
     start, before = now - timedelta(days=WINDOW_DAYS), now - timedelta(days=2 * WINDOW_DAYS)
     frame = events(mesh).filter(pl.col("ts") <= now)
+    if product_id is not None:
+        frame = frame.filter(pl.col("product_id") == product_id)
     current = (frame.filter(pl.col("ts") > start).group_by("product_id")
                .agg(pl.len().alias("queries"), pl.col("user").n_unique().alias("users"),
                     pl.col("consumer_domain").drop_nulls().n_unique().alias("consuming_domains")))
@@ -67,8 +70,8 @@ def usage_metrics(mesh: "Mesh", as_of: datetime | None = None) -> pl.DataFrame:
                 .agg(pl.len().alias("previous_queries")))
     overall = frame.group_by("product_id").agg(pl.col("ts").max().alias("last_used"),
                                                 pl.len().alias("total_queries"))
-    products = pl.DataFrame({"product_id": sorted(mesh.products),
-                             "domain": [mesh.products[p].domain for p in sorted(mesh.products)]},
+    ids = sorted(mesh.products) if product_id is None else [product_id]
+    products = pl.DataFrame({"product_id": ids, "domain": [mesh.products[p].domain for p in ids]},
                             schema={"product_id": pl.String, "domain": pl.String})
     out = (products.join(current, on="product_id", how="left").join(previous, on="product_id", how="left")
            .join(overall, on="product_id", how="left")

@@ -44,6 +44,8 @@ def test_metrics_count_the_last_30_days_and_compare_with_the_30_before(minimesh,
     branches = row["retail.branches"]
     assert branches["queries"] == 0 and branches["last_used"] is None and branches["unused_30d"] is True
     assert frame.height == len(mesh.products)
+    one = usage_metrics(mesh, AS_OF, product_id="retail.customers")
+    assert one.to_dicts() == frame.filter(pl.col("product_id") == "retail.customers").to_dicts()
 
 
 def test_trend_labels():

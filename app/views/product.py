@@ -156,7 +156,7 @@ def quality_tab() -> None:
 
 
 def usage_tab() -> None:
-    metrics = mesh.usage_metrics().filter(pl.col("product_id") == product_id)
+    metrics = mesh.usage_metrics(product_id)
     events = mesh.usage(product_id)
     events = events.filter(pl.col("status") == "ok") if "status" in events.columns else events
     if events.is_empty():
