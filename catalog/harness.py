@@ -97,6 +97,10 @@ MAIN_HEIGHT = ("() => Math.max(...[...document.querySelectorAll('[data-testid=\"
                ".map(e => e.scrollHeight), document.body.scrollHeight)")
 
 
+CANVASES_PRESENT = ("() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"], "
+                    "[data-testid=\"stVegaLiteChart\"]')].every(e => e.querySelector('canvas, svg'))")
+
+
 def screenshot(page, path: Path, max_height: int = 4000) -> None:
     """The whole page, not just the viewport: Streamlit scrolls inside its main block, so grow the viewport to
     the content's height for the shot, then put it back."""
@@ -104,7 +108,9 @@ def screenshot(page, path: Path, max_height: int = 4000) -> None:
     height = min(max_height, max(size["height"], int(page.evaluate(MAIN_HEIGHT))))
     if height > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": height})
-        page.wait_for_timeout(400)
+    # charts and tables paint on canvases after the script run ends, and again after a resize
+    page.wait_for_function(CANVASES_PRESENT, timeout=10_000)
+    page.wait_for_timeout(1000)
     page.screenshot(path=str(path), full_page=True)
     if height > size["height"]:
         page.set_viewport_size(size)
