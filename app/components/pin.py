@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
 
 import catalog
 from catalog.charts import ChartSpec
 from catalog.dashboards import SIZES, Tile, slug
 from catalog.errors import MeshError
+from components.links import page_link
 
 NEW = "A new dashboard…"
 
@@ -44,8 +44,4 @@ def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key
                 st.error(str(exc))
                 return
             st.success(f"Pinned to `{dashboard_id}` ({path.relative_to(mesh.root)}).")
-            try:
-                st.page_link("views/dashboards.py", label="Open the dashboard", icon=":material/dashboard:",
-                             query_params={"dashboard": dashboard_id})
-            except StreamlitPageNotFoundError:  # a script without the app's navigation (a notebook app, a test)
-                st.markdown(f"[Open the dashboard](./dashboards?dashboard={dashboard_id})")
+            page_link("views/dashboards.py", "Open the dashboard", {"dashboard": dashboard_id}, ":material/dashboard:")

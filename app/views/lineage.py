@@ -7,25 +7,17 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
 
 from catalog.lineage_view import COLLAPSE_OVER, collapse_by_domain, mesh_overview, neighbourhood
 from components import context
 from components.graph import legend, lineage_chart
-from components.links import product_href, product_link
+from components.links import product_link
 
 MAX_LISTED = 25
 STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
                "stale": ":orange[:material/schedule: past SLA]"}
 
 
-
-def link(product_id: str, label: str) -> None:
-    """The product page link; a plain link while the app runs without a product page."""
-    try:
-        product_link(product_id, label=label)
-    except StreamlitPageNotFoundError:
-        st.markdown(f"[{label.replace('_', chr(92) + '_')}]({product_href(product_id)})")
 
 
 mesh = context.require_mesh()
@@ -112,7 +104,7 @@ with side_col:
         st.markdown(f"**{len(impact.products)}** product(s) and **{len(impact.columns)}** column(s) downstream, "
                     f"in {len(impact.domains)} domain(s): {named}{more}")
         for item in impact.products[:MAX_LISTED]:
-            link(item.id, label=f"{item.id} · {item.distance} hop{'s' if item.distance > 1 else ''}"
+            product_link(item.id, label=f"{item.id} · {item.distance} hop{'s' if item.distance > 1 else ''}"
                                         f"{' · broken' if item.broken else ''}")
         if len(impact.products) > MAX_LISTED:
             st.caption(f"…and {len(impact.products) - MAX_LISTED} more (see `meshwork lineage {mesh.root} "
@@ -128,7 +120,7 @@ with side_col:
         st.success(f"None of the {cause.upstream_products} upstream product(s) is broken, failing or past its SLA.")
     for item in cause.causes[:MAX_LISTED]:
         with st.container(border=True):
-            link(item.product_id, label=f"{item.product_id} · {item.distance} hop"
+            product_link(item.product_id, label=f"{item.product_id} · {item.distance} hop"
                                                 f"{'s' if item.distance > 1 else ''} up")
             st.markdown(f"{STATUS_ICON[item.status]} · owner {item.owner or 'none declared'}")
             for reason in item.reasons[:4]:

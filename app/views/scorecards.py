@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
 
 from catalog import scorecard_charts
 from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, latest_checks,
@@ -17,7 +16,7 @@ from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_score
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
-from components.links import product_href, product_link
+from components.links import product_link
 from components.tabs import lazy_tabs
 
 ALL = "All domains"
@@ -44,12 +43,6 @@ def score_column() -> dict:
                                                      max_value=100),
             "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")}
 
-
-def link(product_id: str, label: str | None = None) -> None:
-    try:
-        product_link(product_id, label=label)
-    except StreamlitPageNotFoundError:
-        st.markdown(f"[{(label or product_id).replace('_', chr(92) + '_')}]({product_href(product_id)})")
 
 
 def run_checks(mesh, product_ids: list[str], role: str) -> None:
@@ -201,7 +194,7 @@ if product is None:
     for row in products.iter_rows(named=True):
         cols = st.columns([3, 1, 2])
         with cols[0]:
-            link(row["product_id"], f"{row['product_id']} — {row['title']}")
+            product_link(row["product_id"], f"{row['product_id']} — {row['title']}")
         cols[1].markdown(grade_badge(row["grade"]))
         cols[2].caption(f"score {format_score(row['score'])} · {row['checks_failed']} failing, "
                         f"{row['checks_errored']} errored · {row['queries']} queries")
@@ -212,7 +205,7 @@ if product is None:
 # ------------------------------------------------------------------ product level
 row = products.filter(pl.col("product_id") == product).row(0, named=True)
 st.subheader(f"{row['title']} · `{product}`")
-link(product, "Open the product page")
+product_link(product, "Open the product page")
 top = st.columns(5)
 top[0].metric("Quality score", format_score(row["score"]), delta=row["score_trend"], help=score_help())
 top[0].markdown(grade_badge(row["grade"]))
