@@ -190,6 +190,16 @@ def scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = 
     return domain_scorecard(product_scorecard(mesh, None, as_of), mesh, as_of)
 
 
+def mesh_summary(domains: pl.DataFrame) -> dict[str, Any]:
+    """The whole mesh in four numbers, from `domain_scorecard`: domains, their mean score (None while no domain
+    is scored), checks passing of checks run, and products unused for 30 days."""
+    scored = domains.filter(pl.col("score").is_not_null())
+    return {"domains": domains.height,
+            "mean_score": round(float(scored["score"].mean()), 1) if scored.height else None,  # type: ignore[arg-type]
+            "checks_passing": int(domains["checks_passing"].sum()), "checks": int(domains["checks"].sum()),
+            "unused_products": int(domains["unused_products"].sum())}
+
+
 def dimensions(products: pl.DataFrame) -> pl.DataFrame:
     """Long form for the heat map: product_id, dimension, value (0–100, null when not measured)."""
     frame = products.select(

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import catalog
-from catalog.scorecard import DIMENSIONS, dimensions, domain_trend, latest_checks, scorecard
+from catalog.scorecard import DIMENSIONS, dimensions, domain_trend, latest_checks, mesh_summary, scorecard
 
 from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
 
@@ -42,6 +42,17 @@ def test_risk_domain_row_worked_out_by_hand(bank):
                                  & (pl.col("ts") > AS_OF - timedelta(days=30)) & (pl.col("ts") <= AS_OF))
     assert domain["queries"] == events.height and domain["users"] == events["user"].n_unique()
     assert domain["incomplete"] is None
+
+
+def test_mesh_summary_adds_up_the_domain_rows(bank):
+    domains = scorecard(bank, as_of=AS_OF)
+    summary = mesh_summary(domains)
+    assert summary["domains"] == domains.height == 5
+    assert summary["checks"] == domains["checks"].sum() and summary["checks_passing"] < summary["checks"]
+    assert summary["mean_score"] == round(domains["score"].drop_nulls().mean(), 1)
+    assert summary["unused_products"] == 1  # marketing.customer_contacts, in the sample history
+    nothing = mesh_summary(domains.with_columns(pl.lit(None, dtype=pl.Float64).alias("score")))
+    assert nothing["mean_score"] is None
 
 
 def test_retail_score_trend_shows_the_quality_drop(bank):

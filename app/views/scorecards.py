@@ -11,11 +11,12 @@ import polars as pl
 import streamlit as st
 
 from catalog import scorecard_charts
-from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, latest_checks,
+from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, mesh_summary,
                                product_scorecard)
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
+from components.check_results import run_checks, show_checks
 from components.links import product_link
 from components.tabs import lazy_tabs
 
@@ -45,18 +46,6 @@ def score_column() -> dict:
 
 
 
-def run_checks(mesh, product_ids: list[str], role: str) -> None:
-    """Scan the data of these products now, with progress; keep the live reports for their examples."""
-    reports = st.session_state.setdefault("sc_reports", {})
-    with st.status(f"Checking {len(product_ids)} product(s)…", expanded=False) as status:
-        bar = st.progress(0.0)
-        for n, product_id in enumerate(product_ids, 1):
-            status.update(label=f"Checking {product_id} ({n} of {len(product_ids)})…")
-            reports[product_id] = mesh.check(product_id, role=role)
-            bar.progress(n / len(product_ids))
-        status.update(label=f"Checked {len(product_ids)} product(s).", state="complete")
-
-
 def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None:
     """The score trend and the products × dimensions heat map, one tab at a time (only the open one is drawn)."""
     trend_tab, heat_tab = lazy_tabs(CHARTS)
@@ -71,37 +60,6 @@ def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None
             st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
             st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
                             height=scorecard_charts.heat_map_height(products.height) + 70)
-
-
-def show_checks(mesh, product: str, checked_at: str | None, role: str) -> None:
-    """The checks of the live run (if run just now) or the latest stored one, failing first, with example rows."""
-    st.markdown("**Checks in the latest run**")
-    live = st.session_state.get("sc_reports", {}).get(product)
-    checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
-    if not mesh.can_see(role, mesh.products[product]):
-        st.caption(f":orange[{product} is restricted: the role {role} sees its check results but no example rows.]")
-    if live is not None:
-        st.caption(f"Run just now as {role}: example rows are masked for that role.")
-    else:
-        when = (checked_at or "never")[:16].replace("T", " ")
-        st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
-                   "now to see them as your role sees them.")
-    if not checks:
-        st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality
-                else "This product declares no quality checks.")
-    icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
-             "error": ":orange[:material/error:]"}
-    for check in checks:
-        label = (f"{icons.get(check['status'], '')} {check['name']} · {check['severity']} · "
-                 f"{check.get('message') or ''}")
-        with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
-            st.caption(f"kind {check['kind']} · status {check['status']}"
-                       + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
-                          if check.get("failing") is not None and check.get("rows") is not None else ""))
-            if check.get("examples"):
-                st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
-            elif check["status"] == "fail":
-                st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
 
 
 mesh = context.require_mesh()
@@ -162,13 +120,12 @@ if products.is_empty():
 
 # ------------------------------------------------------------------ mesh level: every domain
 if domain is None:
-    scored = frame.filter(pl.col("score").is_not_null())
-    mean = round(float(scored["score"].mean()), 1) if scored.height else None  # type: ignore[arg-type]
+    summary = mesh_summary(frame)
     top = st.columns(4)
-    top[0].metric("Domains", frame.height)
-    top[1].metric("Mean domain score", format_score(mean), help=score_help())
-    top[2].metric("Checks passing", f"{int(frame['checks_passing'].sum())} / {int(frame['checks'].sum())}")
-    top[3].metric("Unused products (30 days)", int(frame["unused_products"].sum()))
+    top[0].metric("Domains", summary["domains"])
+    top[1].metric("Mean domain score", format_score(summary["mean_score"]), help=score_help())
+    top[2].metric("Checks passing", f"{summary['checks_passing']} / {summary['checks']}")
+    top[3].metric("Unused products (30 days)", summary["unused_products"])
     st.subheader("Domains")
     st.dataframe(frame.drop("incomplete"), hide_index=True, width="stretch", column_config=score_column())
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
