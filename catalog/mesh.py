@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from catalog.identity import Principal
     from catalog.lineage import Impact
     from catalog.lineage_health import RootCause
+    from catalog.policy import LockedProduct, Policy
     from catalog.search import SearchIndex, SearchResults
     from catalog.session import Session
     from catalog.trust import TrustDesk, TrustSignal
@@ -160,18 +161,39 @@ class Mesh:
 
         return root_cause(self, product_id)
 
-    # ---------------------------------------------------------------- access
+    # ---------------------------------------------------------------- who sees what (catalog/policy.py)
+
+    def policy(self, role: str | None = None, user: str | None = None) -> "Policy":
+        """The one visibility policy for this viewer: visible, locked and hidden products, masked columns.
+        Re-resolves the user's grants on every call, so an expired or revoked grant lapses at once."""
+        from catalog.policy import build
+
+        return build(self, role, user)
+
+    def product_for(self, product_id: str, policy: "Policy | None" = None) -> "DataProduct | LockedProduct":
+        """The product a link names, as `policy`'s viewer may see it (a LockedProduct when locked);
+        UnknownProduct, with the same message, for an unknown id and a hidden one."""
+        from catalog.policy import product_for
+
+        return product_for(self, product_id, policy or self.policy())
+
+    def visible_products(self, role: str | None = None, user: str | None = None) -> list[str]:
+        """Product ids this viewer may query (roles, restrictions, the user's live grants); without a viewer,
+        every unbroken product."""
+        return sorted(self.policy(role, user).visible)
 
     def role_sees_pii(self, role: str, product: DataProduct) -> bool:
-        return bool(self.roles.get(role) and self.roles[role].pii)
+        """The role alone reads PII unmasked (grants aside); `policy(role, user).sees_pii` is the whole answer."""
+        from catalog.policy import role_reads_pii
+
+        return role_reads_pii(self, role)
 
     def can_see(self, role: str, product: DataProduct) -> bool:
-        access = product.descriptor.access
-        return not access.restricted or role in access.roles
+        """The role alone may read `product` (grants aside); `policy(role, user).can_query` is the whole answer."""
+        from catalog.policy import role_reads, restrictions
 
-    def visible_products(self, role: str) -> list[str]:
-        """Product ids this role may query (restricted ones only for the roles they name)."""
-        return [pid for pid, p in self.products.items() if not p.broken and self.can_see(role, p)]
+        return all(role_reads(role, self.products[r]) for r in restrictions(self).get(product.id, ())
+                   if r in self.products) and role_reads(role, product)
 
     # ---------------------------------------------------------------- engine & sessions
 

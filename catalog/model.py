@@ -442,6 +442,8 @@ class MeshDescriptor(Strict):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     users: dict[str, UserSpec] = Field(default_factory=dict, description="email -> roles and groups")
     groups: dict[str, GroupSpec] = Field(default_factory=dict, description="group -> roles")
+    discovery: Literal["listed", "hidden"] = Field(
+        default="listed", description="restricted products a viewer may not read: listed locked, or hidden")
 
     @field_validator("name")
     @classmethod

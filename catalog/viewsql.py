@@ -18,17 +18,18 @@ if TYPE_CHECKING:
 
 
 def visible_products(mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
-    """Product ids a role (widened by a user's grants) may query: unbroken, and not restricted from it."""
-    return frozenset(pid for pid, p in mesh.products.items() if not p.broken and (
-        mesh.can_see(role, p) or (pid, "access") in grants or (pid, "pii") in grants))
+    """Product ids a role (widened by a user's grants) may query: the one policy decides (catalog.policy)."""
+    from catalog.policy import build
+
+    return build(mesh, role, grants=grants).visible
 
 
 def masked_columns(mesh: "Mesh", product: DataProduct, role: str,
                    grants: frozenset[tuple[str, str]] = frozenset()) -> list[Column]:
-    """The PII columns of `product` that `role` (with these grants) sees masked."""
-    if mesh.role_sees_pii(role, product) or (product.id, "pii") in grants:
-        return []
-    return list(product.pii_columns)
+    """The PII columns of `product` that `role` (with these grants) sees masked (catalog.policy decides)."""
+    from catalog.policy import build
+
+    return [] if build(mesh, role, grants=grants).sees_pii(product.id) else list(product.pii_columns)
 
 
 def role_view_select(source: exp.Table, masked: list[Column], salt: str,
