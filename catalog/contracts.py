@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from catalog.errors import MeshError, PublishError
 from catalog.model import DataProduct, ProductDescriptor
+from catalog.yamlsource import YamlError, parse_yaml
 
 API_VERSION = "v3.1.0"
 ENGINE = "meshwork"
@@ -311,9 +312,9 @@ def from_contract(contract: OpenDataContractStandard, where: str = "contract",
 def read_contract(text: str, where: str = "contract") -> OpenDataContractStandard:
     """Parse and validate an ODCS YAML/JSON document; errors say where in it."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{where}: invalid YAML: {exc}") from None
+        data = parse_yaml(text).data
+    except YamlError as exc:
+        raise ContractError(f"{where}:{exc.line or 1}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ContractError(f"{where}: expected an ODCS document (a mapping with apiVersion, kind, id, ...)")
     errors = validate_contract(data)

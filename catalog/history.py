@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from catalog.scoring import score_results
+from catalog.yamlsource import YamlError, read_yaml
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -151,7 +152,10 @@ def ensure_history(mesh: "Mesh", today: datetime | None = None) -> bool:
     if mesh.state.query("SELECT 1 FROM meta WHERE key = ?", (META_KEY,)):
         mesh._history_checked = True  # type: ignore[attr-defined]
         return False
-    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        spec = read_yaml(path).data or {}
+    except YamlError:
+        spec = {}
     start = (today or datetime.now(timezone.utc)).astimezone(timezone.utc)
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     events, runs = generate(mesh, spec, day)

@@ -2,6 +2,11 @@
 
 Pydantic reports errors by location (`("columns", 2, "type")`); this module turns
 such a location into the line a person should open in their editor.
+
+Every YAML Meshwork reads comes through here, and every one is hostile until read: a document
+over MAX_BYTES, nested deeper than MAX_DEPTH, or whose anchors and aliases would expand past
+MAX_NODES is refused (a YamlError with its line) after one linear pass over the parser's events,
+before anything is built, so a 350-byte alias bomb costs milliseconds, not gigabytes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ import yaml
 
 Location = tuple[Any, ...]
 _STR_TAG = "tag:yaml.org,2002:str"
+
+MAX_BYTES = 2_000_000     # the largest descriptor, draft, dashboard, notebook or contract read
+MAX_NODES = 100_000       # values a document may hold once its aliases are expanded
+MAX_DEPTH = 100           # nesting of mappings and lists
 
 
 class YamlError(Exception):
@@ -67,7 +76,11 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
 def parse_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document keeping the line of every key and item."""
+    """Parse one YAML document keeping the line of every key and item; bombs are refused first."""
+    if len(text) > MAX_BYTES:
+        raise YamlError(f"the document is {len(text):,} characters, over the {MAX_BYTES:,} a Meshwork YAML "
+                        "file may have; split it or trim it", 1)
+    _check_bounds(text)
     if _FAST_LOADER is not None:
         loader = _FAST_LOADER(text)
         try:
@@ -79,6 +92,55 @@ def parse_yaml(text: str) -> YamlDocument:
         finally:
             loader.dispose()
     return _parse_reference(text)
+
+
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _check_bounds(text: str) -> None:
+    """Count the values the document would hold with every alias expanded, and its depth, from the parser's
+    events (nothing is built); refuse past MAX_NODES or MAX_DEPTH. Malformed YAML passes on to the parser,
+    which reports it with its own message."""
+    loader = (_FAST_LOADER or yaml.SafeLoader)(text)
+    sizes: dict[str, int] = {}       # anchor -> values under it, expanded
+    open_nodes: list[tuple[str | None, int]] = []
+    total = 0
+    aliases = False
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is _SCALAR:
+                total += 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif kind is _ALIAS:
+                total += sizes.get(event.anchor, 1)
+                aliases = True
+            elif kind in _OPEN:
+                total += 1
+                open_nodes.append((event.anchor, total))
+                if len(open_nodes) > MAX_DEPTH:
+                    raise YamlError(f"values are nested more than {MAX_DEPTH} levels deep",
+                                    event.start_mark.line + 1)
+            elif kind in _CLOSE:
+                anchor, start = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = total - start + 1
+            if total > MAX_NODES:
+                how = (" once its aliases (*name) are expanded: refused as a YAML bomb" if aliases
+                       else ", more than a Meshwork YAML file may have; split it or trim it")
+                raise YamlError(f"the document would hold more than {MAX_NODES:,} values{how}",
+                                event.start_mark.line + 1)
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # the parser's own limit, met before ours by one scan ahead
+            mark = getattr(exc, "problem_mark", None)
+            raise YamlError(f"values are nested more than {MAX_DEPTH} levels deep",
+                            mark.line + 1 if mark else 1) from None
+    finally:
+        loader.dispose()
 
 
 def _parse_reference(text: str) -> YamlDocument:
@@ -106,8 +168,14 @@ def _parse_reference(text: str) -> YamlDocument:
 
 
 def read_yaml(path: Path) -> YamlDocument:
+    """A YAML file, read no further than MAX_BYTES (a pipe such as `<(git show ...)` included)."""
+    with open(path, "rb") as handle:
+        raw = handle.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise YamlError(f"the file is over {MAX_BYTES:,} bytes, more than a Meshwork YAML file may have; "
+                        "split it or trim it", 1)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlError(f"not UTF-8 text ({exc.reason})", None) from None
     return parse_yaml(text)
