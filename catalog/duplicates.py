@@ -26,6 +26,7 @@ from catalog.errors import MeshError
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 MIN_SHARED = 3
 MIN_COLUMN_SIMILARITY = 0.5
@@ -70,13 +71,20 @@ _KEY_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[tuple[str, str], frozenset[str
 _LOCK = threading.Lock()
 
 
-def duplicates(mesh: "Mesh", product_id: str | None = None, min_score: float | None = None) -> pl.DataFrame:
-    """Likely copies, best first: one row per pair (or per other product when `product_id` is given)."""
+def duplicates(mesh: "Mesh", product_id: str | None = None, min_score: float | None = None,
+               policy: "Policy | None" = None) -> pl.DataFrame:
+    """Likely copies, best first: one row per pair (or per other product when `product_id` is given). With a
+    `policy`, only pairs of products its viewer sees in full (columns are what the pair shares)."""
     if product_id is not None:
-        mesh.product(product_id)
+        if policy is not None:
+            mesh.product_for(product_id, policy)  # UnknownProduct when hidden, like an unknown id
+        else:
+            mesh.product(product_id)
     threshold = DEFAULT_MIN_SCORE if min_score is None else min_score
     rows = []
     for cand in candidates(mesh, product_id):
+        if policy is not None and not (policy.can_see(cand.a) and policy.can_see(cand.b)):
+            continue
         overlap = _key_overlap(mesh, cand)
         if overlap is None:
             score = cand.similarity * NO_KEY_FACTOR
@@ -178,7 +186,10 @@ def _keys(mesh: "Mesh", product_id: str, column: str) -> frozenset[str] | None:
     product = mesh.products[product_id]
     name = next((c.name for c in product.columns if c.name.lower() == column), column)
     values: frozenset[str] | None = None
-    if not product.descriptor.access.restricted and mesh.descriptor.engine == "duckdb":
+    from catalog.policy import restrictions
+
+    # Key values are read as a steward only from unrestricted data, so no score reflects restricted rows.
+    if not restrictions(mesh).get(product_id) and mesh.descriptor.engine == "duckdb":
         try:
             database = mesh.engine.database("steward")
             database.ensure({product_id})

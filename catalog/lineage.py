@@ -34,6 +34,7 @@ from catalog.model import Column, DataProduct
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 SOURCE = "source:"
 MISSING = "missing:"
@@ -149,21 +150,7 @@ class LineageIndex:
             return self._domains
 
     def _build_domains(self) -> nx.DiGraph:
-        mesh, products = self.mesh, self.products
-        graph = nx.DiGraph(level="domain", domains=products.graph["domains"])
-        for name in products.graph["domains"]:
-            members = [p for p in mesh.products.values() if p.domain == name]
-            domain = mesh.domains.get(name, _NO_DOMAIN)
-            graph.add_node(domain_node(name), kind="domain", label=name, domain=name, title=domain.title or name,
-                           owner=domain.owner, products=len(members), broken=sum(p.broken for p in members))
-        for up, down, data in products.edges(data=True):
-            if data["cross_domain"]:
-                key = (domain_node(products.nodes[up]["domain"]), domain_node(products.nodes[down]["domain"]))
-                if not graph.has_edge(*key):
-                    graph.add_edge(*key, flows=[], count=0, cross_domain=True)
-                graph.edges[key]["flows"].append((up, down))
-                graph.edges[key]["count"] += 1
-        return graph
+        return domain_graph(self.mesh, self.products)
 
     # ---------------------------------------------------------------- column level
 
@@ -242,6 +229,29 @@ class _NoDomain:
 _NO_DOMAIN = _NoDomain()
 
 
+def domain_graph(mesh: "Mesh", products: nx.DiGraph) -> nx.DiGraph:
+    """One node per domain (`domain:<name>`) counting the product nodes of `products` in it, and an edge
+    where products flow from one domain into another (`flows`, `count`)."""
+    graph = nx.DiGraph(level="domain", domains=products.graph["domains"])
+    members: dict[str, list[dict]] = {}
+    for _, data in products.nodes(data=True):
+        if data.get("kind") == "product":
+            members.setdefault(data["domain"], []).append(data)
+    for name in products.graph["domains"]:
+        domain = mesh.domains.get(name, _NO_DOMAIN)
+        graph.add_node(domain_node(name), kind="domain", label=name, domain=name, title=domain.title or name,
+                       owner=domain.owner, products=len(members.get(name, [])),
+                       broken=sum(bool(d.get("broken")) for d in members.get(name, [])))
+    for up, down, data in products.edges(data=True):
+        if data["cross_domain"] and products.nodes[up].get("kind") == products.nodes[down].get("kind") == "product":
+            key = (domain_node(products.nodes[up]["domain"]), domain_node(products.nodes[down]["domain"]))
+            if not graph.has_edge(*key):
+                graph.add_edge(*key, flows=[], count=0, cross_domain=True)
+            graph.edges[key]["flows"].append((up, down))
+            graph.edges[key]["count"] += 1
+    return graph
+
+
 def index_of(mesh: "Mesh") -> LineageIndex:
     """The mesh's lineage index (created once per Mesh; a Mesh is reloaded when descriptors change)."""
     index = mesh.__dict__.get("_lineage_index")
@@ -252,17 +262,23 @@ def index_of(mesh: "Mesh") -> LineageIndex:
 
 # ------------------------------------------------------------------ public graphs
 
-def lineage_graph(mesh: "Mesh", columns: bool = False, level: Level = "product") -> nx.DiGraph:
-    """A fresh copy of the requested lineage graph, annotated with the latest quality status."""
+def lineage_graph(mesh: "Mesh", columns: bool = False, level: Level = "product",
+                  policy: "Policy | None" = None) -> nx.DiGraph:
+    """A fresh copy of the requested lineage graph, annotated with the latest quality status, as `policy`'s
+    viewer may see it (locked products without columns or quality, hidden ones anonymous)."""
     from catalog.lineage_health import annotate
+    from catalog.lineage_policy import for_viewer
 
     index = index_of(mesh)
     if level not in ("product", "domain"):
         raise MeshError(f"unknown lineage level {level!r}; use 'product' or 'domain'")
     if columns and level != "product":
         raise MeshError("column lineage exists at product level only; drop level='domain' or columns=True")
+    if level == "domain" and policy is not None and not policy.unfiltered:
+        return annotate(mesh, domain_graph(mesh, for_viewer(index.products, policy)))
     graph = index.columns if columns else index.products if level == "product" else index.domains
-    return annotate(mesh, graph.copy())
+    graph = annotate(mesh, graph.copy())
+    return for_viewer(graph, policy) if policy is not None else graph
 
 
 # ------------------------------------------------------------------ impact
@@ -322,8 +338,17 @@ def _bfs(start: Iterable[str], successors: Callable[[str], Iterable[str]], depth
     return seen
 
 
-def split_target(mesh: "Mesh", target: str) -> tuple[str, str | None]:
-    """(product id, column or None) named by `target`; UnknownProduct with a hint otherwise."""
+def split_target(mesh: "Mesh", target: str, policy: "Policy | None" = None) -> tuple[str, str | None]:
+    """(product id, column or None) named by `target`; UnknownProduct with a hint otherwise. A product the
+    viewer may not see is unknown (hidden) or names no column (locked), with the message an unknown id gets."""
+    unknown = UnknownProduct(f"no product or column {str(target)[:200]!r} in mesh {mesh.name!r}; name a product "
+                             "as <domain>.<name> or a column as <domain>.<name>.<column>")
+    if policy is not None and not policy.unfiltered:
+        if target in mesh.products and not policy.is_hidden(target):
+            return target, None
+        product_id = str(target).rpartition(".")[0]
+        if target in mesh.products or product_id not in mesh.products or not policy.can_see(product_id):
+            raise unknown
     if target in mesh.products:
         return target, None
     product_id, _, column = target.rpartition(".")
@@ -334,15 +359,15 @@ def split_target(mesh: "Mesh", target: str) -> tuple[str, str | None]:
             return product_id, names[column.lower()]
         raise UnknownProduct(f"product {product_id!r} has no column {column!r}; its columns are "
                              f"{', '.join(sorted(names.values())) or 'not declared'}")
-    raise UnknownProduct(f"no product or column {target!r} in mesh {mesh.name!r}; name a product as "
-                         "<domain>.<name> or a column as <domain>.<name>.<column>")
+    raise unknown
 
 
-def impact(mesh: "Mesh", target: str, columns: bool = True) -> Impact:
-    """Downstream products and (with `columns`) columns of a product or a column, nearest first."""
+def impact(mesh: "Mesh", target: str, columns: bool = True, policy: "Policy | None" = None) -> Impact:
+    """Downstream products and (with `columns`) columns of a product or a column, nearest first, as `policy`'s
+    viewer may see them: locked products without their columns, hidden ones as anonymous `restricted:N`."""
     index = index_of(mesh)
     products = index.products
-    product_id, column = split_target(mesh, target)
+    product_id, column = split_target(mesh, target, policy)
     if column is None:
         reached = _bfs([product_id], products.successors)
     else:
@@ -369,9 +394,13 @@ def impact(mesh: "Mesh", target: str, columns: bool = True) -> Impact:
                                          products.nodes[pid]["broken"]) for d, pid in impacted)
     column_rows = tuple(sorted((ImpactedColumn(column_node(*k.split("\x00")), *k.split("\x00"), d)
                                 for k, d in impacted_columns.items()), key=lambda c: (c.distance, c.id)))
+    if policy is not None and not policy.unfiltered:
+        product_rows = tuple(p if policy.is_listed(p.id) else
+                             ImpactedProduct(policy.alias(p.id), p.distance, "", "", False) for p in product_rows)
+        column_rows = tuple(c for c in column_rows if policy.can_see(c.product_id))
     return Impact(target=target, products=product_rows, columns=column_rows,
                   owners=tuple(dict.fromkeys(p.owner for p in product_rows if p.owner)),
-                  domains=tuple(dict.fromkeys(p.domain for p in product_rows)))
+                  domains=tuple(dict.fromkeys(p.domain for p in product_rows if p.domain)))
 
 
 def upstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:

@@ -93,7 +93,9 @@ def _product_attrs(graph: nx.DiGraph, node: str, data: dict, href: Href | None) 
     label = [data.get("label", node)]
     style = ["rounded", "filled"]
     fill = domain_colour(graph, data.get("domain", ""))
-    if data.get("broken"):
+    if data.get("locked"):
+        label.append("🔒 locked")
+    elif data.get("broken"):
         pen, width, fill = "#b91c1c", "3", "#fee2e2"
         label.append("⚠ broken")
         if data.get("problem_messages"):
@@ -119,6 +121,9 @@ def _node_attrs(graph: nx.DiGraph, node: str, data: dict, href: Href | None) -> 
         return {"shape": "cylinder", "style": "filled", "fillcolor": "#f9fafb", "color": "#9ca3af",
                 "label": data.get("label", node), "tooltip": node, "fontsize": "9", "fontcolor": "#4b5563",
                 "id": f"node-{node}"}
+    if kind == "restricted":
+        return {"shape": "box", "style": "rounded,dashed", "color": "#6b7280", "fontcolor": "#4b5563",
+                "label": "🔒 restricted product", "tooltip": "a product you may not see", "id": f"node-{node}"}
     if kind == "missing":
         return {"shape": "box", "style": "dashed", "color": "#b91c1c", "fontcolor": "#b91c1c",
                 "label": f"? {data.get('label', node)}\nnot a product of this mesh", "id": f"node-{node}"}
@@ -180,6 +185,10 @@ def _column_body(dot: DotWriter, graph: nx.DiGraph) -> None:
         products.setdefault(data["product_id"], []).append(node)
     for product_id, nodes in sorted(products.items()):
         first = graph.nodes[nodes[0]]
+        if first.get("kind") in ("locked", "restricted"):  # one node stands for a product the viewer may not read
+            dot.node(nodes[0], **_node_attrs(graph, nodes[0], {**first, "kind": first["kind"].replace(
+                "locked", "product")}, None))
+            continue
         quality = first.get("quality", "unchecked")
         pen, width, _ = QUALITY_PEN.get(quality, QUALITY_PEN["unchecked"])
         label = product_id + ("  ⚠ broken" if first.get("broken") else

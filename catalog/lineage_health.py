@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 import polars as pl
 
+from catalog.errors import UnknownProduct
 from catalog.lineage import index_of, upstream_distances
 from catalog.loader import resolve_source_path
 from catalog.model import DataProduct
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 Status = Literal["pass", "fail", "stale", "unchecked"]
 FAILING = ("fail", "error")
@@ -143,13 +145,17 @@ class RootCause:
                                           "reasons": pl.String, "domain": pl.String, "owner": pl.String})
 
 
-def root_cause(mesh: "Mesh", product_id: str) -> RootCause:
-    """Walk upstream of a product and list the upstream products that are broken, failing or stale."""
+def root_cause(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> RootCause:
+    """Walk upstream of a product and list the upstream products that are broken, failing or stale; with a
+    `policy`, only products its viewer may see in full are named (a hidden target is an unknown product)."""
     graph = index_of(mesh).products
+    if policy is not None and policy.is_hidden(product_id):
+        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
     upstream = {n: d for n, d in upstream_distances(mesh, product_id).items() if graph.nodes[n]["kind"] == "product"}
-    health = product_health(mesh, sorted(upstream))
+    shown = {n: d for n, d in upstream.items() if policy is None or policy.can_see(n)}
+    health = product_health(mesh, sorted(shown))
     causes = []
-    for node, distance in sorted(upstream.items(), key=lambda kv: (kv[1], kv[0])):
+    for node, distance in sorted(shown.items(), key=lambda kv: (kv[1], kv[0])):
         data, h = graph.nodes[node], health[node]
         if data["broken"]:
             causes.append(Cause(node, distance, "broken", tuple(data["problems"]), data["domain"], data["owner"]))

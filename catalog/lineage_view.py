@@ -10,22 +10,28 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from catalog.lineage import domain_node, downstream_distances, index_of, upstream_distances
+from catalog.errors import UnknownProduct
+from catalog.lineage import domain_graph, domain_node, downstream_distances, index_of, upstream_distances
 from catalog.lineage_health import annotate
+from catalog.lineage_policy import for_viewer
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 COLLAPSE_OVER = 40
 _SEVERITY = {"fail": 3, "stale": 2, "pass": 1, "unchecked": 0}
 
 
 def neighbourhood(mesh: "Mesh", product_id: str, up: int | None = 2, down: int | None = 2,
-                  columns: bool = False, sources: bool = True) -> nx.DiGraph:
+                  columns: bool = False, sources: bool = True, policy: "Policy | None" = None) -> nx.DiGraph:
     """Products (and sources) within `up` hops upstream and `down` hops downstream of a product.
 
-    With `columns`, the column lineage of those same products instead. `None` means no limit.
+    With `columns`, the column lineage of those same products instead. `None` means no limit. With a
+    `policy`, as its viewer may see it; a product hidden from them is unknown, like an id that does not exist.
     """
+    if policy is not None and policy.is_hidden(product_id):
+        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
     distances = {product_id: 0}
     distances.update({n: -d for n, d in upstream_distances(mesh, product_id, up).items()})
     distances.update(downstream_distances(mesh, product_id, down))
@@ -41,7 +47,8 @@ def neighbourhood(mesh: "Mesh", product_id: str, up: int | None = 2, down: int |
         for node, data in graph.nodes(data=True):
             data["distance"] = distances[node]
     graph.graph.update(focus=product_id, up=up, down=down)
-    return annotate(mesh, graph)
+    graph = annotate(mesh, graph)
+    return for_viewer(graph, policy) if policy is not None else graph
 
 
 def collapse_by_domain(graph: nx.DiGraph, limit: int = COLLAPSE_OVER) -> nx.DiGraph:
@@ -96,17 +103,20 @@ def collapse_by_domain(graph: nx.DiGraph, limit: int = COLLAPSE_OVER) -> nx.DiGr
     return out
 
 
-def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60) -> nx.DiGraph:
+def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60,
+                  policy: "Policy | None" = None) -> nx.DiGraph:
     """The whole mesh: domains, and the products that flow from one domain into another.
 
     Each domain is a cluster holding the products at either end of a cross-domain edge; when
     there are more than `limit` of them, the domain-level graph (one node per domain, edges
     labelled with how many products flow) is returned instead, keeping its `max_flows`
     heaviest edges (`graph.graph["hidden_flows"]` says how many were left out, and
-    `hidden_domains` how many domains were then left without a drawn flow and dropped).
+    `hidden_domains` how many domains were then left without a drawn flow and dropped). With a `policy`,
+    as its viewer may see it.
     """
     index = index_of(mesh)
-    domains = index.domains
+    products = index.products if policy is None else for_viewer(index.products, policy)
+    domains = index.domains if products is index.products else domain_graph(mesh, products)
     flowing = {node for _, _, data in domains.edges(data=True) for pair in data["flows"] for node in pair}
     if len(flowing) > limit or not flowing:
         graph = domains.copy()
@@ -118,7 +128,7 @@ def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60)
             graph.remove_nodes_from(lonely)
             graph.graph["hidden_domains"] = len(lonely)
         return graph
-    graph = nx.DiGraph(index.products.subgraph(flowing))
+    graph = nx.DiGraph(products.subgraph(flowing))
     graph.remove_edges_from([(u, v) for u, v, d in graph.edges(data=True) if not d["cross_domain"]])
     graph.graph.update(level="product", clusters=True)
     return annotate(mesh, graph)

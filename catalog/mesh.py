@@ -128,38 +128,45 @@ class Mesh:
         return SearchIndex(self)
 
     def search(self, text: str = "", domain: str | list[str] | None = None, limit: int | None = 20,
-               **options: Any) -> "SearchResults":
-        """Ranked hits (.product_id .score .snippet) with .facets and .total; `options`: role, sort
-        (relevance|usage|quality|freshness), offset and facet filters (tag, owner, status, grade, pii, kind)."""
+               role: str | None = None, user: str | None = None, **options: Any) -> "SearchResults":
+        """Ranked hits (.product_id .score .snippet) with .facets and .total, as the viewer (role, user) may see
+        them; `options`: sort (relevance|usage|quality|freshness|trust), offset, policy and facet filters (tag,
+        owner, status, grade, pii, kind, certified)."""
         from catalog.search import search
 
-        return search(self, text, domain=domain, limit=limit, **options)
+        return search(self, text, domain=domain, limit=limit, role=role, user=user, **options)
 
-    def duplicates(self, product_id: str | None = None, min_score: float | None = None) -> "pl.DataFrame":
-        """Products of other domains that look like copies (shared columns and key values), with a score."""
+    def duplicates(self, product_id: str | None = None, min_score: float | None = None,
+                   role: str | None = None, user: str | None = None) -> "pl.DataFrame":
+        """Products of other domains that look like copies (shared columns and key values), with a score;
+        only pairs of products the viewer (role, user) may see in full."""
         from catalog.duplicates import duplicates
 
-        return duplicates(self, product_id, min_score)
+        return duplicates(self, product_id, min_score, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- lineage (catalog/lineage.py)
 
-    def lineage(self, columns: bool = False, level: str = "product") -> "nx.DiGraph":
-        """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns."""
+    def lineage(self, columns: bool = False, level: str = "product", role: str | None = None,
+                user: str | None = None) -> "nx.DiGraph":
+        """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns; as
+        the viewer (role, user) may see it: locked products without columns, hidden ones as `restricted:N`."""
         from catalog.lineage import lineage_graph
 
-        return lineage_graph(self, columns=columns, level=level)  # type: ignore[arg-type]
+        return lineage_graph(self, columns=columns, level=level,  # type: ignore[arg-type]
+                             policy=self._viewer(role, user))
 
-    def impact(self, target: str, columns: bool = True) -> "Impact":
+    def impact(self, target: str, columns: bool = True, role: str | None = None,
+               user: str | None = None) -> "Impact":
         """Everything downstream of a product or `<product>.<column>`, nearest first, and who to notify."""
         from catalog.lineage import impact
 
-        return impact(self, target, columns=columns)
+        return impact(self, target, columns=columns, policy=self._viewer(role, user))
 
-    def root_cause(self, product_id: str) -> "RootCause":
+    def root_cause(self, product_id: str, role: str | None = None, user: str | None = None) -> "RootCause":
         """Upstream products that are broken, fail their latest checks, or are past their freshness SLA."""
         from catalog.lineage_health import root_cause
 
-        return root_cause(self, product_id)
+        return root_cause(self, product_id, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- who sees what (catalog/policy.py)
 
@@ -176,6 +183,12 @@ class Mesh:
         from catalog.policy import product_for
 
         return product_for(self, product_id, policy or self.policy())
+
+    def _viewer(self, role: str | None, user: str | None) -> "Policy | None":
+        """The policy of a call's viewer; None (no filtering) when the call names no viewer."""
+        from catalog.policy import resolve
+
+        return None if role is None and user is None else resolve(self, role, user)
 
     def visible_products(self, role: str | None = None, user: str | None = None) -> list[str]:
         """Product ids this viewer may query (roles, restrictions, the user's live grants); without a viewer,

@@ -30,11 +30,14 @@ from catalog.extensions import load_extension
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind", "certified")
 YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
 SORTS = ("relevance", "usage", "quality", "freshness", "trust")
 FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns")
+LOCKED_FIELDS = ("ident", "title", "description", "owner_text", "domain_text")  # what a locked product shows
+LOCKED = "locked"  # the grade facet value of a locked product (its checks are not shown)
 BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0}
 NOT_CHECKED = "not checked"
 MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
@@ -76,6 +79,7 @@ class Hit:
     snippet: str = ""
     snippet_field: str = ""
     marks: list[tuple[int, int]] = field(default_factory=list)  # spans of `snippet` that matched
+    locked: bool = False  # restricted and listed: no columns, quality or freshness; *Request access* instead
 
 
 @dataclass
@@ -137,11 +141,33 @@ class SearchIndex:
         self._signals_checked = 0.0
         self._table: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self._scores: dict[tuple[str, ...], pl.DataFrame] = {}
+        self._vocabularies: dict[tuple[frozenset[str], frozenset[str]], set[str]] = {}
 
     # ------------------------------------------------------------------ query words
 
-    def expand(self, text: str) -> tuple[list[str], dict[str, list[str]]]:
-        """Query words known to the index, plus close vocabulary words for unknown ones (typos)."""
+    def vocabulary_for(self, policy: "Policy | None") -> set[str] | None:
+        """The words a viewer may be told exist: every field of the products they see in full, the shown
+        fields of locked ones; None for the unfiltered view (the whole vocabulary)."""
+        if policy is None or policy.unfiltered:
+            return None
+        key = (policy.allowed, policy.locked)
+        with self._lock:
+            if key not in self._vocabularies:
+                vocabulary: set[str] = set()
+                for row in self.docs.select("product_id", *FIELDS).iter_rows(named=True):
+                    pid = row["product_id"]
+                    fields = FIELDS if pid in policy.allowed else LOCKED_FIELDS if pid in policy.locked else ()
+                    for name in fields:
+                        vocabulary.update(words(str(row[name] or "")))
+                self._vocabularies[key] = vocabulary
+                while len(self._vocabularies) > SCORE_CACHE:
+                    self._vocabularies.pop(next(iter(self._vocabularies)))
+            return self._vocabularies[key]
+
+    def expand(self, text: str, policy: "Policy | None" = None) -> tuple[list[str], dict[str, list[str]]]:
+        """Query words known to the index, plus close vocabulary words for unknown ones (typos); a viewer is
+        only offered words of what they may see."""
+        allowed = self.vocabulary_for(policy)
         out: list[str] = []
         corrections: dict[str, list[str]] = {}
         for word in dict.fromkeys(words(text[:MAX_TEXT])[:MAX_WORDS * 4]):
@@ -156,7 +182,7 @@ class SearchIndex:
                 continue
             if len(word) < 3:
                 continue
-            near = self._near(word)
+            near = self._near(word, allowed)
             if near:
                 corrections[word] = near
                 out.extend(w for w in near if w not in out)
@@ -166,28 +192,31 @@ class SearchIndex:
         with self._lock:
             return self.con.execute("SELECT stem($w, 'english')", {"w": word}).fetchone()[0]
 
-    def _near(self, word: str) -> list[str]:
+    def _near(self, word: str, allowed: set[str] | None = None) -> list[str]:
         with self._lock:
             rows = self.con.execute(
                 "SELECT w, jaro_winkler_similarity(w, $q) AS sim FROM vocab "
-                "WHERE abs(length(w) - length($q)) <= 2 AND sim >= $min ORDER BY sim DESC, w LIMIT 3",
+                "WHERE abs(length(w) - length($q)) <= 2 AND sim >= $min ORDER BY sim DESC, w",
                 {"q": word, "min": TYPO_SIMILARITY}).fetchall()
+        rows = [r for r in rows if allowed is None or r[0] in allowed][:3]
         if not rows:
             return []
         best = rows[0][1]
         return [w for w, sim in rows if sim >= best - 0.03]
 
-    def scores(self, terms: list[str]) -> pl.DataFrame:
-        """product_id, score for every product matching any of `terms` (BM25; id, title, tags count twice)."""
+    def scores(self, terms: list[str], fields: tuple[str, ...] = FIELDS) -> pl.DataFrame:
+        """product_id, score for every product matching any of `terms` in `fields` (BM25; id, title, tags
+        count twice)."""
         if not terms:
             return pl.DataFrame(schema={"product_id": pl.String, "score": pl.Float64})
-        key = tuple(terms)
+        key = (*terms, "\x00", *fields)
         with self._lock:  # app sessions share one index
             cached = self._scores.get(key)
             if cached is not None:
                 return cached
             # `terms` are lower-case letters only, so the query parser sees plain words, never syntax.
-            query = self.index.parse_query(" ".join(terms), list(FIELDS), field_boosts=BOOSTS)
+            query = self.index.parse_query(" ".join(terms), list(fields),
+                                           field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
             found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
             single = self.searcher.num_segments == 1  # then documents are numbered in insertion order
             rows = [(self.ids[a.doc] if single else self.searcher.doc(a)["product_id"][0], float(score))
@@ -226,13 +255,21 @@ class SearchIndex:
         self.con.close()
 
 
-def search(mesh: "Mesh", text: str = "", *, role: str | None = None, sort: str = "relevance",
-           limit: int | None = 20, offset: int = 0, **filters: Any) -> SearchResults:
+def search(mesh: "Mesh", text: str = "", *, role: str | None = None, user: str | None = None,
+           policy: "Policy | None" = None, sort: str = "relevance", limit: int | None = 20, offset: int = 0,
+           **filters: Any) -> SearchResults:
     """Rank the products matching `text` (every product when empty), filtered by facet values.
 
     `filters` are facet names (`domain`, `tag`, `owner`, `status`, `grade`, `pii`, `kind`, `certified`) with one
-    value or a list; `role` hides restricted products the role may not see.
+    value or a list. The viewer (`role`, `user`, or a `policy`) decides what is found: hidden products never,
+    locked ones only by what a locked card shows (id, title, description, owner, domain), with no quality,
+    freshness, tags, kind or PII flag; no viewer is the steward's view of everything.
     """
+    from catalog.policy import resolve
+
+    if policy is None and (role is not None or user is not None):
+        policy = resolve(mesh, role, user)
+    viewer = policy if policy is not None and not policy.unfiltered else None
     started = time.perf_counter()
     text = text if isinstance(text, str) else str(text or "")
     if sort not in SORTS:
@@ -242,9 +279,15 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, sort: str =
         raise MeshError(f"unknown search filter(s) {', '.join(unknown)}; filter by: {', '.join(FACETS)}")
     index = mesh.search_index
     table = index.table()
-    terms, corrections = index.expand(text)
+    terms, corrections = index.expand(text, viewer)
+    if viewer is not None:
+        table = _for_viewer(table, viewer)
     if text.strip():
         scored = index.scores(terms)
+        if viewer is not None and viewer.locked:
+            locked = list(viewer.locked)
+            scored = pl.concat([scored.filter(~pl.col("product_id").is_in(locked)),
+                                index.scores(terms, LOCKED_FIELDS).filter(pl.col("product_id").is_in(locked))])
         table = table.join(scored, on="product_id", how="inner")
         exact = text.strip().lower()
         table = table.with_columns(
@@ -252,27 +295,41 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, sort: str =
              .then(100.0).otherwise(0.0)).alias("score"))
     else:
         table = table.with_columns(pl.lit(0.0).alias("score"))
-    if role is not None:
-        visible = [pid for pid, p in mesh.products.items() if mesh.can_see(role, p)]
-        table = table.filter(pl.col("product_id").is_in(visible))
     table = _apply_filters(table, filters)
     facets = facet_counts(table)
     table = _sorted(table, sort if text.strip() or sort != "relevance" else "title")
     total = table.height
     page = table.slice(offset, limit) if limit is not None else table.slice(offset)
     stems = {index.stems.get(t) or index._stem(t) for t in terms}
-    hits = [_hit(row, stems, index) for row in page.iter_rows(named=True)]
+    hits = [_hit(row, stems, index, viewer) for row in page.iter_rows(named=True)]
     return SearchResults(query=text[:MAX_TEXT], hits=hits, total=total, facets=facets, sort=sort, terms=terms,
                          corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
-def product_hit(mesh: "Mesh", product_id: str) -> Hit:
-    """What a result card shows for one product (grade, usage, refresh, trust), without a query."""
+def product_hit(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> Hit:
+    """What a result card shows for one product (grade, usage, refresh, trust), without a query; as
+    `policy`'s viewer sees it (a locked card, or UnknownProduct for a hidden product)."""
     index = mesh.search_index
-    row = index.table().filter(pl.col("product_id") == product_id).with_columns(pl.lit(0.0).alias("score"))
+    viewer = policy if policy is not None and not policy.unfiltered else None
+    if viewer is not None:
+        mesh.product_for(product_id, viewer)  # raises UnknownProduct, for a hidden id as for an unknown one
+    table = index.table() if viewer is None else _for_viewer(index.table(), viewer)
+    row = table.filter(pl.col("product_id") == product_id).with_columns(pl.lit(0.0).alias("score"))
     if row.is_empty():
         mesh.product(product_id)  # raises UnknownProduct
-    return _hit(row.row(0, named=True), set(), index)
+    return _hit(row.row(0, named=True), set(), index, viewer)
+
+
+def _for_viewer(table: pl.DataFrame, policy: "Policy") -> pl.DataFrame:
+    """Listed products only; a locked one keeps its card's fields and loses what it measures or declares."""
+    table = table.filter(pl.col("product_id").is_in(list(policy.listed)))
+    if not policy.locked:
+        return table
+    locked = pl.col("product_id").is_in(list(policy.locked))
+    return table.with_columns(
+        pl.when(locked).then(pl.lit(LOCKED)).otherwise(pl.col("grade")).alias("grade"),
+        *[pl.when(locked).then(None).otherwise(pl.col(c)).alias(c) for c in ("quality", "refreshed_at", "pii", "kind")],
+        pl.when(locked).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col("tags")).alias("tags"))
 
 
 def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
@@ -314,24 +371,27 @@ def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
     return table.sort(keys[0], descending=keys[1], nulls_last=True)
 
 
-def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex) -> Hit:
+def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: "Policy | None" = None) -> Hit:
     product = index.mesh.products[row["product_id"]]
-    snippet, where, marks = snippet_for(product, stems, index.stems)
+    locked = policy is not None and policy.is_locked(product.id)
+    snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked)
     return Hit(product_id=row["product_id"], score=float(row["score"] or 0.0), title=product.title,
                domain=row["domain"], owner=row["owner"], description=product.description, grade=row["grade"],
                quality=row["quality"], queries=int(row["queries"] or 0), trend=row["trend"],
                refreshed_at=row["refreshed_at"], certified=bool(row["certified"]), rating=row["rating"],
-               pii=row["pii"], kind=row["kind"], status=row["status"], tags=list(row["tags"] or []),
-               snippet=snippet, snippet_field=where, marks=marks)
+               pii=bool(row["pii"]), kind=row["kind"] or "", status=row["status"], tags=list(row["tags"] or []),
+               snippet=snippet, snippet_field=where, marks=marks, locked=locked)
 
 
 def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
-                width: int = 160) -> tuple[str, str, list[tuple[int, int]]]:
-    """The first field that holds a query word, cut around it, with the spans of the matching words."""
-    fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title),
-                                     ("tags", ", ".join(product.tags))]
-    fields += [(f"column {c.name}", f"{c.name}: {c.description}" if c.description else c.name)
-               for c in product.columns]
+                width: int = 160, locked: bool = False) -> tuple[str, str, list[tuple[int, int]]]:
+    """The first field that holds a query word, cut around it, with the spans of the matching words (of a
+    locked product, only the fields its card shows)."""
+    fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title)]
+    if not locked:
+        fields.append(("tags", ", ".join(product.tags)))
+        fields += [(f"column {c.name}", f"{c.name}: {c.description}" if c.description else c.name)
+                   for c in product.columns]
     fields += [("owner", product.owner), ("id", product.id)]
     if stems:
         for where, text in fields:

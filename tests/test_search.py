@@ -156,12 +156,25 @@ def test_unknown_filter_or_sort_is_a_clear_error(meshes):
         meshes["banking"].search("x", sort="random")
 
 
-def test_restricted_products_are_hidden_from_roles_they_do_not_name(minimesh):
+def test_restricted_products_are_listed_locked_for_roles_they_do_not_name(minimesh):
     mesh = catalog.open_mesh(minimesh)
     restricted = [pid for pid, p in mesh.products.items() if p.descriptor.access.restricted]
     assert restricted
-    assert not set(restricted) & set(mesh.search("", role="analyst", limit=None).ids)
+    hits = {h.product_id: h for h in mesh.search("", role="analyst", limit=None)}
+    assert set(restricted) <= set(hits) and all(hits[pid].locked for pid in restricted)
+    assert all(hits[pid].grade == "locked" and not hits[pid].tags for pid in restricted)
+    assert not any(h.locked for pid, h in hits.items() if pid not in restricted)
     assert set(restricted) <= set(mesh.search("", limit=None).ids)
+    assert not any(h.locked for h in mesh.search("", limit=None))
+
+
+def test_hidden_discovery_keeps_restricted_products_out_of_search_and_facets(minimesh):
+    (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + "\ndiscovery: hidden\n")
+    mesh = catalog.open_mesh(minimesh)
+    restricted = {pid for pid, p in mesh.products.items() if p.descriptor.access.restricted}
+    results = mesh.search("", role="analyst", limit=None)
+    assert not restricted & set(results.ids)
+    assert sum(n for _, n in results.facets["domain"]) == results.total == len(mesh.products) - len(restricted)
 
 
 def test_concurrent_searches_share_one_index_safely(meshes):
