@@ -32,6 +32,7 @@ from catalog.yamlsource import YamlError, read_yaml
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 ChangeSeverity = Literal["breaking", "warning", "info"]
 SEVERITY_ORDER = {"breaking": 0, "warning": 1, "info": 2}
@@ -354,10 +355,12 @@ class ChangeTracker:
                 out.setdefault(owner, set()).add(downstream)
         return out
 
-    def subscribe(self, user: str | None, product_id: str) -> None:
+    def subscribe(self, user: str | None, product_id: str, policy: "Policy | None" = None) -> None:
         name = normalize_user(user)
         if not name:
             raise MeshError("Sign in first: a subscription needs to know whom to alert.")
+        if policy is not None:
+            self.mesh.product_for(product_id, policy)  # a hidden product cannot be subscribed to
         if product_id not in self.mesh.products:
             raise UnknownProduct(f"There is no product {product_id!r} in mesh {self.mesh.name!r} to subscribe to.")
         self.sync()  # the baseline for later alerts is the product as it is now
@@ -370,7 +373,7 @@ class ChangeTracker:
             con.execute("DELETE FROM subscriptions WHERE user = ? AND product_id = ?",
                         (normalize_user(user) or "", product_id))
 
-    def subscriptions(self, user: str | None) -> pl.DataFrame:
+    def subscriptions(self, user: str | None, policy: "Policy | None" = None) -> pl.DataFrame:
         """What this user hears about: explicit subscriptions, and products their derived products read."""
         name = normalize_user(user) or ""
         rows: dict[str, dict[str, Any]] = {}
@@ -393,7 +396,10 @@ class ChangeTracker:
             else:
                 rows[pid] = {"product_id": pid, "how": "automatic", "via": ", ".join(sorted(via)), "since": None}
         schema = {"product_id": pl.String, "how": pl.String, "via": pl.String, "since": pl.String}
-        return pl.DataFrame(sorted(rows.values(), key=lambda r: r["product_id"]), schema=schema)
+        frame = pl.DataFrame(sorted(rows.values(), key=lambda r: r["product_id"]), schema=schema)
+        if policy is not None and not policy.unfiltered:
+            frame = frame.filter(pl.col("product_id").is_in(list(policy.listed)))
+        return frame
 
     # ---------------------------------------------------------------- impact
 
@@ -490,14 +496,20 @@ class ChangeTracker:
 
     # ---------------------------------------------------------------- reading
 
-    def changelog(self, product_id: str | None = None) -> pl.DataFrame:
+    def changelog(self, product_id: str | None = None, policy: "Policy | None" = None) -> pl.DataFrame:
+        """Recorded descriptor changes, newest first; with a viewer `policy`, of the products it shows in full
+        (a change names columns), a hidden `product_id` being an unknown product."""
         self.sync()
+        if policy is not None and product_id:
+            self.mesh.product_for(product_id, policy)
         where, params = ("WHERE product_id = ?", (product_id,)) if product_id else ("", ())
-        return self.mesh.state.frame(f"SELECT {', '.join(CHANGELOG_SCHEMA)} FROM changelog {where} "
-                                     "ORDER BY id DESC", params, CHANGELOG_SCHEMA)
+        frame = self.mesh.state.frame(f"SELECT {', '.join(CHANGELOG_SCHEMA)} FROM changelog {where} "
+                                      "ORDER BY id DESC", params, CHANGELOG_SCHEMA)
+        return _shown(frame, policy)
 
-    def inbox(self, user: str | None, unread_only: bool = False) -> pl.DataFrame:
-        """This user's alerts, newest first, with the impact on their products and columns."""
+    def inbox(self, user: str | None, unread_only: bool = False, policy: "Policy | None" = None) -> pl.DataFrame:
+        """This user's alerts, newest first, with the impact on their products and columns; with a viewer
+        `policy`, only alerts about products it shows in full (an alert an ended grant allowed stays unread)."""
         self.sync()
         name = normalize_user(user) or ""
         tail = "AND read_at IS NULL" if unread_only else ""
@@ -510,7 +522,7 @@ class ChangeTracker:
                          "your_products": ", ".join(detail.get("products", [])),
                          "your_columns": ", ".join(detail.get("columns", [])),
                          "changed_columns": ", ".join(detail.get("changed_columns", [])), "read": read_at is not None})
-        return pl.DataFrame(rows, schema=ALERT_SCHEMA)
+        return _shown(pl.DataFrame(rows, schema=ALERT_SCHEMA), policy)
 
     def mark_read(self, user: str | None, alert_ids: list[int] | None = None) -> int:
         """Mark this user's alerts (all, or the ids given) read; returns how many changed."""
@@ -521,3 +533,10 @@ class ChangeTracker:
                                    (self.now(), name)).rowcount
             return sum(con.execute("UPDATE alerts SET read_at = ? WHERE user = ? AND id = ? AND read_at IS NULL",
                                    (self.now(), name, int(i))).rowcount for i in alert_ids)
+
+
+def _shown(frame: pl.DataFrame, policy: "Policy | None") -> pl.DataFrame:
+    """Rows about products the viewer sees in full (all rows without a viewer)."""
+    if policy is None or policy.unfiltered:
+        return frame
+    return frame.filter(pl.col("product_id").is_in(list(policy.allowed)))

@@ -21,6 +21,7 @@ from catalog.model import DataProduct, Policy, ProductDescriptor
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy as Viewer
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_PII_PATTERN = (r"(?i)(e_?mail|phone|mobile|ssn|social_security|birth|dob|address|street|zip|postcode|"
@@ -278,15 +279,19 @@ _COMPLIANCE_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str | None, pl.DataFram
 _COMPLIANCE_LOCK = threading.Lock()
 
 
-def compliance(mesh: "Mesh", domain: str | None = None) -> pl.DataFrame:
-    """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`.
+def compliance(mesh: "Mesh", domain: str | None = None, policy: "Viewer | None" = None) -> pl.DataFrame:
+    """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`. With a
+    viewer `policy`, only the products it shows in full (a locked product's verdicts describe its columns).
 
     It depends on the descriptors only, which a loaded Mesh never changes, so it is computed once per Mesh."""
     with _COMPLIANCE_LOCK:  # the app warms it in a thread while a page may ask for it
         cached = _COMPLIANCE_CACHE.setdefault(mesh, {})
         if domain not in cached:
             cached[domain] = _evaluate_all(mesh, domain)
-        return cached[domain]
+        frame = cached[domain]
+    if policy is not None and not policy.unfiltered:
+        frame = frame.filter(pl.col("product_id").is_in(list(policy.allowed)))
+    return frame
 
 
 def _evaluate_all(mesh: "Mesh", domain: str | None) -> pl.DataFrame:
@@ -317,12 +322,14 @@ def matrix(frame: pl.DataFrame) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- PII inventory and access
 
-def pii_inventory(mesh: "Mesh") -> pl.DataFrame:
+def pii_inventory(mesh: "Mesh", policy: "Viewer | None" = None) -> pl.DataFrame:
     """Every classified PII column: which product holds which category, and who sees it unmasked.
 
     `unmasked_roles` are roles with PII access that can see the product; `unmasked_people` the users
     mesh.yaml gives those roles; `unmasked_users` people holding an active PII grant on it (access ledger).
+    With a viewer `policy`, only the columns of products it shows in full.
     """
+    from catalog.policy import build
     grants: dict[str, set[str]] = {}
     if mesh.products:
         active = mesh.access.grants().filter((pl.col("status") == "active") & (pl.col("kind") == "pii"))
@@ -330,13 +337,17 @@ def pii_inventory(mesh: "Mesh") -> pl.DataFrame:
             grants.setdefault(row["product_id"], set()).add(row["user"])
     holders = role_holders(mesh)
     rows = []
+    by_role = {role: build(mesh, role) for role in mesh.roles}
     for product in mesh.products.values():
-        unmasked = sorted(r for r in mesh.roles if mesh.role_sees_pii(r, product) and mesh.can_see(r, product))
+        if policy is not None and not policy.can_see(product.id):
+            continue
+        unmasked = sorted(r for r, view in by_role.items() if view.sees_pii(product.id))
         people = sorted({user for role in unmasked for user in holders.get(role, [])})
         for column in product.pii_columns:
             rows.append({"domain": product.domain, "product_id": product.id, "column": column.name,
                          "category": column.pii_category or "other", "owner": product.owner,
-                         "restricted": product.descriptor.access.restricted,
+                         "restricted": product.descriptor.access.restricted or bool(by_role and any(
+                             not view.can_see(product.id) for view in by_role.values())),
                          "unmasked_roles": ", ".join(unmasked), "unmasked_people": ", ".join(people),
                          "unmasked_users": ", ".join(sorted(grants.get(product.id, ())))})
     return pl.DataFrame(rows, schema={"domain": pl.String, "product_id": pl.String, "column": pl.String,
@@ -386,15 +397,24 @@ def pii_by_category(inventory: pl.DataFrame) -> pl.DataFrame:
             .sort("products", descending=True))
 
 
-def access_rules(mesh: "Mesh") -> pl.DataFrame:
-    """One row per (role, product): may the role query it, and does it see its personal data unmasked."""
+def access_rules(mesh: "Mesh", policy: "Viewer | None" = None) -> pl.DataFrame:
+    """One row per (role, product): may the role query it, and does it see its personal data unmasked (the
+    visibility policy for each role, grants aside). With a viewer `policy`, the products it may list."""
+    from catalog.policy import build, restrictions
+
+    rules = restrictions(mesh)
     rows = []
     for role, spec in mesh.roles.items():
+        view = build(mesh, role)
         for product in mesh.products.values():
-            visible = mesh.can_see(role, product)
+            if policy is not None and not policy.is_listed(product.id):
+                continue
+            visible = view.can_see(product.id)
             pii = len(product.pii_columns)
             if not visible:
-                rule = f"restricted to {', '.join(product.descriptor.access.roles) or 'no role'}"
+                named = [mesh.products[r].descriptor.access.roles for r in sorted(rules.get(product.id, ()))]
+                allowed = [r for r in (named[0] if named else []) if all(r in roles for roles in named)]
+                rule = f"restricted to {', '.join(allowed) or 'no role'}"
             elif not pii:
                 rule = "visible; no personal data"
             elif spec.pii:
@@ -403,7 +423,7 @@ def access_rules(mesh: "Mesh") -> pl.DataFrame:
                 rule = f"visible; {pii} PII column(s) masked"
             rows.append({"role": role, "role_sees_pii": spec.pii, "domain": product.domain,
                          "product_id": product.id, "visible": visible, "pii_columns": pii,
-                         "pii_unmasked": visible and spec.pii and pii > 0, "rule": rule})
+                         "pii_unmasked": view.sees_pii(product.id), "rule": rule})
     return pl.DataFrame(rows, schema={"role": pl.String, "role_sees_pii": pl.Boolean, "domain": pl.String,
                                       "product_id": pl.String, "visible": pl.Boolean, "pii_columns": pl.Int64,
                                       "pii_unmasked": pl.Boolean, "rule": pl.String})

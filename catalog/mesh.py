@@ -98,25 +98,52 @@ class Mesh:
     def broken_products(self) -> list[DataProduct]:
         return [p for p in self.products.values() if p.broken]
 
-    def owners(self) -> dict[str, list[str]]:
-        """Owner -> the ids of the products they own."""
+    def owners(self, role: str | None = None, user: str | None = None) -> dict[str, list[str]]:
+        """Owner -> the ids of the products they own (that the viewer may list)."""
+        viewer = self._viewer(role, user)
         out: dict[str, list[str]] = {}
         for product in self.products.values():
+            if viewer is not None and not viewer.is_listed(product.id):
+                continue
             out.setdefault(product.owner or "(no owner)", []).append(product.id)
         return dict(sorted(out.items()))
 
-    def summary(self) -> pl.DataFrame:
-        """One row per product: the catalog as a table."""
-        rows = [
-            {"id": p.id, "domain": p.domain, "title": p.title, "owner": p.owner, "kind": p.kind,
-             "status": p.descriptor.status, "version": p.descriptor.version, "columns": len(p.columns),
-             "pii_columns": len(p.pii_columns), "tags": ", ".join(p.tags), "broken": p.broken}
-            for p in self.products.values()
-        ]
+    def summary(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """One row per product the viewer may list: the catalog as a table (Home's counts). A locked product
+        has only its card's fields (`locked` true; no kind, version, columns or tags)."""
+        viewer = self._viewer(role, user)
+        rows = []
+        for p in self.products.values():
+            if viewer is not None and not viewer.is_listed(p.id):
+                continue
+            if viewer is not None and viewer.is_locked(p.id):
+                rows.append({"id": p.id, "domain": p.domain, "title": p.title, "owner": p.owner, "kind": None,
+                             "status": p.descriptor.status, "version": None, "columns": None, "pii_columns": None,
+                             "tags": None, "broken": p.broken, "locked": True})
+                continue
+            rows.append({"id": p.id, "domain": p.domain, "title": p.title, "owner": p.owner, "kind": p.kind,
+                         "status": p.descriptor.status, "version": p.descriptor.version, "columns": len(p.columns),
+                         "pii_columns": len(p.pii_columns), "tags": ", ".join(p.tags), "broken": p.broken,
+                         "locked": False})
         return pl.DataFrame(rows, schema={"id": pl.String, "domain": pl.String, "title": pl.String,
                                           "owner": pl.String, "kind": pl.String, "status": pl.String,
                                           "version": pl.String, "columns": pl.Int64, "pii_columns": pl.Int64,
-                                          "tags": pl.String, "broken": pl.Boolean})
+                                          "tags": pl.String, "broken": pl.Boolean, "locked": pl.Boolean})
+
+    def counts(self, role: str | None = None, user: str | None = None) -> dict[str, int]:
+        """Home's numbers for this viewer: domains, products listed, of them locked, broken, and problems
+        (mesh-level ones and those of products the viewer sees in full)."""
+        viewer = self._viewer(role, user)
+        listed = [p for p in self.products.values() if viewer is None or viewer.is_listed(p.id)]
+        return {"domains": len(self.domains), "products": len(listed),
+                "locked": sum(bool(viewer and viewer.is_locked(p.id)) for p in listed),
+                "broken": sum(p.broken for p in listed), "problems": len(self.problems_for(role, user))}
+
+    def problems_for(self, role: str | None = None, user: str | None = None) -> list[Problem]:
+        """The problems this viewer may read: mesh-level ones, and those of products they see in full (a
+        problem quotes a descriptor, columns included)."""
+        viewer = self._viewer(role, user)
+        return [p for p in self.problems if viewer is None or p.product_id is None or viewer.can_see(p.product_id)]
 
     # ---------------------------------------------------------------- discover (catalog/search.py, duplicates.py)
 
@@ -290,14 +317,15 @@ class Mesh:
 
         return TrustDesk(self)
 
-    def trust(self, product_id: str) -> "TrustSignal":
-        """Certification (in force or lapsed), rating and comment count of one product."""
-        return self.trust_desk.signal(product_id)
+    def trust(self, product_id: str, role: str | None = None, user: str | None = None) -> "TrustSignal":
+        """Certification (in force or lapsed), rating and comment count of one product (a locked one without
+        its quality score; a hidden one is an unknown product)."""
+        return self.trust_desk.signal(product_id, self._viewer(role, user))
 
-    def trust_signals(self) -> pl.DataFrame:
-        """One row per product: product_id, certified, certified_by, certified_at, lapsed, score, threshold,
-        rating_avg, ratings, comments; for cards, sorting and search."""
-        return self.trust_desk.signals()
+    def trust_signals(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """One row per product the viewer may list: product_id, certified, certified_by, certified_at, lapsed,
+        score, threshold, rating_avg, ratings, comments; for cards, sorting and search."""
+        return self.trust_desk.signals(None, self._viewer(role, user))
 
     @cached_property
     def dashboards(self) -> "DashboardDesk":
@@ -306,9 +334,15 @@ class Mesh:
 
         return DashboardDesk(self)
 
-    def usage(self, product_id: str | None = None) -> pl.DataFrame:
-        """Usage events recorded by governed sessions (one row per product a query read)."""
-        return self.state.usage_frame(product_id)
+    def usage(self, product_id: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """Usage events recorded by governed sessions (one row per product a query read); with a viewer, of the
+        products they may list."""
+        viewer = self._viewer(role, user)
+        if viewer is None:
+            return self.state.usage_frame(product_id)
+        if product_id is not None:
+            self.product_for(product_id, viewer)
+        return self.state.usage_frame(product_id).filter(pl.col("product_id").is_in(list(viewer.listed)))
 
     # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality.py ...)
 
@@ -331,40 +365,41 @@ class Mesh:
 
         return quality_history(self, product_id)
 
-    def usage_metrics(self, product_id: str | None = None) -> pl.DataFrame:
+    def usage_metrics(self, product_id: str | None = None, role: str | None = None,
+                      user: str | None = None) -> pl.DataFrame:
         """Per product (or for one): queries, users, consuming_domains, trend, last_used, unused_30d (from usage
-        events)."""
+        events); with a viewer, of the products they may list."""
         from catalog.usage import usage_metrics
 
-        return usage_metrics(self, product_id=product_id)
+        return usage_metrics(self, product_id=product_id, policy=self._viewer(role, user))
 
-    def scorecard(self, domain: str | None = None) -> pl.DataFrame:
+    def scorecard(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per domain (or per product of `domain`): quality, checks, freshness, docs, compliance,
-        usage, lineage health."""
+        usage, lineage health; as the viewer may see them (locked products unmeasured, hidden ones left out)."""
         from catalog.scorecard import scorecard
 
-        return scorecard(self, domain)
+        return scorecard(self, domain, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- governance (catalog/governance.py)
 
-    def compliance(self, domain: str | None = None) -> pl.DataFrame:
+    def compliance(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (product, policy): domain, product_id, policy, scope (global|domain), passed,
         message, fix (plus rule, severity); global policies from mesh.yaml, domain ones from domain.yaml."""
         from catalog.governance import compliance
 
-        return compliance(self, domain)
+        return compliance(self, domain, self._viewer(role, user))
 
-    def pii_inventory(self) -> pl.DataFrame:
+    def pii_inventory(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Every PII column: product, category, and the roles and users who see it unmasked."""
         from catalog.governance import pii_inventory
 
-        return pii_inventory(self)
+        return pii_inventory(self, self._viewer(role, user))
 
-    def access_rules(self) -> pl.DataFrame:
+    def access_rules(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (role, product): visible or not, personal data masked or not, and why."""
         from catalog.governance import access_rules
 
-        return access_rules(self)
+        return access_rules(self, self._viewer(role, user))
 
     def close(self) -> None:
         if self._engine is not None:

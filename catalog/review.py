@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 PRIORITIES = {1: "fix now", 2: "fix this week", 3: "plan", 4: "tidy up"}
 
@@ -87,6 +88,7 @@ class Review:
     actions: list[ActionItem]
     history: pl.DataFrame  # product_id, ts, score
     daily_usage: pl.DataFrame  # product_id, day, queries
+    locked: list[str] = field(default_factory=list)  # products of the subject the viewer may not see in full
 
     @property
     def title(self) -> str:
@@ -176,8 +178,10 @@ def _changelog(mesh: "Mesh", ids: list[str], since: datetime, until: datetime) -
 
 
 def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
-           as_of: datetime | None = None) -> Review:
-    """The review of `owner`'s products (or `domain`'s) as of now, against the last recorded review."""
+           as_of: datetime | None = None, policy: "Policy | None" = None) -> Review:
+    """The review of `owner`'s products (or `domain`'s) as of now, against the last recorded review. With a
+    viewer `policy`, only the products it shows in full are reviewed; locked ones are named in `locked`,
+    hidden ones left out."""
     from catalog.scorecard import product_scorecard
     from catalog.usage import daily_usage
 
@@ -186,6 +190,10 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
     ensure_history(mesh)
     now = as_of or datetime.now(timezone.utc)
     subject, ids = _subject(mesh, owner, domain)
+    locked: list[str] = []
+    if policy is not None and not policy.unfiltered:
+        locked = [pid for pid in ids if policy.is_locked(pid)]
+        ids = [pid for pid in ids if policy.can_see(pid)]
     last = _last_review(mesh, subject, now)
     if last is not None:
         since, before = last
@@ -220,7 +228,7 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
                                                                                                  "score")
     usage = daily_usage(mesh, None, now).filter(pl.col("product_id").is_in(ids))
     return Review(subject, mesh.name, now, baseline, since, products, action_items(mesh, products, runs), history,
-                  usage)
+                  usage, locked)
 
 
 def action_items(mesh: "Mesh", products: list[ProductReview], runs: dict[str, Any]) -> list[ActionItem]:

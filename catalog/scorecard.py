@@ -18,6 +18,12 @@ from catalog.usage import USAGE_DEFINITION, WINDOW_DAYS, usage_metrics
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
+
+LOCKED_NOTE = "locked: restricted, ask its owner for access"
+_MEASURED = ("score", "grade", "score_trend", "checked_at", "checks", "checks_passing", "checks_failed",
+             "checks_errored", "freshness", "documentation", "compliance", "policies_failed", "upstream_issues",
+             "lineage")
 
 DIMENSIONS = {
     "quality": "quality score (0–100)",
@@ -98,8 +104,10 @@ def _freshness(product: Any, run: dict[str, Any] | None, health: Any) -> str:
     return "ok"
 
 
-def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None) -> pl.DataFrame:
-    """One row per product (of `domain`, or all), every dimension of the scorecard."""
+def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None,
+                      policy: "Policy | None" = None) -> pl.DataFrame:
+    """One row per product (of `domain`, or all), every dimension of the scorecard; with a `policy`, the
+    products its viewer may list, a locked one with only its name, owner and usage (nothing measured)."""
     from catalog.lineage import index_of, upstream_distances
     from catalog.lineage_health import product_health
     from catalog.quality import latest_runs
@@ -115,6 +123,16 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
     for product_id in sorted(mesh.products):
         product = mesh.products[product_id]
         if domain is not None and product.domain != domain:
+            continue
+        if policy is not None and not policy.is_listed(product_id):
+            continue
+        if policy is not None and policy.is_locked(product_id):
+            use = usage.get(product_id, {})
+            rows.append({"domain": product.domain, "product_id": product_id, "title": product.title,
+                         "owner": product.owner, "complete": False, "queries": use.get("queries", 0),
+                         "users": use.get("users", 0), "consuming_domains": use.get("consuming_domains", 0),
+                         "usage_trend": use.get("trend_label", "none"), "unused_30d": use.get("unused_30d", True),
+                         **{k: None for k in _MEASURED}, "incomplete": LOCKED_NOTE})
             continue
         run = runs.get(product_id)
         statuses = [r.get("status") for r in (run or {}).get("results", [])]
@@ -151,7 +169,7 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
 
 
 def domain_scorecard(products: pl.DataFrame, mesh: "Mesh", as_of: datetime | None = None) -> pl.DataFrame:
-    """One row per domain, aggregated from the product scorecard."""
+    """One row per domain, aggregated from the product scorecard (so from what its viewer may see)."""
     from catalog.usage import events
 
     now = as_of or datetime.now(timezone.utc)
@@ -167,27 +185,31 @@ def domain_scorecard(products: pl.DataFrame, mesh: "Mesh", as_of: datetime | Non
         rows.append({
             "domain": name, "owner": mesh.domains[name].owner, "products": group.height, "score": score,
             "grade": grade(score), "score_trend": round(float(trends.mean()), 1) if len(trends) else None,  # type: ignore[arg-type]
-            "checks": int(group["checks"].sum()), "checks_passing": int(group["checks_passing"].sum()),
+            "checks": int(group["checks"].fill_null(0).sum()),
+            "checks_passing": int(group["checks_passing"].fill_null(0).sum()),
             "fresh": int((group["freshness"] == "ok").sum()), "late": int((group["freshness"] == "late").sum()),
             "documentation": round(float(group["documentation"].mean()), 1) if group.height else None,  # type: ignore[arg-type]
             "compliance": (round(float(group["compliance"].mean()), 1)  # type: ignore[arg-type]
                            if group.height and group["compliance"].null_count() < group.height else None),
             "queries": int(group["queries"].sum()), "users": users,
-            "unused_products": int(group["unused_30d"].sum()), "lineage_issues": int((group["upstream_issues"] > 0).sum()),
+            "unused_products": int(group["unused_30d"].sum()),
+            "lineage_issues": int((group["upstream_issues"].fill_null(0) > 0).sum()),
             "incomplete": "; ".join(notes) or None,
         })
     return pl.DataFrame(rows, schema=DOMAIN_SCHEMA)
 
 
-def scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None) -> pl.DataFrame:
-    """`mesh.scorecard()`: one row per domain; `mesh.scorecard(domain)`: one row per product of that domain."""
+def scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None,
+              policy: "Policy | None" = None) -> pl.DataFrame:
+    """`mesh.scorecard()`: one row per domain; `mesh.scorecard(domain)`: one row per product of that domain;
+    with a `policy`, as its viewer may see them (hidden products left out, locked ones unmeasured)."""
     from catalog.errors import MeshError
 
     if domain is not None:
         if domain not in mesh.domains:
             raise MeshError(f"no domain {domain!r} in mesh {mesh.name!r}; it has {', '.join(sorted(mesh.domains))}")
-        return product_scorecard(mesh, domain, as_of)
-    return domain_scorecard(product_scorecard(mesh, None, as_of), mesh, as_of)
+        return product_scorecard(mesh, domain, as_of, policy)
+    return domain_scorecard(product_scorecard(mesh, None, as_of, policy), mesh, as_of)
 
 
 def mesh_summary(domains: pl.DataFrame) -> dict[str, Any]:
@@ -216,11 +238,15 @@ def dimensions(products: pl.DataFrame) -> pl.DataFrame:
         pl.col("value").cast(pl.Float64).round(1))
 
 
-def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None) -> pl.DataFrame:
-    """domain, day, score: each day, the mean of the products' last score that day (for the trend chart)."""
+def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None,
+                 policy: "Policy | None" = None) -> pl.DataFrame:
+    """domain, day, score: each day, the mean of the products' last score that day (for the trend chart); with a
+    `policy`, of the products its viewer sees in full."""
     now = as_of or datetime.now(timezone.utc)
     history = mesh.quality_history().filter(pl.col("score").is_not_null() & (pl.col("ts") > now - timedelta(days=days))
                                             & (pl.col("ts") <= now))
+    if policy is not None and not policy.unfiltered:
+        history = history.filter(pl.col("product_id").is_in(list(policy.allowed)))
     if history.is_empty():
         return pl.DataFrame(schema={"domain": pl.String, "day": pl.Datetime("us", "UTC"), "score": pl.Float64})
     domains = pl.DataFrame({"product_id": list(mesh.products), "domain": [p.domain for p in mesh.products.values()]})
@@ -230,16 +256,22 @@ def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None) ->
             .agg(pl.col("score").mean().round(1)).sort("domain", "day"))
 
 
-def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None) -> list[dict[str, Any]]:
+def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None, user: str | None = None,
+                  policy: "Policy | None" = None) -> list[dict[str, Any]]:
     """The check results of a product's latest stored run (failing first), with their example rows (stored
-    masked); without example rows for a `role` that may not see the product at all."""
+    masked). A viewer who may not see the product in full gets none (a locked product shows no results;
+    a hidden one is an unknown product)."""
+    from catalog.policy import resolve
     from catalog.quality import latest_runs
 
-    product = mesh.product(product_id)
+    viewer = policy or (resolve(mesh, role, user) if role is not None or user is not None else None)
+    product = mesh.product(product_id) if viewer is None else mesh.product_for(product_id, viewer)
+    if viewer is not None and not viewer.can_see(product.id):
+        return []
     run = latest_runs(mesh).get(product.id)
     if run is None:
         return []
-    hidden = role is not None and not mesh.can_see(role, product)
+    hidden = viewer is not None and not viewer.can_query(product.id)
     order = {"fail": 0, "error": 1, "pass": 2}
     results = [{**r, "examples": []} if hidden else r for r in run["results"]]
     return sorted(results, key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))

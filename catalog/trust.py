@@ -18,6 +18,7 @@ from catalog.identity import ANONYMOUS, normalize_user
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 MAX_COMMENT = 2000
 SIGNAL_SCHEMA = {"product_id": pl.String, "certified": pl.Boolean, "certified_by": pl.String,
@@ -45,8 +46,8 @@ class TrustSignal:
         if self.certified:
             return f"Certified by {self.certified_by}"
         if self.lapsed:
-            return (f"Certification lapsed: quality {self.score:.0f} is below the domain's threshold "
-                    f"{self.threshold:.0f}")
+            quality = f"quality {self.score:.0f}" if self.score is not None else "its quality"
+            return f"Certification lapsed: {quality} is below the domain's threshold {self.threshold:.0f}"
         return "Not certified"
 
 
@@ -56,8 +57,10 @@ class TrustDesk:
     def __init__(self, mesh: "Mesh"):
         self.mesh = mesh
 
-    def _product(self, product_id: str) -> None:
-        if product_id not in self.mesh.products:
+    def _product(self, product_id: str, policy: "Policy | None" = None) -> None:
+        if policy is not None:
+            self.mesh.product_for(product_id, policy)  # a hidden id is unknown, with the same message
+        elif product_id not in self.mesh.products:
             raise UnknownProduct(f"There is no product {product_id!r} in mesh {self.mesh.name!r}.")
 
     def _who(self, user: str | None, what: str) -> str:
@@ -146,22 +149,29 @@ class TrustDesk:
 
     # ---------------------------------------------------------------- reading
 
-    def comments(self, product_id: str) -> pl.DataFrame:
+    def comments(self, product_id: str, policy: "Policy | None" = None) -> pl.DataFrame:
+        if policy is not None:
+            self._product(product_id, policy)
         return self.mesh.state.frame("SELECT ts, user, text FROM comments WHERE product_id = ? ORDER BY id DESC",
                                      (product_id,), {"ts": pl.String, "user": pl.String, "text": pl.String})
 
-    def ratings(self, product_id: str) -> pl.DataFrame:
+    def ratings(self, product_id: str, policy: "Policy | None" = None) -> pl.DataFrame:
+        if policy is not None:
+            self._product(product_id, policy)
         return self.mesh.state.frame("SELECT user, stars, ts FROM ratings WHERE product_id = ? ORDER BY ts DESC",
                                      (product_id,), {"user": pl.String, "stars": pl.Int64, "ts": pl.String})
 
-    def signal(self, product_id: str) -> TrustSignal:
-        self._product(product_id)
-        frame = self.signals([product_id])
+    def signal(self, product_id: str, policy: "Policy | None" = None) -> TrustSignal:
+        self._product(product_id, policy)
+        frame = self.signals([product_id], policy)
         return TrustSignal(**frame.row(0, named=True))
 
-    def signals(self, product_ids: list[str] | None = None) -> pl.DataFrame:
-        """One row per product: certified (in force), certified_by/at, lapsed, score, rating_avg, ratings, comments."""
+    def signals(self, product_ids: list[str] | None = None, policy: "Policy | None" = None) -> pl.DataFrame:
+        """One row per product: certified (in force), certified_by/at, lapsed, score, rating_avg, ratings, comments.
+        With a `policy`, the products its viewer may list; a locked one without its quality score."""
         ids = sorted(self.mesh.products) if product_ids is None else product_ids
+        if policy is not None:
+            ids = [pid for pid in ids if policy.is_listed(pid)]
         state = self.mesh.state
         certs = {pid: (actor, ts, action) for pid, actor, ts, action in state.query(
             "SELECT product_id, actor, ts, action FROM certifications WHERE id IN "
@@ -174,7 +184,7 @@ class TrustDesk:
         for pid in ids:
             actor, ts, action = certs.get(pid, (None, None, None))
             held = action == "certify"
-            score = scores.get(pid)
+            score = scores.get(pid) if policy is None or policy.can_see(pid) else None
             threshold = self.threshold(pid) if pid in self.mesh.products else 80.0
             lapsed = held and score is not None and score < threshold
             avg, n = ratings.get(pid, (None, 0))

@@ -14,6 +14,7 @@ import polars as pl
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
+    from catalog.policy import Policy
 
 WINDOW_DAYS = 30
 
@@ -55,9 +56,12 @@ def events(mesh: "Mesh") -> pl.DataFrame:
     return frame.filter(pl.col("status") == "ok")
 
 
-def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str | None = None) -> pl.DataFrame:
+def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str | None = None,
+                  policy: "Policy | None" = None) -> pl.DataFrame:
     """One row per product (every product, used or not; or only `product_id`): see the module docstring for the
-    definitions."""
+    definitions. With a `policy`, the products its viewer may list (a hidden one is an unknown product)."""
+    if policy is not None and product_id is not None:
+        mesh.product_for(product_id, policy)
     now = _as_of(as_of)
     start, before = now - timedelta(days=WINDOW_DAYS), now - timedelta(days=2 * WINDOW_DAYS)
     frame = events(mesh).filter(pl.col("ts") <= now)
@@ -71,6 +75,8 @@ def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str |
     overall = frame.group_by("product_id").agg(pl.col("ts").max().alias("last_used"),
                                                 pl.len().alias("total_queries"))
     ids = sorted(mesh.products) if product_id is None else [product_id]
+    if policy is not None:
+        ids = [pid for pid in ids if policy.is_listed(pid)]
     products = pl.DataFrame({"product_id": ids, "domain": [mesh.products[p].domain for p in ids]},
                             schema={"product_id": pl.String, "domain": pl.String})
     out = (products.join(current, on="product_id", how="left").join(previous, on="product_id", how="left")
@@ -89,10 +95,15 @@ def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str |
 
 
 def daily_usage(mesh: "Mesh", product_id: str | None = None, as_of: datetime | None = None,
-                days: int = 90) -> pl.DataFrame:
-    """Queries per product per day over the last `days` days (days without a query are absent)."""
+                days: int = 90, policy: "Policy | None" = None) -> pl.DataFrame:
+    """Queries per product per day over the last `days` days (days without a query are absent); with a
+    `policy`, of the products its viewer may list."""
     now = _as_of(as_of)
     frame = events(mesh).filter((pl.col("ts") > now - timedelta(days=days)) & (pl.col("ts") <= now))
+    if policy is not None:
+        if product_id:
+            mesh.product_for(product_id, policy)
+        frame = frame.filter(pl.col("product_id").is_in(list(policy.listed)))
     if product_id:
         frame = frame.filter(pl.col("product_id") == product_id)
     return (frame.with_columns(pl.col("ts").dt.truncate("1d").alias("day"))
