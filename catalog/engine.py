@@ -1,8 +1,14 @@
 """DuckDB for a mesh: one locked-down in-memory database per role.
 
 Each domain is a schema and each product a view named by its id; the view a role
-sees masks the PII that role may not read. Views are created lazily, on the first
-query that names a product, so opening a mesh never scans data.
+sees masks the PII that role may not read and projects the declared columns only.
+A derived product's view is computed over the role's views of its upstreams, so it
+never shows more than they do. Views are created lazily, on the first query that
+names a product, so opening a mesh never scans data.
+
+Each connection may read only the exact files (and glob folders) its products need,
+never the state folder; external access is off and the configuration locked before
+any user query runs. PostgreSQL is read through the engine's bridge (sources/postgres.py).
 """
 
 from __future__ import annotations
@@ -15,17 +21,55 @@ from sqlglot import exp
 
 from catalog.errors import MeshError, SourceUnavailable
 from catalog.extensions import load_extension
+from catalog.masking import register_duckdb
 from catalog.model import DataProduct
 from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext, raw_table
-from catalog.viewsql import masked_columns, role_view_select, visible_products
+from catalog.sources.postgres import Bridge, arrow_name
+from catalog.viewsql import masked_columns, role_view_select, served_columns, visible_products
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
 
+_FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
+
 
 def _identifier(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def role_table(product_id: str) -> exp.Table:
+    """A product's role view (what user SQL reads) on a role connection."""
+    domain, name = product_id.split(".", 1)
+    return exp.table_(name, db=domain, catalog="memory", quoted=True)
+
+
+MASKED_CATALOG = "__meshwork_masked"
+
+
+def masked_table(product_id: str) -> exp.Table:
+    """A product's fully masked view (what a derived product is computed over for a viewer who may not read
+    all its inputs' PII), in a hidden catalog user SQL cannot name."""
+    domain, name = product_id.split(".", 1)
+    return exp.table_(name, db=domain, catalog=MASKED_CATALOG, quoted=True)
+
+
+def connection_reads(mesh: "Mesh") -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(files, folders, expanded globs) a role connection may read: its products' sources, nothing else."""
+    forbidden = [mesh.state_dir.resolve()]
+    files: list[str] = []
+    folders: list[str] = []
+    expanded: dict[str, list[str]] = {}
+    for product in mesh.products.values():
+        if product.broken or product.kind not in _FILE_KINDS:
+            continue
+        f, d, e = adapter_for(product.kind).reads(product, forbidden)
+        files += f
+        folders += d
+        expanded.update(e)
+    state = str(forbidden[0])
+    files = [f for f in dict.fromkeys(files) if not (f == state or f.startswith(state + "/"))]
+    return files, list(dict.fromkeys(folders)), expanded
 
 
 class RoleDatabase:
@@ -43,6 +87,7 @@ class RoleDatabase:
         self.lock = threading.RLock()
         self.raw_ready: set[str] = set()
         self.views_ready: set[str] = set()
+        self.masked_ready: set[str] = set()
         self.failures: dict[str, str] = {}
         self.con = duckdb.connect(":memory:", config={
             "threads": mesh.descriptor.threads,
@@ -53,6 +98,7 @@ class RoleDatabase:
         self.ctx = SourceContext(root=mesh.root, load_extension=self._load_extension,
                                  product_domains={pid: p.domain for pid, p in mesh.products.items()})
         self._loaded_extensions: set[str] = set()
+        self._registered: set[str] = set()  # PostgreSQL products whose rows are stored
         self._build()
 
     def _load_extension(self, name: str) -> None:
@@ -62,33 +108,48 @@ class RoleDatabase:
 
     def _build(self) -> None:
         con = self.con
+        register_duckdb(con, self.mesh.salt)
         con.execute(f"ATTACH ':memory:' AS {_identifier(RAW_CATALOG)}")
+        con.execute(f"ATTACH ':memory:' AS {_identifier(MASKED_CATALOG)}")
         for domain in self.mesh.domains:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_identifier(RAW_CATALOG)}.{_identifier(domain)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_identifier(MASKED_CATALOG)}.{_identifier(domain)}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{_identifier(domain)}")
-        # Network sources must be attached before external access is switched off.
-        for product in self.mesh.products.values():
-            if not product.broken and product.kind == "postgres":
-                try:
-                    adapter_for("postgres").attach(con, product, self.ctx)
-                except (SourceUnavailable, MeshError) as exc:
-                    self.failures[product.id] = str(exc)
-        for extension in ("sqlite_scanner",):
-            if any(p.kind == "sqlite" and not p.broken for p in self.mesh.products.values()):
-                self._load_extension(extension)
-        roots = [str(r) + "/" for r in self.mesh.data_roots]
-        con.execute("SET allowed_directories = $dirs", {"dirs": roots})
+        if any(p.kind == "sqlite" and not p.broken for p in self.mesh.products.values()):
+            self._load_extension("sqlite_scanner")
+        files, folders, self.ctx.expanded = connection_reads(self.mesh)
+        con.execute("SET allowed_paths = $paths", {"paths": files})
+        con.execute("SET allowed_directories = $dirs", {"dirs": folders})
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
     # ---------------------------------------------------------------- views
 
-    def ensure(self, product_ids: set[str]) -> None:
-        """Create the role views (and the raw views under them) for these products."""
+    def ensure(self, product_ids: set[str], timeout_s: float | None = None) -> None:
+        """Create the role views (and the raw views under them) for these products.
+
+        PostgreSQL rows are read first, outside the database lock and within `timeout_s`, so a database that
+        does not answer delays only the queries that read it."""
+        for product_id in sorted(self._postgres_closure(product_ids)):
+            rows = self.mesh.engine.postgres.rows(self.mesh.product(product_id), timeout_s)
+            with self.lock:
+                self._store_rows(self.mesh.product(product_id), rows)
         with self.lock:
             for product_id in sorted(product_ids):
-                if product_id not in self.views_ready:
-                    self._create_view(self.mesh.product(product_id))
+                self._create_view(self.mesh.product(product_id))
+
+    def _postgres_closure(self, product_ids: set[str]) -> set[str]:
+        out: set[str] = set()
+        stack = list(product_ids)
+        while stack:
+            product_id = stack.pop()
+            product = self.mesh.products.get(product_id)
+            if product is None or product.broken:
+                continue
+            if product.kind == "postgres":
+                out.add(product_id)
+            stack += self.mesh.upstreams(product_id)
+        return out
 
     def _create_raw(self, product: DataProduct) -> None:
         if product.id in self.raw_ready:
@@ -99,6 +160,11 @@ class RoleDatabase:
             raise SourceUnavailable(f"{product.id} is broken: {self.mesh.problem_summary(product.id)}")
         for upstream in sorted(self.mesh.upstreams(product.id)):
             self._create_raw(self.mesh.product(upstream))
+        if product.kind == "postgres":
+            if product.id not in self._registered:
+                self._store_rows(product, self.mesh.engine.postgres.rows(product))
+            self.raw_ready.add(product.id)
+            return
         adapter = adapter_for(product.kind)
         try:
             if hasattr(adapter, "attach"):
@@ -108,21 +174,71 @@ class RoleDatabase:
             self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
         except duckdb.Error as exc:
             message = f"{product.id}: cannot read its {product.kind} source: {str(exc).splitlines()[0]}"
-            self.failures[product.id] = message
+            if product.kind != "postgres":
+                self.failures[product.id] = message
             raise SourceUnavailable(message) from None
         self.raw_ready.add(product.id)
 
-    def _create_view(self, product: DataProduct) -> None:
-        self._create_raw(product)
-        masked = masked_columns(self.mesh, product, self.role, self.grants)
-        select = role_view_select(raw_table(product.id), masked, self.mesh.salt)
-        target = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True).sql("duckdb")
+    def _store_rows(self, product: DataProduct, rows: object) -> None:
+        """A PostgreSQL product's raw relation: the rows the bridge read, as a table in the raw catalog
+        (replaced on each query that names it; queries already running keep the rows they started with)."""
+        name = arrow_name(product)
+        self.con.register(name, rows)
         try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {raw_table(product.id).sql('duckdb')} AS "
+                             f"SELECT * FROM {_identifier(name)}")
+        finally:
+            self.con.unregister(name)
+        self._registered.add(product.id)
+
+    def _columns(self, relation: exp.Expression) -> list[str]:
+        query = relation if isinstance(relation, exp.Table) else exp.paren(relation, copy=False)
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {query.sql('duckdb')}").fetchall()
+        return [row[0] for row in described]
+
+    def _sees_all(self, product_id: str) -> bool:
+        """Whether this viewer reads the product and everything it is computed from unmasked."""
+        product = self.mesh.product(product_id)
+        if masked_columns(self.mesh, product, self.role, self.grants):
+            return False
+        return all(self._sees_all(u) for u in self.mesh.upstreams(product_id))
+
+    def _create_view(self, product: DataProduct, masked_only: bool = False) -> None:
+        """The role view of `product` (or, `masked_only`, its fully masked view in a hidden catalog).
+
+        A derived product is computed over the viewer's views of its upstreams when the viewer reads them
+        all unmasked, else over their fully masked views (so keys still join as tokens): it never shows
+        more than its upstreams show this viewer."""
+        ready = self.masked_ready if masked_only else self.views_ready
+        if product.id in ready:
+            return
+        self._create_raw(product)
+        masked = list(product.pii_columns) if masked_only else masked_columns(
+            self.mesh, product, self.role, self.grants)
+        try:
+            if product.kind == "sql":
+                over_masked = masked_only or not self._sees_all(product.id)
+                for upstream in sorted(self.mesh.upstreams(product.id)):
+                    if upstream not in self.visible:
+                        raise SourceUnavailable(f"{product.id} reads {upstream}, which the role {self.role!r} "
+                                                "may not see")
+                    self._create_view(self.mesh.product(upstream), masked_only=over_masked)
+                inner = adapter_for("sql").relation(product, self.ctx,
+                                                    target=masked_table if over_masked else role_table)
+                source: exp.Expression = exp.Subquery(this=inner, alias=exp.TableAlias(
+                    this=exp.to_identifier("__derived")))
+                columns = self._columns(inner)
+            else:
+                source = raw_table(product.id)
+                columns = self._columns(source)
+            select = role_view_select(source, masked, served_columns(product, columns),
+                                      keep_tokens=product.kind == "sql")
+            target = (masked_table if masked_only else role_table)(product.id).sql("duckdb")
             self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
         except duckdb.Error as exc:
             message = f"{product.id}: cannot build its view for role {self.role!r}: {str(exc).splitlines()[0]}"
             raise SourceUnavailable(message) from None
-        self.views_ready.add(product.id)
+        ready.add(product.id)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
@@ -143,6 +259,7 @@ class Engine:
         self._lock = threading.Lock()
         self._databases: dict[str, RoleDatabase] = {}
         self._granted: dict[tuple[str, frozenset[tuple[str, str]]], RoleDatabase] = {}
+        self.postgres = Bridge(mesh.descriptor.memory_limit, mesh.descriptor.threads, load_extension)
 
     def database(self, role: str) -> RoleDatabase:
         if role not in self.mesh.roles:
@@ -184,3 +301,4 @@ class Engine:
                 database.close()
             self._databases.clear()
             self._granted.clear()
+        self.postgres.close()

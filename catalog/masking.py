@@ -1,14 +1,24 @@
 """How each category of personal data is masked for roles that may not see it.
 
 Masks are sqlglot expressions applied inside the view a role sees, so no query
-over that view can reach the raw value. Keys become a salted, deterministic token
+over that view can reach the raw value. Keys become a keyed, deterministic token
 so masked keys still join across products.
+
+The token is a keyed hash (BLAKE2b with the mesh's key, 8 bytes as hex) computed by a
+Python function registered on each engine connection (`TOKEN_FUNCTION`, DuckDB and
+Spark alike, so both give the same tokens). The key lives in that function's closure:
+it never appears in SQL text, so reading a view's definition (or a Spark plan, or an
+error message) gives nothing to recompute tokens from. User SQL cannot call the
+function: it is not on the gate's allow-list.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import sqlglot
 from sqlglot import exp
@@ -16,8 +26,12 @@ from sqlglot import exp
 from catalog.model import Column
 
 _VALUE = "__value__"
+TOKEN_FUNCTION = "meshwork_token"  # never on the gate's allow-list: user SQL cannot compute tokens
+TOKEN_PATTERN = "^tok_[0-9a-f]{16}$"
 
-# One template per category; `__value__` stands for the column being masked.
+# One template per category; `__value__` stands for the column being masked. Every mask is idempotent
+# (masking a masked value gives it back), so a derived product computed over masked upstreams and masked
+# again by its own classification shows the same masked values as its upstreams.
 _TEMPLATES: dict[str, str] = {
     "email": "'***@' || split_part(CAST(__value__ AS VARCHAR), '@', 2)",
     "phone": "'***-***-' || right(regexp_replace(CAST(__value__ AS VARCHAR), '[^0-9]', '', 'g'), 4)",
@@ -25,7 +39,7 @@ _TEMPLATES: dict[str, str] = {
     "account_number": "'****' || right(CAST(__value__ AS VARCHAR), 4)",
     "name": "array_to_string(list_transform(string_split(trim(CAST(__value__ AS VARCHAR)), ' '), "
             "w -> upper(left(w, 1)) || '.'), ' ')",
-    "birth_date": "CAST(year(CAST(__value__ AS DATE)) AS VARCHAR) || '-**-**'",
+    "birth_date": "left(CAST(__value__ AS VARCHAR), 4) || '-**-**'",
     "address": "'*** (address hidden)'",
     "ip_address": "split_part(CAST(__value__ AS VARCHAR), '.', 1) || '.' || "
                   "split_part(CAST(__value__ AS VARCHAR), '.', 2) || '.*.*'",
@@ -33,7 +47,6 @@ _TEMPLATES: dict[str, str] = {
     "free_text": "'*** (text hidden)'",
     "other": "'*** (hidden)'",
 }
-_TOKEN = "'tok_' || left(md5(__salt__ || CAST(__value__ AS VARCHAR)), 16)"
 
 MASK_DESCRIPTIONS: dict[str, str] = {
     "email": "local part hidden, domain kept (***@bank.example)",
@@ -58,36 +71,87 @@ def describe_mask(column: Column) -> str:
     return MASK_DESCRIPTIONS.get(column.pii_category or "other", "hidden")
 
 
-def mask_expression(column: Column, value: exp.Expression, salt: str) -> exp.Expression:
-    """The masked form of `value` (an expression reading `column`); NULL stays NULL."""
-    if column.key or column.pii_category == "identifier":
-        template = _TOKEN
+def is_token_masked(column: Column) -> bool:
+    """Whether the column is masked as a token, which keeps equality (joins, uniqueness, membership)."""
+    return bool(column.pii and (column.key or column.pii_category == "identifier"))
+
+
+def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = False) -> exp.Expression:
+    """The masked form of `value` (an expression reading `column`); NULL stays NULL.
+
+    `keep_tokens`: a value that already is a token stays as it is (a derived product's key computed over
+    its upstreams' masked views), so keys still join across source and derived products."""
+    if is_token_masked(column):
+        text = exp.cast(value.copy(), exp.DataType.Type.VARCHAR)
+        masked: exp.Expression = exp.Anonymous(this=TOKEN_FUNCTION, expressions=[text])
+        if keep_tokens:
+            already = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(TOKEN_PATTERN))
+            masked = exp.Case(ifs=[exp.If(this=already, true=text.copy())], default=masked)
     else:
         template = _TEMPLATES.get(column.pii_category or "other", _TEMPLATES["other"])
-    masked = sqlglot.parse_one(template, read="duckdb")
-
-    def substitute(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and node.name == _VALUE:
-            return value.copy()
-        if isinstance(node, exp.Column) and node.name == "__salt__":
-            return exp.Literal.string(salt)
-        return node
-
-    masked = masked.transform(substitute)
+        masked = sqlglot.parse_one(template, read="duckdb").transform(
+            lambda node: value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node)
     return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
                     default=masked)
 
 
+# ----------------------------------------------------------------------------- the keyed token
+
+
+def token_function(key: str) -> Callable[[str | None], str | None]:
+    """value -> 'tok_' + 16 hex digits of BLAKE2b keyed with `key` (a MAC: without the key, guessing a
+    value does not give its token). The key stays in this closure."""
+    secret = key.encode()
+
+    @lru_cache(maxsize=65_536)
+    def token(value: str | None) -> str | None:
+        if value is None:
+            return None
+        return "tok_" + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=secret[:64],
+                                        digest_size=8).hexdigest()
+
+    return token
+
+
+def register_duckdb(con: Any, key: str) -> None:
+    """Register the token function on a DuckDB connection (vectorised over Arrow arrays)."""
+    import pyarrow as pa
+    from duckdb import sqltypes
+
+    token = token_function(key)
+
+    def tokens(values: "pa.Array") -> "pa.Array":
+        return pa.array([token(v) for v in values.to_pylist()], type=pa.string())
+
+    con.create_function(TOKEN_FUNCTION, tokens, [sqltypes.VARCHAR], sqltypes.VARCHAR, type="arrow",
+                        side_effects=False)
+
+
+def register_spark(session: Any, key: str) -> None:
+    """Register the same token function on a Spark session (a pandas UDF: Arrow batches, as on DuckDB)."""
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    token = token_function(key)
+
+    @pandas_udf("string")  # type: ignore[call-overload]
+    def tokens(values: pd.Series) -> pd.Series:
+        return values.map(lambda v: None if v is None or v != v else token(v))
+
+    session.udf.register(TOKEN_FUNCTION, tokens)
+
+
 def mesh_salt(state_dir: Path) -> str:
-    """A per-mesh secret so tokens cannot be recomputed from guessed values."""
+    """The per-mesh masking key (in the state folder, never in SQL text)."""
     path = Path(state_dir) / "salt"
     if path.is_file():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    salt = secrets.token_hex(16)
-    tmp = path.with_suffix(".tmp")
+    salt = secrets.token_hex(32)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
     tmp.write_text(salt)
     try:
+        tmp.chmod(0o600)
         tmp.rename(path) if not path.exists() else tmp.unlink()
     except OSError:
         pass

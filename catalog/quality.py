@@ -211,7 +211,7 @@ def _example_columns(mesh: "Mesh", product_id: str, columns: list[str], role: st
     for name in columns:
         declared = product.column(name)
         if declared is not None and declared.pii and not sees:
-            out.append(exp.alias_(mask_expression(declared, col(name), mesh.salt), name, quoted=True))
+            out.append(exp.alias_(mask_expression(declared, col(name)), name, quoted=True))
         else:
             out.append(col(name))
     return out

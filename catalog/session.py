@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from catalog import sandbox
-from catalog.errors import MeshError, QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout, SourceUnavailable
 from catalog.state import UsageEvent
 
 if TYPE_CHECKING:
@@ -167,8 +167,9 @@ class Session:
 
         The time limit interrupts DuckDB; if DuckDB is inside a step it cannot interrupt, the caller still
         gets QueryTimeout on time and the worker finishes (and cleans up) on its own. Records usage."""
+        refuse_engine_functions(vetted)
         try:
-            self.database.ensure(set(vetted.products))
+            self.database.ensure(set(vetted.products), timeout_s=self.timeout_s)
         except SourceUnavailable as exc:
             raise QueryFailed(f"A product in this query cannot be read: {exc}") from None
         run = _Run(self.database.cursor())
@@ -236,6 +237,19 @@ class _Run:
                 self.cursor.interrupt()
             except duckdb.Error:
                 pass  # the cursor finished and closed in the meantime
+
+
+def refuse_engine_functions(vetted: sandbox.VettedQuery) -> None:
+    """The second wall behind the gate's allow-list: the masking function the views call is never callable
+    from user SQL (with it, tokens of guessed values could be computed and matched)."""
+    from sqlglot import exp
+
+    from catalog.masking import TOKEN_FUNCTION
+
+    for node in vetted.tree.find_all(exp.Anonymous):
+        if str(node.name).lower() == TOKEN_FUNCTION:
+            raise QueryRejected(f"`{TOKEN_FUNCTION}` is not a function queries may call: it is the masking "
+                                "function of the views")
 
 
 def _first_part(exc: duckdb.Error) -> str:

@@ -2,6 +2,8 @@
 
 Both engines (DuckDB in process, Spark for scale-out) build a product's role view
 from these sqlglot expressions, so masking cannot drift between two hand-kept copies.
+A view projects the product's declared columns only: a column the descriptor does not
+declare is never served, whatever the source holds.
 """
 
 from __future__ import annotations
@@ -32,15 +34,25 @@ def masked_columns(mesh: "Mesh", product: DataProduct, role: str,
     return [] if build(mesh, role, grants=grants).sees_pii(product.id) else list(product.pii_columns)
 
 
-def role_view_select(source: exp.Table, masked: list[Column], salt: str,
-                     columns: list[str] | None = None) -> exp.Select:
+def served_columns(product: DataProduct, columns: list[str]) -> list[str]:
+    """The source's columns (in its order) that the product declares: the only ones a view serves.
+    A product that declares no columns at all serves what its source has (nothing is classified)."""
+    if not product.columns:
+        return list(columns)
+    declared = {c.name.lower() for c in product.columns}
+    return [name for name in columns if name.lower() in declared]
+
+
+def role_view_select(source: exp.Expression, masked: list[Column], columns: list[str] | None = None,
+                     keep_tokens: bool = False) -> exp.Select:
     """SELECT of a role view over `source` (the product's raw relation), masking `masked`.
 
-    Without `columns` the projection is `* REPLACE (...)`, which needs no schema (DuckDB); with the
-    raw relation's column names it is an explicit list any dialect can run (Spark has no REPLACE).
+    `columns` are the columns to serve (`served_columns`), in order; without them the projection is
+    `* REPLACE (...)` (DuckDB only). `keep_tokens` leaves values that already are tokens as they are
+    (a derived product computed over masked upstreams).
     """
     masks = {column.name.lower(): exp.alias_(
-        mask_expression(column, exp.column(column.name, quoted=True), salt), column.name, quoted=True)
+        mask_expression(column, exp.column(column.name, quoted=True), keep_tokens), column.name, quoted=True)
         for column in masked}
     if columns is None:
         star = exp.Star(**({"replace": list(masks.values())} if masks else {}))

@@ -18,6 +18,7 @@ class SourceContext:
     load_extension: Callable[[str], None]
     attached: dict[str, str] = field(default_factory=dict)  # attach key -> alias
     product_domains: dict[str, str] = field(default_factory=dict)  # product id -> domain
+    expanded: dict[str, list[str]] = field(default_factory=dict)  # glob -> the files it may read (see files.reads)
 
     def alias_for(self, key: str, prefix: str) -> str:
         if key not in self.attached:

@@ -44,6 +44,13 @@ def relation(product: DataProduct, ctx: SourceContext) -> exp.Select:
     return exp.select("*").from_(exp.table_(product.source.table, db=schema, catalog=alias, quoted=True))
 
 
+def reads(product: DataProduct, forbidden: list) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """The files a connection must be allowed to read for this product: the database file (and its WAL)."""
+    path = resolve_source_path(product, product.source.path).resolve()
+    real = os.path.realpath(path)
+    return [str(path), real, real + ".wal"], [], {}
+
+
 def fingerprint(product: DataProduct, ctx: SourceContext) -> str | None:
     path = resolve_source_path(product, product.source.path)
     try:

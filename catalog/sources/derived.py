@@ -1,29 +1,36 @@
-"""A derived product: a SELECT over other products, rewritten to read their raw views.
+"""A derived product: a SELECT over other products, rewritten to read the relations it is computed from.
 
-Derived products compute on raw inputs and are masked by their own classification,
-so an aggregate over a masked upstream column still means what its SQL says.
+The raw relation (quality checks, stewards) reads the upstreams' raw views; a role's view of a derived
+product is computed over that role's views of its upstreams (`relation(..., target=...)`), so renaming,
+re-typing or rearranging an upstream's PII in the SQL cannot unmask it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 from sqlglot import exp
 
 from catalog import sqlutil
+from catalog.errors import SourceUnavailable
+from catalog.masking import TOKEN_FUNCTION
 from catalog.model import DataProduct
 from catalog.sources.context import SourceContext, raw_table
 
 
-def relation(product: DataProduct, ctx: SourceContext) -> exp.Expression:
+def relation(product: DataProduct, ctx: SourceContext,
+             target: Callable[[str], exp.Table] = raw_table) -> exp.Expression:
+    """The product's SELECT with every product it names replaced by `target(product id)`."""
     tree = sqlutil.parse_one_select(product.source.sql)
     ctes = sqlutil.cte_names(tree)
+    _refuse_reach(product, tree, ctes, ctx)
 
-    def to_raw(node: exp.Expression) -> exp.Expression:
+    def to_target(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name:
             name = sqlutil.table_name(node)
             if (node.db or name not in ctes) and name in ctx.product_domains:
-                replacement = raw_table(name)
+                replacement = target(name)
                 alias = node.args.get("alias")
                 if alias is None:
                     alias = exp.TableAlias(this=exp.to_identifier(node.name))
@@ -31,7 +38,31 @@ def relation(product: DataProduct, ctx: SourceContext) -> exp.Expression:
                 return replacement
         return node
 
-    return tree.transform(to_raw)
+    return tree.transform(to_target)
+
+
+_TABLE_FUNCTIONS = {"range", "generate_series", "unnest"}
+
+
+def _refuse_reach(product: DataProduct, tree: exp.Expression, ctes: set[str], ctx: SourceContext) -> None:
+    """A derived product reads products only: no file, table function, hidden catalog or masking function
+    (a publisher's SQL must not compute tokens of guessed values or read around the role's views)."""
+    for node in tree.find_all(exp.Func):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        if name == TOKEN_FUNCTION:
+            raise SourceUnavailable(f"{product.id}: its SQL calls {TOKEN_FUNCTION}, which only masking may use")
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func):
+            function = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.sql_name()
+            if function.lower() not in _TABLE_FUNCTIONS:
+                raise SourceUnavailable(f"{product.id}: its SQL reads the table function {function.lower()!r}; "
+                                        "a derived product may read products only")
+            continue
+        if not table.name:
+            continue
+        name = sqlutil.table_name(table)
+        if name not in ctx.product_domains and (table.db or name not in ctes):
+            raise SourceUnavailable(f"{product.id}: its SQL reads {name!r}, which is not a product")
 
 
 def fingerprint(product: DataProduct, ctx: SourceContext, upstream: list[str | None] | None = None) -> str | None:

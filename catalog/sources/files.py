@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import os
+from pathlib import Path
 
 from sqlglot import exp
 
@@ -13,12 +15,15 @@ from catalog.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
 
 _READERS = {"parquet": "read_parquet", "csv": "read_csv"}
+_WILDCARDS = "*?["
 
 
 def relation(product: DataProduct, ctx: SourceContext) -> exp.Select:
     source = product.source
     path = str(resolve_source_path(product, source.path).resolve())
     args: list[exp.Expression] = [string_literal(path)]
+    if is_pattern(source.path) and path in ctx.expanded:
+        args = [exp.Array(expressions=[string_literal(f) for f in ctx.expanded[path]])]
     options = dict(source.options)
     if source.kind == "csv":
         options.setdefault("header", True)
@@ -29,9 +34,35 @@ def relation(product: DataProduct, ctx: SourceContext) -> exp.Select:
     return exp.select("*").from_(exp.Table(this=reader))
 
 
+def is_pattern(path: str) -> bool:
+    return any(ch in path for ch in _WILDCARDS)
+
+
 def files_of(product: DataProduct) -> list[str]:
     path = str(resolve_source_path(product, product.source.path))
-    return sorted(glob.glob(path)) if any(ch in path for ch in "*?[") else [path]
+    return sorted(glob.glob(path, recursive=True)) if is_pattern(path) else [path]
+
+
+def pattern_folder(path: str) -> Path:
+    """The folder a glob cannot leave: its path up to the first wildcard."""
+    parts = Path(path).parts
+    fixed = list(itertools.takewhile(lambda p: not is_pattern(p), parts))
+    return Path(*fixed) if fixed else Path("/")
+
+
+def reads(product: DataProduct, forbidden: list[Path]) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """What a connection must be allowed to read for this product: (exact files, folders, globs expanded).
+
+    A glob may read its folder, unless that folder holds a forbidden one (the state folder): then only the
+    files it matches now are allowed, and the glob is read as that list."""
+    path = resolve_source_path(product, product.source.path).resolve()
+    if not is_pattern(product.source.path):
+        return [os.path.realpath(path), str(path)], [], {}
+    folder = pattern_folder(str(path))
+    if any(f == folder.resolve() or folder.resolve() in f.parents for f in forbidden):
+        matched = sorted(glob.glob(str(path), recursive=True))
+        return [*matched, *(os.path.realpath(m) for m in matched)], [], {str(path): matched}
+    return [], [str(folder) + "/", os.path.realpath(folder) + "/"], {}
 
 
 def fingerprint(product: DataProduct, ctx: SourceContext) -> str | None:

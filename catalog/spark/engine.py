@@ -83,7 +83,7 @@ class SparkEngine(Engine):
                     self.spark.sql(f"CREATE OR REPLACE GLOBAL TEMPORARY VIEW {table.this.sql('spark')} AS "
                                    f"{self._derived_sql(product)}")
                 else:
-                    raw_frame(self.spark, product, self.ctx).createOrReplaceGlobalTempView(table.name)
+                    raw_frame(self.spark, product, self.ctx, self.postgres).createOrReplaceGlobalTempView(table.name)
                 self._columns[product_id] = self.spark.table(table.sql("spark")).columns
             except SourceUnavailable as exc:
                 self.failures[product_id] = str(exc)
@@ -144,7 +144,7 @@ class SparkRoleDatabase:
     def _create_view(self, product: DataProduct) -> None:
         raw = self.engine.ensure_raw(product.id)
         masked = masked_columns(self.mesh, product, self.role, self.grants)
-        select = role_view_select(raw, masked, self.mesh.salt, columns=self.engine.columns(product.id))
+        select = role_view_select(raw, masked, columns=self.engine.columns(product.id))
         target = exp.to_identifier(self.view_name(product.id), quoted=True).sql("spark")
         try:
             self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")

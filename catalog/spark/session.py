@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from catalog import sandbox
 from catalog.errors import MeshError, QueryFailed, QueryTimeout, SourceUnavailable
-from catalog.session import QueryResult, Session, _unique_names
+from catalog.session import QueryResult, Session, _unique_names, refuse_engine_functions
 from catalog.spark.runtime import first_line
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class SparkSqlSession(Session):
     # ---------------------------------------------------------------- internals
 
     def _frame(self, vetted: sandbox.VettedQuery) -> "DataFrame":
+        refuse_engine_functions(vetted)
         try:
             self.database.ensure(set(vetted.products))
         except SourceUnavailable as exc:

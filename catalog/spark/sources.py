@@ -7,7 +7,7 @@ same DuckDB adapters as the default engine and hands them to Spark: fit for dime
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp
@@ -65,7 +65,7 @@ def sniffed_schema(product: DataProduct, ctx: SourceContext) -> str | None:
     return ", ".join(fields)
 
 
-def raw_frame(spark: "SparkSession", product: DataProduct, ctx: SourceContext) -> "DataFrame":
+def raw_frame(spark: "SparkSession", product: DataProduct, ctx: SourceContext, postgres: Any = None) -> "DataFrame":
     """A Spark DataFrame over the product's source (derived products are built from SQL elsewhere)."""
     if product.kind in ("parquet", "csv"):
         path = str(resolve_source_path(product, product.source.path).resolve())
@@ -75,6 +75,8 @@ def raw_frame(spark: "SparkSession", product: DataProduct, ctx: SourceContext) -
         schema = sniffed_schema(product, ctx)
         reader = reader.option("mode", "FAILFAST")
         return reader.schema(schema).csv(path) if schema else reader.option("inferSchema", "true").csv(path)
+    if product.kind == "postgres" and postgres is not None:
+        return spark.createDataFrame(postgres.rows(product))  # the engine's bounded PostgreSQL bridge
     if product.kind in BRIDGED_KINDS:
         return spark.createDataFrame(_bridge(product))
     raise SourceUnavailable(f"{product.id}: Spark has no reader for {product.kind} sources")
