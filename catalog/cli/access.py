@@ -7,12 +7,14 @@ from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 
+import polars as pl
 import typer
 
 from catalog.changes import diff as diff_descriptors
 from catalog.changes import is_breaking, load_descriptor
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
+from catalog.cli.viewer import ROLE, viewer
 from catalog.errors import MeshError
 from catalog.identity import local_user
 
@@ -20,6 +22,8 @@ access_app = typer.Typer(no_args_is_help=True, help="Ask for, grant and list acc
 app.add_typer(access_app, name="access")
 
 MESH = typer.Argument(..., help="the mesh folder (holds mesh.yaml)")
+VIEWER = typer.Option(None, "--user", help="list as this user (default: the local user); with --role, decides "
+                                          "which products' rows are shown")
 USER = typer.Option(None, "--user", help="who acts (default: MESHWORK_USER, identity.local_user, the OS user)")
 
 
@@ -105,16 +109,18 @@ def reject(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="t
 @access_app.command("list")
 def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending, approved or rejected"),
           product: str = typer.Option(None, help="only this product"),
-          grants: bool = typer.Option(False, "--grants", help="list grants (active, expired, revoked) instead")) -> None:
-    """List access requests (or grants), newest first."""
+          grants: bool = typer.Option(False, "--grants", help="list grants (active, expired, revoked) instead"),
+          role: str | None = ROLE, user: str | None = VIEWER) -> None:
+    """List access requests (or grants), newest first, about the products the viewer may list."""
     mesh = open_or_exit(mesh_path)
+    listed = list(viewer(mesh, role, user).listed)
     if grants:
-        frame = mesh.access.grants(product_id=product)
+        frame = mesh.access.grants(product_id=product).filter(pl.col("product_id").is_in(listed))
         for row in frame.iter_rows(named=True):
             typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
                        f"until {row['expires_at']}  by {row['granted_by']}")
     else:
-        frame = mesh.access.requests(product_id=product, status=status)
+        frame = mesh.access.requests(product_id=product, status=status).filter(pl.col("product_id").is_in(listed))
         for row in frame.iter_rows(named=True):
             typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
                        f"{row['purpose']}" + (f"  [{row['decided_by']}: {row['reason'] or row['expires_at']}]"
@@ -124,13 +130,23 @@ def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending
 
 @app.command()
 def audit(mesh_path: Path = MESH, fmt: AuditFormat = typer.Option(AuditFormat.text, "--format", help="text or csv"),
-          product: str = typer.Option(None, help="only events about this product")) -> None:
-    """Print the append-only audit log: requests, decisions, grant uses and refusals."""
+          product: str = typer.Option(None, help="only events about this product"),
+          role: str | None = ROLE, user: str | None = VIEWER) -> None:
+    """Print the append-only audit log: requests, decisions, grant uses and refusals (events about products
+    the viewer may not list are left out)."""
     mesh = open_or_exit(mesh_path)
+    listed = list(viewer(mesh, role, user).listed)
+    frame = mesh.access.audit(product).filter(pl.col("product_id").is_null() | pl.col("product_id").is_in(listed))
     if fmt == AuditFormat.csv:
-        typer.echo(mesh.access.audit_csv(product), nl=False)
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows(frame.iter_rows())
+        typer.echo(out.getvalue(), nl=False)
         return
-    frame = mesh.access.audit(product)
     for row in frame.iter_rows(named=True):
         typer.echo(f"{row['ts']}  {row['outcome']:7} {row['action']:15} {row['actor']:28} "
                    f"{row['product_id'] or '-':28} {row['reason'] or ''}")

@@ -10,6 +10,7 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
+from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
 
 contract_app = typer.Typer(no_args_is_help=True, help="Export and import Open Data Contract Standard (v3) documents.")
@@ -91,12 +92,16 @@ def publish(
 def compliance(mesh_path: Path = MESH,
                domain: str = typer.Option(None, "--domain", help="only this domain's products"),
                failing: bool = typer.Option(False, "--failing", help="only the violations"),
-               fmt: TableFormat = typer.Option(TableFormat.text, "--format", help="text or csv")) -> None:
-    """Evaluate the global and domain policies on every product; exit 1 when a policy of severity error fails."""
+               fmt: TableFormat = typer.Option(TableFormat.text, "--format", help="text or csv"),
+               role: str | None = ROLE, user: str | None = USER) -> None:
+    """Evaluate the global and domain policies on every product the viewer sees in full; exit 1 when a policy
+    of severity error fails (run it as a steward in CI to cover restricted products)."""
+    from catalog.governance import compliance as compliance_of
     from catalog.governance import policy_issues
 
     mesh = open_or_exit(mesh_path)
-    frame = mesh.compliance(domain=domain)
+    policy = viewer(mesh, role, user)
+    frame = compliance_of(mesh, domain, policy)
     for issue in policy_issues(mesh):
         typer.echo(f"warning: {issue}", err=True)
     shown = frame.filter(~pl.col("passed")) if failing else frame

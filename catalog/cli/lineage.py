@@ -11,6 +11,7 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
+from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
 from catalog.lineage import Impact
 
@@ -23,7 +24,7 @@ class Format(str, Enum):
 
 def _node_json(node: str, data: dict) -> dict:
     keep = ("kind", "domain", "owner", "title", "broken", "problems", "quality", "quality_reasons", "distance",
-            "product_id", "column", "source_kind", "products", "count")
+            "product_id", "column", "source_kind", "products", "count", "locked", "hidden")
     return {"id": node, **{k: data[k] for k in keep if k in data}}
 
 
@@ -45,6 +46,10 @@ def _text(graph: nx.DiGraph, focus: str) -> str:
         lines.append(f"{title}:")
         for distance, node, data in nodes:
             flags = []
+            if data.get("locked"):
+                flags.append("LOCKED")
+            elif data.get("hidden"):
+                flags.append("(restricted product)")
             if data.get("broken"):
                 flags.append("BROKEN: " + "; ".join(data.get("problem_messages", [])))
             if data.get("quality") in ("fail", "stale"):
@@ -66,22 +71,27 @@ def lineage(
     columns: bool = typer.Option(False, "--columns", help="column-level lineage"),
     depth: int = typer.Option(0, "--depth", min=0, help="hops to follow (0 = all)"),
     fmt: Format = typer.Option(Format.text, "--format", help="text, dot (Graphviz) or json"),
+    role: str | None = ROLE,
+    user: str | None = USER,
 ) -> None:
-    """Show a product's lineage (or, with --impact, what a change to it breaks)."""
+    """Show a product's lineage (or, with --impact, what a change to it breaks), as the viewer may see it."""
     from catalog.lineage_dot import to_dot
     from catalog.lineage_view import neighbourhood
 
     if sum((upstream, downstream, impact)) > 1:
         fail("choose one of --upstream, --downstream, --impact", 2)
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     limit = depth or None
     try:
         if impact:
-            _print_impact(mesh.impact(target, columns=True), fmt)
+            from catalog.lineage import impact as impact_of
+
+            _print_impact(impact_of(mesh, target, columns=True, policy=policy), fmt)
             return
-        mesh.product(target)
+        mesh.product_for(target, policy)
         graph = neighbourhood(mesh, target, up=0 if downstream else limit, down=0 if upstream else limit,
-                              columns=columns)
+                              columns=columns, policy=policy)
     except MeshError as exc:
         fail(str(exc), 2)
     if fmt is Format.dot:

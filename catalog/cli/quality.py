@@ -13,6 +13,7 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
+from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
 from catalog.scoring import FORMULA, format_score
 
@@ -52,15 +53,24 @@ def check(
     path: Path = typer.Argument(..., help="the mesh folder (holds mesh.yaml)"),
     product: str | None = typer.Argument(None, help="a product id; all products when left out"),
     format: str = typer.Option("text", "--format", "-f", help="text, json or junit"),
-    role: str = typer.Option("analyst", help="example failing rows are masked for this role"),
+    role: str | None = typer.Option(None, "--role", help="act as this role: results of products it may not see "
+                                                         "are not shown, example rows are masked for it "
+                                                         "(default: the user's least-privileged role)"),
+    user: str | None = USER,
 ) -> None:
     """Run quality checks (one scan per product) and store the run; exit 1 when an error-severity check
-    fails or cannot run, so a CI pipeline stops."""
+    fails or cannot run, so a CI pipeline stops. Only the results of products the viewer sees in full are
+    printed (and decide the exit code)."""
     if format not in ("text", "json", "junit"):
         fail(f"unknown format {format!r}; choose text, json or junit", 2)
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     try:
-        reports = _reports(mesh.check(product, role=role))
+        if product is not None and not policy.can_see(mesh.product_for(product, policy).id):
+            fail(f"{product} is restricted: the role {policy.role!r} may not see its check results. Ask its "
+                 "owner for access (meshwork access request).", 2)
+        reports = [r for r in _reports(mesh.check(product, role=policy.role or "steward"))
+                   if policy.can_see(r.product_id)]
     except MeshError as exc:
         fail(str(exc), 2)
     if format == "json":
@@ -86,12 +96,12 @@ def _markdown_table(frame: pl.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def _scorecard_html(mesh: Any, frame: pl.DataFrame, domain: str | None) -> str:
+def _scorecard_html(mesh: Any, frame: pl.DataFrame, domain: str | None, policy: Any = None) -> str:
     from catalog import scorecard_charts
     from catalog.review import _svg
     from catalog.scorecard import dimensions, product_scorecard
 
-    products = product_scorecard(mesh, domain)
+    products = product_scorecard(mesh, domain, policy=policy)
     charts = [scorecard_charts.heat_map(dimensions(products))]
     if domain is None:
         charts.insert(0, scorecard_charts.domain_comparison(frame))
@@ -117,13 +127,19 @@ def scorecard(
     path: Path = typer.Argument(..., help="the mesh folder (holds mesh.yaml)"),
     domain: str | None = typer.Option(None, "--domain", "-d", help="one row per product of this domain"),
     format: str = typer.Option("text", "--format", "-f", help="text, md, html or json"),
+    role: str | None = ROLE,
+    user: str | None = USER,
 ) -> None:
-    """Scorecard per domain (or per product of --domain), from the stored runs and usage events."""
+    """Scorecard per domain (or per product of --domain), from the stored runs and usage events, as the
+    viewer may see it (locked products unmeasured, hidden ones left out)."""
+    from catalog.scorecard import scorecard as scorecard_of
+
     if format not in ("text", "md", "html", "json"):
         fail(f"unknown format {format!r}; choose text, md, html or json", 2)
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     try:
-        frame = mesh.scorecard(domain)
+        frame = scorecard_of(mesh, domain, policy=policy)
     except MeshError as exc:
         fail(str(exc), 2)
     if format == "json":
@@ -131,7 +147,7 @@ def scorecard(
     elif format == "md":
         typer.echo(_markdown_table(frame) + "\n\n" + FORMULA)
     elif format == "html":
-        typer.echo(_scorecard_html(mesh, frame, domain), nl=False)
+        typer.echo(_scorecard_html(mesh, frame, domain, policy), nl=False)
     else:
         keep = [c for c in TEXT_COLUMNS if c in frame.columns]
         frame = frame.select(keep).with_columns(pl.col(pl.Float64).round(1))
@@ -149,14 +165,17 @@ def review(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     record: str | None = typer.Option(None, "--record", help="record the review as done by this person, so "
                                                               "the next one shows what changed since"),
+    role: str | None = ROLE,
+    user: str | None = USER,
 ) -> None:
     """A product-owner review: products, what changed since the last review, action items by priority."""
     from catalog.review import export, record_review
     from catalog.review import review as make_review
 
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     try:
-        done = make_review(mesh, owner=owner, domain=domain)
+        done = make_review(mesh, owner=owner, domain=domain, policy=policy)
         text = export(done, format)
     except MeshError as exc:
         fail(str(exc), 2)

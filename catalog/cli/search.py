@@ -10,6 +10,7 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
+from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
 
 
@@ -30,21 +31,26 @@ def search(
     pii: bool | None = typer.Option(None, "--pii/--no-pii", help="only products with (or without) personal data"),
     sort: str = typer.Option("relevance", "--sort", help="relevance, usage, quality or freshness"),
     limit: int = typer.Option(20, "--limit", min=1, help="how many to print"),
-    role: str | None = typer.Option(None, "--role", help="hide restricted products this role may not see"),
+    role: str | None = ROLE,
+    user: str | None = USER,
     fmt: Format = typer.Option(Format.text, "--format", help="text or json"),
 ) -> None:
-    """Print the products matching TEXT, best first, with their score, grade and where the words matched."""
+    """Print the products matching TEXT, best first, with their score, grade and where the words matched;
+    restricted products the viewer may not read are marked locked (or left out when the mesh hides them)."""
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     filters = {k: v for k, v in {"domain": domain, "tag": tag, "owner": owner, "grade": grade, "kind": kind}.items() if v}
     if pii is not None:
         filters["pii"] = pii
     try:
-        results = mesh.search(text, limit=limit, sort=sort, role=role, **filters)
+        results = mesh.search(text, limit=limit, sort=sort, policy=policy, **filters)
     except MeshError as exc:
         fail(str(exc), 2)
     if fmt is Format.json:
         typer.echo(json.dumps({"query": results.query, "total": results.total, "terms": results.terms,
-                               "corrections": results.corrections, "hits": results.frame().to_dicts(),
+                               "corrections": results.corrections,
+                               "hits": [{**row, "locked": hit.locked} for row, hit in
+                                        zip(results.frame().to_dicts(), results.hits)],
                                "facets": {k: dict(v) for k, v in results.facets.items()}}, indent=2, default=str))
         return
     if results.corrections:
@@ -55,7 +61,7 @@ def search(
     width = max(len(h.product_id) for h in results.hits)
     for rank, hit in enumerate(results.hits, 1):
         typer.echo(f"{rank:>3}. {hit.product_id:<{width}}  {hit.score:6.2f}  {hit.grade:<11}  "
-                   f"{hit.queries:>4} queries/30d  {hit.title}")
+                   f"{hit.queries:>4} queries/30d  {hit.title}" + ("  (locked: request access)" if hit.locked else ""))
         if hit.snippet and text.strip():
             typer.echo(f"     {hit.snippet_field}: {hit.snippet}")
     shown = len(results.hits)
@@ -67,11 +73,17 @@ def duplicates(
     path: Path = typer.Argument(..., help="the mesh folder (holds mesh.yaml)"),
     product: str | None = typer.Argument(None, metavar="[ID]", help="only copies of this product"),
     min_score: float = typer.Option(0.6, "--min-score", min=0, max=1, help="lowest similarity to report"),
+    role: str | None = ROLE,
+    user: str | None = USER,
 ) -> None:
-    """List products in other domains that look like copies (shared columns, overlapping key values)."""
+    """List products in other domains that look like copies (shared columns, overlapping key values), among
+    the products the viewer sees in full."""
     mesh = open_or_exit(path)
+    policy = viewer(mesh, role, user)
     try:
-        report = mesh.duplicates(product, min_score=min_score)
+        from catalog.duplicates import duplicates as find
+
+        report = find(mesh, product, min_score, policy=policy)
     except MeshError as exc:
         fail(str(exc), 2)
     if report.is_empty():
