@@ -319,6 +319,9 @@ def to_markdown(done: Review) -> str:
         lines.append(f"| `{p.product_id}` | {format_score(p.score)} | {_delta(p.score_change)} | {p.grade or '–'} | "
                      f"{len(p.failing)} | {p.queries} ({p.queries - p.previous_queries:+d}) | {p.freshness} | "
                      f"{p.documentation:.0f}% | {compliance} | {p.upstream_issues or 'ok'} |")
+    if done.locked:
+        lines += ["", f"Locked, not reviewed here (restricted; you may not see them): "
+                      f"{', '.join(f'`{pid}`' for pid in done.locked)}."]
     lines += ["", "## What changed", ""]
     changed = False
     for p in done.products:
@@ -359,6 +362,8 @@ def to_html(done: Review) -> str:
         f"<li><code>{e(p.product_id)}</code>: {e('; '.join([*(f'new failure: {f}' for f in p.new_failures), *(f'fixed: {f}' for f in p.fixed), *p.schema_changes]))}</li>"  # noqa: E501
         for p in done.products if p.new_failures or p.fixed or p.schema_changes) or "<li>No new failures, fixes or schema changes.</li>"
     figures = "".join(f"<figure>{_svg(c)}</figure>" for c in charts(done))
+    locked = (f"<p>Locked, not reviewed here (restricted; you may not see them): "
+              f"{', '.join(f'<code>{e(pid)}</code>' for pid in done.locked)}.</p>" if done.locked else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(done.title)}</title>
 <style>
@@ -374,7 +379,7 @@ figure {{ margin: 1rem 0; }} small {{ color: #6b7280; }}
 <h2>Products</h2>
 <table><tr><th>product</th><th>score</th><th>change</th><th>grade</th><th>failing</th><th>queries (30 d)</th>
 <th>freshness</th><th>docs</th><th>compliance</th><th>upstream</th></tr>{rows}</table>
-<h2>What changed</h2><ul>{changes}</ul>
+{locked}<h2>What changed</h2><ul>{changes}</ul>
 <h2>Trends</h2>{figures}
 <h2>How the score is computed</h2><p><small>{e(FORMULA)}</small></p>
 </body></html>
