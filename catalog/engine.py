@@ -138,6 +138,16 @@ class RoleDatabase:
             for product_id in sorted(product_ids):
                 self._create_view(self.mesh.product(product_id))
 
+    def ensure_masked(self, product_ids: set[str], timeout_s: float | None = None) -> None:
+        """Create the fully masked views of these products (what any viewer without PII access sees)."""
+        for product_id in sorted(self._postgres_closure(product_ids)):
+            rows = self.mesh.engine.postgres.rows(self.mesh.product(product_id), timeout_s)
+            with self.lock:
+                self._store_rows(self.mesh.product(product_id), rows)
+        with self.lock:
+            for product_id in sorted(product_ids):
+                self._create_view(self.mesh.product(product_id), masked_only=True)
+
     def _postgres_closure(self, product_ids: set[str]) -> set[str]:
         out: set[str] = set()
         stack = list(product_ids)

@@ -24,9 +24,11 @@ from sqlglot import exp
 
 from catalog.checks import ROWS, CompiledCheck, CompiledScan, col, compile_checks
 from catalog.errors import MeshError, SourceUnavailable
-from catalog.masking import mask_expression
+from catalog.checks.sensitivity import may_see_results, redact_results, sensitive_checks
 from catalog.scoring import FORMULA, Score, grade, score_results
 from catalog.sources.context import raw_table
+
+__all__ = ["sensitive_checks", "redact_results", "run_checks", "check", "QualityReport", "CheckResult"]
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -48,6 +50,7 @@ class CheckResult:
     message: str = ""
     observed: Any = None  # row count, newest timestamp: what the check compared
     examples: list[dict[str, Any]] = field(default_factory=list)
+    hidden: bool = False  # a sensitive check whose counts this viewer may not see (checks.sensitivity)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,20 +206,6 @@ def _freshness(check: Any, newest: Any, now: datetime, sla: Any, base: dict[str,
                        observed=newest.isoformat(sep=" "))
 
 
-def _example_columns(mesh: "Mesh", product_id: str, columns: list[str], role: str | None) -> list[exp.Expression]:
-    """Select list for example rows: PII masked unless `role` may see it (None: always masked)."""
-    product = mesh.product(product_id)
-    sees = role is not None and mesh.role_sees_pii(role, product)
-    out: list[exp.Expression] = []
-    for name in columns:
-        declared = product.column(name)
-        if declared is not None and declared.pii and not sees:
-            out.append(exp.alias_(mask_expression(declared, col(name)), name, quoted=True))
-        else:
-            out.append(col(name))
-    return out
-
-
 def _fetch(cursor: duckdb.DuckDBPyConnection, query: exp.Expression) -> list[dict[str, Any]]:
     cursor.execute(query.sql("duckdb"))
     names = [d[0] for d in cursor.description]
@@ -244,7 +233,7 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
             report = _reuse(mesh, product, previous[0], now, started, role)
             if store:
                 _store(mesh, report, report.checks)
-            return report
+            return _for_viewer(mesh, report, role)
     stored_examples: dict[int, list[dict[str, Any]]] = {}
     if product.broken:
         checks = _errored(product, f"the product is broken: {mesh.problem_summary(product_id)}")
@@ -254,9 +243,19 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
     report = QualityReport(product_id, product.descriptor.version, now.replace(tzinfo=timezone.utc).isoformat(
         timespec="milliseconds"), fingerprint, checks, (time.perf_counter() - started) * 1000, rows)
     if store:
-        masked = [CheckResult(**{**c.to_dict(), "examples": stored_examples.get(i, c.examples)})
+        masked = [CheckResult(**{**c.to_dict(), "examples": stored_examples.get(i, [])})
                   for i, c in enumerate(checks)]
         _store(mesh, report, masked)
+    return _for_viewer(mesh, report, role)
+
+
+def _for_viewer(mesh: "Mesh", report: QualityReport, role: str) -> QualityReport:
+    """The report as `role` may see it: sensitive checks it may not see are hidden (counts, examples)."""
+    from catalog.policy import build
+
+    shown = redact_results(mesh, report.product_id, [c.to_dict() for c in report.checks], build(mesh, role))
+    report.checks = [CheckResult(**{k: v for k, v in r.items() if k in CheckResult.__dataclass_fields__})
+                     for r in shown]
     return report
 
 
@@ -310,33 +309,66 @@ def _scan(mesh: "Mesh", product: Any, role: str, now: datetime
             check = product.descriptor.quality[index]
             results[index] = CheckResult(name=check.label, kind=check.check, severity=check.severity, status="pass",
                                          failing=0, rows=rows, message=f"all {rows:,} rows pass: {how}", observed=0)
-        stored = _examples(mesh, cursor, product, scan, results, columns, role)
+        stored = _examples(mesh, product, results, role)
         return [results[i] for i in range(len(product.descriptor.quality))], rows, stored
     finally:
         cursor.close()
 
 
-def _examples(mesh: "Mesh", cursor: Any, product: Any, scan: CompiledScan,
-              results: dict[int, CheckResult], columns: list[str], role: str) -> dict[int, list[dict[str, Any]]]:
-    """Example failing rows of each failing check, shown masked for `role`; returns the rows to store
-    (always masked). A restricted product shows its rows only to the roles it names."""
-    masked_cols = _example_columns(mesh, product.id, columns, None)
-    role_cols = _example_columns(mesh, product.id, columns, role)
-    same = all(a == b for a, b in zip(masked_cols, role_cols))
-    visible = mesh.can_see(role, product)
-    queries: dict[tuple[int, str], exp.Select] = {}
-    for compiled in scan.checks:
-        query = scan.examples(compiled, masked_cols, EXAMPLE_ROWS)
-        if results[compiled.index].status != "fail" or query is None:
-            continue
-        queries[(compiled.index, "stored")] = query
-        if visible and not same:
-            queries[(compiled.index, "role")] = scan.examples(compiled, role_cols, EXAMPLE_ROWS)  # type: ignore
-    fetched = {key: _fetch(cursor, query) for key, query in queries.items()}
-    for (index, kind), rows in fetched.items():
-        if kind == ("stored" if same else "role") and visible:
+def _examples(mesh: "Mesh", product: Any, results: dict[int, CheckResult], role: str
+              ) -> dict[int, list[dict[str, Any]]]:
+    """Example failing rows of each failing check, computed over the view the asker queries (so never raw
+    PII to a role that sees it masked); returns the rows to store, computed over the fully masked view.
+    A sensitive check (checks.sensitivity) shows examples only to a role that reads its data unmasked,
+    and stores none (its condition means nothing over masked values)."""
+    from catalog.engine import masked_table, role_table
+    from catalog.policy import build
+
+    failing = {i for i, r in results.items() if r.status == "fail"}
+    if not failing or mesh.engine.name != "duckdb":
+        return {}
+    sensitive = set(sensitive_checks(mesh, product))
+    viewer = build(mesh, role)
+    refs = {c.product for c in product.descriptor.quality if c.check == "references" and c.product in mesh.products}
+
+    def fetch(database: Any, table: Any, wanted: set[int]) -> dict[int, list[dict[str, Any]]]:
+        relation = table(product.id)
+        cursor = database.cursor()
+        try:
+            cursor.execute(exp.select(exp.Star()).from_(relation.copy()).limit(0).sql("duckdb"))
+            columns = [d[0] for d in cursor.description]
+            scan = compile_checks(product, relation, set(columns), {r: table(r) for r in refs})
+            out = {}
+            for compiled in scan.checks:
+                query = scan.examples(compiled, [col(c) for c in columns], EXAMPLE_ROWS)
+                if compiled.index in wanted and query is not None:
+                    try:
+                        out[compiled.index] = _fetch(cursor, query)
+                    except duckdb.Error:
+                        out[compiled.index] = []
+            return out
+        finally:
+            cursor.close()
+
+    def ready(ensure: Any, ids: set[str]) -> bool:
+        try:
+            ensure(ids)
+            return True
+        except (SourceUnavailable, MeshError):
+            return False
+
+    steward = mesh.engine.database(CHECK_ROLE)
+    plain = {i for i in failing if product.descriptor.quality[i].label not in sensitive}
+    stored = fetch(steward, masked_table, plain) if plain and ready(
+        steward.ensure_masked, {product.id, *refs}) else {}
+    shown = {i for i in failing if product.descriptor.quality[i].label not in sensitive
+             or may_see_results(mesh, viewer, product, product.descriptor.quality[i])}
+    database = mesh.engine.database(role)
+    wanted_refs = {r for r in refs if r in database.visible}
+    if viewer.can_query(product.id) and shown and ready(database.ensure, {product.id, *wanted_refs}):
+        for index, rows in fetch(database, role_table, shown).items():
             results[index].examples = rows
-    return {index: rows for (index, kind), rows in fetched.items() if kind == "stored"}
+    return stored
 
 
 def _statistics(cursor: duckdb.DuckDBPyConnection, mesh: "Mesh", product: Any, types: dict[str, str]

@@ -274,4 +274,8 @@ def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None, user: 
     hidden = viewer is not None and not viewer.can_query(product.id)
     order = {"fail": 0, "error": 1, "pass": 2}
     results = [{**r, "examples": []} if hidden else r for r in run["results"]]
+    if viewer is not None:  # sensitive checks: counts and examples only for viewers who read that data
+        from catalog.checks.sensitivity import redact_results
+
+        results = redact_results(mesh, product.id, results, viewer)
     return sorted(results, key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))

@@ -139,7 +139,7 @@ def test_checks_on_the_banking_sample_find_exactly_the_seeded_defects(sample_cop
     (mesh.root / "history.yaml").unlink()  # no synthetic history: only the real runs
     seeded = {(pid, d.check): d for pid, ds in SAMPLES["banking"].DEFECTS.items() for d in ds if d.check}
     failing = {}
-    for report in mesh.check(role="analyst"):
+    for report in mesh.check(role="steward"):  # an analyst sees restricted products' counts hidden
         assert not report.errored, report.summary()
         for c in report.failed:
             failing[(report.product_id, c.name)] = c.failing
@@ -155,12 +155,15 @@ def test_a_role_that_may_not_see_a_restricted_product_gets_no_example_rows(minim
     limits.write_text(limits.read_text() + "quality:\n  - {check: range, column: credit_limit, max: 3000}\n")
     mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
     analyst = run_checks(mesh, "risk.limits", role="analyst", now=NOW)
-    assert analyst.checks[0].failing == 1 and analyst.checks[0].examples == []
+    # the analyst may not query it: no count, no example rows (the stored run has the count)
+    assert analyst.checks[0].failing is None and analyst.checks[0].examples == [] and analyst.checks[0].hidden
+    assert analyst.checks[0].status == "fail"
     officer = run_checks(mesh, "risk.limits", role="risk_officer", now=NOW, reuse=False)
     assert officer.checks[0].examples[0]["credit_limit"] == 5000
     from catalog.scorecard import latest_checks
 
-    assert latest_checks(mesh, "risk.limits", role="analyst")[0]["examples"] == []
+    assert latest_checks(mesh, "risk.limits", role="analyst") == []  # a locked product shows no results
+    assert officer.checks[0].failing == 1
     assert latest_checks(mesh, "risk.limits", role="risk_officer")[0]["examples"]
 
 
