@@ -20,7 +20,7 @@ import polars as pl
 import yaml
 from pydantic import ValidationError
 
-from catalog import governance, sqlutil
+from catalog import authority, governance, sqlutil
 from catalog.governance import required_access
 from catalog.errors import MeshError, PublishError
 from catalog.intake import (FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_in_place, read_postgres,
@@ -409,13 +409,19 @@ def _mkdirs(path: Path, undo: _Undo) -> None:
         undo.folders.append(folder)
 
 
-def publish(mesh: Any, draft: Draft, *, allow_violations: bool = False) -> PublishResult:
-    """Write the draft into the mesh folder; refuse (writing nothing) on a bad name, a path outside the mesh,
-    an existing product without a higher version, a policy of severity error that fails, or a descriptor
-    the loader would not accept."""
+def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violations: bool = False,
+            action: str = "product.publish") -> PublishResult:
+    """Write the draft into the mesh folder as `user` (default: the local user); refuse (writing nothing, and
+    auditing an unauthorized attempt) when `user` may not write this product (catalog.authority), on a bad
+    name, a path outside the mesh, an existing product without a higher version, a policy of severity error
+    that fails, or a descriptor the loader would not accept."""
     root = Path(mesh.root).resolve()
     domain, name = check_name(draft.domain, "domain name"), check_name(draft.descriptor.name, "product name")
     descriptor = draft.descriptor
+    who = authority.check_product_write(mesh, user, domain, name, action)
+    authority.check_sensitive_checks(mesh, who, draft.product_id,
+                                     sensitive_changes(mesh, domain, descriptor,
+                                                       mesh.products.get(draft.product_id)), action)
     if not allow_violations and not draft.blocking.is_empty():
         lines = [f"- {r['policy']}: {r['message']} (fix: {r['fix']})" for r in draft.blocking.iter_rows(named=True)]
         raise PublishError(f"{draft.product_id} breaks {draft.blocking.height} policy(ies) of severity error:\n"
@@ -470,6 +476,42 @@ def publish(mesh: Any, draft: Draft, *, allow_violations: bool = False) -> Publi
         undo.run()
         raise
     return PublishResult(draft.product_id, product_file, data_path, descriptor.version, created_domain)
+
+
+def sensitive_changes(mesh: Any, domain: str, descriptor: ProductDescriptor, existing: Any) -> list[str]:
+    """Names of the checks of `descriptor` that read personal data or a restricted product and that are new
+    or different from the existing product's: only a steward may write those."""
+    from catalog.model import DataProduct
+
+    probe = DataProduct(id=f"{domain}.{descriptor.name}", domain=domain,
+                        path=Path(mesh.root) / domain / "products" / f"{descriptor.name}.yaml", descriptor=descriptor)
+    sensitive = set(_sensitive_checks(mesh, probe))
+    before = {q.label: q.model_dump() for q in existing.descriptor.quality} if existing is not None else {}
+    return [q.label for q in descriptor.quality if q.label in sensitive and before.get(q.label) != q.model_dump()]
+
+
+def _sensitive_checks(mesh: Any, product: Any) -> list[str]:
+    """catalog.quality.sensitive_checks when the engine has it; until then the same rule, conservatively."""
+    try:
+        from catalog.quality import sensitive_checks
+    except ImportError:
+        sensitive_checks = None
+    if sensitive_checks is not None:
+        return list(sensitive_checks(mesh, product))
+    pii = {c.name.lower() for c in product.descriptor.columns if c.pii}
+    out = []
+    for check in product.descriptor.quality:
+        column = getattr(check, "column", None)
+        if check.check in ("accepted_values", "range", "regex", "references") and str(column).lower() in pii:
+            out.append(check.label)
+        elif check.check == "expression" and (pii & set(re.findall(r"[a-z_][a-z0-9_]*", check.expression.lower()))
+                                               or re.search(r"\b(from|join)\b", check.expression, re.I)):
+            out.append(check.label)
+        elif check.check == "references":
+            target = mesh.products.get(check.product)
+            if target is not None and target.descriptor.access.restricted:
+                out.append(check.label)
+    return out
 
 
 def _verify(root: Path, product_id: str) -> None:

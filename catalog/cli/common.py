@@ -19,7 +19,8 @@ def open_or_exit(path: Path) -> catalog.Mesh:
         raise typer.Exit(2) from None
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 2) -> None:
+    """Print a plain refusal and exit (2: the request was refused; never a traceback)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 

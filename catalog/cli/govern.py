@@ -53,6 +53,8 @@ def publish(
     column_doc: list[str] = typer.Option([], "--column-doc", help="COLUMN=TEXT, a column description (repeatable)"),
     role: str = typer.Option("steward", "--role", help="sql: sources run as this role to profile the result"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the draft and its compliance; write nothing"),
+    user: str | None = typer.Option(None, "--user", help="who publishes (default: MESHWORK_USER, "
+                                                         "identity.local_user, the OS user)"),
 ) -> None:
     """Register a product from a file, a PostgreSQL table or SQL over products; same checks as the Publish page."""
     from catalog import publish as pub
@@ -80,7 +82,7 @@ def publish(
         typer.echo(f"dry run: {draft.product_id} not written", err=True)
         raise typer.Exit(1 if not draft.blocking.is_empty() else 0)
     try:
-        result = pub.publish(mesh, draft)
+        result = pub.publish(mesh, draft, user=user)
     except MeshError as exc:
         fail(str(exc))
     written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""
@@ -139,14 +141,16 @@ def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(...
 @contract_app.command("import")
 def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., help="an ODCS v3 YAML or JSON file"),
                     domain: str = typer.Option(None, "--domain", help="the domain (default: the contract's)"),
-                    version: str = typer.Option(None, "--version", help="needed to replace an existing product")
+                    version: str = typer.Option(None, "--version", help="needed to replace an existing product"),
+                    user: str | None = typer.Option(None, "--user", help="who imports (default: MESHWORK_USER, "
+                                                                         "identity.local_user, the OS user)"),
                     ) -> None:
     """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
     from catalog.contracts import import_contract_file
 
     mesh = open_or_exit(mesh_path)
     try:
-        result, notes = import_contract_file(mesh, file, domain=domain, version=version)
+        result, notes = import_contract_file(mesh, file, domain=domain, version=version, user=user)
     except MeshError as exc:
         fail(str(exc))
     for note in notes:

@@ -185,4 +185,8 @@ def review(
     else:
         typer.echo(text, nl=False)
     if record:
-        record_review(mesh, done, record)
+        try:
+            record_review(mesh, done, record)
+        except MeshError as exc:
+            fail(str(exc))
+        typer.echo(f"recorded the review of {done.subject.partition(':')[2]} by {record}", err=True)
