@@ -341,27 +341,42 @@ def draft_from_contract(mesh: Any, text: str, where: str = "contract", domain: s
     if existing is not None:
         notes.append(f"{existing.id} exists (version {existing.descriptor.version}); publishing needs a higher "
                      "version")
+    required = publish.required_roles(mesh, domain, descriptor)
+    access = descriptor.access
+    if required is not None and not (access.restricted and set(access.roles) <= required):
+        roles = sorted(required & set(access.roles)) if access.restricted else sorted(required)
+        descriptor = descriptor.model_copy(update={"access": access.model_copy(
+            update={"restricted": True, "roles": roles})})
+        notes.append(f"it reads restricted data (a restricted product or its source), so it is restricted to "
+                     f"the roles that data allows: {', '.join(roles) or 'none'}")
     return publish.Draft(domain=domain, descriptor=descriptor,
                          profile=publish.Profile(rows=0, profiled_rows=0, columns=[]), preview=pl.DataFrame(),
                          compliance=governance.check_descriptor(mesh, domain, descriptor),
                          notes=[f"imported from the ODCS contract {where}", *notes],
                          creates_domain=domain not in mesh.domains,
-                         replaces_version=existing.descriptor.version if existing else None)
+                         replaces_version=existing.descriptor.version if existing else None, origin="contract")
 
 
 def import_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
-                    version: str | None = None, allow_violations: bool = False) -> Any:
-    """Publish an ODCS document as a product (same safety as self-serve publishing): (result, notes)."""
+                    version: str | None = None, allow_violations: bool = False, user: str | None = None) -> Any:
+    """Publish an ODCS document as a product as `user` (same rules as self-serve publishing: who may write
+    it, its SQL through the gate, paths inside the mesh, restrictions inherited): (result, notes)."""
     from catalog import publish
 
     draft = draft_from_contract(mesh, text, where, domain, version)
-    return publish.publish(mesh, draft, allow_violations=allow_violations), draft.notes[1:]
+    return publish.publish(mesh, draft, user=user, allow_violations=allow_violations), draft.notes[1:]
 
 
 def import_contract_file(mesh: Any, path: str | Path, **kwargs: Any) -> Any:
+    from catalog.yamlsource import MAX_BYTES
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ContractError(f"{path}: over {MAX_BYTES:,} bytes, more than a contract may have")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MeshError(f"{path}: cannot read: {exc}") from None
     return import_contract(mesh, text, where=str(path), **kwargs)

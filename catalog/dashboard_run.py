@@ -234,9 +234,10 @@ class DashboardDesk:
             raise DashboardNotFound(f"no dashboard {dashboard_id!r} in mesh {self.mesh.name!r} (dashboards: {known})")
         return boards[dashboard_id]
 
-    def pin(self, dashboard_id: str, tile: Tile, title: str | None = None, owner: str | None = None) -> Path:
-        """Pin a tile to a new or existing dashboard `<domain>.<name>`; returns the YAML file written."""
-        return pin_tile(self.mesh, dashboard_id, tile, title, owner)
+    def pin(self, dashboard_id: str, tile: Tile, title: str | None = None, user: str | None = None) -> Path:
+        """Pin a tile, as `user`, to a new or existing dashboard `<domain>.<name>`; returns the YAML file written.
+        A new dashboard belongs to whoever pins; an existing one takes pins from its owner and editors."""
+        return pin_tile(self.mesh, dashboard_id, tile, title, user=user)
 
     def problems(self) -> list[Problem]:
         return [p for board in self.list().values() for p in board.problems]

@@ -110,6 +110,7 @@ class Tile(_Strict):
 class DashboardDescriptor(_Strict):
     title: str
     owner: str = ""
+    editors: list[str] = Field(default_factory=list, description="who besides the owner may pin to it")
     description: str = ""
     filters: list[Any] = Field(default_factory=list)
     tiles: list[Any] = Field(default_factory=list)
@@ -145,6 +146,7 @@ class Dashboard:
     title: str
     owner: str = ""
     description: str = ""
+    editors: list[str] = field(default_factory=list)
     filters: list[DashboardFilter] = field(default_factory=list)
     slots: list[TileSlot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -233,6 +235,7 @@ def load_dashboard(mesh: "Mesh", path: Path, domain: str | None = None) -> Dashb
     if head is not None:
         board.title, board.description = head.title, head.description
         board.owner = head.owner or owner
+        board.editors = list(head.editors)
     raw_filters, raw_tiles = doc.data.get("filters") or [], doc.data.get("tiles") or []
     for key, raw in (("filters", raw_filters), ("tiles", raw_tiles)):
         if not isinstance(raw, list):
@@ -373,6 +376,8 @@ def save_dashboard(mesh: "Mesh", board: Dashboard) -> Path:
     if broken or board.unreadable:
         raise MeshError(f"{board.path}: has broken content that saving would drop; fix the file first")
     data: dict[str, Any] = {"title": board.title, "owner": board.owner}
+    if board.editors:
+        data["editors"] = list(board.editors)
     if board.description:
         data["description"] = board.description
     if board.filters:
@@ -390,12 +395,19 @@ def slug(title: str) -> str:
 
 
 def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = None,
-             owner: str | None = None) -> Path:
-    """Add `tile` to the dashboard (creating it, titled `title`, when it does not exist yet).
+             user: str | None = None) -> Path:
+    """Add `tile` to the dashboard as `user` (default: the local user), creating it, titled `title` and owned
+    by `user`, when it does not exist yet. Pinning to an existing one needs its owner or an editor it names
+    (catalog.authority; a refusal is audited and writes nothing).
 
     The file is edited as YAML data, not re-rendered from the model, so tiles that are broken today are kept.
     """
+    from catalog import authority
+    from catalog.text import check_text
+
     path = dashboard_path(mesh, dashboard_id)
+    domain = dashboard_id.partition(".")[0]
+    check_text(tile.title, "tile title", 200)
     if path.exists():
         try:
             data = read_yaml(path).data
@@ -404,10 +416,17 @@ def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = No
                             "fix it first") from None
         if not isinstance(data, dict) or not isinstance(data.get("tiles", []) or [], list):
             raise MeshError(f"{path}: cannot pin to this dashboard: it is not a mapping with a list of tiles")
+        editors = data.get("editors") if isinstance(data.get("editors"), list) else []
+        board_owner = data.get("owner") if isinstance(data.get("owner"), str) else None
+        if not board_owner and domain in mesh.domains:
+            board_owner = mesh.domains[domain].owner
+        authority.check_dashboard_pin(mesh, user, dashboard_id, board_owner,
+                                      [e for e in editors if isinstance(e, str)], exists=True)
     else:
-        domain = dashboard_id.partition(".")[0]
-        data = {"title": title or dashboard_id.partition(".")[2].replace("_", " ").title(),
-                "owner": owner or mesh.domains[domain].owner, "tiles": []}
+        who = authority.check_dashboard_pin(mesh, user, dashboard_id, None, [], exists=False)
+        data = {"title": check_text(title or dashboard_id.partition(".")[2].replace("_", " ").title(),
+                                    "dashboard title", 200),
+                "owner": who, "tiles": []}
     tiles = list(data.get("tiles") or [])
     orders = [t.get("order", i) for i, t in enumerate(tiles) if isinstance(t, dict)]
     pinned = tile.model_copy(update={"order": max([o for o in orders if isinstance(o, int)], default=-1) + 1})

@@ -47,6 +47,7 @@ class Draft:
     notes: list[str] = field(default_factory=list)
     creates_domain: bool = False
     replaces_version: str | None = None   # the version this draft supersedes, if the product exists
+    origin: str = "publish"               # "contract" for an imported ODCS document (the audit's action)
 
     @property
     def product_id(self) -> str:
@@ -325,18 +326,89 @@ def _inherited_columns(mesh: Any, domain: str, name: str, sql: str, upstream: li
     return inherited
 
 
-def _check_derived_access(mesh: Any, draft: Draft) -> None:
-    if draft.descriptor.source.kind != "sql":
+def _probe(mesh: Any, domain: str, descriptor: ProductDescriptor) -> Any:
+    """The draft as a loaded product would be, for rules that read a DataProduct."""
+    from catalog.model import DataProduct
+
+    return DataProduct(id=f"{domain}.{descriptor.name}", domain=domain,
+                       path=Path(mesh.root) / domain / "products" / f"{descriptor.name}.yaml", descriptor=descriptor)
+
+
+def vet_sql(mesh: Any, draft: Draft) -> None:
+    """Every SQL text a draft carries (a derived product's SELECT, expression checks) passes the gate, as a
+    query over the mesh's products would: nothing unvetted reaches the engine from a draft or a contract."""
+    from catalog import sandbox
+    from catalog.errors import QueryRejected
+
+    products = set(mesh.products) - {draft.product_id}
+    descriptor = draft.descriptor
+    texts: list[tuple[str, str]] = []
+    if descriptor.source.kind == "sql":
+        texts.append(("its SQL", descriptor.source.sql))
+    columns = ", ".join(f'NULL AS "{c.name}"' for c in descriptor.columns) or "NULL AS _"
+    for check in descriptor.quality:
+        if check.check == "expression":
+            texts.append((f"the check {check.label!r}",
+                          f"WITH _row AS (SELECT {columns}) SELECT ({check.expression}) AS ok FROM _row"))
+    for what, sql in texts:
+        try:
+            sandbox.vet(sql, products)
+        except QueryRejected as exc:
+            raise PublishError(f"{draft.product_id}: {what} is refused by the SQL gate: {exc}") from None
+
+
+def _check_source_path(mesh: Any, draft: Draft) -> None:
+    """A file or database source resolves inside the mesh folder or one of its data roots, never elsewhere."""
+    from catalog.loader import resolve_source_path
+
+    raw = getattr(draft.descriptor.source, "path", None)
+    if draft.upload is not None or not raw:
         return
+    path = resolve_source_path(_probe(mesh, draft.domain, draft.descriptor), str(raw)).resolve()
+    roots = [Path(mesh.root).resolve(), *(Path(r).resolve() for r in mesh.data_roots)]
+    anchor = path.parent if any(ch in str(raw) for ch in "*?[") else path
+    if not any(anchor == r or r in anchor.parents for r in roots):
+        raise PublishError(f"{draft.product_id}: its source path {raw!r} resolves outside the mesh folder and its "
+                           "data roots; move the file under the mesh or declare its folder in mesh.yaml data_roots")
+
+
+def required_roles(mesh: Any, domain: str, descriptor: ProductDescriptor) -> set[str] | None:
+    """Roles the product may be open to: None when nothing it reads is restricted; else the roles every
+    restriction on its data allows (restricted upstreams, and restricted products over the same source)."""
+    from catalog import policy
+
+    probe = _probe(mesh, domain, descriptor)
+    shared: set[str] = set()
     try:
-        upstream = sqlutil.referenced_tables(sqlutil.parse_one_select(draft.descriptor.source.sql))
-    except sqlutil.SqlParseError as exc:
-        raise PublishError(f"the SQL does not parse: {exc}") from None
-    required = required_access(mesh, upstream)
+        keys = policy.source_keys(probe)
+    except Exception:  # noqa: BLE001 - a source that cannot be keyed shares nothing; the loader reports it
+        keys = set()
+    if keys:
+        inherited = policy.restrictions(mesh)
+        for pid, product in mesh.products.items():
+            if pid == probe.id:
+                continue
+            try:
+                if keys & policy.source_keys(product):
+                    shared |= set(inherited.get(pid, ())) | ({pid} if product.descriptor.access.restricted else set())
+            except Exception:  # noqa: BLE001
+                continue
+    upstream: set[str] = set()
+    if descriptor.source.kind == "sql":
+        try:
+            upstream = sqlutil.referenced_tables(sqlutil.parse_one_select(descriptor.source.sql))
+        except sqlutil.SqlParseError as exc:
+            raise PublishError(f"the SQL does not parse: {exc}") from None
+    return required_access(mesh, upstream | shared)
+
+
+def _check_derived_access(mesh: Any, draft: Draft) -> None:
+    required = required_roles(mesh, draft.domain, draft.descriptor)
     access = draft.descriptor.access
     if required is not None and not (access.restricted and set(access.roles) <= required):
-        raise PublishError(f"{draft.product_id} reads restricted products: it must be restricted to roles among "
-                           f"{', '.join(sorted(required)) or '(none)'} (access: {{restricted: true, roles: [...]}})")
+        raise PublishError(f"{draft.product_id} reads restricted data (a restricted product, or the source of "
+                           f"one): it must be restricted to roles among {', '.join(sorted(required)) or '(none)'} "
+                           "(access: {restricted: true, roles: [...]})")
 
 
 def draft_from_source(mesh: Any, source: str, **kwargs: Any) -> Draft:
@@ -409,8 +481,7 @@ def _mkdirs(path: Path, undo: _Undo) -> None:
         undo.folders.append(folder)
 
 
-def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violations: bool = False,
-            action: str = "product.publish") -> PublishResult:
+def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violations: bool = False) -> PublishResult:
     """Write the draft into the mesh folder as `user` (default: the local user); refuse (writing nothing, and
     auditing an unauthorized attempt) when `user` may not write this product (catalog.authority), on a bad
     name, a path outside the mesh, an existing product without a higher version, a policy of severity error
@@ -418,6 +489,7 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
     root = Path(mesh.root).resolve()
     domain, name = check_name(draft.domain, "domain name"), check_name(draft.descriptor.name, "product name")
     descriptor = draft.descriptor
+    action = "contract.import" if draft.origin == "contract" else "product.publish"
     who = authority.check_product_write(mesh, user, domain, name, action)
     authority.check_sensitive_checks(mesh, who, draft.product_id,
                                      sensitive_changes(mesh, domain, descriptor,
@@ -426,6 +498,8 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
         lines = [f"- {r['policy']}: {r['message']} (fix: {r['fix']})" for r in draft.blocking.iter_rows(named=True)]
         raise PublishError(f"{draft.product_id} breaks {draft.blocking.height} policy(ies) of severity error:\n"
                            + "\n".join(lines))
+    _check_source_path(mesh, draft)
+    vet_sql(mesh, draft)
     _check_derived_access(mesh, draft)
     domain_dir = _inside(root, root / domain)
     product_file = _inside(root, domain_dir / "products" / f"{name}.yaml")
@@ -450,7 +524,8 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
         if created_domain:
             domain_file = domain_dir / "domain.yaml"
             _write_new(domain_file, yaml.safe_dump({"name": domain, "title": domain.replace("_", " ").title(),
-                                                    "owner": descriptor.owner}, sort_keys=False).encode())
+                                                    "owner": descriptor.owner, "team": [descriptor.owner]},
+                                                   sort_keys=False).encode())
             undo.created.append(domain_file)
         if draft.upload is not None:
             kind = descriptor.source.kind
@@ -481,11 +556,7 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
 def sensitive_changes(mesh: Any, domain: str, descriptor: ProductDescriptor, existing: Any) -> list[str]:
     """Names of the checks of `descriptor` that read personal data or a restricted product and that are new
     or different from the existing product's: only a steward may write those."""
-    from catalog.model import DataProduct
-
-    probe = DataProduct(id=f"{domain}.{descriptor.name}", domain=domain,
-                        path=Path(mesh.root) / domain / "products" / f"{descriptor.name}.yaml", descriptor=descriptor)
-    sensitive = set(_sensitive_checks(mesh, probe))
+    sensitive = set(_sensitive_checks(mesh, _probe(mesh, domain, descriptor)))
     before = {q.label: q.model_dump() for q in existing.descriptor.quality} if existing is not None else {}
     return [q.label for q in descriptor.quality if q.label in sensitive and before.get(q.label) != q.model_dump()]
 
@@ -549,9 +620,13 @@ def _probe_file(root: Path, product: Any) -> None:
 
 # --------------------------------------------------------------------------- a new mesh
 
-def init_mesh(path: str | Path, name: str | None = None, title: str = "") -> Path:
-    """Create an empty mesh: mesh.yaml with the default roles and the default global policies."""
+def init_mesh(path: str | Path, name: str | None = None, title: str = "", steward: str | None = None) -> Path:
+    """Create an empty mesh: mesh.yaml with the default roles, the default global policies, and its creator
+    (`steward`, default: the local user) as its first steward, who may add domains (catalog.authority)."""
+    from catalog.identity import ANONYMOUS, normalize_user
+
     root = Path(path)
+    creator = normalize_user(steward or os.environ.get("MESHWORK_USER") or _os_user())
     if (root / "mesh.yaml").exists():
         raise MeshError(f"{root / 'mesh.yaml'} exists: this folder is already a mesh")
     name = name or re.sub(r"[^a-z0-9_]", "_", root.resolve().name.lower()).strip("_")
@@ -564,12 +639,22 @@ def init_mesh(path: str | Path, name: str | None = None, title: str = "") -> Pat
         "roles": {r: spec.model_dump() for r, spec in DEFAULT_ROLES.items()},
         "policies": [p.model_dump(exclude_defaults=True) | {"severity": p.severity}
                      for p in governance.DEFAULT_POLICIES],
+        **({"users": {creator: _Flow({"roles": ["steward"]})}} if creator and creator != ANONYMOUS else {}),
     }, Dumper=_Dumper, sort_keys=False, width=110)
     _write_new(root / "mesh.yaml", text.encode())
     gitignore = root / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(".meshwork/\n")
     return root
+
+
+def _os_user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no USER and no passwd entry (some containers)
+        return None
 
 
 def describe_columns(mesh: Any, draft: Draft, descriptions: dict[str, str]) -> Draft:

@@ -275,8 +275,12 @@ def action_items(mesh: "Mesh", products: list[ProductReview], runs: dict[str, An
     return sorted(items, key=lambda a: (a.priority, a.product_id, a.action))
 
 
-def record_review(mesh: "Mesh", done: Review, reviewer: str) -> None:
-    """Store what this review saw, so the next one shows what changed since."""
+def record_review(mesh: "Mesh", done: Review, reviewer: str | None) -> None:
+    """Store what this review saw, so the next one shows what changed since. Only the reviewed owner (a
+    domain's owner) or a steward may (catalog.authority); a refusal is audited and stores nothing."""
+    from catalog import authority
+
+    reviewer = authority.check_review(mesh, reviewer, done.subject)
     snapshot = {p.product_id: {"score": p.score, "failing": p.failing, "queries": p.queries,
                                "columns": _columns(mesh.products[p.product_id]), "version": p.version}
                 for p in done.products}

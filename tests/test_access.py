@@ -216,7 +216,7 @@ def test_cli_request_approve_list_and_audit(minimesh):
     assert made.exit_code == 0, made.output
     request_id = re.search(r"request #(\d+)", made.output).group(1)
     refused = runner.invoke(cli, ["access", "approve", str(minimesh), request_id, "--days", "3", "--user", CONSUMER])
-    assert refused.exit_code == 1 and "not an owner of risk.limits" in refused.output
+    assert refused.exit_code == 2 and "not an owner of risk.limits" in refused.output
     approved = runner.invoke(cli, ["access", "approve", str(minimesh), request_id, "--days", "3", "--user", OWNER])
     assert approved.exit_code == 0 and "grant #1: access on risk.limits for bo@bank.example" in approved.output
     listed = runner.invoke(cli, ["access", "list", str(minimesh), "--grants"])

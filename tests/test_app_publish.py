@@ -13,15 +13,27 @@ from streamlit.testing.v1 import AppTest
 from apptest import open_app
 
 import catalog
-from minimesh import write
+from minimesh import build_minimesh, write
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 SQL = "SELECT c.customer_id, c.email, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id)"
 
 
+STEWARD_USERS = "users:\n  ana.silva@bank.example: {roles: [steward]}\n"
+
+
 @pytest.fixture(autouse=True)
 def _user(monkeypatch):
     monkeypatch.setenv("MESHWORK_USER", "ana.silva@bank.example")
+
+
+@pytest.fixture
+def minimesh(tmp_path):
+    """The mini mesh where Ana is a steward, so she may publish anywhere (the refusals are tested below)."""
+    root = build_minimesh(tmp_path / "mini")
+    with open(root / "mesh.yaml", "a") as handle:
+        handle.write(STEWARD_USERS)
+    return root
 
 
 def open_publish(mesh: Path) -> AppTest:
@@ -70,6 +82,8 @@ def test_blocking_policy_disables_publish_until_the_yaml_is_fixed(minimesh):
         name: mini
         policies:
           - {id: sla, rule: has_freshness_sla, severity: error}
+        users:
+          ana.silva@bank.example: {roles: [steward]}
     """)
     at = fill(open_publish(minimesh), pub_domain="risk", pub_name="contact_scores", pub_sql=SQL)
     assert not at.exception, at.exception
@@ -154,3 +168,21 @@ def test_a_published_restricted_product_is_not_previewed_to_a_role_that_cannot_s
     at.run()
     assert not at.exception, at.exception
     assert any("Not queryable as role analyst" in c.value for c in at.caption)
+
+
+def test_a_publisher_off_the_domain_team_is_refused_named_the_people_who_may_and_audited(minimesh, monkeypatch):
+    monkeypatch.setenv("MESHWORK_USER", "bo@mail.example")
+    before = sorted((p, p.read_bytes()) for p in minimesh.rglob("*") if p.is_file() and ".meshwork" not in p.parts)
+    at = fill(open_publish(minimesh), pub_domain="risk", pub_name="contact_scores", pub_sql=SQL,
+              pub_owner="bo@mail.example")
+    assert not at.exception, at.exception
+    assert any("You publish as **bo@mail.example**" in c.value for c in at.caption)
+    button(at, "Publish").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("only risk-team@bank.example, the risk team, or a steward may publish a new product in risk"
+               in e.value for e in at.error)
+    after = sorted((p, p.read_bytes()) for p in minimesh.rglob("*") if p.is_file() and ".meshwork" not in p.parts)
+    assert after == before
+    audit = catalog.open_mesh(minimesh).access.audit(actor="bo@mail.example")
+    assert audit.filter((audit["action"] == "product.publish") & (audit["outcome"] == "refused")).height == 1

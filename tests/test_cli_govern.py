@@ -7,15 +7,32 @@ import io
 import subprocess
 import sys
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 import catalog
 from catalog import contracts
 from catalog.cli import app as cli
+from minimesh import build_minimesh
 
 OWNER = "lea@shop.example"
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def as_steward(monkeypatch):
+    """Lea runs these commands; `meshwork init` makes her the new mesh's steward, and the mini mesh gets her
+    as one too (who may publish what: tests/test_writes_authority.py)."""
+    monkeypatch.setenv("MESHWORK_USER", OWNER)
+
+
+@pytest.fixture
+def minimesh(tmp_path):
+    root = build_minimesh(tmp_path / "mini")
+    with open(root / "mesh.yaml", "a") as handle:
+        handle.write(f"users:\n  {OWNER}: {{roles: [steward]}}\n")
+    return root
 
 
 def run(*args: str):
@@ -55,7 +72,7 @@ def test_publish_refusals_exit_non_zero_and_write_nothing(tmp_path, minimesh):
     data = tmp_path / "c.csv"
     data.write_text("customer_id,age\nC9,40\n")
     taken = run("publish", minimesh, data, "--domain", "retail", "--name", "customers", "--owner", OWNER)
-    assert taken.exit_code == 1 and "already exists (version 1.0.0" in taken.output
+    assert taken.exit_code == 2 and "already exists (version 1.0.0" in taken.output
     unreachable = run("publish", minimesh, "postgresql://u:pw@127.0.0.1:1/db?table=public.t", "--domain", "retail",
                       "--name", "remote", "--owner", OWNER)
     assert unreachable.exit_code == 2 and "cannot reach PostgreSQL at postgresql://u:***@" in unreachable.output
@@ -87,13 +104,13 @@ def test_contract_export_then_import_into_another_mesh(minimesh, tmp_path):
     assert printed.stdout == out.read_text()
     assert run("contract", "export", minimesh, "risk.nope").exit_code == 2
     again = run("contract", "import", minimesh, out)
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
     bumped = run("contract", "import", minimesh, out, "--version", "1.1.0")
     assert bumped.exit_code == 0 and "imported risk.customer_risk v1.1.0" in bumped.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: v3.1.0\nkind: DataContract\n")
     invalid = run("contract", "import", minimesh, bad)
-    assert invalid.exit_code == 1 and "not a valid ODCS v3 document" in invalid.output
+    assert invalid.exit_code == 2 and "not a valid ODCS v3 document" in invalid.output
 
 
 def test_console_script_is_wired():

@@ -45,8 +45,8 @@ def test_a_refused_query_says_why_and_exits_2(minimesh):
     assert syntax.exit_code == 2 and "line 1, column 15" in syntax.stderr and "^" in syntax.stderr
 
 
-def test_unknown_role_and_timeout_exit_1(minimesh):
-    assert CliRunner().invoke(cli, ["sql", str(minimesh), "SELECT 1", "--role", "nobody"]).exit_code == 1
+def test_an_unknown_role_is_refused_with_2_and_a_timeout_exits_1(minimesh):
+    assert CliRunner().invoke(cli, ["sql", str(minimesh), "SELECT 1", "--role", "nobody"]).exit_code == 2
     slow = CliRunner().invoke(cli, ["sql", str(minimesh), "SELECT count(*) FROM range(100000) a, range(100000) b",
                                     "--timeout", "0.3"])
     assert slow.exit_code == 1 and "time limit" in slow.stderr

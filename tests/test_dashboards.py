@@ -59,9 +59,9 @@ def test_pinned_tiles_round_trip_through_the_yaml_file(minimesh):
     mesh = catalog.open_mesh(minimesh)
     chart = ChartSpec(mark="bar", x="customer_id", y="score", title="Scores")
     path = mesh.dashboards.pin("risk.scoring", Tile(title="Scores", query="SELECT * FROM risk.scores", chart=chart),
-                               title="Scoring")
+                               title="Scoring", user="risk-team@bank.example")
     mesh.dashboards.pin("risk.scoring", Tile(title="Count", query="SELECT count(*) AS n FROM risk.scores",
-                                             size="small"))
+                                             size="small"), user="risk-team@bank.example")
     assert path == minimesh / "risk" / "dashboards" / "scoring.yaml"
     assert "query: |" in path.read_text()  # SQL is a literal block a reviewer can read
     board = mesh.dashboards.get("risk.scoring")
@@ -117,7 +117,8 @@ def test_a_tile_naming_a_removed_product_or_column_says_so_and_the_rest_works(mi
 def test_pinning_keeps_tiles_that_are_broken_today(minimesh):
     path = board_file(minimesh, BOARD.replace("size: full", "size: huge"))
     mesh = catalog.open_mesh(minimesh)
-    mesh.dashboards.pin("retail.overview", Tile(title="Branches", query="SELECT * FROM retail.branches"))
+    mesh.dashboards.pin("retail.overview", Tile(title="Branches", query="SELECT * FROM retail.branches"),
+                        user="ana.silva@bank.example")
     board = mesh.dashboards.get("retail.overview")
     assert [s.title for s in board.slots] == ["Customers", "Scores", "Limits", "Branches"]
     assert "size: huge" in path.read_text() and board.slots[0].broken

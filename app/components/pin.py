@@ -8,6 +8,7 @@ import catalog
 from catalog.charts import ChartSpec
 from catalog.dashboards import SIZES, Tile, slug
 from catalog.errors import MeshError
+from components import context
 from components.links import page_link
 
 NEW = "A new dashboard…"
@@ -39,7 +40,7 @@ def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key
                 return
             try:
                 tile = Tile(title=tile_title.strip() or "Untitled chart", query=query, chart=chart_spec, size=size)
-                path = mesh.dashboards.pin(dashboard_id, tile, title=title)
+                path = mesh.dashboards.pin(dashboard_id, tile, title=title, user=context.current_user(mesh))
             except (MeshError, ValueError) as exc:
                 st.error(str(exc))
                 return

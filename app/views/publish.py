@@ -20,6 +20,8 @@ st.title("Publish a data product")
 st.caption("Meshwork reads your data, infers the schema, suggests personal-data classes and quality checks, and "
            "checks the draft against the mesh's policies. Review the YAML, then publish: the descriptor (and an "
            "uploaded file) go into the domain's folder and the product is searchable and queryable at once.")
+st.caption(f"You publish as **{user}**: a new product needs a member of its domain's team, replacing a product "
+           "needs its owner, and a new domain needs a steward.")
 
 for kind, text in st.session_state.pop("publish_flash", []):
     getattr(st, kind)(text)
@@ -34,7 +36,7 @@ with st.form("publish_form"):
     domains = [*sorted(mesh.domains), NEW_DOMAIN]
     domain_choice = c1.selectbox("Domain", domains, key="pub_domain")
     new_domain = c1.text_input("New domain name", key="pub_new_domain", placeholder="lower_snake_case",
-                               help="only used with “new domain…”; created with you as its owner")
+                               help="only used with “new domain…”; only a steward may add a domain")
     name = c2.text_input("Product name", key="pub_name", placeholder="e.g. branch_visits",
                          help="lower-case letters, digits and _; the product's SQL name is domain.name")
     owner = c2.text_input("Owner e-mail", value=user if "@" in user else "", key="pub_owner")
@@ -57,8 +59,8 @@ with st.form("publish_form"):
                                        "the domain's data/ folder")
     elif source_kind == "postgres":
         dsn = st.text_input("Connection string", key="pub_dsn", placeholder="postgresql://user@host:5432/db",
-                            help="${VARIABLE} is expanded from the server's environment, so passwords stay out "
-                                 "of the descriptor")
+                            help="used exactly as typed (nothing is expanded); leave the password out: "
+                                 "the server's PGPASSWORD or ~/.pgpass supplies it")
         table = st.text_input("Table", key="pub_table", placeholder="schema.table")
     else:
         sql = st.text_area("SELECT over products", key="pub_sql", height=120,
@@ -155,7 +157,7 @@ if draft is not None:
                  disabled=not draft.blocking.is_empty() or st.session_state.get("pub_yaml") != draft.yaml()):
         try:
             with st.spinner("Writing the files and re-reading the mesh…"):
-                result = pub.publish(mesh, draft)
+                result = pub.publish(mesh, draft, user=user)
         except MeshError as exc:
             st.error(str(exc))
         else:

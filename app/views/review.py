@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from catalog import scorecard_charts
+from catalog.errors import MeshError
 from catalog.review import Review, export, record_review, review
 from catalog.scoring import format_score
 from components import context
@@ -98,9 +99,13 @@ cols[1].download_button("Download HTML report", lambda: export(done, "html"), fi
 if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record",
                   help="the next review of this owner or domain shows what changed since now"):
     # recorded as of now (the review shown may come from the cache): the next one compares with this moment
-    record_review(mesh, review(mesh, **({"owner": who} if by == "Owner" else {"domain": who})), user)
-    st.toast(f"Review of {who} recorded by {user}.")
-    st.rerun()
+    try:
+        record_review(mesh, review(mesh, **({"owner": who} if by == "Owner" else {"domain": who})), user)
+    except MeshError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(f"Review of {who} recorded by {user}.")
+        st.rerun()
 if st.toggle("Preview the Markdown", key="rv_preview"):
     with st.container(border=True):
         st.markdown(export(done, "md"))
