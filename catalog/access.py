@@ -380,7 +380,8 @@ class AccessLedger:
 
     # ---------------------------------------------------------------- governed queries
 
-    def vet(self, text: str, role: str, user: str, database: "RoleDatabase") -> sandbox.VettedQuery:
+    def vet(self, text: str, role: str, user: str, database: "RoleDatabase", *, dialect: str = "duckdb",
+            deadline: float | None = None) -> sandbox.VettedQuery:
         """The SQL gate for one (role, user): grants widen what is visible; an ended grant is a recorded refusal.
 
         Naming a product only an ended grant had opened raises GrantLapsed; reading a product whose PII
@@ -399,7 +400,7 @@ class AccessLedger:
             elif kind == "pii" and (pid, "pii") not in database.grants and not self.mesh.role_sees_pii(role, product):
                 masked[pid] = grant
         restricted = set(self.mesh.products) - visible - set(closed)
-        vetted = sandbox.vet(text, visible | set(closed), restricted, role)
+        vetted = sandbox.vet(text, visible | set(closed), restricted, role, dialect=dialect, deadline=deadline)
         refused = [(pid, closed[pid]) for pid in sorted(vetted.products & set(closed))]
         unmasked_no_more = [(pid, masked[pid]) for pid in sorted(vetted.products & set(masked))]
         if not refused and not unmasked_no_more:

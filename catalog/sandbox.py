@@ -1,75 +1,71 @@
-"""The one place that decides what user SQL may do (the first wall).
+"""The one place that decides what user SQL may do (the first wall): default deny.
 
-A query must be exactly one read-only statement that names catalog products only.
-Everything else is refused, with a reason in a user's words, before it runs. The
-locked-down DuckDB connection behind it is the second wall, not the first.
+A query must be exactly one read-only statement. Every relation it names resolves by SQL scope to a CTE
+in scope, a product the viewer may see, or a row generator (catalog/gate_relations.py); every function
+it calls is on the engine's reviewed allow-list (catalog/gate_calls.py, catalog/gate_functions.py); every
+size a builder is given folds to a constant under the limit (catalog/gate_sizes.py); and the text is
+measured before any parser reads it (catalog/gate_input.py). What runs is the SQL rendered from the
+vetted tree for the engine, never the user's text, and the engine's own reading of it is checked again.
+The locked-down connection behind it is the second wall, not the first.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
-from catalog import sqlutil
+from catalog import gate_calls, gate_input, gate_relations, gate_sizes, sqlutil
 from catalog.errors import QueryRejected, QuerySyntaxError
+from catalog.gate_functions import DUCKDB_FUNCTIONS, DUCKDB_OPERATORS
+from catalog.gate_relations import SAFE_TABLE_FUNCTIONS
 
-# Function names (lower-case) that read files, run SQL, or reveal the machine.
-_DENIED_FUNCTIONS = {
-    "glob", "query", "query_table", "getenv", "current_setting", "which_secret", "sniff_csv",
-    "load", "install", "parquet_scan", "csv_scan", "checkpoint", "force_checkpoint", "enable_profiling",
-    "iceberg_scan", "delta_scan", "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_scan_pushdown",
-    "postgres_query", "postgres_execute", "postgres_attach", "mysql_query", "mysql_execute", "tpch_answers",
-    "dbgen", "dsdgen", "tpcds_answers", "fts_main", "set_config", "current_database", "current_catalog",
-}
-_DENIED_PREFIXES = ("read_", "duckdb_", "pragma_", "sqlite_", "postgres_", "mysql_", "parquet_", "iceberg_",
-                    "delta_", "json_execute", "http", "s3_", "icu_", "test_", "ducklake_", "from_")
-_DENIED_PATTERN = re.compile(r"(^|_)(scan|attach|execute|secret|settings|files?)$")
-# Table functions that only generate rows; every other table function reads or runs something.
-SAFE_TABLE_FUNCTIONS = {"range", "generate_series", "unnest"}
-# Functions that build a list or string in memory in one step (DuckDB cannot interrupt that), and the
-# largest literal size argument they may get.
-_BUILDERS = {"range", "generate_series", "repeat", "list_resize", "array_resize", "lpad", "rpad"}
-MAX_BUILD = 10_000_000
+MAX_BUILD = gate_sizes.MAX_BUILD
+DIALECTS = ("duckdb", "spark")
+_STATEMENTS = (exp.Command, exp.Create, exp.Insert, exp.Update, exp.Delete, exp.Drop, exp.Copy, exp.Set,
+               exp.Pragma, exp.Attach, exp.Detach, exp.Merge)
 
 
 @dataclass(frozen=True)
 class VettedQuery:
-    """A query the gate let through: its parsed tree, the products it reads, and the exact DuckDB SQL that
-    both parsers (sqlglot and DuckDB's own) checked, which is what runs."""
+    """A query the gate let through: its parsed tree, the products it reads, and the exact SQL for the
+    engine (rendered from the tree and checked again in the engine's terms), which is what runs."""
 
     tree: exp.Expression
     products: frozenset[str]
     sql: str = ""
 
 
-def _function_name(node: exp.Expression) -> str | None:
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    if isinstance(node, exp.Func):
-        return node.sql_name().lower()
-    return None
-
-
-def _is_denied(name: str) -> bool:
-    return name in _DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES) or bool(_DENIED_PATTERN.search(name))
-
-
-def vet(sql: str, visible: set[str], restricted: set[str] | None = None, role: str = "") -> VettedQuery:
-    """Check `sql` against the rules; raise QueryRejected with the reason, or return the plan."""
-    restricted = restricted or set()
+def vet(sql: str, visible: set[str], restricted: set[str] | None = None, role: str = "", *,
+        dialect: str = "duckdb", deadline: float | None = None) -> VettedQuery:
+    """Check `sql` (written in our DuckDB dialect) for `dialect`'s engine; raise QueryRejected with the reason
+    (QuerySyntaxError, QueryTimeout past `deadline`, a time.monotonic() value), or return what runs."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {DIALECTS}")
     if not sql or not sql.strip() or not sql.strip().strip(";").strip():
         raise QueryRejected("The query is empty: write one SELECT over the products you can see.")
-    _check_syntax(sql)
+    gate_input.check_text(sql)
+    if dialect == "spark":
+        _no_substitution(sql)
+    try:
+        return _vet(sql, set(visible), set(restricted or ()), role, dialect, deadline)
+    except RecursionError:
+        raise gate_input.recursion_refusal() from None
+
+
+def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: str,
+         deadline: float | None) -> VettedQuery:
     try:
         statements = sqlutil.parse_statements(sql)
     except sqlutil.SqlParseError as exc:
+        _check_syntax(sql)  # DuckDB's own message and position, when it finds the error too
         raise syntax_error(sql, str(exc), exc.line, exc.col) from None
+    gate_input.check_deadline(deadline, "parsing it")
     if len(statements) != 1:
         raise QueryRejected(f"Only one statement may run at a time; this text has {len(statements)}. "
                             "Remove the extra statements (and the ';' between them).")
@@ -78,54 +74,53 @@ def vet(sql: str, visible: set[str], restricted: set[str] | None = None, role: s
         kind = "command" if isinstance(tree, exp.Command) else tree.key.upper()
         raise QueryRejected(f"Only read-only queries (SELECT, WITH, UNION/INTERSECT/EXCEPT) may run; "
                             f"this is a {kind} statement, which could change data or settings.")
+    calls: list[exp.Func] = []
+    tables: list[exp.Table] = []
+    withs: list[exp.With] = []
     for node in tree.walk():
-        if isinstance(node, (exp.Command, exp.Create, exp.Insert, exp.Update, exp.Delete, exp.Drop,
-                             exp.Copy, exp.Set, exp.Pragma, exp.Attach, exp.Detach, exp.Merge)):
+        if isinstance(node, exp.Func):
+            calls.append(node)
+        elif isinstance(node, exp.Table):
+            tables.append(node)
+        elif isinstance(node, exp.With):
+            withs.append(node)
+        elif isinstance(node, _STATEMENTS):
             raise QueryRejected(f"{node.key.upper()} is not allowed inside a query: only reading is.")
-        name = _function_name(node)
-        if name and _is_denied(name):
-            raise QueryRejected(f"The function {name}() is not allowed: it can read files, run other SQL or "
-                                "reveal settings of the server. Query the catalog's products instead.")
-        if name in _BUILDERS and not isinstance(node.parent, exp.Table):  # a FROM range(n) streams its rows
-            _check_build_size(name, node)
-    ctes = sqlutil.cte_names(tree)
-    products: set[str] = set()
-    for table in tree.find_all(exp.Table):
-        fn = _function_name(table.this) if isinstance(table.this, exp.Expression) else None
-        if fn in SAFE_TABLE_FUNCTIONS:
-            continue
-        if not table.name or fn:
-            raise QueryRejected(f"Table functions ({fn or 'this one'}) are not allowed in FROM: they read files "
-                                "or run SQL outside the catalog. Name a product instead, e.g. retail.customers.")
-        name = sqlutil.table_name(table)
-        if not table.db and name in ctes:
-            continue
-        if table.catalog:
-            raise QueryRejected(f"{name!r} names a database catalog; name products as <domain>.<name>.")
-        if any(ch in table.name for ch in "/\\.") or name.endswith((".csv", ".parquet", ".json")):
-            raise QueryRejected(f"{table.name!r} looks like a file path; files cannot be read directly. "
-                                "Query the product that publishes that data.")
-        if name in visible:
-            products.add(name)
-        elif name in restricted:
-            raise QueryRejected(f"The product {name} is restricted, and the role {role or 'you chose'!r} "
-                                "may not read it. Ask its owner for access.")
-        elif not table.db:
-            raise QueryRejected(f"{name!r} is not a product name; products are named <domain>.<name> "
-                                "(see the schema browser).")
-        else:
-            raise QueryRejected(f"There is no product {name!r} in this mesh that this role can see.")
-    text = tree.sql(sqlutil.DIALECT)
-    _second_opinion(text, products)
+    products = gate_relations.resolve(tree, visible, restricted, role, tables, withs)
+    gate_calls.check(calls, dialect, parsed_as="duckdb")
+    gate_sizes.check(calls)
+    text = tree.sql(sqlutil.DIALECT) if dialect == "duckdb" else _spark_text(tree)
+    if dialect == "duckdb":
+        _second_opinion(text, products)
+    gate_input.check_deadline(deadline, "checking it")
     return VettedQuery(tree=tree, products=frozenset(products), sql=text)
 
 
-def _check_build_size(name: str, node: exp.Expression) -> None:
-    name = "range() / generate_series" if name == "generate_series" else name  # sqlglot reads range as this
-    for literal in node.find_all(exp.Literal):
-        if literal.is_number and abs(float(literal.this)) > MAX_BUILD:
-            raise QueryRejected(f"{name}() with {literal.this} would build one value of that size in memory, "
-                                f"which cannot be interrupted; keep sizes under {MAX_BUILD:,}.")
+# ---------------------------------------------------------------- Spark: the rendering, read again
+
+def _no_substitution(sql: str) -> None:
+    if "${" in sql:
+        raise QueryRejected("`${` is not allowed in queries on Spark: Spark would substitute variables "
+                            "(${env:...}, ${system:...}, settings) into the text after the gate checked it. "
+                            "Write the literal differently, e.g. '$' || '{'.")
+
+
+def _spark_text(tree: exp.Expression) -> str:
+    """The Spark SQL for `tree`, re-read in Spark's terms: its functions on Spark's allow-list, its builders'
+    sizes checked (FROM range(n) becomes explode(sequence(...)), a built array, on Spark)."""
+    from catalog.spark.dialect import to_spark  # only Spark meshes load the Spark package
+
+    text = to_spark(tree)
+    _no_substitution(text)
+    try:
+        spark_tree = sqlglot.parse_one(text, read="spark")
+    except sqlglot.errors.SqlglotError as exc:
+        raise QueryRejected(f"The query cannot be written for Spark ({str(exc).splitlines()[0]}); "
+                            "write it as a plain SELECT.") from None
+    calls = list(spark_tree.find_all(exp.Func))
+    gate_calls.check(calls, "spark")
+    gate_sizes.check(calls)
+    return text
 
 
 # ---------------------------------------------------------------- DuckDB's own parser (second opinion)
@@ -182,7 +177,8 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
 
 def _second_opinion(sql: str, products: set[str]) -> None:
     """Re-check the SQL that will run with DuckDB's own parser, so a query sqlglot reads one way and DuckDB
-    another (a parser gap) is refused too: one SELECT, no denied function, only products and CTEs as tables."""
+    another (a parser gap, or sqlglot rendering a call under another name) is refused too: one SELECT, every
+    function on the allow-list and unqualified, only products and CTE names as tables."""
     parsed = _duckdb_parse(sql)
     if parsed.get("error") or len(parsed.get("statements", [])) != 1:
         raise QueryRejected("DuckDB reads this query differently from the gate (as "
@@ -194,18 +190,19 @@ def _second_opinion(sql: str, products: set[str]) -> None:
     for node in nodes:
         if node.get("class") == "FUNCTION" and "function_name" in node:
             name = str(node["function_name"]).lower()
-            if _is_denied(name) or node.get("catalog") or node.get("schema") not in ("", "main", None):
-                raise QueryRejected(f"The function {name}() is not allowed: it can read files, run other SQL "
-                                    "or reveal settings of the server. Query the catalog's products instead.")
+            qualified = node.get("catalog") or node.get("schema") not in ("", "main", None)
+            if qualified or name in gate_calls.IDENTITY or name not in DUCKDB_FUNCTIONS | DUCKDB_OPERATORS:
+                shown = ".".join(p for p in (node.get("catalog"), node.get("schema"), name) if p)
+                raise gate_calls.refusal(shown, "duckdb")
         kind = node.get("type")
         if kind == "TABLE_FUNCTION":
             function = node.get("function") or {}
             name = str(function.get("function_name", "")).lower()
             if name not in SAFE_TABLE_FUNCTIONS:
-                raise QueryRejected(f"Table functions ({name or 'this one'}) are not allowed in FROM: they read "
-                                    "files or run SQL outside the catalog. Name a product instead.")
+                raise QueryRejected(f"`{name or '?'}` is not a table function queries may call: only range, "
+                                    "generate_series and unnest may stand in FROM. Name a product instead.")
         elif kind == "BASE_TABLE":
             schema, table = str(node.get("schema_name", "")).lower(), str(node.get("table_name", "")).lower()
             if node.get("catalog_name") or (f"{schema}.{table}" not in products and (schema or table not in ctes)):
-                raise QueryRejected(f"{'.'.join(p for p in (schema, table) if p)!r} is not a product this role "
-                                    "can see; name products as <domain>.<name>.")
+                name = ".".join(p for p in (node.get("catalog_name"), schema, table) if p)
+                raise QueryRejected(f"`{name}` is not a product you can see; name products as <domain>.<name>.")

@@ -93,7 +93,9 @@ class Session:
         # The user's grants are re-resolved on every query: one approved mid-session applies at once,
         # one past its expiry stops applying (and naming its product is a refusal on record).
         self.database = self.mesh.engine.database_for(self.role, self.user)
-        return self.mesh.access.vet(text, self.role, self.user, self.database)
+        return self.mesh.access.vet(text, self.role, self.user, self.database,
+                                    dialect="spark" if self.mesh.engine.name == "spark" else "duckdb",
+                                    deadline=time.monotonic() + self.timeout_s)
 
     def sql(self, text: str) -> pl.DataFrame:
         """Run one governed query and return the whole result."""

@@ -40,7 +40,7 @@ def test_parquet_goes_to_a_file(minimesh, tmp_path):
 
 def test_a_refused_query_says_why_and_exits_2(minimesh):
     result = CliRunner().invoke(cli, ["sql", str(minimesh), "SELECT * FROM read_parquet('x.parquet')"])
-    assert result.exit_code == 2 and "refused: The function read_parquet() is not allowed" in result.stderr
+    assert result.exit_code == 2 and "refused: `read_parquet` is not a table function queries may call" in result.stderr
     syntax = CliRunner().invoke(cli, ["sql", str(minimesh), "SELECT * FORM retail.customers"])
     assert syntax.exit_code == 2 and "line 1, column 15" in syntax.stderr and "^" in syntax.stderr
 

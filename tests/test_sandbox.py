@@ -162,10 +162,11 @@ def test_refusals_name_what_was_refused_in_plain_words(analyst):
     cases = {
         "DROP VIEW retail.customers": "read-only",
         "SELECT 1; SELECT 2": "one statement",
-        "SELECT getenv('HOME')": "getenv() is not allowed",
-        "SELECT * FROM 'retail/data/customers.parquet'": "looks like a file path",
+        "SELECT getenv('HOME')": "`getenv` is not a function queries may call",
+        "SELECT * FROM 'retail/data/customers.parquet'": '`"retail/data/customers.parquet"` is not a product you '
+                                                         "can see: it looks like a file path",
         "SELECT * FROM risk.limits": "restricted",
-        "SELECT * FROM query_table('x')": "query_table() is not allowed",
+        "SELECT * FROM query_table('x')": "`query_table` is not a table function queries may call",
         "SELECT repeat('x', 2000000000)": "cannot be interrupted",
         "": "empty",
     }

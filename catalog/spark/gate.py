@@ -1,39 +1,26 @@
 """Governed SQL on Spark: the query the shared gate let through, rewritten onto a role's views and
-rendered as Spark SQL; plus what only Spark would run.
+rendered as Spark SQL.
 
-The gate in catalog/sandbox.py parses and vets the text in our (DuckDB) dialect and stays the one place
-that decides; this adds the few Spark functions that exist nowhere else and call into the JVM or reveal
-file paths, since sqlglot passes unknown functions through unchanged.
+The gate in catalog/sandbox.py stays the one place that decides: `vet(..., dialect="spark")` checks the
+query against Spark's function allow-list and re-reads its Spark rendering (builders' sizes, `${`).
+This module only swaps products for the role's views, and re-checks what only Spark would run on the
+final text, as a second wall: Hive script transforms, calls off Spark's allow-list, variable substitution.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from catalog import sqlutil
+from catalog import gate_calls, sqlutil
 from catalog.errors import QueryRejected
 from catalog.spark.dialect import to_spark
 
-SPARK_DENIED_FUNCTIONS = {
-    "reflect", "java_method", "try_reflect",  # call any static Java method on the driver/executors
-    "input_file_name", "input_file_block_start", "input_file_block_length",  # reveal source paths
-    "read_files", "url_fetch",
-}
-
 
 def vet_for_spark(tree: exp.Expression) -> None:
-    """Refuse what Spark alone would run: JVM reflection, file-path functions, Hive script transforms."""
-    for node in tree.walk():
-        if isinstance(node, exp.QueryTransform):
-            raise QueryRejected("TRANSFORM ... USING runs a program on the cluster; it is not allowed.")
-        name = None
-        if isinstance(node, exp.Anonymous):
-            name = str(node.name).lower()
-        elif isinstance(node, exp.Func):
-            name = node.sql_name().lower()
-        if name in SPARK_DENIED_FUNCTIONS:
-            raise QueryRejected(f"The function {name}() is not allowed: on Spark it can run code on the "
-                                "cluster or reveal where files lie. Query the catalog's products instead.")
+    """Refuse what Spark alone would run: Hive script transforms, and any call off Spark's allow-list."""
+    if tree.find(exp.QueryTransform):
+        raise QueryRejected("TRANSFORM ... USING runs a program on the cluster; it is not allowed.")
+    gate_calls.check(list(tree.find_all(exp.Func)), "spark", parsed_as="duckdb")
 
 
 def on_views(tree: exp.Expression, views: dict[str, str]) -> exp.Expression:
@@ -55,4 +42,7 @@ def on_views(tree: exp.Expression, views: dict[str, str]) -> exp.Expression:
 def render(tree: exp.Expression, views: dict[str, str]) -> str:
     """Spark SQL for a vetted query over the role's views."""
     vet_for_spark(tree)
-    return to_spark(on_views(tree, views))
+    text = to_spark(on_views(tree, views))
+    if "${" in text:
+        raise QueryRejected("`${` is not allowed in queries on Spark: Spark would substitute variables into it.")
+    return text
