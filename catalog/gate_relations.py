@@ -5,8 +5,9 @@ Scope comes from sqlglot (`sqlglot.optimizer.scope.traverse_scope`), with two co
 resolves names differently: a name is a CTE reference only when a CTE of that name is in scope where it
 is used (`cte_sources`: defined at this level or an enclosing one), never because a derived table or a
 lateral neighbour has that alias (DuckDB reads such a name as a file: `FROM (SELECT 1) AS "x.csv",
-LATERAL (FROM "x.csv")`); and the first part of a recursive CTE cannot read the CTE itself (DuckDB binds
-that name outside the CTE). Any table node no scope accounts for is refused.
+LATERAL (FROM "x.csv")`); and a recursive CTE's name is its own only inside the recursive part of its
+UNION (DuckDB binds it outside the CTE in the first part, and in a WITH attached to that UNION). Any
+table node no scope accounts for is refused.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def resolve(tree: exp.Expression, visible: set[str], restricted: set[str], role:
     products: set[str] = set()
     accounted: set[int] = set()
     for scope in scopes:
-        ctes = {name.lower() for name in scope.cte_sources}
+        ctes = {name.lower(): source for name, source in scope.cte_sources.items()}
         for table in scope.tables:
             if id(table) in accounted:
                 continue
@@ -58,7 +59,8 @@ def resolve(tree: exp.Expression, visible: set[str], restricted: set[str], role:
     return products
 
 
-def _resolve_table(table: exp.Table, ctes: set[str], anchors: dict[int, str], visible: set[str],
+def _resolve_table(table: exp.Table, ctes: dict[str, object], anchors: dict[int, exp.Expression],
+                   visible: set[str],
                    restricted: set[str], role: str) -> str | None:
     function = table.this if isinstance(table.this, exp.Func) else None
     if function is not None:
@@ -72,10 +74,16 @@ def _resolve_table(table: exp.Table, ctes: set[str], anchors: dict[int, str], vi
         raise QueryRejected(f"{shown(table)} is not a product you can see; name products as <domain>.<name>.")
     bare = not table.db and not table.catalog
     if bare and table.name.lower() in ctes:
-        if anchors.get(id(table)) == table.name.lower():
-            raise QueryRejected(f"{shown(table)} is not a product you can see: the first part of a recursive CTE "
-                                "cannot read the CTE itself (the engine would look the name up outside the "
-                                "query). Start the recursion from a product or constants.")
+        key = table.name.lower()
+        source = ctes[key]
+        while isinstance(source, Scope) and id(source.expression) in anchors \
+                and not _within(table, anchors[id(source.expression)]):
+            # outside its recursive part, a recursive CTE's name means what it means around that CTE
+            source = {name.lower(): s for name, s in source.cte_sources.items()}.get(key)
+        if source is None:
+            raise QueryRejected(f"{shown(table)} is not a product you can see: outside the recursive part of a "
+                                "recursive CTE its name is looked up outside the query, and no other CTE of that "
+                                "name is in scope. Start the recursion from a product or constants.")
         return None
     name = sqlutil.table_name(table)
     if not table.catalog and table.db and name in visible:
@@ -101,22 +109,27 @@ def _why(table: exp.Table) -> str:
     return "there is no such product in this mesh for this role (see the schema browser)."
 
 
-def _recursive_anchors(withs: Iterable[exp.With]) -> dict[int, str]:
-    """id(table) -> CTE name, for every table in the first (non-recursive) part of a recursive CTE that
-    names that CTE."""
-    out: dict[int, str] = {}
+def _recursive_anchors(withs: Iterable[exp.With]) -> dict[int, exp.Expression]:
+    """id(first part) -> recursive part, for every recursive CTE `name AS (first UNION [ALL] recursive)`.
+    While sqlglot scopes such a CTE its name stands for a scope over the first part; DuckDB sees the name
+    only inside the recursive part (not in the first part, nor in a WITH attached to the union)."""
+    out: dict[int, exp.Expression] = {}
     for with_ in withs:
         if not with_.args.get("recursive"):
             continue
         for cte in with_.expressions:
-            body = cte.this
-            if not isinstance(body, exp.SetOperation):
-                continue
-            name = cte.alias_or_name.lower()
-            for table in body.this.find_all(exp.Table):
-                if not table.db and table.name.lower() == name:
-                    out[id(table)] = name
+            if isinstance(cte.this, exp.SetOperation):
+                first, recursive = cte.this.this, cte.this.expression
+                out[id(first)] = out[id(first.unnest())] = recursive
     return out
+
+
+def _within(node: exp.Expression, ancestor: exp.Expression) -> bool:
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.parent
+    return False
 
 
 def function_name(node: exp.Expression) -> str:
