@@ -240,11 +240,15 @@ def _salvage(name: str, doc: YamlDocument | None) -> ProductDescriptor:
         source_obj = ProductDescriptor.model_validate({"name": name, "source": raw.get("source")}).source
     except ValidationError:
         source_obj = SqlSource(kind="sql", sql="")
+    try:  # a restriction survives a broken descriptor; an unreadable one fails closed
+        access = Access.model_validate(raw["access"]) if "access" in raw else Access()
+    except ValidationError:
+        access = Access(restricted=True, roles=[])
     return ProductDescriptor.model_construct(
         name=name, title=text.get("title", ""), description=text.get("description", ""),
         owner=text.get("owner", ""), version=text.get("version", "1.0.0"), status="active",
         tags=tags, source=source_obj, columns=columns, quality=[],
-        sla=Sla(), access=Access(),
+        sla=Sla(), access=access,
     )
 
 

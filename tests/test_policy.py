@@ -83,3 +83,93 @@ def test_a_grant_opens_the_product_and_lapses_at_expiry(banking):
     assert banking.policy("analyst", "bob@example.com").is_locked(EXPOSURE)
     now[0] += timedelta(days=2)
     assert banking.policy("analyst", "ana@example.com").is_locked(EXPOSURE)
+
+
+def _add_product(root, domain: str, name: str, body: str) -> None:
+    (root / domain / "products" / f"{name}.yaml").write_text(f"name: {name}\nowner: eve@bank.example\n"
+                                                               f"description: a second door\n{body}")
+
+
+def test_a_product_over_a_restricted_products_source_is_restricted_too(sample_copy):
+    root = sample_copy("banking")
+    dsr = catalog.open_mesh(root).product("privacy.data_subject_requests")
+    path = (dsr.path.parent.parent / dsr.source.path).resolve().relative_to((root / "retail").resolve().parent)
+    _add_product(root, "retail", "copy_of_requests", f"source: {{kind: {dsr.kind}, path: ../{path}}}\n")
+    mesh = catalog.open_mesh(root)
+    assert "retail.copy_of_requests" in mesh.products and not mesh.products["retail.copy_of_requests"].broken
+    analyst = mesh.policy("analyst")
+    assert analyst.is_locked("retail.copy_of_requests") and not analyst.can_query("retail.copy_of_requests")
+    assert mesh.policy("privacy_officer").can_query("retail.copy_of_requests")
+    assert not mesh.can_see("analyst", mesh.product("retail.copy_of_requests"))
+
+
+def test_a_product_reading_a_restricted_product_is_restricted_too(sample_copy):
+    root = sample_copy("banking")
+    _add_product(root, "marketing", "exposure_echo",
+                 f"source: {{kind: sql, sql: 'SELECT customer_id, expected_loss FROM {EXPOSURE}'}}\n")
+    mesh = catalog.open_mesh(root)
+    assert mesh.upstreams("marketing.exposure_echo") == {EXPOSURE}
+    assert mesh.policy("analyst").is_locked("marketing.exposure_echo")
+    assert mesh.policy("risk_officer").can_query("marketing.exposure_echo")
+    with pytest.raises(catalog.QueryRejected):
+        mesh.session(role="analyst").sql("SELECT * FROM marketing.exposure_echo")
+
+
+def test_a_broken_restricted_descriptor_keeps_its_restriction(sample_copy):
+    root = sample_copy("banking")
+    path = root / "risk" / "products" / "customer_exposure.yaml"
+    path.write_text(path.read_text() + "\nnot_a_field: true\n")
+    mesh = catalog.open_mesh(root)
+    assert mesh.product(EXPOSURE).broken
+    card = mesh.product_for(EXPOSURE, mesh.policy("analyst"))
+    assert isinstance(card, LockedProduct)
+    assert not any(c["id"] == EXPOSURE and c.get("columns") for c in mesh.summary("analyst").to_dicts())
+
+
+def test_a_revoked_grant_lapses_at_once(banking):
+    owner = banking.product(EXPOSURE).owner
+    request = banking.access.request("ana@example.com", EXPOSURE, "capital planning for Q1 review")
+    grant = banking.access.approve(request.id, owner, timedelta(days=30))
+    assert EXPOSURE in banking.visible_products("analyst", "ana@example.com")
+    banking.access.revoke(grant.id, owner, "project over")
+    assert EXPOSURE not in banking.visible_products("analyst", "ana@example.com")
+    assert banking.policy("analyst", "ana@example.com").is_locked(EXPOSURE)
+
+
+def test_a_pii_grant_unmasks_only_its_product(banking):
+    owner = banking.product("retail.customers").owner
+    request = banking.access.request("ana@example.com", "retail.customers", "verify mailing addresses", "pii")
+    banking.access.approve(request.id, owner, timedelta(days=3))
+    policy = banking.policy("analyst", "ana@example.com")
+    assert policy.sees_pii("retail.customers") and policy.masked_columns("retail.customers") == []
+    assert policy.masked_columns("marketing.customer_360")
+
+
+def test_enforced_mesh_refuses_a_role_the_user_does_not_hold(sample_copy):
+    from typer.testing import CliRunner
+
+    from catalog.cli import app as cli
+    from catalog.errors import AccessDenied
+
+    root = sample_copy("banking")
+    (root / "mesh.yaml").write_text((root / "mesh.yaml").read_text()
+                                    + "identity: {mode: enforced}\nusers:\n  rita@bank.example: {roles: [risk_officer]}\n")
+    mesh = catalog.open_mesh(root)
+    with pytest.raises(AccessDenied):
+        mesh.policy("steward", "ana@bank.example")
+    assert mesh.policy("risk_officer", "rita@bank.example").can_query(EXPOSURE)
+    result = CliRunner().invoke(cli, ["search", str(root), "exposure", "--role", "steward", "--user",
+                                      "ana@bank.example"])
+    assert result.exit_code == 2 and "does not hold the role" in result.output
+    default = CliRunner().invoke(cli, ["search", str(root), "credit exposure", "--user", "ana@bank.example",
+                                       "--format", "json"])
+    hits = {h["product_id"]: h for h in __import__("json").loads(default.stdout)["hits"]}
+    assert hits[EXPOSURE]["locked"]  # the least-privileged role by default
+
+
+def test_typo_correction_never_offers_a_word_only_a_locked_product_holds(banking):
+    # "computed" appears only in risk.customer_exposure's column descriptions
+    assert "computed" in banking.search("computd", role="steward").corrections.get("computd", [])
+    analyst = banking.search("computd", role="analyst")
+    assert "computed" not in analyst.corrections.get("computd", [])
+    assert EXPOSURE not in analyst.ids
