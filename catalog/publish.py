@@ -199,6 +199,12 @@ def _finish(mesh: Any, domain: str, descriptor: ProductDescriptor, profile: Prof
     replaces = existing.descriptor.version if existing else None
     descriptor = descriptor.model_copy(update={"version": version or replaces or "1.0.0"})
     notes = list(notes or [])
+    sensitive = set(sensitive_changes(mesh, domain, descriptor, existing))
+    if sensitive:  # suggestions only: a steward may add them back in the YAML
+        descriptor = descriptor.model_copy(update={"quality": [q for q in descriptor.quality
+                                                               if q.label not in sensitive]})
+        notes.append(f"left out the suggested check(s) {', '.join(sorted(sensitive))}: they read personal data "
+                     "or restricted data, and only a steward may add such checks")
     if existing and _version_key(descriptor.version) > _version_key(replaces or "0"):
         notes.append(f"{existing.id} exists (version {replaces}, owner {existing.owner or '-'}): publishing "
                      f"replaces it with version {descriptor.version}")
@@ -556,33 +562,11 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
 def sensitive_changes(mesh: Any, domain: str, descriptor: ProductDescriptor, existing: Any) -> list[str]:
     """Names of the checks of `descriptor` that read personal data or a restricted product and that are new
     or different from the existing product's: only a steward may write those."""
-    sensitive = set(_sensitive_checks(mesh, _probe(mesh, domain, descriptor)))
+    from catalog.quality import sensitive_checks
+
+    sensitive = set(sensitive_checks(mesh, _probe(mesh, domain, descriptor)))
     before = {q.label: q.model_dump() for q in existing.descriptor.quality} if existing is not None else {}
     return [q.label for q in descriptor.quality if q.label in sensitive and before.get(q.label) != q.model_dump()]
-
-
-def _sensitive_checks(mesh: Any, product: Any) -> list[str]:
-    """catalog.quality.sensitive_checks when the engine has it; until then the same rule, conservatively."""
-    try:
-        from catalog.quality import sensitive_checks
-    except ImportError:
-        sensitive_checks = None
-    if sensitive_checks is not None:
-        return list(sensitive_checks(mesh, product))
-    pii = {c.name.lower() for c in product.descriptor.columns if c.pii}
-    out = []
-    for check in product.descriptor.quality:
-        column = getattr(check, "column", None)
-        if check.check in ("accepted_values", "range", "regex", "references") and str(column).lower() in pii:
-            out.append(check.label)
-        elif check.check == "expression" and (pii & set(re.findall(r"[a-z_][a-z0-9_]*", check.expression.lower()))
-                                               or re.search(r"\b(from|join)\b", check.expression, re.I)):
-            out.append(check.label)
-        elif check.check == "references":
-            target = mesh.products.get(check.product)
-            if target is not None and target.descriptor.access.restricted:
-                out.append(check.label)
-    return out
 
 
 def _verify(root: Path, product_id: str) -> None:
