@@ -307,8 +307,10 @@ class DashboardDesk:
         """Why this viewer cannot run the tile at all, in their words (removed or unseen product)."""
         tree = sqlutil.parse_one_select(query)
         visible = set(session.database.visible)
+        hidden = getattr(self.mesh.descriptor, "discovery", "listed") == "hidden"
         for table in sorted(sqlutil.referenced_tables(tree)):
-            if table not in self.mesh.products:
+            product = self.mesh.products.get(table)
+            if product is None or (hidden and table not in visible and not product.broken):  # hidden: as unknown
                 return f"This tile reads {table}, which is no longer a product of this mesh (removed or renamed)."
             if table not in visible:
                 if self.mesh.products[table].broken:

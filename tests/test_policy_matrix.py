@@ -270,6 +270,19 @@ def s_session_schema(mesh, role, user, pid):
     return "open" if pid in mesh.session(role=role, user=user).schema()["product_id"].to_list() else "closed"
 
 
+def s_dashboard_tile(mesh, role, user, pid):
+    """The sample dashboards' tiles that read the product run, are refused as locked, or as unknown."""
+    board = mesh.dashboards.get({RESTRICTED: "risk.credit_risk", NORMAL: "marketing.customer_360"}[pid])
+    slot = next(s for s in board.tiles if s.tile is not None and pid in s.tile.query)
+    result = mesh.dashboards.run_tile(board, slot, role, user)
+    if result.ok:
+        return "open"
+    if "no longer a product of this mesh" in (result.error or ""):
+        return "hidden"
+    assert "may not see" in result.error or "expired" in result.error, result.error
+    return "locked"
+
+
 def _cli(mesh, *args):
     return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
