@@ -21,6 +21,7 @@ import polars as pl
 from catalog import sandbox
 from catalog.errors import AccessDenied, GrantLapsed, MeshError, UnknownProduct
 from catalog.identity import ANONYMOUS, normalize_user
+from catalog.text import check_text, csv_row
 
 if TYPE_CHECKING:
     from catalog.engine import RoleDatabase
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 GrantKind = Literal["access", "pii"]
 GRANT_KINDS: tuple[str, ...] = ("access", "pii")
 MIN_PURPOSE = 10
+MAX_TEXT = 2000  # purposes and reasons: one line of ordinary text (catalog.text)
 
 AUDIT_SCHEMA = {"id": pl.Int64, "ts": pl.String, "actor": pl.String, "action": pl.String, "outcome": pl.String,
                 "product_id": pl.String, "kind": pl.String, "subject": pl.String, "role": pl.String,
@@ -141,7 +143,7 @@ class AccessLedger:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(frame.columns)
-        writer.writerows(frame.iter_rows())
+        writer.writerows(csv_row(row) for row in frame.iter_rows())
         return out.getvalue()
 
     # ---------------------------------------------------------------- requests
@@ -149,8 +151,11 @@ class AccessLedger:
     def request(self, user: str | None, product_id: str, purpose: str, kind: str = "access") -> AccessRequest:
         """File a request; refused (and recorded) for an unknown product, a missing purpose or a duplicate."""
         actor = normalize_user(user) or ANONYMOUS
-        purpose = (purpose or "").strip()
         action = "access.request"
+        try:
+            purpose = check_text(purpose, "purpose", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, actor, action, str(exc), product_id=str(product_id)[:200]) from None
         if actor == ANONYMOUS:
             raise self._refuse(AccessDenied, actor, action, "Sign in first: an access request needs to know who "
                                "is asking.", product_id=product_id)
@@ -277,7 +282,10 @@ class AccessLedger:
         request = self._decidable(request_id, decider, "access.reject")
         fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
                   "request_id": request.id}
-        reason = (reason or "").strip()
+        try:
+            reason = check_text(reason, "reason", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, "access.reject", str(exc), **fields) from None
         if not reason:
             raise self._refuse(MeshError, decider, "access.reject", "Give the requester a reason for the "
                                "rejection.", **fields)
@@ -295,6 +303,10 @@ class AccessLedger:
         except MeshError as exc:
             raise self._refuse(MeshError, decider, "access.revoke", str(exc), grant_id=grant_id) from None
         fields = {"product_id": grant.product_id, "kind": grant.kind, "subject": grant.user, "grant_id": grant.id}
+        try:
+            reason = check_text(reason, "reason", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, "access.revoke", str(exc), **fields) from None
         if grant.product_id not in self.mesh.products or decider not in self.owners_of(grant.product_id):
             raise self._refuse(AccessDenied, decider, "access.revoke", f"{decider} is not an owner of "
                                f"{grant.product_id} and may not revoke its grants.", **fields)

@@ -22,6 +22,7 @@ from catalog import sqlutil
 from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.model import NAME_PATTERN, NAME_RE, Problem
+from catalog.text import check_text, title_field
 from catalog.yamlsource import YamlDocument, YamlError, read_yaml
 
 if TYPE_CHECKING:
@@ -92,6 +93,11 @@ class Tile(_Strict):
     filters: dict[str, str] = Field(default_factory=dict,
                                     description="filter name -> this tile's column, when it is named differently")
 
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str) -> str:
+        return title_field(value, "tile title")
+
     @field_validator("query")
     @classmethod
     def _one_select(cls, value: str) -> str:
@@ -114,6 +120,11 @@ class DashboardDescriptor(_Strict):
     description: str = ""
     filters: list[Any] = Field(default_factory=list)
     tiles: list[Any] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str) -> str:
+        return title_field(value, "dashboard title")
 
 
 @dataclass
@@ -403,11 +414,9 @@ def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = No
     The file is edited as YAML data, not re-rendered from the model, so tiles that are broken today are kept.
     """
     from catalog import authority
-    from catalog.text import check_text
 
     path = dashboard_path(mesh, dashboard_id)
     domain = dashboard_id.partition(".")[0]
-    check_text(tile.title, "tile title", 200)
     if path.exists():
         try:
             data = read_yaml(path).data

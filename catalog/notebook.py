@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.model import Problem
+from catalog.text import title_field
 from catalog.yamlsource import YamlError, parse_yaml
 
 if TYPE_CHECKING:
@@ -48,6 +49,11 @@ class Cell(BaseModel):
     title: str | None = None
     chart: ChartSpec | None = None
 
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str | None) -> str | None:
+        return title_field(value, "cell title")
+
 
 class Notebook(BaseModel):
     """An ordered list of cells, with a title; `role` is the role its queries were written for."""
@@ -64,7 +70,7 @@ class Notebook(BaseModel):
     def _title_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a notebook needs a title")
-        return value.strip()
+        return title_field(value.strip(), "notebook title")
 
     @property
     def slug(self) -> str:
@@ -145,6 +151,17 @@ def slugify(title: str) -> str:
     return slug[:60] or "notebook"
 
 
+def user_key(user: str | None) -> str:
+    """The folder name of one user's storage: readable slug plus a hash of the exact normalized name, so two
+    users whose names slugify alike (ana.silva@x, ana-silva@x) never share a folder."""
+    import hashlib
+
+    from catalog.identity import ANONYMOUS, normalize_user
+
+    name = normalize_user(user) or ANONYMOUS
+    return f"{slugify(name)[:40]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:16]}"
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -199,7 +216,7 @@ class NotebookStore:
     def __init__(self, mesh: "Mesh", user: str):
         self.mesh = mesh
         self.user = user
-        self.folder = mesh.state_dir / EXAMPLES_FOLDER / slugify(user or "anonymous")
+        self.folder = mesh.state_dir / EXAMPLES_FOLDER / user_key(user)
 
     def list(self) -> list[SavedNotebook]:
         out = []

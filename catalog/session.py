@@ -138,6 +138,8 @@ class Session:
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
+        from catalog.text import neutralize_batch  # a spreadsheet opening the CSV runs no formula
+
         if fmt not in ("csv", "parquet"):
             raise MeshError(f"cannot export as {fmt!r}: choose csv or parquet")
         vetted = self.vet(text)
@@ -152,7 +154,8 @@ class Session:
                     for batch in reader:
                         if run.abandoned:
                             raise QueryTimeout("abandoned")
-                        writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                        out = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+                        writer.write_batch(neutralize_batch(out) if fmt == "csv" else out)
                         run.rows += batch.num_rows
                 tmp.replace(path)
             finally:

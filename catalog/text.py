@@ -53,6 +53,16 @@ def check_text(value: Any, what: str, max_length: int = 2000) -> str:
     return text
 
 
+def title_field(value: Any, what: str = "title", max_length: int = 200) -> Any:
+    """`check_text` for a pydantic validator, which must raise ValueError to report a field's problem."""
+    if value is None:
+        return None
+    try:
+        return check_text(value, what, max_length)
+    except MeshError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def one_line(value: Any) -> str:
     """Stored text shown on one line: every character `check_text` refuses is written as an escape."""
     if value is None:
@@ -96,3 +106,18 @@ def neutralize_frame(frame: Any) -> Any:
     return frame.with_columns([
         pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c in text_columns])
+
+
+def neutralize_batch(batch: Any) -> Any:
+    """A pyarrow RecordBatch whose text cells are safe for a CSV export (see `csv_cell`), streamed batch by
+    batch so a large export stays flat in memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.fill_null(pc.match_substring_regex(column, r"^[=+\-@\t\r]"), False)
+            column = pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", column.type), column, ""), column)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)

@@ -117,6 +117,9 @@ class TrustDesk:
         return self.signal(product_id)
 
     def _record(self, product_id: str, actor: str, action: str, note: str) -> None:
+        from catalog.text import check_text
+
+        note = check_text(note, "note", MAX_COMMENT)
         now = self.mesh.access.now()
         with self.mesh.state.transaction() as con:
             con.execute("INSERT INTO certifications (ts, product_id, actor, action, note) VALUES (?,?,?,?,?)",
@@ -138,7 +141,9 @@ class TrustDesk:
     def comment(self, product_id: str, user: str | None, text: str) -> None:
         self._product(product_id)
         name = self._who(user, "commenting")
-        text = (text or "").strip()
+        from catalog.text import check_text
+
+        text = check_text(text, "comment", 10 * MAX_COMMENT).strip()
         if not text:
             raise MeshError("The comment is empty.")
         if len(text) > MAX_COMMENT:

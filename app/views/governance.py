@@ -8,6 +8,7 @@ import streamlit as st
 
 from catalog import contracts, governance
 from catalog.errors import MeshError
+from catalog.text import neutralize_frame
 from components import context
 from components.audit import audit_panel
 from components.links import product_href
@@ -122,7 +123,7 @@ def show_pii() -> None:
         columns = inventory if category == "all" else inventory.filter(pl.col("category") == category)
         st.dataframe(columns.select("product_id", "column", "category", "unmasked_roles", "unmasked_users"),
                      hide_index=True, width="stretch")
-        st.download_button("Download the PII inventory (CSV)", inventory.write_csv(),
+        st.download_button("Download the PII inventory (CSV)", neutralize_frame(inventory).write_csv(),
                            file_name=f"{mesh.name}-pii-inventory.csv", mime="text/csv",
                            icon=":material/download:", key="gov_pii_csv")
 

@@ -17,6 +17,7 @@ from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, viewer
 from catalog.errors import MeshError
 from catalog.identity import local_user
+from catalog.text import csv_row, one_line
 
 access_app = typer.Typer(no_args_is_help=True, help="Ask for, grant and list access to restricted products.")
 app.add_typer(access_app, name="access")
@@ -103,7 +104,7 @@ def reject(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="t
         decided = mesh.access.reject(request_id, user or local_user(mesh), reason)
     except MeshError as exc:
         fail(str(exc))
-    typer.echo(f"request #{decided.id} rejected: {decided.reason}")
+    typer.echo(f"request #{decided.id} rejected: {one_line(decided.reason)}")
 
 
 @access_app.command("list")
@@ -117,11 +118,13 @@ def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending
     if grants:
         frame = mesh.access.grants(product_id=product).filter(pl.col("product_id").is_in(listed))
         for row in frame.iter_rows(named=True):
+            row = {k: one_line(v) if isinstance(v, str) else v for k, v in row.items()}
             typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
                        f"until {row['expires_at']}  by {row['granted_by']}")
     else:
         frame = mesh.access.requests(product_id=product, status=status).filter(pl.col("product_id").is_in(listed))
         for row in frame.iter_rows(named=True):
+            row = {k: one_line(v) if isinstance(v, str) else v for k, v in row.items()}
             typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
                        f"{row['purpose']}" + (f"  [{row['decided_by']}: {row['reason'] or row['expires_at']}]"
                                               if row["decided_by"] else ""))
@@ -144,10 +147,11 @@ def audit(mesh_path: Path = MESH, fmt: AuditFormat = typer.Option(AuditFormat.te
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(frame.columns)
-        writer.writerows(frame.iter_rows())
+        writer.writerows(csv_row(row) for row in frame.iter_rows())
         typer.echo(out.getvalue(), nl=False)
         return
     for row in frame.iter_rows(named=True):
+        row = {k: one_line(v) if isinstance(v, str) else v for k, v in row.items()}
         typer.echo(f"{row['ts']}  {row['outcome']:7} {row['action']:15} {row['actor']:28} "
                    f"{row['product_id'] or '-':28} {row['reason'] or ''}")
     typer.echo(f"{frame.height} event(s)", err=True)

@@ -12,6 +12,7 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
+from catalog.text import neutralize_frame
 
 contract_app = typer.Typer(no_args_is_help=True, help="Export and import Open Data Contract Standard (v3) documents.")
 app.add_typer(contract_app, name="contract")
@@ -108,7 +109,7 @@ def compliance(mesh_path: Path = MESH,
         typer.echo(f"warning: {issue}", err=True)
     shown = frame.filter(~pl.col("passed")) if failing else frame
     if fmt == TableFormat.csv:
-        typer.echo(shown.write_csv(), nl=False)
+        typer.echo(neutralize_frame(shown).write_csv(), nl=False)
     else:
         for row in shown.iter_rows(named=True):
             status = "ok  " if row["passed"] else row["severity"].upper()[:4].ljust(4)
