@@ -353,17 +353,30 @@ class Mesh:
 
         return check(self, product_id, role)
 
-    def latest_quality(self) -> pl.DataFrame:
-        """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan)."""
+    def latest_quality(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan);
+        with a viewer, of the products they see in full."""
         from catalog.quality import latest_quality
 
-        return latest_quality(self)
+        return self._shown(latest_quality(self), role, user)
 
-    def quality_history(self, product_id: str | None = None) -> pl.DataFrame:
-        """Every stored quality run, oldest first (score, grade, failed, errored per run)."""
+    def quality_history(self, product_id: str | None = None, role: str | None = None,
+                        user: str | None = None) -> pl.DataFrame:
+        """Every stored quality run, oldest first (score, grade, failed, errored per run); with a viewer, of the
+        products they see in full (a hidden `product_id` is an unknown product)."""
         from catalog.quality import quality_history
 
-        return quality_history(self, product_id)
+        viewer = self._viewer(role, user)
+        if viewer is not None and product_id is not None:
+            self.product_for(product_id, viewer)
+        return self._shown(quality_history(self, product_id), role, user)
+
+    def _shown(self, frame: pl.DataFrame, role: str | None, user: str | None) -> pl.DataFrame:
+        """Rows about products the viewer sees in full (every row without a viewer)."""
+        viewer = self._viewer(role, user)
+        if viewer is None or viewer.unfiltered or "product_id" not in frame.columns:
+            return frame
+        return frame.filter(pl.col("product_id").is_in(list(viewer.allowed)))
 
     def usage_metrics(self, product_id: str | None = None, role: str | None = None,
                       user: str | None = None) -> pl.DataFrame:

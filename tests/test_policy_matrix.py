@@ -397,3 +397,15 @@ def test_unknown_role_is_a_clear_refusal_on_library_and_cli(world):
         mesh.search("loans", role="superuser")
     result = _cli(mesh, "search", mesh.root, "loans", "--role", "superuser")
     assert result.exit_code == 2 and "unknown role" in result.output
+
+
+def test_quality_history_and_latest_runs_follow_the_policy(world):
+    discovery, mesh = world
+    for viewer, (role, user) in VIEWERS.items():
+        shown = set(mesh.quality_history(role=role, user=user)["product_id"].to_list())
+        latest = set(mesh.latest_quality(role=role, user=user)["product_id"].to_list())
+        assert (RESTRICTED in shown) == (RESTRICTED in latest) == (viewer in OPENED), viewer
+        assert NORMAL in shown
+        if discovery == "hidden" and viewer not in OPENED:
+            with pytest.raises(UnknownProduct):
+                mesh.quality_history(RESTRICTED, role=role, user=user)
