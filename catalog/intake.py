@@ -9,24 +9,22 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import polars as pl
 from sqlglot import exp
 
-from catalog.errors import PublishError
+from catalog.dsn import check_typed, redact, scrub, with_connect_timeout
+from catalog.errors import MeshError, PublishError
 from catalog.extensions import load_extension
-from catalog.sources.postgres import redact
 
 PROFILE_ROWS = 50_000
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet"}
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _read_relation(con: duckdb.DuckDBPyConnection, select: exp.Select) -> tuple[pl.DataFrame, dict[str, str], int]:
@@ -147,26 +145,24 @@ def parse_postgres_uri(uri: str) -> tuple[str, str, str]:
     return dsn, schema or "public", table
 
 
-def _with_timeout(dsn: str, seconds: int = 8) -> str:
-    if "connect_timeout" in dsn:
-        return dsn
-    if "://" in dsn:
-        return dsn + ("&" if "?" in dsn else "?") + f"connect_timeout={seconds}"
-    return f"{dsn} connect_timeout={seconds}"
-
-
-def read_postgres(dsn: str, schema: str, table: str) -> tuple[pl.DataFrame, dict[str, str], int]:
-    expanded = _ENV.sub(lambda m: os.environ.get(m.group(1), ""), dsn)
+def read_postgres(dsn: str, schema: str, table: str, allowed_hosts: Iterable[str] = ()
+                  ) -> tuple[pl.DataFrame, dict[str, str], int]:
+    """A table read in place over a connection string a person typed: used literally (catalog.dsn), with a
+    connect timeout, only to an allowed host; no message shows its password."""
+    try:
+        expanded = check_typed(dsn, allowed_hosts)
+    except MeshError as exc:
+        raise PublishError(str(exc)) from None
     con = duckdb.connect(":memory:", config={"threads": 1})
     try:
         load_extension(con, "postgres_scanner")
-        attach = exp.Attach(this=exp.alias_(exp.Literal.string(_with_timeout(expanded)), "src"),
+        attach = exp.Attach(this=exp.alias_(exp.Literal.string(with_connect_timeout(expanded)), "src"),
                             expressions=[exp.AttachOption(this=exp.var("TYPE"), expression=exp.var("postgres")),
                                          exp.AttachOption(this=exp.var("READ_ONLY"))])
         try:
             con.execute(attach.sql("duckdb"))
         except duckdb.Error as exc:
-            message = str(exc).replace(expanded, redact(expanded)).splitlines()[0]
+            message = scrub(str(exc), dsn, expanded)
             raise PublishError(f"cannot reach PostgreSQL at {redact(dsn)}: {message}") from None
         known = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                             "WHERE table_catalog = 'src' ORDER BY 1, 2").fetchall()
@@ -177,6 +173,6 @@ def read_postgres(dsn: str, schema: str, table: str) -> tuple[pl.DataFrame, dict
         try:
             return _read_relation(con, select)
         except duckdb.Error as exc:
-            raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {str(exc).splitlines()[0]}") from None
+            raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {scrub(str(exc), dsn)}") from None
     finally:
         con.close()

@@ -153,6 +153,7 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> LoadedMesh:
                              line=1, field="name", product_id=product.id)
                 continue
             loaded.products[product.id] = product
+    _check_postgres_hosts(loaded, problems)
     _check_references(loaded, problems)
     loaded.problems = problems.problems
     cache.save()
@@ -292,6 +293,25 @@ def _check_source_files(product: DataProduct, doc: YamlDocument, problems: _Coll
         problems.add(product.path, f"source file {source.path!r} not found (looked for {path})",
                      line=doc.line_of(("source", "path")), field="source.path", product_id=product.id)
         product.broken = True
+
+
+def _check_postgres_hosts(loaded: LoadedMesh, problems: _Collector) -> None:
+    """With mesh.yaml `postgres_hosts`, a product whose DSN names another host is broken (never connected)."""
+    from catalog.dsn import DsnError, check_hosts, expand
+
+    allowed = loaded.descriptor.postgres_hosts
+    if not allowed:
+        return
+    for product in loaded.products.values():
+        if product.kind != "postgres" or product.broken:
+            continue
+        try:
+            check_hosts(expand(product.source.dsn), allowed)
+        except DsnError as exc:
+            doc = loaded.documents.get(product.path)
+            problems.add(product.path, str(exc), line=doc.line_of(("source", "dsn")) if doc else None,
+                         field="source.dsn", product_id=product.id)
+            product.broken = True
 
 
 def _check_columns_named_by_checks(product: DataProduct, doc: YamlDocument, problems: _Collector) -> None:

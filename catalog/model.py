@@ -435,6 +435,8 @@ class MeshDescriptor(Strict):
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkSettings = Field(default_factory=SparkSettings)
     data_roots: list[str] = Field(default_factory=list, description="extra folders file sources may read")
+    postgres_hosts: list[str] = Field(default_factory=list, description="if set, the only PostgreSQL hosts a "
+                                                                        "product or a draft may connect to")
     roles: dict[str, Role] = Field(default_factory=dict)
     policies: list[Policy] = Field(default_factory=list)
     memory_limit: str = "2GB"

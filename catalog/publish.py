@@ -266,16 +266,18 @@ def draft_from_file(mesh: Any, path: str | Path, **kwargs: Any) -> Draft:
 def draft_from_postgres(mesh: Any, dsn: str, table: str, *, schema: str = "public", domain: str, name: str,
                         owner: str, description: str = "", title: str = "", tags: list[str] | None = None,
                         version: str | None = None) -> Draft:
-    """A draft product reading a PostgreSQL table in place (`${ENV}` in the DSN stays unexpanded on disk)."""
+    """A draft product reading a PostgreSQL table in place over the connection string as typed (nothing in it is
+    expanded; catalog.dsn), to a host mesh.yaml `postgres_hosts` allows when it lists any."""
     domain, name = check_name(domain, "domain name"), check_name(name, "product name")
-    frame, types, total = read_postgres(dsn, schema, table)
+    frame, types, total = read_postgres(dsn, schema, table, mesh.descriptor.postgres_hosts)
     profile = profile_frame(frame, types, total)
     source = {"kind": "postgres", "dsn": dsn, "schema": schema, "table": table}
     descriptor = _new_descriptor(name, owner, description, title, tags or [], source, profile)
     notes = [f"{schema}.{table}: {total:,} rows, read in place (nothing copied)"]
     if re.search(r"://[^/@:]+:[^@${}]+@|password=(?!\$\{)", dsn):
-        notes.append("the connection string holds a password, which would be written to the descriptor: "
-                     "use ${PGPASSWORD}-style variables instead")
+        notes.append("the connection string holds a password, which would be written to the descriptor: leave "
+                     "it out (the server's ~/.pgpass supplies it), or have a steward write ${MESHWORK_...} in "
+                     "the committed descriptor")
     return _finish(mesh, domain, descriptor, profile, frame, notes=notes, version=version)
 
 

@@ -11,8 +11,6 @@ time limit, so a database that does not answer breaks only the products that rea
 from __future__ import annotations
 
 import math
-import os
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,23 +20,25 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from catalog.dsn import expand as expand_dsn
+from catalog.dsn import redact as redact_dsn
+from catalog.dsn import scrub
 from catalog.errors import SourceUnavailable
 from catalog.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONNECT_TIMEOUT_S = 10.0  # without a caller's limit
 RETRY_AFTER_S = 30.0  # an unreachable database is not tried again by every query
 FRESH_S = 0.0  # rows read within this long are reused (0: every query reads the database now)
 
 
 def dsn_of(product: DataProduct) -> str:
-    """The connection string with ${VAR} expanded, so secrets stay out of descriptors."""
-    return _ENV.sub(lambda m: os.environ.get(m.group(1), ""), product.source.dsn)
+    """The connection string with ${MESHWORK_...} expanded (catalog.dsn), so secrets stay out of descriptors."""
+    return expand_dsn(product.source.dsn)
 
 
-def redact(dsn: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+def redact(text: str) -> str:
+    return redact_dsn(text)
 
 
 def with_connect_timeout(dsn: str, seconds: float) -> str:
@@ -136,7 +136,7 @@ class Bridge:
                 self._drop(database)
                 raise SourceUnavailable(database.failed) from None
             except duckdb.Error as exc:
-                message = str(exc).replace(dsn, shown).splitlines()[0]
+                message = scrub(str(exc), product.source.dsn, dsn)
                 if database.con is None:
                     database.failed, database.failed_at = (f"{product.id}: cannot reach PostgreSQL at {shown}: "
                                                            f"{message}"), time.monotonic()
