@@ -83,19 +83,45 @@ def _real(path: object) -> str:
     return os.path.realpath(str(path))
 
 
-_RESTRICTIONS: "weakref.WeakKeyDictionary[Mesh, dict[str, frozenset[str]]]" = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class _Static:
+    """What the policy needs from the descriptors, which a loaded Mesh never changes: computed once."""
+
+    rules: dict[str, frozenset[str]]
+    by_rules: dict[frozenset[str], frozenset[str]]  # one restriction set -> the products it applies to
+    every: frozenset[str]
+    broken: frozenset[str]
+    with_pii: frozenset[str]
+    columns: dict[str, tuple[Column, ...]]
+
+
+_STATIC: "weakref.WeakKeyDictionary[Mesh, _Static]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+
+
+def _static(mesh: "Mesh") -> _Static:
+    with _LOCK:
+        cached = _STATIC.get(mesh)
+        if cached is None:
+            products = mesh.products
+            rules = _restrictions(mesh)
+            grouped: dict[frozenset[str], set[str]] = {}
+            for pid, applied in rules.items():
+                if applied:
+                    grouped.setdefault(applied, set()).add(pid)
+            cached = _STATIC[mesh] = _Static(
+                rules=rules, by_rules={k: frozenset(v) for k, v in grouped.items()}, every=frozenset(products),
+                broken=frozenset(pid for pid, p in products.items() if p.broken),
+                with_pii=frozenset(pid for pid, p in products.items() if p.pii_columns),
+                columns={pid: tuple(p.columns) for pid, p in products.items()})
+        return cached
 
 
 def restrictions(mesh: "Mesh") -> dict[str, frozenset[str]]:
     """Product id -> the ids of the restricted products whose restriction applies to its data (itself, the
     restricted products it reads transitively, and restricted products over the same source). Descriptors
     do not change under a loaded Mesh, so this is computed once per Mesh."""
-    with _LOCK:
-        cached = _RESTRICTIONS.get(mesh)
-        if cached is None:
-            cached = _RESTRICTIONS[mesh] = _restrictions(mesh)
-        return cached
+    return _static(mesh).rules
 
 
 def _restrictions(mesh: "Mesh") -> dict[str, frozenset[str]]:
@@ -226,13 +252,12 @@ def build(mesh: "Mesh", role: str | None = None, user: str | None = None,
     may not act as `role` in an enforced mesh is refused, as a session would be.
     """
     products = mesh.products
-    columns = {pid: tuple(p.columns) for pid, p in products.items()}
+    static = _static(mesh)
+    columns = static.columns
     if role is None:
-        every = frozenset(products)
-        return Policy(role=None, user=user, allowed=every,
-                      visible=frozenset(pid for pid, p in products.items() if not p.broken),
-                      locked=frozenset(), hidden=frozenset(), grants=frozenset(),
-                      unmasked=frozenset(pid for pid, p in products.items() if p.pii_columns), _columns=columns)
+        return Policy(role=None, user=user, allowed=static.every, visible=static.every - static.broken,
+                      locked=frozenset(), hidden=frozenset(), grants=frozenset(), unmasked=static.with_pii,
+                      _columns=columns)
     if role not in mesh.roles:
         raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(mesh.roles))}")
     if user is not None and grants is None:
@@ -245,21 +270,24 @@ def build(mesh: "Mesh", role: str | None = None, user: str | None = None,
     if grants is None:
         grants = mesh.access.effective_grants(role, user) if user else frozenset()
     opened = {pid for pid, _ in grants}
-    rules = restrictions(mesh)
-    allowed = set()
-    for pid, product in products.items():
-        if all(role_reads(role, products[r]) or r in opened for r in rules.get(pid, ())):
-            allowed.add(pid)
-    closed = sorted(set(products) - allowed)
+    readable: dict[str, bool] = {}
+
+    def reads(restricted: str) -> bool:
+        if restricted not in readable:
+            readable[restricted] = role_reads(role, products[restricted]) or restricted in opened
+        return readable[restricted]
+
+    closed_ids = {pid for rules, pids in static.by_rules.items() if not all(reads(r) for r in rules) for pid in pids}
+    allowed = static.every - closed_ids
+    closed = sorted(closed_ids)
     hide = getattr(mesh.descriptor, "discovery", "listed") == "hidden"
     hidden = frozenset(closed) if hide else frozenset()
     locked = frozenset() if hide else frozenset(closed)
     aliases = {pid: f"{HIDDEN_PREFIX}{n}" for n, pid in enumerate(sorted(hidden), start=1)}
     pii_role = role_reads_pii(mesh, role)
-    unmasked = frozenset(pid for pid in allowed if products[pid].pii_columns and (
-        pii_role or (pid, "pii") in grants))
-    return Policy(role=role, user=user, allowed=frozenset(allowed),
-                  visible=frozenset(pid for pid in allowed if not products[pid].broken),
+    unmasked = (static.with_pii & allowed if pii_role else
+                frozenset(pid for pid, kind in grants if kind == "pii" and pid in allowed and pid in static.with_pii))
+    return Policy(role=role, user=user, allowed=allowed, visible=allowed - static.broken,
                   locked=locked, hidden=hidden, grants=frozenset(grants), unmasked=unmasked,
                   _columns=columns, _aliases=aliases)
 

@@ -322,7 +322,8 @@ def product_hit(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -
 
 def _for_viewer(table: pl.DataFrame, policy: "Policy") -> pl.DataFrame:
     """Listed products only; a locked one keeps its card's fields and loses what it measures or declares."""
-    table = table.filter(pl.col("product_id").is_in(list(policy.listed)))
+    if policy.hidden:  # every product is listed, locked or hidden: drop the (few) hidden ones
+        table = table.filter(~pl.col("product_id").is_in(list(policy.hidden)))
     if not policy.locked:
         return table
     locked = pl.col("product_id").is_in(list(policy.locked))
