@@ -379,3 +379,50 @@ def test_cli_unknown_product_is_a_message_and_exit_2(minimesh):
     assert code == 2 and "no product 'retail.nope'" in out
     code, out = run_cli(str(minimesh), "retail.customers", "--upstream", "--downstream")
     assert code == 2 and "choose one of" in out
+
+
+# ------------------------------------------------------------------ as a viewer sees it
+
+def _banking(sample_copy, discovery: str = "listed"):
+    root = sample_copy("banking")
+    if discovery == "hidden":
+        (root / "mesh.yaml").write_text((root / "mesh.yaml").read_text() + "discovery: hidden\n")
+    return catalog.open_mesh(root)
+
+
+def test_locked_product_in_lineage_shows_its_card_but_no_columns_quality_or_source(sample_copy):
+    mesh = _banking(sample_copy)
+    graph = mesh.lineage(role="analyst")
+    node = graph.nodes["risk.customer_exposure"]
+    assert node["locked"] and node["owner"] and node["quality"] == "locked" and node["score"] is None
+    assert not node["problems"] and "source_kind" not in node
+    columns = mesh.lineage(columns=True, role="analyst")
+    assert not [n for n in columns if n.startswith("risk.customer_exposure.")]
+    assert columns.nodes["risk.customer_exposure"]["kind"] == "locked"
+    dot = to_dot(columns)
+    assert "expected_loss" not in dot and "🔒" in dot
+    assert "expected_loss" in to_dot(mesh.lineage(columns=True, role="steward"))
+
+
+def test_hidden_product_is_an_anonymous_node_in_every_drawing(sample_copy):
+    mesh = _banking(sample_copy, "hidden")
+    for graph in (mesh.lineage(role="analyst"), mesh.lineage(columns=True, role="analyst"),
+                  neighbourhood(mesh, "retail.accounts", policy=mesh.policy("analyst")),
+                  collapse_by_domain(mesh.lineage(role="analyst"), limit=5),
+                  mesh_overview(mesh, policy=mesh.policy("analyst"))):
+        text = to_dot(graph) + json.dumps([[n, d] for n, d in graph.nodes(data=True)], default=str)
+        assert "customer_exposure" not in text and "data_subject_requests" not in text
+    graph = mesh.lineage(role="analyst")
+    assert sum(d["kind"] == "restricted" for _, d in graph.nodes(data=True)) == 2
+    domains = mesh.lineage(level="domain", role="analyst")
+    assert domains.nodes["domain:risk"]["products"] == mesh.lineage(level="domain").nodes["domain:risk"]["products"] - 1
+
+
+def test_cli_lineage_of_a_hidden_product_reads_as_an_unknown_one(sample_copy):
+    mesh = _banking(sample_copy, "hidden")
+    hidden = CliRunner().invoke(cli, ["lineage", str(mesh.root), "risk.customer_exposure", "--role", "analyst"])
+    unknown = CliRunner().invoke(cli, ["lineage", str(mesh.root), "risk.no_such", "--role", "analyst"])
+    assert hidden.exit_code == unknown.exit_code == 2
+    assert hidden.output.replace("customer_exposure", "X") == unknown.output.replace("no_such", "X")
+    shown = CliRunner().invoke(cli, ["lineage", str(mesh.root), "retail.accounts", "--role", "analyst"])
+    assert shown.exit_code == 0 and "(restricted product)" in shown.output and "exposure" not in shown.output
