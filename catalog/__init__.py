@@ -19,9 +19,11 @@ from catalog.errors import (
 )
 from catalog.mesh import Mesh, open_mesh
 from catalog.model import Column, DataProduct, Domain, Problem
+from catalog.policy import LockedProduct, Policy
 
 __all__ = [
-    "AccessDenied", "Column", "DataProduct", "Domain", "Mesh", "MeshError", "MeshNotFound", "Problem", "PublishError",
+    "AccessDenied", "Column", "DataProduct", "Domain", "LockedProduct", "Mesh", "MeshError", "MeshNotFound", "Policy",
+    "Problem", "PublishError",
     "QueryFailed", "QueryRejected", "QuerySyntaxError", "QueryTimeout", "SourceUnavailable", "UnknownProduct",
     "open_mesh",
 ]

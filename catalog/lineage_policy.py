@@ -9,14 +9,9 @@ only when they feed a product the viewer may read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import networkx as nx
 
 from catalog.policy import HIDDEN_LABEL, Policy
-
-if TYPE_CHECKING:
-    pass
 
 LOCKED_QUALITY = "locked"
 _LOCKED_KEEP = ("kind", "label", "domain", "owner", "title", "broken", "distance")

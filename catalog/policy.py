@@ -64,7 +64,8 @@ def source_keys(product: DataProduct) -> set[str]:
         if kind in ("parquet", "csv"):
             from catalog.sources.files import files_of
 
-            return {f"file:{_real(p)}" for p in files_of(product)} | {f"file:{_real(resolve_source_path(product, source.path))}"}
+            paths = [*files_of(product), resolve_source_path(product, source.path)]
+            return {f"file:{_real(p)}" for p in paths}
         if kind in ("sqlite", "duckdb"):
             path = _real(resolve_source_path(product, source.path))
             return {f"db:{path}:{(source.db_schema or 'main').lower()}.{str(source.table).lower()}"}
