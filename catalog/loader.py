@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.errors import MeshNotFound
 from catalog.model import (
+    NAME_PATTERN,
     NAME_RE,
     Access,
     Column,
@@ -219,7 +220,7 @@ def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: lis
         _check_columns_named_by_checks(product, doc, problems)
         return product
     if not NAME_RE.match(path.stem):
-        problems.add(path, f"file name {path.stem!r} is not a valid product name ({NAME_RE.pattern})",
+        problems.add(path, f"file name {path.stem!r} is not a valid product name ({NAME_PATTERN})",
                      line=1, field="name", product_id=fallback_id)
         return None
     return DataProduct(id=fallback_id, domain=domain.name, descriptor=_salvage(path.stem, doc),

@@ -13,7 +13,25 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-NAME_RE = re.compile(NAME_PATTERN)
+# \Z, not $: `$` also matches before a trailing newline, so "customers\n" would pass as a name.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
+COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+PRODUCT_ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\Z")
+_MARKUP = re.compile(r"[<>\"'`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def column_name(value: str, what: str = "column name") -> str:
+    """Names reach SQL, YAML and HTML: letters, digits and _ only (so no markup, quote or control character)."""
+    if not isinstance(value, str) or not COLUMN_RE.match(value):
+        raise ValueError(f"{what} {value!r} must be letters, digits and _ and not start with a digit")
+    return value
+
+
+def label_text(value: str | None, what: str = "name") -> str | None:
+    """A free-form name (a check's): printable, one line, no markup characters (< > quotes)."""
+    if value is not None and _MARKUP.search(value):
+        raise ValueError(f"{what} {value!r} may not hold <, >, quotes or control characters")
+    return value
 
 PII_CATEGORIES = (
     "email", "phone", "name", "ssn", "birth_date", "address", "health",
@@ -64,9 +82,7 @@ class Column(Strict):
     @field_validator("name")
     @classmethod
     def _column_name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-            raise ValueError(f"column name {value!r} must be letters, digits and _ and not start with a digit")
-        return value
+        return column_name(value)
 
 
 # --------------------------------------------------------------------------- sources
@@ -105,6 +121,21 @@ class CheckBase(Strict):
     name: str | None = None
     severity: Severity = "error"
     description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        return label_text(value, "check name")
+
+    @field_validator("column", "to_column", check_fields=False)
+    @classmethod
+    def _column_named(cls, value: str | None) -> str | None:
+        return None if value is None else column_name(value)
+
+    @field_validator("columns", check_fields=False)
+    @classmethod
+    def _columns_named(cls, value: list[str]) -> list[str]:
+        return [column_name(v) for v in value]
 
     @property
     def label(self) -> str:
@@ -205,6 +236,13 @@ class ReferencesCheck(CheckBase):
     product: str = Field(description="id of the referenced product")
     to_column: str | None = None
 
+    @field_validator("product")
+    @classmethod
+    def _product_id(cls, value: str) -> str:
+        if not PRODUCT_ID_RE.match(value):
+            raise ValueError(f"product {value!r} must be a product id, <domain>.<name>")
+        return value
+
     def default_name(self) -> str:
         return f"{self.column} references {self.product}"
 
@@ -232,6 +270,11 @@ class Sla(Strict):
     freshness_hours: float | None = Field(default=None, gt=0)
     timestamp_column: str | None = None
     availability: str | None = None
+
+    @field_validator("timestamp_column")
+    @classmethod
+    def _column_named(cls, value: str | None) -> str | None:
+        return None if value is None else column_name(value)
 
 
 class Access(Strict):
