@@ -153,16 +153,21 @@ CLASSES_REFUSED = {"CurrentUser", "SessionUser", "CurrentRole", "CurrentSchema",
 def _classes(names: set[str], dialect: str) -> tuple[set[str], set[str]]:
     """sqlglot function classes `names` parse into in `dialect` (any arity 0-4), and the names that did."""
     classes: set[str] = set()
+    date = "DATE '2024-01-02'"
+    shapes = [lambda n: [f"c{i}" for i in range(n)], lambda n: ["'month'", *(f"c{i}" for i in range(1, n))],
+              lambda n: ["'month'", *([date] * (n - 1))], lambda n: ["1"] * n, lambda n: ["'a'"] * n,
+              lambda n: [date] * n]  # some classes depend on the arguments' kinds
     for name in sorted(names):
         for arity in range(5):
-            args = ", ".join(f"c{i}" for i in range(arity))
-            try:
-                tree = sqlglot.parse_one(f"SELECT {name}({args})", read=dialect)
-            except Exception:
-                continue
-            for node in tree.find_all(exp.Func):
-                if not isinstance(node, exp.Anonymous):
-                    classes.add(type(node).__name__)
+            for shape in shapes[: 1 if arity == 0 else len(shapes)]:
+                args = ", ".join(shape(arity))
+                try:
+                    tree = sqlglot.parse_one(f"SELECT {name}({args})", read=dialect)
+                except Exception:
+                    continue
+                for node in tree.find_all(exp.Func):
+                    if not isinstance(node, exp.Anonymous):
+                        classes.add(type(node).__name__)
     for snippet in SYNTAX:
         try:
             tree = sqlglot.parse_one(f"SELECT {snippet}", read=dialect)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import sqlglot
@@ -62,6 +62,8 @@ def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: 
          deadline: float | None) -> VettedQuery:
     try:
         statements = sqlutil.parse_statements(sql)
+    except sqlutil.SqlTooDeep:
+        raise gate_input.recursion_refusal() from None
     except sqlutil.SqlParseError as exc:
         _check_syntax(sql)  # DuckDB's own message and position, when it finds the error too
         raise syntax_error(sql, str(exc), exc.line, exc.col) from None
@@ -89,7 +91,8 @@ def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: 
     products = gate_relations.resolve(tree, visible, restricted, role, tables, withs)
     gate_calls.check(calls, dialect, parsed_as="duckdb")
     gate_sizes.check(calls)
-    text = tree.sql(sqlutil.DIALECT) if dialect == "duckdb" else _spark_text(tree)
+    # Rendered in place (no copy: every check above is done; what the engine's reading checks is this text)
+    text = tree.sql(sqlutil.DIALECT, copy=False) if dialect == "duckdb" else _spark_text(tree)
     if dialect == "duckdb":
         _second_opinion(text, products)
     gate_input.check_deadline(deadline, "checking it")
@@ -128,13 +131,24 @@ def _spark_text(tree: exp.Expression) -> str:
 _parser = threading.local()
 
 
-def _duckdb_parse(sql: str) -> dict[str, Any]:
-    """DuckDB's parse tree of `sql` as JSON (json_serialize_sql), on a private empty connection."""
+def _duckdb_parse(sql: str, into: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """DuckDB's parse tree of `sql` as JSON (json_serialize_sql), on a private empty connection; `into`
+    collects, while the JSON is read, the nodes the second opinion looks at (calls, tables, CTE maps)."""
     con = getattr(_parser, "con", None)
     if con is None:
         con = _parser.con = duckdb.connect(":memory:", config={"enable_external_access": False})
     row = con.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
-    return json.loads(row[0]) if row else {"error": True, "error_message": "no parse"}
+    if not row:
+        return {"error": True, "error_message": "no parse"}
+    if into is None:
+        return json.loads(row[0])
+
+    def keep(node: dict[str, Any]) -> dict[str, Any]:
+        if "function_name" in node or "cte_map" in node or node.get("type") in ("TABLE_FUNCTION", "BASE_TABLE"):
+            into.append(node)
+        return node
+
+    return json.loads(row[0], object_hook=keep)
 
 
 def _check_syntax(sql: str) -> None:
@@ -160,31 +174,22 @@ def syntax_error(sql: str, message: str, line: int | None, col: int | None) -> Q
         text = lines[line - 1]
         col = max(1, min(col or 1, len(text) + 1))
         where = f" at line {line}, column {col}"
-        marked = f"\n    {text}\n    {' ' * (col - 1)}^"
+        start = max(0, col - 1 - 100)  # a long line is shown around the position only
+        shown = text[start:col - 1 + 100]
+        marked = f"\n    {shown}\n    {' ' * (col - 1 - start)}^"
     return QuerySyntaxError(f"The query has a syntax error{where}: {message}{marked}", line=line, col=col)
-
-
-def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def _second_opinion(sql: str, products: set[str]) -> None:
     """Re-check the SQL that will run with DuckDB's own parser, so a query sqlglot reads one way and DuckDB
     another (a parser gap, or sqlglot rendering a call under another name) is refused too: one SELECT, every
     function on the allow-list and unqualified, only products and CTE names as tables."""
-    parsed = _duckdb_parse(sql)
+    nodes: list[dict[str, Any]] = []
+    parsed = _duckdb_parse(sql, nodes)
     if parsed.get("error") or len(parsed.get("statements", [])) != 1:
         raise QueryRejected("DuckDB reads this query differently from the gate (as "
                             f"{parsed.get('error_message') or 'several statements'}); it was not run. "
                             "Write it as one plain SELECT.")
-    nodes = list(_nodes(parsed["statements"]))
     ctes = {str(entry.get("key", "")).lower() for node in nodes if isinstance(node.get("cte_map"), dict)
             for entry in node["cte_map"].get("map", [])}
     for node in nodes:

@@ -20,6 +20,10 @@ class SqlParseError(ValueError):
         self.col = col
 
 
+class SqlTooDeep(SqlParseError):
+    """The parser ran out of recursion depth: the text nests too deeply to read."""
+
+
 def parse_statements(sql: str) -> list[exp.Expression]:
     """All statements in `sql` (empty ones dropped), or SqlParseError with a position."""
     try:
@@ -30,6 +34,8 @@ def parse_statements(sql: str) -> list[exp.Expression]:
         raise SqlParseError(desc, first.get("line"), first.get("col")) from None
     except sqlglot.errors.TokenError as exc:
         raise SqlParseError(f"cannot read the SQL: {exc}") from None
+    except RecursionError:
+        raise SqlTooDeep("the SQL is nested too deeply to read; flatten it with CTEs (WITH ... AS)") from None
     return [s for s in statements if s is not None]
 
 
@@ -55,14 +61,26 @@ def table_name(table: exp.Table) -> str:
 
 
 def referenced_tables(tree: exp.Expression) -> set[str]:
-    """Names of the real tables a query reads (CTE names excluded)."""
-    ctes = cte_names(tree)
+    """Names of the real tables a query reads: a bare name is left out only where a CTE of that name is in
+    scope (sqlglot's scope analysis, as the gate resolves names), never because a CTE of that name exists
+    somewhere else in the query. Table functions are left out."""
+    from sqlglot.optimizer.scope import traverse_scope
+
     names: set[str] = set()
-    for table in tree.find_all(exp.Table):
-        if not table.name:
-            continue  # a table function such as read_parquet(...)
-        name = table_name(table)
-        if not table.db and name in ctes:
-            continue
-        names.add(name)
+    seen: set[int] = set()
+    try:
+        scopes = traverse_scope(tree)
+    except (sqlglot.errors.OptimizeError, RecursionError):
+        scopes = []
+    for scope in scopes:
+        ctes = {name.lower() for name in scope.cte_sources}
+        for table in scope.tables:
+            seen.add(id(table))
+            if not table.db and not table.catalog and table.name.lower() in ctes:
+                continue
+            if table.name and not isinstance(table.this, exp.Func):
+                names.add(table_name(table))
+    for table in tree.find_all(exp.Table):  # anything no scope accounts for counts as read
+        if id(table) not in seen and table.name and not isinstance(table.this, exp.Func):
+            names.add(table_name(table))
     return names
