@@ -275,9 +275,9 @@ def lineage_graph(mesh: "Mesh", columns: bool = False, level: Level = "product",
     if columns and level != "product":
         raise MeshError("column lineage exists at product level only; drop level='domain' or columns=True")
     if level == "domain" and policy is not None and not policy.unfiltered:
-        return annotate(mesh, domain_graph(mesh, for_viewer(index.products, policy)))
+        return annotate(mesh, domain_graph(mesh, for_viewer(index.products, policy)), policy)
     graph = index.columns if columns else index.products if level == "product" else index.domains
-    graph = annotate(mesh, graph.copy())
+    graph = annotate(mesh, graph.copy(), policy)
     return for_viewer(graph, policy) if policy is not None else graph
 
 

@@ -44,13 +44,14 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
     return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
 
 
-def _latest_reports(mesh: "Mesh") -> dict[str, Any]:
-    """product id -> its latest stored quality run (a dict with its check results under "checks")."""
-    from catalog.quality import latest_runs
+def _latest_reports(mesh: "Mesh", policy: "Policy | None" = None) -> dict[str, Any]:
+    """product id -> its latest stored quality run (a dict with its check results under "checks"), its results
+    redacted for `policy`'s viewer (a check reading data they see masked or may not see says only its status)."""
+    from catalog.quality import latest_runs, redact_results
     from catalog.scoring import grade
 
-    return {pid: {**run, "checks": run["results"], "grade": grade(run["score"])}
-            for pid, run in latest_runs(mesh).items()}
+    return {pid: {**run, "checks": redact_results(mesh, pid, run["results"], policy), "grade": grade(run["score"])}
+            for pid, run in latest_runs(mesh).items() if pid in mesh.products}
 
 
 def _from_report(report: Any) -> Health:
@@ -86,9 +87,11 @@ def file_mtime(product: DataProduct) -> float | None:
     return max(times) if times else None
 
 
-def product_health(mesh: "Mesh", product_ids: list[str] | None = None) -> dict[str, Health]:
-    """Health of the given products (all by default): latest checks plus file age against the SLA."""
-    reports = _latest_reports(mesh)
+def product_health(mesh: "Mesh", product_ids: list[str] | None = None,
+                   policy: "Policy | None" = None) -> dict[str, Health]:
+    """Health of the given products (all by default): latest checks plus file age against the SLA; the reasons
+    as `policy`'s viewer may read them."""
+    reports = _latest_reports(mesh, policy)
     now = time.time()
     out: dict[str, Health] = {}
     for product_id in product_ids if product_ids is not None else list(mesh.products):
@@ -104,13 +107,14 @@ def product_health(mesh: "Mesh", product_ids: list[str] | None = None) -> dict[s
     return out
 
 
-def annotate(mesh: "Mesh", graph: nx.DiGraph) -> nx.DiGraph:
-    """Set `quality`, `quality_reasons`, `score`, `grade` on product and column nodes, in place."""
+def annotate(mesh: "Mesh", graph: nx.DiGraph, policy: "Policy | None" = None) -> nx.DiGraph:
+    """Set `quality`, `quality_reasons`, `score`, `grade` on product and column nodes, in place (the reasons
+    redacted for `policy`'s viewer)."""
     wanted = sorted({data.get("product_id", node) for node, data in graph.nodes(data=True)
-                     if data.get("kind") in ("product", "column")})
-    health = product_health(mesh, wanted)
+                     if data.get("kind") in ("product", "column") and data.get("product_id", node) in mesh.products})
+    health = product_health(mesh, wanted, policy)
     for node, data in graph.nodes(data=True):
-        if data.get("kind") in ("product", "column"):
+        if data.get("kind") in ("product", "column") and data.get("product_id", node) in health:
             h = health[data.get("product_id", node)]
             data.update(quality=h.status, quality_reasons=list(h.reasons), score=h.score, grade=h.grade)
     return graph
@@ -153,7 +157,7 @@ def root_cause(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) ->
         raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
     upstream = {n: d for n, d in upstream_distances(mesh, product_id).items() if graph.nodes[n]["kind"] == "product"}
     shown = {n: d for n, d in upstream.items() if policy is None or policy.can_see(n)}
-    health = product_health(mesh, sorted(shown))
+    health = product_health(mesh, sorted(shown), policy)
     causes = []
     for node, distance in sorted(shown.items(), key=lambda kv: (kv[1], kv[0])):
         data, h = graph.nodes[node], health[node]

@@ -9,6 +9,8 @@ only when they feed a product the viewer may read.
 
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 
 from catalog.policy import HIDDEN_LABEL, Policy
@@ -34,6 +36,23 @@ def hidden_node(alias: str, data: dict) -> dict:
     return kept
 
 
+_TEXTS = ("quality_reasons", "problems", "problem_messages")
+
+
+def _scrubbed(data: dict, policy: Policy) -> dict:
+    """A readable product's node, with any hidden product its texts name (a check referencing it, a problem)
+    replaced by its anonymous alias."""
+    if not policy.hidden:
+        return data
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(pid) for pid in sorted(policy.hidden, key=len,
+                                                                                     reverse=True)) + r")(?![\w])")
+    out = dict(data)
+    for key in _TEXTS:
+        if isinstance(out.get(key), list):
+            out[key] = [pattern.sub(lambda m: policy.alias(m.group(1)), str(t)) for t in out[key]]
+    return out
+
+
 def for_viewer(graph: nx.DiGraph, policy: Policy) -> nx.DiGraph:
     """A copy of a product- or column-level lineage graph with `policy` applied (the graph itself when
     the policy is the unfiltered one)."""
@@ -48,7 +67,7 @@ def for_viewer(graph: nx.DiGraph, policy: Policy) -> nx.DiGraph:
         if kind == "product":
             if policy.can_see(node):
                 mapping[node] = node
-                out.add_node(node, **data)
+                out.add_node(node, **_scrubbed(data, policy))
             elif policy.is_locked(node):
                 mapping[node] = node
                 out.add_node(node, **locked_node(node, data))
@@ -79,7 +98,7 @@ def _columns(graph: nx.DiGraph, policy: Policy) -> nx.DiGraph:
         pid = data.get("product_id", "")
         if policy.can_see(pid):
             mapping[node] = node
-            out.add_node(node, **data)
+            out.add_node(node, **_scrubbed(data, policy))
             continue
         if policy.is_locked(pid):
             target, attrs = pid, {**locked_node(pid, data), "kind": "locked", "product_id": pid, "column": ""}

@@ -47,7 +47,7 @@ def neighbourhood(mesh: "Mesh", product_id: str, up: int | None = 2, down: int |
         for node, data in graph.nodes(data=True):
             data["distance"] = distances[node]
     graph.graph.update(focus=product_id, up=up, down=down)
-    graph = annotate(mesh, graph)
+    graph = annotate(mesh, graph, policy)
     return for_viewer(graph, policy) if policy is not None else graph
 
 
@@ -131,4 +131,4 @@ def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60,
     graph = nx.DiGraph(products.subgraph(flowing))
     graph.remove_edges_from([(u, v) for u, v, d in graph.edges(data=True) if not d["cross_domain"]])
     graph.graph.update(level="product", clusters=True)
-    return annotate(mesh, graph)
+    return annotate(mesh, graph, policy)

@@ -207,6 +207,11 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
     from catalog.quality import latest_runs
 
     runs = latest_runs(mesh)
+    if policy is not None and not policy.unfiltered:  # a check reading data the viewer sees masked: status only
+        from catalog.quality import redact_results
+
+        runs = {pid: {**runs[pid], "results": redact_results(mesh, pid, runs[pid]["results"], policy)}
+                for pid in ids if pid in runs}
     logged = _changelog(mesh, ids, since, now)
     products = []
     for pid in ids:
