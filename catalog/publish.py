@@ -227,7 +227,7 @@ def draft_from_upload(mesh: Any, data: bytes, filename: str, *, domain: str, nam
         raise PublishError(f"{filename} is {len(data) / 1e6:,.1f} MB, over the {max_bytes / 1e6:,.0f} MB upload "
                            "limit; publish large data from where it lives (a PostgreSQL table, or a file under "
                            "a data root of mesh.yaml)")
-    kind, options, frame, types, total = read_upload(data, filename)
+    kind, options, frame, types, total = read_upload(data, filename, mesh.descriptor.memory_limit)
     profile = profile_frame(frame, types, total)
     source = {"kind": kind, "path": f"data/{name}.{kind}", **({"options": options} if options else {})}
     descriptor = _new_descriptor(name, owner, description, title, tags or [], source, profile)
@@ -245,7 +245,7 @@ def draft_from_file(mesh: Any, path: str | Path, **kwargs: Any) -> Draft:
         raise PublishError(f"{path}: no such file")
     resolved = path.resolve()
     if any(resolved.is_relative_to(r) for r in mesh.data_roots):
-        kind, options, frame, types, total = read_in_place(resolved)
+        kind, options, frame, types, total = read_in_place(resolved, mesh.descriptor.memory_limit)
         profile = profile_frame(frame, types, total)
         where = os.path.relpath(resolved, Path(mesh.root).resolve() / domain) \
             if resolved.is_relative_to(Path(mesh.root).resolve()) else str(resolved)
