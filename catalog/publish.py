@@ -31,7 +31,7 @@ from catalog.yamlsource import YamlError, parse_yaml
 
 MAX_UPLOAD_BYTES = 100_000_000
 PREVIEW_ROWS = 20
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s<>\"'`]+@[^@\s<>\"'`]+\.[^@\s<>\"'`]+\Z")
 
 
 @dataclass
