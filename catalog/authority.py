@@ -114,18 +114,19 @@ def check_sensitive_checks(mesh: "Mesh", user: str, product_id: str, names: list
 
 
 def check_dashboard_pin(mesh: "Mesh", user: str | None, dashboard_id: str, owner: str | None,
-                        editors: Iterable[str], exists: bool) -> str:
-    """Pinning to an existing dashboard needs its owner or an editor it names; anyone identified may start
-    a new one (they become its owner). Returns the acting user."""
+                        editors: Iterable[str], exists: bool, action: str = "dashboard.pin") -> str:
+    """Pinning to (or saving) an existing dashboard needs its owner or an editor it names; anyone identified
+    may start a new one (they become its owner). Returns the acting user."""
     who = actor(mesh, user)
-    _identified(mesh, who, "dashboard.pin", f"pin to {dashboard_id}", subject=dashboard_id)
+    verb = "pin to" if action == "dashboard.pin" else "change"
+    _identified(mesh, who, action, f"{verb} {dashboard_id}", subject=dashboard_id)
     if not exists:
         return who
     allowed = [n for n in (normalize_user(x) for x in [owner, *editors]) if n]
     if who in allowed:
         return who
     names = ", ".join(dict.fromkeys(allowed)) or "its owner"
-    raise refuse(mesh, who, "dashboard.pin", f"{who} may not pin to {dashboard_id}: only {names} (its owner "
+    raise refuse(mesh, who, action, f"{who} may not {verb} {dashboard_id}: only {names} (its owner "
                  "and the editors it names) may. Pin to a new dashboard of your own instead.",
                  subject=dashboard_id)
 

@@ -381,8 +381,15 @@ def dashboard_path(mesh: "Mesh", dashboard_id: str) -> Path:
     return mesh.root / domain / FOLDER / f"{name}.yaml"
 
 
-def save_dashboard(mesh: "Mesh", board: Dashboard) -> Path:
-    """Write a whole (valid) dashboard back; refuses one whose file had broken tiles, so nothing is lost."""
+def save_dashboard(mesh: "Mesh", board: Dashboard, user: str | None = None) -> Path:
+    """Write a whole (valid) dashboard back as `user` (default: the local user), who must be the owner or an
+    editor the file on disk names; refuses one whose file had broken tiles, so nothing is lost."""
+    from catalog import authority
+
+    on_disk = load_dashboard(mesh, board.path, board.domain) if Path(board.path).exists() else None
+    authority.check_dashboard_pin(mesh, user, board.id, on_disk.owner if on_disk else None,
+                                  on_disk.editors if on_disk else [], exists=on_disk is not None,
+                                  action="dashboard.save")
     broken = [s for s in board.slots if s.tile is None]
     if broken or board.unreadable:
         raise MeshError(f"{board.path}: has broken content that saving would drop; fix the file first")

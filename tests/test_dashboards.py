@@ -70,7 +70,7 @@ def test_pinned_tiles_round_trip_through_the_yaml_file(minimesh):
                                                                                ("Count", 1, "small")]
     assert board.tiles[0].tile.chart == chart
     before = path.read_text()
-    save_dashboard(mesh, board)
+    save_dashboard(mesh, board, user="risk-team@bank.example")
     assert path.read_text() == before
     again = load_dashboard(mesh, path)
     assert [s.tile for s in again.tiles] == [s.tile for s in board.tiles]
@@ -124,7 +124,7 @@ def test_pinning_keeps_tiles_that_are_broken_today(minimesh):
     assert "size: huge" in path.read_text() and board.slots[0].broken
     assert board.slots[3].tile.order == 4
     with pytest.raises(MeshError, match="broken content"):
-        save_dashboard(mesh, board)
+        save_dashboard(mesh, board, user="ana.silva@bank.example")
 
 
 def test_pinning_to_an_unknown_domain_or_a_bad_name_is_refused(minimesh):

@@ -276,6 +276,22 @@ def test_pinning_needs_the_dashboards_owner_or_an_editor(mesh_root):
     assert len(board.slots) == 2 and board.editors == [STRANGER]
 
 
+def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_root):
+    from catalog.dashboards import save_dashboard
+
+    mesh = catalog.open_mesh(mesh_root)
+    mesh.dashboards.pin("retail.ops", Tile(title="Branches", query="SELECT * FROM retail.branches"), user=TEAM)
+    board = catalog.open_mesh(mesh_root).dashboards.get("retail.ops")
+    board.owner, board.title = STRANGER, "Mine now"
+    before = digest(mesh_root)
+    with pytest.raises(AccessDenied, match=f"{STRANGER} may not change retail.ops: only {TEAM}"):
+        save_dashboard(mesh, board, user=STRANGER)
+    assert digest(mesh_root) == before
+    board.owner = TEAM
+    save_dashboard(mesh, board, user=TEAM)
+    assert catalog.open_mesh(mesh_root).dashboards.get("retail.ops").title == "Mine now"
+
+
 def test_mark_as_reviewed_needs_the_reviewed_owner_or_a_steward(mesh_root, tmp_path):
     mesh = catalog.open_mesh(mesh_root, state_dir=tmp_path / "state")
     done = review(mesh, owner=OWNER)
