@@ -320,3 +320,16 @@ def test_init_makes_its_creator_the_first_steward(tmp_path, monkeypatch):
     mesh = catalog.open_mesh(root)
     draft = pub.draft_from_upload(mesh, b"a,b\n1,2\n", "x.csv", domain="sales", name="orders", owner="lea@shop.example")
     assert pub.publish(mesh, draft).created_domain
+
+
+def test_mark_as_reviewed_by_someone_else_is_a_plain_error_on_the_review_page(mesh_root, monkeypatch):
+    from apptest import open_app
+
+    monkeypatch.setenv("MESHWORK_USER", STRANGER)
+    at = open_app(mesh_root, "views/review.py")
+    assert not at.exception, at.exception
+    at.button(key="rv_record").click().run()
+    assert not at.exception, at.exception
+    assert any("the reviewed owner, or a steward may" in e.value for e in at.error)
+    mesh = catalog.open_mesh(mesh_root)
+    assert refusals(mesh, STRANGER, "review.record")
