@@ -8,6 +8,7 @@ of nested parentheses; parse time is counted against the caller's deadline.
 
 from __future__ import annotations
 
+import re
 import time
 
 import duckdb
@@ -17,11 +18,24 @@ from catalog.errors import QueryRejected, QuerySyntaxError, QueryTimeout
 MAX_QUERY_BYTES = 100_000   # 100 KB of SQL text
 MAX_TOKENS = 10_000         # about 150 ms of sqlglot parsing in the worst case
 MAX_DEPTH = 32              # nested parentheses (sqlglot's parser recurses ~20 frames a level)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 
 def check_text(sql: str) -> None:
     """Refuse text too long, with too many tokens or nested too deep, without parsing it."""
-    size = len(sql.encode("utf-8", errors="replace"))
+    bad = _CONTROL.search(sql)
+    if bad:
+        before = sql[:bad.start()]
+        line, col = before.count("\n") + 1, bad.start() - (before.rfind("\n") + 1) + 1
+        raise QuerySyntaxError(f"The query holds the control character U+{ord(bad.group()):04X} at line {line}, "
+                               f"column {col}; remove it (only tabs and line breaks may stand in a query).",
+                               line=line, col=col)
+    try:
+        data = sql.encode("utf-8")  # DuckDB's token positions are byte offsets
+    except UnicodeEncodeError as exc:
+        raise QuerySyntaxError(f"The query holds a character that is not valid text (position {exc.start + 1}); "
+                               "retype that part.") from None
+    size = len(data)
     if size > MAX_QUERY_BYTES:
         raise QueryRejected(f"The query is {size:,} bytes long; queries may be at most {MAX_QUERY_BYTES:,} bytes "
                             "(100 KB). Put long value lists in a product, or filter with a join.")
@@ -36,11 +50,11 @@ def check_text(sql: str) -> None:
     for position, kind in tokens:
         if kind != duckdb.token_type.operator:
             continue
-        char = sql[position]
-        if char == "(":
+        char = data[position:position + 1]
+        if char == b"(":
             depth += 1
             deepest = max(deepest, depth)
-        elif char == ")":
+        elif char == b")":
             depth -= 1
     if deepest > MAX_DEPTH:
         raise QuerySyntaxError(f"The query nests parentheses {deepest:,} levels deep; at most {MAX_DEPTH} are "

@@ -281,3 +281,13 @@ BENIGN = [
 @pytest.mark.parametrize("query, rows", BENIGN)
 def test_ctes_subqueries_and_generators_in_scope_still_run(analyst, query, rows):
     assert analyst.sql(query).rows() == rows
+
+
+@pytest.mark.parametrize("text, names", [
+    ("SELECT 1 AS a\x00, 2 AS b", "U+0000"),
+    ("SELECT city FROM retail.branches\x1b[2J", "U+001B"),
+    ("SELECT '\udc80' AS s", "not valid text"),
+])
+def test_control_characters_and_broken_text_are_syntax_errors(mesh, analyst, text, names):
+    with pytest.raises(QuerySyntaxError, match=re.escape(names)):
+        analyst.sql(text)
