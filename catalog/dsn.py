@@ -119,12 +119,18 @@ def check_typed(dsn: str, allowed_hosts: Iterable[str] = ()) -> str:
         raise DsnError("variables (${...}) are not expanded in a connection string you type: write it literally "
                        "and leave the password out (the server's ~/.pgpass supplies it); only a committed "
                        "descriptor may use ${MESHWORK_...} variables")
+    check_written(dsn, allowed_hosts)
+    return dsn
+
+
+def check_written(dsn: str, allowed_hosts: Iterable[str] = ()) -> None:
+    """What any DSN a person hands in (typed, or in a draft or a contract) must hold to: no file keywords,
+    and (expanded) only allowed hosts."""
     used = sorted({k for k, _ in _keywords(dsn) if k in _FILE_KEYWORDS})
     if used:
         raise DsnError(f"the connection string may not set {', '.join(used)}: they make the server read files; "
                        "ask an administrator to configure the connection")
-    check_hosts(dsn, allowed_hosts)
-    return dsn
+    check_hosts(expand(dsn), allowed_hosts)
 
 
 def check_hosts(dsn: str, allowed_hosts: Iterable[str]) -> None:

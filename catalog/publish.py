@@ -507,6 +507,13 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
         raise PublishError(f"{draft.product_id} breaks {draft.blocking.height} policy(ies) of severity error:\n"
                            + "\n".join(lines))
     _check_source_path(mesh, draft)
+    if descriptor.source.kind == "postgres":
+        from catalog.dsn import DsnError, check_written
+
+        try:
+            check_written(descriptor.source.dsn, mesh.descriptor.postgres_hosts)
+        except DsnError as exc:
+            raise PublishError(f"{draft.product_id}: {exc}") from None
     vet_sql(mesh, draft)
     _check_derived_access(mesh, draft)
     domain_dir = _inside(root, root / domain)

@@ -117,3 +117,30 @@ def test_the_mesh_host_allow_list_refuses_other_hosts_before_connecting(minimesh
 def test_typed_dsns_may_not_name_server_files_or_break_lines(typed):
     with pytest.raises(dsn.DsnError):
         dsn.check_typed(typed)
+
+
+def test_a_contract_cannot_point_a_product_at_another_host(minimesh):
+    from catalog import contracts
+
+    text = (minimesh / "mesh.yaml").read_text() + "postgres_hosts: [db.internal]\nusers:\n  " \
+        "sam@bank.example: {roles: [steward]}\n"
+    (minimesh / "mesh.yaml").write_text(text)
+    mesh = catalog.open_mesh(minimesh)
+    contract = f"""
+apiVersion: v3.0.0
+kind: DataContract
+id: leads
+name: leads
+version: 1.0.0
+status: active
+domain: retail
+servers:
+  - {{server: pg, type: postgres, host: attacker.example, port: 5432, database: crm, schema: public}}
+schema:
+  - name: leads
+    properties:
+      - {{name: lead_id, logicalType: integer}}
+"""
+    with pytest.raises(PublishError, match="attacker.example is not one this mesh may connect to"):
+        contracts.import_contract(mesh, contract, user="sam@bank.example")
+    assert not (minimesh / "retail/products/leads.yaml").exists()
