@@ -50,9 +50,15 @@ def check(calls: Iterable[exp.Func], dialect: str, parsed_as: str | None = None)
             if isinstance(node.parent, exp.Table) and function_name(node) in SAFE_TABLE_FUNCTIONS:
                 continue
             written = _written_name(node, dialect)
-            if written in names and written not in IDENTITY:
-                continue  # a class the lists miss, rendered as an allowed call (the engine's reading checks it)
-            raise refusal(written, dialect)
+            if written not in names or written in IDENTITY:
+                raise refusal(written, dialect)
+            # else: a class the lists miss, rendered as an allowed call (the engine's reading checks it)
+        if isinstance(node.parent, exp.Dot) and node.parent.expression is node:
+            # x.f(...) is DuckDB's method call (f(x, ...)) or a schema-qualified call: either hides an argument
+            # (a size) or the function's schema from the rules, so it is refused whatever f is
+            raise QueryRejected(f"`{node.parent.sql('duckdb')[:80]}` calls `{function_name(node)}` in the method or "
+                                "qualified form (x.f(...)), which is not allowed; write it as a plain call, "
+                                "f(x, ...).")
 
 
 def refusal(name: str, dialect: str) -> QueryRejected:

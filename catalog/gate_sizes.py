@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Iterable
 
 from sqlglot import exp
@@ -54,8 +55,14 @@ def _check_node(node: exp.Expression) -> None:
 def build_size(node: exp.Expression) -> float | None:
     """Elements (or characters) `node` builds in one step, or None when it is not a builder."""
     if isinstance(node, exp.GenerateSeries):
-        start, end = _number(node.args.get("start"), node, "start"), _number(node.args.get("end"), node, "end")
-        step = _number(node.args["step"], node, "step") if node.args.get("step") else 1.0
+        start, end = _instant(node.args.get("start")), _instant(node.args.get("end"))
+        if start is not None and end is not None:  # a calendar: DATE/TIMESTAMP bounds, an INTERVAL step
+            step = _interval(node.args.get("step")) if node.args.get("step") else 86400.0
+            if step is None:
+                _number(None, node, "step")
+        else:
+            start, end = _number(node.args.get("start"), node, "start"), _number(node.args.get("end"), node, "end")
+            step = _number(node.args["step"], node, "step") if node.args.get("step") else 1.0
         if step == 0:
             return _INFINITE
         span = (end - start) / step
@@ -103,6 +110,37 @@ def element_size(node: exp.Expression | None) -> float:
         return sum(element_size(p) for p in parts)
     size = build_size(node) if isinstance(node, exp.Func) else None
     return 1.0 if size is None else size
+
+
+# Seconds per unit; a month or a year counts at its shortest, so a count is never under-estimated.
+_UNIT_SECONDS = {"microsecond": 1e-6, "millisecond": 1e-3, "second": 1.0, "minute": 60.0, "hour": 3600.0,
+                 "day": 86400.0, "week": 604800.0, "month": 28 * 86400.0, "quarter": 89 * 86400.0,
+                 "year": 365 * 86400.0}
+
+
+def _instant(node: exp.Expression | None) -> float | None:
+    """Seconds since 1970 of a constant DATE/TIMESTAMP literal (`DATE '2024-01-01'`), else None."""
+    if not (isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.TEMPORAL_TYPES)
+            and isinstance(node.this, exp.Literal) and node.this.is_string):
+        return None
+    try:
+        moment = datetime.fromisoformat(node.this.this.strip())
+    except ValueError:
+        return None
+    return (moment.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds()
+
+
+def _interval(node: exp.Expression | None) -> float | None:
+    """Seconds of a constant INTERVAL literal (`INTERVAL 1 DAY`, `INTERVAL '6 hours'`), else None."""
+    if not isinstance(node, exp.Interval) or not isinstance(node.this, exp.Literal):
+        return None
+    parts = node.this.name.split()
+    unit = node.text("unit") or (parts[1] if len(parts) == 2 else "")
+    seconds = _UNIT_SECONDS.get(unit.lower().rstrip("s"))
+    try:
+        return None if seconds is None else abs(float(parts[0])) * seconds
+    except (ValueError, IndexError):
+        return None
 
 
 def _label(node: exp.Expression) -> str:

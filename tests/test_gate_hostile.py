@@ -171,6 +171,11 @@ SIZES = [
     ("SELECT printf('%0999999999d', 1)", "width"),
     ("SELECT format('{:>999999999}', 1)", "width"),
     ("SELECT printf(city, 1) FROM retail.branches", "constant string"),
+    ("SELECT range(TIMESTAMP '1900-01-01', TIMESTAMP '2100-01-01', INTERVAL 1 SECOND)", "6,311,433,600"),
+    # the method form hides the receiver, an argument, from the size rules
+    ("SELECT [1].list_resize(1000000000)", "method"),
+    ("SELECT (1000000000).range()", "method"),
+    ("SELECT 'x'.repeat(100000000)", "repeat"),
 ]
 
 
@@ -181,8 +186,9 @@ def test_build_sizes_are_checked_after_constant_folding(mesh, analyst, attempt, 
 
 def test_builders_within_the_limit_still_run(analyst):
     row = analyst.sql("SELECT repeat('ab', 3) AS r, lpad('7', 3, '0') AS p, printf('%5d|%s', 1, 'a') AS f, "
-                      "length(repeat('x', 5 * 1000)) AS n, len(range(10)) AS l").row(0, named=True)
-    assert row == {"r": "ababab", "p": "007", "f": "    1|a", "n": 5000, "l": 10}
+                      "length(repeat('x', 5 * 1000)) AS n, len(range(10)) AS l, len(generate_series(DATE "
+                      "'2024-01-01', DATE '2024-12-31', INTERVAL 1 DAY)) AS days").row(0, named=True)
+    assert row == {"r": "ababab", "p": "007", "f": "    1|a", "n": 5000, "l": 10, "days": 366}
 
 
 # ---------------------------------------------------------------- Spark's dialect
