@@ -167,3 +167,19 @@ def test_check_text_trims_and_caps_length():
     assert check_text("  fine  ", "note") == "fine"
     with pytest.raises(MeshError, match="under 10"):
         check_text("x" * 11, "note", 10)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(purpose=TEXT)
+def test_the_cli_refuses_with_exit_2_or_stores_faithfully_never_a_traceback(mesh, purpose):
+    user = next(USERS)
+    done = CliRunner().invoke(cli, ["access", "request", str(mesh.root), "risk.limits", "--user", user,
+                                    "--purpose", f"Purpose: {purpose}"])
+    assert done.exit_code in (0, 2), done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+    if done.exit_code == 0:
+        listed = CliRunner().invoke(cli, ["access", "list", str(mesh.root), "--role", "steward"])
+        mine = [line for line in listed.stdout.splitlines() if user in line]
+        assert len(mine) == 1 and mine[0].endswith(one_line(f"Purpose: {purpose}".strip(" ")))
+    else:
+        assert "error:" in done.output and "Traceback" not in done.output
