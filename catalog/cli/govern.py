@@ -28,16 +28,22 @@ class TableFormat(str, Enum):
 @app.command()
 def init(path: Path = typer.Argument(..., help="the folder to make a mesh of (created if missing)"),
          name: str = typer.Option(None, help="mesh name (default: from the folder name)"),
-         title: str = typer.Option("", help="a title people read")) -> None:
-    """Create an empty mesh: mesh.yaml with the default roles (analyst, steward) and global policies."""
+         title: str = typer.Option("", help="a title people read"),
+         steward: str = typer.Option(None, "--steward", help="the mesh's first steward (default: MESHWORK_USER, "
+                                                             "the OS user)")) -> None:
+    """Create an empty mesh: mesh.yaml with the default roles (analyst, steward), global policies and its
+    first steward (who may add domains)."""
+    import yaml
+
     from catalog.publish import init_mesh
 
     try:
-        root = init_mesh(path, name=name, title=title)
+        root = init_mesh(path, name=name, title=title, steward=steward)
     except MeshError as exc:
         fail(str(exc), code=2)
-    typer.echo(f"created {root / 'mesh.yaml'}; publish a product with `meshwork publish {path} SOURCE "
-               "--domain D --name N --owner EMAIL`")
+    users = list((yaml.safe_load((root / "mesh.yaml").read_text()) or {}).get("users") or {})
+    typer.echo(f"created {root / 'mesh.yaml'}" + (f" with {users[0]} as its steward" if users else "")
+               + f"; publish a product with `meshwork publish {path} SOURCE --domain D --name N --owner EMAIL`")
 
 
 @app.command()
@@ -45,7 +51,7 @@ def publish(
     mesh_path: Path = MESH,
     source: str = typer.Argument(..., help="a .csv/.parquet file, postgresql://…?table=schema.table, "
                                            "or 'sql:SELECT … FROM domain.product'"),
-    domain: str = typer.Option(..., "--domain", help="the owning domain (created if it does not exist)"),
+    domain: str = typer.Option(..., "--domain", help="the owning domain (a steward may create a new one)"),
     name: str = typer.Option(..., "--name", help="the product name (lower_snake_case)"),
     owner: str = typer.Option(..., "--owner", help="the accountable person's e-mail"),
     description: str = typer.Option("", "--description", help="what the data is and what it is for"),
