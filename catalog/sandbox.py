@@ -27,8 +27,12 @@ from catalog.gate_relations import SAFE_TABLE_FUNCTIONS
 
 MAX_BUILD = gate_sizes.MAX_BUILD
 DIALECTS = ("duckdb", "spark")
-_STATEMENTS = (exp.Command, exp.Create, exp.Insert, exp.Update, exp.Delete, exp.Drop, exp.Copy, exp.Set,
-               exp.Pragma, exp.Attach, exp.Detach, exp.Merge)
+# Statements, wherever they stand (DuckDB runs `FROM (DESCRIBE t)` and `FROM (SUMMARIZE t)` as subqueries).
+_STATEMENTS = tuple(getattr(exp, name) for name in (
+    "Command", "Create", "Insert", "Update", "Delete", "Drop", "Copy", "Set", "Pragma", "Attach", "Detach",
+    "Merge", "DDL", "DML", "Describe", "Show", "Summarize", "Kill", "Use", "Transaction", "Commit", "Rollback",
+    "Cache", "Uncache", "Refresh", "Analyze", "Grant", "Revoke", "Alter", "TruncateTable", "LoadData", "Comment",
+    "Declare", "Execute", "Install", "Export") if hasattr(exp, name))
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: 
         elif isinstance(node, exp.With):
             withs.append(node)
         elif isinstance(node, _STATEMENTS):
-            raise QueryRejected(f"{node.key.upper()} is not allowed inside a query: only reading is.")
+            raise QueryRejected(f"{node.key.upper()} is not allowed inside a query: it is a statement of its own; "
+                                "only reading with SELECT is allowed.")
     products = gate_relations.resolve(tree, visible, restricted, role, tables, withs)
     gate_calls.check(calls, dialect, parsed_as="duckdb")
     gate_sizes.check(calls)

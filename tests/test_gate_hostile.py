@@ -153,6 +153,16 @@ def test_table_functions_other_than_the_generators_are_refused(mesh, analyst, at
     _refused(mesh, analyst, attempt.replace("{root}", str(mesh.root)), names)
 
 
+@pytest.mark.parametrize("attempt, names", [
+    ("SELECT * FROM (DESCRIBE retail.customers)", "DESCRIBE"),
+    ("SELECT * FROM (SUMMARIZE retail.customers)", "SUMMARIZE"),
+    ("SELECT * FROM (SUMMARIZE SELECT * FROM duckdb_views())", "SUMMARIZE"),
+    ("SELECT * FROM (SHOW TABLES)", "SHOW"),
+])
+def test_statements_used_as_subqueries_are_refused(mesh, analyst, attempt, names):
+    _refused(mesh, analyst, attempt, names)
+
+
 # ---------------------------------------------------------------- sizes after constant folding
 
 SIZES = [
