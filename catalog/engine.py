@@ -242,7 +242,7 @@ class RoleDatabase:
                 source = raw_table(product.id)
                 columns = self._columns(source)
             select = role_view_select(source, masked, served_columns(product, columns),
-                                      keep_tokens=product.kind == "sql")
+                                      keep_tokens=product.kind == "sql", typed=masked_only)
             target = (masked_table if masked_only else role_table)(product.id).sql("duckdb")
             self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
         except duckdb.Error as exc:

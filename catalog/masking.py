@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,6 +47,12 @@ _TEMPLATES: dict[str, str] = {
     "other": "'*** (hidden)'",
 }
 
+# Masks that keep the column's type, for the fully masked views derived products are computed over (a
+# derived product's date arithmetic still runs on a birth date reduced to its year).
+_TYPED: dict[str, str] = {
+    "birth_date": "CAST(date_trunc('year', CAST(__value__ AS DATE)) AS DATE)",
+}
+
 MASK_DESCRIPTIONS: dict[str, str] = {
     "email": "local part hidden, domain kept (***@bank.example)",
     "phone": "last four digits kept",
@@ -76,11 +81,13 @@ def is_token_masked(column: Column) -> bool:
     return bool(column.pii and (column.key or column.pii_category == "identifier"))
 
 
-def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = False) -> exp.Expression:
+def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = False,
+                    typed: bool = False) -> exp.Expression:
     """The masked form of `value` (an expression reading `column`); NULL stays NULL.
 
     `keep_tokens`: a value that already is a token stays as it is (a derived product's key computed over
-    its upstreams' masked views), so keys still join across source and derived products."""
+    its upstreams' masked views), so keys still join across source and derived products. `typed`: the
+    type-keeping mask where there is one (what derived products compute over)."""
     if is_token_masked(column):
         text = exp.cast(value.copy(), exp.DataType.Type.VARCHAR)
         masked: exp.Expression = exp.Anonymous(this=TOKEN_FUNCTION, expressions=[text])
@@ -88,7 +95,8 @@ def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = F
             already = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(TOKEN_PATTERN))
             masked = exp.Case(ifs=[exp.If(this=already, true=text.copy())], default=masked)
     else:
-        template = _TEMPLATES.get(column.pii_category or "other", _TEMPLATES["other"])
+        category = column.pii_category or "other"
+        template = (_TYPED.get(category) if typed else None) or _TEMPLATES.get(category, _TEMPLATES["other"])
         masked = sqlglot.parse_one(template, read="duckdb").transform(
             lambda node: value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node)
     return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
@@ -99,16 +107,25 @@ def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = F
 
 
 def token_function(key: str) -> Callable[[str | None], str | None]:
-    """value -> 'tok_' + 16 hex digits of BLAKE2b keyed with `key` (a MAC: without the key, guessing a
-    value does not give its token). The key stays in this closure."""
-    secret = key.encode()
+    """value -> 'tok_' + 16 hex digits of BLAKE2b keyed with `key` (a MAC: without the key, guessing a value
+    does not give its token). The key stays in this closure; the function is self-contained (it imports
+    nothing of Meshwork), so Spark ships it to Python workers that cannot import `catalog`."""
+    secret = key.encode()[:64]
+    cache: dict = {}
 
-    @lru_cache(maxsize=65_536)
-    def token(value: str | None) -> str | None:
+    def token(value):  # type: ignore[no-untyped-def]  (no hints: Spark would read them as a UDF kind)
         if value is None:
             return None
-        return "tok_" + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=secret[:64],
-                                        digest_size=8).hexdigest()
+        hit = cache.get(value)
+        if hit is None:
+            import hashlib as _hashlib
+
+            hit = "tok_" + _hashlib.blake2b(str(value).encode("utf-8", "surrogatepass"), key=secret,
+                                            digest_size=8).hexdigest()
+            if len(cache) >= 65_536:
+                cache.clear()
+            cache[value] = hit
+        return hit
 
     return token
 
@@ -128,17 +145,11 @@ def register_duckdb(con: Any, key: str) -> None:
 
 
 def register_spark(session: Any, key: str) -> None:
-    """Register the same token function on a Spark session (a pandas UDF: Arrow batches, as on DuckDB)."""
-    import pandas as pd
-    from pyspark.sql.functions import pandas_udf
+    """Register the same token function on a Spark session (a Python UDF run on the executors)."""
+    from pyspark.sql.functions import udf
+    from pyspark.sql.types import StringType
 
-    token = token_function(key)
-
-    @pandas_udf("string")  # type: ignore[call-overload]
-    def tokens(values: pd.Series) -> pd.Series:
-        return values.map(lambda v: None if v is None or v != v else token(v))
-
-    session.udf.register(TOKEN_FUNCTION, tokens)
+    session.udf.register(TOKEN_FUNCTION, udf(token_function(key), StringType()))
 
 
 def mesh_salt(state_dir: Path) -> str:

@@ -325,7 +325,7 @@ def _examples(mesh: "Mesh", product: Any, results: dict[int, CheckResult], role:
     from catalog.policy import build
 
     failing = {i for i, r in results.items() if r.status == "fail"}
-    if not failing or mesh.engine.name != "duckdb":
+    if not failing:
         return {}
     sensitive = set(sensitive_checks(mesh, product))
     viewer = build(mesh, role)

@@ -44,15 +44,16 @@ def served_columns(product: DataProduct, columns: list[str]) -> list[str]:
 
 
 def role_view_select(source: exp.Expression, masked: list[Column], columns: list[str] | None = None,
-                     keep_tokens: bool = False) -> exp.Select:
+                     keep_tokens: bool = False, typed: bool = False) -> exp.Select:
     """SELECT of a role view over `source` (the product's raw relation), masking `masked`.
 
     `columns` are the columns to serve (`served_columns`), in order; without them the projection is
     `* REPLACE (...)` (DuckDB only). `keep_tokens` leaves values that already are tokens as they are
-    (a derived product computed over masked upstreams).
+    (a derived product computed over masked upstreams); `typed` uses the type-keeping masks (the fully
+    masked views derived products are computed over).
     """
     masks = {column.name.lower(): exp.alias_(
-        mask_expression(column, exp.column(column.name, quoted=True), keep_tokens), column.name, quoted=True)
+        mask_expression(column, exp.column(column.name, quoted=True), keep_tokens, typed), column.name, quoted=True)
         for column in masked}
     if columns is None:
         star = exp.Star(**({"replace": list(masks.values())} if masks else {}))

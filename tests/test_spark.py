@@ -116,7 +116,7 @@ def test_mesh_yaml_chooses_spark_and_its_master(tmp_path, mini):
     (root / "mesh.yaml").write_text(text + "engine: spark\nspark:\n  master: local[2]\n  max_collect_rows: 2\n")
     mesh = catalog.open_mesh(root)
     assert not mesh.problems and mesh.engine.name == "spark"
-    session = mesh.session("analyst", USER)
+    session = mesh.session("analyst", USER, timeout_s=120)  # the first masked query starts Python workers
     with pytest.raises(QueryFailed, match="more than 2 rows.*export"):
         session.sql("SELECT * FROM retail.customers")
     result = session.run("SELECT * FROM retail.customers ORDER BY age", max_rows=1)
@@ -307,3 +307,122 @@ def test_a_source_spark_cannot_read_is_named_and_the_rest_still_works(tmp_path, 
         session.sql("SELECT * FROM retail.odd")
     assert session.sql("SELECT count(*) AS n FROM retail.branches")["n"][0] == 2
     mesh.close()
+
+
+# ---------------------------------------------------------------- Spark's own features (issue 25)
+
+SUBSTITUTIONS = ["${env:HOME}", "${system:user.home}", "${spark.sql.warehouse.dir}", "${HOME}", "${hiveconf:x}",
+                 "${spark.app.name}", "$${env:PATH}", "pre ${env:USER} post"]
+
+
+@pytest.mark.parametrize("literal", SUBSTITUTIONS)
+def test_no_literal_comes_back_different_from_what_was_written(mini, literal):
+    _, spark = mini
+    session = spark.session("analyst", USER)
+    quoted = literal.replace("'", "''")
+    try:
+        value = session.sql(f"SELECT '{quoted}' AS v")["v"][0]
+        assert value == literal
+        hits = session.sql(f"SELECT count(*) AS n FROM retail.customers WHERE '{quoted}' = '{quoted}'")["n"][0]
+        assert hits == 3
+    except QueryRejected as refused:  # the gate may refuse `${` for Spark: also fine, nothing ran
+        assert "${" in str(refused) or "$" in str(refused)
+    # below the gate too: the role session itself does not substitute
+    database = spark.engine.database("analyst")
+    assert database.session.sql(f"SELECT '{quoted}' AS v").collect()[0]["v"] == literal
+    assert database.session.conf.get("spark.sql.variable.substitute") == "false"
+
+
+def test_the_masking_key_is_in_no_spark_plan_view_or_error(mini):
+    _, spark = mini
+    key = spark.salt
+    for role in ("analyst", "risk_officer", "steward"):
+        database = spark.engine.database_for(role, USER)
+        database.ensure(set(database.visible))
+        for product_id in sorted(database.visible):
+            frame = database.session.table(database.view_name(product_id))
+            plan = frame._jdf.queryExecution().toString()
+            assert key not in plan and "md5" not in plan.lower()
+        tables = database.session.sql("SHOW TABLES").collect()
+        assert tables
+    with pytest.raises(QueryFailed) as failed:
+        spark.session("analyst", USER).sql("SELECT no_such_column FROM retail.customers")
+    assert key not in str(failed.value)
+
+
+def test_the_masking_key_reaches_no_spark_log(tmp_path):
+    """A separate process runs Spark with INFO logging, masks, derives and fails queries; its whole log output
+    is searched for the key."""
+    import subprocess
+    import sys
+
+    root = build_minimesh(tmp_path / "m")
+    script = f"""
+import catalog
+from catalog.spark.runtime import spark_session
+spark = spark_session("local[1]", {{"spark.driver.extraJavaOptions": "{TEST_JVM}"}})
+spark.sparkContext.setLogLevel("INFO")
+mesh = catalog.open_mesh({str(root)!r}, engine="spark")
+print("KEY", mesh.salt)
+analyst = mesh.session("analyst", "{USER}")
+print(analyst.sql("SELECT * FROM retail.customers").rows())
+print(analyst.sql("SELECT * FROM risk.customer_risk").rows())
+for bad in ("SELECT no_such_column FROM retail.customers", "SELECT CAST(full_name AS INT) / 0 AS x FROM risk.customer_risk"):
+    try:
+        analyst.sql(bad)
+    except Exception as exc:
+        print("ERR", exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=str(Path(__file__).resolve().parents[1]))
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    key = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("KEY "))
+    logged = out.replace(f"KEY {key}", "")
+    assert "INFO" in logged, "Spark logged at INFO"
+    assert key not in logged and key[:16] not in logged
+
+
+def test_a_result_past_the_collect_cap_is_refused_and_the_engine_stays_up(mini, monkeypatch):
+    _, spark = mini
+    assert spark.engine.spark.sparkContext.getConf().get("spark.driver.maxResultSize") == "512m"
+    monkeypatch.setattr(spark.descriptor.spark, "max_collect_rows", 2)
+    session = spark.session("analyst", USER)
+    with pytest.raises(QueryFailed, match="more than 2 rows"):
+        session.sql("SELECT * FROM retail.customers")
+    assert session.run("SELECT * FROM retail.customers", max_rows=1).total_rows == 3
+    assert session.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
+
+
+def test_a_derived_product_cannot_unmask_on_spark_either(mini, tmp_path):
+    root = build_minimesh(tmp_path / "m")
+    write(root / "risk/products/leak.yaml", """
+        name: leak
+        description: Renames, re-types and swaps PII.
+        owner: rui.costa@bank.example
+        source:
+          kind: sql
+          sql: |
+            SELECT c.customer_id AS cid, c.email AS contact, upper(c.full_name) AS who,
+                   split_part(c.email, '@', 2) || '@' || split_part(c.email, '@', 1) AS email, s.score
+            FROM retail.customers c JOIN risk.scores s USING (customer_id)
+        columns:
+          - {name: cid, type: VARCHAR}
+          - {name: contact, type: VARCHAR}
+          - {name: who, type: VARCHAR}
+          - {name: email, type: VARCHAR, pii: email}
+          - {name: score, type: INTEGER}
+    """)
+    duck, spark = _pair(root)
+    try:
+        a = duck.session("analyst", USER).sql("SELECT * FROM risk.leak")
+        b = spark.session("analyst", USER).sql("SELECT * FROM risk.leak")
+        _same(a, b)
+        text = " ".join(str(v) for row in b.rows() for v in row)
+        for raw in RAW_EMAILS | RAW_NAMES | {n.upper() for n in RAW_NAMES} | {"ana", "bo@", "C1", "C2"}:
+            assert raw not in text.replace("tok_", ""), raw
+        steward = spark.session("steward", USER).sql("SELECT contact FROM risk.leak")
+        assert RAW_EMAILS <= set(steward["contact"])
+    finally:
+        duck.close()
+        spark.close()

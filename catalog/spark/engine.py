@@ -15,16 +15,17 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from catalog.engine import Engine
+from catalog.engine import MASKED_CATALOG, Engine
 from catalog.errors import SourceUnavailable
 from catalog.model import DataProduct
 from catalog.sources import adapter_for
 from catalog.sources.context import RAW_CATALOG, SourceContext
 from catalog.spark import gate
 from catalog.spark.dialect import to_spark
-from catalog.spark.runtime import first_line, spark_session
+from catalog.masking import TOKEN_FUNCTION, register_spark
+from catalog.spark.runtime import first_line, lock_session, spark_session
 from catalog.spark.sources import raw_frame
-from catalog.viewsql import masked_columns, role_view_select, visible_products
+from catalog.viewsql import masked_columns, role_view_select, served_columns, visible_products
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -50,6 +51,17 @@ class SparkEngine(Engine):
         self.failures: dict[str, str] = {}
         self.ctx = SourceContext(root=mesh.root, load_extension=lambda _: None,
                                  product_domains={pid: p.domain for pid, p in mesh.products.items()})
+        threading.Thread(target=self._warm_up, name="meshwork-spark-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Start Spark's Python workers (the masking function runs there) before the first masked query:
+        their first start costs seconds a user would otherwise wait for."""
+        try:
+            session = self.spark.newSession()
+            register_spark(session, "warm-up")  # not the mesh key: nothing of it needs to be right
+            session.sql(f"SELECT {TOKEN_FUNCTION}('x') AS t").collect()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first query
+            pass
 
     def _new_database(self, mesh: "Mesh", role: str,
                       grants: frozenset[tuple[str, str]] = frozenset()) -> "SparkRoleDatabase":
@@ -117,7 +129,10 @@ class SparkEngine(Engine):
 
 
 class SparkRoleDatabase:
-    """What one role (widened by a user's grants) may query on Spark: its own session of masked views."""
+    """What one role (widened by a user's grants) may query on Spark: its own session of masked views.
+
+    As on DuckDB, a view serves the declared columns only, and a derived product's view is computed over
+    the role's views of its upstreams (their fully masked views when the role does not read them all)."""
 
     def __init__(self, engine: SparkEngine, role: str, grants: frozenset[tuple[str, str]] = frozenset()):
         self.engine = engine
@@ -127,31 +142,73 @@ class SparkRoleDatabase:
         self.visible = visible_products(self.mesh, role, grants)
         self.lock = threading.RLock()
         self.views_ready: set[str] = set()
+        self.masked_ready: set[str] = set()
         self.session = engine.spark.newSession()
+        lock_session(self.session)
+        register_spark(self.session, self.mesh.salt)
 
     @staticmethod
     def view_name(product_id: str) -> str:
         domain, name = product_id.split(".", 1)
         return f"mwv__{domain}__{name}"
 
-    def ensure(self, product_ids: set[str]) -> None:
+    @staticmethod
+    def masked_name(product_id: str) -> str:
+        domain, name = product_id.split(".", 1)
+        return f"mwm__{domain}__{name}"
+
+    def ensure(self, product_ids: set[str], timeout_s: float | None = None) -> None:
         """Create the role views (and the raw views under them) for these products."""
         with self.lock:
             for product_id in sorted(product_ids):
-                if product_id not in self.views_ready:
-                    self._create_view(self.mesh.product(product_id))
+                self._create_view(self.mesh.product(product_id))
 
-    def _create_view(self, product: DataProduct) -> None:
+    def ensure_masked(self, product_ids: set[str], timeout_s: float | None = None) -> None:
+        with self.lock:
+            for product_id in sorted(product_ids):
+                self._create_view(self.mesh.product(product_id), masked_only=True)
+
+    def _sees_all(self, product_id: str) -> bool:
+        if masked_columns(self.mesh, self.mesh.product(product_id), self.role, self.grants):
+            return False
+        return all(self._sees_all(u) for u in self.mesh.upstreams(product_id))
+
+    def _create_view(self, product: DataProduct, masked_only: bool = False) -> None:
+        ready = self.masked_ready if masked_only else self.views_ready
+        if product.id in ready:
+            return
         raw = self.engine.ensure_raw(product.id)
-        masked = masked_columns(self.mesh, product, self.role, self.grants)
-        select = role_view_select(raw, masked, columns=self.engine.columns(product.id))
-        target = exp.to_identifier(self.view_name(product.id), quoted=True).sql("spark")
+        masked = list(product.pii_columns) if masked_only else masked_columns(
+            self.mesh, product, self.role, self.grants)
+        name = (self.masked_name if masked_only else self.view_name)(product.id)
         try:
+            if product.kind == "sql":
+                over_masked = masked_only or not self._sees_all(product.id)
+                for upstream in sorted(self.mesh.upstreams(product.id)):
+                    if upstream not in self.visible:
+                        raise SourceUnavailable(f"{product.id} reads {upstream}, which the role {self.role!r} "
+                                                "may not see")
+                    self._create_view(self.mesh.product(upstream), masked_only=over_masked)
+                names = self.masked_name if over_masked else self.view_name
+                inner = adapter_for("sql").relation(product, self.engine.ctx, target=lambda pid: exp.table_(
+                    names(pid), quoted=True))
+                inner_sql = to_spark(inner)
+                columns = self.session.sql(inner_sql).columns
+                source: exp.Expression = exp.Subquery(this=sqlglot.parse_one(inner_sql, read="spark"),
+                                                      alias=exp.TableAlias(this=exp.to_identifier("__derived")))
+            else:
+                source = raw
+                columns = self.engine.columns(product.id)
+            select = role_view_select(source, masked, served_columns(product, columns),
+                                      keep_tokens=product.kind == "sql", typed=masked_only)
+            target = exp.to_identifier(name, quoted=True).sql("spark")
             self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")
+        except SourceUnavailable:
+            raise
         except Exception as exc:
             raise SourceUnavailable(f"{product.id}: cannot build its Spark view for role {self.role!r}: "
                                     f"{first_line(exc)}") from None
-        self.views_ready.add(product.id)
+        ready.add(product.id)
 
     def spark_sql(self, tree: exp.Expression) -> str:
         """The vetted query as Spark SQL over this role's views."""
@@ -168,7 +225,10 @@ class SparkRoleDatabase:
     def close(self) -> None:
         for product_id in self.views_ready:
             self.session.catalog.dropTempView(self.view_name(product_id))
+        for product_id in self.masked_ready:
+            self.session.catalog.dropTempView(self.masked_name(product_id))
         self.views_ready.clear()
+        self.masked_ready.clear()
 
 
 class SparkQueryError(duckdb.Error):
@@ -196,6 +256,16 @@ class SparkCursor:
         tree = sqlglot.parse_one(sql, read="duckdb")
 
         def to_raw(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and node.catalog in ("memory", MASKED_CATALOG) and node.db:
+                product_id = f"{node.db}.{node.name}"
+                if node.catalog == "memory":
+                    self.database.ensure({product_id})
+                    replacement = exp.table_(self.database.view_name(product_id), quoted=True)
+                else:
+                    self.database.ensure_masked({product_id})
+                    replacement = exp.table_(self.database.masked_name(product_id), quoted=True)
+                replacement.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
+                return replacement
             if isinstance(node, exp.Table) and node.catalog == RAW_CATALOG:
                 replacement = engine.ensure_raw(f"{node.db}.{node.name}").copy()
                 replacement.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))

@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,15 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
 }
+# Settings no mesh.yaml may loosen, applied last (and again on every role session): no `${...}` substitution
+# in SQL text after the gate has read it (it would fill in environment variables, JVM properties and
+# settings), a cap on what one query's results may weigh in the driver, no SQL over raw files.
+LOCKED_CONF: dict[str, str] = {
+    "spark.sql.variable.substitute": "false",
+    "spark.driver.maxResultSize": "512m",
+    "spark.sql.runSQLOnFiles": "false",
+}
+SESSION_CONF = ("spark.sql.variable.substitute", "spark.sql.runSQLOnFiles")
 LOCAL_CONF: dict[str, str] = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
 _lock = threading.Lock()
@@ -113,20 +123,32 @@ def spark_session(master: str, conf: dict[str, Any] | None = None, app_name: str
             if active.master != master:
                 raise SparkUnavailable(f"this Python process already runs Spark on {active.master!r}; a process "
                                        f"holds one Spark context, so a mesh on {master!r} needs its own process.")
-            return SparkSession.builder.getOrCreate()
+            spark = SparkSession.builder.getOrCreate()
+            lock_session(spark)
+            return spark
         builder = SparkSession.builder.master(master).appName(app_name)
         settings = {**BASE_CONF, **(LOCAL_CONF if master.startswith("local") else {}),
-                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (conf or {}).items()}}
+                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (conf or {}).items()},
+                    **LOCKED_CONF}
         for key, value in settings.items():
             builder = builder.config(key, value)
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # the masking UDF runs in Python workers: on a local master they are this interpreter
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         try:
             spark = builder.getOrCreate()
         except Exception as exc:  # py4j and JVM start-up errors have no common base worth naming
             raise SparkUnavailable(f"Spark did not start on {master}: {first_line(exc)}") from None
         spark.sparkContext.setLogLevel("FATAL")  # Spark logs what it also raises; callers get the error
+        lock_session(spark)
         return spark
+
+
+def lock_session(session: "SparkSession") -> None:
+    """Apply the per-session locked settings (a `newSession()` or a joined session may not have them)."""
+    for key in SESSION_CONF:
+        session.conf.set(key, LOCKED_CONF[key])
 
 
 def stop() -> None:
