@@ -54,13 +54,22 @@ def masked_table(product_id: str) -> exp.Table:
     return exp.table_(name, db=domain, catalog=MASKED_CATALOG, quoted=True)
 
 
-def connection_reads(mesh: "Mesh") -> tuple[list[str], list[str], dict[str, list[str]]]:
-    """(files, folders, expanded globs) a role connection may read: its products' sources, nothing else."""
+def connection_reads(mesh: "Mesh", products: set[str] | frozenset[str] | None = None
+                     ) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(files, folders, expanded globs) a role connection may read: the sources of `products` (default:
+    every product) and of what they are computed from, nothing else."""
     forbidden = [mesh.state_dir.resolve()]
     files: list[str] = []
     folders: list[str] = []
     expanded: dict[str, list[str]] = {}
-    for product in mesh.products.values():
+    wanted = set(mesh.products if products is None else products)
+    stack = list(wanted)
+    while stack:
+        for upstream in mesh.upstreams(stack.pop()):
+            if upstream not in wanted:
+                wanted.add(upstream)
+                stack.append(upstream)
+    for product in (mesh.products[pid] for pid in sorted(wanted) if pid in mesh.products):
         if product.broken or product.kind not in _FILE_KINDS:
             continue
         f, d, e = adapter_for(product.kind).reads(product, forbidden)
@@ -117,7 +126,7 @@ class RoleDatabase:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{_identifier(domain)}")
         if any(p.kind == "sqlite" and not p.broken for p in self.mesh.products.values()):
             self._load_extension("sqlite_scanner")
-        files, folders, self.ctx.expanded = connection_reads(self.mesh)
+        files, folders, self.ctx.expanded = connection_reads(self.mesh, self.visible)
         con.execute("SET allowed_paths = $paths", {"paths": files})
         con.execute("SET allowed_directories = $dirs", {"dirs": folders})
         con.execute("SET enable_external_access = false")

@@ -139,6 +139,10 @@ def test_a_connection_reads_only_its_products_files_never_the_state_folder(mini)
                     f"COPY (SELECT 1) TO '{mini}/retail/data/written.csv'"):
             _raw_cursor_refuses(mesh, role, sql)
     assert not (mini / "retail/data/written.csv").exists()
+    # a restricted product's file is not even readable on the connection of a role it is closed to
+    cursor = mesh.engine.database("analyst").cursor()
+    with pytest.raises(duckdb.Error):
+        cursor.execute(f"ATTACH '{mini}/risk/data/limits.duckdb' AS stolen (READ_ONLY)")
     # the product's own file stays readable on the connection (the raw view reads it)
     cursor = mesh.engine.database("steward").cursor()
     assert cursor.execute(f"SELECT count(*) FROM read_parquet('{mini}/retail/data/customers.parquet')").fetchone()[0] == 3
