@@ -25,6 +25,10 @@ _REFUSED = {"duckdb": allowed.DUCKDB_REFUSED, "spark": allowed.SPARK_REFUSED}
 IDENTITY = {"current_user", "session_user", "user", "current_role", "current_database", "current_catalog",
             "current_schema", "current_schemas", "current_setting", "getenv", "version", "current_path",
             "current_query", "current_timezone", "input_file_name", "reflect", "java_method", "try_reflect"}
+# Names both engines resolve as a function call when no column of that name is in FROM (DuckDB's
+# `SELECT "user"` runs the `user` macro; Spark's analyzer resolves `current_user`, `user`, `session_user`).
+IDENTITY_COLUMNS = {"user", "current_user", "session_user", "current_role", "current_schema", "current_catalog",
+                    "current_database", "current_path", "current_timezone", "system_user"}
 _IDENTITY_CLASSES = tuple(getattr(exp, name) for name in (
     "CurrentUser", "SessionUser", "CurrentSchema", "CurrentCatalog", "CurrentDatabase", "CurrentVersion",
     "CurrentRole", "CurrentSchemas") if hasattr(exp, name))
@@ -77,3 +81,12 @@ def _written_name(node: exp.Func, dialect: str = "duckdb") -> str:
     text = node.sql(dialect)
     head = text.split("(", 1)[0].strip().lower()
     return head if head and head.replace("_", "").isalnum() else function_name(node)
+
+
+def check_column(column: exp.Column) -> None:
+    """Refuse an unqualified column named like an identity function: where no column has that name, the
+    engine calls the function instead (and on Spark reveals the server's account)."""
+    if not column.table and column.name.lower() in IDENTITY_COLUMNS:
+        raise QueryRejected(f"`{column.name}` is not a function queries may call: without a table in front, the "
+                            "engine reads this name as the identity function of that name when no column is "
+                            f"called so. If a product has such a column, qualify it: t.{column.name}.")

@@ -90,6 +90,8 @@ def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: 
             tables.append(node)
         elif isinstance(node, exp.With):
             withs.append(node)
+        elif isinstance(node, exp.Column):
+            gate_calls.check_column(node)
         elif isinstance(node, _STATEMENTS):
             raise QueryRejected(f"{node.key.upper()} is not allowed inside a query: it is a statement of its own; "
                                 "only reading with SELECT is allowed.")

@@ -127,6 +127,10 @@ MACROS_AND_PLANS = [
     ("SELECT meshwork_token('C1')", "meshwork_token"),
     ("SELECT * FROM retail.customers WHERE email = nextval('s')", "nextval"),
     ("SELECT has_table_privilege('retail.customers', 'select')", "has_table_privilege"),
+    # a bare name the engine calls as a function when no column has it
+    ('SELECT "user"', "user"),
+    ("SELECT current_schema, current_role", "current_"),
+    ("SELECT age, session_user FROM retail.customers", "session_user"),
 ]
 
 
@@ -219,6 +223,8 @@ SPARK = [
     ("SELECT '${env:HOME}' AS home", "${"),
     ("SELECT * FROM retail.customers WHERE email LIKE '${system:user.home}%'", "${"),
     ("SELECT E'$\\x7Bspark.sql.warehouse.dir}' AS dir", "${"),
+    ("SELECT user AS who FROM retail.customers", "user"),
+    ('SELECT "current_user" AS who', "current_user"),
 ]
 
 
