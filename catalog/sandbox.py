@@ -84,6 +84,8 @@ def _vet(sql: str, visible: set[str], restricted: set[str], role: str, dialect: 
     tables: list[exp.Table] = []
     withs: list[exp.With] = []
     for node in tree.walk():
+        if node.comments:  # user comments never reach the engine (no Spark hints, nothing unvetted)
+            node.comments = None
         if isinstance(node, exp.Func):
             calls.append(node)
         elif isinstance(node, exp.Table):

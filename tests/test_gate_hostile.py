@@ -313,3 +313,11 @@ def test_ctes_subqueries_and_generators_in_scope_still_run(analyst, query, rows)
 def test_control_characters_and_broken_text_are_syntax_errors(mesh, analyst, text, names):
     with pytest.raises(QuerySyntaxError, match=re.escape(names)):
         analyst.sql(text)
+
+
+def test_comments_never_reach_the_engine():
+    """Comments are dropped from the SQL that runs: on Spark `/*+ ... */` is a hint the gate does not read."""
+    for dialect in ("duckdb", "spark"):
+        text = sandbox.vet("SELECT /*+ REPARTITION(100000000) */ city -- a note\nFROM retail.branches",
+                           VISIBLE, dialect=dialect).sql
+        assert "/*" not in text and "REPARTITION" not in text and "note" not in text
