@@ -35,9 +35,9 @@ _TEMPLATES: dict[str, str] = {
     "email": "'***@' || split_part(CAST(__value__ AS VARCHAR), '@', 2)",
     "phone": "'***-***-' || right(regexp_replace(CAST(__value__ AS VARCHAR), '[^0-9]', '', 'g'), 4)",
     "ssn": "'***-**-' || right(regexp_replace(CAST(__value__ AS VARCHAR), '[^0-9]', '', 'g'), 4)",
-    "account_number": "'****' || right(CAST(__value__ AS VARCHAR), 4)",
-    "name": "array_to_string(list_transform(string_split(trim(CAST(__value__ AS VARCHAR)), ' '), "
-            "w -> upper(left(w, 1)) || '.'), ' ')",
+    "account_number": "'****' || right(replace(CAST(__value__ AS VARCHAR), '*', ''), 4)",
+    "name": "array_to_string(list_transform(list_filter(string_split(trim(CAST(__value__ AS VARCHAR)), ' '), "
+            "w -> w <> ''), w -> upper(left(w, 1)) || '.'), ' ')",
     "birth_date": "left(CAST(__value__ AS VARCHAR), 4) || '-**-**'",
     "address": "'*** (address hidden)'",
     "ip_address": "split_part(CAST(__value__ AS VARCHAR), '.', 1) || '.' || "
@@ -133,12 +133,18 @@ def token_function(key: str) -> Callable[[str | None], str | None]:
 def register_duckdb(con: Any, key: str) -> None:
     """Register the token function on a DuckDB connection (vectorised over Arrow arrays)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     from duckdb import sqltypes
 
     token = token_function(key)
 
     def tokens(values: "pa.Array") -> "pa.Array":
-        return pa.array([token(v) for v in values.to_pylist()], type=pa.string())
+        # each distinct value of the batch is hashed once (keys repeat: a fact table's foreign keys)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = pc.dictionary_encode(values)
+        dictionary = pa.array([token(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+        return pc.take(dictionary, encoded.indices)
 
     con.create_function(TOKEN_FUNCTION, tokens, [sqltypes.VARCHAR], sqltypes.VARCHAR, type="arrow",
                         side_effects=False)
