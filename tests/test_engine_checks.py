@@ -134,3 +134,17 @@ def test_a_renamed_pii_column_in_a_derived_product_is_still_pii_for_checks(mini)
     """)
     mesh = catalog.open_mesh(mini)
     assert sensitive_checks(mesh, "risk.renamed") == ["is C1"]
+
+
+def test_a_candidate_derived_product_not_yet_loaded_is_judged_by_its_sql(mini):
+    from catalog.model import DataProduct, ProductDescriptor
+
+    mesh = catalog.open_mesh(mini)
+    descriptor = ProductDescriptor.model_validate({
+        "name": "candidate", "owner": "rui.costa@bank.example",
+        "source": {"kind": "sql", "sql": "SELECT age FROM retail.customers WHERE email LIKE 'b%'"},
+        "columns": [{"name": "age", "type": "INTEGER"}],
+        "quality": [{"check": "row_count", "min": 1, "name": "has rows"}]})
+    probe = DataProduct(id="risk.candidate", domain="risk", descriptor=descriptor,
+                        path=mini / "risk/products/candidate.yaml")
+    assert sensitive_checks(mesh, probe) == ["has rows"]

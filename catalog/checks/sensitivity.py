@@ -17,6 +17,8 @@ restricted product. The rule kept here:
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -47,6 +49,20 @@ def _columns_read(check: Any) -> list[str]:
     return [c for c in named if c]
 
 
+def _upstreams(mesh: "Mesh", product: DataProduct) -> set[str]:
+    """The products a derived product reads: the mesh's record, or (a candidate descriptor not loaded yet)
+    the products its SQL names."""
+    if mesh.products.get(product.id) is product:
+        return mesh.upstreams(product.id)
+    from catalog import sqlutil
+
+    try:
+        names = sqlutil.referenced_tables(sqlutil.parse_one_select(product.source.sql))
+    except Exception:  # noqa: BLE001 - unparsable SQL reads nothing we can name
+        return set()
+    return {n for n in names if n in mesh.products}
+
+
 def pii_columns(mesh: "Mesh", product: DataProduct, _seen: frozenset[str] = frozenset()) -> dict[str, bool]:
     """Lower-cased column name -> whether its masked form keeps equality (a token), for every column of
     `product` that holds or is computed from PII (declared, or by column lineage for a derived product;
@@ -54,7 +70,7 @@ def pii_columns(mesh: "Mesh", product: DataProduct, _seen: frozenset[str] = froz
     out = {c.name.lower(): is_token_masked(c) for c in product.columns if c.pii}
     if product.kind != "sql" or product.id in _seen:
         return out
-    upstreams = mesh.upstreams(product.id)
+    upstreams = _upstreams(mesh, product)
     upstream_pii = {u: pii_columns(mesh, mesh.products[u], _seen | {product.id}) for u in upstreams
                     if u in mesh.products}
     if not any(upstream_pii.values()):
@@ -83,7 +99,7 @@ def derived_reads_pii(mesh: "Mesh", product: DataProduct) -> bool:
     from catalog import sqlutil
 
     names: set[str] = set()
-    for upstream in mesh.upstreams(product.id):
+    for upstream in _upstreams(mesh, product):
         if upstream in mesh.products:
             names |= {c for c, token in pii_columns(mesh, mesh.products[upstream]).items() if not token}
     if not names:
@@ -103,9 +119,26 @@ def _restricted(mesh: "Mesh", product_id: str) -> bool:
     return bool(restrictions(mesh).get(product_id))
 
 
+_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str, list[str]]]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
 def sensitive_checks(mesh: "Mesh", product: DataProduct | str) -> list[str]:
-    """Names (labels) of `product`'s checks that read PII values or a restricted product (see module doc)."""
+    """Names (labels) of `product`'s checks that read PII values or a restricted product (see module doc).
+    Descriptors do not change under a loaded Mesh, so each product's answer is computed once."""
     product = mesh.product(product) if isinstance(product, str) else product
+    if mesh.products.get(product.id) is not product:  # a candidate descriptor (publish): not cached
+        return _sensitive_checks(mesh, product)
+    with _LOCK:
+        cached = _CACHE.setdefault(mesh, {}).get(product.id)
+    if cached is None:
+        cached = _sensitive_checks(mesh, product)
+        with _LOCK:
+            _CACHE.setdefault(mesh, {})[product.id] = cached
+    return list(cached)
+
+
+def _sensitive_checks(mesh: "Mesh", product: DataProduct) -> list[str]:
     if derived_reads_pii(mesh, product):
         return [c.label for c in product.descriptor.quality]
     pii = pii_columns(mesh, product)
