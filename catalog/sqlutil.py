@@ -36,6 +36,10 @@ def parse_statements(sql: str) -> list[exp.Expression]:
         raise SqlParseError(f"cannot read the SQL: {exc}") from None
     except RecursionError:
         raise SqlTooDeep("the SQL is nested too deeply to read; flatten it with CTEs (WITH ... AS)") from None
+    except (TypeError, AttributeError, ValueError, IndexError) as exc:
+        # sqlglot's compiled parser (sqlglotc) type-checks as it builds the tree: text it cannot place
+        # (a dangling `->`) surfaces as one of these instead of a ParseError. It is still a syntax error.
+        raise SqlParseError(f"cannot read the SQL ({exc})") from None
     return [s for s in statements if s is not None]
 
 
