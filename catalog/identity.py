@@ -54,10 +54,13 @@ class Principal:
 def config(mesh: "Mesh") -> IdentityConfig:
     """The identity settings; fails closed when mesh.yaml is invalid but asks for `enforced` mode.
 
+    MESHWORK_IDENTITY=enforced turns enforcement on for every mesh a process opens (the samples included).
     The loader falls back to a default descriptor when mesh.yaml does not validate, which would
     silently turn enforcement off; re-reading the raw mode keeps a typo from opening every role.
     """
     settings = mesh.descriptor.identity
+    if os.environ.get("MESHWORK_IDENTITY", "").strip().lower() == "enforced" and settings.mode != "enforced":
+        return settings.model_copy(update={"mode": "enforced"})  # a server-wide switch: never loosens a mesh
     if settings.mode == "enforced" or not _mesh_yaml_invalid(mesh):
         return settings
     try:

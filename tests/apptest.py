@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from streamlit.testing.v1 import AppTest
 
@@ -23,3 +25,17 @@ def open_app(mesh: Path, page: str | None = None, params: dict[str, str | None] 
         if value is not None:
             at.query_params[key] = value
     return at.run()
+
+
+def plain(text: str) -> str:
+    """Markdown source as a reader sees it: the backslash escapes the app puts before user text removed."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def page_links(at: AppTest) -> list[dict[str, str]]:
+    """Every page link as {label, page, and its query parameters}."""
+    out = []
+    for link in at.get("page_link"):
+        entry = dict(parse_qsl(link.proto.query_string))
+        out.append({**entry, "label": plain(link.proto.label), "page": link.proto.page})
+    return out

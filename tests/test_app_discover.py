@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,7 +20,9 @@ def open_discover(mesh: Path, q: str | None = None, **state) -> AppTest:
 
 
 def result_links(at: AppTest) -> list[str]:
-    return [p.proto.query_string for p in at.get("page_link")]
+    """`product=<id>` of every product link (each link also carries the session's mesh and role)."""
+    links = [dict(parse_qsl(p.proto.query_string)) for p in at.get("page_link")]
+    return [f"product={link['product']}" for link in links if "product" in link]
 
 
 def count_line(at: AppTest) -> str:
@@ -113,8 +116,9 @@ def test_duplicates_report_lists_the_seeded_copy_with_links(banking):
     assert not at.exception
     table = at.dataframe[-1].value
     assert len(table) == 1
-    assert {table["product"][0], table["looks like"][0]} == {"./product?product=marketing.customer_contacts",
-                                                             "./product?product=retail.customers"}
+    assert {table["product"][0], table["looks like"][0]} == {
+        "./product?mesh=banking&role=analyst&product=marketing.customer_contacts",
+        "./product?mesh=banking&role=analyst&product=retail.customers"}
 
 
 def test_show_more_pages_through_a_larger_catalog(tmp_path):

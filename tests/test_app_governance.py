@@ -36,7 +36,7 @@ def test_governance_page_shows_violations_with_fixes_and_the_pii_inventory(sampl
 
     at = open_governance(root, tab="Violations")
     violations = tab(at, "Violations").dataframe[0].value
-    assert "./product?product=marketing.campaign_responses" in set(violations["product_id"])
+    assert "./product?mesh=banking&role=analyst&product=marketing.campaign_responses" in set(violations["product_id"])
     assert all(fix for fix in violations["fix"])
     assert metric(at, "Violations") == str(len(violations))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import catalog
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app
+from apptest import open_app, plain
 
 from minimesh import write
 from test_lineage import add_profile_products, big_mesh, seed_run
@@ -26,8 +26,8 @@ def dot_of(at: AppTest) -> str:
 
 def link_labels(at: AppTest) -> list[str]:
     """Labels of product links (page links, or plain links while the app has no product page)."""
-    return [p.proto.label for p in at.get("page_link")] + [m.value.replace("\\_", "_") for m in at.markdown
-                                                   if "](./product?" in m.value]
+    return [plain(p.proto.label) for p in at.get("page_link")] + [plain(m.value) for m in at.markdown
+                                                                  if "](./product?" in m.value]
 
 
 def test_deep_link_draws_the_product_its_upstreams_and_lists_impact(minimesh):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app
+from apptest import open_app, page_links, plain
 
 import catalog
 
@@ -35,7 +35,7 @@ def test_deep_link_shows_overview_schema_and_descriptor(minimesh):
     at = open_product(minimesh, "retail.customers")
     assert not at.exception
     assert at.title[0].value == "Retail customers"
-    text = " ".join(m.value for m in at.markdown)
+    text = plain(" ".join(m.value for m in at.markdown))
     assert "ana.silva@bank.example" in text and "`retail`" in text and "v1.0.0" in text
     schema = next(d.value for d in at.dataframe if "PII" in d.value.columns)
     assert list(schema["column"]) == ["customer_id", "full_name", "email", "ssn", "age"]
@@ -59,33 +59,48 @@ def test_analyst_sees_sample_rows_masked_and_steward_sees_them_raw(minimesh):
                open_product(minimesh, "retail.customers", "Sample rows", role="analyst").caption)
 
 
-def test_restricted_product_is_refused_to_a_role_it_does_not_name(minimesh):
+def test_restricted_product_shows_a_locked_page_with_a_prefilled_request(minimesh):
     analyst = open_product(minimesh, "risk.limits", role="analyst")
     assert not analyst.exception
-    assert any("restricted" in w.value for w in analyst.warning)
-    assert analyst.title[0].value != "risk.limits" and "Credit limits" not in analyst.title[0].value
+    assert analyst.title[0].value == "Limits", "a listed restricted product keeps its name and title"
+    assert any("may not read this product" in i.value for i in analyst.info)
+    assert not analyst.dataframe and not analyst.get("tabs") and not analyst.code, "no columns, samples or checks"
+    assert not any("credit_limit" in plain(m.value) for m in analyst.markdown)
+    request = next(link for link in page_links(analyst) if link["label"] == "Request access")
+    assert request["product"] == "risk.limits" and request["mesh"] == "mini" and request["role"] == "analyst"
     officer = open_product(minimesh, "risk.limits", role="risk_officer")
-    assert not officer.warning and "risk.limits" in " ".join(m.value for m in officer.markdown)
+    assert not officer.info and "risk.limits" in " ".join(m.value for m in officer.markdown)
+    assert any("PII" in d.value.columns for d in officer.dataframe)
 
 
-def test_unknown_product_warns_and_shows_another(minimesh):
-    at = open_product(minimesh, "retail.nope")
+@pytest.mark.parametrize("asked", ["retail.nope", "nope", "<script>alert(1)</script>", "risk.limits"])
+def test_an_unknown_or_hidden_product_says_not_found_and_shows_no_other(minimesh, asked):
+    hidden = minimesh / "mesh.yaml"
+    if asked == "risk.limits":  # restricted products hidden from discovery: the same page as an unknown id
+        hidden.write_text(hidden.read_text() + "\ndiscovery: hidden\n")
+    at = open_product(minimesh, asked, role="analyst")
     assert not at.exception
-    assert any("No product `retail.nope`" in w.value for w in at.warning)
-    assert at.selectbox(key="product_pick").value in catalog.open_mesh(minimesh).products
+    if asked == "risk.limits" and not hasattr(catalog.open_mesh(minimesh), "policy"):
+        pytest.skip("discovery: hidden needs the visibility policy")
+    assert [t.value for t in at.title] == ["Product not found"]
+    assert not at.dataframe and not [s for s in at.selectbox if s.key == "product_pick"], "no other product"
+    note = " ".join(i.value for i in at.info)
+    assert f"There is no product `{asked}`" in note, "the id is shown in a code span (never as Markdown or HTML)"
+    assert at.query_params["product"] == asked, "the URL still says what was asked"
 
 
-def test_open_in_workbench_carries_a_ready_query(minimesh):
+def test_open_in_workbench_is_a_same_tab_link_with_mesh_role_and_query(minimesh):
     at = open_product(minimesh, "risk.scores", role="analyst")
-    button = next(b for b in at.get("link_button") if b.proto.label == "Open in workbench")
-    assert button.proto.url.startswith("./workbench?sql=SELECT")
-    assert "risk.scores" in button.proto.url.replace("%2E", ".") and "role=analyst" in button.proto.url
+    link = next(link for link in page_links(at) if link["label"] == "Open in workbench")
+    assert link["sql"].startswith("SELECT") and "risk.scores" in link["sql"]
+    assert link["mesh"] == "mini" and link["role"] == "analyst"
+    assert not at.get("link_button"), "no link opens a new tab"
 
 
 def test_lineage_lists_one_hop_up_and_down_with_links(minimesh):
     at = open_product(minimesh, "retail.customers", "Lineage")
-    links = [p.proto.query_string for p in at.get("page_link")]
-    assert "product=risk.customer_risk" in links
+    links = [link.get("product") for link in page_links(at)]
+    assert "risk.customer_risk" in links
     assert at.get("graphviz_chart")
 
 
@@ -99,7 +114,7 @@ def test_quality_usage_and_duplicates_of_a_sample_product(banking):
     assert quality["Grade"] in "ABCDF" and float(quality["Quality score"]) > 0
     assert "Queries (30 days)" in {m.label for m in tab("Usage").metric}
     duplicates = tab("Possible duplicates")
-    links = [p.proto.label for p in duplicates.get("page_link")]
+    links = [link["label"] for link in page_links(duplicates)]
     assert any(label.startswith("retail.customers ·") and "similar" in label for label in links)
     assert any(c.value.startswith("7 shared columns") for c in duplicates.caption)
     assert any(b.proto.label == "Download descriptor" for b in tab("Descriptor").get("download_button"))

@@ -11,14 +11,20 @@ from streamlit.testing.v1 import AppTest
 from apptest import open_app
 
 import catalog
-from catalog.notebook import Notebook, NotebookStore, QueryHistory
+from catalog.notebook import Cell, Notebook, NotebookStore, QueryHistory
 
 JOIN = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
 
 
-def open_workbench(mesh: Path, sql: str | None = None, role: str | None = None, **state) -> AppTest:
+def open_workbench(mesh: Path, sql: str | None = None, role: str | None = None, run: bool = True,
+                   **state) -> AppTest:
+    """The Workbench, with `sql` filled in by the deep link and (with `run`) the person's click on Run."""
     state = {"wb_plain_editor": True, "user": "ana@bank.example", **({"role": role} if role else {}), **state}
-    return open_app(mesh, "views/workbench.py", {"sql": sql or None}, timeout=60, **state)
+    at = open_app(mesh, "views/workbench.py", {"sql": sql or None}, timeout=60, **state)
+    if sql and run:
+        run_buttons(at)[-1].click()
+        at.run()
+    return at
 
 
 def captions(at: AppTest) -> str:
@@ -42,10 +48,17 @@ def charts(at: AppTest) -> list:
     return at.get("vega_lite_chart")
 
 
-def test_deep_link_opens_a_cell_with_the_query_and_runs_it(minimesh):
-    at = open_workbench(minimesh, sql=JOIN)
+def test_deep_link_fills_a_cell_and_runs_nothing_until_the_click(minimesh):
+    at = open_workbench(minimesh, sql=JOIN, run=False)
     assert not at.exception
     assert len(editors(at)) == 1 and editors(at)[0].value == JOIN
+    assert results(at) == [] and any("press **Run**" in i.value for i in at.info)
+    mesh = catalog.open_mesh(minimesh)
+    assert mesh.usage().is_empty() and QueryHistory(mesh, "ana@bank.example").recent() == []
+    at.run()  # any rerun (a widget, a reload of the same session) still runs nothing
+    assert results(at) == [] and catalog.open_mesh(minimesh).usage().is_empty()
+    run_buttons(at)[0].click()
+    at.run()
     assert results(at)[0]["score"].tolist() == [580, 700, 640]
     assert "3 rows" in captions(at) and "read retail.customers, risk.scores" in captions(at)
     assert len(charts(at)) == 1, "a default chart is drawn from the result's types"
@@ -136,13 +149,24 @@ def test_a_steward_sees_raw_values_and_nothing_masked(minimesh):
     assert "personal data unmasked" in at.markdown[0].value
 
 
-def test_deep_link_role_offers_a_switch(minimesh):
+def test_a_link_role_the_user_may_hold_applies_and_a_forged_one_falls_back(minimesh):
     at = open_workbench(minimesh, sql="SELECT 1 AS x", role="analyst")
-    at.query_params["role"] = "steward"
+    at.query_params["role"] = "steward"  # open mode: any role may be chosen
     at.run()
-    at.button(key="wb_switch_role").click()
+    assert at.session_state["role"] == "steward" and at.selectbox(key="role").value == "steward"
+    at.query_params["role"] = "root"
     at.run()
-    assert at.session_state["role"] == "steward"
+    assert not at.exception and at.session_state["role"] == "steward" and at.query_params["role"] == "steward"
+    assert any("role you may not act as" in i.value for i in at.info)
+
+
+def test_a_notebook_link_opens_it_without_running(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    NotebookStore(mesh, "ana@bank.example").save(Notebook(title="Scores", cells=[Cell(source=JOIN)]))
+    at = open_app(minimesh, "views/workbench.py", {"notebook": "saved:scores"}, wb_plain_editor=True,
+                  user="ana@bank.example")
+    assert not at.exception and [e.value for e in editors(at)] == [JOIN] and results(at) == []
+    assert catalog.open_mesh(minimesh).usage().is_empty()
 
 
 def test_a_sample_meshes_example_notebook_runs_with_charts(sample_copy):
@@ -173,8 +197,8 @@ def test_notes_and_a_product_picked_in_the_schema_browser_become_cells(minimesh)
 def test_switching_role_hides_the_other_roles_result(minimesh):
     at = open_workbench(minimesh, sql="SELECT email FROM retail.customers WHERE age = 34", role="steward")
     assert results(at)[0]["email"].tolist() == ["ana@bank.example"]
-    at.session_state["role"] = "analyst"
-    at.run()
+    at.selectbox(key="role").select("analyst").run()
+    assert at.query_params["role"] == "analyst"
     assert results(at) == [] and "its result is hidden" in captions(at)
     run_buttons(at)[0].click()
     at.run()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -10,15 +9,10 @@ import streamlit as st
 from catalog.search import Hit
 from components.badges import grade_badge
 from components.links import product_link
+from components.text import code, md
 
 TREND = {"up": ":green[↑ rising]", "down": ":orange[↓ falling]", "flat": "→ steady", "new": ":blue[new]",
          "stopped": ":red[stopped]", "none": ""}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")
-
-
-def md(text: str) -> str:
-    """Text shown literally inside Streamlit markdown (no bold, links, LaTeX or colour directives)."""
-    return _MARKDOWN.sub(r"\\\1", text or "")
 
 
 def highlighted(text: str, marks: list[tuple[int, int]]) -> str:

@@ -8,13 +8,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from catalog.notebook import Cell
+from components.text import code, md
 
 
 def cell_toolbar(cell: Cell, position: int, count: int, on_move: Callable[[str, int], None],
                  on_delete: Callable[[str], None]) -> None:
     """`[n] title` with move up / move down / delete."""
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown(f"**[{position}]** {cell.title or ('Note' if cell.kind == 'markdown' else 'SQL')}")
+        st.markdown(f"**[{position}]** {md(cell.title) or ('Note' if cell.kind == 'markdown' else 'SQL')}")
         st.space("stretch")
         st.button("", key=f"wb_up_{cell.id}", icon=":material/arrow_upward:", help="move up",
                   on_click=on_move, args=(cell.id, -1), type="tertiary", disabled=position == 1)
@@ -39,9 +40,9 @@ def history_list(recent: list[dict], on_replay: Callable[[str], object]) -> None
         st.caption("Queries you run appear here.")
     for n, entry in enumerate(recent):
         outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
-                   else f":red[{entry['status'].removeprefix('Query')}]")
+                   else f":red[{md(entry['status'].removeprefix('Query'))}]")
         first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(f"`{first}` · {entry['role']} · {outcome}")
+            st.caption(f"{code(first)} · {md(entry['role'])} · {outcome}")
             st.button("", key=f"wb_hist_{n}", icon=":material/replay:", help="open in a new cell",
                       on_click=on_replay, args=(entry["sql"],), type="tertiary")

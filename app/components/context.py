@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -23,16 +24,83 @@ from catalog.errors import MeshError
 from catalog.history import ensure_history
 from catalog.identity import default_role
 from components import identity as app_identity
+from components.text import md
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = {name: REPO / "sample_data" / name for name in ("banking", "life_sciences", "supply_chain")}
 
 
-def _default_mesh_path() -> str:
+MESH_PARAM, ROLE_PARAM = "mesh", "role"
+_KEY = re.compile(r"[^a-z0-9_-]+")
+
+
+def _started_with() -> list[Path]:
+    """The meshes named when the server started: every `--mesh`, MESHWORK_MESH, and MESHWORK_MESHES (paths
+    separated by the OS path separator), in that order."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--mesh", default=None)
+    parser.add_argument("--mesh", action="append", default=[])
     args, _ = parser.parse_known_args(sys.argv[1:])
-    return args.mesh or os.environ.get("MESHWORK_MESH") or str(SAMPLES["banking"])
+    named = [*args.mesh, os.environ.get("MESHWORK_MESH", ""),
+             *os.environ.get("MESHWORK_MESHES", "").split(os.pathsep)]
+    return [Path(n).expanduser().resolve() for n in named if n.strip()]
+
+
+def served_meshes() -> dict[str, Path]:
+    """Key (the name used in `?mesh=`) -> folder of every mesh this session may open: those the server was
+    started with, then the three samples. Nothing a browser sends can add to it; server-side code (a test) may
+    add one through `st.session_state["mesh_path"]`."""
+    extra = [*_started_with()]
+    if st.session_state.get("mesh_path"):
+        extra.insert(0, Path(st.session_state["mesh_path"]).expanduser().resolve())
+    out: dict[str, Path] = {}
+    for path in extra:
+        if path in out.values():
+            continue
+        base = _KEY.sub("_", path.name.lower()).strip("_") or "mesh"
+        key, n = base, 2
+        while key in out:
+            key, n = f"{base}-{n}", n + 1
+        out[key] = path
+    for name, path in SAMPLES.items():
+        if path.resolve() not in out.values():
+            out[name if name not in out else f"sample_{name}"] = path
+    return out
+
+
+def mesh_label(key: str) -> str:
+    return key.replace("_", " ").replace("-", " ").title()
+
+
+def _notes() -> list[str]:
+    return st.session_state.setdefault("url_notes", [])
+
+
+def mesh_key() -> str:
+    """The served mesh this session works on; a `?mesh=` naming another served mesh switches to it, and one
+    naming anything else is ignored with a note that says the same whatever the value names."""
+    served = served_meshes()
+    current = st.session_state.get("mesh_key")
+    if current not in served:
+        current = next(iter(served))
+    asked = st.query_params.get(MESH_PARAM)
+    if asked and asked != current and asked != st.session_state.get("mesh_in_url"):  # a link asks, not our echo
+        if asked in served:
+            current = asked
+        else:
+            _notes().append(f"This link names a mesh this server does not serve; showing {mesh_label(current)}.")
+    st.session_state.mesh_key = current
+    st.session_state.mesh_in_url = current
+    if asked != current:  # written back at once, so the next call in this run sees the link as answered
+        st.query_params[MESH_PARAM] = current
+    return current
+
+
+def state_params() -> dict[str, str]:
+    """The query parameters that keep a link on this session's mesh and role."""
+    params = {MESH_PARAM: st.session_state.get("mesh_key") or mesh_key()}
+    if st.session_state.get("role"):
+        params[ROLE_PARAM] = st.session_state["role"]
+    return params
 
 
 def descriptor_signature(root: Path) -> tuple[tuple[str, int], ...]:
@@ -76,9 +144,7 @@ def stored_state(mesh: catalog.Mesh, *tables: str) -> tuple:
 
 
 def mesh_path() -> str:
-    if "mesh_path" not in st.session_state:
-        st.session_state.mesh_path = st.query_params.get("mesh") or _default_mesh_path()
-    return st.session_state.mesh_path
+    return str(served_meshes()[mesh_key()])
 
 
 def current_mesh() -> catalog.Mesh | None:
@@ -100,10 +166,24 @@ def require_mesh() -> catalog.Mesh:
 
 
 def current_role(mesh: catalog.Mesh) -> str:
-    """The role picked in the sidebar, if this user may act as it; else their least-privileged role."""
+    """The role this session acts as: the one a link (`?role=`) or the sidebar asked for, if this user may act
+    as it; else the one they had, else their least-privileged role. A refused role leaves a one-line note."""
     roles = app_identity.current_principal(mesh).roles
     role = st.session_state.get("role")
-    return role if role in roles else roles[0]
+    role = role if role in roles else roles[0]
+    asked = st.query_params.get(ROLE_PARAM)
+    if asked and asked != role and asked != st.session_state.get("role_in_url"):  # a link asks, not our echo
+        if asked in roles:
+            role = asked
+        else:
+            _notes().append(f"This link asks for a role you may not act as in {mesh_label(mesh_key())}; "
+                            f"you see it as {role}.")
+    if st.session_state.get("role") != role:
+        st.session_state["role"] = role
+    st.session_state.role_in_url = role
+    if asked != role:
+        st.query_params[ROLE_PARAM] = role
+    return role
 
 
 def current_user(mesh: catalog.Mesh | None = None) -> str:
@@ -128,39 +208,46 @@ def session(mesh: catalog.Mesh):
 
 
 def _on_pick() -> None:
+    """Another mesh: the page's selections (product, domain, tab...) belonged to the old one."""
     choice = st.session_state.mesh_choice
-    if choice in SAMPLES:
-        st.session_state.mesh_path = str(SAMPLES[choice])
+    if choice in served_meshes():
+        st.session_state.mesh_key = choice
+        st.query_params.clear()
+        st.query_params[MESH_PARAM] = choice
+        if st.session_state.get("role"):
+            st.query_params[ROLE_PARAM] = st.session_state["role"]
 
 
-def _on_path() -> None:
-    typed = st.session_state.mesh_path_input.strip()
-    if typed:
-        st.session_state.mesh_path = typed
+def _on_role() -> None:
+    st.query_params[ROLE_PARAM] = st.session_state["role"]
+
+
+def show_notes() -> None:
+    """What a link asked for and did not get, one line each, above the page."""
+    for note in dict.fromkeys(st.session_state.pop("url_notes", [])):
+        st.info(note, icon=":material/link_off:")
 
 
 def sidebar() -> None:
-    """Mesh picker and role switcher, on every page."""
-    path = mesh_path()
+    """Mesh picker and role switcher, on every page; both live in the URL too (`?mesh=`, `?role=`)."""
+    served = served_meshes()
+    key = mesh_key()
     with st.sidebar:
         st.markdown("### :material/hub: Meshwork")
-        current = next((n for n, p in SAMPLES.items() if Path(path).resolve() == p.resolve()), "other folder")
-        options = [*SAMPLES, "other folder"]
-        st.selectbox("Mesh", options, index=options.index(current), key="mesh_choice", on_change=_on_pick,
-                     format_func=lambda n: n.replace("_", " ").title() if n in SAMPLES else "Other folder…")
-        if st.session_state.get("mesh_choice") == "other folder":
-            st.text_input("Mesh folder", value=path, key="mesh_path_input", on_change=_on_path,
-                          help="the folder that holds mesh.yaml")
+        options = list(served)
+        if st.session_state.get("mesh_choice") != key:
+            st.session_state.mesh_choice = key
+        st.selectbox("Mesh", options, key="mesh_choice", on_change=_on_pick, format_func=mesh_label,
+                     help="the meshes this server was started with (`--mesh`, MESHWORK_MESHES) and the samples")
         mesh = _quiet_mesh()  # the page itself says why a mesh cannot open, once
         if mesh is not None:
             who = app_identity.current_principal(mesh)
             app_identity.sidebar_identity(mesh, who)
             roles = list(who.roles)
-            role = current_role(mesh)
-            if st.session_state.get("role") not in roles:
-                st.session_state["role"] = role
-            st.selectbox("Role", roles, index=roles.index(role), key="role",
+            current_role(mesh)
+            st.selectbox("Role", roles, key="role", on_change=_on_role,
                          help="what you may see: roles without PII access see personal data masked")
-            spec = mesh.roles[role]
+            spec = mesh.roles[st.session_state["role"]]
             st.caption(("Sees personal data unmasked." if spec.pii else "Personal data is masked.")
-                       + (f" {spec.description}" if spec.description else ""))
+                       + (f" {md(spec.description)}" if spec.description else ""))
+    show_notes()

@@ -17,6 +17,7 @@ import streamlit as st
 import catalog
 from catalog import identity
 from catalog.identity import ANONYMOUS, Principal
+from components.text import md
 
 SOURCES = {"login": "signed in", "header": "from the proxy", "session": "set by the app",
            "local": "local user", "anonymous": "not identified"}
@@ -54,10 +55,14 @@ def sidebar_identity(mesh: catalog.Mesh, who: Principal) -> None:
     """Who the app thinks you are, and a login or logout button when Streamlit login is configured."""
     if who.user == ANONYMOUS:
         st.caption(":material/person_off: Not identified: you get the least-privileged view "
-                   f"(role {who.default_role}).")
+                   f"(role {md(who.default_role)}).")
     else:
         note = "" if who.known or not who.enforced else " · not in this mesh's users: least-privileged view"
-        st.caption(f":material/person: **{who.user}** ({SOURCES.get(who.source, who.source)}){note}")
+        st.caption(f":material/person: **{md(who.user)}** ({SOURCES.get(who.source, who.source)}){note}")
+    if not who.enforced:
+        st.caption(":material/lock_open: Identity mode **open**: anyone may choose any role here. "
+                   "(`identity.mode: enforced` in mesh.yaml, or MESHWORK_IDENTITY=enforced, limits roles to the "
+                   "people mesh.yaml names.)")
     if st.user.get("is_logged_in"):
         st.button("Log out", icon=":material/logout:", on_click=st.logout, key="identity_logout")
     elif _auth_configured():

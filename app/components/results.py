@@ -12,6 +12,7 @@ import streamlit as st
 
 from catalog.errors import MeshError, QueryRejected, QuerySyntaxError, QueryTimeout
 from catalog.session import QueryResult, Session
+from components.text import md
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -19,18 +20,18 @@ MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 def show_outcome(outcome: QueryResult | MeshError) -> None:
     if isinstance(outcome, QuerySyntaxError):
         head, _, marked = str(outcome).partition("\n")
-        st.error(head, icon=":material/error:")
+        st.error(md(head), icon=":material/error:")
         if marked:
             st.code(marked, language=None)
     elif isinstance(outcome, QueryRejected):
-        st.error(f"**Refused.** {outcome}", icon=":material/block:")
+        st.error(f"**Refused.** {md(outcome)}", icon=":material/block:")
     elif isinstance(outcome, QueryTimeout):
-        st.warning(str(outcome), icon=":material/timer_off:")
+        st.warning(md(outcome), icon=":material/timer_off:")
     elif isinstance(outcome, MeshError):
-        st.error(str(outcome), icon=":material/error:")
+        st.error(md(outcome), icon=":material/error:")
     else:
         st.caption(f":material/table_rows: {outcome.note()} · {outcome.duration_ms:,.0f} ms · "
-                   f"read {', '.join(outcome.products) or 'no products'}")
+                   f"read {md(', '.join(outcome.products)) or 'no products'}")
         st.dataframe(outcome.frame, hide_index=True, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
 
 

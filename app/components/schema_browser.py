@@ -8,6 +8,8 @@ from typing import Callable
 import polars as pl
 import streamlit as st
 
+from components.text import code, md
+
 
 def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], key: str = "wb_schema") -> None:
     """`schema` is `Session.schema()`; `on_pick(product_id)` runs when a product's "New cell" is clicked."""
@@ -22,19 +24,19 @@ def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], key: st
         st.caption("No product matches." if needle else "This role can see no products.")
         return
     for domain in schema["domain"].unique(maintain_order=True).to_list():
-        st.markdown(f"**{domain}**")
+        st.markdown(f"**{md(domain)}**")
         products = schema.filter(pl.col("domain") == domain)
         for product_id in products["product_id"].unique(maintain_order=True).to_list():
             columns = products.filter(pl.col("product_id") == product_id)
             masked = int(columns["masked"].sum())
-            label = f"{product_id.split('.', 1)[1]}" + (f"  · :orange[{masked} masked]" if masked else "")
+            label = md(product_id.split('.', 1)[1]) + (f"  · :orange[{masked} masked]" if masked else "")
             with st.expander(label, expanded=bool(needle) and schema["product_id"].n_unique() <= 2):
-                st.caption(f"`{product_id}` · {columns['title'][0]}")
+                st.caption(f"{code(product_id)} · {md(columns['title'][0])}")
                 lines = []
                 for row in columns.iter_rows(named=True):
-                    flag = f" — :orange[masked: {row['mask']}]" if row["masked"] else (
+                    flag = f" — :orange[masked: {md(row['mask'])}]" if row["masked"] else (
                         " — :green[personal data, unmasked]" if row["pii"] else "")
-                    lines.append(f"- `{row['column']}` {row['type'].lower()}{flag}")
+                    lines.append(f"- {code(row['column'])} {md(row['type'].lower())}{flag}")
                 st.markdown("\n".join(lines))
                 st.button("New cell", key=f"{key}_{product_id}", icon=":material/add:", on_click=on_pick,
                           args=(product_id,), help=f"a new cell with SELECT * FROM {product_id} LIMIT 100")

@@ -11,7 +11,7 @@ import streamlit as st
 from catalog.search import FACETS, SORTS, YES_NO
 from components import context
 from components.cards import md, result_card
-from components.links import product_href
+from components.links import product_hrefs
 
 PAGE_SIZE = 20
 FACET_LABELS = {"domain": "Domain", "tag": "Tag", "owner": "Owner", "status": "Status", "grade": "Quality grade",
@@ -94,8 +94,8 @@ if st.toggle("Look for duplicates", key="discover_duplicates"):
     else:
         st.dataframe(
             report.select(
-                pl.col("product_id").map_elements(product_href, return_dtype=pl.String).alias("product"),
-                pl.col("duplicate_id").map_elements(product_href, return_dtype=pl.String).alias("looks like"),
+                product_hrefs("product_id").alias("product"),
+                product_hrefs("duplicate_id").alias("looks like"),
                 (pl.col("score") * 100).round(0).alias("similarity %"), "reason"),
             hide_index=True, width="stretch",
             column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$"),

@@ -11,7 +11,7 @@ from catalog.errors import MeshError
 from catalog.text import neutralize_frame
 from components import context
 from components.audit import audit_panel
-from components.links import product_href
+from components.links import product_hrefs
 from components.tabs import tabbed
 
 mesh = context.require_mesh()
@@ -81,7 +81,7 @@ def show_violations() -> None:
         order = {"error": 0, "warning": 1, "info": 2}
         shown = shown.with_columns(pl.col("severity").replace_strict(order, default=3).alias("_rank")).sort(
             "_rank", "product_id").drop("_rank")
-        linked = shown.with_columns(pl.col("product_id").map_elements(product_href, return_dtype=pl.String))
+        linked = shown.with_columns(product_hrefs("product_id"))
         st.dataframe(linked.select("severity", "product_id", "policy", "scope", "message", "fix"), hide_index=True,
                      width="stretch", column_config={
                          "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),

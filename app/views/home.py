@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from components import context
-from components.links import product_href
+from components.links import product_hrefs
 
 mesh = context.require_mesh()
 
@@ -69,7 +69,7 @@ else:
     ], schema={"severity": pl.String, "product": pl.String, "file": pl.String, "line": pl.Int64,
                "field": pl.String, "message": pl.String})
     problems = problems.with_columns(pl.when(pl.col("product") != "").then(
-        pl.col("product").map_elements(product_href, return_dtype=pl.String)).otherwise(None).alias("product"))
+        product_hrefs("product")).otherwise(None).alias("product"))
     st.dataframe(problems, hide_index=True, width="stretch",
                  column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
     st.caption(f"{len(errors)} error(s). Run `meshwork validate {mesh.root}` to print them like a compiler.")

@@ -1,8 +1,10 @@
 """Workbench: notebook-style cells of governed SQL over the products this role can see, with charts,
 exports, query history, ready-made example notebooks and `.ipynb` export.
 
-Deep link: `/workbench?sql=<urlencoded query>[&role=<role>]` opens the page with a new cell holding that
-query, run once. Reads state -> asks `catalog` (sessions, notebooks, charts) -> lays the cells out.
+Deep links: `/workbench?sql=<urlencoded query>` opens the page with a new cell holding that query, and
+`?notebook=<saved notebook or example>` opens that notebook; neither runs anything: only the person's click on
+Run does, so a link someone else made never queries in your name. Reads state -> asks `catalog` (sessions,
+notebooks, charts) -> lays the cells out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from components.editor import PLAIN_KEY, available, sql_editor
 from components.pin import pin_button
 from components.results import export_buttons, show_outcome
 from components.schema_browser import schema_browser
+from components.text import md
 
 MAX_SHOWN = 1000  # rows a result table shows; the count, exports and notebooks see them all
 TIMEOUT_S = 30.0
@@ -105,24 +108,32 @@ def open_picked(examples: list[Notebook]) -> None:
         st.session_state.wb_open_error = str(exc)
         return
     st.session_state.wb_pick = None
+    st.session_state.wb_notebook_asked = choice
+    st.query_params["notebook"] = choice
+    st.query_params.pop("sql", None)
 
 
 def pick_product(product_id: str) -> None:
     add_cell(f"SELECT *\nFROM {product_id}\nLIMIT 100", run=True)
 
 
-def switch_role(new_role: str) -> None:
-    st.session_state["role"] = new_role
-
-
-# ---------------------------------------------------------------- deep link: ?sql=...&role=...
+# ---------------------------------------------------------------- deep links: ?sql=... and ?notebook=... fill, never run
 
 asked_sql = st.query_params.get("sql")
 if asked_sql and st.session_state.get("wb_deep_link") != asked_sql:
     st.session_state.wb_deep_link = asked_sql
     if len(notebook.cells) == 1 and not notebook.cells[0].source.strip() and notebook.cells[0].id not in outcomes:
         notebook.cells.clear()
-    add_cell(asked_sql, run=True)
+    add_cell(asked_sql)
+    st.session_state.wb_filled = True
+asked_notebook = st.query_params.get("notebook")
+if asked_notebook and st.session_state.get("wb_notebook_asked") != asked_notebook:
+    st.session_state.wb_notebook_asked = asked_notebook
+    try:
+        open_notebook(store.open(asked_notebook, example_notebooks(mesh)[0]))
+        notebook = st.session_state.wb_notebook
+    except NotebookError:
+        st.session_state.wb_open_error = "This link names a notebook you have not saved and no example is called so."
 
 # ---------------------------------------------------------------- header: role, what is masked
 
@@ -131,22 +142,16 @@ masked = schema.filter(schema["masked"])
 spec = mesh.roles[role]
 with st.container(horizontal=True, vertical_alignment="center"):
     if masked.is_empty():
-        st.markdown(f"Querying as **{role}**: " + ("personal data unmasked." if spec.pii else "no masked columns."))
+        st.markdown(f"Querying as **{md(role)}**: " + ("personal data unmasked." if spec.pii else "no masked columns."))
     else:
-        st.markdown(f"Querying as **{role}**: :orange[{masked.height} personal-data columns masked] in "
+        st.markdown(f"Querying as **{md(role)}**: :orange[{masked.height} personal-data columns masked] in "
                     f"{masked['product_id'].n_unique()} products.")
         with st.popover("What is masked", icon=":material/visibility_off:"):
             st.dataframe(masked.select("product_id", "column", "mask"), hide_index=True)
             st.caption("Masks are applied inside the views this role reads, so no query can undo them. "
                        "Switch role in the sidebar to see another view.")
-asked_role = st.query_params.get("role")
-if asked_role and asked_role != role:
-    allowed = context.app_identity.current_principal(mesh).roles
-    if asked_role in allowed:
-        st.info(f"This link was shared for the role **{asked_role}**.", icon=":material/badge:")
-        st.button(f"Switch to {asked_role}", on_click=switch_role, args=(asked_role,), key="wb_switch_role")
-    else:
-        st.caption(f"This link asks for the role {asked_role!r}, which you do not hold; it runs as {role}.")
+if st.session_state.pop("wb_filled", False):
+    st.info("A link filled a cell below; read it, then press **Run** to run it as you.", icon=":material/link:")
 
 main, side = st.columns([3, 1], gap="medium")
 
@@ -162,9 +167,9 @@ with side:
     else:
         st.caption("No example or saved notebooks yet: Save keeps this one.")
     if st.session_state.get("wb_open_error"):
-        st.error(st.session_state.pop("wb_open_error"))
+        st.error(md(st.session_state.pop("wb_open_error")))
     for problem in problems:
-        st.caption(f":red[:material/error:] {problem}")
+        st.caption(f":red[:material/error:] {md(problem)}")
     st.markdown("#### Products")
     schema_browser(schema, pick_product)
     st.markdown("#### History")
@@ -188,14 +193,14 @@ with main:
         if st.button("Save", icon=":material/save:", key="wb_save"):
             sync_sources()
             path = store.save(notebook)
-            st.toast(f"Saved as {path.stem}", icon=":material/save:")
+            st.toast(f"Saved as {md(path.stem)}", icon=":material/save:")
         sync_sources()
         st.download_button("Export .ipynb", data=lambda: ipynb_bytes(notebook, mesh.root, role, user),
                            file_name=f"{notebook.slug}.ipynb", mime="application/x-ipynb+json", key="wb_ipynb",
                            icon=":material/description:", on_click="ignore",
                            help="a Jupyter notebook that runs these cells through the catalog API")
     if notebook.description:
-        st.caption(notebook.description)
+        st.caption(md(notebook.description))
 
     for position, cell in enumerate(list(notebook.cells), start=1):
         with st.container(border=True, key=f"wb_cell_{cell.id}"):
@@ -210,8 +215,8 @@ with main:
                 continue
             ran_sql, ran_role, outcome = outcomes[cell.id]
             if ran_role != role:  # never leave one role's result on screen under another role's name
-                st.caption(f":material/info: This cell ran as {ran_role}; its result is hidden now that you act "
-                           f"as {role}. Run it again to see what {role} sees.")
+                st.caption(f":material/info: This cell ran as {md(ran_role)}; its result is hidden now "
+                           f"that you act as {md(role)}. Run it again to see what {md(role)} sees.")
                 continue
             show_outcome(outcome)
             if isinstance(outcome, MeshError):
