@@ -114,3 +114,13 @@ def screenshot(page, path: Path, max_height: int = 4000) -> None:
     page.screenshot(path=str(path), full_page=True)
     if height > size["height"]:
         page.set_viewport_size(size)
+
+
+def run_cell(page, index: int = 0, timeout_ms: int = 60_000) -> None:
+    """Run a workbench cell as a person does: focus its code editor and press Ctrl+Enter (a link only fills
+    a cell; nothing runs until this)."""
+    editor = page.frame_locator("iframe[title*='code_editor']").nth(index)
+    editor.locator(".ace_content").first.click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_timeout(300)
+    wait_for_app(page, timeout_ms)

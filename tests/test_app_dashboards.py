@@ -8,7 +8,7 @@ import catalog
 from catalog.charts import ChartSpec
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app
+from apptest import open_app, page_links, plain
 
 from test_dashboards import BOARD, board_file
 
@@ -20,7 +20,7 @@ def open_page(mesh: Path, dashboard: str | None = None, **state) -> AppTest:
 
 
 def captions(at: AppTest) -> list[str]:
-    return [c.value for c in at.caption]
+    return [plain(c.value) for c in at.caption]
 
 
 def test_the_list_shows_dashboards_by_domain_with_owner_and_last_view(minimesh):
@@ -45,8 +45,9 @@ def test_the_deep_link_opens_the_dashboard_with_masked_tiles_for_an_analyst(mini
     assert table["email"].to_list()[0] == "***@bank.example"
     assert any("may not see" in w.value for w in at.warning)
     assert any("data as of" in c and "3 rows" in c for c in captions(at))
-    links = [m.value for m in at.markdown if "Open in workbench" in m.value]
-    assert len(links) == 3 and "./workbench?sql=SELECT%20customer_id" in links[0]
+    links = [link for link in page_links(at) if link["label"] == "Open in workbench"]
+    assert len(links) == 3 and links[0]["sql"].startswith("SELECT customer_id")
+    assert links[0]["mesh"] == "mini" and links[0]["role"] == "analyst"
     views = catalog.open_mesh(minimesh).dashboards.last_views()
     assert views["retail.overview"][1] != ""
 
@@ -75,15 +76,17 @@ def test_a_broken_tile_shows_its_problem_and_the_others_render(minimesh):
     at = open_page(minimesh, "retail.overview", role="steward")
     assert not at.exception
     [error] = at.error
-    assert "overview.yaml:16" in error.value and "tiles.1.chart.mark" in error.value
+    assert "overview.yaml:16" in plain(error.value) and "tiles.1.chart.mark" in plain(error.value)
     assert len(at.dataframe) == 2
 
 
-def test_an_unknown_dashboard_in_the_link_falls_back_to_the_list(minimesh):
+def test_an_unknown_dashboard_in_the_link_says_not_found_and_shows_no_other(minimesh):
     board_file(minimesh)
     at = open_page(minimesh, "retail.nope")
     assert not at.exception
-    assert "no dashboard 'retail.nope'" in at.warning[0].value and at.title[0].value == "Dashboards"
+    assert "no dashboard 'retail.nope'" in plain(at.warning[0].value)
+    assert [t.value for t in at.title] == ["Dashboard not found"] and not at.dataframe
+    assert [link["label"] for link in page_links(at)] == ["All dashboards"]
 
 
 def test_pin_button_writes_a_new_dashboard(minimesh):

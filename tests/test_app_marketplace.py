@@ -12,7 +12,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app
+from apptest import open_app, plain
 
 import catalog
 from test_changes import change_customers, consumer_mesh
@@ -91,7 +91,7 @@ def test_request_then_owner_approves_then_consumer_sees_the_grant_and_can_query(
     form.button[0].click()
     at.run()
     assert not at.exception
-    assert at.success[0].value.startswith("Request #1 sent to")
+    assert plain(at.success[0].value).startswith("Request #1 sent to")
 
     at = as_user(at, "ana.silva@bank.example")  # not an owner of risk.limits: nothing to decide
     assert metric(at, "Requests to decide") == "0"
@@ -103,7 +103,7 @@ def test_request_then_owner_approves_then_consumer_sees_the_grant_and_can_query(
     decide.number_input(key="days_1").set_value(14)
     decide.button(key="approve_1").click()
     at.run()
-    assert not at.exception and at.success[0].value == "Request #1 approved for 14 day(s)."
+    assert not at.exception and plain(at.success[0].value) == "Request #1 approved for 14 day(s)."
 
     at = as_user(at, CONSUMER, tab="My requests & grants")
     grants = tab(at, "My requests & grants").dataframe[0].value
@@ -150,7 +150,7 @@ def test_inbox_shows_the_alert_with_its_impact_for_the_downstream_owner(minimesh
     assert metric(open_page(root, user=OWNER), "New alerts") == "1"
     at = open_page(root, user=OWNER, tab="Subscriptions & alerts")
     alerts = tab(at, "Subscriptions & alerts")
-    body = " ".join([m.value for m in alerts.markdown] + [c.value for c in alerts.caption])
+    body = plain(" ".join([m.value for m in alerts.markdown] + [c.value for c in alerts.caption]))
     assert "BREAKING" in body and "column full_name removed" in body
     assert "Your products affected: risk.customer_risk · your columns: risk.customer_risk.full_name" in body
     alerts.button[0].click()  # mark all read

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app
+from apptest import open_app, plain
 
 from qualitymesh import build_quality_mesh
 
@@ -113,7 +113,7 @@ def test_owner_review_lists_action_items_and_offers_both_exports(bank):
     assert not at.exception
     at.selectbox(key="rv_owner").select("ana.silva@bank.example").run()
     assert not at.exception
-    text = " ".join(m.value for m in at.markdown)
+    text = plain(" ".join(m.value for m in at.markdown))
     assert "Fix “account_id unique”" in text and "new failure: account_id unique" in text
     assert metric(at, "Fix now") == "2"
     labels = [b.proto.label for b in at.get("download_button")]
@@ -121,7 +121,7 @@ def test_owner_review_lists_action_items_and_offers_both_exports(bank):
     at.segmented_control(key="rv_by").set_value("Domain").run()
     at.selectbox(key="rv_domain").select("marketing").run()
     assert not at.exception
-    assert "Decide whether to keep it" in " ".join(m.value for m in at.markdown)
+    assert "Decide whether to keep it" in plain(" ".join(m.value for m in at.markdown))
 
 
 def test_owner_review_draws_one_trend_at_a_time_and_the_markdown_preview_on_demand(bank):
@@ -129,10 +129,10 @@ def test_owner_review_draws_one_trend_at_a_time_and_the_markdown_preview_on_dema
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Quality trend", "Usage trend"]
     assert [c["title"] for c in charts(at)] == ["Quality score, last 90 days"]
-    assert not any(m.value.startswith("# Quality review") for m in at.markdown)
+    assert not any(c.value.startswith("# Quality review") for c in at.code)
     at.toggle(key="rv_preview").set_value(True).run()
     assert not at.exception
-    preview = next(m.value for m in at.markdown if m.value.startswith("# Quality review"))
+    preview = next(c.value for c in at.code if c.value.startswith("# Quality review"))  # the file, not rendered
     assert "## Action items" in preview and "## How the score is computed" in preview
 
     at = open_app(bank, "views/review.py", {"tab": "Usage trend"})
@@ -159,7 +159,7 @@ def test_product_level_shows_its_checks_first_and_its_score_trend_on_demand(bank
     at = open_page(bank, "views/scorecards.py", product="retail.accounts")
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Checks", "Quality trend"]
-    assert not at.get("vega_lite_chart") and any("account_id unique" in e.label for e in at.expander)
+    assert not at.get("vega_lite_chart") and any("account_id unique" in plain(e.label) for e in at.expander)
     at = open_page(bank, "views/scorecards.py", product="retail.accounts", tab="Quality trend")
     assert [c["title"] for c in charts(at)] == ["Quality score of this product"]
     assert chart_products(at) == {"retail.accounts"} and not at.expander

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 import catalog
+from catalog import harness
 from conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -19,8 +20,9 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         sample_copy, app_server, page, chromium, screenshot):
     root = sample_copy("banking")
     server = app_server(root)
-    page.goto(f"{server.url}/workbench?sql={quote(QUERY)}")  # a cell holding the query, run once
+    page.goto(f"{server.url}/workbench?sql={quote(QUERY)}")  # a cell holding the query, run by the click
     wait_for_app(page)
+    harness.run_cell(page)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
     page.get_by_role("button", name="Pin to dashboard").first.click()
     popover = page.locator("[data-testid='stPopoverBody']")

@@ -10,6 +10,10 @@ from urllib.parse import quote
 import polars as pl
 import pytest
 
+import catalog
+from catalog import harness
+from catalog.notebook import QueryHistory
+
 from conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -55,11 +59,13 @@ def test_deep_link_opens_a_cell_with_the_query_and_refusals_explain(minimesh, ap
     server = app_server(minimesh)
     page.goto(f"{server.url}/workbench?sql={quote('SELECT email FROM retail.customers ORDER BY age')}")
     wait_for_app(page)
+    harness.run_cell(page)
     cells = page.locator("[data-testid='stDataFrame'] td[role='gridcell']")
     cells.filter(has_text="***@bank.example").first.wait_for(state="attached")
     assert cells.filter(has_text="ana@bank.example").count() == 0
     page.goto(f"{server.url}/workbench?sql={quote('SELECT * FROM read_parquet(' + chr(39) + 'x' + chr(39) + ')')}")
     wait_for_app(page)
+    harness.run_cell(page)
     page.get_by_text("Refused.").first.wait_for()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export .ipynb").click()
@@ -69,3 +75,22 @@ def test_deep_link_opens_a_cell_with_the_query_and_refusals_explain(minimesh, ap
     page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").first.wait_for()
     wait_for_app(page)
     screenshot(page, "workbench-refused")
+
+
+def test_a_workbench_link_runs_nothing_until_the_click(minimesh, app_server, page):
+    server = app_server(minimesh, env={"MESHWORK_USER": "ana@bank.example"})
+    page.goto(f"{server.url}/workbench?sql={quote('SELECT email, age FROM retail.customers ORDER BY age')}")
+    wait_for_app(page)
+    page.get_by_text("A link filled a cell below").wait_for()
+    page.reload()  # a reload (a new session) fills the cell again and still runs nothing
+    wait_for_app(page)
+    page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").first.wait_for()
+    page.wait_for_timeout(1500)
+    mesh = catalog.open_mesh(minimesh)
+    assert mesh.usage().is_empty(), "no usage event before the click"
+    assert QueryHistory(mesh, "ana@bank.example").recent() == [], "no history entry before the click"
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    harness.run_cell(page)
+    page.get_by_text("3 rows", exact=False).first.wait_for()
+    usage = catalog.open_mesh(minimesh).usage()
+    assert usage["product_id"].to_list() == ["retail.customers"] and usage["user"].to_list() == ["ana@bank.example"]

@@ -45,13 +45,15 @@ def usage_text(queries: int, trend: str) -> str:
     return f"{queries} quer{'y' if queries == 1 else 'ies'} in 30 days" + (f" · {label}" if label else "")
 
 
-def result_card(hit: Hit, key: str) -> None:
+def result_card(hit: Hit, key: str, locked: bool = False) -> None:
     """Title (links to the product page), domain, owner, grade, last refresh, usage trend, matched snippet."""
     with st.container(border=True, key=f"card_{key}"):
         top = st.columns([5, 2])
         with top[0]:
             product_link(hit.product_id, label=f"{hit.title or hit.product_id}")
         badges = [grade_badge(None if hit.grade == "not checked" else hit.grade)]
+        if locked:
+            badges.append(":orange-badge[:material/lock: Restricted: request access]")
         if hit.certified:
             badges.append(":green-badge[:material/verified: Certified]")
         if hit.pii:
@@ -60,7 +62,7 @@ def result_card(hit: Hit, key: str) -> None:
             badges.append(f":red-badge[{md(hit.status)}]" if hit.status == "broken" else f":gray-badge[{md(hit.status)}]")
         top[1].markdown(" ".join(badges))
         rating = f" · ★ {hit.rating:.1f}" if hit.rating else ""
-        st.caption(f"`{hit.product_id}` · domain **{md(hit.domain)}** · owner {md(hit.owner)} · "
+        st.caption(f"{code(hit.product_id)} · domain **{md(hit.domain)}** · owner {md(hit.owner)} · "
                    f"refreshed {ago(hit.refreshed_at)} · {usage_text(hit.queries, hit.trend)}{rating}")
         if hit.snippet:
             where = "" if hit.snippet_field in ("description", "") else f"*{md(hit.snippet_field)}* — "

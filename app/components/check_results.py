@@ -8,6 +8,8 @@ import streamlit as st
 
 import catalog
 from catalog.scorecard import latest_checks
+from components.text import md
+from components.viewer import hidden_checks
 
 
 def run_checks(mesh: catalog.Mesh, product_ids: list[str], role: str) -> None:
@@ -18,19 +20,27 @@ def run_checks(mesh: catalog.Mesh, product_ids: list[str], role: str) -> None:
         for n, product_id in enumerate(product_ids, 1):
             status.update(label=f"Checking {product_id} ({n} of {len(product_ids)})…")
             reports[product_id] = mesh.check(product_id, role=role)
+            st.session_state.setdefault("sc_report_roles", {})[product_id] = role
             bar.progress(n / len(product_ids))
         status.update(label=f"Checked {len(product_ids)} product(s).", state="complete")
 
 
-def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, role: str) -> None:
-    """The checks of the live run (if run just now) or the latest stored one, failing first, with example rows."""
+def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer) -> None:
+    """The checks of the live run (if run just now) or the latest stored one, failing first, with example rows;
+    a check that reads what this viewer may not see (personal data they see masked, a product they may not
+    query) shows its status only."""
+    role = viewer.role
     st.markdown("**Checks in the latest run**")
     live = st.session_state.get("sc_reports", {}).get(product)
+    if live is not None and live_role(product) != role:
+        live = None  # never one role's live report under another role's name
     checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
-    if not mesh.can_see(role, mesh.products[product]):
-        st.caption(f":orange[{product} is restricted: the role {role} sees its check results but no example rows.]")
+    hidden = hidden_checks(mesh, product, viewer)
+    if not viewer.can_query(product):
+        st.caption(f":orange[{md(product)} is restricted: the role {md(role)} sees whether its checks pass, "
+                   "not their counts or example rows.]")
     if live is not None:
-        st.caption(f"Run just now as {role}: example rows are masked for that role.")
+        st.caption(f"Run just now as {md(role)}: example rows are masked for that role.")
     else:
         when = (checked_at or "never")[:16].replace("T", " ")
         st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
@@ -41,13 +51,22 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, role: 
     icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
              "error": ":orange[:material/error:]"}
     for check in checks:
-        label = (f"{icons.get(check['status'], '')} {check['name']} · {check['severity']} · "
-                 f"{check.get('message') or ''}")
+        if check.get("name") in hidden:
+            st.markdown(f"{icons.get(check['status'], '')} {md(check['name'])} · {md(check['severity'])} · "
+                        ":gray[hidden: reads data you may not see]")
+            continue
+        label = (f"{icons.get(check['status'], '')} {md(check['name'])} · {md(check['severity'])} · "
+                 f"{md(check.get('message') or '')}")
         with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
-            st.caption(f"kind {check['kind']} · status {check['status']}"
+            st.caption(f"kind {md(check['kind'])} · status {md(check['status'])}"
                        + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
                           if check.get("failing") is not None and check.get("rows") is not None else ""))
             if check.get("examples"):
                 st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
             elif check["status"] == "fail":
                 st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
+
+
+def live_role(product_id: str) -> str | None:
+    """The role the live report of this product was run as."""
+    return st.session_state.get("sc_report_roles", {}).get(product_id)

@@ -10,6 +10,7 @@ from catalog.dashboards import SIZES, Tile, slug
 from catalog.errors import MeshError
 from components import context
 from components.links import page_link
+from components.text import code, md
 
 NEW = "A new dashboard…"
 
@@ -28,7 +29,7 @@ def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key
             title = st.text_input("Dashboard title", key=f"{key}_pin_title", placeholder="e.g. Customer 360")
             dashboard_id = f"{domain}.{slug(title)}" if title and title.strip() else ""
             if dashboard_id:
-                st.caption(f"Saved as `{domain}/dashboards/{slug(title)}.yaml`")
+                st.caption(f"Saved as {code(f'{domain}/dashboards/{slug(title)}.yaml')}")
         else:
             dashboard_id = choice
         tile_title = st.text_input("Tile title", value=(chart_spec.title if chart_spec and chart_spec.title else ""),
@@ -42,7 +43,7 @@ def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key
                 tile = Tile(title=tile_title.strip() or "Untitled chart", query=query, chart=chart_spec, size=size)
                 path = mesh.dashboards.pin(dashboard_id, tile, title=title, user=context.current_user(mesh))
             except (MeshError, ValueError) as exc:
-                st.error(str(exc))
+                st.error(md(exc))
                 return
-            st.success(f"Pinned to `{dashboard_id}` ({path.relative_to(mesh.root)}).")
+            st.success(f"Pinned to {code(dashboard_id)} ({md(path.relative_to(mesh.root))}).")
             page_link("views/dashboards.py", "Open the dashboard", {"dashboard": dashboard_id}, ":material/dashboard:")

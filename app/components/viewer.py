@@ -95,3 +95,15 @@ def hidden_checks(mesh: catalog.Mesh, product_id: str, viewer=None) -> set[str]:
         return {c.label for c in product.descriptor.quality
                 if any(col.name in str(c.model_dump()) for col in product.pii_columns)}
     return set(sensitive_checks(mesh, product))
+
+
+def search(mesh: catalog.Mesh, text: str, **options):
+    """`mesh.search` for this viewer (role and, once the library takes it, user: grants widen the results)."""
+    import inspect
+
+    from catalog.search import search as run
+
+    viewer = options.pop("viewer", None) or policy(mesh)
+    if "user" in inspect.signature(run).parameters:
+        options["user"] = viewer.user
+    return mesh.search(text, role=viewer.role, **options)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
-
 import streamlit as st
 
 from catalog.charts import render_chart
@@ -19,6 +17,8 @@ from catalog.dashboards import GRID_UNITS, Dashboard, DashboardFilter, slug
 from catalog.dashboard_run import TileResult
 from catalog.errors import ChartError, MeshError
 from components import context
+from components.links import page_link, workbench_link
+from components.text import code, md
 
 PAGE = "views/dashboards.py"
 
@@ -27,12 +27,8 @@ desk = mesh.dashboards
 role, user = context.current_role(mesh), context.current_user(mesh)
 
 
-def workbench_href(sql: str) -> str:
-    return f"./workbench?sql={quote(sql, safe='')}"
-
-
 def dashboard_link(board: Dashboard) -> None:
-    st.page_link(PAGE, label=board.title, icon=":material/dashboard:", query_params={"dashboard": board.id})
+    page_link(PAGE, board.title, {"dashboard": board.id}, ":material/dashboard:")
 
 
 def show_list() -> None:
@@ -45,22 +41,22 @@ def show_list() -> None:
         return
     views = desk.last_views()
     for domain in sorted({b.domain for b in boards.values()}):
-        st.subheader(mesh.domains[domain].title if domain in mesh.domains else domain)
+        st.subheader(md(mesh.domains[domain].title if domain in mesh.domains else domain))
         for board in (b for b in boards.values() if b.domain == domain):
             with st.container(border=True):
                 left, right = st.columns([3, 2])
                 with left:
                     dashboard_link(board)
                     if board.description:
-                        st.caption(board.description)
+                        st.caption(md(board.description))
                 with right:
                     seen = views.get(board.id)
                     broken = sum(s.broken for s in board.slots)
-                    st.markdown(f"Owner: {board.owner or 'none declared'}  \n"
+                    st.markdown(f"Owner: {md(board.owner) or 'none declared'}  \n"
                                 f"{len(board.slots)} tiles" + (f" · :red[{broken} broken]" if broken else "")
-                                + f"  \nLast viewed: {seen[0][:16].replace('T', ' ') + ' by ' + seen[1] if seen else 'never'}")
+                                + f"  \nLast viewed: {md(seen[0][:16].replace('T', ' ') + ' by ' + seen[1]) if seen else 'never'}")
                 if board.problems:
-                    with st.expander(f"{len(board.problems)} problem(s) in {board.path.name}"):
+                    with st.expander(f"{len(board.problems)} problem(s) in {md(board.path.name)}"):
                         for problem in board.problems:
                             st.text(str(problem))
 
@@ -114,16 +110,16 @@ def tile_downloads(board: Dashboard, result: TileResult, values: dict[str, objec
 def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -> None:
     tile = result.slot.tile
     with st.container(border=True):
-        st.markdown(f"**{result.slot.title}**")
+        st.markdown(f"**{md(result.slot.title)}**")
         if tile is not None and tile.description:
-            st.caption(tile.description)
+            st.caption(md(tile.description))
         if not result.ok:
-            (st.error if result.slot.broken else st.warning)(result.error, icon=":material/info:")
+            (st.error if result.slot.broken else st.warning)(md(result.error), icon=":material/info:")
         elif tile is not None and tile.chart is not None:
             try:
                 st.altair_chart(render_chart(result.frame, tile.chart).properties(height=260), width="stretch")
             except ChartError as exc:
-                st.warning(f"The chart cannot be drawn: {exc}", icon=":material/info:")
+                st.warning(f"The chart cannot be drawn: {md(exc)}", icon=":material/info:")
         else:
             st.dataframe(result.frame, hide_index=True, width="stretch", height=260)
         notes = [result.freshness()]
@@ -135,25 +131,26 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
         unfiltered = [n for n in result.not_applied if values.get(n) not in (None, [], (None, None))]
         if unfiltered:
             notes.append("not filtered by " + ", ".join(unfiltered) + " (no such column)")
-        st.caption(" · ".join(n for n in notes if n))
+        st.caption(md(" · ".join(n for n in notes if n)))
         if tile is not None:
             left, right = st.columns(2)
-            left.markdown(f"[:material/terminal: Open in workbench]({workbench_href(tile.query)})")
+            with left:
+                workbench_link(tile.query)
             if result.ok:
                 with right:
                     tile_downloads(board, result, values)
 
 
 def show_dashboard(board: Dashboard) -> None:
-    st.page_link(PAGE, label="All dashboards", icon=":material/arrow_back:", query_params={})
-    st.title(board.title)
-    st.caption(f"`{board.id}` · owner {board.owner or 'none declared'} · viewing as **{role}**"
+    page_link(PAGE, "All dashboards", {}, ":material/arrow_back:")
+    st.title(md(board.title))
+    st.caption(f"{code(board.id)} · owner {md(board.owner) or 'none declared'} · viewing as **{md(role)}**"
                + (" (personal data unmasked)" if mesh.roles[role].pii else " (personal data masked)"))
     if board.description:
-        st.write(board.description)
+        st.markdown(md(board.description))
     for problem in board.problems:
         if problem.severity == "error" and not any(problem in s.problems for s in board.slots):
-            st.error(str(problem))
+            st.error(md(problem))
     if st.session_state.get("dashboard_viewed") != (board.id, role):
         desk.record_view(board.id, user, role)
         st.session_state["dashboard_viewed"] = (board.id, role)
@@ -167,7 +164,7 @@ def show_dashboard(board: Dashboard) -> None:
         results = desk.run(board, role, user, values, on_tile=tick)
     except MeshError as exc:
         progress.empty()
-        st.error(str(exc))
+        st.error(md(exc))
         return
     progress.empty()
     by_index = {r.index: r for r in results}
@@ -189,7 +186,8 @@ if asked:
     try:
         show_dashboard(desk.get(asked))
     except MeshError as exc:
-        st.warning(str(exc))
-        show_list()
+        st.title("Dashboard not found")
+        st.warning(md(exc), icon=":material/search_off:")
+        page_link(PAGE, "All dashboards", {}, ":material/arrow_back:")
 else:
     show_list()

@@ -10,8 +10,10 @@ import streamlit as st
 
 from catalog.search import FACETS, SORTS, YES_NO
 from components import context
-from components.cards import md, result_card
+from components.cards import result_card
 from components.links import product_hrefs
+from components.text import md
+from components.viewer import policy, search
 
 PAGE_SIZE = 20
 FACET_LABELS = {"domain": "Domain", "tag": "Tag", "owner": "Owner", "status": "Status", "grade": "Quality grade",
@@ -20,7 +22,7 @@ SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": 
                "freshness": "Last refresh", "trust": "Trust (certified, then rating)"}
 
 mesh = context.require_mesh()
-role = context.current_role(mesh)
+viewer = policy(mesh)
 st.title("Discover")
 
 
@@ -42,7 +44,7 @@ def search_and_results() -> None:
         del st.query_params["q"]
 
     with st.spinner("Indexing the catalog…"):
-        options = mesh.search(text, role=role, limit=0).facets  # values the query alone leaves, for the filters
+        options = search(mesh, text, viewer=viewer, limit=0).facets  # values the query alone leaves, for the filters
     filters_col, results_col = st.columns([1, 3], gap="large")
     filters: dict[str, list] = {}
     with filters_col:
@@ -58,7 +60,7 @@ def search_and_results() -> None:
                 filters[facet] = [v == "yes" for v in chosen] if facet in YES_NO else chosen
 
     limit = st.session_state.get("discover_limit", PAGE_SIZE)
-    results = mesh.search(text, role=role, sort=sort, limit=limit, **filters)
+    results = search(mesh, text, viewer=viewer, sort=sort, limit=limit, **filters)
 
     with results_col:
         what = f"for **{md(text.strip()[:80])}**" if text.strip() else "in the catalog"
@@ -71,7 +73,7 @@ def search_and_results() -> None:
             st.info("No product matches. Try fewer or other words, or clear the filters." if text.strip() or filters
                     else "This mesh has no data products yet.")
         for i, hit in enumerate(results.hits):
-            result_card(hit, key=f"{i}")
+            result_card(hit, key=f"{i}", locked=viewer.is_locked(hit.product_id))
         if results.total > len(results.hits):
             st.button(f"Show more ({results.total - len(results.hits)} left)", key="discover_more",
                       on_click=st.session_state.update, kwargs={"discover_limit": limit + PAGE_SIZE})
@@ -87,7 +89,7 @@ st.caption("Products kept by different domains that share most columns (by name 
 if st.toggle("Look for duplicates", key="discover_duplicates"):
     with st.spinner("Comparing schemas and sampling key values…"):
         report = mesh.duplicates()
-    visible = mesh.visible_products(role)
+    visible = viewer.visible  # a duplicate compares data: only products this viewer may query
     report = report.filter(pl.col("product_id").is_in(list(visible)) & pl.col("duplicate_id").is_in(list(visible)))
     if report.is_empty():
         st.success("No likely duplicates between domains.")

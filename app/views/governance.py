@@ -7,23 +7,29 @@ import polars as pl
 import streamlit as st
 
 from catalog import contracts, governance
+from catalog.identity import config as identity_config
 from catalog.errors import MeshError
 from catalog.text import neutralize_frame
 from components import context
 from components.audit import audit_panel
 from components.links import product_hrefs
 from components.tabs import tabbed
+from components.text import code, md
+from components.viewer import listed, policy, queryable
 
 mesh = context.require_mesh()
+viewer = policy(mesh)
+shown = listed(mesh, viewer)  # policy results are listed for what the viewer may find
+readable = queryable(mesh, viewer)  # columns (PII inventory) and contracts only for what they may query
 
 st.title("Governance")
 st.caption("Global policies live in `mesh.yaml`, each domain adds its own in `domain.yaml` (federated); Meshwork "
            "evaluates them on every product. Edit a descriptor and this page follows.")
 
 for issue in governance.policy_issues(mesh):
-    st.warning(issue, icon=":material/rule:")
+    st.warning(md(issue), icon=":material/rule:")
 
-frame = mesh.compliance()
+frame = mesh.compliance().filter(pl.col("product_id").is_in(shown))
 failing = frame.filter(~pl.col("passed"))
 domain_policies = sum(len(d.descriptor.policies) for d in mesh.domains.values())
 cols = st.columns(5)
@@ -87,14 +93,15 @@ def show_violations() -> None:
                          "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),
                          "fix": st.column_config.TextColumn("how to fix", width="large")})
         with st.expander("How to fix each one", expanded=shown.height <= 10):
-            st.markdown("\n".join(f"- **{r['product_id']}** · {r['policy']} ({r['severity']}): {r['message']}.  \n"
-                                   f"  Fix: {r['fix']}" for r in shown.head(50).iter_rows(named=True)))
-        st.caption(f"{shown.height} violation(s). `meshwork compliance {mesh.root} --failing` prints the same list; "
+            st.markdown("\n".join(f"- **{md(r['product_id'])}** · {md(r['policy'])} ({md(r['severity'])}): "
+                                   f"{md(r['message'])}.  \n  Fix: {md(r['fix'])}"
+                                   for r in shown.head(50).iter_rows(named=True)))
+        st.caption(f"{shown.height} violation(s). {code(f'meshwork compliance {mesh.root} --failing')} prints the same list; "
                    "it exits 1 while a policy of severity error fails, for a domain's CI.")
 
 
 def show_pii() -> None:
-    inventory = mesh.pii_inventory()
+    inventory = mesh.pii_inventory().filter(pl.col("product_id").is_in(readable))
     st.caption("Which products hold which categories of personal data, and who sees them unmasked: the view a "
                "privacy officer needs to answer data subject requests under laws like the VCDPA.")
     if inventory.is_empty():
@@ -114,7 +121,7 @@ def show_pii() -> None:
                          "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
                          "unmasked_people": "people holding those roles",
                          "unmasked_users": "people with a PII grant"})
-        if mesh.descriptor.identity.mode == "open":
+        if identity_config(mesh).mode == "open":
             st.caption(":orange[Identity mode is *open*: anyone using the app may pick any role, so everyone can "
                        "see these unmasked. Set `identity.mode: enforced` in mesh.yaml to limit roles to the "
                        "people it names.]")
@@ -129,13 +136,13 @@ def show_pii() -> None:
 
 
 def show_access() -> None:
-    rules = mesh.access_rules()
+    rules = mesh.access_rules().filter(pl.col("product_id").is_in(shown))
     roles = list(mesh.roles)
     role = st.selectbox("Role", roles, index=roles.index(context.current_role(mesh)), key="gov_role",
                         format_func=lambda r: f"{r} — {mesh.roles[r].description}" if mesh.roles[r].description
                         else r)
     spec = mesh.roles[role]
-    st.markdown(f"**{role}** {'sees personal data unmasked' if spec.pii else 'sees personal data masked'}; "
+    st.markdown(f"**{md(role)}** {'sees personal data unmasked' if spec.pii else 'sees personal data masked'}; "
                 "restricted products are visible only to the roles they name (or with an approved grant).")
     mine = rules.filter(pl.col("role") == role)
     c1, c2, c3 = st.columns(3)
@@ -144,7 +151,7 @@ def show_access() -> None:
     c3.metric("Hidden (restricted)", mine.filter(~pl.col("visible")).height)
     people = governance.role_holders(mesh).get(role, [])
     if people:
-        st.caption(f"Held by {', '.join(people)} (mesh.yaml `users:` and `groups:`).")
+        st.caption(f"Held by {md(', '.join(people))} (mesh.yaml `users:` and `groups:`).")
     st.dataframe(mine.select("domain", "product_id", "visible", "pii_columns", "rule"), hide_index=True,
                  width="stretch", column_config={"product_id": "product"})
     summary = (rules.group_by("role").agg(visible=pl.col("visible").sum(), unmasked=pl.col("pii_unmasked").sum(),
@@ -155,13 +162,13 @@ def show_access() -> None:
 
 def show_policies() -> None:
     st.dataframe(governance.policies_frame(mesh), hide_index=True, width="stretch")
-    st.caption("Built-in rules: " + ", ".join(f"`{r}`" for r in governance.RULES))
+    st.caption("Built-in rules: " + ", ".join(code(r) for r in governance.RULES))
 
 
 def show_contracts() -> None:
     st.caption("Every product as an Open Data Contract Standard (v3) document, validated against the ODCS JSON "
                "schema; import one on the Publish page or with `meshwork contract import`.")
-    choices = sorted(mesh.products)
+    choices = readable
     if choices:
         wanted = st.query_params.get("product")
         chosen = st.selectbox("Product", choices, key="gov_contract_product",
@@ -169,7 +176,7 @@ def show_contracts() -> None:
         try:
             document = contracts.export_contract(mesh, chosen)
         except MeshError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.download_button("Download the ODCS contract (YAML)", document,
                                file_name=f"{chosen.replace('.', '-')}.odcs.yaml", mime="application/yaml",

@@ -7,21 +7,26 @@ import polars as pl
 import streamlit as st
 
 from components import context
-from components.links import product_hrefs
+from components.links import page_link, product_hrefs
+from components.text import code, md
+from components.viewer import listed, policy
 
 mesh = context.require_mesh()
+shown = listed(mesh, policy(mesh))  # counts, tables and problems cover only what this viewer may find
 
-st.title(mesh.title)
+st.title(md(mesh.title))
 if mesh.descriptor.description:
-    st.write(mesh.descriptor.description)
+    st.markdown(md(mesh.descriptor.description))
 
-summary = mesh.summary()
-errors = [p for p in mesh.problems if p.severity == "error"]
+summary = mesh.summary().filter(pl.col("id").is_in(shown))
+problems_shown = [p for p in mesh.problems if p.product_id is None or p.product_id in shown]
+errors = [p for p in problems_shown if p.severity == "error"]
+broken = [p.id for p in mesh.broken_products if p.id in shown]
 cols = st.columns(4)
 cols[0].metric("Domains", len(mesh.domains))
-cols[1].metric("Data products", len(mesh.products))
+cols[1].metric("Data products", summary.height)
 cols[2].metric("Owners", summary["owner"].n_unique())
-cols[3].metric("Broken products", len(mesh.broken_products))
+cols[3].metric("Broken products", len(broken))
 
 st.subheader("Domains")
 per_domain = (summary.group_by("domain").agg(products=pl.len(), pii_products=(pl.col("pii_columns") > 0).sum(),
@@ -34,13 +39,12 @@ domain_table = domain_rows.join(per_domain, on="domain", how="left").fill_null(0
 cards = st.columns(min(4, max(1, len(mesh.domains))))
 for i, row in enumerate(domain_table.iter_rows(named=True)):
     with cards[i % len(cards)].container(border=True):
-        st.markdown(f"**{row['title']}**  \n`{row['domain']}`")
-        st.caption(row["description"] or "No description yet.")
+        st.markdown(f"**{md(row['title'])}**  \n{code(row['domain'])}")
+        st.caption(md(row["description"]) or "No description yet.")
         st.markdown(f"{row['products']} products · {row['pii_products']} with PII"
                     + (f" · :red[{row['broken']} broken]" if row["broken"] else ""))
-        st.caption(f"Owner: {row['owner'] or 'none declared'}")
-        st.page_link("views/scorecards.py", label="Domain scorecard", icon=":material/scoreboard:",
-                     query_params={"domain": row["domain"]})
+        st.caption(f"Owner: {md(row['owner']) or 'none declared'}")
+        page_link("views/scorecards.py", "Domain scorecard", {"domain": row["domain"]}, ":material/scoreboard:")
 if not summary.is_empty():
     chart = (alt.Chart(summary.group_by("domain", "kind").agg(products=pl.len()))
              .mark_bar()
@@ -56,20 +60,20 @@ owners = (summary.group_by("owner").agg(products=pl.len(), domains=pl.col("domai
 st.dataframe(owners, hide_index=True, width="stretch")
 
 st.subheader("Problems")
-if not mesh.problems:
+if not problems_shown:
     st.success("Every descriptor is valid.")
 else:
-    if mesh.broken_products:
-        st.error(f"{len(mesh.broken_products)} broken product(s): listed in the catalog but not queryable "
+    if broken:
+        st.error(f"{len(broken)} broken product(s): listed in the catalog but not queryable "
                  "until their descriptors are fixed.")
     problems = pl.DataFrame([
         {"severity": p.severity, "product": p.product_id or "", "file": p.path, "line": p.line,
          "field": p.field, "message": p.message}
-        for p in mesh.problems
+        for p in problems_shown
     ], schema={"severity": pl.String, "product": pl.String, "file": pl.String, "line": pl.Int64,
                "field": pl.String, "message": pl.String})
     problems = problems.with_columns(pl.when(pl.col("product") != "").then(
         product_hrefs("product")).otherwise(None).alias("product"))
     st.dataframe(problems, hide_index=True, width="stretch",
                  column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
-    st.caption(f"{len(errors)} error(s). Run `meshwork validate {mesh.root}` to print them like a compiler.")
+    st.caption(f"{len(errors)} error(s). Run {code(f'meshwork validate {mesh.root}')} to print them like a compiler.")

@@ -12,6 +12,8 @@ from catalog.lineage_view import COLLAPSE_OVER, collapse_by_domain, mesh_overvie
 from components import context
 from components.graph import legend, lineage_chart
 from components.links import product_link
+from components.text import code, md
+from components.viewer import listed, policy
 
 MAX_LISTED = 25
 STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
@@ -21,19 +23,23 @@ STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:materia
 
 
 mesh = context.require_mesh()
+viewer = policy(mesh)
 st.title("Lineage")
 
-ids = sorted(mesh.products)
+ids = listed(mesh, viewer)
 if not ids:
     st.info("This mesh has no data products yet, so there is no lineage to show.")
     st.stop()
 
 asked = st.query_params.get("product")
-if asked and asked not in mesh.products:
-    st.warning(f"No product `{asked}` in mesh {mesh.name}; showing another one instead.")
-if st.session_state.get("lineage_product") not in mesh.products or (
-        asked in mesh.products and asked != st.session_state.get("lineage_asked")):
-    st.session_state.lineage_product = asked if asked in mesh.products else ids[0]
+if asked and asked not in ids:  # the same words for an unknown id and one hidden from this viewer
+    st.subheader("Product not found")
+    st.info(f"There is no product {code(asked[:120])} in {md(mesh.title)} for the role **{md(viewer.role)}**.",
+            icon=":material/search_off:")
+    st.stop()
+if st.session_state.get("lineage_product") not in ids or (
+        asked in ids and asked != st.session_state.get("lineage_asked")):
+    st.session_state.lineage_product = asked if asked in ids else ids[0]
 
 view = st.segmented_control("View", ["One product", "Whole mesh"], default="One product", key="lineage_view",
                             required=True)
@@ -59,7 +65,8 @@ if view == "Whole mesh":
     st.stop()
 
 product_id = st.selectbox("Product", ids, key="lineage_product",
-                          format_func=lambda pid: f"{pid} — {mesh.products[pid].title}")
+                          format_func=lambda pid: f"{pid} — {mesh.products[pid].title}"
+                          + (" (restricted)" if viewer.is_locked(pid) else ""))
 st.query_params["product"] = product_id
 st.session_state.lineage_asked = product_id
 product = mesh.products[product_id]
@@ -76,7 +83,7 @@ with controls[3]:
                              disabled=level == "Columns")
 
 if product.broken:
-    st.error(f"`{product_id}` is broken: {mesh.problem_summary(product_id)}. "
+    st.error(f"{code(product_id)} is broken: {md(mesh.problem_summary(product_id))}. "
              "Its node is drawn in red; the rest of its lineage is still shown.")
 
 graph_col, side_col = st.columns([5, 2], gap="medium")
@@ -90,26 +97,29 @@ with graph_col:
                    "to one node each to keep the graph readable. Tick *Never collapse* to see every product.")
     lineage_chart(shown)
     for pid, note in graph.graph.get("notes", {}).items():
-        st.caption(f":material/info: `{pid}`: {note}")
+        st.caption(f":material/info: {code(pid)}: {md(note)}")
     legend(shown)
 
 with side_col:
     impact = mesh.impact(product_id)
+    impact_items = [item for item in impact.products if item.id in ids]
     st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")
-    if not impact.products:
+    if not impact_items:
         st.caption("Nothing reads this product: a change affects no other product.")
     else:
-        named = ", ".join(f"`{d}`" for d in impact.domains[:8])
+        named = ", ".join(code(d) for d in impact.domains[:8])
         more = f" and {len(impact.domains) - 8} more" if len(impact.domains) > 8 else ""
-        st.markdown(f"**{len(impact.products)}** product(s) and **{len(impact.columns)}** column(s) downstream, "
+        st.markdown(f"**{len(impact_items)}** product(s) and **{len(impact.columns)}** column(s) downstream, "
                     f"in {len(impact.domains)} domain(s): {named}{more}")
-        for item in impact.products[:MAX_LISTED]:
+        for item in impact_items[:MAX_LISTED]:
             product_link(item.id, label=f"{item.id} · {item.distance} hop{'s' if item.distance > 1 else ''}"
                                         f"{' · broken' if item.broken else ''}")
-        if len(impact.products) > MAX_LISTED:
-            st.caption(f"…and {len(impact.products) - MAX_LISTED} more (see `meshwork lineage {mesh.root} "
-                       f"{product_id} --impact`).")
-        st.markdown("**Owners to notify:** " + (", ".join(impact.owners) or "none declared"))
+        if len(impact_items) > MAX_LISTED:
+            st.caption(f"…and {len(impact_items) - MAX_LISTED} more (see "
+                       f"{code(f'meshwork lineage {mesh.root} {product_id} --impact')}).")
+        if len(impact_items) < len(impact.products):
+            st.caption(f"and {len(impact.products) - len(impact_items)} restricted product(s) you may not see")
+        st.markdown("**Owners to notify:** " + (md(", ".join(impact.owners)) or "none declared"))
 
     cause = mesh.root_cause(product_id)
     st.subheader("Root cause", help="Upstream products that are broken, fail their latest quality checks, "
@@ -118,10 +128,10 @@ with side_col:
         st.caption("This product reads no other product.")
     elif not cause.causes:
         st.success(f"None of the {cause.upstream_products} upstream product(s) is broken, failing or past its SLA.")
-    for item in cause.causes[:MAX_LISTED]:
+    for item in [c for c in cause.causes if c.product_id in ids][:MAX_LISTED]:
         with st.container(border=True):
             product_link(item.product_id, label=f"{item.product_id} · {item.distance} hop"
                                                 f"{'s' if item.distance > 1 else ''} up")
-            st.markdown(f"{STATUS_ICON[item.status]} · owner {item.owner or 'none declared'}")
+            st.markdown(f"{STATUS_ICON[item.status]} · owner {md(item.owner) or 'none declared'}")
             for reason in item.reasons[:4]:
-                st.caption(reason)
+                st.caption(md(reason))

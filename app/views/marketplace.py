@@ -12,6 +12,8 @@ from components import context
 from components import identity as app_identity
 from components.audit import audit_panel
 from components.tabs import tabbed
+from components.text import md
+from components.viewer import listed, policy
 
 mesh = context.require_mesh()
 who = app_identity.current_principal(mesh)
@@ -19,11 +21,11 @@ user = who.user
 access, changes, trust = mesh.access, mesh.changes, mesh.trust_desk
 
 st.title("Access & alerts")
-st.caption(f"Acting as **{user}** with the role **{context.current_role(mesh)}**. Ask owners for access, decide on "
+st.caption(f"Acting as **{md(user)}** with the role **{md(context.current_role(mesh))}**. Ask owners for access, decide on "
            "requests for the products you own, and hear about changes to the products you depend on.")
 
 for kind, text in st.session_state.pop("marketplace_flash", []):
-    getattr(st, kind)(text)
+    getattr(st, kind)(md(text))
 
 
 def flash(kind: str, text: str) -> None:
@@ -40,7 +42,8 @@ def attempt(action, success: str) -> None:
         flash("success", success)
 
 
-product_ids = sorted(pid for pid, p in mesh.products.items() if not p.broken)
+viewer = policy(mesh)
+product_ids = [pid for pid in listed(mesh, viewer) if not mesh.products[pid].broken]  # what this viewer may find
 wanted = st.query_params.get("product")
 pending = access.pending_for(user)
 owned = access.owned_by(user)
@@ -55,6 +58,10 @@ cols[3].metric("Products you own", len(owned))
 
 def show_request() -> None:
     with st.form("request_form", clear_on_submit=True):
+        if not product_ids:
+            st.info("No product here to ask for.")
+            st.form_submit_button("Send request", disabled=True)
+            return
         product_id = st.selectbox("Product", product_ids, index=product_ids.index(wanted) if wanted in product_ids else 0,
                                   format_func=lambda pid: f"{pid} · {mesh.products[pid].title}"
                                   + (" · restricted" if mesh.products[pid].descriptor.access.restricted else ""))
@@ -82,8 +89,8 @@ def show_decide() -> None:
         rid = row["id"]
         with st.container(border=True, key=f"request_{rid}"):
             what = "unmasked personal data of" if row["kind"] == "pii" else "access to"
-            st.markdown(f"**#{rid} · {row['user']}** asks for {what} **{row['product_id']}**")
-            st.caption(f"Purpose: {row['purpose']} · asked {row['ts'][:16].replace('T', ' ')} UTC")
+            st.markdown(f"**#{rid} · {md(row['user'])}** asks for {what} **{md(row['product_id'])}**")
+            st.caption(f"Purpose: {md(row['purpose'])} · asked {md(row['ts'][:16].replace('T', ' '))} UTC")
             left, right = st.columns(2)
             days = left.number_input("Grant for (days)", min_value=1, max_value=365, value=30, key=f"days_{rid}")
             if left.button("Approve", key=f"approve_{rid}", icon=":material/check:", type="primary"):
@@ -134,14 +141,14 @@ def show_alerts() -> None:
     for row in inbox.head(50).iter_rows(named=True):
         icon = {"breaking": ":material/error:", "warning": ":material/warning:"}.get(row["severity"], ":material/info:")
         with st.container(border=True, key=f"alert_{row['id']}"):
-            st.markdown(f"{icon} **{row['severity'].upper()}**{'' if row['read'] else ' · new'} · "
-                        f"{row['ts'][:16].replace('T', ' ')} UTC")
-            st.markdown(row["summary"])
+            st.markdown(f"{icon} **{md(row['severity'].upper())}**{'' if row['read'] else ' · new'} · "
+                        f"{md(row['ts'][:16].replace('T', ' '))} UTC")
+            st.markdown(md(row["summary"]))
             impact = (f"Your products affected: {row['your_products']}" if row["your_products"]
                       else f"You subscribe to {row['product_id']}")
             if row["your_columns"]:
                 impact += f" · your columns: {row['your_columns']}"
-            st.caption(impact + (f" · changed columns: {row['changed_columns']}" if row["changed_columns"] else ""))
+            st.caption(md(impact + (f" · changed columns: {row['changed_columns']}" if row["changed_columns"] else "")))
     if unread and st.button("Mark all read", icon=":material/done_all:"):
         changes.mark_read(user)
         st.rerun()
@@ -160,6 +167,9 @@ def show_alerts() -> None:
 
 
 def show_trust() -> None:
+    if not product_ids:
+        st.info("No product here to rate.")
+        return
     focus = st.selectbox("Product", product_ids, key="trust_product",
                          index=product_ids.index(wanted) if wanted in product_ids else 0)
     signal = trust.signal(focus)
@@ -169,7 +179,7 @@ def show_trust() -> None:
                    help=f"{signal.ratings} rating(s)")
     cols[2].metric("Quality score", f"{signal.score:.0f}" if signal.score is not None else "–",
                    help=f"certification lapses below {signal.threshold:.0f}")
-    st.caption(signal.badge + (f" on {signal.certified_at[:10]}" if signal.certified_at else ""))
+    st.caption(md(signal.badge + (f" on {signal.certified_at[:10]}" if signal.certified_at else "")))
     if user in access.owners_of(focus):
         note = st.text_input("Certification note", key="certify_note")
         left, right = st.columns(2)
@@ -189,7 +199,7 @@ def show_trust() -> None:
         attempt(lambda: trust.comment(focus, user, text), "Comment posted.")
         st.rerun()
     for row in trust.comments(focus).head(20).iter_rows(named=True):
-        st.markdown(f"**{row['user']}** · {row['ts'][:10]}  \n{row['text']}")
+        st.markdown(f"**{md(row['user'])}** · {md(row['ts'][:10])}  \n{md(row['text'])}")
 
 
 def show_audit() -> None:

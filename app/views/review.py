@@ -4,15 +4,21 @@ action items in priority order; download the review as Markdown or as a self-con
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import polars as pl
 import streamlit as st
 
 from catalog import scorecard_charts
 from catalog.errors import MeshError
 from catalog.review import Review, export, record_review, review
+from catalog.errors import MeshError
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs
+from components.text import code, md
+from components.viewer import policy, queryable
 
 REVIEW_READS = ("quality_runs", "usage_events", "changelog", "owner_reviews")  # what a review is read from
 
@@ -23,27 +29,67 @@ def cached_review(_mesh, key: tuple, owner: str | None = None, domain: str | Non
     return review(_mesh, owner=owner, domain=domain)
 
 
+def for_viewer(done: Review, allowed: set[str]) -> Review:
+    """The review as this viewer may read it: only products they may query (scores, failing checks and usage
+    of the others are not theirs to see), in the page and in the exports alike."""
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("product_id").is_in(list(allowed))) if "product_id" in frame.columns else frame
+
+    return replace(done, products=[p for p in done.products if p.product_id in allowed],
+                   actions=[a for a in done.actions if a.product_id in allowed], history=keep(done.history),
+                   daily_usage=keep(done.daily_usage))
+
+
 mesh = context.require_mesh()
 user = context.current_user(mesh)
+viewer = policy(mesh)
+allowed = set(queryable(mesh, viewer))
 st.title("Owner review")
 st.caption("Prepare a periodic review: what changed since the last one, and what to do next.", help=score_help())
 
-owners = [o for o in mesh.owners() if o != "(no owner)"]
+owners = [o for o, ids in mesh.owners().items() if o != "(no owner)" and allowed.intersection(ids)]
 if not owners and not mesh.domains:
     st.info("This mesh has no products with an owner yet.")
     st.stop()
 pick = st.columns([1, 2])
+asked_owner, asked_domain = st.query_params.get("owner"), st.query_params.get("domain")
+if asked_domain and st.session_state.get("rv_asked") != ("domain", asked_domain):
+    st.session_state.rv_asked = ("domain", asked_domain)
+    st.session_state.rv_by = "Domain"
+    if asked_domain in mesh.domains:
+        st.session_state.rv_domain = asked_domain
+elif asked_owner and st.session_state.get("rv_asked") != ("owner", asked_owner):
+    st.session_state.rv_asked = ("owner", asked_owner)
+    st.session_state.rv_by = "Owner"
+    if asked_owner in owners:
+        st.session_state.rv_owner = asked_owner
+if (asked_owner and asked_owner not in owners) or (asked_domain and asked_domain not in mesh.domains):
+    st.info("This link names an owner or domain with no products you may see here; pick one below.",
+            icon=":material/search_off:")
+if not owners:
+    st.session_state.rv_by = "Domain"
 by = pick[0].segmented_control("Review by", ["Owner", "Domain"], default="Owner", key="rv_by", required=True)
-if by == "Owner":
-    default = owners.index(user) if user in owners else 0
-    who = pick[1].selectbox("Owner", owners, index=default, key="rv_owner")
+if by == "Owner" and owners:
+    if st.session_state.get("rv_owner") not in owners:
+        st.session_state.rv_owner = user if user in owners else owners[0]
+    who = pick[1].selectbox("Owner", owners, key="rv_owner")
     done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), owner=who)
 else:
     who = pick[1].selectbox("Domain", sorted(mesh.domains), key="rv_domain")
     done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), domain=who)
+params = {"owner": who} if by == "Owner" else {"domain": who}
+for name in ("owner", "domain"):
+    if params.get(name) and st.query_params.get(name) != params[name]:
+        st.query_params[name] = params[name]
+    elif not params.get(name) and name in st.query_params:
+        del st.query_params[name]
+st.session_state.rv_asked = next(iter(params.items()))
+hidden_count = len(done.products) - len([p for p in done.products if p.product_id in allowed])
+done = for_viewer(done, allowed)
 
-st.subheader(done.title)
-st.caption(f"Changes {done.baseline}.")
+st.subheader(md(done.title))
+st.caption(f"Changes {md(done.baseline)}." + (f" {hidden_count} restricted product(s) you may not see are left out."
+                                            if hidden_count else ""))
 scored = [p.score for p in done.products if p.score is not None]
 top = st.columns(4)
 top[0].metric("Products", len(done.products))
@@ -56,22 +102,22 @@ if not done.actions:
     st.success("Nothing to do: every check passes and every product is documented, fresh and used.")
 for n, item in enumerate(done.actions, 1):
     colour = {1: "red", 2: "orange", 3: "blue", 4: "gray"}[item.priority]
-    st.markdown(f"{n}. :{colour}-badge[{item.urgency}] `{item.product_id}` — {item.action}  \n"
-                f"   <small>{item.why}</small>", unsafe_allow_html=True)
+    st.markdown(f"{n}\\. :{colour}-badge[{md(item.urgency)}] {code(item.product_id)} — {md(item.action)}")
+    st.caption(md(item.why))
 
 st.markdown("#### Products")
 for p in done.products:
     cols = st.columns([3, 1, 3])
-    cols[0].markdown(f"**{p.title}**  \n`{p.product_id}`")
+    cols[0].markdown(f"**{md(p.title)}**  \n{code(p.product_id)}")
     cols[1].markdown(grade_badge(p.grade))
     change = "" if p.score_change is None else f" ({p.score_change:+.1f})"
     cols[2].caption(f"score {format_score(p.score)}{change} · {len(p.failing)} failing · {p.queries} queries "
-                    f"({p.queries - p.previous_queries:+d}) · freshness {p.freshness} · docs {p.documentation:.0f}%")
+                    f"({p.queries - p.previous_queries:+d}) · freshness {md(p.freshness)} · docs {p.documentation:.0f}%")
     notes = ([f"new failure: {f}" for f in p.new_failures] + [f"fixed: {f}" for f in p.fixed] + p.schema_changes)
     if p.unused_30d and p.previous_queries:
         notes.append("stopped being used")
     if notes:
-        cols[2].markdown(":violet[" + " · ".join(notes) + "]")
+        cols[2].markdown(":violet[" + md(" · ".join(notes)) + "]")
 
 quality_tab, usage_tab = lazy_tabs(["Quality trend", "Usage trend"])
 if quality_tab.open:
@@ -100,12 +146,12 @@ if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record
                   help="the next review of this owner or domain shows what changed since now"):
     # recorded as of now (the review shown may come from the cache): the next one compares with this moment
     try:
-        record_review(mesh, review(mesh, **({"owner": who} if by == "Owner" else {"domain": who})), user)
+        record_review(mesh, review(mesh, **params), user)
     except MeshError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
-        st.toast(f"Review of {who} recorded by {user}.")
+        st.toast(f"Review of {md(who)} recorded by {md(user)}.")
         st.rerun()
 if st.toggle("Preview the Markdown", key="rv_preview"):
     with st.container(border=True):
-        st.markdown(export(done, "md"))
+        st.code(export(done, "md"), language="markdown", wrap_lines=True)  # the file as it will be, never rendered

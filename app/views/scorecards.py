@@ -19,6 +19,8 @@ from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks
 from components.links import product_link
 from components.tabs import lazy_tabs
+from components.text import code, md
+from components.viewer import listed, policy
 
 ALL = "All domains"
 WHOLE = "Whole domain"
@@ -64,6 +66,8 @@ def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None
 
 mesh = context.require_mesh()
 role = context.current_role(mesh)
+viewer = policy(mesh)
+shown = listed(mesh, viewer)  # scorecards are trust signals: listed (also locked) products have them
 st.title("Scorecards")
 st.caption("Quality and usage are measured, not declared. Scores come from the latest stored check runs.",
            help=DEFINITIONS)
@@ -71,12 +75,15 @@ st.caption("Quality and usage are measured, not declared. Scores come from the l
 domains = sorted(mesh.domains)
 asked_product = st.query_params.get("product")
 asked_domain = st.query_params.get("domain")
-if asked_product and asked_product not in mesh.products:
-    st.warning(f"No product `{asked_product}` in mesh {mesh.name}.")
-    asked_product = None
+if asked_product and asked_product not in shown:  # the same words for unknown and hidden
+    st.subheader("Product not found")
+    st.info(f"There is no product {code(asked_product[:120])} in {md(mesh.title)} for the role **{md(role)}**.",
+            icon=":material/search_off:")
+    st.stop()
 if asked_domain and asked_domain not in mesh.domains:
-    st.warning(f"No domain `{asked_domain}` in mesh {mesh.name}.")
-    asked_domain = None
+    st.subheader("Domain not found")
+    st.info(f"There is no domain {code(asked_domain[:120])} in {md(mesh.title)}.", icon=":material/search_off:")
+    st.stop()
 if asked_product:
     asked_domain = mesh.products[asked_product].domain
 wanted = (asked_domain or ALL, asked_product or WHOLE)
@@ -88,7 +95,7 @@ pick = st.columns([1, 1, 1])
 domain_choice = pick[0].selectbox("Domain", [ALL, *domains], key="sc_domain")
 if domain_choice == ALL:
     st.session_state.sc_product = WHOLE
-product_ids = sorted(p for p, d in mesh.products.items() if domain_choice == ALL or d.domain == domain_choice)
+product_ids = sorted(p for p in shown if domain_choice == ALL or mesh.products[p].domain == domain_choice)
 if st.session_state.get("sc_product") not in (WHOLE, *product_ids):
     st.session_state.sc_product = WHOLE
 product_choice = pick[1].selectbox("Product", [WHOLE, *product_ids], key="sc_product",
@@ -105,13 +112,17 @@ st.session_state.sc_asked = (domain_choice, product_choice)
 
 with pick[2]:
     st.write("")
-    scope = [product] if product else product_ids
+    scope = [p for p in ([product] if product else product_ids) if viewer.can_query(p)]
     if st.button(f"Run checks now ({len(scope)} product{'s' if len(scope) != 1 else ''})", icon=":material/play_arrow:",
+                 disabled=not scope,
                  help="scans the data: one query per product for all its checks; unchanged data reuses its counts"):
         run_checks(mesh, scope, role)
 
 key = context.stored_state(mesh, "quality_runs", "usage_events")
 every_product, frame = scorecards(mesh, key)
+if len(shown) < len(mesh.products):  # domain scores from the products this viewer may find only
+    every_product = every_product.filter(pl.col("product_id").is_in(shown))
+    frame = domain_scorecard(every_product, mesh)
 products = every_product if domain is None else every_product.filter(pl.col("domain") == domain)
 if products.is_empty():
     st.info("This mesh has no data products yet.")
@@ -135,7 +146,7 @@ if domain is None:
 # ------------------------------------------------------------------ domain level
 card = frame.filter(pl.col("domain") == domain).row(0, named=True)
 if product is None:
-    st.subheader(f"{mesh.domains[domain].title}")
+    st.subheader(md(mesh.domains[domain].title))
     top = st.columns(5)
     top[0].metric("Domain score", format_score(card["score"]), delta=card["score_trend"], help=score_help())
     top[0].markdown(grade_badge(card["grade"]))
@@ -144,7 +155,7 @@ if product is None:
     top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
     top[4].metric("Products with upstream issues", card["lineage_issues"])
     if card["incomplete"]:
-        st.caption(f":orange[Incomplete: {card['incomplete']}]")
+        st.caption(f":orange[Incomplete: {md(card['incomplete'])}]")
     st.dataframe(products.drop("domain", "title", "checked_at"), hide_index=True, width="stretch",
                  column_config=score_column())
     st.markdown("**Products** (pick one above to see its failing checks)")
@@ -161,7 +172,7 @@ if product is None:
 
 # ------------------------------------------------------------------ product level
 row = products.filter(pl.col("product_id") == product).row(0, named=True)
-st.subheader(f"{row['title']} · `{product}`")
+st.subheader(f"{md(row['title'])} · {code(product)}")
 product_link(product, "Open the product page")
 top = st.columns(5)
 top[0].metric("Quality score", format_score(row["score"]), delta=row["score_trend"], help=score_help())
@@ -172,11 +183,11 @@ top[3].metric("Documentation", f"{row['documentation']:.0f}%")
 top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['compliance']:.0f}%")
 st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "
            f"30 days ({row['usage_trend']})" + (" · :red[unused for 30 days]" if row["unused_30d"] else "")
-           + f" · lineage: {row['lineage']}" + (f" · :orange[incomplete: {row['incomplete']}]" if row["incomplete"] else ""))
+           + f" · lineage: {md(row['lineage'])}" + (f" · :orange[incomplete: {md(row['incomplete'])}]" if row["incomplete"] else ""))
 checks_tab, trend_tab = lazy_tabs(["Checks", "Quality trend"])
 if checks_tab.open:
     with checks_tab:
-        show_checks(mesh, product, row["checked_at"], role)
+        show_checks(mesh, product, row["checked_at"], viewer)
 if trend_tab.open:
     with trend_tab:
         history = trends(mesh, key)[1].filter(pl.col("product_id") == product)
