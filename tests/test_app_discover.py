@@ -60,9 +60,10 @@ def test_typing_a_typo_still_finds_the_product_and_says_how_it_was_read(banking)
     assert at.query_params["q"] == "custmers retail"
 
 
-def test_empty_query_lists_every_product_the_role_may_see(banking):
+def test_empty_query_lists_every_product_the_role_may_find(banking):
     mesh = catalog.open_mesh(banking)
-    visible = sorted(mesh.policy("analyst").listed)  # restricted ones listed locked (discovery: listed)
+    visible = sorted(mesh.policy("analyst").listed)  # restricted ones listed, locked (discovery: listed)
+    assert len(visible) == len(mesh.products)
     at = open_discover(banking, role="analyst")
     assert f"**{len(visible)}** products in the catalog" in count_line(at)
     assert sorted(result_links(at)) == sorted(f"product={pid}" for pid in visible)
@@ -102,12 +103,16 @@ def test_any_text_in_the_box_gives_results_or_an_empty_state(banking, text):
     assert result_links(at) or any("No product matches" in i.value for i in at.info)
 
 
-def test_restricted_products_are_listed_only_for_roles_that_may_see_them(minimesh):
-    (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + "\ndiscovery: hidden\n")
-    analyst = open_discover(minimesh, "credit limits", role="analyst")
-    assert "product=risk.limits" not in result_links(analyst)
-    steward = open_discover(minimesh, "credit limits", role="steward")
+def test_restricted_products_are_listed_locked_or_hidden_as_the_mesh_says(minimesh):
+    analyst = open_discover(minimesh, "limits", role="analyst")
+    assert "product=risk.limits" in result_links(analyst)
+    assert any("Restricted: request access" in m.value for m in analyst.markdown), "a locked card"
+    steward = open_discover(minimesh, "limits", role="steward")
     assert result_links(steward)[0] == "product=risk.limits"
+    assert not any("Restricted: request access" in m.value for m in steward.markdown)
+    (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + "\ndiscovery: hidden\n")
+    hidden = open_discover(minimesh, "limits", role="analyst")
+    assert "product=risk.limits" not in result_links(hidden)
 
 
 def test_duplicates_report_lists_the_seeded_copy_with_links(banking):

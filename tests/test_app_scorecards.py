@@ -72,7 +72,7 @@ def test_heat_map_opens_in_its_tab_and_the_tab_stays_open_on_drill_down(bank):
 
 
 def test_deep_link_to_a_domain_shows_its_products(bank):
-    at = open_page(bank, "views/scorecards.py", domain="risk")
+    at = open_page(bank, "views/scorecards.py", domain="risk", role="steward")  # every check is the steward's
     assert not at.exception
     assert at.selectbox(key="sc_domain").value == "risk"
     assert metric(at, "Checks passing") == "16 / 18"
@@ -163,3 +163,12 @@ def test_product_level_shows_its_checks_first_and_its_score_trend_on_demand(bank
     at = open_page(bank, "views/scorecards.py", product="retail.accounts", tab="Quality trend")
     assert [c["title"] for c in charts(at)] == ["Quality score of this product"]
     assert chart_products(at) == {"retail.accounts"} and not at.expander
+
+
+def test_an_analyst_sees_a_restricted_product_listed_but_nothing_measured(bank):
+    at = open_page(bank, "views/scorecards.py", domain="risk", role="analyst")
+    assert not at.exception
+    table = at.dataframe[0].value
+    locked = table[table["product_id"] == "risk.customer_exposure"]
+    assert len(locked) == 1 and locked["checks"].fillna(0).iloc[0] == 0 and locked["score"].isna().iloc[0]
+    assert metric(at, "Checks passing") == "14 / 16", "the domain counts only what the analyst may see"

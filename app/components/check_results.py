@@ -9,7 +9,7 @@ import streamlit as st
 import catalog
 from catalog.scorecard import latest_checks
 from components.text import md
-from components.viewer import hidden_checks
+from components.viewer import check_results
 
 
 def run_checks(mesh: catalog.Mesh, product_ids: list[str], role: str) -> None:
@@ -34,8 +34,8 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
     live = st.session_state.get("sc_reports", {}).get(product)
     if live is not None and live_role(product) != role:
         live = None  # never one role's live report under another role's name
-    checks = [c.to_dict() for c in live.checks] if live is not None else latest_checks(mesh, product, role)
-    hidden = hidden_checks(mesh, product, viewer)
+    checks = (check_results(mesh, product, [c.to_dict() for c in live.checks], viewer) if live is not None
+              else latest_checks(mesh, product, policy=viewer))
     if not viewer.can_query(product):
         st.caption(f":orange[{md(product)} is restricted: the role {md(role)} sees whether its checks pass, "
                    "not their counts or example rows.]")
@@ -51,9 +51,9 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
     icons = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
              "error": ":orange[:material/error:]"}
     for check in checks:
-        if check.get("name") in hidden:
+        if check.get("hidden"):
             st.markdown(f"{icons.get(check['status'], '')} {md(check['name'])} · {md(check['severity'])} · "
-                        ":gray[hidden: reads data you may not see]")
+                        f":gray[{md(check.get('message') or 'hidden')}]")
             continue
         label = (f"{icons.get(check['status'], '')} {md(check['name'])} · {md(check['severity'])} · "
                  f"{md(check.get('message') or '')}")

@@ -29,7 +29,7 @@ st.caption("Global policies live in `mesh.yaml`, each domain adds its own in `do
 for issue in governance.policy_issues(mesh):
     st.warning(md(issue), icon=":material/rule:")
 
-frame = mesh.compliance().filter(pl.col("product_id").is_in(shown))
+frame = mesh.compliance(role=viewer.role, user=viewer.user)
 failing = frame.filter(~pl.col("passed"))
 domain_policies = sum(len(d.descriptor.policies) for d in mesh.domains.values())
 cols = st.columns(5)
@@ -101,7 +101,7 @@ def show_violations() -> None:
 
 
 def show_pii() -> None:
-    inventory = mesh.pii_inventory().filter(pl.col("product_id").is_in(readable))
+    inventory = mesh.pii_inventory(role=viewer.role, user=viewer.user)
     st.caption("Which products hold which categories of personal data, and who sees them unmasked: the view a "
                "privacy officer needs to answer data subject requests under laws like the VCDPA.")
     if inventory.is_empty():
@@ -136,7 +136,7 @@ def show_pii() -> None:
 
 
 def show_access() -> None:
-    rules = mesh.access_rules().filter(pl.col("product_id").is_in(shown))
+    rules = mesh.access_rules(role=viewer.role, user=viewer.user)
     roles = list(mesh.roles)
     role = st.selectbox("Role", roles, index=roles.index(context.current_role(mesh)), key="gov_role",
                         format_func=lambda r: f"{r} — {mesh.roles[r].description}" if mesh.roles[r].description

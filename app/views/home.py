@@ -12,13 +12,14 @@ from components.text import code, md
 from components.viewer import listed, policy
 
 mesh = context.require_mesh()
-shown = listed(mesh, policy(mesh))  # counts, tables and problems cover only what this viewer may find
+shown = listed(mesh)  # counts, tables and problems cover only what this viewer may find
 
 st.title(md(mesh.title))
 if mesh.descriptor.description:
     st.markdown(md(mesh.descriptor.description))
 
-summary = mesh.summary().filter(pl.col("id").is_in(shown))
+viewer = policy(mesh)
+summary = mesh.summary(role=viewer.role, user=viewer.user)
 problems_shown = [p for p in mesh.problems if p.product_id is None or p.product_id in shown]
 errors = [p for p in problems_shown if p.severity == "error"]
 broken = [p.id for p in mesh.broken_products if p.id in shown]

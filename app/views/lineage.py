@@ -46,7 +46,7 @@ view = st.segmented_control("View", ["One product", "Whole mesh"], default="One 
 
 if view == "Whole mesh":
     st.caption("Domains, and the products that flow from one domain into another. Purple edges cross a domain.")
-    overview = mesh_overview(mesh)
+    overview = mesh_overview(mesh, policy=viewer)
     if overview.number_of_edges() == 0:
         st.info("No product reads another domain's products: every domain's lineage stays inside it.")
     if overview.graph.get("hidden_flows"):
@@ -55,7 +55,7 @@ if view == "Whole mesh":
                    + (f", and {overview.graph['hidden_domains']} domains with none of the drawn flows are left out."
                       if overview.graph.get("hidden_domains") else "."))
     lineage_chart(overview, link_nodes=overview.graph.get("level") == "product")
-    flows = mesh.lineage(level="domain")
+    flows = mesh.lineage(level="domain", role=viewer.role, user=viewer.user)
     rows = [{"from domain": d_up.removeprefix("domain:"), "to domain": d_down.removeprefix("domain:"),
              "products": data["count"], "flows": ", ".join(f"{a} → {b}" for a, b in data["flows"])}
             for d_up, d_down, data in flows.edges(data=True)]
@@ -90,7 +90,7 @@ graph_col, side_col = st.columns([5, 2], gap="medium")
 with graph_col:
     with st.spinner("Tracing lineage…"):
         graph = neighbourhood(mesh, product_id, up=int(up), down=int(down), columns=level == "Columns",
-                              sources=show_sources)
+                              sources=show_sources, policy=viewer)
     shown = graph if level == "Columns" or expand_all else collapse_by_domain(graph)
     if shown.graph.get("collapsed"):
         st.caption(f"{graph.number_of_nodes()} nodes: domains {', '.join(shown.graph['collapsed'])} are collapsed "
@@ -101,7 +101,7 @@ with graph_col:
     legend(shown)
 
 with side_col:
-    impact = mesh.impact(product_id)
+    impact = mesh.impact(product_id, role=viewer.role, user=viewer.user)
     impact_items = [item for item in impact.products if item.id in ids]
     st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")
     if not impact_items:
@@ -121,7 +121,7 @@ with side_col:
             st.caption(f"and {len(impact.products) - len(impact_items)} restricted product(s) you may not see")
         st.markdown("**Owners to notify:** " + (md(", ".join(impact.owners)) or "none declared"))
 
-    cause = mesh.root_cause(product_id)
+    cause = mesh.root_cause(product_id, role=viewer.role, user=viewer.user)
     st.subheader("Root cause", help="Upstream products that are broken, fail their latest quality checks, "
                                     "or whose data is older than their freshness SLA.")
     if not cause.upstream_products:

@@ -23,10 +23,9 @@ from components.graph import lineage_chart
 from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, product_link, workbench_link
 from components.tabs import tabbed
 from components.text import code, md
-from components.viewer import hidden_checks, listed, policy, state
+from components.viewer import check_results, listed, policy, state
 
 SAMPLE_ROWS = 20
-HIDDEN = "hidden: this check reads personal data you see masked"
 
 mesh = context.require_mesh()
 role = context.current_role(mesh)
@@ -89,7 +88,7 @@ masked_here = not viewer.sees_pii(product_id)
 
 # ------------------------------------------------------------------ header
 
-hit = product_hit(mesh, product_id)
+hit = product_hit(mesh, product_id, policy=viewer)
 st.title(md(product.title or product_id))
 badges = [grade_badge(None if hit is None or hit.grade == "not checked" else hit.grade)]
 trust = mesh.trust(product_id)
@@ -180,11 +179,9 @@ def quality_tab() -> None:
         st.caption(f"Latest run {ago(last['ts'])} ({last['ts']:%Y-%m-%d %H:%M} UTC).")
         runs = mesh.state.runs(product_id, limit=1)
         if runs:
-            hidden = hidden_checks(mesh, product_id, viewer)
             results = pl.DataFrame([{"check": r.get("name"), "status": r.get("status"), "severity": r.get("severity"),
-                                     "failing rows": None if r.get("name") in hidden else r.get("failing"),
-                                     "message": HIDDEN if r.get("name") in hidden else r.get("message") or ""}
-                                    for r in runs[0]["results"]],
+                                     "failing rows": r.get("failing"), "message": r.get("message") or ""}
+                                    for r in check_results(mesh, product_id, runs[0]["results"], viewer)],
                                    schema={"check": pl.String, "status": pl.String, "severity": pl.String,
                                            "failing rows": pl.Int64, "message": pl.String})
             st.dataframe(results, hide_index=True, width="stretch")
@@ -220,7 +217,7 @@ def usage_tab() -> None:
 
 
 def lineage_tab() -> None:
-    graph = neighbourhood(mesh, product_id, up=1, down=1)
+    graph = neighbourhood(mesh, product_id, up=1, down=1, policy=viewer)
     if graph.number_of_nodes() <= 1:
         st.info("No upstream or downstream products.")
     else:
@@ -237,8 +234,7 @@ def lineage_tab() -> None:
 
 
 def duplicates_tab() -> None:
-    dupes = mesh.duplicates(product_id)
-    dupes = dupes.filter(pl.col("duplicate_id").is_in(list(viewer.visible)))
+    dupes = mesh.duplicates(product_id, role=viewer.role, user=viewer.user)
     if dupes.is_empty():
         st.success("No product of another domain looks like a copy of this one.")
     else:

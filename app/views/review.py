@@ -4,15 +4,11 @@ action items in priority order; download the review as Markdown or as a self-con
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import polars as pl
 import streamlit as st
 
 from catalog import scorecard_charts
 from catalog.errors import MeshError
 from catalog.review import Review, export, record_review, review
-from catalog.errors import MeshError
 from catalog.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
@@ -24,26 +20,18 @@ REVIEW_READS = ("quality_runs", "usage_events", "changelog", "owner_reviews")  #
 
 
 @st.cache_data(ttl=120, max_entries=32, show_spinner=False)
-def cached_review(_mesh, key: tuple, owner: str | None = None, domain: str | None = None) -> Review:
-    """The review as of its first view in the last two minutes, unless something it reads was stored since."""
-    return review(_mesh, owner=owner, domain=domain)
-
-
-def for_viewer(done: Review, allowed: set[str]) -> Review:
-    """The review as this viewer may read it: only products they may query (scores, failing checks and usage
-    of the others are not theirs to see), in the page and in the exports alike."""
-    def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(pl.col("product_id").is_in(list(allowed))) if "product_id" in frame.columns else frame
-
-    return replace(done, products=[p for p in done.products if p.product_id in allowed],
-                   actions=[a for a in done.actions if a.product_id in allowed], history=keep(done.history),
-                   daily_usage=keep(done.daily_usage))
+def cached_review(_mesh, key: tuple, _viewer, viewer_key: tuple, owner: str | None = None,
+                  domain: str | None = None) -> Review:
+    """The review as this viewer may read it (only products shown to them in full; locked ones named), as of
+    its first view in the last two minutes, unless something it reads was stored since."""
+    return review(_mesh, owner=owner, domain=domain, policy=_viewer)
 
 
 mesh = context.require_mesh()
 user = context.current_user(mesh)
 viewer = policy(mesh)
 allowed = set(queryable(mesh, viewer))
+viewer_key = (viewer.role, viewer.user, tuple(sorted(viewer.grants)))
 st.title("Owner review")
 st.caption("Prepare a periodic review: what changed since the last one, and what to do next.", help=score_help())
 
@@ -73,10 +61,10 @@ if by == "Owner" and owners:
     if st.session_state.get("rv_owner") not in owners:
         st.session_state.rv_owner = user if user in owners else owners[0]
     who = pick[1].selectbox("Owner", owners, key="rv_owner")
-    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), owner=who)
+    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), viewer, viewer_key, owner=who)
 else:
     who = pick[1].selectbox("Domain", sorted(mesh.domains), key="rv_domain")
-    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), domain=who)
+    done = cached_review(mesh, context.stored_state(mesh, *REVIEW_READS), viewer, viewer_key, domain=who)
 params = {"owner": who} if by == "Owner" else {"domain": who}
 for name in ("owner", "domain"):
     if params.get(name) and st.query_params.get(name) != params[name]:
@@ -84,11 +72,10 @@ for name in ("owner", "domain"):
     elif not params.get(name) and name in st.query_params:
         del st.query_params[name]
 st.session_state.rv_asked = next(iter(params.items()))
-hidden_count = len(done.products) - len([p for p in done.products if p.product_id in allowed])
-done = for_viewer(done, allowed)
+hidden_count = len(done.locked)
 
 st.subheader(md(done.title))
-st.caption(f"Changes {md(done.baseline)}." + (f" {hidden_count} restricted product(s) you may not see are left out."
+st.caption(f"Changes {md(done.baseline)}." + (f" Restricted, not reviewed here: {', '.join(code(p) for p in done.locked)}."
                                             if hidden_count else ""))
 scored = [p.score for p in done.products if p.score is not None]
 top = st.columns(4)

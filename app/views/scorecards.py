@@ -28,10 +28,10 @@ CHARTS = ["Score trend", "Products × dimensions"]
 
 
 @st.cache_data(ttl=120, max_entries=16, show_spinner=False)
-def scorecards(_mesh, key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+def scorecards(_mesh, key: tuple, _viewer, viewer_key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every product's scorecard and every domain's; the time-based parts (usage windows, source age) may be
     two minutes old."""
-    products = product_scorecard(_mesh)
+    products = product_scorecard(_mesh, policy=_viewer)  # locked products: name, owner, usage; nothing measured
     return products, domain_scorecard(products, _mesh)
 
 
@@ -119,10 +119,7 @@ with pick[2]:
         run_checks(mesh, scope, role)
 
 key = context.stored_state(mesh, "quality_runs", "usage_events")
-every_product, frame = scorecards(mesh, key)
-if len(shown) < len(mesh.products):  # domain scores from the products this viewer may find only
-    every_product = every_product.filter(pl.col("product_id").is_in(shown))
-    frame = domain_scorecard(every_product, mesh)
+every_product, frame = scorecards(mesh, key, viewer, (viewer.role, viewer.user, tuple(sorted(viewer.grants))))
 products = every_product if domain is None else every_product.filter(pl.col("domain") == domain)
 if products.is_empty():
     st.info("This mesh has no data products yet.")
