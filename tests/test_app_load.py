@@ -1,5 +1,5 @@
 """Load safety of the app: 20 browser sessions at once on one real server, each running a governed
-cross-domain query through the Workbench deep link: every session gets its result, and there is exactly one
+cross-domain query filled in by the Workbench deep link and run by its Run shortcut: every session gets its result, and there is exactly one
 usage event per product per query — none lost, none failed."""
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ def test_twenty_concurrent_app_sessions_lose_no_usage_event(minimesh, app_server
     contexts = [chromium.new_context(viewport={"width": 1200, "height": 800}) for _ in range(SESSIONS)]
     try:
         pages = [c.new_page() for c in contexts]
-        for page in pages:  # all twenty sessions are in flight before any is awaited
+        for page in pages:
             page.set_default_timeout(120_000)
             page.goto(f"{server.url}/workbench?sql={quote(JOIN)}", wait_until="commit")
+        for page in pages:  # the link fills the cell; each person presses Ctrl+Enter, all twenty in flight at once
+            page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").first.click()
+            page.keyboard.press("Control+Enter")
         for page in pages:
             page.get_by_text("3 rows", exact=False).first.wait_for()
             wait_for_app(page)

@@ -60,9 +60,9 @@ def sidebar_identity(mesh: catalog.Mesh, who: Principal) -> None:
         note = "" if who.known or not who.enforced else " · not in this mesh's users: least-privileged view"
         st.caption(f":material/person: **{md(who.user)}** ({SOURCES.get(who.source, who.source)}){note}")
     if not who.enforced:
-        st.caption(":material/lock_open: Identity mode **open**: anyone may choose any role here. "
-                   "(`identity.mode: enforced` in mesh.yaml, or MESHWORK_IDENTITY=enforced, limits roles to the "
-                   "people mesh.yaml names.)")
+        st.caption(":material/lock_open: Identity mode **open**: anyone may choose any role here.",
+                   help="`identity.mode: enforced` in mesh.yaml (or MESHWORK_IDENTITY=enforced for the whole server) "
+                        "limits each person to the roles mesh.yaml gives them.")
     if st.user.get("is_logged_in"):
         st.button("Log out", icon=":material/logout:", on_click=st.logout, key="identity_logout")
     elif _auth_configured():

@@ -11,6 +11,7 @@ from catalog import contracts
 from catalog import publish as pub
 from catalog.errors import MeshError
 from components import context
+from components.text import code, md
 from components.links import product_link
 
 mesh = context.require_mesh()
@@ -20,7 +21,7 @@ st.title("Publish a data product")
 st.caption("Meshwork reads your data, infers the schema, suggests personal-data classes and quality checks, and "
            "checks the draft against the mesh's policies. Review the YAML, then publish: the descriptor (and an "
            "uploaded file) go into the domain's folder and the product is searchable and queryable at once.")
-st.caption(f"You publish as **{user}**: a new product needs a member of its domain's team, replacing a product "
+st.caption(f"You publish as **{md(user)}**: a new product needs a member of its domain's team, replacing a product "
            "needs its owner, and a new domain needs a steward.")
 
 for kind, text in st.session_state.pop("publish_flash", []):
@@ -94,7 +95,7 @@ if submitted:
                 draft = pub.draft_from_sql(mesh, sql or "", role=context.current_role(mesh), user=user, **common)
     except MeshError as exc:
         st.session_state.pop("pub_draft", None)
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         st.session_state["pub_draft"] = draft
         st.session_state["pub_yaml"] = draft.yaml()
@@ -105,11 +106,11 @@ if "pub_yaml_next" in st.session_state:  # a widget's value can only be set befo
 draft: pub.Draft | None = st.session_state.get("pub_draft")
 if draft is not None:
     st.divider()
-    st.subheader(f"Draft: `{draft.product_id}`")
+    st.subheader(f"Draft: {code(draft.product_id)}")
     for note in draft.notes:
-        st.caption(note)
+        st.caption(md(note))
     if draft.creates_domain:
-        st.info(f"Publishing creates the domain **{draft.domain}** with {draft.descriptor.owner} as its owner.")
+        st.info(f"Publishing creates the domain **{md(draft.domain)}** with {md(draft.descriptor.owner)} as its owner.")
     tab_review, tab_data, tab_yaml = st.tabs(["Policies & suggestions", "Data & profile", "YAML"])
     with tab_review:
         violations = draft.violations
@@ -127,10 +128,10 @@ if draft is not None:
         pii = [c for c in draft.descriptor.columns if c.pii]
         reasons = {c.name: c.pii_reason for c in draft.profile.columns}
         st.markdown("**Personal data suggested**: " + (", ".join(
-            f"`{c.name}` as {c.pii_category}" + (f" ({reasons[c.name]})" if reasons.get(c.name) else "")
+            f"{code(c.name)} as {md(c.pii_category)}" + (f" ({md(reasons[c.name])})" if reasons.get(c.name) else "")
             for c in pii) or "none"))
         st.markdown(f"**Quality checks suggested**: {len(draft.descriptor.quality)} — "
-                    + ", ".join(q.label for q in draft.descriptor.quality))
+                    + md(", ".join(q.label for q in draft.descriptor.quality)))
     with tab_data:
         if not draft.profile.columns:
             st.info("Imported from a contract: no data was read. Publishing checks that the source exists and "
@@ -147,7 +148,7 @@ if draft is not None:
                 st.session_state["pub_draft"] = pub.edit_draft(mesh, draft, edited)
                 st.session_state["pub_yaml_next"] = st.session_state["pub_draft"].yaml()
             except MeshError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.rerun()
     if st.session_state.get("pub_yaml") != draft.yaml():
@@ -159,7 +160,7 @@ if draft is not None:
             with st.spinner("Writing the files and re-reading the mesh…"):
                 result = pub.publish(mesh, draft, user=user)
         except MeshError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state.pop("pub_draft", None)
             st.session_state.pop("pub_yaml", None)
@@ -178,7 +179,7 @@ last = st.session_state.get("pub_last")
 if last and last in mesh.products and draft is None:
     product = mesh.products[last]
     with st.container(border=True):
-        st.markdown(f"**{product.title}** `{product.id}` · owner {product.owner} · {len(product.columns)} columns")
+        st.markdown(f"**{md(product.title)}** {code(product.id)} · owner {md(product.owner)} · {len(product.columns)} columns")
         query = exp.select("*").from_(exp.table_(product.name, db=product.domain)).limit(5).sql("duckdb")
         link_cols = st.columns(4)
         with link_cols[0]:
@@ -189,7 +190,7 @@ if last and last in mesh.products and draft is None:
         try:
             preview = context.session(mesh).run(query, max_rows=5)
         except MeshError as exc:
-            st.caption(f"Not queryable as role {context.current_role(mesh)}: {exc}")
+            st.caption(f"Not queryable as role {md(context.current_role(mesh))}: {md(exc)}")
         else:
             st.dataframe(preview.frame, hide_index=True, width="stretch")
             st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role "
