@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 import polars as pl
 
-from catalog import sandbox
+from catalog import policy, sandbox
 from catalog.errors import AccessDenied, GrantLapsed, MeshError, UnknownProduct
 from catalog.identity import ANONYMOUS, normalize_user
 from catalog.text import check_text, csv_row
@@ -411,8 +411,13 @@ class AccessLedger:
                 closed[pid] = grant
             elif kind == "pii" and (pid, "pii") not in database.grants and not self.mesh.role_sees_pii(role, product):
                 masked[pid] = grant
-        restricted = set(self.mesh.products) - visible - set(closed)
-        vetted = sandbox.vet(text, visible | set(closed), restricted, role, dialect=dialect, deadline=deadline)
+        # A broken product the viewer may see passes the gate and fails when its view is built, with its
+        # problems named ("... is broken: ..."), instead of reading as a restricted one.
+        broken = {pid for pid in policy.build(self.mesh, role, user, grants=database.grants).allowed
+                  if self.mesh.products[pid].broken}
+        restricted = set(self.mesh.products) - visible - set(closed) - broken
+        vetted = sandbox.vet(text, visible | set(closed) | broken, restricted, role, dialect=dialect,
+                             deadline=deadline)
         refused = [(pid, closed[pid]) for pid in sorted(vetted.products & set(closed))]
         unmasked_no_more = [(pid, masked[pid]) for pid in sorted(vetted.products & set(masked))]
         if not refused and not unmasked_no_more:

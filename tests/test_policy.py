@@ -126,6 +126,23 @@ def test_a_broken_restricted_descriptor_keeps_its_restriction(sample_copy):
     assert not any(c["id"] == EXPOSURE and c.get("columns") for c in mesh.summary("analyst").to_dicts())
 
 
+def test_a_broken_product_is_refused_as_broken_not_as_restricted(sample_copy):
+    root = sample_copy("banking")
+    path = root / "retail" / "products" / "accounts.yaml"
+    path.write_text(path.read_text() + "\nnot_a_field: true\n")
+    exposure = root / "risk" / "products" / "customer_exposure.yaml"
+    exposure.write_text(exposure.read_text() + "\nnot_a_field: true\n")
+    mesh = catalog.open_mesh(root)
+    for role in ("steward", "analyst"):
+        with pytest.raises(MeshError) as refused:
+            mesh.session(role=role).sql(f"SELECT * FROM {ACCOUNTS}")
+        assert f"{ACCOUNTS} is broken" in str(refused.value) and "not_a_field" in str(refused.value)
+    with pytest.raises(MeshError) as refused:  # broken and restricted: the analyst learns only that it is restricted
+        mesh.session(role="analyst").sql(f"SELECT * FROM {EXPOSURE}")
+    assert "restricted" in str(refused.value) and "not_a_field" not in str(refused.value)
+    mesh.close()
+
+
 def test_a_revoked_grant_lapses_at_once(banking):
     owner = banking.product(EXPOSURE).owner
     request = banking.access.request("ana@example.com", EXPOSURE, "capital planning for Q1 review")
