@@ -134,8 +134,9 @@ class RoleDatabase:
 
     # ---------------------------------------------------------------- views
 
-    def ensure(self, product_ids: set[str], timeout_s: float | None = None) -> None:
-        """Create the role views (and the raw views under them) for these products.
+    def ensure(self, product_ids: set[str], timeout_s: float | None = None, masked_only: bool = False) -> None:
+        """Create the role views (and the raw views under them) for these products; with `masked_only`, their
+        fully masked views (what any viewer without PII access sees).
 
         PostgreSQL rows are read first, outside the database lock and within `timeout_s`, so a database that
         does not answer delays only the queries that read it."""
@@ -145,17 +146,11 @@ class RoleDatabase:
                 self._store_rows(self.mesh.product(product_id), rows)
         with self.lock:
             for product_id in sorted(product_ids):
-                self._create_view(self.mesh.product(product_id))
+                self._create_view(self.mesh.product(product_id), masked_only=masked_only)
 
     def ensure_masked(self, product_ids: set[str], timeout_s: float | None = None) -> None:
-        """Create the fully masked views of these products (what any viewer without PII access sees)."""
-        for product_id in sorted(self._postgres_closure(product_ids)):
-            rows = self.mesh.engine.postgres.rows(self.mesh.product(product_id), timeout_s)
-            with self.lock:
-                self._store_rows(self.mesh.product(product_id), rows)
-        with self.lock:
-            for product_id in sorted(product_ids):
-                self._create_view(self.mesh.product(product_id), masked_only=True)
+        """Create the fully masked views of these products."""
+        self.ensure(product_ids, timeout_s, masked_only=True)
 
     def _postgres_closure(self, product_ids: set[str]) -> set[str]:
         out: set[str] = set()
