@@ -160,6 +160,7 @@ def test_product_level_shows_its_checks_first_and_its_score_trend_on_demand(bank
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Checks", "Quality trend"]
     assert not at.get("vega_lite_chart") and any("account_id unique" in plain(e.label) for e in at.expander)
+    assert any("only a steward may add or change such checks" in c.value for c in at.caption)  # the rule, stated
     at = open_page(bank, "views/scorecards.py", product="retail.accounts", tab="Quality trend")
     assert [c["title"] for c in charts(at)] == ["Quality score of this product"]
     assert chart_products(at) == {"retail.accounts"} and not at.expander

@@ -12,6 +12,11 @@ from components.text import md
 from components.viewer import check_results
 
 
+SENSITIVE_RULE = ("A check that reads personal data or a restricted product shows its failing count, message and "
+                  "example rows only to viewers who see that data unmasked (others see whether it passes); only a "
+                  "steward may add or change such checks. Example rows are computed over your own view.")
+
+
 def run_checks(mesh: catalog.Mesh, product_ids: list[str], role: str) -> None:
     """Scan the data of these products now, with progress; keep the live reports for their examples."""
     reports = st.session_state.setdefault("sc_reports", {})
@@ -31,6 +36,7 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
     query) shows its status only."""
     role = viewer.role
     st.markdown("**Checks in the latest run**")
+    st.caption(SENSITIVE_RULE)
     live = st.session_state.get("sc_reports", {}).get(product)
     if live is not None and live_role(product) != role:
         live = None  # never one role's live report under another role's name
