@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.harness import run_cell
 from conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -59,6 +60,8 @@ def test_publish_a_csv_through_the_browser_then_find_query_and_govern_it(sample_
     page.goto(f"{server.url}/{href.removeprefix('./')}")   # markdown links open a new tab; follow it here
     wait_for_app(page)
     page.get_by_role("heading", name="Workbench").wait_for()
+    assert page.locator("[data-testid^=glide-cell]", has_text="walk_in").count() == 0  # the link only fills the cell
+    run_cell(page)
     page.locator("[data-testid^=glide-cell]", has_text="walk_in").first.wait_for(state="attached")
     screenshot(page, "publish-then-workbench")
 

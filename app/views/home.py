@@ -47,7 +47,8 @@ for i, row in enumerate(domain_table.iter_rows(named=True)):
         st.caption(f"Owner: {md(row['owner']) or 'none declared'}")
         page_link("views/scorecards.py", "Domain scorecard", {"domain": row["domain"]}, ":material/scoreboard:")
 if not summary.is_empty():
-    chart = (alt.Chart(summary.group_by("domain", "kind").agg(products=pl.len()))
+    kinds = summary.with_columns(pl.col("kind").fill_null("restricted (locked)"))  # a locked card has no source
+    chart = (alt.Chart(kinds.group_by("domain", "kind").agg(products=pl.len()))
              .mark_bar()
              .encode(y=alt.Y("domain:N", title=None, sort="-x"), x=alt.X("products:Q", title="products"),
                      color=alt.Color("kind:N", title="source kind"),
