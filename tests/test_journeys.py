@@ -117,7 +117,9 @@ def test_life_sciences_product_to_workbench_survives_reload_and_a_shared_link(sa
     wait_for_app(page)
     choose(page, "Mesh", "Life Sciences", where=page.get_by_test_id("stSidebar"))
     choose(page, "Role", "steward", where=page.get_by_test_id("stSidebar"))
-    assert "mesh=life_sciences" in page.url and "role=steward" in page.url
+    # the app writes the choice into the address after its rerun: wait for it rather than race it
+    page.wait_for_function("() => location.search.includes('mesh=life_sciences') && location.search.includes('role=steward')",
+                           timeout=30_000)
     page.get_by_test_id("stSidebar").get_by_role("link", name="Discover").click()
     wait_for_app(page)
     search = page.get_by_role("textbox", name="Search data products")
