@@ -65,8 +65,9 @@ def test_broken_products_are_listed_not_dropped(broken_mesh):
     assert mesh.products["retail.typo_field"].broken
     assert mesh.products["retail.typo_field"].owner == "a@b.example"
     assert mesh.products["retail.missing_file"].broken
-    with pytest.raises(catalog.QueryRejected):
+    with pytest.raises(catalog.MeshError) as refused:  # refused as broken, naming why, not as unknown
         mesh.session("steward").sql("SELECT * FROM retail.missing_file")
+    assert "retail.missing_file is broken" in str(refused.value) and "not found" in str(refused.value)
 
 
 def test_duplicate_id_is_reported_on_the_second_file(minimesh):
