@@ -89,7 +89,9 @@ def test_a_hanging_database_breaks_only_its_products_within_the_time_limit(tmp_p
     took = time.monotonic() - started
     worker.join(30)
     assert took < 3 + 1.5, f"the refusal took {took:.1f} s"
-    assert "did not answer" in str(failed.value) and "hunter2" not in str(failed.value)
+    # whichever bound fires first, our timer or libpq's connect_timeout, the reason says it timed out
+    message = str(failed.value)
+    assert ("did not answer" in message or "timeout expired" in message) and "hunter2" not in message
     assert len(answers) == 5 and max(answers) < 2.5
     # a product built on it fails too, fast (the failure is remembered), and the rest still answers
     started = time.monotonic()
