@@ -103,3 +103,17 @@ def build_minimesh(root: Path) -> Path:
           - {name: score, type: INTEGER}
     """)
     return root
+
+
+MINI_STEWARD = "sam.steward@bank.example"
+
+
+def build_steward_minimesh(root, monkeypatch):
+    """The mini mesh with a steward named in mesh.yaml, acting as the local user (who may write what:
+    tests/test_writes_authority.py)."""
+    root = build_minimesh(root)
+    with open(root / "mesh.yaml", "a") as handle:
+        handle.write(f"users:\n  {MINI_STEWARD}: {{roles: [steward]}}\n")
+    monkeypatch.setenv("MESHWORK_USER", MINI_STEWARD)
+    return root
+

@@ -10,19 +10,15 @@ import yaml
 import catalog
 from catalog import contracts
 from catalog.errors import PublishError
-from minimesh import build_minimesh
+from minimesh import MINI_STEWARD, build_steward_minimesh
 
-STEWARD = "sam.steward@bank.example"
+STEWARD = MINI_STEWARD
 
 
 @pytest.fixture
 def minimesh(tmp_path, monkeypatch):
-    """The mini mesh with a steward, who imports here (who may import what: tests/test_writes_authority.py)."""
-    root = build_minimesh(tmp_path / "mini")
-    with open(root / "mesh.yaml", "a") as handle:
-        handle.write(f"users:\n  {STEWARD}: {{roles: [steward]}}\n")
-    monkeypatch.setenv("MESHWORK_USER", STEWARD)
-    return root
+    """The mini mesh with a steward, who imports here."""
+    return build_steward_minimesh(tmp_path / "mini", monkeypatch)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 

@@ -14,20 +14,16 @@ import catalog
 from catalog import governance
 from catalog import publish as pub
 from catalog.errors import PublishError, QueryRejected
-from minimesh import build_minimesh
+from minimesh import MINI_STEWARD, build_steward_minimesh
 
 OWNER = "ana.silva@bank.example"
-STEWARD = "sam.steward@bank.example"
+STEWARD = MINI_STEWARD
 
 
 @pytest.fixture
 def minimesh(tmp_path, monkeypatch):
-    """The mini mesh with a steward, who publishes here (who may publish what: tests/test_writes_authority.py)."""
-    root = build_minimesh(tmp_path / "mini")
-    with open(root / "mesh.yaml", "a") as handle:
-        handle.write(f"users:\n  {STEWARD}: {{roles: [steward]}}\n")
-    monkeypatch.setenv("MESHWORK_USER", STEWARD)
-    return root
+    """The mini mesh with a steward, who publishes here."""
+    return build_steward_minimesh(tmp_path / "mini", monkeypatch)
 CSV = (b"visit_id,branch_id,customer_email,minutes,channel,visited_at\n"
        b"V1,B1,ana@bank.example,12.5,walk_in,2026-11-01 09:00:00\n"
        b"V2,B2,bo@mail.example,3.0,appointment,2026-11-02 10:30:00\n"
