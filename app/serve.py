@@ -19,13 +19,13 @@ import pyarrow  # noqa: F401
 from streamlit.web import cli
 
 import catalog  # noqa: F401
-import catalog.dashboard_run  # noqa: F401
-import catalog.governance  # noqa: F401
-import catalog.notebook  # noqa: F401
-import catalog.quality  # noqa: F401
-import catalog.review  # noqa: F401
-import catalog.scorecard  # noqa: F401
-import catalog.search  # noqa: F401
+import catalog.dashboards.run  # noqa: F401
+import catalog.governance.policies  # noqa: F401
+import catalog.workbench.notebook  # noqa: F401
+import catalog.quality.run  # noqa: F401
+import catalog.scorecards.review  # noqa: F401
+import catalog.scorecards.scorecard  # noqa: F401
+import catalog.discover.search  # noqa: F401
 
 MAIN = Path(__file__).with_name("main.py")
 

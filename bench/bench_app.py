@@ -14,7 +14,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from catalog import harness
+from tests import harness
 
 MESH = harness.REPO / "sample_data" / "banking"
 PAGES = [  # (label, path with query) — deep links a user would follow

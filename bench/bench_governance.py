@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 
 import catalog
-from catalog import contracts
-from catalog import publish as pub
+from catalog.governance import contracts
+from catalog.publish import publish as pub
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import catalog
-from catalog.lineage import LineageIndex, impact, index_of
-from catalog.lineage_dot import to_dot
-from catalog.lineage_health import root_cause
-from catalog.lineage_view import collapse_by_domain, neighbourhood
+from catalog.lineage.graph import LineageIndex, impact, index_of
+from catalog.lineage.dot import to_dot
+from catalog.lineage.health import root_cause
+from catalog.lineage.neighbourhood import collapse_by_domain, neighbourhood
 
 PRODUCTS = 10_000
 SAMPLE = 300

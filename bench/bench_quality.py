@@ -17,7 +17,7 @@ from typing import Callable
 import duckdb
 
 import catalog
-from catalog.quality import run_checks
+from catalog.quality.run import run_checks
 
 ROWS = 10_000_000
 DATA = Path(__file__).parent / "data" / "quality"
@@ -308,8 +308,8 @@ Soda Core: {soda_note}.
 Failing checks found (seeded): {', '.join(f'{k} ({v:,})' for k, v in failing.items())}.
 
 How: the parquet file's own statistics (exact null counts, numeric min/max per row group) prove
-{proven} of the 20 checks passing, so they leave the scan (`catalog.checks.statistics`); the other checks compile
-to one `SELECT count(*) FILTER (WHERE …), …` over the product (`catalog.checks.compile_checks`), so the file is read
+{proven} of the 20 checks passing, so they leave the scan (`catalog.quality.statistics`); the other checks compile
+to one `SELECT count(*) FILTER (WHERE …), …` over the product (`catalog.quality.compile.compile_checks`), so the file is read
 once and columns only statistics needed are not read at all. A uniqueness check on an integer key whose exact
 min and max the statistics give counts distinct values with a bitmap over that range,
 `count(x) - bit_count(bitstring_agg(x, min, max))` (exact; DuckDB only: Spark, and keys without such bounds,

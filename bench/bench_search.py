@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 
 import catalog
-from catalog.extensions import load_extension
-from catalog.parsecache import SETTLE_S
-from catalog.search import FIELDS, SearchIndex, facet_counts
+from catalog.engines.extensions import load_extension
+from catalog.descriptors.parsecache import SETTLE_S
+from catalog.discover.search import FIELDS, SearchIndex, facet_counts
 
 PRODUCTS = 10_000
 REPEAT = 5

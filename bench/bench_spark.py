@@ -92,7 +92,7 @@ def compare(root: Path, numbers: list[int]) -> list[dict]:
 
 
 def main(results: Path) -> Path:
-    from catalog.spark import stop
+    from catalog.engines.spark import stop
 
     by_scale = {}
     for sf in SCALES:

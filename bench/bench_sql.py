@@ -44,7 +44,7 @@ def build_mesh(root: Path, sf: float = SF) -> Path:
         return root
     root.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    from catalog.extensions import load_extension
+    from catalog.engines.extensions import load_extension
 
     load_extension(con, "tpch")
     con.execute(f"CALL dbgen(sf={sf})")
@@ -71,7 +71,7 @@ def build_mesh(root: Path, sf: float = SF) -> Path:
 
 def queries() -> list[str]:
     con = duckdb.connect()
-    from catalog.extensions import load_extension
+    from catalog.engines.extensions import load_extension
 
     load_extension(con, "tpch")
     return [q for (q,) in con.execute("SELECT query FROM tpch_queries() ORDER BY query_nr").fetchall()]
@@ -119,9 +119,9 @@ def same_answer(governed: pl.DataFrame, raw: pl.DataFrame) -> bool:
 
 
 def gate_times(mesh, texts: list[str], rounds: int) -> tuple[list[float], list[float]]:
-    """Milliseconds the gate alone (catalog.sandbox.vet) takes per query, `rounds` times each: wall-clock,
+    """Milliseconds the gate alone (catalog.query.gate.vet) takes per query, `rounds` times each: wall-clock,
     and the CPU time of this thread (what the gate costs, less the waiting for a core on a busy machine)."""
-    from catalog import sandbox
+    from catalog.query import gate as sandbox
 
     visible = set(mesh.products)
     wall, cpu = [], []
@@ -292,7 +292,7 @@ def main(results: Path) -> Path:
         "",
         f"**Total: governed {governed / 1000:.2f} s, raw DuckDB {raw / 1000:.2f} s: overhead {overhead:+.1f} %** "
         f"(target: under 5 %); **{same} of {len(rows)} answers equal** to raw DuckDB's. "
-        f"**The gate alone** (`catalog.sandbox.vet`: length and token caps, sqlglot parse, scope resolution, "
+        f"**The gate alone** (`catalog.query.gate.vet`: length and token caps, sqlglot parse, scope resolution, "
         f"allow-lists, sizes, rendering, DuckDB's parser on the rendered SQL), 10 runs of each query: "
         f"**p50 {_percentile(gate, 0.5):.2f} ms, p95 {_percentile(gate, 0.95):.2f} ms** wall-clock (max "
         f"{max(gate):.2f} ms); CPU time of the gate's thread p50 {_percentile(gate_cpu, 0.5):.2f} ms, p95 "

@@ -18,8 +18,8 @@ from catalog.errors import (
     UnknownProduct,
 )
 from catalog.mesh import Mesh, open_mesh
-from catalog.model import Column, DataProduct, Domain, Problem
-from catalog.policy import LockedProduct, Policy
+from catalog.descriptors.model import Column, DataProduct, Domain, Problem
+from catalog.access.policy import LockedProduct, Policy
 
 __all__ = [
     "AccessDenied", "Column", "DataProduct", "Domain", "LockedProduct", "Mesh", "MeshError", "MeshNotFound", "Policy",

@@ -15,25 +15,26 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from catalog.errors import MeshError, UnknownProduct
-from catalog.loader import data_roots, open_descriptors
-from catalog.masking import mesh_salt
-from catalog.model import DataProduct, Domain, MeshDescriptor, Problem, Role
-from catalog.state import StateStore
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.loader import data_roots, open_descriptors
+from catalog.query.masking import mesh_salt
+from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from catalog.access import AccessLedger
-    from catalog.changes import ChangeTracker
-    from catalog.dashboard_run import DashboardDesk
-    from catalog.engine import Engine
-    from catalog.identity import Principal
-    from catalog.lineage import Impact
-    from catalog.lineage_health import RootCause
-    from catalog.policy import LockedProduct, Policy
-    from catalog.search import SearchIndex, SearchResults
-    from catalog.session import Session
-    from catalog.trust import TrustDesk, TrustSignal
+    from catalog.access.ledger import AccessLedger
+    from catalog.governance.changes import ChangeTracker
+    from catalog.dashboards.run import DashboardDesk
+    from catalog.engines.duckdb import Engine
+    from catalog.access.identity import Principal
+    from catalog.lineage.graph import Impact
+    from catalog.lineage.health import RootCause
+    from catalog.access.policy import LockedProduct, Policy
+    from catalog.discover.search import SearchIndex, SearchResults
+    from catalog.query.session import Session
+    from catalog.access.trust import TrustDesk, TrustSignal
 
 
 class Mesh:
@@ -43,12 +44,11 @@ class Mesh:
                  spark_master: str | None = None):
         self.root = Path(root).resolve()
         self.state_dir = Path(state_dir) if state_dir else self.root / ".meshwork"
-        loaded = open_descriptors(root, cache_dir=self.state_dir)
-        self.descriptor: MeshDescriptor = loaded.descriptor
-        self.domains: dict[str, Domain] = loaded.domains
-        self.products: dict[str, DataProduct] = loaded.products
-        self.problems: list[Problem] = loaded.problems
-        self._upstreams = loaded.upstreams
+        self.declared: DeclaredMesh = open_descriptors(root, cache_dir=self.state_dir)
+        self.descriptor: MeshDescriptor = self.declared.descriptor
+        self.domains: dict[str, Domain] = self.declared.domains
+        self.products: dict[str, DataProduct] = self.declared.products
+        self.problems: list[Problem] = self.declared.problems
         self.state = StateStore(self.state_dir)
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
@@ -59,44 +59,40 @@ class Mesh:
 
     @property
     def name(self) -> str:
-        return self.descriptor.name
+        return self.declared.name
 
     @property
     def title(self) -> str:
-        return self.descriptor.title or self.name.replace("_", " ").title()
+        return self.declared.title
 
     @property
     def roles(self) -> dict[str, Role]:
-        return self.descriptor.roles
+        return self.declared.roles
 
     @property
     def data_roots(self) -> list[Path]:
         return data_roots(self.root, self.descriptor)
 
     def product(self, product_id: str) -> DataProduct:
-        try:
-            return self.products[product_id]
-        except KeyError:
-            raise UnknownProduct(f"no product {product_id!r} in mesh {self.name!r}") from None
+        return self.declared.product(product_id)
 
     def upstreams(self, product_id: str) -> set[str]:
         """Products a derived product's SQL reads (empty for source-backed products)."""
-        return set(self._upstreams.get(product_id, ()))
+        return self.declared.upstreams(product_id)
 
     def downstreams(self, product_id: str) -> set[str]:
         """Derived products whose SQL reads this product directly."""
-        return {pid for pid, ups in self._upstreams.items() if product_id in ups}
+        return self.declared.downstreams(product_id)
 
     def problems_of(self, product_id: str) -> list[Problem]:
-        return [p for p in self.problems if p.product_id == product_id]
+        return self.declared.problems_of(product_id)
 
     def problem_summary(self, product_id: str) -> str:
-        errors = [p for p in self.problems_of(product_id) if p.severity == "error"]
-        return "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in errors) or "see its problems"
+        return self.declared.problem_summary(product_id)
 
     @property
     def broken_products(self) -> list[DataProduct]:
-        return [p for p in self.products.values() if p.broken]
+        return self.declared.broken_products
 
     def owners(self, role: str | None = None, user: str | None = None) -> dict[str, list[str]]:
         """Owner -> the ids of the products they own (that the viewer may list)."""
@@ -145,12 +141,12 @@ class Mesh:
         viewer = self._viewer(role, user)
         return [p for p in self.problems if viewer is None or p.product_id is None or viewer.can_see(p.product_id)]
 
-    # ---------------------------------------------------------------- discover (catalog/search.py, duplicates.py)
+    # ---------------------------------------------------------------- discover (catalog/discover/search.py, duplicates.py)
 
     @cached_property
     def search_index(self) -> "SearchIndex":
         """The full-text index of the descriptors, built on first search."""
-        from catalog.search import SearchIndex
+        from catalog.discover.search import SearchIndex
 
         return SearchIndex(self)
 
@@ -159,7 +155,7 @@ class Mesh:
         """Ranked hits (.product_id .score .snippet) with .facets and .total, as the viewer (role, user) may see
         them; `options`: sort (relevance|usage|quality|freshness|trust), offset, policy and facet filters (tag,
         owner, status, grade, pii, kind, certified)."""
-        from catalog.search import search
+        from catalog.discover.search import search
 
         return search(self, text, domain=domain, limit=limit, role=role, user=user, **options)
 
@@ -167,17 +163,17 @@ class Mesh:
                    role: str | None = None, user: str | None = None) -> "pl.DataFrame":
         """Products of other domains that look like copies (shared columns and key values), with a score;
         only pairs of products the viewer (role, user) may see in full."""
-        from catalog.duplicates import duplicates
+        from catalog.discover.duplicates import duplicates
 
         return duplicates(self, product_id, min_score, policy=self._viewer(role, user))
 
-    # ---------------------------------------------------------------- lineage (catalog/lineage.py)
+    # ---------------------------------------------------------------- lineage (catalog/lineage/graph.py)
 
     def lineage(self, columns: bool = False, level: str = "product", role: str | None = None,
                 user: str | None = None) -> "nx.DiGraph":
         """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns; as
         the viewer (role, user) may see it: locked products without columns, hidden ones as `restricted:N`."""
-        from catalog.lineage import lineage_graph
+        from catalog.lineage.graph import lineage_graph
 
         return lineage_graph(self, columns=columns, level=level,  # type: ignore[arg-type]
                              policy=self._viewer(role, user))
@@ -185,35 +181,35 @@ class Mesh:
     def impact(self, target: str, columns: bool = True, role: str | None = None,
                user: str | None = None) -> "Impact":
         """Everything downstream of a product or `<product>.<column>`, nearest first, and who to notify."""
-        from catalog.lineage import impact
+        from catalog.lineage.graph import impact
 
         return impact(self, target, columns=columns, policy=self._viewer(role, user))
 
     def root_cause(self, product_id: str, role: str | None = None, user: str | None = None) -> "RootCause":
         """Upstream products that are broken, fail their latest checks, or are past their freshness SLA."""
-        from catalog.lineage_health import root_cause
+        from catalog.lineage.health import root_cause
 
         return root_cause(self, product_id, policy=self._viewer(role, user))
 
-    # ---------------------------------------------------------------- who sees what (catalog/policy.py)
+    # ---------------------------------------------------------------- who sees what (catalog/access/policy.py)
 
     def policy(self, role: str | None = None, user: str | None = None) -> "Policy":
         """The one visibility policy for this viewer: visible, locked and hidden products, masked columns.
         Re-resolves the user's grants on every call, so an expired or revoked grant lapses at once."""
-        from catalog.policy import build
+        from catalog.access.policy import build
 
         return build(self, role, user)
 
     def product_for(self, product_id: str, policy: "Policy | None" = None) -> "DataProduct | LockedProduct":
         """The product a link names, as `policy`'s viewer may see it (a LockedProduct when locked);
         UnknownProduct, with the same message, for an unknown id and a hidden one."""
-        from catalog.policy import product_for
+        from catalog.access.policy import product_for
 
         return product_for(self, product_id, policy or self.policy())
 
     def _viewer(self, role: str | None, user: str | None) -> "Policy | None":
         """The policy of a call's viewer; None (no filtering) when the call names no viewer."""
-        from catalog.policy import resolve
+        from catalog.access.policy import resolve
 
         return None if role is None and user is None else resolve(self, role, user)
 
@@ -224,13 +220,13 @@ class Mesh:
 
     def role_sees_pii(self, role: str, product: DataProduct) -> bool:
         """The role alone reads PII unmasked (grants aside); `policy(role, user).sees_pii` is the whole answer."""
-        from catalog.policy import role_reads_pii
+        from catalog.access.policy import role_reads_pii
 
         return role_reads_pii(self, role)
 
     def can_see(self, role: str, product: DataProduct) -> bool:
         """The role alone may read `product` (grants aside); `policy(role, user).can_query` is the whole answer."""
-        from catalog.policy import role_reads, restrictions
+        from catalog.access.policy import role_reads, restrictions
 
         return all(role_reads(role, self.products[r]) for r in restrictions(self).get(product.id, ())
                    if r in self.products) and role_reads(role, product)
@@ -241,14 +237,14 @@ class Mesh:
     def engine(self) -> "Engine":
         with self._engine_lock:
             if self._engine is None:
-                from catalog.engine import Engine
+                from catalog.engines.duckdb import Engine
 
                 self._engine = (self._spark_engine() if self.engine_choice == "spark" else None) or Engine(self)
             return self._engine
 
     def _spark_engine(self) -> "Engine | None":
         """The Spark engine this mesh asks for, or None and a problem naming the cause: it stays on DuckDB."""
-        from catalog.spark import SparkEngine, SparkUnavailable
+        from catalog.engines.spark import SparkEngine, SparkUnavailable
 
         try:
             return SparkEngine(self, self.spark_master, self.descriptor.spark.conf)
@@ -267,15 +263,15 @@ class Mesh:
 
         In an `enforced` mesh, AccessDenied when `user` does not hold `role` (see `roles_for`).
         """
-        from catalog import identity
-        from catalog.session import Session
+        from catalog.access import identity
+        from catalog.query.session import Session
 
         if role not in self.roles:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
         name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self)
         identity.check_role(self, role, name)
         if self.engine.name == "spark":
-            from catalog.spark import SparkSqlSession
+            from catalog.engines.spark import SparkSqlSession
 
             return SparkSqlSession(self, role, name, timeout_s, consumer_domain)
         return Session(self, role, name, timeout_s, consumer_domain)
@@ -283,37 +279,37 @@ class Mesh:
     def fingerprint(self, product_id: str) -> str | None:
         return self.engine.fingerprint(product_id)
 
-    # ------------------------------------------- identity, access, changes, trust (catalog/identity.py ...)
+    # ------------------------------------------- identity, access, changes, trust (catalog/access/identity.py ...)
 
     def roles_for(self, user: str | None) -> list[str]:
         """Roles `user` may act as: all in an `open` mesh, the ones mesh.yaml gives them when `enforced`."""
-        from catalog.identity import allowed_roles
+        from catalog.access.identity import allowed_roles
 
         return allowed_roles(self, user)
 
     def principal(self, user: str | None, source: str = "library") -> "Principal":
-        from catalog.identity import principal
+        from catalog.access.identity import principal
 
         return principal(self, user, source)
 
     @cached_property
     def access(self) -> "AccessLedger":
         """Access requests, decisions, grants and the append-only audit log."""
-        from catalog.access import AccessLedger
+        from catalog.access.ledger import AccessLedger
 
         return AccessLedger(self)
 
     @cached_property
     def changes(self) -> "ChangeTracker":
         """Changelog, subscriptions and inbox alerts (descriptor changes are picked up on first read)."""
-        from catalog.changes import ChangeTracker
+        from catalog.governance.changes import ChangeTracker
 
         return ChangeTracker(self)
 
     @cached_property
     def trust_desk(self) -> "TrustDesk":
         """Certify, rate and comment on products."""
-        from catalog.trust import TrustDesk
+        from catalog.access.trust import TrustDesk
 
         return TrustDesk(self)
 
@@ -330,7 +326,7 @@ class Mesh:
     @cached_property
     def dashboards(self) -> "DashboardDesk":
         """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
-        from catalog.dashboard_run import DashboardDesk
+        from catalog.dashboards.run import DashboardDesk
 
         return DashboardDesk(self)
 
@@ -344,19 +340,19 @@ class Mesh:
             self.product_for(product_id, viewer)
         return self.state.usage_frame(product_id).filter(pl.col("product_id").is_in(list(viewer.listed)))
 
-    # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality.py ...)
+    # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality/run.py ...)
 
     def check(self, product_id: str | None = None, role: str = "steward") -> Any:
         """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
         with failing counts and example failing rows masked for `role`."""
-        from catalog.quality import check
+        from catalog.quality.run import check
 
         return check(self, product_id, role)
 
     def latest_quality(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan);
         with a viewer, of the products they see in full."""
-        from catalog.quality import latest_quality
+        from catalog.quality.run import latest_quality
 
         return self._shown(latest_quality(self), role, user)
 
@@ -364,7 +360,7 @@ class Mesh:
                         user: str | None = None) -> pl.DataFrame:
         """Every stored quality run, oldest first (score, grade, failed, errored per run); with a viewer, of the
         products they see in full (a hidden `product_id` is an unknown product)."""
-        from catalog.quality import quality_history
+        from catalog.quality.run import quality_history
 
         viewer = self._viewer(role, user)
         if viewer is not None and product_id is not None:
@@ -382,35 +378,35 @@ class Mesh:
                       user: str | None = None) -> pl.DataFrame:
         """Per product (or for one): queries, users, consuming_domains, trend, last_used, unused_30d (from usage
         events); with a viewer, of the products they may list."""
-        from catalog.usage import usage_metrics
+        from catalog.scorecards.usage import usage_metrics
 
         return usage_metrics(self, product_id=product_id, policy=self._viewer(role, user))
 
     def scorecard(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per domain (or per product of `domain`): quality, checks, freshness, docs, compliance,
         usage, lineage health; as the viewer may see them (locked products unmeasured, hidden ones left out)."""
-        from catalog.scorecard import scorecard
+        from catalog.scorecards.scorecard import scorecard
 
         return scorecard(self, domain, policy=self._viewer(role, user))
 
-    # ---------------------------------------------------------------- governance (catalog/governance.py)
+    # ---------------------------------------------------------------- governance (catalog/governance/policies.py)
 
     def compliance(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (product, policy): domain, product_id, policy, scope (global|domain), passed,
         message, fix (plus rule, severity); global policies from mesh.yaml, domain ones from domain.yaml."""
-        from catalog.governance import compliance
+        from catalog.governance.policies import compliance
 
         return compliance(self, domain, self._viewer(role, user))
 
     def pii_inventory(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Every PII column: product, category, and the roles and users who see it unmasked."""
-        from catalog.governance import pii_inventory
+        from catalog.governance.policies import pii_inventory
 
         return pii_inventory(self, self._viewer(role, user))
 
     def access_rules(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (role, product): visible or not, personal data masked or not, and why."""
-        from catalog.governance import access_rules
+        from catalog.governance.policies import access_rules
 
         return access_rules(self, self._viewer(role, user))
 

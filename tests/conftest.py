@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from minimesh import build_minimesh  # noqa: E402
 
-from catalog import harness  # noqa: E402
+from tests import harness  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_data"
@@ -51,7 +51,7 @@ HISTORY_DAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
 def bank(tmp_path_factory):
     """A private copy of the banking sample whose state holds its 90 days of history up to HISTORY_DAY."""
     import catalog
-    from catalog.history import ensure_history
+    from catalog.samples.history import ensure_history
 
     root = tmp_path_factory.mktemp("bank") / "banking"
     shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))

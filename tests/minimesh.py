@@ -110,7 +110,7 @@ MINI_STEWARD = "sam.steward@bank.example"
 
 def build_steward_minimesh(root, monkeypatch):
     """The mini mesh with a steward named in mesh.yaml, acting as the local user (who may write what:
-    tests/test_writes_authority.py)."""
+    tests/access/test_authority.py)."""
     root = build_minimesh(root)
     with open(root / "mesh.yaml", "a") as handle:
         handle.write(f"users:\n  {MINI_STEWARD}: {{roles: [steward]}}\n")

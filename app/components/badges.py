@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.scoring import FORMULA
+from catalog.quality.scoring import FORMULA
 
 GRADE_COLORS = {"A": "green", "B": "blue", "C": "orange", "D": "orange", "F": "red"}
 

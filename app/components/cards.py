@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from catalog.search import Hit
+from catalog.discover.search import Hit
 from components.badges import grade_badge
 from components.links import product_link
 from components.text import code, md

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from catalog.notebook import Cell
+from catalog.workbench.notebook import Cell
 from components.text import code, md
 
 

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 import catalog
-from catalog.scorecard import latest_checks
+from catalog.scorecards.scorecard import latest_checks
 from components.text import md
 from components.viewer import check_results
 

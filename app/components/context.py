@@ -18,11 +18,11 @@ import pyarrow  # noqa: F401   at once can see it half-built
 import streamlit as st
 
 import catalog
-import catalog.governance  # noqa: F401
-import catalog.search  # noqa: F401
+import catalog.governance.policies  # noqa: F401
+import catalog.discover.search  # noqa: F401
 from catalog.errors import MeshError
-from catalog.history import ensure_history
-from catalog.identity import default_role
+from catalog.samples.history import ensure_history
+from catalog.access.identity import default_role
 from components import identity as app_identity
 from components.text import md
 

@@ -12,7 +12,7 @@ from html import escape
 import networkx as nx
 import streamlit as st
 
-from catalog.lineage_dot import CROSS_DOMAIN, QUALITY_PEN, domain_colour, to_dot
+from catalog.lineage.dot import CROSS_DOMAIN, QUALITY_PEN, domain_colour, to_dot
 
 
 def lineage_href(node: str) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import streamlit as st
 
 import catalog
-from catalog import identity
-from catalog.identity import ANONYMOUS, Principal
+from catalog.access import identity
+from catalog.access.identity import ANONYMOUS, Principal
 from components.text import md
 
 SOURCES = {"login": "signed in", "header": "from the proxy", "session": "set by the app",

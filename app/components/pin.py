@@ -6,7 +6,7 @@ import streamlit as st
 
 import catalog
 from catalog.charts import ChartSpec
-from catalog.dashboards import SIZES, Tile, slug
+from catalog.dashboards.model import SIZES, Tile, slug
 from catalog.errors import MeshError
 from components import context
 from components.links import page_link

@@ -11,7 +11,7 @@ from typing import IO
 import streamlit as st
 
 from catalog.errors import MeshError, QueryRejected, QuerySyntaxError, QueryTimeout
-from catalog.session import QueryResult, Session
+from catalog.query.session import QueryResult, Session
 from components.text import md
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 import catalog
-from catalog.checks.sensitivity import redact_results
-from catalog.policy import Policy
+from catalog.quality.sensitivity import redact_results
+from catalog.access.policy import Policy
 from components import context
 
 Shown = Literal["open", "locked"] | None

@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from catalog.charts import render_chart
-from catalog.dashboards import GRID_UNITS, Dashboard, DashboardFilter, slug
-from catalog.dashboard_run import TileResult
+from catalog.dashboards.model import GRID_UNITS, Dashboard, DashboardFilter, slug
+from catalog.dashboards.run import TileResult
 from catalog.errors import ChartError, MeshError
 from components import context
 from components.links import page_link, workbench_link

@@ -1,6 +1,6 @@
 """Discover: ranked search with facets over every product this role may see, and the duplicates report.
 
-Deep link: `/discover?q=<words>`. Reads the mesh, asks `catalog.search`, lays out result cards.
+Deep link: `/discover?q=<words>`. Reads the mesh, asks `catalog.discover.search`, lays out result cards.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from catalog.search import FACETS, SORTS, YES_NO
+from catalog.discover.search import FACETS, SORTS, YES_NO
 from components import context
 from components.cards import result_card
 from components.links import product_hrefs

@@ -6,8 +6,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from catalog import contracts, governance
-from catalog.identity import config as identity_config
+from catalog.governance import contracts
+from catalog.governance import policies as governance
+from catalog.access.identity import config as identity_config
 from catalog.errors import MeshError
 from catalog.text import neutralize_frame
 from components import context

@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from catalog.lineage_view import COLLAPSE_OVER, collapse_by_domain, mesh_overview, neighbourhood
+from catalog.lineage.neighbourhood import COLLAPSE_OVER, collapse_by_domain, mesh_overview, neighbourhood
 from components import context
 from components.graph import legend, lineage_chart
 from components.links import product_link

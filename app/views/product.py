@@ -14,8 +14,8 @@ import streamlit as st
 from sqlglot import exp
 
 from catalog.errors import MeshError
-from catalog.lineage_view import neighbourhood
-from catalog.search import product_hit
+from catalog.lineage.neighbourhood import neighbourhood
+from catalog.discover.search import product_hit
 from components import context
 from components.badges import grade_badge, score_help
 from components.cards import ago, usage_text

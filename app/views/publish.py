@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 import streamlit as st
 from sqlglot import exp
 
-from catalog import contracts
-from catalog import publish as pub
+from catalog.governance import contracts
+from catalog.publish import publish as pub
 from catalog.errors import MeshError
 from components import context
 from components.text import code, md

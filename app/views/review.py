@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from catalog import scorecard_charts
+from catalog.scorecards import charts as scorecard_charts
 from catalog.errors import MeshError
-from catalog.review import Review, export, record_review, review
-from catalog.scoring import format_score
+from catalog.scorecards.review import Review, export, record_review, review
+from catalog.quality.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs

@@ -10,10 +10,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from catalog import scorecard_charts
-from catalog.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, mesh_summary,
+from catalog.scorecards import charts as scorecard_charts
+from catalog.scorecards.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, mesh_summary,
                                product_scorecard)
-from catalog.scoring import format_score
+from catalog.quality.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks

@@ -13,8 +13,8 @@ import streamlit as st
 
 from catalog.charts import suggest_chart
 from catalog.errors import MeshError
-from catalog.ipynb import ipynb_bytes
-from catalog.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
+from catalog.workbench.ipynb import ipynb_bytes
+from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
 from components import context
 from components.cells import cell_toolbar, history_list, markdown_cell
 from components.chart_builder import chart_builder

@@ -10,13 +10,13 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from catalog.changes import diff as diff_descriptors
-from catalog.changes import is_breaking, load_descriptor
+from catalog.governance.changes import diff as diff_descriptors
+from catalog.governance.changes import is_breaking, load_descriptor
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, viewer
 from catalog.errors import MeshError
-from catalog.identity import local_user
+from catalog.access.identity import local_user
 from catalog.text import csv_row, one_line
 
 access_app = typer.Typer(no_args_is_help=True, help="Ask for, grant and list access to restricted products.")

@@ -10,7 +10,7 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.errors import MeshError
-from catalog.identity import local_user
+from catalog.access.identity import local_user
 
 dashboard_app = typer.Typer(no_args_is_help=True, help="List dashboards and export them (HTML, CSV, Parquet).")
 app.add_typer(dashboard_app, name="dashboard")

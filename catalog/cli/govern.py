@@ -35,7 +35,7 @@ def init(path: Path = typer.Argument(..., help="the folder to make a mesh of (cr
     first steward (who may add domains)."""
     import yaml
 
-    from catalog.publish import init_mesh
+    from catalog.publish.publish import init_mesh
 
     try:
         root = init_mesh(path, name=name, title=title, steward=steward)
@@ -64,7 +64,7 @@ def publish(
                                                          "identity.local_user, the OS user)"),
 ) -> None:
     """Register a product from a file, a PostgreSQL table or SQL over products; same checks as the Publish page."""
-    from catalog import publish as pub
+    from catalog.publish import publish as pub
 
     mesh = open_or_exit(mesh_path)
     docs = {}
@@ -105,8 +105,8 @@ def compliance(mesh_path: Path = MESH,
                role: str | None = ROLE, user: str | None = USER) -> None:
     """Evaluate the global and domain policies on every product the viewer sees in full; exit 1 when a policy
     of severity error fails (run it as a steward in CI to cover restricted products)."""
-    from catalog.governance import compliance as compliance_of
-    from catalog.governance import policy_issues
+    from catalog.governance.policies import compliance as compliance_of
+    from catalog.governance.policies import policy_issues
 
     mesh = open_or_exit(mesh_path)
     policy = viewer(mesh, role, user)
@@ -131,7 +131,7 @@ def compliance(mesh_path: Path = MESH,
 def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(..., help="domain.name"),
                     output: Path = typer.Option(None, "-o", "--output", help="write here instead of stdout")) -> None:
     """Print (or write) a product's ODCS v3 document, validated against the ODCS JSON schema."""
-    from catalog.contracts import export_contract
+    from catalog.governance.contracts import export_contract
 
     mesh = open_or_exit(mesh_path)
     try:
@@ -153,7 +153,7 @@ def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., hel
                                                                          "identity.local_user, the OS user)"),
                     ) -> None:
     """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
-    from catalog.contracts import import_contract_file
+    from catalog.governance.contracts import import_contract_file
 
     mesh = open_or_exit(mesh_path)
     try:

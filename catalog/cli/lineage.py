@@ -13,7 +13,7 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
-from catalog.lineage import Impact
+from catalog.lineage.graph import Impact
 
 
 class Format(str, Enum):
@@ -75,8 +75,8 @@ def lineage(
     user: str | None = USER,
 ) -> None:
     """Show a product's lineage (or, with --impact, what a change to it breaks), as the viewer may see it."""
-    from catalog.lineage_dot import to_dot
-    from catalog.lineage_view import neighbourhood
+    from catalog.lineage.dot import to_dot
+    from catalog.lineage.neighbourhood import neighbourhood
 
     if sum((upstream, downstream, impact)) > 1:
         fail("choose one of --upstream, --downstream, --impact", 2)
@@ -85,7 +85,7 @@ def lineage(
     limit = depth or None
     try:
         if impact:
-            from catalog.lineage import impact as impact_of
+            from catalog.lineage.graph import impact as impact_of
 
             _print_impact(impact_of(mesh, target, columns=True, policy=policy), fmt)
             return

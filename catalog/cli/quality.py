@@ -15,7 +15,7 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
-from catalog.scoring import FORMULA, format_score
+from catalog.quality.scoring import FORMULA, format_score
 
 
 def _reports(result: Any) -> list[Any]:
@@ -97,9 +97,9 @@ def _markdown_table(frame: pl.DataFrame) -> str:
 
 
 def _scorecard_html(mesh: Any, frame: pl.DataFrame, domain: str | None, policy: Any = None) -> str:
-    from catalog import scorecard_charts
-    from catalog.review import _svg
-    from catalog.scorecard import dimensions, product_scorecard
+    from catalog.scorecards import charts as scorecard_charts
+    from catalog.scorecards.review import _svg
+    from catalog.scorecards.scorecard import dimensions, product_scorecard
 
     products = product_scorecard(mesh, domain, policy=policy)
     charts = [scorecard_charts.heat_map(dimensions(products))]
@@ -132,7 +132,7 @@ def scorecard(
 ) -> None:
     """Scorecard per domain (or per product of --domain), from the stored runs and usage events, as the
     viewer may see it (locked products unmeasured, hidden ones left out)."""
-    from catalog.scorecard import scorecard as scorecard_of
+    from catalog.scorecards.scorecard import scorecard as scorecard_of
 
     if format not in ("text", "md", "html", "json"):
         fail(f"unknown format {format!r}; choose text, md, html or json", 2)
@@ -169,8 +169,8 @@ def review(
     user: str | None = USER,
 ) -> None:
     """A product-owner review: products, what changed since the last review, action items by priority."""
-    from catalog.review import export, record_review
-    from catalog.review import review as make_review
+    from catalog.scorecards.review import export, record_review
+    from catalog.scorecards.review import review as make_review
 
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)

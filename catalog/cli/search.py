@@ -81,7 +81,7 @@ def duplicates(
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
     try:
-        from catalog.duplicates import duplicates as find
+        from catalog.discover.duplicates import duplicates as find
 
         report = find(mesh, product, min_score, policy=policy)
     except MeshError as exc:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import typer
 
 import catalog
-from catalog import identity
+from catalog.access import identity
 from catalog.cli.common import fail
 from catalog.errors import MeshError
-from catalog.policy import Policy
+from catalog.access.policy import Policy
 
 ROLE = typer.Option(None, "--role", help="act as this role (default: the user's least-privileged role)")
 USER = typer.Option(None, "--user", help="act as this user (default: MESHWORK_USER, identity.local_user, "

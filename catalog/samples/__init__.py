@@ -29,7 +29,7 @@ def build_sample(name: str, dest: Path, scale: int = 1, anchor: datetime = ANCHO
         raise ValueError("scale must be a positive integer")
     spec = SAMPLES[name].mesh(scale, anchor)
     out = write_mesh(spec, Path(dest), scale)
-    from catalog.history import write_history
+    from catalog.samples.history import write_history
 
     write_history(spec, out, scale)  # 90 days of usage and quality runs, loaded on first open
     return out

@@ -17,8 +17,8 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from catalog.dashboards import write_sample_dashboards
-from catalog.notebook import write_sample_notebooks
+from catalog.dashboards.model import write_sample_dashboards
+from catalog.workbench.notebook import write_sample_notebooks
 from catalog.samples._spec import MeshSpec, Product
 
 CHUNK_ROWS = 250_000

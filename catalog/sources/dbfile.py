@@ -9,8 +9,8 @@ import duckdb
 from sqlglot import exp
 
 from catalog.errors import SourceUnavailable
-from catalog.loader import resolve_source_path
-from catalog.model import DataProduct
+from catalog.descriptors.loader import resolve_source_path
+from catalog.descriptors.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
 
 _TYPES = {"sqlite": "sqlite", "duckdb": "duckdb"}

@@ -14,8 +14,8 @@ from sqlglot import exp
 
 from catalog import sqlutil
 from catalog.errors import SourceUnavailable
-from catalog.masking import TOKEN_FUNCTION
-from catalog.model import DataProduct
+from catalog.query.masking import TOKEN_FUNCTION
+from catalog.descriptors.model import DataProduct
 from catalog.sources.context import SourceContext, raw_table
 
 

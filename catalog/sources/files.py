@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from catalog.loader import resolve_source_path
-from catalog.model import DataProduct
+from catalog.descriptors.loader import resolve_source_path
+from catalog.descriptors.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
 
 _READERS = {"parquet": "read_parquet", "csv": "read_csv"}

@@ -20,11 +20,11 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from catalog.dsn import expand as expand_dsn
-from catalog.dsn import redact as redact_dsn
-from catalog.dsn import scrub
+from catalog.sources.dsn import expand as expand_dsn
+from catalog.sources.dsn import redact as redact_dsn
+from catalog.sources.dsn import scrub
 from catalog.errors import SourceUnavailable
-from catalog.model import DataProduct
+from catalog.descriptors.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
 
 CONNECT_TIMEOUT_S = 10.0  # without a caller's limit
@@ -33,7 +33,7 @@ FRESH_S = 0.0  # rows read within this long are reused (0: every query reads the
 
 
 def dsn_of(product: DataProduct) -> str:
-    """The connection string with ${MESHWORK_...} expanded (catalog.dsn), so secrets stay out of descriptors."""
+    """The connection string with ${MESHWORK_...} expanded (catalog.sources.dsn), so secrets stay out of descriptors."""
     return expand_dsn(product.source.dsn)
 
 

@@ -1,0 +1,1 @@
+"""Access: who may see what (the one visibility policy), identity, write authority, the access ledger, trust."""

@@ -1,0 +1,454 @@
+"""Access requests, owners' decisions, grants with an expiry, and the append-only audit log.
+
+A consumer asks for access to a restricted product (kind `access`) or to its personal
+data unmasked (kind `pii`), with a purpose. An owner of the product (its owner or its
+domain's owner) approves with an expiry or rejects with a reason. An approved request
+becomes a grant that governed sessions pick up on their next query and drop at expiry.
+Every request, decision, use of a grant and refusal is one row of `audit_log`, which no
+code path updates or deletes (and SQLite triggers refuse to).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
+
+import polars as pl
+
+from catalog.access import policy
+from catalog.query import gate as sandbox
+from catalog.errors import AccessDenied, GrantLapsed, MeshError, UnknownProduct
+from catalog.access.identity import ANONYMOUS, normalize_user
+from catalog.text import check_text, csv_row
+
+if TYPE_CHECKING:
+    from catalog.engines.duckdb import RoleDatabase
+    from catalog.mesh import Mesh
+
+GrantKind = Literal["access", "pii"]
+GRANT_KINDS: tuple[str, ...] = ("access", "pii")
+MIN_PURPOSE = 10
+MAX_TEXT = 2000  # purposes and reasons: one line of ordinary text (catalog.text)
+
+AUDIT_SCHEMA = {"id": pl.Int64, "ts": pl.String, "actor": pl.String, "action": pl.String, "outcome": pl.String,
+                "product_id": pl.String, "kind": pl.String, "subject": pl.String, "role": pl.String,
+                "reason": pl.String, "request_id": pl.Int64, "grant_id": pl.Int64, "query_id": pl.String}
+REQUEST_SCHEMA = {"id": pl.Int64, "ts": pl.String, "user": pl.String, "product_id": pl.String, "kind": pl.String,
+                  "purpose": pl.String, "status": pl.String, "decided_by": pl.String, "decided_at": pl.String,
+                  "reason": pl.String, "expires_at": pl.String}
+GRANT_SCHEMA = {"id": pl.Int64, "request_id": pl.Int64, "user": pl.String, "product_id": pl.String,
+                "kind": pl.String, "granted_by": pl.String, "granted_at": pl.String, "expires_at": pl.String,
+                "revoked_by": pl.String, "revoked_at": pl.String, "status": pl.String}
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps are stored as UTC ISO strings, so SQLite compares them as text correctly."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    id: int
+    ts: str
+    user: str
+    product_id: str
+    kind: str
+    purpose: str
+    status: str
+    decided_by: str | None = None
+    decided_at: str | None = None
+    reason: str | None = None
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: int
+    request_id: int | None
+    user: str
+    product_id: str
+    kind: str
+    granted_by: str
+    granted_at: str
+    expires_at: str
+    revoked_by: str | None = None
+    revoked_at: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.product_id, self.kind)
+
+
+class AccessLedger:
+    """The marketplace's access workflow over the mesh's state store; `clock` is injectable for tests."""
+
+    def __init__(self, mesh: "Mesh", clock: Callable[[], datetime] | None = None):
+        self.mesh = mesh
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # ---------------------------------------------------------------- owners
+
+    def owners_of(self, product_id: str) -> set[str]:
+        """Who may decide on a product's requests: its owner and its domain's owner."""
+        product = self.mesh.product(product_id)
+        domain = self.mesh.domains.get(product.domain)
+        names = [product.owner, domain.owner if domain else None]
+        return {n for n in (normalize_user(x) for x in names) if n}
+
+    def owned_by(self, user: str | None) -> list[str]:
+        name = normalize_user(user)
+        return sorted(pid for pid in self.mesh.products if name and name in self.owners_of(pid))
+
+    # ---------------------------------------------------------------- audit
+
+    def _audit(self, con: Any, actor: str, action: str, outcome: str, *, product_id: str | None = None,
+               kind: str | None = None, subject: str | None = None, role: str | None = None,
+               reason: str | None = None, request_id: int | None = None, grant_id: int | None = None,
+               query_id: str | None = None) -> None:
+        con.execute("INSERT INTO audit_log (ts, actor, action, outcome, product_id, kind, subject, role, reason, "
+                    "request_id, grant_id, query_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (self.now(), actor, action, outcome, product_id, kind, subject, role, reason, request_id,
+                     grant_id, query_id))
+
+    def audit_refusal(self, actor: str | None, action: str, reason: str, **fields: Any) -> None:
+        """Record a refusal (the caller raises the error the user sees)."""
+        with self.mesh.state.transaction() as con:
+            self._audit(con, normalize_user(actor) or ANONYMOUS, action, "refused", reason=reason, **fields)
+
+    def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
+        self.audit_refusal(actor, action, reason, **fields)
+        return error(reason)
+
+    def audit(self, product_id: str | None = None, actor: str | None = None) -> pl.DataFrame:
+        """The audit log, oldest first: who did what, when, to which product, with what outcome and why."""
+        clauses, params = [], []
+        if product_id:
+            clauses.append("product_id = ?")
+            params.append(product_id)
+        if actor:
+            clauses.append("(actor = ? OR subject = ?)")
+            params += [normalize_user(actor) or actor] * 2
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self.mesh.state.frame(f"SELECT {', '.join(AUDIT_SCHEMA)} FROM audit_log {where} ORDER BY id",
+                                     tuple(params), AUDIT_SCHEMA)
+
+    def audit_csv(self, product_id: str | None = None) -> str:
+        """The audit log as CSV text (header row first), for export and for auditors' tools."""
+        frame = self.audit(product_id)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows(csv_row(row) for row in frame.iter_rows())
+        return out.getvalue()
+
+    # ---------------------------------------------------------------- requests
+
+    def request(self, user: str | None, product_id: str, purpose: str, kind: str = "access") -> AccessRequest:
+        """File a request; refused (and recorded) for an unknown product, a missing purpose or a duplicate."""
+        actor = normalize_user(user) or ANONYMOUS
+        action = "access.request"
+        try:
+            purpose = check_text(purpose, "purpose", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, actor, action, str(exc), product_id=str(product_id)[:200]) from None
+        if actor == ANONYMOUS:
+            raise self._refuse(AccessDenied, actor, action, "Sign in first: an access request needs to know who "
+                               "is asking.", product_id=product_id)
+        if product_id not in self.mesh.products:
+            raise self._refuse(UnknownProduct, actor, action, f"There is no product {product_id!r} in mesh "
+                               f"{self.mesh.name!r}; check the id (<domain>.<name>) in the catalog.",
+                               product_id=product_id)
+        if kind not in GRANT_KINDS:
+            raise self._refuse(MeshError, actor, action, f"Unknown request kind {kind!r}: ask for 'access' to a "
+                               "restricted product or 'pii' to see its personal data unmasked.",
+                               product_id=product_id)
+        product = self.mesh.products[product_id]
+        if kind == "access" and not product.descriptor.access.restricted:
+            raise self._refuse(MeshError, actor, action, f"{product_id} is not restricted: every role can "
+                               "already query it. Ask for 'pii' if you need its personal data unmasked.",
+                               product_id=product_id)
+        if kind == "pii" and not product.pii_columns:
+            raise self._refuse(MeshError, actor, action, f"{product_id} has no personal-data columns, so there "
+                               "is nothing to unmask.", product_id=product_id)
+        if len(purpose) < MIN_PURPOSE:
+            raise self._refuse(MeshError, actor, action, f"Say what you need {product_id} for (at least "
+                               f"{MIN_PURPOSE} characters): the owner decides on the purpose.",
+                               product_id=product_id)
+        pending = self.mesh.state.query("SELECT id FROM access_requests WHERE user=? AND product_id=? AND kind=? "
+                                        "AND status='pending'", (actor, product_id, kind))
+        if pending:
+            raise self._refuse(MeshError, actor, action, f"You already have a pending request #{pending[0][0]} for "
+                               f"{kind} on {product_id}; its owner has not decided yet.", product_id=product_id,
+                               kind=kind)
+        active = [g for g in self.active_grants(actor) if g.key == (product_id, kind)]
+        if active:
+            raise self._refuse(MeshError, actor, action, f"You already hold grant #{active[0].id} for {kind} on "
+                               f"{product_id} until {active[0].expires_at}.", product_id=product_id)
+        with self.mesh.state.transaction() as con:
+            cursor = con.execute("INSERT INTO access_requests (ts, user, product_id, kind, purpose, status) "
+                                 "VALUES (?,?,?,?,?, 'pending')", (self.now(), actor, product_id, kind, purpose))
+            request_id = int(cursor.lastrowid or 0)
+            self._audit(con, actor, action, "ok", product_id=product_id, kind=kind, subject=actor, reason=purpose,
+                        request_id=request_id)
+        return self.get_request(request_id)
+
+    def get_request(self, request_id: int) -> AccessRequest:
+        rows = self.mesh.state.query(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests WHERE id = ?",
+                                     (int(request_id),))
+        if not rows:
+            raise MeshError(f"There is no access request #{request_id} in mesh {self.mesh.name!r}.")
+        return AccessRequest(*rows[0])
+
+    def requests(self, user: str | None = None, product_id: str | None = None,
+                 status: str | None = None) -> pl.DataFrame:
+        clauses, params = [], []
+        for column, value in (("user", normalize_user(user) if user else None), ("product_id", product_id),
+                              ("status", status)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self.mesh.state.frame(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests {where} "
+                                     "ORDER BY id DESC", tuple(params), REQUEST_SCHEMA)
+
+    def pending_for(self, owner: str | None) -> pl.DataFrame:
+        """Pending requests on the products this person may decide on (newest first)."""
+        owned = self.owned_by(owner)
+        return self.requests(status="pending").filter(pl.col("product_id").is_in(owned))
+
+    # ---------------------------------------------------------------- decisions
+
+    def _decidable(self, request_id: int, decider: str, action: str) -> AccessRequest:
+        try:
+            request = self.get_request(request_id)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, action, str(exc), request_id=request_id) from None
+        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
+                  "request_id": request.id}
+        if decider == ANONYMOUS:
+            raise self._refuse(AccessDenied, decider, action, "Sign in first: only a product's owner may decide on "
+                               "its access requests.", **fields)
+        if request.product_id not in self.mesh.products:
+            raise self._refuse(UnknownProduct, decider, action, f"{request.product_id} is no longer in mesh "
+                               f"{self.mesh.name!r}; the request cannot be decided.", **fields)
+        owners = self.owners_of(request.product_id)
+        if decider not in owners:
+            raise self._refuse(AccessDenied, decider, action, f"{decider} is not an owner of {request.product_id}; "
+                               f"only {', '.join(sorted(owners)) or 'its owner'} may decide on its requests.",
+                               **fields)
+        if decider == request.user:
+            raise self._refuse(AccessDenied, decider, action, "You cannot decide on your own request; another "
+                               f"owner of {request.product_id} must.", **fields)
+        if request.status != "pending":
+            raise self._refuse(MeshError, decider, action, f"Request #{request.id} is already {request.status}.",
+                               **fields)
+        return request
+
+    def approve(self, request_id: int, approver: str | None,
+                expires: datetime | timedelta | date | str) -> Grant:
+        """Approve a pending request: the grant applies from the requester's next query until `expires`."""
+        decider = normalize_user(approver) or ANONYMOUS
+        request = self._decidable(request_id, decider, "access.approve")
+        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
+                  "request_id": request.id}
+        until = self._expiry(expires)
+        if until is None or iso(until) <= self.now():
+            raise self._refuse(MeshError, decider, "access.approve", f"The expiry {expires!s} is not a future date "
+                               "and time; give one (e.g. 30 days from now).", **fields)
+        now = self.now()
+        with self.mesh.state.transaction() as con:
+            updated = con.execute("UPDATE access_requests SET status='approved', decided_by=?, decided_at=?, "
+                                  "expires_at=? WHERE id=? AND status='pending'",
+                                  (decider, now, iso(until), request.id)).rowcount
+            if not updated:
+                raise MeshError(f"Request #{request.id} was decided by someone else a moment ago.")
+            cursor = con.execute("INSERT INTO grants (request_id, user, product_id, kind, granted_by, granted_at, "
+                                 "expires_at) VALUES (?,?,?,?,?,?,?)",
+                                 (request.id, request.user, request.product_id, request.kind, decider, now,
+                                  iso(until)))
+            grant_id = int(cursor.lastrowid or 0)
+            self._audit(con, decider, "access.approve", "ok", reason=f"until {iso(until)}", grant_id=grant_id,
+                        **fields)
+        return self.get_grant(grant_id)
+
+    def reject(self, request_id: int, approver: str | None, reason: str) -> AccessRequest:
+        """Reject a pending request; the reason is shown to the requester and kept in the audit log."""
+        decider = normalize_user(approver) or ANONYMOUS
+        request = self._decidable(request_id, decider, "access.reject")
+        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
+                  "request_id": request.id}
+        try:
+            reason = check_text(reason, "reason", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, "access.reject", str(exc), **fields) from None
+        if not reason:
+            raise self._refuse(MeshError, decider, "access.reject", "Give the requester a reason for the "
+                               "rejection.", **fields)
+        with self.mesh.state.transaction() as con:
+            con.execute("UPDATE access_requests SET status='rejected', decided_by=?, decided_at=?, reason=? "
+                        "WHERE id=? AND status='pending'", (decider, self.now(), reason, request.id))
+            self._audit(con, decider, "access.reject", "ok", reason=reason, **fields)
+        return self.get_request(request.id)
+
+    def revoke(self, grant_id: int, by: str | None, reason: str) -> Grant:
+        """End a grant before its expiry (an owner's decision, recorded like the others)."""
+        decider = normalize_user(by) or ANONYMOUS
+        try:
+            grant = self.get_grant(grant_id)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, "access.revoke", str(exc), grant_id=grant_id) from None
+        fields = {"product_id": grant.product_id, "kind": grant.kind, "subject": grant.user, "grant_id": grant.id}
+        try:
+            reason = check_text(reason, "reason", MAX_TEXT)
+        except MeshError as exc:
+            raise self._refuse(MeshError, decider, "access.revoke", str(exc), **fields) from None
+        if grant.product_id not in self.mesh.products or decider not in self.owners_of(grant.product_id):
+            raise self._refuse(AccessDenied, decider, "access.revoke", f"{decider} is not an owner of "
+                               f"{grant.product_id} and may not revoke its grants.", **fields)
+        with self.mesh.state.transaction() as con:
+            con.execute("UPDATE grants SET revoked_by=?, revoked_at=? WHERE id=? AND revoked_at IS NULL",
+                        (decider, self.now(), grant.id))
+            self._audit(con, decider, "access.revoke", "ok", reason=(reason or "").strip() or None, **fields)
+        return self.get_grant(grant.id)
+
+    def _expiry(self, expires: datetime | timedelta | date | str) -> datetime | None:
+        if isinstance(expires, timedelta):
+            return self.clock() + expires
+        if isinstance(expires, datetime):
+            return expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)
+        if isinstance(expires, date):
+            return datetime(expires.year, expires.month, expires.day, 23, 59, 59, tzinfo=timezone.utc)
+        try:
+            parsed = datetime.fromisoformat(str(expires))
+        except ValueError:
+            return None
+        if len(str(expires)) <= 10:
+            parsed = parsed.replace(hour=23, minute=59, second=59)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+    # ---------------------------------------------------------------- grants
+
+    def get_grant(self, grant_id: int) -> Grant:
+        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE id = ?",
+                                     (int(grant_id),))
+        if not rows:
+            raise MeshError(f"There is no grant #{grant_id} in mesh {self.mesh.name!r}.")
+        return Grant(*rows[0])
+
+    def active_grants(self, user: str | None) -> list[Grant]:
+        """Grants in force for this user right now (not expired, not revoked)."""
+        name = normalize_user(user)
+        if not name:
+            return []
+        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
+                                     "AND revoked_at IS NULL AND expires_at > ? ORDER BY expires_at DESC",
+                                     (name, self.now()))
+        return [Grant(*row) for row in rows]
+
+    def grants(self, user: str | None = None, product_id: str | None = None) -> pl.DataFrame:
+        """Every grant (newest first) with its status now: active, expired or revoked."""
+        clauses, params = [], []
+        if user:
+            clauses.append("user = ?")
+            params.append(normalize_user(user) or user)
+        if product_id:
+            clauses.append("product_id = ?")
+            params.append(product_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        now = self.now()
+        return self.mesh.state.frame(
+            f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])}, CASE WHEN revoked_at IS NOT NULL THEN 'revoked' "
+            f"WHEN expires_at <= ? THEN 'expired' ELSE 'active' END AS status FROM grants {where} ORDER BY id DESC",
+            (now, *params), GRANT_SCHEMA)
+
+    def effective_grants(self, role: str, user: str | None) -> frozenset[tuple[str, str]]:
+        """(product, kind) pairs of this user's active grants that change what `role` sees."""
+        out = set()
+        for grant in self.active_grants(user):
+            product = self.mesh.products.get(grant.product_id)
+            if product is None or product.broken:
+                continue
+            if grant.kind == "access" and not self.mesh.can_see(role, product):
+                out.add(grant.key)
+            elif grant.kind == "pii" and not self.mesh.role_sees_pii(role, product) and product.pii_columns:
+                out.add(grant.key)
+        return frozenset(out)
+
+    def lapsed(self, user: str | None) -> dict[tuple[str, str], Grant]:
+        """(product, kind) -> the latest ended (expired or revoked) grant, where no grant of that kind is in force."""
+        name = normalize_user(user)
+        if not name:
+            return {}
+        active = {g.key for g in self.active_grants(name)}
+        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
+                                     "AND (revoked_at IS NOT NULL OR expires_at <= ?) ORDER BY id",
+                                     (name, self.now()))
+        return {g.key: g for g in (Grant(*r) for r in rows) if g.key not in active}
+
+    # ---------------------------------------------------------------- governed queries
+
+    def vet(self, text: str, role: str, user: str, database: "RoleDatabase", *, dialect: str = "duckdb",
+            deadline: float | None = None) -> sandbox.VettedQuery:
+        """The SQL gate for one (role, user): grants widen what is visible; an ended grant is a recorded refusal.
+
+        Naming a product only an ended grant had opened raises GrantLapsed; reading a product whose PII
+        grant ended runs masked, and that refusal to unmask is recorded too.
+        """
+        visible = set(database.visible)
+        ended = self.lapsed(user)
+        closed: dict[str, Grant] = {}
+        masked: dict[str, Grant] = {}
+        for (pid, kind), grant in ended.items():
+            product = self.mesh.products.get(pid)
+            if product is None or product.broken:
+                continue
+            if pid not in visible:
+                closed[pid] = grant
+            elif kind == "pii" and (pid, "pii") not in database.grants and not self.mesh.role_sees_pii(role, product):
+                masked[pid] = grant
+        # A broken product the viewer may see passes the gate and fails when its view is built, with its
+        # problems named ("... is broken: ..."), instead of reading as a restricted one.
+        broken = {pid for pid in policy.build(self.mesh, role, user, grants=database.grants).allowed
+                  if self.mesh.products[pid].broken}
+        restricted = set(self.mesh.products) - visible - set(closed) - broken
+        vetted = sandbox.vet(text, visible | set(closed) | broken, restricted, role, dialect=dialect,
+                             deadline=deadline)
+        refused = [(pid, closed[pid]) for pid in sorted(vetted.products & set(closed))]
+        unmasked_no_more = [(pid, masked[pid]) for pid in sorted(vetted.products & set(masked))]
+        if not refused and not unmasked_no_more:
+            return vetted
+        actor = normalize_user(user) or ANONYMOUS
+        reasons = []
+        with self.mesh.state.transaction() as con:
+            for pid, grant in [*refused, *unmasked_no_more]:
+                how = f"was revoked at {grant.revoked_at}" if grant.revoked_at else f"expired at {grant.expires_at}"
+                effect = (f"so the role {role!r} may not read {pid} any more" if (pid, grant) in refused
+                          else "so its personal data is masked again")
+                reason = f"Your {grant.kind} grant #{grant.id} on {pid} {how}, {effect}."
+                reasons.append(reason)
+                self._audit(con, actor, "grant.use", "refused", product_id=pid, kind=grant.kind, subject=actor,
+                            role=role, reason=reason, grant_id=grant.id)
+        if refused:
+            raise GrantLapsed(reasons[0] + " Ask its owner for access again on the Access & alerts page.")
+        return vetted
+
+    def record_use(self, user: str, role: str, products: Iterable[str], grants: frozenset[tuple[str, str]],
+                   query_id: str, status: str) -> None:
+        """One audit row per grant a query relied on (the query read a product only the grant opened)."""
+        relied = sorted(key for key in grants if key[0] in set(products))
+        if not relied:
+            return
+        by_key = {g.key: g for g in self.active_grants(user)}
+        with self.mesh.state.transaction() as con:
+            for product_id, kind in relied:
+                grant = by_key.get((product_id, kind))
+                self._audit(con, normalize_user(user) or ANONYMOUS, "grant.use", "ok" if status == "ok" else status,
+                            product_id=product_id, kind=kind, subject=normalize_user(user), role=role,
+                            reason=f"the query relied on the {kind} grant", grant_id=grant.id if grant else None,
+                            query_id=query_id)

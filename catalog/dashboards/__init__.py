@@ -1,0 +1,1 @@
+"""Dashboards: descriptors of tiles, running them per viewer, exporting them."""

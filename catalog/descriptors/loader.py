@@ -1,0 +1,376 @@
+"""Files -> model, with problems. Loading never stops at the first bad file.
+
+Each problem becomes a `Problem(path, line, field, message)`; a product with an
+error is kept and marked broken, so the rest of the mesh is still usable.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from catalog.errors import MeshNotFound
+from catalog.descriptors.model import (
+    NAME_PATTERN,
+    NAME_RE,
+    Access,
+    Column,
+    Sla,
+    SqlSource,
+    DataProduct,
+    Domain,
+    DomainDescriptor,
+    MeshDescriptor,
+    Problem,
+    ProductDescriptor,
+)
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.parsecache import ParseCache
+from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml
+
+FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
+
+
+class _Collector:
+    """Collects problems for one mesh; knows the mesh root to print short paths."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str, *, line: int | None = None, field: str = "",
+            severity: str = "error", product_id: str | None = None) -> None:
+        self.problems.append(Problem(path=str(path), line=line, field=field, message=message,
+                                     severity=severity, product_id=product_id))
+
+    def from_validation(self, path: Path, doc: YamlDocument, error: ValidationError,
+                        product_id: str | None = None) -> None:
+        for err in error.errors():
+            loc = _clean_loc(err["loc"])
+            field_name = ".".join(str(p) for p in loc)
+            message = _friendly(err)
+            self.add(path, message, line=doc.line_of(loc), field=field_name, product_id=product_id)
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-branch tags (e.g. 'parquet', 'function-after[...]')."""
+    out = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and (part.startswith("function-") or "[" in part):
+            continue
+        # Discriminated unions insert the tag value (e.g. `source.parquet.path`).
+        if i > 0 and isinstance(part, str) and loc[i - 1] in ("source",) and part in (
+                "parquet", "csv", "sqlite", "duckdb", "postgres", "sql"):
+            continue
+        if i > 0 and isinstance(part, str) and isinstance(loc[i - 1], int) and loc[0] == "quality" and i == 2:
+            continue  # quality.<n>.<check kind>.<field>
+        out.append(part)
+    return tuple(out)
+
+
+def _friendly(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the descriptor reference in the README)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        return f"unknown kind {err.get('input')!r}; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return f"missing the field that says which kind this is ({err.get('ctx', {}).get('discriminator', '')})"
+    message = err["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _validate(model: type[BaseModel], doc: YamlDocument, path: Path, problems: _Collector,
+              product_id: str | None = None) -> BaseModel | None:
+    if not isinstance(doc.data, dict):
+        problems.add(path, "expected a mapping of fields (key: value) at the top of the file",
+                     line=1, product_id=product_id)
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.from_validation(path, doc, exc, product_id)
+        return None
+
+
+def _read(path: Path, problems: _Collector, product_id: str | None = None,
+          cache: ParseCache | None = None) -> YamlDocument | None:
+    try:
+        return cache.read_yaml(path) if cache is not None else read_yaml(path)
+    except YamlError as exc:
+        problems.add(path, f"invalid YAML: {exc}", line=exc.line, product_id=product_id)
+    except OSError as exc:
+        problems.add(path, f"cannot read file: {exc.strerror}", product_id=product_id)
+    return None
+
+
+def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
+    """Read every descriptor under `root`; raises only when `root` is not a mesh at all.
+
+    With `cache_dir` (the mesh's state folder), parsed files are reused while their mtime is unchanged.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise MeshNotFound(f"{root}: no such folder; give the folder that holds mesh.yaml")
+    mesh_file = root / "mesh.yaml"
+    if not mesh_file.is_file():
+        raise MeshNotFound(f"{root}: no mesh.yaml here; create one with `meshwork init {root}`")
+    problems = _Collector()
+    cache = ParseCache(cache_dir)
+    descriptor = _load_mesh_descriptor(root, mesh_file, problems)
+    loaded = DeclaredMesh(root=root, descriptor=descriptor, cache=cache)
+    allowed_roots = data_roots(root, descriptor)
+    for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        domain = _load_domain(domain_dir, problems)
+        if domain is None:
+            continue
+        loaded.domains[domain.name] = domain
+        for product_file in sorted((domain_dir / "products").glob("*.y*ml")):
+            product = _load_product(domain, product_file, problems, allowed_roots, loaded)
+            if product is None:
+                continue
+            if product.id in loaded.products:
+                first = loaded.products[product.id].path
+                problems.add(product_file, f"duplicate product id {product.id!r}; also defined in {first}",
+                             line=1, field="name", product_id=product.id)
+                continue
+            loaded.products[product.id] = product
+    _check_postgres_hosts(loaded, problems)
+    _check_references(loaded, problems)
+    loaded.problems = problems.problems
+    cache.save()
+    return loaded
+
+
+def _load_mesh_descriptor(root: Path, mesh_file: Path, problems: _Collector) -> MeshDescriptor:
+    doc = _read(mesh_file, problems)
+    descriptor = _validate(MeshDescriptor, doc, mesh_file, problems) if doc else None
+    if descriptor is None:
+        fallback = root.resolve().name.lower().replace("-", "_")
+        descriptor = MeshDescriptor(name=fallback if NAME_RE.match(fallback) else "mesh")
+    return descriptor  # type: ignore[return-value]
+
+
+def data_roots(root: Path, descriptor: MeshDescriptor) -> list[Path]:
+    """The folders file sources may read: the mesh folder plus declared data roots."""
+    roots = [root.resolve()]
+    for extra in descriptor.data_roots:
+        path = Path(extra)
+        roots.append((path if path.is_absolute() else root / path).resolve())
+    return roots
+
+
+def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
+    domain_file = domain_dir / "domain.yaml"
+    if not domain_file.is_file():
+        if (domain_dir / "products").is_dir():
+            problems.add(domain_dir, "folder has products/ but no domain.yaml; add one with name and owner",
+                         severity="warning")
+        return None
+    doc = _read(domain_file, problems)
+    descriptor = _validate(DomainDescriptor, doc, domain_file, problems) if doc else None
+    if descriptor is None:
+        name = domain_dir.name
+        if not NAME_RE.match(name):
+            return None
+        descriptor = DomainDescriptor(name=name)
+    if descriptor.name != domain_dir.name:
+        problems.add(domain_file, f"domain name {descriptor.name!r} differs from its folder {domain_dir.name!r}; "
+                     "the folder name is used", line=doc.line_of(("name",)) if doc else 1, field="name",
+                     severity="warning")
+        descriptor.name = domain_dir.name
+        if not NAME_RE.match(domain_dir.name):
+            return None
+    return Domain(name=descriptor.name, descriptor=descriptor, path=domain_dir)
+
+
+def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path],
+                  loaded: DeclaredMesh) -> DataProduct | None:
+    fallback_id = f"{domain.name}.{path.stem}"
+    doc = _read(path, problems, fallback_id, loaded.cache)
+    if doc is not None:
+        loaded.documents[path] = doc
+    descriptor = _validate(ProductDescriptor, doc, path, problems, fallback_id) if doc else None
+    if descriptor is not None:
+        product_id = f"{domain.name}.{descriptor.name}"
+        product = DataProduct(id=product_id, domain=domain.name, descriptor=descriptor, path=path)
+        if descriptor.name != path.stem:
+            problems.add(path, f"product name {descriptor.name!r} differs from file name {path.stem!r}",
+                         line=doc.line_of(("name",)), field="name", severity="warning", product_id=product_id)
+        _check_source_files(product, doc, problems, allowed, loaded.source_verdicts)
+        _check_columns_named_by_checks(product, doc, problems)
+        return product
+    if not NAME_RE.match(path.stem):
+        problems.add(path, f"file name {path.stem!r} is not a valid product name ({NAME_PATTERN})",
+                     line=1, field="name", product_id=fallback_id)
+        return None
+    return DataProduct(id=fallback_id, domain=domain.name, descriptor=_salvage(path.stem, doc),
+                       path=path, broken=True)
+
+
+def _salvage(name: str, doc: YamlDocument | None) -> ProductDescriptor:
+    """The readable parts of an invalid descriptor, so a broken product is still listed."""
+    raw = doc.data if doc and isinstance(doc.data, dict) else {}
+    text = {k: raw[k] for k in ("title", "description", "owner", "version") if isinstance(raw.get(k), str)}
+    tags = [t for t in raw.get("tags", []) if isinstance(t, str)] if isinstance(raw.get("tags"), list) else []
+    columns = []
+    for item in raw.get("columns", []) if isinstance(raw.get("columns"), list) else []:
+        try:
+            columns.append(Column.model_validate(item))
+        except ValidationError:
+            continue
+    try:
+        source_obj = ProductDescriptor.model_validate({"name": name, "source": raw.get("source")}).source
+    except ValidationError:
+        source_obj = SqlSource(kind="sql", sql="")
+    try:  # a restriction survives a broken descriptor; an unreadable one fails closed
+        access = Access.model_validate(raw["access"]) if "access" in raw else Access()
+    except ValidationError:
+        access = Access(restricted=True, roles=[])
+    return ProductDescriptor.model_construct(
+        name=name, title=text.get("title", ""), description=text.get("description", ""),
+        owner=text.get("owner", ""), version=text.get("version", "1.0.0"), status="active",
+        tags=tags, source=source_obj, columns=columns, quality=[],
+        sla=Sla(), access=access,
+    )
+
+
+def resolve_source_path(product: DataProduct, raw_path: str) -> Path:
+    path = Path(raw_path)
+    if not path.is_absolute():
+        path = product.path.parent.parent / path  # relative to the domain folder
+    return path
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == r or r in resolved.parents for r in roots)
+
+
+def _source_verdict(path: Path, pattern: bool, allowed: list[Path]) -> str:
+    """'outside', 'missing' or 'ok' for one source path (many products share a file)."""
+    if not _inside(path.parent if pattern else path, allowed):
+        return "outside"
+    found = glob.glob(str(path)) if pattern else path.is_file()
+    return "ok" if found else "missing"
+
+
+def _check_source_files(product: DataProduct, doc: YamlDocument, problems: _Collector,
+                        allowed: list[Path], verdicts: dict[str, str] | None = None) -> None:
+    source = product.source
+    if source.kind not in FILE_KINDS:
+        return
+    path = resolve_source_path(product, source.path)
+    pattern = any(ch in source.path for ch in "*?[")
+    verdicts = {} if verdicts is None else verdicts
+    if str(path) not in verdicts:
+        verdicts[str(path)] = _source_verdict(path, pattern, allowed)
+    verdict = verdicts[str(path)]
+    if verdict == "outside":
+        problems.add(product.path, f"source path {source.path!r} lies outside the mesh folder and its data roots; "
+                     "move the file under the mesh or declare its folder in mesh.yaml data_roots",
+                     line=doc.line_of(("source", "path")), field="source.path", product_id=product.id)
+        product.broken = True
+    elif verdict == "missing":
+        problems.add(product.path, f"source file {source.path!r} not found (looked for {path})",
+                     line=doc.line_of(("source", "path")), field="source.path", product_id=product.id)
+        product.broken = True
+
+
+def _check_postgres_hosts(loaded: DeclaredMesh, problems: _Collector) -> None:
+    """With mesh.yaml `postgres_hosts`, a product whose DSN names another host is broken (never connected)."""
+    from catalog.sources.dsn import DsnError, check_hosts, expand
+
+    allowed = loaded.descriptor.postgres_hosts
+    if not allowed:
+        return
+    for product in loaded.products.values():
+        if product.kind != "postgres" or product.broken:
+            continue
+        try:
+            check_hosts(expand(product.source.dsn), allowed)
+        except DsnError as exc:
+            doc = loaded.documents.get(product.path)
+            problems.add(product.path, str(exc), line=doc.line_of(("source", "dsn")) if doc else None,
+                         field="source.dsn", product_id=product.id)
+            product.broken = True
+
+
+def _check_columns_named_by_checks(product: DataProduct, doc: YamlDocument, problems: _Collector) -> None:
+    if not product.columns:
+        return
+    known = {c.name for c in product.columns}
+    for i, check in enumerate(product.descriptor.quality):
+        named = list(getattr(check, "columns", []) or []) + [getattr(check, "column", None)]
+        for column in filter(None, named):
+            if column not in known:
+                problems.add(product.path, f"check {check.label!r} names column {column!r}, which the schema "
+                             "does not declare", line=doc.line_of(("quality", i)), field=f"quality.{i}",
+                             severity="warning", product_id=product.id)
+
+
+def _check_references(loaded: DeclaredMesh, problems: _Collector) -> None:
+    """Derived products: SQL parses, names known products, no cycles; broken upstreams propagate."""
+    graph = nx.DiGraph()
+    for product in loaded.products.values():
+        graph.add_node(product.id)
+        if product.broken or product.kind != "sql":
+            continue
+        names, error = loaded.cache.sql_references(product.source.sql)
+        if error is not None:
+            problems.add(product.path, f"SQL does not parse: {error}",
+                         line=_line_of_field(loaded, product.path, ("source", "sql")), field="source.sql",
+                         product_id=product.id)
+            product.broken = True
+            continue
+        upstream = set()
+        for name in names:
+            if name in loaded.products:
+                upstream.add(name)
+                graph.add_edge(name, product.id)
+            else:
+                problems.add(product.path, f"SQL reads {name!r}, which is not a product of this mesh "
+                             "(name products as <domain>.<name>)",
+                             line=_line_of_field(loaded, product.path, ("source", "sql")), field="source.sql",
+                             product_id=product.id)
+                product.broken = True
+        loaded.upstream_ids[product.id] = upstream
+        for ref in (getattr(c, "product", None) for c in product.descriptor.quality):
+            if ref and ref not in loaded.products:
+                problems.add(product.path, f"references check names unknown product {ref!r}",
+                             line=_line_of_field(loaded, product.path, ("quality",)), field="quality",
+                             severity="warning", product_id=product.id)
+    for cycle in nx.simple_cycles(graph):
+        members = " -> ".join(cycle + [cycle[0]])
+        for product_id in cycle:
+            product = loaded.products[product_id]
+            problems.add(product.path, f"dependency cycle: {members}",
+                         line=_line_of_field(loaded, product.path, ("source",)), field="source.sql",
+                         product_id=product_id)
+            product.broken = True
+    for product_id in nx.topological_sort(graph) if nx.is_directed_acyclic_graph(graph) else []:
+        product = loaded.products[product_id]
+        if product.broken:
+            continue
+        broken_up = sorted(u for u in loaded.upstream_ids.get(product_id, ()) if loaded.products[u].broken)
+        if broken_up:
+            problems.add(product.path, f"upstream product {', '.join(broken_up)} is broken, so this one cannot be read",
+                         line=_line_of_field(loaded, product.path, ("source",)), field="source.sql",
+                         severity="error", product_id=product_id)
+            product.broken = True
+
+
+def _line_of_field(loaded: DeclaredMesh, path: Path, loc: tuple[Any, ...]) -> int | None:
+    doc = loaded.documents.get(path)
+    if doc is not None:
+        return doc.line_of(loc)
+    try:
+        return read_yaml(path).line_of(loc)
+    except (YamlError, OSError):
+        return None

@@ -1,0 +1,521 @@
+"""Pydantic descriptors of a mesh: what a person writes in YAML and reviews in git.
+
+Every model forbids unknown fields, so a typo in a descriptor is a problem with a
+line number instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+# \Z, not $: `$` also matches before a trailing newline, so "customers\n" would pass as a name.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
+COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+PRODUCT_ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\Z")
+_MARKUP = re.compile(r"[<>\"'`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def column_name(value: str, what: str = "column name") -> str:
+    """Names reach SQL, YAML and HTML: letters, digits and _ only (so no markup, quote or control character)."""
+    if not isinstance(value, str) or not COLUMN_RE.match(value):
+        raise ValueError(f"{what} {value!r} must be letters, digits and _ and not start with a digit")
+    return value
+
+
+def label_text(value: str | None, what: str = "name") -> str | None:
+    """A free-form name (a check's): printable, one line, no markup characters (< > quotes)."""
+    if value is not None and _MARKUP.search(value):
+        raise ValueError(f"{what} {value!r} may not hold <, >, quotes or control characters")
+    return value
+
+PII_CATEGORIES = (
+    "email", "phone", "name", "ssn", "birth_date", "address", "health",
+    "identifier", "account_number", "ip_address", "free_text", "other",
+)
+PiiCategory = Literal[
+    "email", "phone", "name", "ssn", "birth_date", "address", "health",
+    "identifier", "account_number", "ip_address", "free_text", "other",
+]
+Severity = Literal["error", "warning", "info"]
+SourceKind = Literal["parquet", "csv", "sqlite", "duckdb", "postgres", "sql"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- columns
+
+class Column(Strict):
+    """One column of a product's schema; `pii` names the category of personal data."""
+
+    name: str
+    type: str = "VARCHAR"
+    description: str = ""
+    pii: bool = False
+    pii_category: PiiCategory | None = None
+    key: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pii_shorthand(cls, data: Any) -> Any:
+        # `pii: email` is shorthand for `pii: true, pii_category: email`.
+        if isinstance(data, dict) and isinstance(data.get("pii"), str):
+            data = dict(data)
+            data["pii_category"] = data.pop("pii")
+            data["pii"] = True
+        return data
+
+    @model_validator(mode="after")
+    def _category_implies_pii(self) -> "Column":
+        if self.pii_category and not self.pii:
+            self.pii = True
+        if self.pii and not self.pii_category:
+            self.pii_category = "other"
+        return self
+
+    @field_validator("name")
+    @classmethod
+    def _column_name(cls, value: str) -> str:
+        return column_name(value)
+
+
+# --------------------------------------------------------------------------- sources
+
+class FileSource(Strict):
+    kind: Literal["parquet", "csv"]
+    path: str = Field(description="file or glob, relative to the domain folder")
+    options: dict[str, Any] = Field(default_factory=dict, description="reader options, e.g. delim")
+
+
+class DatabaseFileSource(Strict):
+    kind: Literal["sqlite", "duckdb"]
+    path: str
+    table: str
+    db_schema: str | None = Field(default=None, alias="schema")
+
+
+class PostgresSource(Strict):
+    kind: Literal["postgres"]
+    dsn: str = Field(description="libpq connection string or postgresql:// URI; ${ENV} is expanded")
+    table: str
+    db_schema: str = Field(default="public", alias="schema")
+
+
+class SqlSource(Strict):
+    kind: Literal["sql"]
+    sql: str = Field(description="a SELECT over other products, named by id")
+
+
+Source = Annotated[Union[FileSource, DatabaseFileSource, PostgresSource, SqlSource], Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- checks
+
+class CheckBase(Strict):
+    name: str | None = None
+    severity: Severity = "error"
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        return label_text(value, "check name")
+
+    @field_validator("column", "to_column", check_fields=False)
+    @classmethod
+    def _column_named(cls, value: str | None) -> str | None:
+        return None if value is None else column_name(value)
+
+    @field_validator("columns", check_fields=False)
+    @classmethod
+    def _columns_named(cls, value: list[str]) -> list[str]:
+        return [column_name(v) for v in value]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.default_name()
+
+    def default_name(self) -> str:  # pragma: no cover - overridden
+        return self.check  # type: ignore[attr-defined]
+
+
+class NotNullCheck(CheckBase):
+    check: Literal["not_null"]
+    column: str
+
+    def default_name(self) -> str:
+        return f"{self.column} not null"
+
+
+class UniqueCheck(CheckBase):
+    check: Literal["unique"]
+    columns: list[str] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_column(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "column" in data and "columns" not in data:
+            data = dict(data)
+            data["columns"] = [data.pop("column")]
+        return data
+
+    def default_name(self) -> str:
+        return f"{', '.join(self.columns)} unique"
+
+
+class AcceptedValuesCheck(CheckBase):
+    check: Literal["accepted_values"]
+    column: str
+    values: list[Any] = Field(min_length=1)
+
+    def default_name(self) -> str:
+        return f"{self.column} in accepted values"
+
+
+class RangeCheck(CheckBase):
+    check: Literal["range"]
+    column: str
+    min: float | int | str | None = None
+    max: float | int | str | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> "RangeCheck":
+        if self.min is None and self.max is None:
+            raise ValueError("a range check needs min, max or both")
+        return self
+
+    def default_name(self) -> str:
+        return f"{self.column} in range"
+
+
+class RegexCheck(CheckBase):
+    check: Literal["regex"]
+    column: str
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc}") from None
+        return value
+
+    def default_name(self) -> str:
+        return f"{self.column} matches pattern"
+
+
+class RowCountCheck(CheckBase):
+    check: Literal["row_count"]
+    min: int | None = None
+    max: int | None = None
+
+    def default_name(self) -> str:
+        return "row count"
+
+
+class FreshnessCheck(CheckBase):
+    check: Literal["freshness"]
+    column: str | None = Field(default=None, description="timestamp column; defaults to the SLA's")
+    max_age_hours: float | None = Field(default=None, description="defaults to the SLA's freshness_hours")
+
+    def default_name(self) -> str:
+        return "freshness"
+
+
+class ReferencesCheck(CheckBase):
+    check: Literal["references"]
+    column: str
+    product: str = Field(description="id of the referenced product")
+    to_column: str | None = None
+
+    @field_validator("product")
+    @classmethod
+    def _product_id(cls, value: str) -> str:
+        if not PRODUCT_ID_RE.match(value):
+            raise ValueError(f"product {value!r} must be a product id, <domain>.<name>")
+        return value
+
+    def default_name(self) -> str:
+        return f"{self.column} references {self.product}"
+
+
+class ExpressionCheck(CheckBase):
+    check: Literal["expression"]
+    expression: str = Field(description="SQL boolean that every row must satisfy")
+
+    def default_name(self) -> str:
+        return self.expression
+
+
+Check = Annotated[
+    Union[NotNullCheck, UniqueCheck, AcceptedValuesCheck, RangeCheck, RegexCheck,
+          RowCountCheck, FreshnessCheck, ReferencesCheck, ExpressionCheck],
+    Field(discriminator="check"),
+]
+CHECK_KINDS = ("not_null", "unique", "accepted_values", "range", "regex", "row_count",
+               "freshness", "references", "expression")
+
+
+# --------------------------------------------------------------------------- product
+
+class Sla(Strict):
+    freshness_hours: float | None = Field(default=None, gt=0)
+    timestamp_column: str | None = None
+    availability: str | None = None
+
+    @field_validator("timestamp_column")
+    @classmethod
+    def _column_named(cls, value: str | None) -> str | None:
+        return None if value is None else column_name(value)
+
+
+class Access(Strict):
+    """Who may see a product at all; an unrestricted product is visible to every role."""
+
+    restricted: bool = False
+    roles: list[str] = Field(default_factory=list)
+
+
+class ProductDescriptor(Strict):
+    """A data product as written in `<domain>/products/<name>.yaml`."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    version: str = "1.0.0"
+    status: Literal["draft", "active", "deprecated"] = "active"
+    tags: list[str] = Field(default_factory=list)
+    source: Source
+    columns: list[Column] = Field(default_factory=list)
+    quality: list[Check] = Field(default_factory=list)
+    sla: Sla = Field(default_factory=Sla)
+    access: Access = Field(default_factory=Access)
+
+    @field_validator("name")
+    @classmethod
+    def _product_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"name {value!r} must match {NAME_PATTERN} (lower-case letters, digits, _)")
+        return value
+
+
+class DataProduct(BaseModel):
+    """A loaded product: its descriptor plus where it came from and whether it is usable."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: str
+    domain: str
+    descriptor: ProductDescriptor
+    path: Path
+    broken: bool = False
+
+    # Convenience accessors so notebooks read `product.owner`, not `product.descriptor.owner`.
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.title or self.descriptor.name.replace("_", " ").title()
+
+    @property
+    def description(self) -> str:
+        return self.descriptor.description
+
+    @property
+    def owner(self) -> str:
+        return self.descriptor.owner
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.descriptor.columns
+
+    @property
+    def source(self) -> Any:
+        return self.descriptor.source
+
+    @property
+    def tags(self) -> list[str]:
+        return self.descriptor.tags
+
+    @property
+    def kind(self) -> str:
+        return self.descriptor.source.kind
+
+    @property
+    def pii_columns(self) -> list[Column]:
+        return [c for c in self.descriptor.columns if c.pii]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.descriptor.columns if c.name == name), None)
+
+    def __repr__(self) -> str:
+        state = " BROKEN" if self.broken else ""
+        return f"<DataProduct {self.id}{state} ({self.kind}, {len(self.columns)} columns, owner {self.owner or '-'})>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td><code>{escape(c.name)}</code></td><td>{escape(c.type)}</td>"
+            f"<td>{'PII: ' + escape(c.pii_category or '') if c.pii else ''}</td><td>{escape(c.description)}</td></tr>"
+            for c in self.columns
+        )
+        broken = " <b style='color:#b91c1c'>broken</b>" if self.broken else ""
+        return (
+            f"<div><b>{escape(self.title)}</b> <code>{escape(self.id)}</code>{broken}<br>"
+            f"<small>owner {escape(self.owner or '-')} · source {escape(self.kind)} · v{escape(self.descriptor.version)}</small>"
+            f"<p>{escape(self.description)}</p><table><tr><th>column</th><th>type</th><th>class</th>"
+            f"<th>description</th></tr>{rows}</table></div>"
+        )
+
+
+# --------------------------------------------------------------------------- mesh & domain
+
+class Role(Strict):
+    description: str = ""
+    pii: bool = Field(default=False, description="sees personal data unmasked")
+
+
+class Policy(Strict):
+    """A governance rule evaluated by `catalog.governance.policies`; `rule` names a built-in rule."""
+
+    id: str
+    rule: str
+    description: str = ""
+    severity: Severity = "error"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DomainDescriptor(Strict):
+    name: str
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    team: list[str] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list)
+    quality_threshold: float = Field(default=80.0, ge=0, le=100,
+                                     description="a certified product lapses when its latest quality score "
+                                                 "falls below this")
+
+    @field_validator("name")
+    @classmethod
+    def _domain_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"name {value!r} must match {NAME_PATTERN}")
+        return value
+
+
+class Domain(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    descriptor: DomainDescriptor
+    path: Path
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.title or self.name.replace("_", " ").title()
+
+    @property
+    def owner(self) -> str:
+        return self.descriptor.owner
+
+    @property
+    def description(self) -> str:
+        return self.descriptor.description
+
+
+DEFAULT_ROLES: dict[str, Role] = {
+    "analyst": Role(description="Business analyst: sees every unrestricted product, personal data masked", pii=False),
+    "steward": Role(description="Data steward: sees personal data unmasked", pii=True),
+}
+
+
+class IdentityConfig(Strict):
+    """How the app learns who the user is, and whether roles are limited to the ones a user holds."""
+
+    mode: Literal["open", "enforced"] = Field(
+        default="open", description="open: any role may be chosen; enforced: only the roles a user holds")
+    local_user: str | None = Field(default=None, description="the user `make run` runs as (an email)")
+    trusted_header: str | None = Field(
+        default=None, description="request header a trusted reverse proxy sets to the user's email")
+    default_role: str = Field(default="analyst", description="what an unknown or anonymous user gets")
+
+
+class UserSpec(Strict):
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+
+class GroupSpec(Strict):
+    roles: list[str] = Field(default_factory=list)
+
+
+class SparkSettings(Strict):
+    """Where a mesh with `engine: spark` runs: the master URL and any Spark settings to pass on."""
+
+    master: str = Field(default="local[2]", description="local[N], spark://host:7077, yarn, k8s://...")
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict, description="spark.* settings")
+    max_collect_rows: int = Field(default=1_000_000, ge=1, description="most rows `sql()` brings back to "
+                                                                       "Python; export larger results to a path")
+
+
+class MeshDescriptor(Strict):
+    name: str
+    title: str = ""
+    description: str = ""
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    data_roots: list[str] = Field(default_factory=list, description="extra folders file sources may read")
+    postgres_hosts: list[str] = Field(default_factory=list, description="if set, the only PostgreSQL hosts a "
+                                                                        "product or a draft may connect to")
+    roles: dict[str, Role] = Field(default_factory=dict)
+    policies: list[Policy] = Field(default_factory=list)
+    memory_limit: str = "2GB"
+    threads: int = Field(default=2, ge=1)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    users: dict[str, UserSpec] = Field(default_factory=dict, description="email -> roles and groups")
+    groups: dict[str, GroupSpec] = Field(default_factory=dict, description="group -> roles")
+    discovery: Literal["listed", "hidden"] = Field(
+        default="listed", description="restricted products a viewer may not read: listed locked, or hidden")
+
+    @field_validator("name")
+    @classmethod
+    def _mesh_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"name {value!r} must match {NAME_PATTERN}")
+        return value
+
+    @model_validator(mode="after")
+    def _default_roles(self) -> "MeshDescriptor":
+        for role, spec in DEFAULT_ROLES.items():
+            self.roles.setdefault(role, spec)
+        return self
+
+
+class Problem(BaseModel):
+    """Something wrong in a mesh on disk, located like a compiler error."""
+
+    path: str
+    line: int | None = None
+    field: str = ""
+    message: str
+    severity: Severity = "error"
+    product_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        field = f" {self.field}:" if self.field else ""
+        tail = "" if self.severity == "error" else f" ({self.severity})"
+        return f"{where}:{field} {self.message}{tail}"

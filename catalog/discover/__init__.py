@@ -1,0 +1,1 @@
+"""Discover: full-text search over descriptors and the duplicate-product finder."""

@@ -1,0 +1,527 @@
+"""Ranked search over a mesh's products, with facets and sorts (the Discover page, `meshwork search`).
+
+Ranking is BM25 from Tantivy (an in-memory index; English Snowball stemmer, so plurals match
+singulars) over the product id, title, description, tags, owner, domain and column names and
+descriptions; a word in the id, title or tags weighs twice. A query word the index has never seen
+is replaced by the closest words of the index vocabulary (Jaro-Winkler, in DuckDB), which is what
+makes typos still find the product. Any text is safe: it is cut to lower-case words of letters
+before it reaches either engine, so no query syntax survives.
+DuckDB's own `fts` extension ranked the same way first, at tens of milliseconds a query on 10,000
+products against about one for Tantivy (bench/results/search.md), hence the library.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import duckdb
+import polars as pl
+import tantivy
+
+from catalog.errors import MeshError
+from catalog.engines.extensions import load_extension
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+    from catalog.access.policy import Policy
+
+FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind", "certified")
+YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
+SORTS = ("relevance", "usage", "quality", "freshness", "trust")
+FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns")
+LOCKED_FIELDS = ("ident", "title", "description", "owner_text", "domain_text")  # what a locked product shows
+LOCKED = "locked"  # the grade facet value of a locked product (its checks are not shown)
+BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0}
+NOT_CHECKED = "not checked"
+MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
+MAX_WORDS = 24
+TYPO_SIMILARITY = 0.86  # Jaro-Winkler above which a vocabulary word stands in for an unknown query word
+SIGNALS_TTL_S = 2.0
+SCORE_CACHE = 256  # recent queries whose BM25 scores are kept (the descriptors do not change under an index)
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def words(text: str) -> list[str]:
+    """The words the index sees: lower case, accents stripped, letters only (as the fts tokenizer)."""
+    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
+    return _WORD.findall(folded)
+
+
+@dataclass
+class Hit:
+    """One ranked product: `score` is the BM25 relevance (0 when the query was empty)."""
+
+    product_id: str
+    score: float
+    title: str
+    domain: str
+    owner: str
+    description: str
+    grade: str
+    quality: float | None
+    queries: int
+    trend: str
+    refreshed_at: datetime | None
+    certified: bool
+    rating: float | None
+    pii: bool
+    kind: str
+    status: str
+    tags: list[str]
+    snippet: str = ""
+    snippet_field: str = ""
+    marks: list[tuple[int, int]] = field(default_factory=list)  # spans of `snippet` that matched
+    locked: bool = False  # restricted and listed: no columns, quality or freshness; *Request access* instead
+
+
+@dataclass
+class SearchResults:
+    """The hits of one page, the total count, and facet counts over every match."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+    sort: str
+    terms: list[str]  # the words searched for after typo correction
+    corrections: dict[str, list[str]]  # query word -> vocabulary words it was read as
+    elapsed_ms: float = 0.0
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, i: int) -> Hit:
+        return self.hits[i]
+
+    @property
+    def ids(self) -> list[str]:
+        return [h.product_id for h in self.hits]
+
+    def frame(self) -> pl.DataFrame:
+        """The hits as a table (for notebooks and the CLI)."""
+        return pl.DataFrame(
+            [{"product_id": h.product_id, "score": round(h.score, 3), "title": h.title, "domain": h.domain,
+              "owner": h.owner, "grade": h.grade, "queries_30d": h.queries, "snippet": h.snippet} for h in self.hits],
+            schema={"product_id": pl.String, "score": pl.Float64, "title": pl.String, "domain": pl.String,
+                    "owner": pl.String, "grade": pl.String, "queries_30d": pl.Int64, "snippet": pl.String})
+
+
+class SearchIndex:
+    """The full-text index and the facet table of one loaded mesh; build once, query many times."""
+
+    def __init__(self, mesh: "Mesh"):
+        self.mesh = mesh
+        self._lock = threading.Lock()
+        self.docs = _documents(mesh)
+        self.ids: list[str] = self.docs["product_id"].to_list()
+        self.index = _tantivy_index(self.docs)
+        self.searcher = self.index.searcher()
+        self.con = duckdb.connect(":memory:", config={"threads": 1})
+        self.con.execute("SET enable_progress_bar = false")
+        load_extension(self.con, "fts")  # stem() and the vocabulary's Jaro-Winkler matching
+        vocabulary = sorted({w for text in self.docs.select(FIELDS).to_numpy().ravel() for w in words(str(text))})
+        self.con.execute("CREATE TABLE vocab AS SELECT w, stem(w, 'english') AS s FROM unnest($w) t(w)",
+                         {"w": vocabulary})
+        self.stems: dict[str, str] = dict(self.con.execute("SELECT w, s FROM vocab").fetchall())
+        self.vocabulary = set(self.stems)
+        self.stem_set = set(self.stems.values())
+        self._signals: pl.DataFrame | None = None
+        self._signals_key: tuple[Any, ...] | None = None
+        self._signals_checked = 0.0
+        self._table: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        self._scores: dict[tuple[str, ...], pl.DataFrame] = {}
+        self._vocabularies: dict[tuple[frozenset[str], frozenset[str]], set[str]] = {}
+
+    # ------------------------------------------------------------------ query words
+
+    def vocabulary_for(self, policy: "Policy | None") -> set[str] | None:
+        """The words a viewer may be told exist: every field of the products they see in full, the shown
+        fields of locked ones; None for the unfiltered view (the whole vocabulary)."""
+        if policy is None or policy.unfiltered:
+            return None
+        key = (policy.allowed, policy.locked)
+        with self._lock:
+            if key not in self._vocabularies:
+                vocabulary: set[str] = set()
+                for row in self.docs.select("product_id", *FIELDS).iter_rows(named=True):
+                    pid = row["product_id"]
+                    fields = FIELDS if pid in policy.allowed else LOCKED_FIELDS if pid in policy.locked else ()
+                    for name in fields:
+                        vocabulary.update(words(str(row[name] or "")))
+                self._vocabularies[key] = vocabulary
+                while len(self._vocabularies) > SCORE_CACHE:
+                    self._vocabularies.pop(next(iter(self._vocabularies)))
+            return self._vocabularies[key]
+
+    def expand(self, text: str, policy: "Policy | None" = None) -> tuple[list[str], dict[str, list[str]]]:
+        """Query words known to the index, plus close vocabulary words for unknown ones (typos); a viewer is
+        only offered words of what they may see."""
+        allowed = self.vocabulary_for(policy)
+        out: list[str] = []
+        corrections: dict[str, list[str]] = {}
+        for word in dict.fromkeys(words(text[:MAX_TEXT])[:MAX_WORDS * 4]):
+            if len(out) >= MAX_WORDS:
+                break
+            if word in self.vocabulary:
+                out.append(word)
+                continue
+            stem = self._stem(word)
+            if stem in self.stem_set:
+                out.append(word)
+                continue
+            if len(word) < 3:
+                continue
+            near = self._near(word, allowed)
+            if near:
+                corrections[word] = near
+                out.extend(w for w in near if w not in out)
+        return out, corrections
+
+    def _stem(self, word: str) -> str:
+        with self._lock:
+            return self.con.execute("SELECT stem($w, 'english')", {"w": word}).fetchone()[0]
+
+    def _near(self, word: str, allowed: set[str] | None = None) -> list[str]:
+        with self._lock:
+            rows = self.con.execute(
+                "SELECT w, jaro_winkler_similarity(w, $q) AS sim FROM vocab "
+                "WHERE abs(length(w) - length($q)) <= 2 AND sim >= $min ORDER BY sim DESC, w",
+                {"q": word, "min": TYPO_SIMILARITY}).fetchall()
+        rows = [r for r in rows if allowed is None or r[0] in allowed][:3]
+        if not rows:
+            return []
+        best = rows[0][1]
+        return [w for w, sim in rows if sim >= best - 0.03]
+
+    def scores(self, terms: list[str], fields: tuple[str, ...] = FIELDS) -> pl.DataFrame:
+        """product_id, score for every product matching any of `terms` in `fields` (BM25; id, title, tags
+        count twice)."""
+        if not terms:
+            return pl.DataFrame(schema={"product_id": pl.String, "score": pl.Float64})
+        key = (*terms, "\x00", *fields)
+        with self._lock:  # app sessions share one index
+            cached = self._scores.get(key)
+            if cached is not None:
+                return cached
+            # `terms` are lower-case letters only, so the query parser sees plain words, never syntax.
+            query = self.index.parse_query(" ".join(terms), list(fields),
+                                           field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
+            found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
+            single = self.searcher.num_segments == 1  # then documents are numbered in insertion order
+            rows = [(self.ids[a.doc] if single else self.searcher.doc(a)["product_id"][0], float(score))
+                    for score, a in found]
+            scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+            self._scores[key] = scored  # a facet click, sort or page reruns the same words
+            while len(self._scores) > SCORE_CACHE:
+                self._scores.pop(next(iter(self._scores)))
+            return scored
+
+    # ------------------------------------------------------------------ signals (quality, usage, trust)
+
+    def signals(self) -> pl.DataFrame:
+        """Latest grade, usage and trust per product, re-read when the state store has changed."""
+        now = time.monotonic()
+        if self._signals is not None and now - self._signals_checked < SIGNALS_TTL_S:
+            return self._signals
+        self._signals_checked = now
+        key = _state_key(self.mesh)
+        if self._signals is None or key != self._signals_key:
+            self._signals = _signals(self.mesh)
+            self._signals_key = key
+        return self._signals
+
+    def table(self) -> pl.DataFrame:
+        """One row per product: facet values and signals (rebuilt only when the signals change)."""
+        signals = self.signals()
+        if self._table is None or self._table[0] is not signals:
+            table = self.docs.drop(FIELDS).join(signals, on="product_id", how="left").with_columns(
+                pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
+                pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
+            self._table = (signals, table)
+        return self._table[1]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def search(mesh: "Mesh", text: str = "", *, role: str | None = None, user: str | None = None,
+           policy: "Policy | None" = None, sort: str = "relevance", limit: int | None = 20, offset: int = 0,
+           **filters: Any) -> SearchResults:
+    """Rank the products matching `text` (every product when empty), filtered by facet values.
+
+    `filters` are facet names (`domain`, `tag`, `owner`, `status`, `grade`, `pii`, `kind`, `certified`) with one
+    value or a list. The viewer (`role`, `user`, or a `policy`) decides what is found: hidden products never,
+    locked ones only by what a locked card shows (id, title, description, owner, domain), with no quality,
+    freshness, tags, kind or PII flag; no viewer is the steward's view of everything.
+    """
+    from catalog.access.policy import resolve
+
+    if policy is None and (role is not None or user is not None):
+        policy = resolve(mesh, role, user)
+    viewer = policy if policy is not None and not policy.unfiltered else None
+    started = time.perf_counter()
+    text = text if isinstance(text, str) else str(text or "")
+    if sort not in SORTS:
+        raise MeshError(f"unknown sort {sort!r}; sort by one of: {', '.join(SORTS)}")
+    unknown = [k for k in filters if k not in FACETS]
+    if unknown:
+        raise MeshError(f"unknown search filter(s) {', '.join(unknown)}; filter by: {', '.join(FACETS)}")
+    index = mesh.search_index
+    table = index.table()
+    terms, corrections = index.expand(text, viewer)
+    if viewer is not None:
+        table = _for_viewer(table, viewer)
+    if text.strip():
+        scored = index.scores(terms)
+        if viewer is not None and viewer.locked:
+            locked = list(viewer.locked)
+            scored = pl.concat([scored.filter(~pl.col("product_id").is_in(locked)),
+                                index.scores(terms, LOCKED_FIELDS).filter(pl.col("product_id").is_in(locked))])
+        table = table.join(scored, on="product_id", how="inner")
+        exact = text.strip().lower()
+        table = table.with_columns(
+            (pl.col("score") + pl.when((pl.col("product_id") == exact) | (pl.col("name") == exact))
+             .then(100.0).otherwise(0.0)).alias("score"))
+    else:
+        table = table.with_columns(pl.lit(0.0).alias("score"))
+    table = _apply_filters(table, filters)
+    facets = facet_counts(table)
+    table = _sorted(table, sort if text.strip() or sort != "relevance" else "title")
+    total = table.height
+    page = table.slice(offset, limit) if limit is not None else table.slice(offset)
+    stems = {index.stems.get(t) or index._stem(t) for t in terms}
+    hits = [_hit(row, stems, index, viewer) for row in page.iter_rows(named=True)]
+    return SearchResults(query=text[:MAX_TEXT], hits=hits, total=total, facets=facets, sort=sort, terms=terms,
+                         corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def product_hit(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> Hit:
+    """What a result card shows for one product (grade, usage, refresh, trust), without a query; as
+    `policy`'s viewer sees it (a locked card, or UnknownProduct for a hidden product)."""
+    index = mesh.search_index
+    viewer = policy if policy is not None and not policy.unfiltered else None
+    if viewer is not None:
+        mesh.product_for(product_id, viewer)  # raises UnknownProduct, for a hidden id as for an unknown one
+    table = index.table() if viewer is None else _for_viewer(index.table(), viewer)
+    row = table.filter(pl.col("product_id") == product_id).with_columns(pl.lit(0.0).alias("score"))
+    if row.is_empty():
+        mesh.product(product_id)  # raises UnknownProduct
+    return _hit(row.row(0, named=True), set(), index, viewer)
+
+
+def _for_viewer(table: pl.DataFrame, policy: "Policy") -> pl.DataFrame:
+    """Listed products only; a locked one keeps its card's fields and loses what it measures or declares."""
+    if policy.hidden:  # every product is listed, locked or hidden: drop the (few) hidden ones
+        table = table.filter(~pl.col("product_id").is_in(list(policy.hidden)))
+    if not policy.locked:
+        return table
+    locked = pl.col("product_id").is_in(list(policy.locked))
+    return table.with_columns(
+        pl.when(locked).then(pl.lit(LOCKED)).otherwise(pl.col("grade")).alias("grade"),
+        *[pl.when(locked).then(None).otherwise(pl.col(c)).alias(c) for c in ("quality", "refreshed_at", "pii", "kind")],
+        pl.when(locked).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col("tags")).alias("tags"))
+
+
+def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
+    """Value -> number of matching products, per facet, most frequent first."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for facet in FACETS:
+        column = "tags" if facet == "tag" else facet
+        series = table[column].explode() if facet == "tag" else table[column]
+        if facet in YES_NO:
+            series = series.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
+        counts = series.drop_nulls().value_counts(sort=True, name="n")
+        rows = sorted(counts.iter_rows(), key=lambda r: (-r[1], str(r[0])))
+        out[facet] = [(str(v), int(n)) for v, n in rows]
+    return out
+
+
+def _apply_filters(table: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFrame:
+    for facet, wanted in filters.items():
+        if wanted is None or wanted == [] or wanted == ():
+            continue
+        values = [wanted] if isinstance(wanted, (str, bool)) else list(wanted)
+        if facet in YES_NO:
+            flags = {v if isinstance(v, bool) else str(v).lower() in ("yes", "true", "1") for v in values}
+            table = table.filter(pl.col(facet).is_in(list(flags)))
+        elif facet == "tag":
+            table = table.filter(pl.col("tags").list.eval(pl.element().is_in([str(v) for v in values])).list.any())
+        else:
+            table = table.filter(pl.col(facet).is_in([str(v) for v in values]))
+    return table
+
+
+def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
+    keys = {"relevance": (["score", "product_id"], [True, False]),
+            "usage": (["queries", "score", "product_id"], [True, True, False]),
+            "quality": (["quality", "score", "product_id"], [True, True, False]),
+            "freshness": (["refreshed_at", "score", "product_id"], [True, True, False]),
+            "trust": (["certified", "rating", "score", "product_id"], [True, True, True, False]),
+            "title": (["domain", "product_id"], [False, False])}[sort]
+    return table.sort(keys[0], descending=keys[1], nulls_last=True)
+
+
+def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: "Policy | None" = None) -> Hit:
+    product = index.mesh.products[row["product_id"]]
+    locked = policy is not None and policy.is_locked(product.id)
+    snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked)
+    return Hit(product_id=row["product_id"], score=float(row["score"] or 0.0), title=product.title,
+               domain=row["domain"], owner=row["owner"], description=product.description, grade=row["grade"],
+               quality=row["quality"], queries=int(row["queries"] or 0), trend=row["trend"],
+               refreshed_at=row["refreshed_at"], certified=bool(row["certified"]), rating=row["rating"],
+               pii=bool(row["pii"]), kind=row["kind"] or "", status=row["status"], tags=list(row["tags"] or []),
+               snippet=snippet, snippet_field=where, marks=marks, locked=locked)
+
+
+def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
+                width: int = 160, locked: bool = False) -> tuple[str, str, list[tuple[int, int]]]:
+    """The first field that holds a query word, cut around it, with the spans of the matching words (of a
+    locked product, only the fields its card shows)."""
+    fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title)]
+    if not locked:
+        fields.append(("tags", ", ".join(product.tags)))
+        fields += [(f"column {c.name}", f"{c.name}: {c.description}" if c.description else c.name)
+                   for c in product.columns]
+    fields += [("owner", product.owner), ("id", product.id)]
+    if stems:
+        for where, text in fields:
+            spans = [(m.start(), m.end()) for m in re.finditer(r"[A-Za-z]+", text or "")
+                     if vocabulary_stems.get(m.group().lower()) in stems]
+            if spans:
+                start = max(0, spans[0][0] - width // 3)
+                end = min(len(text), start + width)
+                cut = text[start:end]
+                prefix = "…" if start else ""
+                suffix = "…" if end < len(text) else ""
+                shift = len(prefix) - start
+                marks = [(a + shift, b + shift) for a, b in spans if a >= start and b <= end]
+                return prefix + cut + suffix, where, marks
+    text = product.description or product.title
+    return (text[:width] + ("…" if len(text) > width else "")), "description", []
+
+
+# ---------------------------------------------------------------------- building the index
+
+
+def _documents(mesh: "Mesh") -> pl.DataFrame:
+    refreshed = _refresh_times(mesh)
+    rows = []
+    for pid, p in mesh.products.items():
+        domain = mesh.domains.get(p.domain)
+        rows.append({
+            "product_id": pid, "name": p.name, "domain": p.domain, "owner": p.owner or "(no owner)",
+            "status": "broken" if p.broken else str(p.descriptor.status), "kind": p.kind,
+            "pii": bool(p.pii_columns), "tags": list(p.tags), "refreshed_at": refreshed.get(pid),
+            "ident": pid.replace(".", " ").replace("_", " "),
+            "title": p.title, "description": p.description, "tags_text": " ".join(p.tags),
+            "owner_text": (p.owner or "").replace("@", " ").replace(".", " ").replace("_", " "),
+            "domain_text": " ".join(dict.fromkeys(f"{p.domain.replace('_', ' ')} {domain.title if domain else ''}"
+                                                  .lower().split())),
+            "columns": " ".join(f"{c.name.replace('_', ' ')} {c.description}" for c in p.columns),
+        })
+    schema = {"product_id": pl.String, "name": pl.String, "domain": pl.String, "owner": pl.String,
+              "status": pl.String, "kind": pl.String, "pii": pl.Boolean, "tags": pl.List(pl.String),
+              "refreshed_at": pl.Datetime("us", "UTC"), "ident": pl.String, "title": pl.String,
+              "description": pl.String, "tags_text": pl.String, "owner_text": pl.String,
+              "domain_text": pl.String, "columns": pl.String}
+    return pl.DataFrame(rows, schema=schema)  # `tags` and `owner` are facets; the index reads *_text
+
+
+def _tantivy_index(docs: pl.DataFrame) -> tantivy.Index:
+    """An in-memory Tantivy index of the text fields, one document per product, in `docs` order."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("product_id", stored=True, tokenizer_name="raw")
+    for name in FIELDS:
+        builder.add_text_field(name, stored=False, tokenizer_name="en_stem")
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=50_000_000, num_threads=1)
+    for row in docs.select("product_id", *FIELDS).iter_rows(named=True):
+        writer.add_document(tantivy.Document(**{k: [v or ""] for k, v in row.items()}))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index
+
+
+def _refresh_times(mesh: "Mesh") -> dict[str, datetime]:
+    """When each product's data last changed: its newest source file; a derived product, its newest input."""
+    from catalog.descriptors.loader import resolve_source_path
+
+    stat_cache: dict[str, datetime | None] = {}
+
+    def file_time(path: Path) -> datetime | None:
+        key = str(path)
+        if key not in stat_cache:
+            matches = list(path.parent.glob(path.name)) if any(ch in path.name for ch in "*?[") else [path]
+            times = [m.stat().st_mtime for m in matches if m.exists()]
+            stat_cache[key] = datetime.fromtimestamp(max(times), timezone.utc) if times else None
+        return stat_cache[key]
+
+    out: dict[str, datetime | None] = {}
+
+    def refreshed(pid: str, seen: frozenset[str] = frozenset()) -> datetime | None:
+        if pid in out:
+            return out[pid]
+        product = mesh.products[pid]
+        value: datetime | None = None
+        if product.kind in ("parquet", "csv", "sqlite", "duckdb") and getattr(product.source, "path", None):
+            try:
+                value = file_time(resolve_source_path(product, product.source.path))
+            except OSError:
+                value = None
+        elif product.kind == "sql":
+            times = [refreshed(u, seen | {pid}) for u in mesh.upstreams(pid) if u not in seen and u in mesh.products]
+            value = max((t for t in times if t is not None), default=None)
+        out[pid] = value
+        return value
+
+    for pid in mesh.products:
+        refreshed(pid)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _state_key(mesh: "Mesh") -> tuple[Any, ...]:
+    path = mesh.state.path
+    key = []
+    for suffix in ("", "-wal"):
+        try:
+            stat = Path(f"{path}{suffix}").stat()
+            key.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            key.append(None)
+    return tuple(key)
+
+
+def _signals(mesh: "Mesh") -> pl.DataFrame:
+    """product_id, grade, quality, queries, trend, certified, rating: from the quality, usage and trust stores."""
+    schema = {"product_id": pl.String, "grade": pl.String, "quality": pl.Float64, "checked_at": pl.String,
+              "queries": pl.Int64, "trend": pl.String, "certified": pl.Boolean, "rating": pl.Float64}
+    frame = pl.DataFrame({"product_id": list(mesh.products)}, schema={"product_id": pl.String})
+    try:
+        quality = pl.DataFrame(mesh.latest_quality()).select(
+            "product_id", "grade", pl.col("score").cast(pl.Float64).alias("quality"),
+            pl.col("checked_at").cast(pl.String))
+    except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
+        quality = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "grade", "quality", "checked_at")})
+    try:
+        usage = mesh.usage_metrics().select("product_id", "queries", pl.col("trend_label").alias("trend"))
+    except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
+        usage = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "queries", "trend")})
+    try:
+        trust = mesh.trust_signals().select("product_id", "certified", pl.col("rating_avg").alias("rating"))
+    except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
+        trust = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "certified", "rating")})
+    out = (frame.join(quality, on="product_id", how="left").join(usage, on="product_id", how="left")
+           .join(trust, on="product_id", how="left"))
+    return out.select([pl.col(k).cast(v) for k, v in schema.items()])

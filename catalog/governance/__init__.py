@@ -1,0 +1,1 @@
+"""Governance: mesh and domain policies, data contracts (ODCS), descriptor changes."""

@@ -1,0 +1,414 @@
+"""Lineage of a mesh as networkx graphs (edges upstream -> downstream), and impact analysis.
+
+Three graphs, each a pure function of the descriptors and so cached on the Mesh:
+
+* product level (`mesh.lineage()`): nodes are products (`retail.customers`, kind
+  "product"), the sources they read in place (`source:parquet:retail/data/c.parquet`,
+  kind "source") and names a derived product's SQL reads that are not products
+  (`missing:retail.nope`, kind "missing"); edges carry `cross_domain`.
+* domain level (`mesh.lineage(level="domain")`): one node per domain (`domain:retail`)
+  and an edge where products flow from one domain into another (`flows`, `count`).
+* column level (`mesh.lineage(columns=True)`): nodes `<product_id>.<column>`; each output
+  column of a derived product is linked to the upstream columns it is computed from.
+
+Quality status is not part of the cached structure: `mesh.lineage()` returns a copy
+annotated with the latest status (see `catalog.lineage.health`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Literal
+
+import networkx as nx
+import polars as pl
+
+from catalog import sqlutil
+from catalog.lineage.columns import ColumnLineage, trace_columns
+from catalog.errors import MeshError, UnknownProduct
+from catalog.descriptors.loader import resolve_source_path
+from catalog.descriptors.model import Column, DataProduct
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+    from catalog.access.policy import Policy
+
+SOURCE = "source:"
+MISSING = "missing:"
+DOMAIN = "domain:"
+Level = Literal["product", "domain"]
+
+
+# ------------------------------------------------------------------ node ids
+
+def domain_node(domain: str) -> str:
+    return f"{DOMAIN}{domain}"
+
+
+def column_node(product_id: str, column: str) -> str:
+    return f"{product_id}.{column}"
+
+
+def _relative(mesh_root: Path, path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(mesh_root).as_posix()
+    except ValueError:
+        return resolved.as_posix()  # a file under a declared data root outside the mesh
+
+
+def source_node(mesh_root: Path, product: DataProduct) -> tuple[str, str]:
+    """(node id, short label) of the place a source-backed product reads; secrets never appear."""
+    from catalog.sources.postgres import redact
+
+    source = product.source
+    if source.kind in ("parquet", "csv"):
+        location = _relative(mesh_root, resolve_source_path(product, source.path))
+        return f"{SOURCE}{source.kind}:{location}", location.rsplit("/", 1)[-1]
+    table = f"{source.db_schema}.{source.table}" if source.db_schema else source.table
+    if source.kind == "postgres":
+        return f"{SOURCE}postgres:{redact(source.dsn)}/{table}", table
+    location = _relative(mesh_root, resolve_source_path(product, source.path))
+    return f"{SOURCE}{source.kind}:{location}/{table}", f"{location.rsplit('/', 1)[-1]}/{table}"
+
+
+# ------------------------------------------------------------------ the cached index
+
+class LineageIndex:
+    """The structural graphs of one mesh, built once and on demand (thread-safe)."""
+
+    def __init__(self, mesh: "Mesh"):
+        self.mesh = mesh
+        self._lock = threading.RLock()
+        self._products: nx.DiGraph | None = None
+        self._domains: nx.DiGraph | None = None
+        self._columns: nx.DiGraph | None = None
+        self._traced: dict[str, ColumnLineage] = {}
+        self._tracing: set[str] = set()
+        self._readers: dict[str, dict[tuple[str, str], list[str]]] = {}
+
+    # ---------------------------------------------------------------- product level
+
+    @property
+    def products(self) -> nx.DiGraph:
+        with self._lock:
+            if self._products is None:
+                self._products = self._build_products()
+            return self._products
+
+    def _build_products(self) -> nx.DiGraph:
+        mesh = self.mesh
+        graph = nx.DiGraph(level="product", domains=sorted(set(mesh.domains) | {p.domain for p in mesh.products.values()}))
+        problems: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {}
+        for problem in mesh.problems:
+            if problem.product_id:
+                problems.setdefault(problem.product_id, []).append(str(problem))
+                if problem.severity == "error":
+                    where = f"line {problem.line}: " if problem.line else ""
+                    errors.setdefault(problem.product_id, []).append(f"{where}{problem.message}")
+        for product in mesh.products.values():
+            graph.add_node(product.id, kind="product", label=product.id, domain=product.domain,
+                           owner=product.owner or mesh.domains.get(product.domain, _NO_DOMAIN).owner,
+                           title=product.title, source_kind=product.kind, broken=product.broken,
+                           problems=problems.get(product.id, []), problem_messages=errors.get(product.id, []))
+        for product in mesh.products.values():
+            if product.kind == "sql":
+                for upstream in sorted(mesh.upstreams(product.id)):
+                    graph.add_edge(upstream, product.id,
+                                   cross_domain=mesh.products[upstream].domain != product.domain)
+                if product.broken:
+                    self._add_missing(graph, product)
+            else:
+                node, label = source_node(mesh.root, product)
+                if node not in graph:
+                    graph.add_node(node, kind="source", label=label, source_kind=product.kind, domain=product.domain)
+                graph.add_edge(node, product.id, cross_domain=False)
+        return graph
+
+    def _add_missing(self, graph: nx.DiGraph, product: DataProduct) -> None:
+        """Names a broken product's SQL reads that are not products, so its node shows what is wrong."""
+        try:
+            names = sqlutil.referenced_tables(sqlutil.parse_one_select(product.source.sql))
+        except sqlutil.SqlParseError:
+            return
+        for name in sorted(names - set(self.mesh.products)):
+            node = f"{MISSING}{name}"
+            graph.add_node(node, kind="missing", label=name, domain=name.split(".", 1)[0] if "." in name else "")
+            graph.add_edge(node, product.id, cross_domain=False)
+
+    # ---------------------------------------------------------------- domain level
+
+    @property
+    def domains(self) -> nx.DiGraph:
+        with self._lock:
+            if self._domains is None:
+                self._domains = self._build_domains()
+            return self._domains
+
+    def _build_domains(self) -> nx.DiGraph:
+        return domain_graph(self.mesh, self.products)
+
+    # ---------------------------------------------------------------- column level
+
+    def traced(self, product_id: str) -> ColumnLineage:
+        """Column lineage of one product, traced on first use and kept."""
+        with self._lock:
+            if product_id not in self._traced:
+                self._tracing.add(product_id)
+                try:
+                    product = self.mesh.products[product_id]
+                    self._traced[product_id] = trace_columns(product, self.mesh.upstreams(product_id),
+                                                             self._columns_of)
+                finally:
+                    self._tracing.discard(product_id)
+            return self._traced[product_id]
+
+    def _columns_of(self, product_id: str) -> list[Column] | None:
+        product = self.mesh.products.get(product_id)
+        if product is None:
+            return None
+        if product.columns:
+            return product.columns
+        if product.kind == "sql" and product_id not in self._tracing:
+            # An undeclared derived upstream: its traced outputs still let `SELECT *` expand.
+            return [Column.model_construct(name=n, type="UNKNOWN") for n in self.traced(product_id).outputs]
+        return None
+
+    def outputs(self, product_id: str) -> list[str]:
+        return self.traced(product_id).outputs
+
+    def readers(self, product_id: str) -> dict[tuple[str, str], list[str]]:
+        """(upstream product, column) -> the output columns of `product_id` computed from it."""
+        with self._lock:
+            if product_id not in self._readers:
+                reverse: dict[tuple[str, str], list[str]] = {}
+                for up, col, _, out in self.traced(product_id).edges():
+                    reverse.setdefault((up, col), []).append(out)
+                self._readers[product_id] = reverse
+            return self._readers[product_id]
+
+    @property
+    def columns(self) -> nx.DiGraph:
+        with self._lock:
+            if self._columns is None:
+                self._columns = self.column_subgraph(self.mesh.products)
+            return self._columns
+
+    def column_subgraph(self, product_ids: Iterable[str]) -> nx.DiGraph:
+        """Column nodes of these products and the links between them (links from outside are dropped)."""
+        mesh, wanted = self.mesh, set(product_ids)
+        graph = nx.DiGraph(level="column", domains=self.products.graph["domains"], notes={})
+        for product_id in sorted(wanted):
+            product = mesh.products[product_id]
+            traced = self.traced(product_id)
+            if traced.note:
+                graph.graph["notes"][product_id] = traced.note
+            declared = {c.name: c for c in product.columns}
+            for name in traced.outputs or list(declared):
+                column = declared.get(name)
+                graph.add_node(column_node(product_id, name), kind="column", product_id=product_id, column=name,
+                               label=name, domain=product.domain, type=column.type if column else "",
+                               declared=column is not None, broken=product.broken)
+        for product_id in sorted(wanted):
+            for up, col, _, out in self.traced(product_id).edges():
+                if up in wanted and column_node(up, col) in graph:
+                    graph.add_edge(column_node(up, col), column_node(product_id, out),
+                                   cross_domain=mesh.products[up].domain != mesh.products[product_id].domain)
+        return graph
+
+
+class _NoDomain:
+    owner = ""
+    title = ""
+
+
+_NO_DOMAIN = _NoDomain()
+
+
+def domain_graph(mesh: "Mesh", products: nx.DiGraph) -> nx.DiGraph:
+    """One node per domain (`domain:<name>`) counting the product nodes of `products` in it, and an edge
+    where products flow from one domain into another (`flows`, `count`)."""
+    graph = nx.DiGraph(level="domain", domains=products.graph["domains"])
+    members: dict[str, list[dict]] = {}
+    for _, data in products.nodes(data=True):
+        if data.get("kind") == "product":
+            members.setdefault(data["domain"], []).append(data)
+    for name in products.graph["domains"]:
+        domain = mesh.domains.get(name, _NO_DOMAIN)
+        graph.add_node(domain_node(name), kind="domain", label=name, domain=name, title=domain.title or name,
+                       owner=domain.owner, products=len(members.get(name, [])),
+                       broken=sum(bool(d.get("broken")) for d in members.get(name, [])))
+    for up, down, data in products.edges(data=True):
+        if data["cross_domain"] and products.nodes[up].get("kind") == products.nodes[down].get("kind") == "product":
+            key = (domain_node(products.nodes[up]["domain"]), domain_node(products.nodes[down]["domain"]))
+            if not graph.has_edge(*key):
+                graph.add_edge(*key, flows=[], count=0, cross_domain=True)
+            graph.edges[key]["flows"].append((up, down))
+            graph.edges[key]["count"] += 1
+    return graph
+
+
+def index_of(mesh: "Mesh") -> LineageIndex:
+    """The mesh's lineage index (created once per Mesh; a Mesh is reloaded when descriptors change)."""
+    index = mesh.__dict__.get("_lineage_index")
+    if index is None:
+        index = mesh.__dict__.setdefault("_lineage_index", LineageIndex(mesh))
+    return index
+
+
+# ------------------------------------------------------------------ public graphs
+
+def lineage_graph(mesh: "Mesh", columns: bool = False, level: Level = "product",
+                  policy: "Policy | None" = None) -> nx.DiGraph:
+    """A fresh copy of the requested lineage graph, annotated with the latest quality status, as `policy`'s
+    viewer may see it (locked products without columns or quality, hidden ones anonymous)."""
+    from catalog.lineage.health import annotate
+    from catalog.lineage.visibility import for_viewer
+
+    index = index_of(mesh)
+    if level not in ("product", "domain"):
+        raise MeshError(f"unknown lineage level {level!r}; use 'product' or 'domain'")
+    if columns and level != "product":
+        raise MeshError("column lineage exists at product level only; drop level='domain' or columns=True")
+    if level == "domain" and policy is not None and not policy.unfiltered:
+        return annotate(mesh, domain_graph(mesh, for_viewer(index.products, policy)), policy)
+    graph = index.columns if columns else index.products if level == "product" else index.domains
+    graph = annotate(mesh, graph.copy(), policy)
+    return for_viewer(graph, policy) if policy is not None else graph
+
+
+# ------------------------------------------------------------------ impact
+
+@dataclass(frozen=True)
+class ImpactedProduct:
+    id: str
+    distance: int
+    domain: str
+    owner: str
+    broken: bool
+
+
+@dataclass(frozen=True)
+class ImpactedColumn:
+    id: str
+    product_id: str
+    column: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Everything downstream of a product or column, nearest first, and who to tell."""
+
+    target: str
+    products: tuple[ImpactedProduct, ...]
+    columns: tuple[ImpactedColumn, ...]
+    owners: tuple[str, ...]  # product owners (or their domain's owner), nearest first
+    domains: tuple[str, ...]  # domains of the impacted products, nearest first
+
+    def frame(self) -> pl.DataFrame:
+        """One row per impacted product and column: kind, id, product_id, column, distance, domain, owner."""
+        info = {p.id: p for p in self.products}
+        rows = [{"kind": "product", "id": p.id, "product_id": p.id, "column": None, "distance": p.distance,
+                 "domain": p.domain, "owner": p.owner} for p in self.products]
+        rows += [{"kind": "column", "id": c.id, "product_id": c.product_id, "column": c.column,
+                  "distance": c.distance, "domain": info[c.product_id].domain if c.product_id in info else None,
+                  "owner": info[c.product_id].owner if c.product_id in info else None} for c in self.columns]
+        schema = {"kind": pl.String, "id": pl.String, "product_id": pl.String, "column": pl.String,
+                  "distance": pl.Int64, "domain": pl.String, "owner": pl.String}
+        return pl.DataFrame(rows, schema=schema).sort("distance", "kind", "id", descending=[False, True, False])
+
+
+def _bfs(start: Iterable[str], successors: Callable[[str], Iterable[str]], depth: int | None = None) -> dict[str, int]:
+    """Shortest hop count from any start node to every node reached (start nodes at 0)."""
+    seen = {node: 0 for node in start}
+    queue = deque(seen)
+    while queue:
+        node = queue.popleft()
+        if depth is not None and seen[node] >= depth:
+            continue
+        for nxt in successors(node):
+            if nxt not in seen:
+                seen[nxt] = seen[node] + 1
+                queue.append(nxt)
+    return seen
+
+
+def split_target(mesh: "Mesh", target: str, policy: "Policy | None" = None) -> tuple[str, str | None]:
+    """(product id, column or None) named by `target`; UnknownProduct with a hint otherwise. A product the
+    viewer may not see is unknown (hidden) or names no column (locked), with the message an unknown id gets."""
+    unknown = UnknownProduct(f"no product or column {str(target)[:200]!r} in mesh {mesh.name!r}; name a product "
+                             "as <domain>.<name> or a column as <domain>.<name>.<column>")
+    if policy is not None and not policy.unfiltered:
+        if target in mesh.products and not policy.is_hidden(target):
+            return target, None
+        product_id = str(target).rpartition(".")[0]
+        if target in mesh.products or product_id not in mesh.products or not policy.can_see(product_id):
+            raise unknown
+    if target in mesh.products:
+        return target, None
+    product_id, _, column = target.rpartition(".")
+    if product_id in mesh.products:
+        names = {c.lower(): c for c in index_of(mesh).outputs(product_id)}
+        names.update({c.name.lower(): c.name for c in mesh.products[product_id].columns})
+        if column.lower() in names:
+            return product_id, names[column.lower()]
+        raise UnknownProduct(f"product {product_id!r} has no column {column!r}; its columns are "
+                             f"{', '.join(sorted(names.values())) or 'not declared'}")
+    raise unknown
+
+
+def impact(mesh: "Mesh", target: str, columns: bool = True, policy: "Policy | None" = None) -> Impact:
+    """Downstream products and (with `columns`) columns of a product or a column, nearest first, as `policy`'s
+    viewer may see them: locked products without their columns, hidden ones as anonymous `restricted:N`."""
+    index = index_of(mesh)
+    products = index.products
+    product_id, column = split_target(mesh, target, policy)
+    if column is None:
+        reached = _bfs([product_id], products.successors)
+    else:
+        columns = True
+    impacted_columns: dict[str, int] = {}
+    if columns:
+        start = [column] if column is not None else index.outputs(product_id) or \
+            [c.name for c in mesh.products[product_id].columns]
+
+        def column_successors(node: str) -> list[str]:
+            pid, col = node.split("\x00")
+            return [f"{down}\x00{out}" for down in products.successors(pid)
+                    for out in index.readers(down).get((pid, col), [])]
+
+        reached_columns = _bfs([f"{product_id}\x00{c}" for c in start], column_successors)
+        impacted_columns = {k: d for k, d in reached_columns.items() if d > 0}
+        if column is not None:
+            reached = {product_id: 0}
+            for key, distance in impacted_columns.items():
+                pid = key.split("\x00")[0]
+                reached[pid] = min(distance, reached.get(pid, distance))
+    impacted = sorted(((d, pid) for pid, d in reached.items() if d > 0))
+    product_rows = tuple(ImpactedProduct(pid, d, products.nodes[pid]["domain"], products.nodes[pid]["owner"],
+                                         products.nodes[pid]["broken"]) for d, pid in impacted)
+    column_rows = tuple(sorted((ImpactedColumn(column_node(*k.split("\x00")), *k.split("\x00"), d)
+                                for k, d in impacted_columns.items()), key=lambda c: (c.distance, c.id)))
+    if policy is not None and not policy.unfiltered:
+        product_rows = tuple(p if policy.is_listed(p.id) else
+                             ImpactedProduct(policy.alias(p.id), p.distance, "", "", False) for p in product_rows)
+        column_rows = tuple(c for c in column_rows if policy.can_see(c.product_id))
+    return Impact(target=target, products=product_rows, columns=column_rows,
+                  owners=tuple(dict.fromkeys(p.owner for p in product_rows if p.owner)),
+                  domains=tuple(dict.fromkeys(p.domain for p in product_rows if p.domain)))
+
+
+def upstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:
+    """Every node upstream of a product (sources and missing names included) with its hop count."""
+    mesh.product(product_id)
+    return {n: d for n, d in _bfs([product_id], index_of(mesh).products.predecessors, depth).items() if d > 0}
+
+
+def downstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:
+    mesh.product(product_id)
+    return {n: d for n, d in _bfs([product_id], index_of(mesh).products.successors, depth).items() if d > 0}

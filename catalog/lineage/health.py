@@ -1,0 +1,168 @@
+"""Quality status of each product as lineage shows it, and root cause: which upstream is failing.
+
+Status comes from the latest quality run of each product in the state store (as
+`catalog.quality.run` stores it) plus one cheap signal
+computed here: a file source whose newest file is older than its `sla.freshness_hours`
+is stale even if no check has run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import networkx as nx
+import polars as pl
+
+from catalog.errors import UnknownProduct
+from catalog.lineage.graph import index_of, upstream_distances
+from catalog.descriptors.loader import resolve_source_path
+from catalog.descriptors.model import DataProduct
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+    from catalog.access.policy import Policy
+
+Status = Literal["pass", "fail", "stale", "unchecked"]
+FAILING = ("fail", "error")
+
+
+@dataclass(frozen=True)
+class Health:
+    """What lineage shows about one product: status, why, and the latest score if any."""
+
+    status: Status
+    reasons: tuple[str, ...] = ()
+    score: float | None = None
+    grade: str | None = None
+    checked_at: str | None = None
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+
+def _latest_reports(mesh: "Mesh", policy: "Policy | None" = None) -> dict[str, Any]:
+    """product id -> its latest stored quality run (a dict with its check results under "checks"), its results
+    redacted for `policy`'s viewer (a check reading data they see masked or may not see says only its status)."""
+    from catalog.quality.run import latest_runs, redact_results
+    from catalog.quality.scoring import grade
+
+    return {pid: {**run, "checks": redact_results(mesh, pid, run["results"], policy), "grade": grade(run["score"])}
+            for pid, run in latest_runs(mesh).items() if pid in mesh.products}
+
+
+def _from_report(report: Any) -> Health:
+    failing, stale = [], []
+    for check in _field(report, "checks", None) or []:
+        status = _field(check, "status")
+        if status not in FAILING:
+            continue
+        kind = _field(check, "kind") or _field(check, "check")
+        name = _field(check, "name") or _field(check, "label") or kind or "check"
+        message = _field(check, "message") or _field(check, "detail") or ""
+        text = f"{name}: {status}" + (f" ({message})" if message else "")
+        (stale if kind == "freshness" else failing).append(text)
+    status: Status = "fail" if failing else "stale" if stale else "pass"
+    ts = _field(report, "ts")
+    return Health(status, tuple(failing + stale), _field(report, "score"), _field(report, "grade"),
+                  str(ts) if ts is not None else None)
+
+
+def file_mtime(product: DataProduct) -> float | None:
+    """Newest modification time of a file-backed product's files, or None (not a file, or missing)."""
+    if product.kind not in ("parquet", "csv", "sqlite", "duckdb"):
+        return None
+    from catalog.sources.files import files_of
+
+    times = []
+    for path in files_of(product) if product.kind in ("parquet", "csv") else \
+            [str(resolve_source_path(product, product.source.path))]:
+        try:
+            times.append(os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return max(times) if times else None
+
+
+def product_health(mesh: "Mesh", product_ids: list[str] | None = None,
+                   policy: "Policy | None" = None) -> dict[str, Health]:
+    """Health of the given products (all by default): latest checks plus file age against the SLA; the reasons
+    as `policy`'s viewer may read them."""
+    reports = _latest_reports(mesh, policy)
+    now = time.time()
+    out: dict[str, Health] = {}
+    for product_id in product_ids if product_ids is not None else list(mesh.products):
+        product = mesh.products[product_id]
+        health = _from_report(reports[product_id]) if product_id in reports else Health("unchecked")
+        hours = product.descriptor.sla.freshness_hours
+        mtime = file_mtime(product) if hours else None
+        if mtime is not None and (now - mtime) / 3600 > hours:
+            reason = f"source file last modified {(now - mtime) / 3600:.0f} h ago; the SLA is {hours:g} h"
+            status: Status = "fail" if health.status == "fail" else "stale"
+            health = Health(status, (*health.reasons, reason), health.score, health.grade, health.checked_at)
+        out[product_id] = health
+    return out
+
+
+def annotate(mesh: "Mesh", graph: nx.DiGraph, policy: "Policy | None" = None) -> nx.DiGraph:
+    """Set `quality`, `quality_reasons`, `score`, `grade` on product and column nodes, in place (the reasons
+    redacted for `policy`'s viewer)."""
+    wanted = sorted({data.get("product_id", node) for node, data in graph.nodes(data=True)
+                     if data.get("kind") in ("product", "column") and data.get("product_id", node) in mesh.products})
+    health = product_health(mesh, wanted, policy)
+    for node, data in graph.nodes(data=True):
+        if data.get("kind") in ("product", "column") and data.get("product_id", node) in health:
+            h = health[data.get("product_id", node)]
+            data.update(quality=h.status, quality_reasons=list(h.reasons), score=h.score, grade=h.grade)
+    return graph
+
+
+# ------------------------------------------------------------------ root cause
+
+@dataclass(frozen=True)
+class Cause:
+    """An upstream product that can explain trouble downstream."""
+
+    product_id: str
+    distance: int
+    status: str  # "fail", "stale" or "broken"
+    reasons: tuple[str, ...]
+    domain: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """Upstream products of `product_id` that are broken, failing their checks, or past their SLA."""
+
+    product_id: str
+    causes: tuple[Cause, ...]  # nearest first
+    upstream_products: int  # how many upstream products were examined
+
+    def frame(self) -> pl.DataFrame:
+        rows = [{"product_id": c.product_id, "distance": c.distance, "status": c.status,
+                 "reasons": "; ".join(c.reasons), "domain": c.domain, "owner": c.owner} for c in self.causes]
+        return pl.DataFrame(rows, schema={"product_id": pl.String, "distance": pl.Int64, "status": pl.String,
+                                          "reasons": pl.String, "domain": pl.String, "owner": pl.String})
+
+
+def root_cause(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> RootCause:
+    """Walk upstream of a product and list the upstream products that are broken, failing or stale; with a
+    `policy`, only products its viewer may see in full are named (a hidden target is an unknown product)."""
+    graph = index_of(mesh).products
+    if policy is not None and policy.is_hidden(product_id):
+        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
+    upstream = {n: d for n, d in upstream_distances(mesh, product_id).items() if graph.nodes[n]["kind"] == "product"}
+    shown = {n: d for n, d in upstream.items() if policy is None or policy.can_see(n)}
+    health = product_health(mesh, sorted(shown), policy)
+    causes = []
+    for node, distance in sorted(shown.items(), key=lambda kv: (kv[1], kv[0])):
+        data, h = graph.nodes[node], health[node]
+        if data["broken"]:
+            causes.append(Cause(node, distance, "broken", tuple(data["problems"]), data["domain"], data["owner"]))
+        elif h.status in ("fail", "stale"):
+            causes.append(Cause(node, distance, h.status, h.reasons, data["domain"], data["owner"]))
+    return RootCause(product_id, tuple(causes), len(upstream))

@@ -1,0 +1,1 @@
+"""Query: governed SQL: the gate that vets every statement, role views with masking, sessions."""

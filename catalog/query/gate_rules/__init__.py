@@ -1,0 +1,1 @@
+"""The gate's rules, one concern each: input bounds, relations, calls, sizes, the function allow-list."""

@@ -1,0 +1,175 @@
+"""How each category of personal data is masked for roles that may not see it.
+
+Masks are sqlglot expressions applied inside the view a role sees, so no query
+over that view can reach the raw value. Keys become a keyed, deterministic token
+so masked keys still join across products.
+
+The token is a keyed hash (BLAKE2b with the mesh's key, 8 bytes as hex) computed by a
+Python function registered on each engine connection (`TOKEN_FUNCTION`, DuckDB and
+Spark alike, so both give the same tokens). The key lives in that function's closure:
+it never appears in SQL text, so reading a view's definition (or a Spark plan, or an
+error message) gives nothing to recompute tokens from. User SQL cannot call the
+function: it is not on the gate's allow-list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlglot
+from sqlglot import exp
+
+from catalog.descriptors.model import Column
+
+_VALUE = "__value__"
+TOKEN_FUNCTION = "meshwork_token"  # never on the gate's allow-list: user SQL cannot compute tokens
+TOKEN_PATTERN = "^tok_[0-9a-f]{16}$"
+
+# One template per category; `__value__` stands for the column being masked. Every mask is idempotent
+# (masking a masked value gives it back), so a derived product computed over masked upstreams and masked
+# again by its own classification shows the same masked values as its upstreams.
+_TEMPLATES: dict[str, str] = {
+    "email": "'***@' || split_part(CAST(__value__ AS VARCHAR), '@', 2)",
+    "phone": "'***-***-' || right(regexp_replace(CAST(__value__ AS VARCHAR), '[^0-9]', '', 'g'), 4)",
+    "ssn": "'***-**-' || right(regexp_replace(CAST(__value__ AS VARCHAR), '[^0-9]', '', 'g'), 4)",
+    "account_number": "'****' || right(replace(CAST(__value__ AS VARCHAR), '*', ''), 4)",
+    "name": "array_to_string(list_transform(list_filter(string_split(trim(CAST(__value__ AS VARCHAR)), ' '), "
+            "w -> w <> ''), w -> upper(left(w, 1)) || '.'), ' ')",
+    "birth_date": "left(CAST(__value__ AS VARCHAR), 4) || '-**-**'",
+    "address": "'*** (address hidden)'",
+    "ip_address": "split_part(CAST(__value__ AS VARCHAR), '.', 1) || '.' || "
+                  "split_part(CAST(__value__ AS VARCHAR), '.', 2) || '.*.*'",
+    "health": "'*** (health data hidden)'",
+    "free_text": "'*** (text hidden)'",
+    "other": "'*** (hidden)'",
+}
+
+# Masks that keep the column's type, for the fully masked views derived products are computed over (a
+# derived product's date arithmetic still runs on a birth date reduced to its year).
+_TYPED: dict[str, str] = {
+    "birth_date": "CAST(date_trunc('year', CAST(__value__ AS DATE)) AS DATE)",
+}
+
+MASK_DESCRIPTIONS: dict[str, str] = {
+    "email": "local part hidden, domain kept (***@bank.example)",
+    "phone": "last four digits kept",
+    "ssn": "last four digits kept",
+    "account_number": "last four characters kept",
+    "name": "initials only (A. S.)",
+    "birth_date": "year only",
+    "address": "hidden",
+    "ip_address": "first two octets kept",
+    "health": "hidden",
+    "free_text": "hidden",
+    "other": "hidden",
+    "identifier": "deterministic token (still joins)",
+}
+
+
+def describe_mask(column: Column) -> str:
+    """How the column appears to a role without PII access, in a user's words."""
+    if column.key or column.pii_category == "identifier":
+        return MASK_DESCRIPTIONS["identifier"]
+    return MASK_DESCRIPTIONS.get(column.pii_category or "other", "hidden")
+
+
+def is_token_masked(column: Column) -> bool:
+    """Whether the column is masked as a token, which keeps equality (joins, uniqueness, membership)."""
+    return bool(column.pii and (column.key or column.pii_category == "identifier"))
+
+
+def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = False,
+                    typed: bool = False) -> exp.Expression:
+    """The masked form of `value` (an expression reading `column`); NULL stays NULL.
+
+    `keep_tokens`: a value that already is a token stays as it is (a derived product's key computed over
+    its upstreams' masked views), so keys still join across source and derived products. `typed`: the
+    type-keeping mask where there is one (what derived products compute over)."""
+    if is_token_masked(column):
+        text = exp.cast(value.copy(), exp.DataType.Type.VARCHAR)
+        masked: exp.Expression = exp.Anonymous(this=TOKEN_FUNCTION, expressions=[text])
+        if keep_tokens:
+            already = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(TOKEN_PATTERN))
+            masked = exp.Case(ifs=[exp.If(this=already, true=text.copy())], default=masked)
+    else:
+        category = column.pii_category or "other"
+        template = (_TYPED.get(category) if typed else None) or _TEMPLATES.get(category, _TEMPLATES["other"])
+        masked = sqlglot.parse_one(template, read="duckdb").transform(
+            lambda node: value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node)
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
+                    default=masked)
+
+
+# ----------------------------------------------------------------------------- the keyed token
+
+
+def token_function(key: str) -> Callable[[str | None], str | None]:
+    """value -> 'tok_' + 16 hex digits of BLAKE2b keyed with `key` (a MAC: without the key, guessing a value
+    does not give its token). The key stays in this closure; the function is self-contained (it imports
+    nothing of Meshwork), so Spark ships it to Python workers that cannot import `catalog`."""
+    secret = key.encode()[:64]
+    cache: dict = {}
+
+    def token(value):  # type: ignore[no-untyped-def]  (no hints: Spark would read them as a UDF kind)
+        if value is None:
+            return None
+        hit = cache.get(value)
+        if hit is None:
+            import hashlib as _hashlib
+
+            hit = "tok_" + _hashlib.blake2b(str(value).encode("utf-8", "surrogatepass"), key=secret,
+                                            digest_size=8).hexdigest()
+            if len(cache) >= 65_536:
+                cache.clear()
+            cache[value] = hit
+        return hit
+
+    return token
+
+
+def register_duckdb(con: Any, key: str) -> None:
+    """Register the token function on a DuckDB connection (vectorised over Arrow arrays)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from duckdb import sqltypes
+
+    token = token_function(key)
+
+    def tokens(values: "pa.Array") -> "pa.Array":
+        # each distinct value of the batch is hashed once (keys repeat: a fact table's foreign keys)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = pc.dictionary_encode(values)
+        dictionary = pa.array([token(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+        return pc.take(dictionary, encoded.indices)
+
+    con.create_function(TOKEN_FUNCTION, tokens, [sqltypes.VARCHAR], sqltypes.VARCHAR, type="arrow",
+                        side_effects=False)
+
+
+def register_spark(session: Any, key: str) -> None:
+    """Register the same token function on a Spark session (a Python UDF run on the executors)."""
+    from pyspark.sql.functions import udf
+    from pyspark.sql.types import StringType
+
+    session.udf.register(TOKEN_FUNCTION, udf(token_function(key), StringType()))
+
+
+def mesh_salt(state_dir: Path) -> str:
+    """The per-mesh masking key (in the state folder, never in SQL text)."""
+    path = Path(state_dir) / "salt"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_text(salt)
+    try:
+        tmp.chmod(0o600)
+        tmp.rename(path) if not path.exists() else tmp.unlink()
+    except OSError:
+        pass
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Scorecards: per-domain and per-product measures, usage, charts and the scorecard review."""

@@ -1,0 +1,1 @@
+"""Workbench: notebooks of SQL cells and their .ipynb export."""

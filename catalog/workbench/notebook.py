@@ -1,0 +1,333 @@
+"""Workbench notebooks: ordered cells of governed SQL (each with an optional chart) and markdown notes.
+
+A notebook is a small YAML file a person can read and diff. Example notebooks ship with a mesh in
+`<mesh>/notebooks/*.yaml` (written by the sample generator); a user's saved notebooks live in the
+mesh's state folder (`<state>/notebooks/<user>/<slug>.yaml`), never among the descriptors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from catalog.charts import ChartSpec
+from catalog.errors import MeshError
+from catalog.descriptors.model import Problem
+from catalog.text import title_field
+from catalog.descriptors.yamlio import YamlError, parse_yaml
+
+if TYPE_CHECKING:
+    from catalog.mesh import Mesh
+    from catalog.query.session import QueryResult, Session
+
+EXAMPLES_FOLDER = "notebooks"
+
+
+class NotebookError(MeshError):
+    """A notebook file that cannot be read, or a cell that does not exist; the message says where."""
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+class Cell(BaseModel):
+    """One cell: governed SQL (with the chart drawn from its result) or markdown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=_new_id)
+    kind: Literal["sql", "markdown"] = "sql"
+    source: str = ""
+    title: str | None = None
+    chart: ChartSpec | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str | None) -> str | None:
+        return title_field(value, "cell title")
+
+
+class Notebook(BaseModel):
+    """An ordered list of cells, with a title; `role` is the role its queries were written for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    description: str = ""
+    role: str | None = None
+    cells: list[Cell] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a notebook needs a title")
+        return title_field(value.strip(), "notebook title")
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title)
+
+    # ---------------------------------------------------------------- editing
+
+    def index(self, cell_id: str) -> int:
+        for i, cell in enumerate(self.cells):
+            if cell.id == cell_id:
+                return i
+        raise NotebookError(f"no cell {cell_id!r} in notebook {self.title!r}")
+
+    def cell(self, cell_id: str) -> Cell:
+        return self.cells[self.index(cell_id)]
+
+    def add(self, source: str = "", kind: Literal["sql", "markdown"] = "sql", after: str | None = None,
+            chart: ChartSpec | None = None, title: str | None = None) -> Cell:
+        """Add a cell at the end, or right after the cell `after`; returns it."""
+        cell = Cell(kind=kind, source=source, chart=chart, title=title)
+        position = len(self.cells) if after is None else self.index(after) + 1
+        self.cells.insert(position, cell)
+        return cell
+
+    def move(self, cell_id: str, offset: int) -> None:
+        """Move a cell up (negative offset) or down; it stops at either end."""
+        i = self.index(cell_id)
+        j = max(0, min(len(self.cells) - 1, i + offset))
+        self.cells.insert(j, self.cells.pop(i))
+
+    def remove(self, cell_id: str) -> Cell:
+        return self.cells.pop(self.index(cell_id))
+
+    def sql_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.kind == "sql" and c.source.strip()]
+
+    # ---------------------------------------------------------------- files
+
+    def to_yaml(self) -> str:
+        from catalog.samples._writer import dump_yaml
+
+        data: dict = {"title": self.title}
+        if self.description:
+            data["description"] = self.description
+        if self.role:
+            data["role"] = self.role
+        data["cells"] = []
+        for cell in self.cells:
+            out: dict = {"title": cell.title} if cell.title else {}
+            if cell.kind != "sql":
+                out["kind"] = cell.kind
+            out["source"] = cell.source
+            if cell.chart is not None:
+                out["chart"] = cell.chart.model_dump(exclude_none=True)
+            data["cells"].append(out)
+        return dump_yaml(data)
+
+    @classmethod
+    def from_yaml(cls, text: str, path: str = "<notebook>") -> "Notebook":
+        """Parse a notebook; NotebookError names the file, line and field of the first problem."""
+        try:
+            doc = parse_yaml(text)
+        except YamlError as exc:
+            raise NotebookError(f"{path}:{exc.line or 1}: invalid YAML: {exc}") from None
+        if not isinstance(doc.data, dict):
+            raise NotebookError(f"{path}:1: expected a mapping with title and cells at the top of the file")
+        try:
+            return cls.model_validate(doc.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = tuple(first["loc"])
+            field = ".".join(str(p) for p in loc)
+            raise NotebookError(f"{path}:{doc.line_of(loc)}: {field}: {first['msg']}") from None
+
+
+def slugify(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug[:60] or "notebook"
+
+
+def user_key(user: str | None) -> str:
+    """The folder name of one user's storage: readable slug plus a hash of the exact normalized name, so two
+    users whose names slugify alike (ana.silva@x, ana-silva@x) never share a folder."""
+    import hashlib
+
+    from catalog.access.identity import ANONYMOUS, normalize_user
+
+    name = normalize_user(user) or ANONYMOUS
+    return f"{slugify(name)[:40]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:16]}"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- example notebooks (shipped with a mesh)
+
+def example_notebooks(mesh: "Mesh") -> tuple[list[Notebook], list[Problem]]:
+    """The mesh's ready-made notebooks (`<mesh>/notebooks/*.yaml`), and a problem per file that is bad."""
+    notebooks: list[Notebook] = []
+    problems: list[Problem] = []
+    for path in sorted((mesh.root / EXAMPLES_FOLDER).glob("*.y*ml")):
+        try:
+            notebooks.append(Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path)))
+        except (NotebookError, OSError, UnicodeDecodeError) as exc:
+            text = str(exc)
+            match = re.match(r"^.*?:(\d+): (?:([\w.]+): )?(.*)$", text, re.S)
+            line, field, message = ((int(match.group(1)), match.group(2) or "", match.group(3)) if match
+                                    else (None, "", text))
+            problems.append(Problem(path=str(path), line=line, field=field, message=message))
+    return notebooks, problems
+
+
+def write_examples(dest: Path, notebooks: list[dict]) -> list[Path]:
+    """Write example notebooks (plain dicts, as a person would write them) into `<mesh>/notebooks/`;
+    each is validated first so the generator never ships a broken one."""
+    paths = []
+    for data in notebooks:
+        notebook = Notebook.model_validate(data)
+        path = Path(dest) / EXAMPLES_FOLDER / f"{notebook.slug}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notebook.to_yaml(), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------- a user's saved notebooks
+
+@dataclass(frozen=True)
+class SavedNotebook:
+    slug: str
+    title: str
+    modified: datetime
+    path: Path
+
+
+class NotebookStore:
+    """One user's saved notebooks in the mesh's state folder; writes are atomic (a crash keeps the old file)."""
+
+    def __init__(self, mesh: "Mesh", user: str):
+        self.mesh = mesh
+        self.user = user
+        self.folder = mesh.state_dir / EXAMPLES_FOLDER / user_key(user)
+
+    def list(self) -> list[SavedNotebook]:
+        out = []
+        for path in sorted(self.folder.glob("*.yaml")):
+            try:
+                title = Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path)).title
+            except (NotebookError, OSError):
+                title = f"{path.stem} (unreadable)"
+            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+            out.append(SavedNotebook(path.stem, title, modified, path))
+        return sorted(out, key=lambda s: s.modified, reverse=True)
+
+    def save(self, notebook: Notebook) -> Path:
+        path = self.folder / f"{notebook.slug}.yaml"
+        _write_atomic(path, notebook.to_yaml())
+        return path
+
+    def load(self, slug: str) -> Notebook:
+        path = self.folder / f"{slugify(slug)}.yaml"
+        if not path.is_file():
+            raise NotebookError(f"no saved notebook {slug!r} for {self.user}; saved: "
+                                f"{', '.join(s.slug for s in self.list()) or 'none yet'}")
+        return Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path))
+
+    def delete(self, slug: str) -> None:
+        (self.folder / f"{slugify(slug)}.yaml").unlink(missing_ok=True)
+
+    def choices(self, examples: list[Notebook]) -> dict[str, str]:
+        """Reference -> label of every notebook this user can open: the mesh's examples, then their saved ones.
+        A reference is `example:<slug>` or `saved:<slug>`; `open` takes it back."""
+        options = {f"example:{n.slug}": f"Example · {n.title}" for n in examples}
+        options.update({f"saved:{s.slug}": f"Saved · {s.title}" for s in self.list()})
+        return options
+
+    def open(self, reference: str, examples: list[Notebook]) -> Notebook:
+        """A private copy of the notebook `reference` names (see `choices`), to edit without touching the file."""
+        kind, _, slug = reference.partition(":")
+        if kind == "example":
+            found = next((n for n in examples if n.slug == slug), None)
+            if found is None:
+                raise NotebookError(f"no example notebook {slug!r}")
+            return found.model_copy(deep=True)
+        return self.load(slug)
+
+
+def write_sample_notebooks(sample: str, dest: Path) -> list[Path]:
+    """The sample generator's hook: write `catalog/samples/<sample>/notebooks.py`'s NOTEBOOKS, if any."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"catalog.samples.{sample}.notebooks")
+    except ModuleNotFoundError:
+        return []
+    return write_examples(dest, module.NOTEBOOKS)
+
+
+# ---------------------------------------------------------------- query history
+
+class QueryHistory:
+    """One user's recent workbench queries (text, role, rows, time, status), newest first.
+
+    An append-only JSON-lines file next to their saved notebooks: one write per query, so concurrent tabs
+    interleave whole lines, and a line cut short by a crash is skipped when read."""
+
+    MAX_KEPT = 500
+
+    def __init__(self, mesh: "Mesh", user: str):
+        self.path = NotebookStore(mesh, user).folder / "history.jsonl"
+
+    def add(self, sql: str, role: str, rows: int | None, duration_ms: float | None, status: str) -> None:
+        import json
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"ts": datetime.now(timezone.utc).isoformat(timespec="seconds"), "role": role, "status": status,
+                 "rows": rows, "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
+                 "sql": sql.strip()}
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        if self.path.stat().st_size > 2_000_000:
+            self._trim()
+
+    def run(self, session: "Session", sql: str, max_rows: int | None) -> "QueryResult | MeshError":
+        """Run `sql` in the governed session and record it whatever happens: the result, or the refusal or
+        failure (returned, not raised, so a notebook of cells can show each cell's own outcome)."""
+        try:
+            result = session.run(sql, max_rows=max_rows)
+        except MeshError as exc:
+            self.add(sql, session.role, None, None, type(exc).__name__)
+            return exc
+        self.add(sql, session.role, result.total_rows, result.duration_ms, "ok")
+        return result
+
+    def recent(self, limit: int = 50) -> list[dict]:
+        import json
+
+        if not self.path.is_file():
+            return []
+        out = []
+        for line in reversed(self.path.read_text(encoding="utf-8", errors="replace").splitlines()):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+            if len(out) >= limit:
+                break
+        return out
+
+    def _trim(self) -> None:
+        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()[-self.MAX_KEPT:]
+        _write_atomic(self.path, "\n".join(lines) + "\n")

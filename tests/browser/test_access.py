@@ -1,0 +1,99 @@
+"""Two people in two browsers: a consumer asks for access, the owner approves, the consumer gets it.
+
+There is no OIDC provider here, so the server trusts a reverse-proxy header
+(`identity.trusted_header: X-Forwarded-Email`) and each browser context sends its own,
+the way a proxy would. Streamlit exposes the headers of the page's websocket request
+to the script as `st.context.headers`, and Playwright's `extra_http_headers` are sent
+on that request too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import catalog
+from conftest import wait_for_app
+from tests.access.test_identity import configure
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+OWNER = "rui.costa@bank.example"
+CONSUMER = "bo@bank.example"
+
+
+def browser_as(chromium, user: str | None):
+    headers = {"X-Forwarded-Email": user} if user else {}
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers=headers)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
+def open_marketplace(page, url: str, who: str) -> None:
+    page.goto(f"{url}/marketplace")
+    wait_for_app(page)
+    page.get_by_text(f"Acting as {who}").wait_for()
+
+
+def open_tab(page, label: str) -> None:
+    """Tabs are lazy: a click reruns the page to draw the tab."""
+    page.get_by_role("tab", name=label).click()
+    wait_for_app(page)
+
+
+def metric(page, label: str) -> str:
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue").inner_text()
+
+
+def test_request_in_one_browser_and_approval_in_another(minimesh, app_server, chromium, screenshot, monkeypatch):
+    monkeypatch.delenv("MESHWORK_USER", raising=False)
+    root = configure(minimesh, trusted_header="X-Forwarded-Email")
+    server = app_server(root)
+    consumer_ctx, consumer = browser_as(chromium, CONSUMER)
+    owner_ctx, owner = browser_as(chromium, OWNER)
+    stranger_ctx, stranger = browser_as(chromium, None)
+    try:
+        open_marketplace(consumer, server.url, CONSUMER)
+        consumer.get_by_text("bo@bank.example (from the proxy)").wait_for()
+        form = consumer.get_by_test_id("stForm")
+        form.get_by_test_id("stSelectbox").click()
+        consumer.get_by_role("option", name="risk.limits · Limits · restricted").click()
+        form.get_by_role("textbox").fill("Credit line review for the Q3 campaign")
+        form.get_by_role("button", name="Send request").click()
+        consumer.get_by_text("Request #1 sent to risk-team@bank.example, rui.costa@bank.example.").wait_for()
+        wait_for_app(consumer)
+        screenshot(consumer, "access-request-consumer")
+
+        open_marketplace(owner, server.url, OWNER)
+        assert metric(owner, "Requests to decide") == "1"
+        open_tab(owner, "Requests to decide")
+        owner.get_by_text("Purpose: Credit line review for the Q3 campaign").wait_for()
+        days = owner.get_by_label("Grant for (days)")
+        days.fill("7")
+        days.press("Enter")
+        wait_for_app(owner)
+        screenshot(owner, "access-request-owner")
+        owner.get_by_role("button", name="Approve").click()
+        owner.get_by_text("Request #1 approved for 7 day(s).").wait_for()
+
+        consumer.reload()
+        wait_for_app(consumer)
+        open_tab(consumer, "My requests & grants")
+        consumer.get_by_text("My grants").wait_for()
+        assert metric(consumer, "My active grants") == "1"
+        screenshot(consumer, "access-grants-consumer")
+
+        open_marketplace(stranger, server.url, "anonymous")
+        stranger.get_by_text("Not identified").wait_for()
+        assert metric(stranger, "Requests to decide") == "0"
+    finally:
+        for context in (consumer_ctx, owner_ctx, stranger_ctx):
+            context.close()
+
+    mesh = catalog.open_mesh(root)
+    grant, = mesh.access.grants().to_dicts()
+    assert (grant["user"], grant["granted_by"], grant["product_id"], grant["status"]) == \
+        (CONSUMER, OWNER, "risk.limits", "active")
+    assert mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
+    assert [(r["actor"], r["action"]) for r in mesh.access.audit().iter_rows(named=True)][:2] == [
+        (CONSUMER, "access.request"), (OWNER, "access.approve")]

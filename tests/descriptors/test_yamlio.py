@@ -1,0 +1,157 @@
+"""Every YAML Meshwork reads refuses bombs (aliases, size, depth) in milliseconds, with the file and line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import catalog
+from catalog.descriptors import yamlio as yamlsource
+from catalog.governance.changes import load_descriptor
+from catalog.governance.contracts import read_contract
+from catalog.dashboards.model import load_dashboard
+from catalog.errors import MeshError
+from catalog.workbench.notebook import Notebook
+from catalog.publish.publish import parse_descriptor
+from catalog.descriptors.yamlio import YamlError, parse_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """Billion laughs: each level lists the one below `width` times (9 levels of 9 = 387 million strings)."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
+    lines.append(f"name: *a{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+SMALL_BOMB = alias_bomb()
+BIG_BOMB = alias_bomb(24, 40)
+HUGE = "name: x\ndescription: " + "a" * (yamlsource.MAX_BYTES + 10) + "\n"
+MANY_VALUES = "name: x\ntags: [" + "t," * 400_000 + "]\n"
+DEEP = "name: x\ntags: " + "[" * 5_000 + "]" * 5_000 + "\n"
+BOMBS = {"small alias bomb": SMALL_BOMB, "big alias bomb": BIG_BOMB, "huge document": HUGE,
+         "many values": MANY_VALUES, "deep nesting": DEEP}
+
+
+def test_the_small_alias_bomb_is_about_350_bytes():
+    assert 300 <= len(SMALL_BOMB.encode()) <= 400
+
+
+@pytest.mark.parametrize("label", list(BOMBS))
+def test_each_bomb_is_refused_in_milliseconds_with_its_line(label):
+    started = time.perf_counter()
+    with pytest.raises(YamlError) as caught:
+        parse_yaml(BOMBS[label])
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.5, f"{label} took {elapsed:.3f} s"
+    assert caught.value.line is not None and caught.value.line >= 1
+    assert any(word in str(caught.value) for word in ("expanded", "values", "characters", "nested"))
+
+
+def test_the_alias_bomb_names_the_line_where_it_blows_up():
+    with pytest.raises(YamlError) as caught:
+        parse_yaml(SMALL_BOMB)
+    assert "alias" in str(caught.value) and caught.value.line in range(5, 11)
+
+
+def test_ordinary_anchors_and_aliases_still_read():
+    doc = parse_yaml("base: &b {type: VARCHAR}\ncolumns:\n  - *b\n  - *b\n")
+    assert doc.data["columns"] == [{"type": "VARCHAR"}, {"type": "VARCHAR"}]
+
+
+def test_a_bomb_in_a_product_descriptor_is_a_problem_with_file_and_line(minimesh):
+    path = minimesh / "retail/products/bomb.yaml"
+    path.write_text(SMALL_BOMB)
+    started = time.perf_counter()
+    mesh = catalog.open_mesh(minimesh)
+    assert time.perf_counter() - started < 5
+    problems = [p for p in mesh.problems if Path(p.path).name == "bomb.yaml"]
+    assert problems and problems[0].line and "alias" in problems[0].message
+    assert "retail.customers" in mesh.products  # the rest of the mesh still loads
+
+
+@pytest.mark.parametrize("label", ["small alias bomb", "huge document", "deep nesting"])
+def test_a_bomb_in_domain_and_mesh_yaml_is_a_problem(minimesh, label):
+    (minimesh / "risk/domain.yaml").write_text(BOMBS[label])
+    mesh = catalog.open_mesh(minimesh)
+    assert any(Path(p.path).name == "domain.yaml" and p.line for p in mesh.problems)
+
+
+def test_every_reader_refuses_the_bomb(tmp_path, minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    board = minimesh / "retail/dashboards/bomb.yaml"
+    board.parent.mkdir(parents=True, exist_ok=True)
+    board.write_text(SMALL_BOMB)
+    loaded = load_dashboard(mesh, board)
+    assert loaded.unreadable and loaded.problems[0].line
+    with pytest.raises(MeshError, match="alias"):
+        Notebook.from_yaml(SMALL_BOMB, "n.yaml")
+    with pytest.raises(MeshError, match="alias"):
+        read_contract(SMALL_BOMB, "c.yaml")
+    with pytest.raises(MeshError, match=r"edited\.yaml:\d+: invalid YAML.*alias"):
+        parse_descriptor(SMALL_BOMB, "edited.yaml")
+    diff_input = tmp_path / "old.yaml"
+    diff_input.write_text(SMALL_BOMB)
+    with pytest.raises(MeshError, match="alias"):
+        load_descriptor(diff_input)
+
+
+def test_a_huge_file_is_not_read_whole(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as handle:
+        handle.write(b"name: x\ndescription: ")
+        handle.truncate(200_000_000)  # sparse: 200 MB on paper
+    started = time.perf_counter()
+    with pytest.raises(YamlError, match="over"):
+        yamlsource.read_yaml(path)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_meshwork_diff_refuses_a_bomb_with_exit_2(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(SMALL_BOMB)
+    done = subprocess.run([sys.executable, "-c", "from catalog.cli import main; main()", "diff", str(bomb),
+                           str(bomb)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2, done.stderr
+    assert "alias" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_malformed_document_takes_a_process_past_500_mb(tmp_path, minimesh):
+    """Under RLIMIT_AS 500 MB, every bomb in a descriptor, a domain.yaml and a direct parse is refused cleanly."""
+    folder = tmp_path / "bombs"
+    folder.mkdir()
+    for i, text in enumerate(BOMBS.values()):
+        (folder / f"{i}.yaml").write_text(text)
+        (minimesh / f"retail/products/bomb{i}.yaml").write_text(text)
+    script = textwrap.dedent(f"""
+        import resource, sys
+        from pathlib import Path
+        from catalog.descriptors.yamlio import YamlError, read_yaml
+        from catalog.descriptors.loader import open_descriptors
+        resource.setrlimit(resource.RLIMIT_AS, (500 * 2**20, 500 * 2**20))
+        for path in sorted(Path({str(folder)!r}).glob("*.yaml")):
+            try:
+                read_yaml(path)
+                sys.exit(f"{{path.name}} was read")
+            except YamlError:
+                pass
+        loaded = open_descriptors(Path({str(minimesh)!r}))
+        assert sum("bomb" in p.path for p in loaded.problems) == {len(BOMBS)}, loaded.problems
+        peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+        print("ok", int(peak.split()[1]) // 1024)  # not ru_maxrss: Linux carries the parent's across exec
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("ok")
+    assert int(done.stdout.split()[1]) < 500
