@@ -19,6 +19,7 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
 from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.state.cache import MeshCache
 from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Mesh:
         self.products: dict[str, DataProduct] = self.declared.products
         self.problems: list[Problem] = self.declared.problems
         self.state = StateStore(self.state_dir)
+        self.cache = MeshCache(self.state)  # the one cache of what this mesh derives
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
         self.engine_choice: str = engine or self.descriptor.engine  # what was asked; `engine.name` is what runs
