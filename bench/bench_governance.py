@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 import catalog
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.publish import publish as pub
 
 REPO = Path(__file__).resolve().parents[1]

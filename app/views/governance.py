@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.governance import policies as governance
 from catalog.access.identity import config as identity_config
 from catalog.errors import MeshError

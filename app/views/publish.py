@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from sqlglot import exp
 
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.publish import publish as pub
 from catalog.errors import MeshError
 from components import context

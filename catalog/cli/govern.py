@@ -131,7 +131,7 @@ def compliance(mesh_path: Path = MESH,
 def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(..., help="domain.name"),
                     output: Path = typer.Option(None, "-o", "--output", help="write here instead of stdout")) -> None:
     """Print (or write) a product's ODCS v3 document, validated against the ODCS JSON schema."""
-    from catalog.governance.contracts import export_contract
+    from catalog.interop.odcs import export_contract
 
     mesh = open_or_exit(mesh_path)
     try:
@@ -153,7 +153,7 @@ def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., hel
                                                                          "identity.local_user, the OS user)"),
                     ) -> None:
     """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
-    from catalog.governance.contracts import import_contract_file
+    from catalog.interop.odcs import import_contract_file
 
     mesh = open_or_exit(mesh_path)
     try:

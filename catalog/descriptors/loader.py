@@ -285,7 +285,7 @@ def _check_source_files(product: DataProduct, doc: YamlDocument, problems: _Coll
 
 def _check_postgres_hosts(loaded: DeclaredMesh, problems: _Collector) -> None:
     """With mesh.yaml `postgres_hosts`, a product whose DSN names another host is broken (never connected)."""
-    from catalog.sources.dsn import DsnError, check_hosts, expand
+    from catalog.descriptors.dsn import DsnError, check_hosts, expand
 
     allowed = loaded.descriptor.postgres_hosts
     if not allowed:

@@ -27,7 +27,7 @@ import networkx as nx
 import polars as pl
 
 from catalog import sqlutil
-from catalog.lineage.columns import ColumnLineage, trace_columns
+from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
 from catalog.errors import MeshError, UnknownProduct
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct

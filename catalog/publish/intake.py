@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 from sqlglot import exp
 
-from catalog.sources.dsn import check_typed, redact, scrub, with_connect_timeout
+from catalog.descriptors.dsn import check_typed, redact, scrub, with_connect_timeout
 from catalog.errors import MeshError, PublishError
 from catalog.engines.extensions import load_extension
 
@@ -267,7 +267,7 @@ def parse_postgres_uri(uri: str) -> tuple[str, str, str]:
 
 def read_postgres(dsn: str, schema: str, table: str, allowed_hosts: Iterable[str] = ()
                   ) -> tuple[pl.DataFrame, dict[str, str], int]:
-    """A table read in place over a connection string a person typed: used literally (catalog.sources.dsn), with a
+    """A table read in place over a connection string a person typed: used literally (catalog.descriptors.dsn), with a
     connect timeout, only to an allowed host; no message shows its password."""
     try:
         expanded = check_typed(dsn, allowed_hosts)

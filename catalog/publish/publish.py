@@ -269,7 +269,7 @@ def draft_from_postgres(mesh: Any, dsn: str, table: str, *, schema: str = "publi
                         owner: str, description: str = "", title: str = "", tags: list[str] | None = None,
                         version: str | None = None) -> Draft:
     """A draft product reading a PostgreSQL table in place over the connection string as typed (nothing in it is
-    expanded; catalog.sources.dsn), to a host mesh.yaml `postgres_hosts` allows when it lists any."""
+    expanded; catalog.descriptors.dsn), to a host mesh.yaml `postgres_hosts` allows when it lists any."""
     domain, name = check_name(domain, "domain name"), check_name(name, "product name")
     frame, types, total = read_postgres(dsn, schema, table, mesh.descriptor.postgres_hosts)
     profile = profile_frame(frame, types, total)
@@ -315,7 +315,7 @@ def _inherited_columns(mesh: Any, domain: str, name: str, sql: str, upstream: li
     """Output column -> the upstream column whose PII class and description it keeps: traced through the SQL
     with the column lineage (so `email AS contact` stays an email) when the output is that one column with its
     type unchanged; else an upstream column of the same name."""
-    from catalog.lineage.columns import trace_columns
+    from catalog.descriptors.column_lineage import trace_columns
     from catalog.descriptors.model import DataProduct
 
     inherited: dict[str, Column] = {}
@@ -510,7 +510,7 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
                            + "\n".join(lines))
     _check_source_path(mesh, draft)
     if descriptor.source.kind == "postgres":
-        from catalog.sources.dsn import DsnError, check_written
+        from catalog.descriptors.dsn import DsnError, check_written
 
         try:
             check_written(descriptor.source.dsn, mesh.descriptor.postgres_hosts)

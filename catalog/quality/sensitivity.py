@@ -75,7 +75,7 @@ def pii_columns(mesh: "Mesh", product: DataProduct, _seen: frozenset[str] = froz
                     if u in mesh.products}
     if not any(upstream_pii.values()):
         return out
-    from catalog.lineage.columns import trace_columns
+    from catalog.descriptors.column_lineage import trace_columns
 
     traced = trace_columns(product, set(upstreams), lambda pid: mesh.products[pid].columns
                            if pid in mesh.products else None)

@@ -20,9 +20,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from catalog.sources.dsn import expand as expand_dsn
-from catalog.sources.dsn import redact as redact_dsn
-from catalog.sources.dsn import scrub
+from catalog.descriptors.dsn import expand as expand_dsn
+from catalog.descriptors.dsn import redact as redact_dsn
+from catalog.descriptors.dsn import scrub
 from catalog.errors import SourceUnavailable
 from catalog.descriptors.model import DataProduct
 from catalog.sources.context import SourceContext, string_literal
@@ -33,7 +33,7 @@ FRESH_S = 0.0  # rows read within this long are reused (0: every query reads the
 
 
 def dsn_of(product: DataProduct) -> str:
-    """The connection string with ${MESHWORK_...} expanded (catalog.sources.dsn), so secrets stay out of descriptors."""
+    """The connection string with ${MESHWORK_...} expanded (catalog.descriptors.dsn), so secrets stay out of descriptors."""
     return expand_dsn(product.source.dsn)
 
 

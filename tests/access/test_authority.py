@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 import catalog
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.publish import publish as pub
 from catalog.cli import app as cli
 from catalog.dashboards.model import Tile

@@ -133,7 +133,7 @@ def test_publishing_into_a_new_domain_creates_it(minimesh):
 def test_an_odcs_contract_is_imported_from_the_page(minimesh):
     """AppTest cannot upload, so the contract draft is put where the form's draft goes; the page then reviews
     and publishes it like any other."""
-    from catalog.governance import contracts
+    from catalog.interop import odcs as contracts
 
     mesh = catalog.open_mesh(minimesh)
     text = contracts.export_contract(mesh, "risk.customer_risk")

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 import catalog
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.cli import app as cli
 from minimesh import build_minimesh
 

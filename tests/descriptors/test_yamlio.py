@@ -14,7 +14,7 @@ import pytest
 import catalog
 from catalog.descriptors import yamlio as yamlsource
 from catalog.governance.changes import load_descriptor
-from catalog.governance.contracts import read_contract
+from catalog.interop.odcs import read_contract
 from catalog.dashboards.model import load_dashboard
 from catalog.errors import MeshError
 from catalog.workbench.notebook import Notebook

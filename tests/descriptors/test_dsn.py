@@ -8,7 +8,7 @@ import time
 import pytest
 
 import catalog
-from catalog.sources import dsn
+from catalog.descriptors import dsn
 from catalog.publish import publish as pub
 from catalog.errors import MeshError, PublishError
 from minimesh import write
@@ -120,7 +120,7 @@ def test_typed_dsns_may_not_name_server_files_or_break_lines(typed):
 
 
 def test_a_contract_cannot_point_a_product_at_another_host(minimesh):
-    from catalog.governance import contracts
+    from catalog.interop import odcs as contracts
 
     text = (minimesh / "mesh.yaml").read_text() + "postgres_hosts: [db.internal]\nusers:\n  " \
         "sam@bank.example: {roles: [steward]}\n"

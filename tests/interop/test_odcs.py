@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import catalog
-from catalog.governance import contracts
+from catalog.interop import odcs as contracts
 from catalog.errors import PublishError
 from minimesh import MINI_STEWARD, build_steward_minimesh
 
