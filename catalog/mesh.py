@@ -51,7 +51,7 @@ class Mesh:
         self.products: dict[str, DataProduct] = self.declared.products
         self.problems: list[Problem] = self.declared.problems
         self.state = StateStore(self.state_dir)
-        self.cache = MeshCache(self.state)  # the one cache of what this mesh derives
+        self.cache = MeshCache(self.state, self.declared.revision)  # the one cache of what this mesh derives
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
         self.engine_choice: str = engine or self.descriptor.engine  # what was asked; `engine.name` is what runs

@@ -27,6 +27,7 @@ class DeclaredMesh:
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # parsed once, for line look-ups
     cache: ParseCache = field(default_factory=lambda: ParseCache(None))
     source_verdicts: dict[str, str] = field(default_factory=dict)  # source path -> ok | missing | outside
+    revision: str = ""  # digest of the descriptor files' paths, mtimes and sizes (the loader's), for caches
 
     @property
     def name(self) -> str:

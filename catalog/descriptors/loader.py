@@ -7,6 +7,7 @@ error is kept and marked broken, so the rest of the mesh is still usable.
 from __future__ import annotations
 
 import glob
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from catalog.descriptors.model import (
 )
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.parsecache import ParseCache
-from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml
+from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, read_yaml, validate
 
 FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
 
@@ -46,63 +47,24 @@ class _Collector:
         self.problems.append(Problem(path=str(path), line=line, field=field, message=message,
                                      severity=severity, product_id=product_id))
 
-    def from_validation(self, path: Path, doc: YamlDocument, error: ValidationError,
-                        product_id: str | None = None) -> None:
-        for err in error.errors():
-            loc = _clean_loc(err["loc"])
-            field_name = ".".join(str(p) for p in loc)
-            message = _friendly(err)
-            self.add(path, message, line=doc.line_of(loc), field=field_name, product_id=product_id)
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union-branch tags (e.g. 'parquet', 'function-after[...]')."""
-    out = []
-    for i, part in enumerate(loc):
-        if isinstance(part, str) and (part.startswith("function-") or "[" in part):
-            continue
-        # Discriminated unions insert the tag value (e.g. `source.parquet.path`).
-        if i > 0 and isinstance(part, str) and loc[i - 1] in ("source",) and part in (
-                "parquet", "csv", "sqlite", "duckdb", "postgres", "sql"):
-            continue
-        if i > 0 and isinstance(part, str) and isinstance(loc[i - 1], int) and loc[0] == "quality" and i == 2:
-            continue  # quality.<n>.<check kind>.<field>
-        out.append(part)
-    return tuple(out)
-
-
-def _friendly(err: dict[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see the descriptor reference in the README)"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "union_tag_invalid":
-        expected = err.get("ctx", {}).get("expected_tags", "")
-        return f"unknown kind {err.get('input')!r}; expected one of {expected}"
-    if kind == "union_tag_not_found":
-        return f"missing the field that says which kind this is ({err.get('ctx', {}).get('discriminator', '')})"
-    message = err["msg"]
-    return message.removeprefix("Value error, ")
-
 
 def _validate(model: type[BaseModel], doc: YamlDocument, path: Path, problems: _Collector,
               product_id: str | None = None) -> BaseModel | None:
-    if not isinstance(doc.data, dict):
-        problems.add(path, "expected a mapping of fields (key: value) at the top of the file",
-                     line=1, product_id=product_id)
-        return None
     try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        problems.from_validation(path, doc, exc, product_id)
+        return validate(model, doc, path)
+    except DocumentInvalid as exc:
+        for error in exc.errors:
+            problems.add(path, error.message, line=error.line, field=error.field, product_id=product_id)
         return None
 
 
-def _read(path: Path, problems: _Collector, product_id: str | None = None,
+def _read(path: Path, problems: _Collector, stamps: dict[str, tuple[int, int]], product_id: str | None = None,
           cache: ParseCache | None = None) -> YamlDocument | None:
+    """The file's document (or None and a problem), its modification time and size noted in `stamps`."""
     try:
-        return cache.read_yaml(path) if cache is not None else read_yaml(path)
+        stat = path.stat()
+        stamps[str(path)] = (stat.st_mtime_ns, stat.st_size)
+        return cache.read_yaml(path, stat) if cache is not None else read_yaml(path)
     except YamlError as exc:
         problems.add(path, f"invalid YAML: {exc}", line=exc.line, product_id=product_id)
     except OSError as exc:
@@ -123,16 +85,17 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
         raise MeshNotFound(f"{root}: no mesh.yaml here; create one with `meshwork init {root}`")
     problems = _Collector()
     cache = ParseCache(cache_dir)
-    descriptor = _load_mesh_descriptor(root, mesh_file, problems)
+    stamps: dict[str, tuple[int, int]] = {}
+    descriptor = _load_mesh_descriptor(root, mesh_file, problems, stamps)
     loaded = DeclaredMesh(root=root, descriptor=descriptor, cache=cache)
     allowed_roots = data_roots(root, descriptor)
     for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        domain = _load_domain(domain_dir, problems)
+        domain = _load_domain(domain_dir, problems, stamps)
         if domain is None:
             continue
         loaded.domains[domain.name] = domain
         for product_file in sorted((domain_dir / "products").glob("*.y*ml")):
-            product = _load_product(domain, product_file, problems, allowed_roots, loaded)
+            product = _load_product(domain, product_file, problems, allowed_roots, loaded, stamps)
             if product is None:
                 continue
             if product.id in loaded.products:
@@ -144,12 +107,22 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
     _check_postgres_hosts(loaded, problems)
     _check_references(loaded, problems)
     loaded.problems = problems.problems
+    loaded.revision = _revision(stamps)
     cache.save()
     return loaded
 
 
-def _load_mesh_descriptor(root: Path, mesh_file: Path, problems: _Collector) -> MeshDescriptor:
-    doc = _read(mesh_file, problems)
+def _revision(stamps: dict[str, tuple[int, int]]) -> str:
+    """A digest of every descriptor file's path, modification time and size: changes when any file does."""
+    digest = hashlib.sha256()
+    for path, (mtime_ns, size) in sorted(stamps.items()):
+        digest.update(f"{path}\0{mtime_ns}\0{size}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:16]
+
+
+def _load_mesh_descriptor(root: Path, mesh_file: Path, problems: _Collector,
+                          stamps: dict[str, tuple[int, int]]) -> MeshDescriptor:
+    doc = _read(mesh_file, problems, stamps)
     descriptor = _validate(MeshDescriptor, doc, mesh_file, problems) if doc else None
     if descriptor is None:
         fallback = root.resolve().name.lower().replace("-", "_")
@@ -166,14 +139,14 @@ def data_roots(root: Path, descriptor: MeshDescriptor) -> list[Path]:
     return roots
 
 
-def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
+def _load_domain(domain_dir: Path, problems: _Collector, stamps: dict[str, tuple[int, int]]) -> Domain | None:
     domain_file = domain_dir / "domain.yaml"
     if not domain_file.is_file():
         if (domain_dir / "products").is_dir():
             problems.add(domain_dir, "folder has products/ but no domain.yaml; add one with name and owner",
                          severity="warning")
         return None
-    doc = _read(domain_file, problems)
+    doc = _read(domain_file, problems, stamps)
     descriptor = _validate(DomainDescriptor, doc, domain_file, problems) if doc else None
     if descriptor is None:
         name = domain_dir.name
@@ -191,9 +164,9 @@ def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
 
 
 def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path],
-                  loaded: DeclaredMesh) -> DataProduct | None:
+                  loaded: DeclaredMesh, stamps: dict[str, tuple[int, int]]) -> DataProduct | None:
     fallback_id = f"{domain.name}.{path.stem}"
-    doc = _read(path, problems, fallback_id, loaded.cache)
+    doc = _read(path, problems, stamps, fallback_id, loaded.cache)
     if doc is not None:
         loaded.documents[path] = doc
     descriptor = _validate(ProductDescriptor, doc, path, problems, fallback_id) if doc else None

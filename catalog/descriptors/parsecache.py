@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog import sqlutil
-from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml
+from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml, write_atomic
 
 CACHE_FILE = "parse-cache.marshal"
 FORMAT = 2
@@ -56,10 +56,11 @@ class ParseCache:
             self._files = raw.get("files", {})
             self._sql = raw.get("sql", {})
 
-    def read_yaml(self, path: Path) -> YamlDocument:
-        """Like `yamlsource.read_yaml`, served from the cache while the file is unchanged."""
+    def read_yaml(self, path: Path, stat: os.stat_result | None = None) -> YamlDocument:
+        """Like `yamlio.read_yaml`, served from the cache while the file is unchanged (`stat`: the file's, if
+        the caller has it)."""
         key = str(path)
-        stat = path.stat()
+        stat = stat or path.stat()
         entry = self._files.get(key)
         if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
             try:
@@ -101,11 +102,6 @@ class ParseCache:
         if not self._dirty and len(self._used_files) == len(self._files) and len(self._used_sql) == len(self._sql):
             return
         payload: dict[str, Any] = {"format": FORMAT, "files": self._used_files, "sql": self._used_sql}
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(marshal.dumps(payload))
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+            write_atomic(self.path, marshal.dumps(payload))

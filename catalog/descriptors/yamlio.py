@@ -1,23 +1,35 @@
-"""YAML with line numbers: every value is mapped to the line it was written on.
+"""Meshwork's one way in and out of YAML files: read with lines, validate with locations, dump, write, name.
 
-Pydantic reports errors by location (`("columns", 2, "type")`); this module turns
-such a location into the line a person should open in their editor.
-
-Every YAML Meshwork reads comes through here, and every one is hostile until read: a document
-over MAX_BYTES, nested deeper than MAX_DEPTH, or whose anchors and aliases would expand past
-MAX_NODES is refused (a YamlError with its line) after one linear pass over the parser's events,
-before anything is built, so a 350-byte alias bomb costs milliseconds, not gigabytes.
+- `read_yaml` / `parse_yaml`: every value is mapped to the line it was written on. Every YAML Meshwork
+  reads comes through here, and every one is hostile until read: a document over MAX_BYTES, nested
+  deeper than MAX_DEPTH, or whose anchors and aliases would expand past MAX_NODES is refused (a
+  YamlError with its line) after one linear pass over the parser's events, before anything is built,
+  so a 350-byte alias bomb costs milliseconds, not gigabytes.
+- `validate`: a pydantic model from a document; each error becomes a `FieldError` naming the field as a
+  person writes it (`source.path`, not pydantic's `source.parquet.path`) and the line to open.
+- `dump_yaml`: the one style Meshwork writes (key order kept, SQL as literal blocks, short lists and
+  `Flow` mappings on one line), so every file it writes reads and diffs alike.
+- `write_atomic`: temp file, fsync, rename: a crash leaves the old file or the new one, never half of one.
+- `slug`: a file name from a title.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+from catalog.errors import MeshError
 
 Location = tuple[Any, ...]
+M = TypeVar("M", bound=BaseModel)
 _STR_TAG = "tag:yaml.org,2002:str"
 
 MAX_BYTES = 2_000_000     # the largest descriptor, draft, dashboard, notebook or contract read
@@ -179,3 +191,181 @@ def read_yaml(path: Path) -> YamlDocument:
     except UnicodeDecodeError as exc:
         raise YamlError(f"not UTF-8 text ({exc.reason})", None) from None
     return parse_yaml(text)
+
+
+# ---------------------------------------------------------------- validate with locations
+
+# The fields Meshwork's tagged unions switch on (a source's `kind`, a check's `check`): pydantic puts the
+# tag's value in an error's location (`source.parquet.path`), where a person never wrote it.
+_DISCRIMINATORS = ("kind", "check")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One validation error placed in its document: `where:line: field: message`."""
+
+    where: str
+    loc: Location
+    line: int | None
+    message: str
+    kind: str  # pydantic's error type, "yaml" for a file that does not parse, "mapping" for a top that is no mapping
+
+    @property
+    def field(self) -> str:
+        return ".".join(str(part) for part in self.loc)
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.line or 1}: " + (f"{self.field}: " if self.loc else "") + self.message
+
+
+class DocumentInvalid(MeshError):
+    """A YAML document that does not parse or validate; `errors` has every problem, the message the first."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__(str(errors[0]))
+        self.errors = errors
+
+
+def _document_loc(loc: Location, data: Any) -> Location:
+    """Pydantic's location as the document spells it: union-branch tags (`function-after[...]`, `str`, the
+    discriminator value of a tagged union) dropped, walking the data to tell a tag from a key."""
+    out: list[Any] = []
+    node, tag_dropped = data, False
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or "[" in part):
+            continue
+        if (isinstance(node, dict) and not tag_dropped and isinstance(part, str)
+                and any(node.get(key) == part for key in _DISCRIMINATORS)):
+            tag_dropped = True
+            continue
+        out.append(part)
+        tag_dropped = False
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None)
+    return tuple(out)
+
+
+def _friendly(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the descriptor reference in the README)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        return f"unknown kind {err.get('input')!r}; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return f"missing the field that says which kind this is ({err.get('ctx', {}).get('discriminator', '')})"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def field_errors(error: ValidationError, doc: YamlDocument, where: str | Path, data: Any = None,
+                 base: Location = ()) -> list[FieldError]:
+    """Every error of a pydantic validation of `data` (the document's, or the part of it at `base`), located."""
+    data = doc.data if data is None else data
+    out = []
+    for err in error.errors():
+        loc = base + _document_loc(tuple(err["loc"]), data)
+        out.append(FieldError(str(where), loc, doc.line_of(loc), _friendly(err), err["type"]))
+    return out
+
+
+def validate(model: type[M], doc: YamlDocument, where: str | Path, *,
+             what: str = "a mapping of fields (key: value)") -> M:
+    """`model` from a whole document, or DocumentInvalid naming where, line and field of every problem;
+    `what` says what the top of the file should be when it is not a mapping."""
+    if not isinstance(doc.data, dict):
+        raise DocumentInvalid([FieldError(str(where), (), 1, f"expected {what} at the top of the file", "mapping")])
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise DocumentInvalid(field_errors(exc, doc, where)) from None
+
+
+def load_text(model: type[M], text: str, where: str | Path, *, what: str = "a mapping of fields (key: value)") -> M:
+    """Parse and validate YAML text (a file's, or edited on a page); DocumentInvalid says where it is wrong."""
+    try:
+        doc = parse_yaml(text)
+    except YamlError as exc:
+        raise DocumentInvalid([FieldError(str(where), (), exc.line or 1, f"invalid YAML: {exc}", "yaml")]) from None
+    return validate(model, doc, where, what=what)
+
+
+# ---------------------------------------------------------------- dump
+
+class Flow(dict):  # type: ignore[type-arg]
+    """A mapping written on one line (`{name: id, type: BIGINT}`), as people write columns and checks."""
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Block style in the key order given; multi-line strings (SQL) as literal blocks a reviewer can read."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar(_STR_TAG, value, style="|" if "\n" in value else None)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    flow = bool(value) and all(isinstance(v, (str, int, float, bool)) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(Flow, lambda d, value: d.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True))
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text in Meshwork's one style (see the module docstring); `parse_yaml` reads the same data back."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=100)
+
+
+# ---------------------------------------------------------------- write
+
+def write_atomic(path: Path, data: str | bytes, *, replace: bool = True) -> Path:
+    """Write `path` whole: a temp file beside it, flushed to disk (fsync), renamed over it. With
+    `replace=False` the file is created only if absent (FileExistsError otherwise), so of two writers
+    creating it one wins. A crash leaves the old file or the new one, never a torn one."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as out:
+            out.write(raw)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+        _fsync_folder(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a platform that cannot open a folder skips it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------- name
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def slug(title: str, sep: str = "-", *, default: str, max_length: int | None = None,
+         letter_first: bool = False) -> str:
+    """A file name from a title: its ASCII letters and digits lower-cased, every run of anything else one
+    `sep` ('Customer 360 / Risk' -> 'customer-360-risk'), cut at `max_length`; `default` when nothing is left,
+    and, with `letter_first`, before a leading digit ('360 view' -> 'dashboard_360_view')."""
+    out = sep.join(_WORD.findall(title.lower()))[:max_length]
+    if letter_first and out and not out[0].isalpha():
+        return f"{default}{sep}{out}"
+    return out or default

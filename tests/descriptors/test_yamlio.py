@@ -155,3 +155,82 @@ def test_no_malformed_document_takes_a_process_past_500_mb(tmp_path, minimesh):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("ok")
     assert int(done.stdout.split()[1]) < 500
+
+
+# ---------------------------------------------------------------- validate, dump, write, slug
+
+def test_a_validation_error_names_the_field_as_written_and_its_line():
+    from catalog.descriptors.model import ProductDescriptor
+
+    text = "name: orders\nsource:\n  kind: parquet\n  path: 5\nquality:\n  - {check: not_null, colum: id}\n"
+    with pytest.raises(yamlsource.DocumentInvalid) as caught:
+        yamlsource.load_text(ProductDescriptor, text, "sales/products/orders.yaml")
+    located = {e.field: e.line for e in caught.value.errors}
+    assert located["source.path"] == 4 and located["quality.0.colum"] == 6
+    assert str(caught.value).startswith("sales/products/orders.yaml:4: source.path: ")
+
+
+def test_a_document_that_is_no_mapping_or_no_yaml_is_refused_at_line_one_or_its_line():
+    from catalog.descriptors.model import ProductDescriptor
+
+    with pytest.raises(yamlsource.DocumentInvalid, match=r"^x.yaml:1: expected a mapping of fields"):
+        yamlsource.load_text(ProductDescriptor, "- a\n- b\n", "x.yaml")
+    with pytest.raises(yamlsource.DocumentInvalid, match=r"^x.yaml:3: invalid YAML"):
+        yamlsource.load_text(ProductDescriptor, "name: a\nsource: [\n", "x.yaml")
+
+
+def test_dumped_yaml_reads_back_the_same_data_in_one_style():
+    data = {"name": "orders", "tags": ["a", "b"], "columns": [yamlsource.Flow({"name": "id", "type": "BIGINT"})],
+            "source": {"kind": "sql", "sql": "SELECT 1\nFROM x\n"}, "title": "Café"}
+    text = yamlsource.dump_yaml(data)
+    assert parse_yaml(text).data == data
+    assert "tags: [a, b]" in text and "- {name: id, type: BIGINT}" in text and "sql: |" in text and "Café" in text
+
+
+def test_an_atomic_write_replaces_or_creates_once_and_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "board.yaml"
+    yamlsource.write_atomic(path, "a: 1\n")
+    yamlsource.write_atomic(path, b"a: 2\n")
+    assert path.read_text() == "a: 2\n"
+    with pytest.raises(FileExistsError):
+        yamlsource.write_atomic(path, "a: 3\n", replace=False)
+    assert path.read_text() == "a: 2\n" and sorted(p.name for p in tmp_path.iterdir()) == ["board.yaml"]
+
+
+def test_an_atomic_write_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
+    events = []
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b)))
+    yamlsource.write_atomic(tmp_path / "n.yaml", "x")
+    assert events[:2] == ["fsync", "replace"]
+
+
+@pytest.mark.parametrize("title, dashboard, notebook", [
+    ("Customer 360 / Risk", "customer_360_risk", "customer-360-risk"),
+    ("360 view", "dashboard_360_view", "360-view"),
+    ("", "dashboard", "notebook"),
+    ("  --  ", "dashboard", "notebook"),
+    ("Churn: Q3 (draft)", "churn_q3_draft", "churn-q3-draft"),
+])
+def test_dashboards_and_notebooks_keep_their_file_names(title, dashboard, notebook):
+    from catalog.dashboards.model import slug
+    from catalog.workbench.notebook import slugify
+
+    assert slug(title) == dashboard and slugify(title) == notebook
+
+
+def test_a_long_notebook_title_is_cut_at_sixty_characters():
+    from catalog.workbench.notebook import slugify
+
+    assert slugify("a" * 59 + " b" * 10) == "a" * 59 + "-"
+
+
+def test_the_declared_revision_changes_when_a_descriptor_file_does(minimesh):
+    from catalog.descriptors.loader import open_descriptors
+
+    before = open_descriptors(minimesh).revision
+    assert before and open_descriptors(minimesh).revision == before
+    customers = minimesh / "retail/products/customers.yaml"
+    customers.write_text(customers.read_text() + "\n")
+    assert open_descriptors(minimesh).revision != before
