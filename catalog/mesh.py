@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from catalog.access.identity import Principal
     from catalog.lineage.graph import Impact
     from catalog.lineage.health import RootCause
-    from catalog.access.policy import LockedProduct, Policy
+    from catalog.access.policy import LockedProduct, Policy, Viewers
     from catalog.discover.search import SearchIndex, SearchResults
     from catalog.query.session import Session
     from catalog.access.trust import TrustDesk, TrustSignal
@@ -195,25 +195,26 @@ class Mesh:
 
     # ---------------------------------------------------------------- who sees what (catalog/access/policy.py)
 
+    @cached_property
+    def viewers(self) -> "Viewers":
+        """Builds any viewer's policy; the grants it reads are the ledger's, asked on every call."""
+        from catalog.access.policy import Viewers
+
+        return Viewers(self.declared, lambda role, user: self.access.effective_grants(role, user), cache=self.cache)
+
     def policy(self, role: str | None = None, user: str | None = None) -> "Policy":
         """The one visibility policy for this viewer: visible, locked and hidden products, masked columns.
         Re-resolves the user's grants on every call, so an expired or revoked grant lapses at once."""
-        from catalog.access.policy import build
-
-        return build(self, role, user)
+        return self.viewers.policy(role, user)
 
     def product_for(self, product_id: str, policy: "Policy | None" = None) -> "DataProduct | LockedProduct":
         """The product a link names, as `policy`'s viewer may see it (a LockedProduct when locked);
         UnknownProduct, with the same message, for an unknown id and a hidden one."""
-        from catalog.access.policy import product_for
-
-        return product_for(self, product_id, policy or self.policy())
+        return self.viewers.product_for(product_id, policy)
 
     def _viewer(self, role: str | None, user: str | None) -> "Policy | None":
         """The policy of a call's viewer; None (no filtering) when the call names no viewer."""
-        from catalog.access.policy import resolve
-
-        return None if role is None and user is None else resolve(self, role, user)
+        return self.viewers.resolve(role, user)
 
     def visible_products(self, role: str | None = None, user: str | None = None) -> list[str]:
         """Product ids this viewer may query (roles, restrictions, the user's live grants); without a viewer,
@@ -222,16 +223,11 @@ class Mesh:
 
     def role_sees_pii(self, role: str, product: DataProduct) -> bool:
         """The role alone reads PII unmasked (grants aside); `policy(role, user).sees_pii` is the whole answer."""
-        from catalog.access.policy import role_reads_pii
-
-        return role_reads_pii(self, role)
+        return self.viewers.role_reads_pii(role)
 
     def can_see(self, role: str, product: DataProduct) -> bool:
         """The role alone may read `product` (grants aside); `policy(role, user).can_query` is the whole answer."""
-        from catalog.access.policy import role_reads, restrictions
-
-        return all(role_reads(role, self.products[r]) for r in restrictions(self).get(product.id, ())
-                   if r in self.products) and role_reads(role, product)
+        return self.viewers.role_reads(role, product)
 
     # ---------------------------------------------------------------- engine & sessions
 

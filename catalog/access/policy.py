@@ -21,16 +21,19 @@ The rule, decided once here:
 
 from __future__ import annotations
 
-import threading
-import weakref
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from catalog.errors import AccessDenied, MeshError, UnknownProduct
+from catalog.access import identity
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
+from catalog.errors import AccessDenied, MeshError, UnknownProduct
+from catalog.sources.files import files_of
+from catalog.sources.postgres import dsn_of
+from catalog.state.cache import MeshCache
 
 Grants = frozenset[tuple[str, str]]
 HIDDEN_PREFIX = "restricted:"
@@ -46,7 +49,7 @@ def role_reads(role: str | None, product: DataProduct) -> bool:
     return not access.restricted or (role is not None and role in access.roles)
 
 
-def role_reads_pii(mesh: "Mesh", role: str | None) -> bool:
+def role_reads_pii(mesh: DeclaredMesh, role: str | None) -> bool:
     spec = mesh.roles.get(role or "")
     return bool(spec and spec.pii)
 
@@ -56,37 +59,25 @@ def role_reads_pii(mesh: "Mesh", role: str | None) -> bool:
 def source_keys(product: DataProduct) -> set[str]:
     """What a product's raw data is, independent of the descriptor naming it: resolved files, a database
     file's table, a PostgreSQL table. Two products with a key in common read the same data."""
-    from catalog.descriptors.loader import resolve_source_path
-
     source = product.descriptor.source
     kind = getattr(source, "kind", "")
     try:
         if kind in ("parquet", "csv"):
-            from catalog.sources.files import files_of
-
             paths = [*files_of(product), resolve_source_path(product, source.path)]
-            return {f"file:{_real(p)}" for p in paths}
+            return {f"file:{os.path.realpath(str(p))}" for p in paths}
         if kind in ("sqlite", "duckdb"):
-            path = _real(resolve_source_path(product, source.path))
+            path = os.path.realpath(str(resolve_source_path(product, source.path)))
             return {f"db:{path}:{(source.db_schema or 'main').lower()}.{str(source.table).lower()}"}
         if kind == "postgres":
-            from catalog.sources.postgres import dsn_of
-
             return {f"pg:{dsn_of(product)}:{str(getattr(source, 'table', '')).lower()}"}
     except (OSError, ValueError, AttributeError, TypeError):
         return set()
     return set()
 
 
-def _real(path: object) -> str:
-    import os
-
-    return os.path.realpath(str(path))
-
-
 @dataclass(frozen=True)
 class _Static:
-    """What the policy needs from the descriptors, which a loaded Mesh never changes: computed once."""
+    """What the policy needs from the descriptors, which an open mesh never changes: computed once (MeshCache)."""
 
     rules: dict[str, frozenset[str]]
     by_rules: dict[frozenset[str], frozenset[str]]  # one restriction set -> the products it applies to
@@ -96,36 +87,20 @@ class _Static:
     columns: dict[str, tuple[Column, ...]]
 
 
-_STATIC: "weakref.WeakKeyDictionary[Mesh, _Static]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+def _static(mesh: DeclaredMesh) -> _Static:
+    products = mesh.products
+    rules = _restrictions(mesh)
+    grouped: dict[frozenset[str], set[str]] = {}
+    for pid, applied in rules.items():
+        if applied:
+            grouped.setdefault(applied, set()).add(pid)
+    return _Static(rules=rules, by_rules={k: frozenset(v) for k, v in grouped.items()}, every=frozenset(products),
+                   broken=frozenset(pid for pid, p in products.items() if p.broken),
+                   with_pii=frozenset(pid for pid, p in products.items() if p.pii_columns),
+                   columns={pid: tuple(p.columns) for pid, p in products.items()})
 
 
-def _static(mesh: "Mesh") -> _Static:
-    with _LOCK:
-        cached = _STATIC.get(mesh)
-        if cached is None:
-            products = mesh.products
-            rules = _restrictions(mesh)
-            grouped: dict[frozenset[str], set[str]] = {}
-            for pid, applied in rules.items():
-                if applied:
-                    grouped.setdefault(applied, set()).add(pid)
-            cached = _STATIC[mesh] = _Static(
-                rules=rules, by_rules={k: frozenset(v) for k, v in grouped.items()}, every=frozenset(products),
-                broken=frozenset(pid for pid, p in products.items() if p.broken),
-                with_pii=frozenset(pid for pid, p in products.items() if p.pii_columns),
-                columns={pid: tuple(p.columns) for pid, p in products.items()})
-        return cached
-
-
-def restrictions(mesh: "Mesh") -> dict[str, frozenset[str]]:
-    """Product id -> the ids of the restricted products whose restriction applies to its data (itself, the
-    restricted products it reads transitively, and restricted products over the same source). Descriptors
-    do not change under a loaded Mesh, so this is computed once per Mesh."""
-    return _static(mesh).rules
-
-
-def _restrictions(mesh: "Mesh") -> dict[str, frozenset[str]]:
+def _restrictions(mesh: DeclaredMesh) -> dict[str, frozenset[str]]:
     declared = {pid for pid, p in mesh.products.items() if p.descriptor.access.restricted}
     by_key: dict[str, set[str]] = {}
     for pid in declared:
@@ -245,55 +220,99 @@ class Policy:
         return LockedProduct.of(product)
 
 
-def build(mesh: "Mesh", role: str | None = None, user: str | None = None,
-          grants: Grants | None = None) -> Policy:
-    """The policy for `role` (None: the unfiltered steward's view) and `user`'s live grants.
+class Viewers:
+    """Builds the policy of any viewer of one mesh: the facade holds one (`Mesh.viewers`) and hands it to
+    whatever must decide for a role other than its caller's.
 
-    `grants` overrides the lookup (the engine passes the grants its database was built for). A user who
-    may not act as `role` in an enforced mesh is refused, as a session would be.
+    `grants(role, user)` returns the (product, kind) pairs of the user's live grants that change what
+    `role` sees; it is asked on every `policy` call, so an expired or revoked grant lapses at once. What
+    derives from the descriptors alone (restrictions, PII columns) is computed once, through `cache`.
     """
-    products = mesh.products
-    static = _static(mesh)
-    columns = static.columns
-    if role is None:
-        return Policy(role=None, user=user, allowed=static.every, visible=static.every - static.broken,
-                      locked=frozenset(), hidden=frozenset(), grants=frozenset(), unmasked=static.with_pii,
-                      _columns=columns)
-    if role not in mesh.roles:
-        raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(mesh.roles))}")
-    if user is not None and grants is None:
-        from catalog.access import identity
 
-        held = identity.allowed_roles(mesh, user)
-        if role not in held:
-            raise AccessDenied(f"{identity.normalize_user(user) or identity.ANONYMOUS} does not hold the role "
-                               f"{role!r} in mesh {mesh.name!r}; roles available to them: {', '.join(held)}.")
-    if grants is None:
-        grants = mesh.access.effective_grants(role, user) if user else frozenset()
-    opened = {pid for pid, _ in grants}
-    readable: dict[str, bool] = {}
+    def __init__(self, mesh: DeclaredMesh, grants: Callable[[str, str], Grants], *, cache: MeshCache):
+        self.mesh = mesh
+        self._grants = grants
+        self._cache = cache
 
-    def reads(restricted: str) -> bool:
-        if restricted not in readable:
-            readable[restricted] = role_reads(role, products[restricted]) or restricted in opened
-        return readable[restricted]
+    def _static(self) -> _Static:
+        return self._cache.get("policy", "static", lambda: _static(self.mesh))
 
-    closed_ids = {pid for rules, pids in static.by_rules.items() if not all(reads(r) for r in rules) for pid in pids}
-    allowed = static.every - closed_ids
-    closed = sorted(closed_ids)
-    hide = getattr(mesh.descriptor, "discovery", "listed") == "hidden"
-    hidden = frozenset(closed) if hide else frozenset()
-    locked = frozenset() if hide else frozenset(closed)
-    aliases = {pid: f"{HIDDEN_PREFIX}{n}" for n, pid in enumerate(sorted(hidden), start=1)}
-    pii_role = role_reads_pii(mesh, role)
-    unmasked = (static.with_pii & allowed if pii_role else
-                frozenset(pid for pid, kind in grants if kind == "pii" and pid in allowed and pid in static.with_pii))
-    return Policy(role=role, user=user, allowed=allowed, visible=allowed - static.broken,
-                  locked=locked, hidden=hidden, grants=frozenset(grants), unmasked=unmasked,
-                  _columns=columns, _aliases=aliases)
+    def restrictions(self) -> dict[str, frozenset[str]]:
+        """Product id -> the ids of the restricted products whose restriction applies to its data (itself, the
+        restricted products it reads transitively, and restricted products over the same source)."""
+        return self._static().rules
+
+    def role_reads(self, role: str | None, product: DataProduct) -> bool:
+        """The role alone (grants aside) may read the product: its own restriction and every one on its data."""
+        products = self.mesh.products
+        return all(role_reads(role, products[r]) for r in self.restrictions().get(product.id, ())
+                   if r in products) and role_reads(role, product)
+
+    def role_reads_pii(self, role: str | None) -> bool:
+        """The role alone (grants aside) reads PII unmasked."""
+        return role_reads_pii(self.mesh, role)
+
+    def policy(self, role: str | None = None, user: str | None = None, grants: Grants | None = None) -> Policy:
+        """The policy for `role` (None: the unfiltered steward's view) and `user`'s live grants.
+
+        `grants` overrides the lookup (the engine passes the grants its database was built for). A user who
+        may not act as `role` in an enforced mesh is refused, as a session would be.
+        """
+        mesh = self.mesh
+        products = mesh.products
+        static = self._static()
+        columns = static.columns
+        if role is None:
+            return Policy(role=None, user=user, allowed=static.every, visible=static.every - static.broken,
+                          locked=frozenset(), hidden=frozenset(), grants=frozenset(), unmasked=static.with_pii,
+                          _columns=columns)
+        if role not in mesh.roles:
+            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(mesh.roles))}")
+        if user is not None and grants is None:
+            held = identity.allowed_roles(mesh, user)
+            if role not in held:
+                raise AccessDenied(f"{identity.normalize_user(user) or identity.ANONYMOUS} does not hold the role "
+                                   f"{role!r} in mesh {mesh.name!r}; roles available to them: {', '.join(held)}.")
+        if grants is None:
+            grants = self._grants(role, user) if user else frozenset()
+        opened = {pid for pid, _ in grants}
+        readable: dict[str, bool] = {}
+
+        def reads(restricted: str) -> bool:
+            if restricted not in readable:
+                readable[restricted] = role_reads(role, products[restricted]) or restricted in opened
+            return readable[restricted]
+
+        closed_ids = {pid for rules, pids in static.by_rules.items() if not all(reads(r) for r in rules)
+                      for pid in pids}
+        allowed = static.every - closed_ids
+        closed = sorted(closed_ids)
+        hide = getattr(mesh.descriptor, "discovery", "listed") == "hidden"
+        hidden = frozenset(closed) if hide else frozenset()
+        locked = frozenset() if hide else frozenset(closed)
+        aliases = {pid: f"{HIDDEN_PREFIX}{n}" for n, pid in enumerate(sorted(hidden), start=1)}
+        unmasked = (static.with_pii & allowed if role_reads_pii(mesh, role) else
+                    frozenset(pid for pid, kind in grants
+                              if kind == "pii" and pid in allowed and pid in static.with_pii))
+        return Policy(role=role, user=user, allowed=allowed, visible=allowed - static.broken,
+                      locked=locked, hidden=hidden, grants=frozenset(grants), unmasked=unmasked,
+                      _columns=columns, _aliases=aliases)
+
+    def resolve(self, role: str | None, user: str | None) -> Policy | None:
+        """The policy of a call's viewer; None (no filtering) when the call names neither role nor user. A user
+        without a role acts as the mesh's least-privileged role."""
+        if role is None and user is None:
+            return None
+        if role is None:
+            role = identity.default_role(self.mesh)
+        return self.policy(role, user)
+
+    def product_for(self, product_id: str, policy: Policy | None = None) -> DataProduct | LockedProduct:
+        """`product_for` for `policy`'s viewer (the unfiltered view when None)."""
+        return product_for(self.mesh, product_id, policy or self.policy())
 
 
-def product_for(mesh: "Mesh", product_id: str, policy: Policy) -> DataProduct | LockedProduct:
+def product_for(mesh: DeclaredMesh, product_id: str, policy: Policy) -> DataProduct | LockedProduct:
     """The product a link names, as this viewer may see it: the product, its locked card, or UnknownProduct
     with the same message for an unknown id and a hidden one, so a URL cannot probe what exists."""
     if not isinstance(product_id, str) or product_id not in mesh.products or policy.is_hidden(product_id):
@@ -302,14 +321,20 @@ def product_for(mesh: "Mesh", product_id: str, policy: Policy) -> DataProduct | 
     return LockedProduct.of(product) if policy.is_locked(product_id) else product
 
 
-def resolve(mesh: "Mesh", role: str | None = None, user: str | None = None,
-            policy: Policy | None = None) -> Policy:
-    """The policy a library call applies: the one given, else the one for (role, user); no role and no
-    user is the unfiltered steward's view (today's meaning of a call without a viewer)."""
+# ---------------------------------------------------------------------- transitional
+
+def build(mesh, role: str | None = None, user: str | None = None, grants: Grants | None = None) -> Policy:
+    """Transitional, for callers still handed the facade: use `viewers.policy(role, user, grants)`."""
+    return mesh.viewers.policy(role, user, grants)
+
+
+def restrictions(mesh) -> dict[str, frozenset[str]]:
+    """Transitional, for callers still handed the facade: use `viewers.restrictions()`."""
+    return mesh.viewers.restrictions()
+
+
+def resolve(mesh, role: str | None = None, user: str | None = None, policy: Policy | None = None) -> Policy:
+    """Transitional, for callers still handed the facade: use `viewers.resolve(role, user)` or the policy given."""
     if policy is not None:
         return policy
-    if role is None and user is not None:
-        from catalog.access import identity
-
-        role = identity.default_role(mesh)
-    return build(mesh, role, user)
+    return mesh.viewers.resolve(role, user) or mesh.viewers.policy()

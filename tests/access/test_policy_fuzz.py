@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import catalog
-from catalog.access import policy as policy_module
 from catalog.lineage.graph import lineage_graph
 from catalog.lineage.dot import to_dot
 from catalog.descriptors.model import Access
@@ -41,8 +40,8 @@ def _restrict(mesh: catalog.Mesh, assignment: dict[str, list[str] | None], disco
         product = mesh.products[pid]
         access = Access() if roles is None else Access(restricted=True, roles=roles)
         product.descriptor = product.descriptor.model_copy(update={"access": access})
-    mesh.descriptor = mesh.descriptor.model_copy(update={"discovery": discovery})
-    policy_module._STATIC.pop(mesh, None)  # descriptors changed under the Mesh: recompute what derives from them
+    mesh.descriptor = mesh.declared.descriptor = mesh.descriptor.model_copy(update={"discovery": discovery})
+    mesh.cache.forget("policy")  # descriptors changed under the Mesh: recompute what derives from them
 
 
 def _column_words(mesh: catalog.Mesh, pid: str) -> set[str]:
@@ -71,7 +70,7 @@ def test_policy_invariants_hold_for_any_restrictions_roles_and_grants(mesh):
             _restrict(mesh, {pid: original[pid].access.roles if original[pid].access.restricted else None
                              for pid in ids}, "listed")
             _restrict(mesh, assignment, discovery)
-            view = policy_module.build(mesh, role, grants=grants)
+            view = mesh.viewers.policy(role, grants=grants)
             every = set(mesh.products)
             assert view.allowed | view.locked | view.hidden == every
             assert not (view.allowed & view.locked) and not (view.allowed & view.hidden)
@@ -99,7 +98,7 @@ def test_policy_invariants_hold_for_any_restrictions_roles_and_grants(mesh):
         finally:
             for pid, descriptor in original.items():
                 mesh.products[pid].descriptor = descriptor
-            mesh.descriptor = original_mesh
-            policy_module._STATIC.pop(mesh, None)
+            mesh.descriptor = mesh.declared.descriptor = original_mesh
+            mesh.cache.forget("policy")
 
     check()
