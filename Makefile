@@ -34,6 +34,7 @@ java:
 system-deps: chromium postgres java
 
 test: venv system-deps
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: venv system-deps
