@@ -63,7 +63,7 @@ def _grant_overhead() -> list[tuple[str, float]]:
 
 
 def _synthetic() -> list[tuple[str, float]]:
-    from catalog.samples import build_synthetic_catalog
+    from catalog.samples.synthetic import build_synthetic_catalog
 
     root = DATA / "access_synthetic"
     build_synthetic_catalog(root, products=PRODUCTS)

@@ -35,7 +35,7 @@ def _median_ms(fn, n: int) -> float:
 
 
 def _governance() -> list[tuple[str, float]]:
-    from catalog.samples import build_synthetic_catalog
+    from catalog.samples.synthetic import build_synthetic_catalog
 
     root = DATA / "governance_synthetic"
     build_synthetic_catalog(root, products=PRODUCTS)

@@ -37,7 +37,7 @@ def _timed(fn) -> float:
 
 
 def main(results: Path) -> Path:
-    from catalog.samples import build_synthetic_catalog
+    from catalog.samples.synthetic import build_synthetic_catalog
 
     generate = _timed(lambda: build_synthetic_catalog(DATA, products=PRODUCTS))
     started = time.perf_counter()

@@ -91,7 +91,7 @@ def _duckdb_fts_ms(index: SearchIndex, term_sets: list[list[str]]) -> list[float
 
 
 def main(results: Path) -> Path:
-    from catalog.samples import build_synthetic_catalog
+    from catalog.samples.synthetic import build_synthetic_catalog
 
     started = time.perf_counter()
     build_synthetic_catalog(DATA, products=PRODUCTS)

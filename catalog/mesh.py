@@ -19,6 +19,9 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
 from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.quality.runs import QualityRuns
+from catalog.query.usage_log import UsageLog
+from catalog.samples.history import seeder
 from catalog.state.cache import MeshCache
 from catalog.state.store import StateStore
 
@@ -50,7 +53,9 @@ class Mesh:
         self.domains: dict[str, Domain] = self.declared.domains
         self.products: dict[str, DataProduct] = self.declared.products
         self.problems: list[Problem] = self.declared.problems
-        self.state = StateStore(self.state_dir)
+        self.state = StateStore(self.state_dir, seed=seeder(self.declared))  # a sample's history, once
+        self.usage_log = UsageLog(self.state)  # the owners of usage_events and quality_runs
+        self.quality_runs = QualityRuns(self.state)
         self.cache = MeshCache(self.state, self.declared.revision)  # the one cache of what this mesh derives
         self._engine_lock = threading.Lock()
         self._engine: Engine | None = None
@@ -333,10 +338,10 @@ class Mesh:
         products they may list."""
         viewer = self._viewer(role, user)
         if viewer is None:
-            return self.state.usage_frame(product_id)
+            return self.usage_log.frame(product_id)
         if product_id is not None:
             self.product_for(product_id, viewer)
-        return self.state.usage_frame(product_id).filter(pl.col("product_id").is_in(list(viewer.listed)))
+        return self.usage_log.frame(product_id).filter(pl.col("product_id").is_in(list(viewer.listed)))
 
     # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality/run.py ...)
 

@@ -51,13 +51,12 @@ HISTORY_DAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
 def bank(tmp_path_factory):
     """A private copy of the banking sample whose state holds its 90 days of history up to HISTORY_DAY."""
     import catalog
-    from catalog.samples.history import ensure_history
+    from catalog.samples.history import seed_history
 
     root = tmp_path_factory.mktemp("bank") / "banking"
     shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    mesh = catalog.open_mesh(root, state_dir=root.parent / "state")
-    ensure_history(mesh, today=HISTORY_DAY)
-    return mesh
+    seed_history(root, state_dir=root.parent / "state", today=HISTORY_DAY)
+    return catalog.open_mesh(root, state_dir=root.parent / "state")
 
 
 # ------------------------------------------------------------------ PostgreSQL

@@ -21,7 +21,6 @@ import catalog
 import catalog.governance.policies  # noqa: F401
 import catalog.discover.search  # noqa: F401
 from catalog.errors import MeshError
-from catalog.samples.history import ensure_history
 from catalog.access.identity import default_role
 from components import identity as app_identity
 from components.text import md
@@ -139,7 +138,6 @@ def _warm(mesh: catalog.Mesh) -> None:
 def stored_state(mesh: catalog.Mesh, *tables: str) -> tuple:
     """A cache key for what a page reads from the mesh's state store: the mesh, its descriptors and the newest
     row of each table, so a cached result is recomputed exactly when something it reads was stored."""
-    ensure_history(mesh)  # the sample history is written on first use: before the key, not after it
     return str(mesh.root), descriptor_signature(mesh.root), *mesh.state.revision(*tables)
 
 

@@ -177,7 +177,7 @@ def quality_tab() -> None:
         cols[1].metric("Grade", last["grade"] or "–")
         cols[2].metric("Failing checks", last["failed"])
         st.caption(f"Latest run {ago(last['ts'])} ({last['ts']:%Y-%m-%d %H:%M} UTC).")
-        runs = mesh.state.runs(product_id, limit=1)
+        runs = mesh.quality_runs.runs(product_id, limit=1)
         if runs:
             results = pl.DataFrame([{"check": r.get("name"), "status": r.get("status"), "severity": r.get("severity"),
                                      "failing rows": r.get("failing"), "message": r.get("message") or ""}

@@ -72,14 +72,9 @@ class TrustDesk:
     # ---------------------------------------------------------------- quality
 
     def latest_scores(self) -> dict[str, float]:
-        """Product -> latest quality score: `mesh.latest_quality()` when the mesh has it, else stored runs."""
-        latest = getattr(self.mesh, "latest_quality", None)
-        if callable(latest):
-            return {pid: float(report.score) for pid, report in latest().items()
-                    if getattr(report, "score", None) is not None}
-        rows = self.mesh.state.query("SELECT product_id, score FROM quality_runs WHERE id IN "
-                                     "(SELECT max(id) FROM quality_runs GROUP BY product_id)")
-        return {pid: float(score) for pid, score in rows if score is not None}
+        """Product -> latest quality score, from `mesh.latest_quality()` (the quality package reads the runs)."""
+        return {pid: float(report.score) for pid, report in self.mesh.latest_quality().items()
+                if report.score is not None}
 
     def threshold(self, product_id: str) -> float:
         domain = self.mesh.domains.get(self.mesh.product(product_id).domain)

@@ -8,6 +8,8 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import open_or_exit
+from catalog.samples.build import SAMPLES, build_sample
+from catalog.samples.synthetic import build_synthetic_catalog
 
 
 @app.command()
@@ -31,15 +33,13 @@ def sample(
     products: int = typer.Option(10_000, help="synthetic only: how many products"),
 ) -> None:
     """Rebuild a sample mesh deterministically (or a large one for benchmarks)."""
-    from catalog import samples
-
-    names = list(samples.SAMPLES) if name == "all" else [name]
+    names = list(SAMPLES) if name == "all" else [name]
     for one in names:
         if one == "synthetic":
-            out = samples.build_synthetic_catalog(dest / "synthetic", products=products)
-        elif one in samples.SAMPLES:
-            out = samples.build_sample(one, dest / one, scale=scale)
+            out = build_synthetic_catalog(dest / "synthetic", products=products)
+        elif one in SAMPLES:
+            out = build_sample(one, dest / one, scale=scale)
         else:
-            typer.echo(f"error: unknown sample {one!r}; choose from {', '.join(samples.SAMPLES)}, synthetic", err=True)
+            typer.echo(f"error: unknown sample {one!r}; choose from {', '.join(SAMPLES)}, synthetic", err=True)
             raise typer.Exit(2)
         typer.echo(f"wrote {out}")

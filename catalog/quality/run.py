@@ -228,7 +228,7 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
     started = time.perf_counter()
     fingerprint = _fingerprint(mesh, product_id) if not product.broken else None
     if reuse and fingerprint is not None:
-        previous = mesh.state.runs(product_id, limit=1)
+        previous = mesh.quality_runs.runs(product_id, limit=1)
         if previous and previous[0]["fingerprint"] == fingerprint:
             report = _reuse(mesh, product, previous[0], now, started, role)
             if store:
@@ -439,16 +439,13 @@ def _reuse(mesh: "Mesh", product: Any, run: dict[str, Any], now: datetime, start
 
 def _store(mesh: "Mesh", report: QualityReport, checks: list[CheckResult]) -> None:
     score = score_results(checks)
-    mesh.state.record_run(report.product_id, report.version, report.fingerprint, score.value, score.complete,
+    mesh.quality_runs.record(report.product_id, report.version, report.fingerprint, score.value, score.complete,
                           report.duration_ms, [c.to_dict() for c in checks], ts=report.ts)
 
 
 def check(mesh: "Mesh", product_id: str | None = None, role: str = "steward", now: datetime | None = None,
           reuse: bool = True) -> QualityReport | MeshQualityReport:
     """`mesh.check(id)`: one product's report; `mesh.check()`: every product's, in id order."""
-    from catalog.samples.history import ensure_history
-
-    ensure_history(mesh)
     if role not in mesh.roles:
         raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(mesh.roles))}")
     if product_id is not None:
@@ -483,16 +480,8 @@ LATEST_SCHEMA = {"product_id": pl.String, "score": pl.Float64, "grade": pl.Strin
 
 
 def latest_runs(mesh: "Mesh") -> dict[str, dict[str, Any]]:
-    """Product id -> its latest stored run (dict as `StateStore.runs` gives it), straight from the store."""
-    from catalog.samples.history import ensure_history
-
-    ensure_history(mesh)
-    rows = mesh.state.query(
-        "SELECT ts, product_id, version, fingerprint, score, complete, duration_ms, results FROM ("
-        " SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY ts DESC, id DESC) AS n FROM quality_runs"
-        ") WHERE n = 1 ORDER BY product_id")
-    return {r[1]: {"ts": r[0], "product_id": r[1], "version": r[2], "fingerprint": r[3], "score": r[4],
-                   "complete": bool(r[5]), "duration_ms": r[6], "results": json.loads(r[7])} for r in rows}
+    """Product id -> its latest stored run (dict as `QualityRuns.runs` gives it), straight from the store."""
+    return mesh.quality_runs.latest()
 
 
 def latest_quality(mesh: "Mesh") -> LatestQuality:
@@ -508,18 +497,12 @@ def latest_quality(mesh: "Mesh") -> LatestQuality:
 
 def quality_history(mesh: "Mesh", product_id: str | None = None) -> pl.DataFrame:
     """Every stored run (oldest first): product_id, ts, score, grade, failed, errored, complete, version."""
-    from catalog.samples.history import ensure_history
-
-    ensure_history(mesh)
-    where, params = ("WHERE product_id = ?", (product_id,)) if product_id else ("", ())
-    rows = mesh.state.query(f"SELECT product_id, ts, score, complete, version, results FROM quality_runs {where} "
-                            "ORDER BY ts, id", params)
     out = []
-    for pid, ts, score, complete, version, results in rows:
-        statuses = [r.get("status") for r in json.loads(results)]
-        out.append({"product_id": pid, "ts": ts, "score": score, "grade": grade(score),
-                    "failed": statuses.count("fail"), "errored": statuses.count("error"),
-                    "complete": bool(complete), "version": version})
+    for run in mesh.quality_runs.history(product_id):
+        statuses = [r.get("status") for r in run["results"]]
+        out.append({"product_id": run["product_id"], "ts": run["ts"], "score": run["score"],
+                    "grade": grade(run["score"]), "failed": statuses.count("fail"),
+                    "errored": statuses.count("error"), "complete": run["complete"], "version": run["version"]})
     frame = pl.DataFrame(out, schema={"product_id": pl.String, "ts": pl.String, "score": pl.Float64,
                                       "grade": pl.String, "failed": pl.Int64, "errored": pl.Int64,
                                       "complete": pl.Boolean, "version": pl.String})

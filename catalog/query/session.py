@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from catalog.query import gate as sandbox
 from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout, SourceUnavailable
-from catalog.state.store import UsageEvent
+from catalog.query.usage_log import UsageEvent
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -219,7 +219,7 @@ class Session:
         events = [UsageEvent(user=self.user, role=self.role, product_id=p, rows=rows, duration_ms=duration_ms,
                              status=status, query_id=query_id, consumer_domain=self.consumer_domain)
                   for p in sorted(vetted.products)]
-        self.mesh.state.record_usage(events)
+        self.mesh.usage_log.record(events)
         self.mesh.access.record_use(self.user, self.role, vetted.products, self.database.grants, query_id, status)
 
 

@@ -2,28 +2,30 @@
 
 The sample generator writes `history.yaml` at the mesh root (the story: which product's quality
 drops and when, which product stops being used, the failing rows its seeded defects cause).
-On the first open that needs history, `ensure_history` turns that file into usage events and
-daily quality runs in the mesh's state store, dated back from that day (so "unused for 30 days"
-stays true whenever the sample is opened). Same file and same day give the same rows.
-A mesh without `history.yaml` gets no synthetic history.
+When the mesh's state store is first opened, the seeder the facade hands it (`seeder`) turns that
+file into usage events and daily quality runs, dated back from that day (so "unused for 30 days"
+stays true whenever the sample is opened), and marks the store seeded: once per state store, and
+never from a read path. Same file and same day give the same rows. A mesh without `history.yaml`
+gets no synthetic history. `seed_history` seeds a sample's state before it is opened, for a fixed day.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 import yaml
 
-from catalog.quality.scoring import score_results
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.loader import open_descriptors
 from catalog.descriptors.yamlio import YamlError, read_yaml
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
+from catalog.quality.runs import QualityRun, QualityRuns
+from catalog.quality.scoring import score_results
+from catalog.query.usage_log import UsageEvent, UsageLog
+from catalog.state.store import StateStore
 
 HISTORY_FILE = "history.yaml"
 META_KEY = "history_seeded"
@@ -70,7 +72,7 @@ def _rng(seed: str, *parts: Any) -> random.Random:
     return random.Random(int(digest[:16], 16))
 
 
-def _users(mesh: "Mesh") -> dict[str, list[str]]:
+def _users(mesh: DeclaredMesh) -> dict[str, list[str]]:
     """Three synthetic analysts per domain plus the domain owner."""
     out = {}
     for name, domain in mesh.domains.items():
@@ -81,16 +83,17 @@ def _users(mesh: "Mesh") -> dict[str, list[str]]:
     return out
 
 
-def generate(mesh: "Mesh", spec: dict[str, Any], today: datetime) -> tuple[list[tuple], list[tuple]]:
-    """(usage event rows, quality run rows) for the state store, `spec["days"]` days back from `today`."""
+def generate(mesh: DeclaredMesh, spec: dict[str, Any],
+             today: datetime) -> tuple[list[UsageEvent], list[QualityRun]]:
+    """(usage events, quality runs) for the state store, `spec["days"]` days back from `today`."""
     days = int(spec.get("days", 90))
     seed = str(spec.get("seed", mesh.name))
     drop = spec.get("quality_drop") or {}
     stop = spec.get("stops_being_used") or {}
     users = _users(mesh)
     domains = sorted(users)
-    events: list[tuple] = []
-    runs: list[tuple] = []
+    events: list[UsageEvent] = []
+    runs: list[QualityRun] = []
     for product_id in sorted(mesh.products):
         product = mesh.products[product_id]
         if product.broken:
@@ -113,9 +116,10 @@ def generate(mesh: "Mesh", spec: dict[str, Any], today: datetime) -> tuple[list[
                 user = day_rng.choice(users[domain])
                 ts = day + timedelta(seconds=day_rng.randint(7 * 3600, 19 * 3600))
                 role = "steward" if day_rng.random() < 0.1 else "analyst"
-                events.append((ts.isoformat(timespec="milliseconds"), user, role, product_id,
-                               day_rng.randint(10, 5000), round(day_rng.uniform(5, 400), 1), "ok",
-                               f"h{day_rng.getrandbits(40):010x}", domain))
+                events.append(UsageEvent(
+                    ts=ts.isoformat(timespec="milliseconds"), user=user, role=role, product_id=product_id,
+                    rows=day_rng.randint(10, 5000), duration_ms=round(day_rng.uniform(5, 400), 1), status="ok",
+                    query_id=f"h{day_rng.getrandbits(40):010x}", consumer_domain=domain))
         if not product.descriptor.quality:
             continue
         rows = (spec.get("rows") or {}).get(product_id)
@@ -136,21 +140,16 @@ def generate(mesh: "Mesh", spec: dict[str, Any], today: datetime) -> tuple[list[
                                 "status": status, "failing": bad, "rows": rows, "message": message,
                                 "observed": None, "examples": []})
             score = score_results(results)
-            runs.append((ts.isoformat(timespec="milliseconds"), product_id, product.descriptor.version, None,
-                         score.value, int(score.complete), 0.0, json.dumps(results)))
+            runs.append(QualityRun(product_id, product.descriptor.version, None, score.value, score.complete, 0.0,
+                                   results, ts=ts.isoformat(timespec="milliseconds")))
     return events, runs
 
 
-def ensure_history(mesh: "Mesh", today: datetime | None = None) -> bool:
-    """Load the mesh's synthetic history into its state store once; True when it was loaded now."""
-    if getattr(mesh, "_history_checked", False):
-        return False
+def seed(mesh: DeclaredMesh, state: StateStore, today: datetime | None = None) -> bool:
+    """Load the mesh's synthetic history into `state` unless it holds it already; True when it was loaded now.
+    The check, the rows and the mark are one transaction, so two processes opening a new store seed it once."""
     path = mesh.root / HISTORY_FILE
-    if not path.is_file():
-        mesh._history_checked = True  # type: ignore[attr-defined]
-        return False
-    if mesh.state.query("SELECT 1 FROM meta WHERE key = ?", (META_KEY,)):
-        mesh._history_checked = True  # type: ignore[attr-defined]
+    if not path.is_file() or state.meta(META_KEY) is not None:
         return False
     try:
         spec = read_yaml(path).data or {}
@@ -159,14 +158,28 @@ def ensure_history(mesh: "Mesh", today: datetime | None = None) -> bool:
     start = (today or datetime.now(timezone.utc)).astimezone(timezone.utc)
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     events, runs = generate(mesh, spec, day)
-    loaded = False
-    with mesh.state.transaction() as con:
-        if not con.execute("SELECT 1 FROM meta WHERE key = ?", (META_KEY,)).fetchone():
-            con.executemany("INSERT INTO usage_events (ts, user, role, product_id, rows, duration_ms, status, "
-                            "query_id, consumer_domain) VALUES (?,?,?,?,?,?,?,?,?)", events)
-            con.executemany("INSERT INTO quality_runs (ts, product_id, version, fingerprint, score, complete, "
-                            "duration_ms, results) VALUES (?,?,?,?,?,?,?,?)", runs)
-            con.execute("INSERT INTO meta VALUES (?, ?)", (META_KEY, day.isoformat()))
-            loaded = True
-    mesh._history_checked = True  # type: ignore[attr-defined]
-    return loaded
+    with state.transaction() as con:
+        if state.meta(META_KEY, con) is not None:
+            return False
+        UsageLog(state).record(events, con)
+        QualityRuns(state).record_many(runs, con)
+        state.set_meta(META_KEY, day.isoformat(), con)
+    return True
+
+
+def seeder(mesh: DeclaredMesh) -> Callable[[StateStore], bool] | None:
+    """What the facade hands a new `StateStore(seed=...)`: seeds this mesh's history, or None without one."""
+    if not (mesh.root / HISTORY_FILE).is_file():
+        return None
+    return lambda state: seed(mesh, state)
+
+
+def seed_history(root: Path, state_dir: Path | None = None, today: datetime | None = None) -> bool:
+    """Seed the state of the sample mesh in `root` (its `.meshwork`, or `state_dir`) now, dated back from
+    `today`, before anything opens it: how tests get history of a fixed day. True when it was loaded now."""
+    state_dir = Path(state_dir) if state_dir else Path(root).resolve() / ".meshwork"
+    state = StateStore(state_dir)
+    try:
+        return seed(open_descriptors(Path(root), cache_dir=state_dir), state, today)
+    finally:
+        state.close()

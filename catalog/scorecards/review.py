@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 
 PRIORITIES = {1: "fix now", 2: "fix this week", 3: "plan", 4: "tidy up"}
 
-_TABLE = """CREATE TABLE IF NOT EXISTS owner_reviews (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, subject TEXT NOT NULL, reviewer TEXT NOT NULL,
-    snapshot TEXT NOT NULL)"""
-
 
 @dataclass
 class ActionItem:
@@ -120,7 +116,6 @@ def _subject(mesh: "Mesh", owner: str | None, domain: str | None) -> tuple[str, 
 
 
 def _last_review(mesh: "Mesh", subject: str, before: datetime) -> tuple[datetime, dict[str, Any]] | None:
-    mesh.state.query(_TABLE)
     rows = mesh.state.query("SELECT ts, snapshot FROM owner_reviews WHERE subject = ? AND ts <= ? "
                             "ORDER BY ts DESC, id DESC LIMIT 1", (subject, before.isoformat()))
     if not rows:
@@ -134,10 +129,9 @@ def _snapshot_then(mesh: "Mesh", ids: list[str], since: datetime) -> dict[str, A
 
     runs: dict[str, tuple[list[dict[str, Any]], float | None]] = {}
     for product_id in ids:
-        rows = mesh.state.query("SELECT results, score FROM quality_runs WHERE product_id = ? AND ts <= ? "
-                                "ORDER BY ts DESC, id DESC LIMIT 1", (product_id, since.isoformat()))
-        if rows:
-            runs[product_id] = (json.loads(rows[0][0]), rows[0][1])
+        run = mesh.quality_runs.latest_at(product_id, since.isoformat())
+        if run is not None:
+            runs[product_id] = (run["results"], run["score"])
     used = events(mesh).filter((pl.col("ts") > since - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= since))
     counts = dict(used.group_by("product_id").len().iter_rows())
     return {pid: {"score": runs[pid][1] if pid in runs else None,
@@ -185,9 +179,6 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
     from catalog.scorecards.scorecard import product_scorecard
     from catalog.scorecards.usage import daily_usage
 
-    from catalog.samples.history import ensure_history
-
-    ensure_history(mesh)
     now = as_of or datetime.now(timezone.utc)
     subject, ids = _subject(mesh, owner, domain)
     locked: list[str] = []
@@ -290,7 +281,6 @@ def record_review(mesh: "Mesh", done: Review, reviewer: str | None) -> None:
                                "columns": _columns(mesh.products[p.product_id]), "version": p.version}
                 for p in done.products}
     with mesh.state.transaction() as con:
-        con.execute(_TABLE)
         con.execute("INSERT INTO owner_reviews (ts, subject, reviewer, snapshot) VALUES (?,?,?,?)",
                     (done.as_of.isoformat(), done.subject, reviewer, json.dumps(snapshot)))
 

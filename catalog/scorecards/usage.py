@@ -48,11 +48,8 @@ def trend_label(current: int, previous: int) -> str:
 
 
 def events(mesh: "Mesh") -> pl.DataFrame:
-    """Successful usage events, including the sample history when the mesh ships one."""
-    from catalog.samples.history import ensure_history
-
-    ensure_history(mesh)
-    frame = mesh.state.usage_frame()
+    """Successful usage events (a sample's synthetic history among them: it is seeded with its state store)."""
+    frame = mesh.usage_log.frame()
     return frame.filter(pl.col("status") == "ok")
 
 

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 import catalog
 from catalog.cli import app as cli
 from catalog.errors import MeshError, QueryRejected, UnknownProduct
-from catalog.samples.history import ensure_history
+from catalog.samples.history import seed_history
 from catalog.lineage.neighbourhood import neighbourhood
 from catalog.access.policy import LockedProduct
 from catalog.scorecards.review import review
@@ -51,8 +51,8 @@ def _mesh_copy(root: Path, discovery: str) -> catalog.Mesh:
     shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
     if discovery == "hidden":
         (root / "mesh.yaml").write_text((root / "mesh.yaml").read_text() + "discovery: hidden\n")
+    seed_history(root, today=HISTORY_DAY)
     mesh = catalog.open_mesh(root)  # the default state folder, so the CLI sees the same grants
-    ensure_history(mesh, today=HISTORY_DAY)
     now = datetime.now(timezone.utc)
     mesh.access.clock = lambda: now - timedelta(days=3)
     for user, until in (("gina.granted@bank.example", now + timedelta(days=30)),

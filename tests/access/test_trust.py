@@ -20,7 +20,7 @@ def mesh(minimesh):
 
 def run(mesh, product_id: str, score: float) -> None:
     """A quality run as the checks record it (the trust desk reads the latest one)."""
-    mesh.state.record_run(product_id, "1.0.0", None, score, True, 3.0, [])
+    mesh.quality_runs.record(product_id, "1.0.0", None, score, True, 3.0, [])
 
 
 def test_owner_certifies_with_who_and_when_and_it_shows_in_the_signals(mesh):

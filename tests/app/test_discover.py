@@ -127,7 +127,7 @@ def test_duplicates_report_lists_the_seeded_copy_with_links(banking):
 
 
 def test_show_more_pages_through_a_larger_catalog(tmp_path):
-    from catalog.samples import build_synthetic_catalog
+    from catalog.samples.synthetic import build_synthetic_catalog
 
     mesh = build_synthetic_catalog(tmp_path / "synthetic", products=30)
     at = open_discover(mesh, role="steward")

@@ -10,7 +10,7 @@ import pytest
 
 import catalog
 from catalog.discover.duplicates import type_family
-from catalog.samples import defects
+from catalog.samples.build import defects
 from minimesh import write
 
 SEEDED = {

@@ -191,7 +191,7 @@ def test_concurrent_searches_share_one_index_safely(meshes):
 def test_trust_signals_are_a_facet_and_a_sort(minimesh):
     mesh = catalog.open_mesh(minimesh)
     owner = mesh.products["retail.customers"].owner
-    mesh.state.record_run("retail.customers", "1.0.0", None, 99.0, True, 3.0, [])
+    mesh.quality_runs.record("retail.customers", "1.0.0", None, 99.0, True, 3.0, [])
     mesh.trust_desk.certify("retail.customers", owner, "reconciled with the CRM")
     mesh.trust_desk.rate("retail.branches", "bo@bank.example", 4)
     results = mesh.search("", sort="trust", limit=None)

@@ -235,7 +235,7 @@ def test_impact_of_a_column_follows_only_what_is_computed_from_it(minimesh, tmp_
 
 def seed_run(mesh: catalog.Mesh, product_id: str, status: str, kind: str = "not_null") -> None:
     """The latest quality run of a product, as the quality module stores it."""
-    mesh.state.record_run(product_id, "1.0.0", None, 0.5 if status == "fail" else 1.0, True, 3.0,
+    mesh.quality_runs.record(product_id, "1.0.0", None, 0.5 if status == "fail" else 1.0, True, 3.0,
                           [{"name": f"{kind} check", "kind": kind, "status": status, "message": "1 of 3 rows"}])
 
 

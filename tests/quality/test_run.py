@@ -14,7 +14,7 @@ from sqlglot import exp
 import catalog
 from catalog.quality.compile import compile_checks
 from catalog.quality.run import run_checks
-from catalog.samples import SAMPLES
+from catalog.samples.build import SAMPLES
 from conftest import SAMPLES as SAMPLE_DIR
 from qualitymesh import EXPECTED, build_quality_mesh
 
@@ -81,14 +81,14 @@ def test_example_failing_rows_are_masked_for_the_analyst_and_raw_for_the_steward
     dupes = {c.name: c for c in steward.checks}["order_id unique"].examples
     assert [r["order_id"] for r in dupes] == ["O3", "O3"]
     # what the state store keeps is masked whatever the role that ran the check
-    stored = shop.state.runs("shop.orders", limit=1)[0]["results"]
+    stored = shop.quality_runs.runs("shop.orders", limit=1)[0]["results"]
     assert all("@" not in (r["email"] or "").split("***")[0] for c in stored for r in c["examples"])
 
 
 def test_runs_are_stored_with_time_version_and_fingerprint_and_read_back_latest_first(shop):
     run_checks(shop, "shop.orders", now=NOW)
     run_checks(shop, "crm.customers", now=NOW)
-    runs = shop.state.runs("shop.orders")
+    runs = shop.quality_runs.runs("shop.orders")
     assert len(runs) == 1 and runs[0]["version"] == "2.1.0" and runs[0]["fingerprint"]
     assert runs[0]["ts"].startswith("2026-11-26T12:00")
     latest = shop.latest_quality()
@@ -106,7 +106,7 @@ def test_a_recheck_of_unchanged_data_reuses_the_counts_and_a_changed_file_is_sca
     assert again.reused and not first.reused
     assert [(c.name, c.status, c.failing) for c in again.checks] == [(c.name, c.status, c.failing)
                                                                     for c in first.checks]
-    assert len(shop.state.runs("shop.orders")) == 2
+    assert len(shop.quality_runs.runs("shop.orders")) == 2
     csv = shop.root / "crm/data/customers.csv"  # a referenced product changed: the orphans may be gone
     csv.write_text(csv.read_text() + "C8,Ed\nC9,Flo\n")
     later = time.time() + 5

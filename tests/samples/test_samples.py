@@ -19,7 +19,9 @@ import yaml
 from sqlglot import exp
 
 from catalog.descriptors.model import DomainDescriptor, MeshDescriptor, ProductDescriptor
-from catalog.samples import ANCHOR, SAMPLES, build_sample, build_synthetic_catalog
+from catalog.samples._spec import ANCHOR
+from catalog.samples.build import SAMPLES, build_sample
+from catalog.samples.synthetic import build_synthetic_catalog
 from catalog.samples._spec import FRESH_SLA_HOURS, PII_COLUMN_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2] / "sample_data"

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import polars as pl
 
 import catalog
-from catalog.samples.history import ensure_history
-from catalog.state.store import UsageEvent
+from catalog.query.usage_log import UsageEvent
+from catalog.samples.history import seed_history
 from catalog.scorecards.usage import daily_usage, trend_label, usage_metrics
 
 AS_OF = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
@@ -23,7 +23,7 @@ def event(product, user, days_ago, domain=None, status="ok"):
 
 def test_metrics_count_the_last_30_days_and_compare_with_the_30_before(minimesh, tmp_path):
     mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
-    mesh.state.record_usage([
+    mesh.usage_log.record([
         event("retail.customers", "ana@x", 1, "retail"), event("retail.customers", "ana@x", 2, "retail"),
         event("retail.customers", "bo@x", 3, "risk"), event("retail.customers", "cy@x", 10, None),
         event("retail.customers", "bo@x", 40, "risk"), event("retail.customers", "bo@x", 45, "risk"),
@@ -54,10 +54,10 @@ def test_trend_labels():
 
 
 def test_sample_history_tells_the_drop_and_the_product_nobody_uses_any_more(sample_copy, tmp_path):
-    mesh = catalog.open_mesh(sample_copy("banking"), state_dir=tmp_path / "state")
-    today = datetime(2026, 11, 26, tzinfo=timezone.utc)
-    assert ensure_history(mesh, today=today) is True
-    assert ensure_history(catalog.open_mesh(mesh.root, state_dir=tmp_path / "state"), today=today) is False
+    root, today = sample_copy("banking"), datetime(2026, 11, 26, tzinfo=timezone.utc)
+    assert seed_history(root, state_dir=tmp_path / "state", today=today) is True
+    assert seed_history(root, state_dir=tmp_path / "state", today=today) is False
+    mesh = catalog.open_mesh(root, state_dir=tmp_path / "state")
     usage = {r["product_id"]: r for r in usage_metrics(mesh, today).iter_rows(named=True)}
     contacts = usage["marketing.customer_contacts"]
     assert contacts["unused_30d"] is True and contacts["total_queries"] > 0
@@ -77,7 +77,7 @@ def test_the_same_day_generates_the_same_history(sample_copy, tmp_path):
     today = datetime(2026, 11, 26, tzinfo=timezone.utc)
     frames = []
     for n in (1, 2):
+        seed_history(root, state_dir=tmp_path / f"s{n}", today=today)
         mesh = catalog.open_mesh(root, state_dir=tmp_path / f"s{n}")
-        ensure_history(mesh, today=today)
         frames.append((mesh.usage().drop("query_id"), mesh.quality_history().drop("ts")))
     assert frames[0][0].equals(frames[1][0]) and frames[0][1].equals(frames[1][1])

@@ -9,18 +9,23 @@ import sys
 import textwrap
 from pathlib import Path
 
-from catalog.state.store import StateStore, UsageEvent
+from catalog.quality.runs import QualityRuns
+from catalog.query.usage_log import UsageEvent, UsageLog
+from catalog.state.store import StateStore
 
 WRITER = textwrap.dedent("""
     import sys
-    from catalog.state.store import StateStore, UsageEvent
+    from catalog.quality.runs import QualityRuns
+    from catalog.query.usage_log import UsageEvent, UsageLog
+    from catalog.state.store import StateStore
     store = StateStore(sys.argv[1])
+    usage, runs = UsageLog(store), QualityRuns(store)
     i = 0
     while True:
         i += 1
-        store.record_usage([UsageEvent(user=f"u{i}", role="analyst", product_id="retail.customers",
-                                       rows=i, duration_ms=1.0, status="ok")] * 3)
-        store.record_run("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [{"name": "x", "n": i}] * 20)
+        usage.record([UsageEvent(user=f"u{i}", role="analyst", product_id="retail.customers",
+                                 rows=i, duration_ms=1.0, status="ok")] * 3)
+        runs.record("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [{"name": "x", "n": i}] * 20)
         print(i, flush=True)
 """)
 
@@ -38,8 +43,8 @@ def test_sigkill_mid_write_keeps_every_committed_event(tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     store = StateStore(tmp_path)
-    usage = store.usage_frame()
-    runs = store.runs("retail.customers")
+    usage = UsageLog(store).frame()
+    runs = QualityRuns(store).runs("retail.customers")
     # Everything acknowledged before the kill is there; at most the one in flight after it.
     assert usage.height >= committed * 3 and usage.height % 3 == 0
     assert len(runs) >= committed
@@ -49,12 +54,13 @@ def test_sigkill_mid_write_keeps_every_committed_event(tmp_path):
 WRITE_MANY = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from catalog.state.store import StateStore, UsageEvent
-    store = StateStore(Path(sys.argv[1]))
+    from catalog.query.usage_log import UsageEvent, UsageLog
+    from catalog.state.store import StateStore
+    usage = UsageLog(StateStore(Path(sys.argv[1])))
     worker, count = sys.argv[2], int(sys.argv[3])
     for i in range(count):
-        store.record_usage([UsageEvent(user=f"w{worker}", role="analyst", product_id=f"d.p{i % 5}",
-                                       rows=i, duration_ms=0.5, status="ok")])
+        usage.record([UsageEvent(user=f"w{worker}", role="analyst", product_id=f"d.p{i % 5}",
+                                 rows=i, duration_ms=0.5, status="ok")])
 """)
 
 
@@ -66,7 +72,7 @@ def test_concurrent_processes_lose_no_event(tmp_path):
     for w in workers:
         _, err = w.communicate(timeout=120)
         assert w.returncode == 0, err
-    usage = StateStore(tmp_path).usage_frame()
+    usage = UsageLog(StateStore(tmp_path)).frame()
     assert usage.height == 6 * 150
     assert usage.group_by("user").len()["len"].to_list() == [150] * 6
 
@@ -75,11 +81,11 @@ def test_revision_changes_exactly_when_a_row_is_stored(tmp_path):
     store = StateStore(tmp_path / "state")
     empty = store.revision("usage_events", "quality_runs", "no_such_table")
     assert empty == (None, None, None)
-    store.record_usage([UsageEvent(user="u", role="analyst", product_id="retail.customers", rows=1,
-                                   duration_ms=1.0, status="ok")])
+    UsageLog(store).record([UsageEvent(user="u", role="analyst", product_id="retail.customers", rows=1,
+                                            duration_ms=1.0, status="ok")])
     once = store.revision("usage_events", "quality_runs")
     assert once[0] is not None and once[1] is None
     assert store.revision("usage_events", "quality_runs") == once  # reading does not move it
-    store.record_run("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [])
+    QualityRuns(store).record("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [])
     assert store.revision("usage_events", "quality_runs")[0] == once[0]
     assert store.revision("usage_events", "quality_runs")[1] is not None

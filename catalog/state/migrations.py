@@ -1,0 +1,236 @@
+"""Every table of the state store, created here and nowhere else: the schema and its history.
+
+`apply` brings a state file up to date: it creates `meta`, then runs the migrations not yet applied, in order,
+inside the caller's transaction. `OWNERS` names the one module that reads and writes each table; no other
+module runs SQL on it (tests/state/test_ownership.py holds the code to that).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)"
+"""Key-value facts about the store itself: how many migrations ran, when the sample history was seeded."""
+
+# Each entry is applied once, in order (`meta.migrations` counts the applied ones): append new ones, never edit
+# or reorder old ones, or a state file written by an older version would skip or repeat a step.
+MIGRATIONS: list[str] = [
+    # catalog.query.usage_log (usage_events) and catalog.quality.runs (quality_runs).
+    """
+    CREATE TABLE IF NOT EXISTS usage_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        rows        INTEGER,
+        duration_ms REAL,
+        status      TEXT NOT NULL,
+        query_id    TEXT,
+        consumer_domain TEXT
+    );
+    CREATE INDEX IF NOT EXISTS usage_by_product ON usage_events(product_id, ts);
+    CREATE TABLE IF NOT EXISTS quality_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        version     TEXT,
+        fingerprint TEXT,
+        score       REAL,
+        complete    INTEGER NOT NULL DEFAULT 1,
+        duration_ms REAL,
+        results     TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS runs_by_product ON quality_runs(product_id, ts);
+    """,
+    # catalog.access.ledger: requests, grants and the append-only audit log (triggers refuse UPDATE/DELETE).
+    """
+    CREATE TABLE IF NOT EXISTS access_requests (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        decided_by  TEXT,
+        decided_at  TEXT,
+        reason      TEXT,
+        expires_at  TEXT
+    );
+    CREATE INDEX IF NOT EXISTS requests_by_product ON access_requests(product_id, status);
+    CREATE TABLE IF NOT EXISTS grants (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id  INTEGER,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        granted_by  TEXT NOT NULL,
+        granted_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        revoked_by  TEXT,
+        revoked_at  TEXT
+    );
+    CREATE INDEX IF NOT EXISTS grants_by_user ON grants(user, expires_at);
+    CREATE TABLE IF NOT EXISTS audit_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        product_id  TEXT,
+        kind        TEXT,
+        subject     TEXT,
+        role        TEXT,
+        reason      TEXT,
+        request_id  INTEGER,
+        grant_id    INTEGER,
+        query_id    TEXT
+    );
+    CREATE INDEX IF NOT EXISTS audit_by_ts ON audit_log(ts);
+    CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be changed'); END;
+    CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be deleted'); END;
+    """,
+    # catalog.governance.changes: descriptor snapshots, changelog, subscriptions, inbox alerts.
+    """
+    CREATE TABLE IF NOT EXISTS descriptor_snapshots (
+        product_id  TEXT PRIMARY KEY,
+        ts          TEXT NOT NULL,
+        version     TEXT,
+        digest      TEXT NOT NULL,
+        descriptor  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS changelog (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        change_set  TEXT NOT NULL,
+        old_version TEXT,
+        new_version TEXT,
+        severity    TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        column_name TEXT,
+        message     TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS changelog_by_product ON changelog(product_id, ts);
+    CREATE TABLE IF NOT EXISTS subscriptions (
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        PRIMARY KEY (user, product_id)
+    );
+    CREATE TABLE IF NOT EXISTS alerts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        change_set  TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        impact      TEXT NOT NULL,
+        read_at     TEXT
+    );
+    CREATE INDEX IF NOT EXISTS alerts_by_user ON alerts(user, ts);
+    """,
+    # catalog.access.trust: certifications (history), ratings (one per user and product), comments.
+    """
+    CREATE TABLE IF NOT EXISTS certifications (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        note        TEXT
+    );
+    CREATE INDEX IF NOT EXISTS certifications_by_product ON certifications(product_id, id);
+    CREATE TABLE IF NOT EXISTS ratings (
+        product_id  TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        stars       INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+        ts          TEXT NOT NULL,
+        PRIMARY KEY (product_id, user)
+    );
+    CREATE TABLE IF NOT EXISTS comments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        text        TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS comments_by_product ON comments(product_id, ts);
+    """,
+    # catalog.dashboards.run: who opened which dashboard when (the list shows each one's last view).
+    """
+    CREATE TABLE IF NOT EXISTS dashboard_views (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts           TEXT NOT NULL,
+        dashboard_id TEXT NOT NULL,
+        user         TEXT NOT NULL,
+        role         TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS dashboard_views_by_id ON dashboard_views(dashboard_id, id);
+    """,
+    # catalog.scorecards.review: the snapshot each recorded review saw, which the next review compares with.
+    # Before this migration review.py created the table itself on first use, hence IF NOT EXISTS.
+    """
+    CREATE TABLE IF NOT EXISTS owner_reviews (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        reviewer    TEXT NOT NULL,
+        snapshot    TEXT NOT NULL
+    );
+    """,
+]
+
+
+OWNERS: dict[str, str] = {
+    "meta": "catalog.state.store",
+    "usage_events": "catalog.query.usage_log",
+    "quality_runs": "catalog.quality.runs",
+    "access_requests": "catalog.access.ledger",
+    "grants": "catalog.access.ledger",
+    "audit_log": "catalog.access.ledger",
+    "certifications": "catalog.access.trust",
+    "ratings": "catalog.access.trust",
+    "comments": "catalog.access.trust",
+    "descriptor_snapshots": "catalog.governance.changes",
+    "changelog": "catalog.governance.changes",
+    "subscriptions": "catalog.governance.changes",
+    "alerts": "catalog.governance.changes",
+    "dashboard_views": "catalog.dashboards.run",
+    "owner_reviews": "catalog.scorecards.review",
+}
+"""Table -> the module that owns it (the only one that reads or writes it)."""
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a migration into statements; the ';' inside a trigger's BEGIN ... END does not end one."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+
+
+def applied(con: sqlite3.Connection) -> int:
+    """How many migrations this state file has run (0 for a new file)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'migrations'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def apply(con: sqlite3.Connection) -> int:
+    """Create `meta` and run the pending migrations; the caller holds the transaction. Returns how many ran."""
+    con.execute(META)
+    done = applied(con)
+    for script in MIGRATIONS[done:]:
+        for statement in statements(script):
+            con.execute(statement)
+    if done < len(MIGRATIONS):  # a file a newer version migrated further keeps its count
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('migrations', ?)", (str(len(MIGRATIONS)),))
+    return max(0, len(MIGRATIONS) - done)
