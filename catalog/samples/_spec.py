@@ -225,6 +225,8 @@ class MeshSpec:
     domains: list[DomainSpec]
     products: list[Product]
     policies: list[dict] = field(default_factory=lambda: list(GLOBAL_POLICIES))
+    dashboards: dict[str, dict] = field(default_factory=dict)  # `<domain>.<name>` -> dashboard YAML data
+    notebooks: list[dict] = field(default_factory=list)  # example notebooks, as a person would write them
 
     def descriptor(self) -> dict:
         return {"name": self.name, "title": self.title, "description": self.description,

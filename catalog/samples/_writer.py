@@ -17,8 +17,9 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from catalog.dashboards.model import write_sample_dashboards
-from catalog.workbench.notebook import write_sample_notebooks
+from catalog.dashboards.model import FOLDER as DASHBOARDS_FOLDER
+from catalog.dashboards.model import write_dashboard
+from catalog.workbench.notebook import write_examples
 from catalog.samples._spec import MeshSpec, Product
 
 CHUNK_ROWS = 250_000
@@ -77,8 +78,10 @@ def write_mesh(spec: MeshSpec, dest: Path, scale: int = 1, chunk_rows: int = CHU
         write_yaml(domain_dir / "products" / f"{product.name}.yaml", product.descriptor())
         if product.kind != "sql":
             write_data(product, domain_dir, scale, chunk_rows)
-    write_sample_dashboards(spec.name, dest)
-    write_sample_notebooks(spec.name, dest)
+    for dashboard_id, data in spec.dashboards.items():
+        domain, _, name = dashboard_id.partition(".")
+        write_dashboard(dest / domain / DASHBOARDS_FOLDER / f"{name}.yaml", data)
+    write_examples(dest, spec.notebooks)
     return dest
 
 

@@ -18,7 +18,7 @@ Seeded defects (exact counts at every scale; `DEFECTS` is the list tests rely on
 from datetime import datetime
 
 from catalog.samples._spec import ANCHOR, DomainSpec, MeshSpec, policy, roles
-from catalog.samples.banking import derived, sources
+from catalog.samples.banking import dashboards, derived, notebooks, sources
 from catalog.samples.banking.sources import ANA, BEN, CHEN, DANA, ELIF, FARAH, GRACE
 
 STORY = """
@@ -64,6 +64,7 @@ def mesh(scale: int = 1, anchor: datetime = ANCHOR) -> MeshSpec:
                                         "Privacy products declare at least two quality checks.", min=2)]),
         ],
         products=sources.products(scale, anchor) + derived.products(anchor),
+        dashboards=dashboards.DASHBOARDS, notebooks=notebooks.NOTEBOOKS,
     )
 
 

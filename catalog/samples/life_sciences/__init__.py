@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from catalog.samples._spec import ANCHOR, DomainSpec, MeshSpec, policy, roles
-from catalog.samples.life_sciences import derived, sources
+from catalog.samples.life_sciences import dashboards, derived, notebooks, sources
 from catalog.samples.life_sciences.sources import AISHA, KENJI, LUCAS, MARIA, PRIYA, SOFIA
 
 STORY = """
@@ -65,6 +65,7 @@ def mesh(scale: int = 1, anchor: datetime = ANCHOR) -> MeshSpec:
                                         "Everything shared with partners is documented, column by column.")]),
         ],
         products=sources.products(scale, anchor) + derived.products(anchor),
+        dashboards=dashboards.DASHBOARDS, notebooks=notebooks.NOTEBOOKS,
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from catalog.samples._spec import ANCHOR, DomainSpec, MeshSpec, policy, roles
-from catalog.samples.supply_chain import derived, sources
+from catalog.samples.supply_chain import dashboards, derived, notebooks, sources
 from catalog.samples.supply_chain.sources import LUCIA, MEI, NOAH, OLGA, RAJ, SAM
 
 STORY = """
@@ -65,6 +65,7 @@ def mesh(scale: int = 1, anchor: datetime = ANCHOR) -> MeshSpec:
                                         "Every planning product promises freshness: the twin must be current.")]),
         ],
         products=sources.products(scale, anchor) + derived.products(),
+        dashboards=dashboards.DASHBOARDS, notebooks=notebooks.NOTEBOOKS,
     )
 
 
