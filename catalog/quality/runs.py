@@ -55,8 +55,10 @@ class QualityRuns:
         if not runs:
             return
         now = utc_now()
+        encoded: dict[int, str] = {}  # runs sharing one results list (a sample's history) encode it once
         rows = [(r.ts or now, r.product_id, r.version, r.fingerprint, r.score, int(r.complete), r.duration_ms,
-                 json.dumps(r.results, default=str)) for r in runs]
+                 encoded.get(id(r.results)) or encoded.setdefault(id(r.results), json.dumps(r.results, default=str)))
+                for r in runs]
         sql = f"INSERT INTO quality_runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
         if con is not None:
             con.executemany(sql, rows)

@@ -23,7 +23,7 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import open_descriptors
 from catalog.descriptors.yamlio import YamlError, read_yaml
 from catalog.quality.runs import QualityRun, QualityRuns
-from catalog.quality.scoring import score_results
+from catalog.quality.scoring import Score, score_results
 from catalog.query.usage_log import UsageEvent, UsageLog
 from catalog.state.store import StateStore
 
@@ -83,6 +83,20 @@ def _users(mesh: DeclaredMesh) -> dict[str, list[str]]:
     return out
 
 
+def _run_results(product: Any, rows: int | None, failing: dict[str, int]) -> tuple[list[dict[str, Any]], Score]:
+    """One day's check results of a product and their score, given how many rows each check fails."""
+    results = []
+    for check in product.descriptor.quality:
+        bad = failing.get(check.label, 0)
+        whole = check.check in ("row_count", "freshness")
+        message = ("" if not bad else "failing (synthetic history)" if whole
+                   else f"{bad:,} of {rows or 0:,} rows fail (synthetic history)")
+        results.append({"name": check.label, "kind": check.check, "severity": check.severity,
+                        "status": "fail" if bad else "pass", "failing": bad, "rows": rows, "message": message,
+                        "observed": None, "examples": []})
+    return results, score_results(results)
+
+
 def generate(mesh: DeclaredMesh, spec: dict[str, Any],
              today: datetime) -> tuple[list[UsageEvent], list[QualityRun]]:
     """(usage events, quality runs) for the state store, `spec["days"]` days back from `today`."""
@@ -125,21 +139,11 @@ def generate(mesh: DeclaredMesh, spec: dict[str, Any],
         rows = (spec.get("rows") or {}).get(product_id)
         failing = (spec.get("failing") or {}).get(product_id, {})
         dropped_since = int(drop.get("days_ago", 0)) if drop.get("product") == product_id else None
+        minute = _rng(seed, "run", product_id).randint(0, 59)
+        phases = {clean: _run_results(product, rows, {} if clean else failing) for clean in (False, True)}
         for back in range(days, 0, -1):
-            ts = today - timedelta(days=back) + timedelta(hours=5, minutes=_rng(seed, "run", product_id).randint(0, 59))
-            results = []
-            for check in product.descriptor.quality:
-                bad = failing.get(check.label, 0)
-                if dropped_since is not None and back > dropped_since:
-                    bad = 0
-                status = "fail" if bad else "pass"
-                whole = check.check in ("row_count", "freshness")
-                message = ("" if not bad else "failing (synthetic history)" if whole
-                           else f"{bad:,} of {rows or 0:,} rows fail (synthetic history)")
-                results.append({"name": check.label, "kind": check.check, "severity": check.severity,
-                                "status": status, "failing": bad, "rows": rows, "message": message,
-                                "observed": None, "examples": []})
-            score = score_results(results)
+            ts = today - timedelta(days=back) + timedelta(hours=5, minutes=minute)
+            results, score = phases[dropped_since is not None and back > dropped_since]
             runs.append(QualityRun(product_id, product.descriptor.version, None, score.value, score.complete, 0.0,
                                    results, ts=ts.isoformat(timespec="milliseconds")))
     return events, runs
