@@ -20,6 +20,7 @@ import streamlit as st
 import catalog
 import catalog.governance.policies  # noqa: F401
 import catalog.discover.search  # noqa: F401
+from catalog.descriptors.loader import descriptors_revision
 from catalog.errors import MeshError
 from catalog.access.identity import default_role
 from components import identity as app_identity
@@ -102,20 +103,13 @@ def state_params() -> dict[str, str]:
     return params
 
 
-def descriptor_signature(root: Path) -> tuple[tuple[str, int], ...]:
-    """(path, mtime) of every descriptor: a cheap key that changes when a descriptor does."""
-    files = [root / "mesh.yaml", *root.glob("*/domain.yaml"), *root.glob("*/products/*.y*ml")]
-    out = []
-    for path in files:
-        try:
-            out.append((str(path), path.stat().st_mtime_ns))
-        except OSError:
-            continue
-    return tuple(sorted(out))
+def descriptor_signature(root: Path) -> str:
+    """A cheap key that changes when a descriptor does (the files' paths, mtimes and sizes, nothing parsed)."""
+    return descriptors_revision(root)
 
 
 @st.cache_resource(show_spinner="Loading the mesh…", max_entries=8)
-def _load(path: str, signature: tuple[tuple[str, int], ...]) -> catalog.Mesh:
+def _load(path: str, signature: str) -> catalog.Mesh:
     mesh = catalog.open_mesh(path)
     threading.Thread(target=_warm, args=(mesh,), name="meshwork-warm", daemon=True).start()
     return mesh

@@ -11,6 +11,7 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
+from catalog.descriptors.yamlio import read_yaml
 from catalog.errors import MeshError
 from catalog.text import neutralize_frame
 
@@ -33,15 +34,13 @@ def init(path: Path = typer.Argument(..., help="the folder to make a mesh of (cr
                                                              "the OS user)")) -> None:
     """Create an empty mesh: mesh.yaml with the default roles (analyst, steward), global policies and its
     first steward (who may add domains)."""
-    import yaml
-
     from catalog.publish.publish import init_mesh
 
     try:
         root = init_mesh(path, name=name, title=title, steward=steward)
     except MeshError as exc:
         fail(str(exc), code=2)
-    users = list((yaml.safe_load((root / "mesh.yaml").read_text()) or {}).get("users") or {})
+    users = list((read_yaml(root / "mesh.yaml").data or {}).get("users") or {})
     typer.echo(f"created {root / 'mesh.yaml'}" + (f" with {users[0]} as its steward" if users else "")
                + f"; publish a product with `meshwork publish {path} SOURCE --domain D --name N --owner EMAIL`")
 

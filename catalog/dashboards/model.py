@@ -8,14 +8,11 @@ loads. Running tiles lives in `catalog.dashboards.run`, exports in `catalog.dash
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog import sqlutil
@@ -23,7 +20,8 @@ from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.descriptors.model import NAME_PATTERN, NAME_RE, Problem
 from catalog.text import check_text, title_field
-from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml
+from catalog.descriptors.yamlio import (YamlDocument, YamlError, dump_yaml, field_errors, read_yaml, write_atomic,
+                                        slug as file_slug)
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -204,16 +202,10 @@ def _problem(path: Path, doc: YamlDocument | None, loc: tuple[Any, ...], message
                    severity=severity)  # type: ignore[arg-type]
 
 
-def _validation_problems(path: Path, doc: YamlDocument, base: tuple[Any, ...], error: ValidationError) -> list[Problem]:
-    out = []
-    for err in error.errors():
-        loc = base + tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-        kind = err["type"]
-        message = ("unknown field (check the spelling)" if kind == "extra_forbidden"
-                   else "required field is missing" if kind == "missing"
-                   else err["msg"].removeprefix("Value error, "))
-        out.append(_problem(path, doc, loc, message))
-    return out
+def _validation_problems(path: Path, doc: YamlDocument, base: tuple[Any, ...], error: ValidationError,
+                         data: Any) -> list[Problem]:
+    return [Problem(path=str(path), line=e.line, field=e.field, message=e.message)
+            for e in field_errors(error, doc, path, data, base)]
 
 
 def load_dashboard(mesh: "Mesh", path: Path, domain: str | None = None) -> Dashboard:
@@ -241,7 +233,7 @@ def load_dashboard(mesh: "Mesh", path: Path, domain: str | None = None) -> Dashb
     try:
         head = DashboardDescriptor.model_validate({**top, "filters": [], "tiles": []})
     except ValidationError as exc:
-        board.problems.extend(_validation_problems(path, doc, (), exc))
+        board.problems.extend(_validation_problems(path, doc, (), exc, doc.data))
         head = None
     if head is not None:
         board.title, board.description = head.title, head.description
@@ -265,7 +257,7 @@ def _load_filters(board: Dashboard, doc: YamlDocument, raw_filters: list[Any]) -
         try:
             spec = DashboardFilter.model_validate(raw)
         except ValidationError as exc:
-            board.problems.extend(_validation_problems(board.path, doc, ("filters", index), exc))
+            board.problems.extend(_validation_problems(board.path, doc, ("filters", index), exc, raw))
             continue
         if board.filter(spec.name):
             board.problems.append(_problem(board.path, doc, ("filters", index, "name"),
@@ -281,7 +273,7 @@ def _load_tile(mesh: "Mesh", board: Dashboard, doc: YamlDocument, index: int, ra
     try:
         slot.tile = Tile.model_validate(raw)
     except ValidationError as exc:
-        slot.problems = _validation_problems(board.path, doc, loc, exc)
+        slot.problems = _validation_problems(board.path, doc, loc, exc, raw)
         return slot
     for name in slot.tile.filters:
         if board.filter(name) is None:
@@ -327,18 +319,6 @@ def load_dashboards(mesh: "Mesh") -> dict[str, Dashboard]:
 
 # ---------------------------------------------------------------- writing
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Block style in key order; SQL (multi-line strings) as literal blocks a reviewer can read."""
-
-
-_Dumper.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v,
-                                                             style="|" if "\n" in v else None))
-
-
-def dump_dashboard(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
-
-
 def tile_data(tile: Tile) -> dict[str, Any]:
     """A tile as it is written in YAML (defaults left out, the query as a block)."""
     data: dict[str, Any] = {"title": tile.title}
@@ -358,17 +338,7 @@ def write_dashboard(path: Path, data: dict[str, Any]) -> Path:
     """Write a dashboard file atomically (temp file + rename): a crash leaves the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(dump_dashboard(data))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, dump_yaml(data))
 
 
 def dashboard_path(mesh: "Mesh", dashboard_id: str) -> Path:
@@ -407,9 +377,7 @@ def save_dashboard(mesh: "Mesh", board: Dashboard, user: str | None = None) -> P
 
 def slug(title: str) -> str:
     """A dashboard name from a title: 'Customer 360 / Risk' -> 'customer_360_risk'."""
-    out = "".join(ch if ch.isalnum() else "_" for ch in title.lower().strip())
-    out = "_".join(part for part in out.split("_") if part)
-    return out if out and out[0].isalpha() else f"dashboard_{out}".rstrip("_")
+    return file_slug(title, "_", default="dashboard", letter_first=True)
 
 
 def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = None,

@@ -56,11 +56,10 @@ class ParseCache:
             self._files = raw.get("files", {})
             self._sql = raw.get("sql", {})
 
-    def read_yaml(self, path: Path, stat: os.stat_result | None = None) -> YamlDocument:
-        """Like `yamlio.read_yaml`, served from the cache while the file is unchanged (`stat`: the file's, if
-        the caller has it)."""
+    def read_yaml(self, path: Path) -> YamlDocument:
+        """Like `yamlio.read_yaml`, served from the cache while the file is unchanged."""
         key = str(path)
-        stat = stat or path.stat()
+        stat = path.stat()
         entry = self._files.get(key)
         if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
             try:

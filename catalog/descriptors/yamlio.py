@@ -283,9 +283,18 @@ def validate(model: type[M], doc: YamlDocument, where: str | Path, *,
 
 
 def load_text(model: type[M], text: str, where: str | Path, *, what: str = "a mapping of fields (key: value)") -> M:
-    """Parse and validate YAML text (a file's, or edited on a page); DocumentInvalid says where it is wrong."""
+    """Parse and validate YAML text (edited on a page, uploaded); DocumentInvalid says where it is wrong."""
+    return _load(model, lambda: parse_yaml(text), where, what)
+
+
+def load_file(model: type[M], path: Path, *, what: str = "a mapping of fields (key: value)") -> M:
+    """Read and validate a YAML file; DocumentInvalid says where it is wrong (OSError when it cannot be read)."""
+    return _load(model, lambda: read_yaml(path), path, what)
+
+
+def _load(model: type[M], parse: Callable[[], YamlDocument], where: str | Path, what: str) -> M:
     try:
-        doc = parse_yaml(text)
+        doc = parse()
     except YamlError as exc:
         raise DocumentInvalid([FieldError(str(where), (), exc.line or 1, f"invalid YAML: {exc}", "yaml")]) from None
     return validate(model, doc, where, what=what)

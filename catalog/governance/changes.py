@@ -28,7 +28,7 @@ from sqlglot import exp
 from catalog.errors import MeshError, UnknownProduct
 from catalog.access.identity import normalize_user
 from catalog.descriptors.model import Column, ProductDescriptor
-from catalog.descriptors.yamlio import YamlError, read_yaml
+from catalog.descriptors.yamlio import DocumentInvalid, load_file
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -266,21 +266,13 @@ def load_descriptor(path: str | Path) -> ProductDescriptor:
     """A product descriptor from a YAML file (for `meshwork diff`); MeshError says what is wrong and where."""
     path = Path(path)
     try:
-        doc = read_yaml(path)
+        return load_file(ProductDescriptor, path, what="a product descriptor (a mapping of fields)")
     except OSError as exc:
         raise MeshError(f"{path}: cannot read file: {exc.strerror}") from None
-    except YamlError as exc:
-        raise MeshError(f"{path}:{exc.line or ''}: invalid YAML: {exc}") from None
-    if not isinstance(doc.data, dict):
-        raise MeshError(f"{path}:1: expected a product descriptor (a mapping of fields)")
-    try:
-        return ProductDescriptor.model_validate(doc.data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        where = f"{path}:{doc.line_of(loc) or ''}"
-        raise MeshError(f"{where}: {'.'.join(map(str, loc))}: {first['msg']} "
-                        f"({len(exc.errors())} problem(s); run `meshwork validate` on the mesh)") from None
+    except DocumentInvalid as exc:
+        count = (f" ({len(exc.errors)} problem(s); run `meshwork validate` on the mesh)"
+                 if exc.errors[0].kind not in ("yaml", "mapping") else "")
+        raise MeshError(f"{exc}{count}") from None
 
 
 # ------------------------------------------------------------------ changelog, subscriptions, alerts

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import polars as pl
-import yaml
 from open_data_contract_standard.model import (
     CustomProperty,
     DataQuality,
@@ -35,7 +34,7 @@ from pydantic import ValidationError
 
 from catalog.errors import MeshError, PublishError
 from catalog.descriptors.model import DataProduct, ProductDescriptor
-from catalog.descriptors.yamlio import YamlError, parse_yaml
+from catalog.descriptors.yamlio import MAX_BYTES, YamlError, dump_yaml, parse_yaml
 
 API_VERSION = "v3.1.0"
 ENGINE = "meshwork"
@@ -176,7 +175,7 @@ def export_contract(mesh: Any, product_id: str) -> str:
     errors = validate_contract(data)
     if errors:
         raise ContractError(f"the ODCS export of {product_id} does not validate: {'; '.join(errors[:5])}")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    return dump_yaml(data)
 
 
 @lru_cache(maxsize=1)
@@ -369,8 +368,6 @@ def import_contract(mesh: Any, text: str, where: str = "contract", domain: str |
 
 
 def import_contract_file(mesh: Any, path: str | Path, **kwargs: Any) -> Any:
-    from catalog.descriptors.yamlio import MAX_BYTES
-
     path = Path(path)
     try:
         with open(path, "rb") as handle:

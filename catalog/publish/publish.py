@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
-import yaml
-from pydantic import ValidationError
 
 from catalog import sqlutil
 from catalog.access import authority
 from catalog.governance import policies as governance
 from catalog.governance.policies import required_access
 from catalog.errors import MeshError, PublishError
-from catalog.publish.intake import (FILE_KINDS, PROFILE_ROWS, parse_postgres_uri, read_in_place, read_postgres,
+from catalog.publish.intake import (PROFILE_ROWS, parse_postgres_uri, read_in_place, read_postgres,
                             read_upload)
 from catalog.descriptors.model import DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Access, Column, ProductDescriptor
 from catalog.publish.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
-from catalog.descriptors.yamlio import YamlError, parse_yaml
+from catalog.descriptors.yamlio import DocumentInvalid, Flow, dump_yaml, load_text, write_atomic
 
 MAX_UPLOAD_BYTES = 100_000_000
 PREVIEW_ROWS = 20
@@ -109,19 +106,6 @@ def next_version(version: str) -> str:
 
 # --------------------------------------------------------------------------- YAML out
 
-class _Flow(dict):
-    """A mapping written on one line (`{name: x, type: y}`), as people write columns and checks."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
-_Dumper.add_representer(str, lambda d, data: d.represent_scalar(
-    "tag:yaml.org,2002:str", data, style="|" if "\n" in data.strip() else None))
-
-
 def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
     """The descriptor as a person would write it: defaults left out, columns and checks one per line."""
     out: dict[str, Any] = {"name": d.name}
@@ -144,39 +128,29 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
             col["key"] = True
         if c.description:
             col["description"] = c.description
-        columns.append(_Flow(col))
+        columns.append(Flow(col))
     out["columns"] = columns
     if d.quality:
-        out["quality"] = [_Flow({"check": q.check, **q.model_dump(exclude_defaults=True, exclude={"check"})})
+        out["quality"] = [Flow({"check": q.check, **q.model_dump(exclude_defaults=True, exclude={"check"})})
                           for q in d.quality]
     sla = d.sla.model_dump(exclude_none=True)
     if sla:
-        out["sla"] = _Flow(sla)
+        out["sla"] = Flow(sla)
     if d.access.restricted or d.access.roles:
-        out["access"] = _Flow(d.access.model_dump())
+        out["access"] = Flow(d.access.model_dump())
     return out
 
 
 def descriptor_yaml(d: ProductDescriptor) -> str:
-    return yaml.dump(descriptor_dict(d), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    return dump_yaml(descriptor_dict(d))
 
 
 def parse_descriptor(text: str, where: str = "descriptor") -> ProductDescriptor:
     """Validate descriptor YAML (e.g. edited on the Publish page); errors name the line and field."""
     try:
-        doc = parse_yaml(text)
-    except YamlError as exc:
-        raise PublishError(f"{where}:{exc.line or 1}: invalid YAML: {exc}") from None
-    if not isinstance(doc.data, dict):
-        raise PublishError(f"{where}:1: expected a mapping of fields (key: value)")
-    try:
-        return ProductDescriptor.model_validate(doc.data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in FILE_KINDS.values()
-                                                                           or p in ("postgres", "sql"))))
-        raise PublishError(f"{where}:{doc.line_of(loc)}: {'.'.join(map(str, loc))}: "
-                           f"{err['msg'].removeprefix('Value error, ')}") from None
+        return load_text(ProductDescriptor, text, where)
+    except DocumentInvalid as exc:
+        raise PublishError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- drafts
@@ -447,23 +421,10 @@ def edit_draft(mesh: Any, draft: Draft, text: str) -> Draft:
 
 def _write_new(path: Path, data: bytes) -> None:
     """Create `path` atomically, failing if it exists (two publishers cannot both win)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.link(tmp, path)
+        write_atomic(path, data, replace=False)
     except FileExistsError:
         raise PublishError(f"{path.name} appeared while publishing (someone else published it); try again") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @dataclass
@@ -476,7 +437,7 @@ class _Undo:
         for path in reversed(self.created):
             path.unlink(missing_ok=True)
         for path, data in self.restore.items():
-            _write_replace(path, data)
+            write_atomic(path, data)
         for folder in reversed(self.folders):
             try:
                 folder.rmdir()
@@ -540,9 +501,8 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
         _mkdirs(domain_dir / "products", undo)
         if created_domain:
             domain_file = domain_dir / "domain.yaml"
-            _write_new(domain_file, yaml.safe_dump({"name": domain, "title": domain.replace("_", " ").title(),
-                                                    "owner": descriptor.owner, "team": [descriptor.owner]},
-                                                   sort_keys=False).encode())
+            _write_new(domain_file, dump_yaml({"name": domain, "title": domain.replace("_", " ").title(),
+                                               "owner": descriptor.owner, "team": [descriptor.owner]}).encode())
             undo.created.append(domain_file)
         if draft.upload is not None:
             kind = descriptor.source.kind
@@ -559,7 +519,7 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
         text = descriptor_yaml(descriptor).encode()
         if existing is not None:
             undo.restore[product_file] = product_file.read_bytes()
-            _write_replace(product_file, text)
+            write_atomic(product_file, text)
         else:
             _write_new(product_file, text)
             undo.created.append(product_file)
@@ -629,13 +589,13 @@ def init_mesh(path: str | Path, name: str | None = None, title: str = "", stewar
         name = "mesh"
     check_name(name, "mesh name")
     root.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump({
+    text = dump_yaml({
         "name": name, "title": title or name.replace("_", " ").title(),
         "roles": {r: spec.model_dump() for r, spec in DEFAULT_ROLES.items()},
         "policies": [p.model_dump(exclude_defaults=True) | {"severity": p.severity}
                      for p in governance.DEFAULT_POLICIES],
-        **({"users": {creator: _Flow({"roles": ["steward"]})}} if creator and creator != ANONYMOUS else {}),
-    }, Dumper=_Dumper, sort_keys=False, width=110)
+        **({"users": {creator: Flow({"roles": ["steward"]})}} if creator and creator != ANONYMOUS else {}),
+    })
     _write_new(root / "mesh.yaml", text.encode())
     gitignore = root / ".gitignore"
     if not gitignore.exists():

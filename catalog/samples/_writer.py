@@ -15,10 +15,10 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-import yaml
 
 from catalog.dashboards.model import FOLDER as DASHBOARDS_FOLDER
 from catalog.dashboards.model import write_dashboard
+from catalog.descriptors.yamlio import dump_yaml
 from catalog.workbench.notebook import write_examples
 from catalog.samples._spec import MeshSpec, Product
 
@@ -26,29 +26,6 @@ CHUNK_ROWS = 250_000
 
 _SQLITE_TYPES = {"VARCHAR": "TEXT", "BIGINT": "INTEGER", "DOUBLE": "REAL", "DATE": "DATE",
                  "TIMESTAMP": "TIMESTAMP"}
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Block style, key order as written, multi-line strings (SQL) as literal blocks."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def _list(dumper: yaml.SafeDumper, value: list) -> yaml.Node:
-    flow = bool(value) and all(isinstance(v, (str, int, float, bool)) for v in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
-
-
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(list, _list)
-
-
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=100)
 
 
 def write_yaml(path: Path, data: Any) -> None:

@@ -17,11 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import open_descriptors
-from catalog.descriptors.yamlio import YamlError, read_yaml
+from catalog.descriptors.yamlio import YamlError, dump_yaml, read_yaml
 from catalog.quality.runs import QualityRun, QualityRuns
 from catalog.quality.scoring import Score, score_results
 from catalog.query.usage_log import UsageEvent, UsageLog
@@ -63,7 +61,7 @@ def history_spec(spec: Any, scale: int = 1) -> dict[str, Any]:
 def write_history(spec: Any, dest: Path, scale: int = 1) -> Path:
     """Write `history.yaml` for a generated sample mesh (the generator calls this)."""
     path = Path(dest) / HISTORY_FILE
-    path.write_text(yaml.safe_dump(history_spec(spec, scale), sort_keys=False, width=100), encoding="utf-8")
+    path.write_text(dump_yaml(history_spec(spec, scale)), encoding="utf-8")
     return path
 
 

@@ -16,7 +16,8 @@ import polars as pl
 from sqlglot import exp
 
 from catalog.samples._spec import ANCHOR, GLOBAL_POLICIES, roles
-from catalog.samples._writer import dump_yaml, prepare, write_yaml
+from catalog.descriptors.yamlio import dump_yaml
+from catalog.samples._writer import prepare, write_yaml
 
 MAX_LEVEL = 6
 SHARED = "_shared"

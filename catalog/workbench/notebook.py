@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.descriptors.model import Problem
 from catalog.text import title_field
-from catalog.descriptors.yamlio import YamlError, parse_yaml
+from catalog.descriptors.yamlio import DocumentInvalid, dump_yaml, load_text, slug as file_slug, write_atomic
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -110,8 +110,6 @@ class Notebook(BaseModel):
     # ---------------------------------------------------------------- files
 
     def to_yaml(self) -> str:
-        from catalog.samples._writer import dump_yaml
-
         data: dict = {"title": self.title}
         if self.description:
             data["description"] = self.description
@@ -132,23 +130,14 @@ class Notebook(BaseModel):
     def from_yaml(cls, text: str, path: str = "<notebook>") -> "Notebook":
         """Parse a notebook; NotebookError names the file, line and field of the first problem."""
         try:
-            doc = parse_yaml(text)
-        except YamlError as exc:
-            raise NotebookError(f"{path}:{exc.line or 1}: invalid YAML: {exc}") from None
-        if not isinstance(doc.data, dict):
-            raise NotebookError(f"{path}:1: expected a mapping with title and cells at the top of the file")
-        try:
-            return cls.model_validate(doc.data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = tuple(first["loc"])
-            field = ".".join(str(p) for p in loc)
-            raise NotebookError(f"{path}:{doc.line_of(loc)}: {field}: {first['msg']}") from None
+            return load_text(cls, text, path, what="a mapping with title and cells")
+        except DocumentInvalid as exc:
+            raise NotebookError(str(exc)) from None
 
 
 def slugify(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return slug[:60] or "notebook"
+    """A notebook's file name from its title: 'Churn: Q3' -> 'churn-q3' (at most 60 characters)."""
+    return file_slug(title, "-", default="notebook", max_length=60)
 
 
 def user_key(user: str | None) -> str:
@@ -164,9 +153,7 @@ def user_key(user: str | None) -> str:
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 # ---------------------------------------------------------------- example notebooks (shipped with a mesh)
