@@ -16,6 +16,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from catalog.errors import MeshError
 
 # Bidi embeddings, overrides and isolates, and the marks that steer them.
@@ -98,8 +102,6 @@ def csv_row(values: Any) -> list[Any]:
 
 def neutralize_frame(frame: Any) -> Any:
     """A polars DataFrame whose text cells are safe for a CSV export (see `csv_cell`)."""
-    import polars as pl
-
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not text_columns:
         return frame
@@ -111,9 +113,6 @@ def neutralize_frame(frame: Any) -> Any:
 def neutralize_batch(batch: Any) -> Any:
     """A pyarrow RecordBatch whose text cells are safe for a CSV export (see `csv_cell`), streamed batch by
     batch so a large export stays flat in memory."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     columns = []
     for column in batch.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):

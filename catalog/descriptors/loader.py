@@ -30,6 +30,7 @@ from catalog.descriptors.model import (
     ProductDescriptor,
 )
 from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.dsn import DsnError, check_hosts, expand
 from catalog.descriptors.parsecache import ParseCache
 from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, read_yaml, validate
 
@@ -268,8 +269,6 @@ def _check_source_files(product: DataProduct, doc: YamlDocument, problems: _Coll
 
 def _check_postgres_hosts(loaded: DeclaredMesh, problems: _Collector) -> None:
     """With mesh.yaml `postgres_hosts`, a product whose DSN names another host is broken (never connected)."""
-    from catalog.descriptors.dsn import DsnError, check_hosts, expand
-
     allowed = loaded.descriptor.postgres_hosts
     if not allowed:
         return
