@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import catalog
-from catalog.lineage.graph import LineageIndex, impact, index_of
+from catalog.lineage.graph import LineageIndex, impact
 from catalog.lineage.dot import to_dot
 from catalog.lineage.health import root_cause
 from catalog.lineage.neighbourhood import collapse_by_domain, neighbourhood
@@ -45,10 +45,10 @@ def main(results: Path) -> Path:
     load = time.perf_counter() - started
     derived = [p.id for p in mesh.products.values() if p.kind == "sql"]
 
-    builds = [_timed(lambda: LineageIndex(mesh).products) for _ in range(3)]
-    index = index_of(mesh)
+    builds = [_timed(lambda: LineageIndex(mesh.declared).products) for _ in range(3)]
+    index = mesh.lineage_index
     graph = index.products
-    fresh = LineageIndex(mesh)
+    fresh = LineageIndex(mesh.declared)
     fresh.products
     domain_build = _timed(lambda: fresh.domains)
     column_build = _timed(lambda: index.columns)
@@ -58,22 +58,22 @@ def main(results: Path) -> Path:
 
     rng = random.Random(7)
     targets = rng.sample(sorted(mesh.products), SAMPLE)
-    product_only = [_timed(lambda t=t: impact(mesh, t, columns=False)) for t in targets]
-    with_columns = [_timed(lambda t=t: impact(mesh, t, columns=True)) for t in targets]
+    product_only = [_timed(lambda t=t: impact(mesh.lineage_index, t, columns=False)) for t in targets]
+    with_columns = [_timed(lambda t=t: impact(mesh.lineage_index, t, columns=True)) for t in targets]
     cold_mesh = catalog.open_mesh(DATA, state_dir=DATA.parent / "lineage_state")
-    cold = [_timed(lambda t=t: impact(cold_mesh, t, columns=True)) for t in targets]
+    cold = [_timed(lambda t=t: impact(cold_mesh.lineage_index, t, columns=True)) for t in targets]
     column_targets = rng.sample(sorted(columns.nodes), SAMPLE)
-    by_column = [_timed(lambda t=t: impact(mesh, t)) for t in column_targets]
+    by_column = [_timed(lambda t=t: impact(mesh.lineage_index, t)) for t in column_targets]
     derived_targets = rng.sample(derived, min(SAMPLE, len(derived)))
-    causes = [_timed(lambda t=t: root_cause(mesh, t)) for t in derived_targets]
-    reach = {t: len(impact(mesh, t, columns=False).products) for t in targets}
-    everything = {p: len(impact(mesh, p, columns=False).products) for p in mesh.products}
+    causes = [_timed(lambda t=t: root_cause(mesh.lineage_index, t)) for t in derived_targets]
+    reach = {t: len(impact(mesh.lineage_index, t, columns=False).products) for t in targets}
+    everything = {p: len(impact(mesh.lineage_index, p, columns=False).products) for p in mesh.products}
     hubs = sorted(everything, key=everything.get, reverse=True)[:50]
-    hub_times = [_timed(lambda t=t: impact(mesh, t, columns=True)) for t in hubs]
+    hub_times = [_timed(lambda t=t: impact(mesh.lineage_index, t, columns=True)) for t in hubs]
 
     hub = max(targets, key=reach.get)
-    view_time = _timed(lambda: to_dot(collapse_by_domain(neighbourhood(mesh, hub, up=2, down=2))))
-    view = collapse_by_domain(neighbourhood(mesh, hub, up=2, down=2))
+    view_time = _timed(lambda: to_dot(collapse_by_domain(neighbourhood(mesh.lineage_index, hub, up=2, down=2))))
+    view = collapse_by_domain(neighbourhood(mesh.lineage_index, hub, up=2, down=2))
 
     rows = [
         ("generate the catalog (YAML + shared files)", _ms(generate), ""),

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from catalog.dashboards.run import DashboardDesk
     from catalog.engines.duckdb import Engine
     from catalog.access.identity import Principal
-    from catalog.lineage.graph import Impact
+    from catalog.lineage.graph import Impact, LineageIndex
     from catalog.lineage.health import RootCause
     from catalog.access.policy import LockedProduct, Policy, Viewers
     from catalog.discover.search import SearchIndex, SearchResults
@@ -155,7 +155,8 @@ class Mesh:
         """The full-text index of the descriptors, built on first search."""
         from catalog.discover.search import SearchIndex
 
-        return SearchIndex(self)
+        return SearchIndex(self.declared, self.state, quality=self.latest_quality, usage=self.usage_metrics,
+                           trust=self.trust_signals)
 
     def search(self, text: str = "", domain: str | list[str] | None = None, limit: int | None = 20,
                role: str | None = None, user: str | None = None, **options: Any) -> "SearchResults":
@@ -164,25 +165,43 @@ class Mesh:
         owner, status, grade, pii, kind, certified)."""
         from catalog.discover.search import search
 
-        return search(self, text, domain=domain, limit=limit, role=role, user=user, **options)
+        policy = options.pop("policy", None) or self._viewer(role, user)
+        return search(self.search_index, text, domain=domain, limit=limit, policy=policy, **options)
 
     def duplicates(self, product_id: str | None = None, min_score: float | None = None,
                    role: str | None = None, user: str | None = None) -> "pl.DataFrame":
         """Products of other domains that look like copies (shared columns and key values), with a score;
         only pairs of products the viewer (role, user) may see in full."""
-        from catalog.discover.duplicates import duplicates
+        from catalog.discover.duplicates import KeySample, duplicates
 
-        return duplicates(self, product_id, min_score, policy=self._viewer(role, user))
+        keys = KeySample(self.declared, self.viewers, lambda role: self.engine.database(role), self.cache)
+        return duplicates(self.declared, keys, product_id, min_score, policy=self._viewer(role, user))
 
-    # ---------------------------------------------------------------- lineage (catalog/lineage/graph.py)
+    # ---------------------------------------------------------------- lineage (catalog/lineage/)
+
+    @cached_property
+    def lineage_index(self) -> "LineageIndex":
+        """The lineage graphs of the descriptors (built once, on demand) and the quality status they show."""
+        from catalog.lineage.graph import LineageIndex
+
+        return LineageIndex(self.declared, self._quality_reports)
+
+    def _quality_reports(self, policy: "Policy | None") -> dict[str, dict[str, Any]]:
+        """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
+        may read them: the status lineage shows."""
+        from catalog.quality.run import latest_runs, redact_results
+        from catalog.quality.scoring import grade
+
+        return {pid: {**run, "checks": redact_results(self, pid, run["results"], policy),
+                      "grade": grade(run["score"])} for pid, run in latest_runs(self).items() if pid in self.products}
 
     def lineage(self, columns: bool = False, level: str = "product", role: str | None = None,
                 user: str | None = None) -> "nx.DiGraph":
         """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns; as
         the viewer (role, user) may see it: locked products without columns, hidden ones as `restricted:N`."""
-        from catalog.lineage.graph import lineage_graph
+        from catalog.lineage.neighbourhood import lineage_graph
 
-        return lineage_graph(self, columns=columns, level=level,  # type: ignore[arg-type]
+        return lineage_graph(self.lineage_index, columns=columns, level=level,  # type: ignore[arg-type]
                              policy=self._viewer(role, user))
 
     def impact(self, target: str, columns: bool = True, role: str | None = None,
@@ -190,13 +209,13 @@ class Mesh:
         """Everything downstream of a product or `<product>.<column>`, nearest first, and who to notify."""
         from catalog.lineage.graph import impact
 
-        return impact(self, target, columns=columns, policy=self._viewer(role, user))
+        return impact(self.lineage_index, target, columns=columns, policy=self._viewer(role, user))
 
     def root_cause(self, product_id: str, role: str | None = None, user: str | None = None) -> "RootCause":
         """Upstream products that are broken, fail their latest checks, or are past their freshness SLA."""
         from catalog.lineage.health import root_cause
 
-        return root_cause(self, product_id, policy=self._viewer(role, user))
+        return root_cause(self.lineage_index, product_id, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- who sees what (catalog/access/policy.py)
 
@@ -205,7 +224,7 @@ class Mesh:
         """Builds any viewer's policy; the grants it reads are the ledger's, asked on every call."""
         from catalog.access.policy import Viewers
 
-        return Viewers(self.declared, lambda role, user: self.access.effective_grants(role, user), cache=self.cache)
+        return Viewers(self.declared, lambda role, user: self.access.live_grants(user), cache=self.cache)
 
     def policy(self, role: str | None = None, user: str | None = None) -> "Policy":
         """The one visibility policy for this viewer: visible, locked and hidden products, masked columns.
@@ -271,8 +290,8 @@ class Mesh:
 
         if role not in self.roles:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
-        name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self)
-        identity.check_role(self, role, name)
+        name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self.declared)
+        identity.check_role(self.declared, self.access, role, name)
         if self.engine.name == "spark":
             from catalog.engines.spark import SparkSqlSession
 
@@ -288,33 +307,39 @@ class Mesh:
         """Roles `user` may act as: all in an `open` mesh, the ones mesh.yaml gives them when `enforced`."""
         from catalog.access.identity import allowed_roles
 
-        return allowed_roles(self, user)
+        return allowed_roles(self.declared, user)
 
     def principal(self, user: str | None, source: str = "library") -> "Principal":
         from catalog.access.identity import principal
 
-        return principal(self, user, source)
+        return principal(self.declared, user, source)
 
     @cached_property
     def access(self) -> "AccessLedger":
         """Access requests, decisions, grants and the append-only audit log."""
         from catalog.access.ledger import AccessLedger
 
-        return AccessLedger(self)
+        return AccessLedger(self.declared, self.state)
 
     @cached_property
     def changes(self) -> "ChangeTracker":
         """Changelog, subscriptions and inbox alerts (descriptor changes are picked up on first read)."""
         from catalog.governance.changes import ChangeTracker
 
-        return ChangeTracker(self)
+        return ChangeTracker(self.declared, self.state, self.lineage_index, now=self.access.now)
 
     @cached_property
     def trust_desk(self) -> "TrustDesk":
         """Certify, rate and comment on products."""
         from catalog.access.trust import TrustDesk
 
-        return TrustDesk(self)
+        return TrustDesk(self.declared, self.state, self.access, scores=self._latest_scores)
+
+    def _latest_scores(self) -> dict[str, float]:
+        """Product -> its latest stored quality score: what a certification is held to."""
+        frame = self.latest_quality()
+        return {pid: float(score) for pid, score in frame.select("product_id", "score").iter_rows()
+                if score is not None}
 
     def trust(self, product_id: str, role: str | None = None, user: str | None = None) -> "TrustSignal":
         """Certification (in force or lapsed), rating and comment count of one product (a locked one without
@@ -399,19 +424,19 @@ class Mesh:
         message, fix (plus rule, severity); global policies from mesh.yaml, domain ones from domain.yaml."""
         from catalog.governance.policies import compliance
 
-        return compliance(self, domain, self._viewer(role, user))
+        return compliance(self.declared, self.cache, domain, self._viewer(role, user))
 
     def pii_inventory(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Every PII column: product, category, and the roles and users who see it unmasked."""
         from catalog.governance.policies import pii_inventory
 
-        return pii_inventory(self, self._viewer(role, user))
+        return pii_inventory(self.declared, self.viewers, self.access, self._viewer(role, user))
 
     def access_rules(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (role, product): visible or not, personal data masked or not, and why."""
         from catalog.governance.policies import access_rules
 
-        return access_rules(self, self._viewer(role, user))
+        return access_rules(self.declared, self.viewers, self._viewer(role, user))
 
     def close(self) -> None:
         if self._engine is not None:

@@ -46,7 +46,7 @@ view = st.segmented_control("View", ["One product", "Whole mesh"], default="One 
 
 if view == "Whole mesh":
     st.caption("Domains, and the products that flow from one domain into another. Purple edges cross a domain.")
-    overview = mesh_overview(mesh, policy=viewer)
+    overview = mesh_overview(mesh.lineage_index, policy=viewer)
     if overview.number_of_edges() == 0:
         st.info("No product reads another domain's products: every domain's lineage stays inside it.")
     if overview.graph.get("hidden_flows"):
@@ -89,7 +89,7 @@ if product.broken:
 graph_col, side_col = st.columns([5, 2], gap="medium")
 with graph_col:
     with st.spinner("Tracing lineage…"):
-        graph = neighbourhood(mesh, product_id, up=int(up), down=int(down), columns=level == "Columns",
+        graph = neighbourhood(mesh.lineage_index, product_id, up=int(up), down=int(down), columns=level == "Columns",
                               sources=show_sources, policy=viewer)
     shown = graph if level == "Columns" or expand_all else collapse_by_domain(graph)
     if shown.graph.get("collapsed"):

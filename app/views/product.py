@@ -88,7 +88,7 @@ masked_here = not viewer.sees_pii(product_id)
 
 # ------------------------------------------------------------------ header
 
-hit = product_hit(mesh, product_id, policy=viewer)
+hit = product_hit(mesh.search_index, product_id, policy=viewer)
 st.title(md(product.title or product_id))
 badges = [grade_badge(None if hit is None or hit.grade == "not checked" else hit.grade)]
 trust = mesh.trust(product_id)
@@ -217,7 +217,7 @@ def usage_tab() -> None:
 
 
 def lineage_tab() -> None:
-    graph = neighbourhood(mesh, product_id, up=1, down=1, policy=viewer)
+    graph = neighbourhood(mesh.lineage_index, product_id, up=1, down=1, policy=viewer)
     if graph.number_of_nodes() <= 1:
         st.info("No upstream or downstream products.")
     else:

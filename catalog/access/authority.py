@@ -14,32 +14,30 @@ whose message says who may do it instead, and is one row of the audit log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from catalog.access import identity
+from catalog.access.identity import ANONYMOUS, RefusalLog, normalize_user
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import AccessDenied
-from catalog.access.identity import ANONYMOUS, normalize_user
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
 
 STEWARD = "steward"
 
 
-def actor(mesh: "Mesh", user: str | None) -> str:
+def actor(mesh: DeclaredMesh, user: str | None) -> str:
     """The person a write is made by: `user`, else the local process's user (MESHWORK_USER, ...)."""
     if user is None:
         return identity.local_user(mesh)
     return normalize_user(user) or ANONYMOUS
 
 
-def is_steward(mesh: "Mesh", user: str | None) -> bool:
+def is_steward(mesh: DeclaredMesh, user: str | None) -> bool:
     """True when mesh.yaml gives this user the steward role (held, not merely chosen in open mode)."""
     name = normalize_user(user)
     return bool(name) and name != ANONYMOUS and STEWARD in identity.held_roles(mesh, name)[1:]
 
 
-def domain_team(mesh: "Mesh", domain: str) -> list[str]:
+def domain_team(mesh: DeclaredMesh, domain: str) -> list[str]:
     """The domain's owner and team members, normalized, owner first."""
     found = mesh.domains.get(domain)
     if found is None:
@@ -52,19 +50,19 @@ def domain_team(mesh: "Mesh", domain: str) -> list[str]:
     return out
 
 
-def refuse(mesh: "Mesh", user: str, action: str, reason: str, **fields: Any) -> AccessDenied:
+def refuse(ledger: RefusalLog, user: str, action: str, reason: str, **fields: Any) -> AccessDenied:
     """Record the refusal in the audit log and return the error for the caller to raise."""
-    mesh.access.audit_refusal(actor=user, action=action, reason=reason, **fields)
+    ledger.audit_refusal(actor=user, action=action, reason=reason, **fields)
     return AccessDenied(reason)
 
 
-def _identified(mesh: "Mesh", user: str, action: str, what: str, **fields: Any) -> None:
+def _identified(mesh: DeclaredMesh, ledger: RefusalLog, user: str, action: str, what: str, **fields: Any) -> None:
     """Anonymous never writes; in an `enforced` mesh the writer must be a user mesh.yaml names."""
     if user == ANONYMOUS:
-        raise refuse(mesh, user, action, f"Sign in first: {what} needs to know who you are (--user or "
+        raise refuse(ledger, user, action, f"Sign in first: {what} needs to know who you are (--user or "
                      "MESHWORK_USER on the command line).", **fields)
     if identity.config(mesh).mode == "enforced" and not identity.is_known(mesh, user):
-        raise refuse(mesh, user, action, f"{user} is not a user of mesh {mesh.name!r} (identity is enforced), "
+        raise refuse(ledger, user, action, f"{user} is not a user of mesh {mesh.name!r} (identity is enforced), "
                      f"so they may not {what}; ask an administrator to add them to `users` in mesh.yaml.", **fields)
 
 
@@ -75,12 +73,12 @@ def _people(names: Iterable[str], label: str) -> str:
     return f"{', '.join(names)}, {label}, or a steward"
 
 
-def check_product_write(mesh: "Mesh", user: str | None, domain: str, name: str,
+def check_product_write(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, domain: str, name: str,
                         action: str = "product.publish") -> str:
     """Authorize writing product `domain.name` (new or a replacement); returns the acting user."""
     who = actor(mesh, user)
     product_id = f"{domain}.{name}"
-    _identified(mesh, who, action, f"publish {product_id}", product_id=product_id)
+    _identified(mesh, ledger, who, action, f"publish {product_id}", product_id=product_id)
     if is_steward(mesh, who):
         return who
     existing = mesh.products.get(product_id)
@@ -88,57 +86,58 @@ def check_product_write(mesh: "Mesh", user: str | None, domain: str, name: str,
         owner = normalize_user(existing.owner)
         if owner and who == owner:
             return who
-        raise refuse(mesh, who, action, f"{who} may not replace {product_id}: only "
+        raise refuse(ledger, who, action, f"{who} may not replace {product_id}: only "
                      f"{_people([owner] if owner else [], 'the owner')} may replace {product_id}.",
                      product_id=product_id)
     if domain not in mesh.domains:
-        raise refuse(mesh, who, action, f"{who} may not create the domain {domain!r}: only a steward may add a "
+        raise refuse(ledger, who, action, f"{who} may not create the domain {domain!r}: only a steward may add a "
                      f"domain to mesh {mesh.name!r}. Publish into an existing domain whose team you are on, or "
                      "ask a steward.", product_id=product_id)
     team = domain_team(mesh, domain)
     if who in team:
         return who
-    raise refuse(mesh, who, action, f"{who} is not on the {domain} team: only "
+    raise refuse(ledger, who, action, f"{who} is not on the {domain} team: only "
                  f"{_people(team, f'the {domain} team')} may publish a new product in {domain}.",
                  product_id=product_id)
 
 
-def check_sensitive_checks(mesh: "Mesh", user: str, product_id: str, names: list[str],
+def check_sensitive_checks(mesh: DeclaredMesh, ledger: RefusalLog, user: str, product_id: str, names: list[str],
                            action: str = "product.publish") -> None:
     """Checks that read personal data or a restricted product are added or changed by a steward only."""
     if not names or is_steward(mesh, user):
         return
-    raise refuse(mesh, user, action, f"{user} may not add or change the check(s) {', '.join(names)} on "
+    raise refuse(ledger, user, action, f"{user} may not add or change the check(s) {', '.join(names)} on "
                  f"{product_id}: they read personal data or a restricted product, which only a steward may "
                  "set up. Leave them out, or ask a steward.", product_id=product_id)
 
 
-def check_dashboard_pin(mesh: "Mesh", user: str | None, dashboard_id: str, owner: str | None,
+def check_dashboard_pin(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, dashboard_id: str, owner: str | None,
                         editors: Iterable[str], exists: bool, action: str = "dashboard.pin") -> str:
     """Pinning to (or saving) an existing dashboard needs its owner or an editor it names; anyone identified
     may start a new one (they become its owner). Returns the acting user."""
     who = actor(mesh, user)
     verb = "pin to" if action == "dashboard.pin" else "change"
-    _identified(mesh, who, action, f"{verb} {dashboard_id}", subject=dashboard_id)
+    _identified(mesh, ledger, who, action, f"{verb} {dashboard_id}", subject=dashboard_id)
     if not exists:
         return who
     allowed = [n for n in (normalize_user(x) for x in [owner, *editors]) if n]
     if who in allowed:
         return who
     names = ", ".join(dict.fromkeys(allowed)) or "its owner"
-    raise refuse(mesh, who, action, f"{who} may not {verb} {dashboard_id}: only {names} (its owner "
+    raise refuse(ledger, who, action, f"{who} may not {verb} {dashboard_id}: only {names} (its owner "
                  "and the editors it names) may. Pin to a new dashboard of your own instead.",
                  subject=dashboard_id)
 
 
-def check_review(mesh: "Mesh", user: str | None, subject: str) -> str:
+def check_review(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, subject: str) -> str:
     """Recording a review ("owner:<email>" or "domain:<name>") needs that owner or a steward."""
     who = actor(mesh, user)
-    _identified(mesh, who, "review.record", f"record the review of {subject.partition(':')[2]}", subject=subject)
+    _identified(mesh, ledger, who, "review.record", f"record the review of {subject.partition(':')[2]}",
+                subject=subject)
     kind, _, whom = subject.partition(":")
     owner = normalize_user(whom) if kind == "owner" else (domain_team(mesh, whom) or [None])[0]
     if (owner and who == owner) or is_steward(mesh, who):
         return who
     label = whom if kind == "owner" else f"the {whom} domain"
-    raise refuse(mesh, who, "review.record", f"{who} may not mark the review of {label} as reviewed: only "
+    raise refuse(ledger, who, "review.record", f"{who} may not mark the review of {label} as reviewed: only "
                  f"{_people([owner] if owner else [], 'the reviewed owner')} may.", subject=subject)

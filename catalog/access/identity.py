@@ -14,14 +14,20 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from catalog.errors import AccessDenied
+import polars as pl
+
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import IdentityConfig, UserSpec
 from catalog.descriptors.yamlio import YamlError, read_yaml
+from catalog.errors import AccessDenied
 
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
+
+class RefusalLog(Protocol):
+    """Where a refusal is recorded: the access ledger's audit log."""
+
+    def audit_refusal(self, actor: str | None, action: str, reason: str, **fields: Any) -> None: ...
 
 ANONYMOUS = "anonymous"
 # Printable, no spaces, no control characters: emails and login names, nothing a header could smuggle.
@@ -51,7 +57,7 @@ class Principal:
         return self.roles[0]
 
 
-def config(mesh: "Mesh") -> IdentityConfig:
+def config(mesh: DeclaredMesh) -> IdentityConfig:
     """The identity settings; fails closed when mesh.yaml is invalid but asks for `enforced` mode.
 
     MESHWORK_IDENTITY=enforced turns enforcement on for every mesh a process opens (the samples included).
@@ -73,18 +79,18 @@ def config(mesh: "Mesh") -> IdentityConfig:
     return settings
 
 
-def _mesh_yaml_invalid(mesh: "Mesh") -> bool:
+def _mesh_yaml_invalid(mesh: DeclaredMesh) -> bool:
     return any(Path(p.path).name == "mesh.yaml" and p.product_id is None and p.severity == "error"
                for p in mesh.problems)
 
 
-def default_role(mesh: "Mesh") -> str:
+def default_role(mesh: DeclaredMesh) -> str:
     """The least-privileged role: `identity.default_role` when the mesh has it, else `analyst`."""
     wanted = config(mesh).default_role
     return wanted if wanted in mesh.roles else "analyst"
 
 
-def _users(mesh: "Mesh") -> dict[str, UserSpec]:
+def _users(mesh: DeclaredMesh) -> dict[str, UserSpec]:
     out: dict[str, UserSpec] = {}
     for name, spec in mesh.descriptor.users.items():
         key = normalize_user(name)
@@ -93,12 +99,12 @@ def _users(mesh: "Mesh") -> dict[str, UserSpec]:
     return out
 
 
-def is_known(mesh: "Mesh", user: str | None) -> bool:
+def is_known(mesh: DeclaredMesh, user: str | None) -> bool:
     key = normalize_user(user)
     return bool(key) and key in _users(mesh)
 
 
-def held_roles(mesh: "Mesh", user: str | None) -> list[str]:
+def held_roles(mesh: DeclaredMesh, user: str | None) -> list[str]:
     """Roles mesh.yaml gives this user (directly or through groups), least-privileged role first.
 
     Roles the mesh does not define are ignored: naming a role in `users` cannot create it.
@@ -117,7 +123,7 @@ def held_roles(mesh: "Mesh", user: str | None) -> list[str]:
     return [base, *sorted(held)]
 
 
-def allowed_roles(mesh: "Mesh", user: str | None) -> list[str]:
+def allowed_roles(mesh: DeclaredMesh, user: str | None) -> list[str]:
     """Roles this user may act as now: every role in open mode, the held ones in enforced mode."""
     if config(mesh).mode == "open":
         base = default_role(mesh)
@@ -125,7 +131,7 @@ def allowed_roles(mesh: "Mesh", user: str | None) -> list[str]:
     return held_roles(mesh, user)
 
 
-def principal(mesh: "Mesh", user: str | None, source: str = "library") -> Principal:
+def principal(mesh: DeclaredMesh, user: str | None, source: str = "library") -> Principal:
     """Resolve a user (None or malformed -> anonymous) to the roles they may act as."""
     name = normalize_user(user) or ANONYMOUS
     # An app visitor without a usable identity gets the least-privileged role even in open mode.
@@ -134,7 +140,7 @@ def principal(mesh: "Mesh", user: str | None, source: str = "library") -> Princi
                      enforced=config(mesh).mode == "enforced", source=source if name != ANONYMOUS else "anonymous")
 
 
-def local_user(mesh: "Mesh") -> str:
+def local_user(mesh: DeclaredMesh) -> str:
     """The user a local process acts as: MESHWORK_USER, else `identity.local_user`, else the OS user."""
     for candidate in (os.environ.get("MESHWORK_USER"), config(mesh).local_user, _os_user()):
         name = normalize_user(candidate)
@@ -150,7 +156,7 @@ def _os_user() -> str | None:
         return None
 
 
-def check_role(mesh: "Mesh", role: str, user: str | None) -> None:
+def check_role(mesh: DeclaredMesh, audit: RefusalLog, role: str, user: str | None) -> None:
     """Raise AccessDenied (and record it) when `user` may not act as `role` in this mesh."""
     roles = allowed_roles(mesh, user)
     if role in roles:
@@ -158,14 +164,12 @@ def check_role(mesh: "Mesh", role: str, user: str | None) -> None:
     name = normalize_user(user) or ANONYMOUS
     reason = (f"{name} does not hold the role {role!r} in mesh {mesh.name!r}; roles available to them: "
               f"{', '.join(roles)}. Ask an administrator to add the role to `users` in mesh.yaml.")
-    mesh.access.audit_refusal(actor=name, action="session.open", role=role, reason=reason)
+    audit.audit_refusal(actor=name, action="session.open", role=role, reason=reason)
     raise AccessDenied(reason)
 
 
-def user_roles_frame(mesh: "Mesh"):
+def user_roles_frame(mesh: DeclaredMesh) -> pl.DataFrame:
     """One row per user named in mesh.yaml with the roles they hold: for reviews and the app."""
-    import polars as pl
-
     rows = [{"user": user, "roles": ", ".join(held_roles(mesh, user)),
              "groups": ", ".join(spec.groups)} for user, spec in sorted(_users(mesh).items())]
     return pl.DataFrame(rows, schema={"user": pl.String, "roles": pl.String, "groups": pl.String})

@@ -14,19 +14,15 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 import polars as pl
 
-from catalog.access import policy
-from catalog.query import gate as sandbox
-from catalog.errors import AccessDenied, GrantLapsed, MeshError, UnknownProduct
 from catalog.access.identity import ANONYMOUS, normalize_user
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.errors import AccessDenied, MeshError, UnknownProduct
+from catalog.state.store import StateStore
 from catalog.text import check_text, csv_row
-
-if TYPE_CHECKING:
-    from catalog.engines.duckdb import RoleDatabase
-    from catalog.mesh import Mesh
 
 GrantKind = Literal["access", "pii"]
 GRANT_KINDS: tuple[str, ...] = ("access", "pii")
@@ -83,10 +79,12 @@ class Grant:
 
 
 class AccessLedger:
-    """The marketplace's access workflow over the mesh's state store; `clock` is injectable for tests."""
+    """The marketplace's access workflow over the mesh's state store (the one owner of access_requests,
+    grants and audit_log); `clock` is injectable for tests."""
 
-    def __init__(self, mesh: "Mesh", clock: Callable[[], datetime] | None = None):
+    def __init__(self, mesh: DeclaredMesh, state: StateStore, clock: Callable[[], datetime] | None = None):
         self.mesh = mesh
+        self.state = state
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
 
     def now(self) -> str:
@@ -118,7 +116,7 @@ class AccessLedger:
 
     def audit_refusal(self, actor: str | None, action: str, reason: str, **fields: Any) -> None:
         """Record a refusal (the caller raises the error the user sees)."""
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, "refused", reason=reason, **fields)
 
     def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
@@ -135,7 +133,7 @@ class AccessLedger:
             clauses.append("(actor = ? OR subject = ?)")
             params += [normalize_user(actor) or actor] * 2
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self.mesh.state.frame(f"SELECT {', '.join(AUDIT_SCHEMA)} FROM audit_log {where} ORDER BY id",
+        return self.state.frame(f"SELECT {', '.join(AUDIT_SCHEMA)} FROM audit_log {where} ORDER BY id",
                                      tuple(params), AUDIT_SCHEMA)
 
     def audit_csv(self, product_id: str | None = None) -> str:
@@ -180,7 +178,7 @@ class AccessLedger:
             raise self._refuse(MeshError, actor, action, f"Say what you need {product_id} for (at least "
                                f"{MIN_PURPOSE} characters): the owner decides on the purpose.",
                                product_id=product_id)
-        pending = self.mesh.state.query("SELECT id FROM access_requests WHERE user=? AND product_id=? AND kind=? "
+        pending = self.state.query("SELECT id FROM access_requests WHERE user=? AND product_id=? AND kind=? "
                                         "AND status='pending'", (actor, product_id, kind))
         if pending:
             raise self._refuse(MeshError, actor, action, f"You already have a pending request #{pending[0][0]} for "
@@ -190,7 +188,7 @@ class AccessLedger:
         if active:
             raise self._refuse(MeshError, actor, action, f"You already hold grant #{active[0].id} for {kind} on "
                                f"{product_id} until {active[0].expires_at}.", product_id=product_id)
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             cursor = con.execute("INSERT INTO access_requests (ts, user, product_id, kind, purpose, status) "
                                  "VALUES (?,?,?,?,?, 'pending')", (self.now(), actor, product_id, kind, purpose))
             request_id = int(cursor.lastrowid or 0)
@@ -199,7 +197,7 @@ class AccessLedger:
         return self.get_request(request_id)
 
     def get_request(self, request_id: int) -> AccessRequest:
-        rows = self.mesh.state.query(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests WHERE id = ?",
+        rows = self.state.query(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests WHERE id = ?",
                                      (int(request_id),))
         if not rows:
             raise MeshError(f"There is no access request #{request_id} in mesh {self.mesh.name!r}.")
@@ -214,7 +212,7 @@ class AccessLedger:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self.mesh.state.frame(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests {where} "
+        return self.state.frame(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests {where} "
                                      "ORDER BY id DESC", tuple(params), REQUEST_SCHEMA)
 
     def pending_for(self, owner: str | None) -> pl.DataFrame:
@@ -262,7 +260,7 @@ class AccessLedger:
             raise self._refuse(MeshError, decider, "access.approve", f"The expiry {expires!s} is not a future date "
                                "and time; give one (e.g. 30 days from now).", **fields)
         now = self.now()
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             updated = con.execute("UPDATE access_requests SET status='approved', decided_by=?, decided_at=?, "
                                   "expires_at=? WHERE id=? AND status='pending'",
                                   (decider, now, iso(until), request.id)).rowcount
@@ -290,7 +288,7 @@ class AccessLedger:
         if not reason:
             raise self._refuse(MeshError, decider, "access.reject", "Give the requester a reason for the "
                                "rejection.", **fields)
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             con.execute("UPDATE access_requests SET status='rejected', decided_by=?, decided_at=?, reason=? "
                         "WHERE id=? AND status='pending'", (decider, self.now(), reason, request.id))
             self._audit(con, decider, "access.reject", "ok", reason=reason, **fields)
@@ -311,7 +309,7 @@ class AccessLedger:
         if grant.product_id not in self.mesh.products or decider not in self.owners_of(grant.product_id):
             raise self._refuse(AccessDenied, decider, "access.revoke", f"{decider} is not an owner of "
                                f"{grant.product_id} and may not revoke its grants.", **fields)
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             con.execute("UPDATE grants SET revoked_by=?, revoked_at=? WHERE id=? AND revoked_at IS NULL",
                         (decider, self.now(), grant.id))
             self._audit(con, decider, "access.revoke", "ok", reason=(reason or "").strip() or None, **fields)
@@ -335,7 +333,7 @@ class AccessLedger:
     # ---------------------------------------------------------------- grants
 
     def get_grant(self, grant_id: int) -> Grant:
-        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE id = ?",
+        rows = self.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE id = ?",
                                      (int(grant_id),))
         if not rows:
             raise MeshError(f"There is no grant #{grant_id} in mesh {self.mesh.name!r}.")
@@ -346,7 +344,7 @@ class AccessLedger:
         name = normalize_user(user)
         if not name:
             return []
-        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
+        rows = self.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
                                      "AND revoked_at IS NULL AND expires_at > ? ORDER BY expires_at DESC",
                                      (name, self.now()))
         return [Grant(*row) for row in rows]
@@ -362,21 +360,18 @@ class AccessLedger:
             params.append(product_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         now = self.now()
-        return self.mesh.state.frame(
+        return self.state.frame(
             f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])}, CASE WHEN revoked_at IS NOT NULL THEN 'revoked' "
             f"WHEN expires_at <= ? THEN 'expired' ELSE 'active' END AS status FROM grants {where} ORDER BY id DESC",
             (now, *params), GRANT_SCHEMA)
 
-    def effective_grants(self, role: str, user: str | None) -> frozenset[tuple[str, str]]:
-        """(product, kind) pairs of this user's active grants that change what `role` sees."""
+    def live_grants(self, user: str | None) -> frozenset[tuple[str, str]]:
+        """(product, kind) pairs of this user's grants in force on products that are not broken; which of them
+        change what a role sees is the policy's to decide (`Viewers.effective_grants`)."""
         out = set()
         for grant in self.active_grants(user):
             product = self.mesh.products.get(grant.product_id)
-            if product is None or product.broken:
-                continue
-            if grant.kind == "access" and not self.mesh.can_see(role, product):
-                out.add(grant.key)
-            elif grant.kind == "pii" and not self.mesh.role_sees_pii(role, product) and product.pii_columns:
+            if product is not None and not product.broken:
                 out.add(grant.key)
         return frozenset(out)
 
@@ -386,47 +381,21 @@ class AccessLedger:
         if not name:
             return {}
         active = {g.key for g in self.active_grants(name)}
-        rows = self.mesh.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
+        rows = self.state.query(f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])} FROM grants WHERE user = ? "
                                      "AND (revoked_at IS NOT NULL OR expires_at <= ?) ORDER BY id",
                                      (name, self.now()))
         return {g.key: g for g in (Grant(*r) for r in rows) if g.key not in active}
 
     # ---------------------------------------------------------------- governed queries
 
-    def vet(self, text: str, role: str, user: str, database: "RoleDatabase", *, dialect: str = "duckdb",
-            deadline: float | None = None) -> sandbox.VettedQuery:
-        """The SQL gate for one (role, user): grants widen what is visible; an ended grant is a recorded refusal.
-
-        Naming a product only an ended grant had opened raises GrantLapsed; reading a product whose PII
-        grant ended runs masked, and that refusal to unmask is recorded too.
-        """
-        visible = set(database.visible)
-        ended = self.lapsed(user)
-        closed: dict[str, Grant] = {}
-        masked: dict[str, Grant] = {}
-        for (pid, kind), grant in ended.items():
-            product = self.mesh.products.get(pid)
-            if product is None or product.broken:
-                continue
-            if pid not in visible:
-                closed[pid] = grant
-            elif kind == "pii" and (pid, "pii") not in database.grants and not self.mesh.role_sees_pii(role, product):
-                masked[pid] = grant
-        # A broken product the viewer may see passes the gate and fails when its view is built, with its
-        # problems named ("... is broken: ..."), instead of reading as a restricted one.
-        broken = {pid for pid in policy.build(self.mesh, role, user, grants=database.grants).allowed
-                  if self.mesh.products[pid].broken}
-        restricted = set(self.mesh.products) - visible - set(closed) - broken
-        vetted = sandbox.vet(text, visible | set(closed) | broken, restricted, role, dialect=dialect,
-                             deadline=deadline)
-        refused = [(pid, closed[pid]) for pid in sorted(vetted.products & set(closed))]
-        unmasked_no_more = [(pid, masked[pid]) for pid in sorted(vetted.products & set(masked))]
-        if not refused and not unmasked_no_more:
-            return vetted
+    def refuse_lapsed(self, user: str | None, role: str, refused: list[tuple[str, Grant]],
+                      masked: list[tuple[str, Grant]]) -> list[str]:
+        """Record, in one transaction, a query's reliance on ended grants: `refused` products it may not read any
+        more, `masked` ones whose personal data runs masked again. Returns the reasons, refusals first."""
         actor = normalize_user(user) or ANONYMOUS
         reasons = []
-        with self.mesh.state.transaction() as con:
-            for pid, grant in [*refused, *unmasked_no_more]:
+        with self.state.transaction() as con:
+            for pid, grant in [*refused, *masked]:
                 how = f"was revoked at {grant.revoked_at}" if grant.revoked_at else f"expired at {grant.expires_at}"
                 effect = (f"so the role {role!r} may not read {pid} any more" if (pid, grant) in refused
                           else "so its personal data is masked again")
@@ -434,9 +403,7 @@ class AccessLedger:
                 reasons.append(reason)
                 self._audit(con, actor, "grant.use", "refused", product_id=pid, kind=grant.kind, subject=actor,
                             role=role, reason=reason, grant_id=grant.id)
-        if refused:
-            raise GrantLapsed(reasons[0] + " Ask its owner for access again on the Access & alerts page.")
-        return vetted
+        return reasons
 
     def record_use(self, user: str, role: str, products: Iterable[str], grants: frozenset[tuple[str, str]],
                    query_id: str, status: str) -> None:
@@ -445,7 +412,7 @@ class AccessLedger:
         if not relied:
             return
         by_key = {g.key: g for g in self.active_grants(user)}
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             for product_id, kind in relied:
                 grant = by_key.get((product_id, kind))
                 self._audit(con, normalize_user(user) or ANONYMOUS, "grant.use", "ok" if status == "ok" else status,

@@ -224,9 +224,10 @@ class Viewers:
     """Builds the policy of any viewer of one mesh: the facade holds one (`Mesh.viewers`) and hands it to
     whatever must decide for a role other than its caller's.
 
-    `grants(role, user)` returns the (product, kind) pairs of the user's live grants that change what
-    `role` sees; it is asked on every `policy` call, so an expired or revoked grant lapses at once. What
-    derives from the descriptors alone (restrictions, PII columns) is computed once, through `cache`.
+    `grants(role, user)` returns the (product, kind) pairs of the user's live grants (the ledger's); it is
+    asked on every `policy` call, so an expired or revoked grant lapses at once, and only the grants that
+    change what `role` sees apply. What derives from the descriptors alone (restrictions, PII columns) is
+    computed once, through `cache`.
     """
 
     def __init__(self, mesh: DeclaredMesh, grants: Callable[[str, str], Grants], *, cache: MeshCache):
@@ -252,6 +253,23 @@ class Viewers:
         """The role alone (grants aside) reads PII unmasked."""
         return role_reads_pii(self.mesh, role)
 
+    def effective_grants(self, role: str, user: str | None) -> Grants:
+        """The user's live grants that change what `role` sees: access to a product the role alone may not
+        read, personal data the role alone sees masked."""
+        if not user:
+            return frozenset()
+        products = self.mesh.products
+        out = set()
+        for pid, kind in self._grants(role, user):
+            product = products.get(pid)
+            if product is None or product.broken:
+                continue
+            if kind == "access" and not self.role_reads(role, product):
+                out.add((pid, kind))
+            elif kind == "pii" and not self.role_reads_pii(role) and product.pii_columns:
+                out.add((pid, kind))
+        return frozenset(out)
+
     def policy(self, role: str | None = None, user: str | None = None, grants: Grants | None = None) -> Policy:
         """The policy for `role` (None: the unfiltered steward's view) and `user`'s live grants.
 
@@ -274,7 +292,7 @@ class Viewers:
                 raise AccessDenied(f"{identity.normalize_user(user) or identity.ANONYMOUS} does not hold the role "
                                    f"{role!r} in mesh {mesh.name!r}; roles available to them: {', '.join(held)}.")
         if grants is None:
-            grants = self._grants(role, user) if user else frozenset()
+            grants = self.effective_grants(role, user)
         opened = {pid for pid, _ in grants}
         readable: dict[str, bool] = {}
 
@@ -319,22 +337,3 @@ def product_for(mesh: DeclaredMesh, product_id: str, policy: Policy) -> DataProd
         raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
     product = mesh.products[product_id]
     return LockedProduct.of(product) if policy.is_locked(product_id) else product
-
-
-# ---------------------------------------------------------------------- transitional
-
-def build(mesh, role: str | None = None, user: str | None = None, grants: Grants | None = None) -> Policy:
-    """Transitional, for callers still handed the facade: use `viewers.policy(role, user, grants)`."""
-    return mesh.viewers.policy(role, user, grants)
-
-
-def restrictions(mesh) -> dict[str, frozenset[str]]:
-    """Transitional, for callers still handed the facade: use `viewers.restrictions()`."""
-    return mesh.viewers.restrictions()
-
-
-def resolve(mesh, role: str | None = None, user: str | None = None, policy: Policy | None = None) -> Policy:
-    """Transitional, for callers still handed the facade: use `viewers.resolve(role, user)` or the policy given."""
-    if policy is not None:
-        return policy
-    return mesh.viewers.resolve(role, user) or mesh.viewers.policy()

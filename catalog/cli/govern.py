@@ -109,8 +109,8 @@ def compliance(mesh_path: Path = MESH,
 
     mesh = open_or_exit(mesh_path)
     policy = viewer(mesh, role, user)
-    frame = compliance_of(mesh, domain, policy)
-    for issue in policy_issues(mesh):
+    frame = compliance_of(mesh.declared, mesh.cache, domain, policy)
+    for issue in policy_issues(mesh.declared):
         typer.echo(f"warning: {issue}", err=True)
     shown = frame.filter(~pl.col("passed")) if failing else frame
     if fmt == TableFormat.csv:

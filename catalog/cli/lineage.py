@@ -87,10 +87,10 @@ def lineage(
         if impact:
             from catalog.lineage.graph import impact as impact_of
 
-            _print_impact(impact_of(mesh, target, columns=True, policy=policy), fmt)
+            _print_impact(impact_of(mesh.lineage_index, target, columns=True, policy=policy), fmt)
             return
         mesh.product_for(target, policy)
-        graph = neighbourhood(mesh, target, up=0 if downstream else limit, down=0 if upstream else limit,
+        graph = neighbourhood(mesh.lineage_index, target, up=0 if downstream else limit, down=0 if upstream else limit,
                               columns=columns, policy=policy)
     except MeshError as exc:
         fail(str(exc), 2)

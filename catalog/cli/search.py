@@ -81,9 +81,7 @@ def duplicates(
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
     try:
-        from catalog.discover.duplicates import duplicates as find
-
-        report = find(mesh, product, min_score, policy=policy)
+        report = mesh.duplicates(product, min_score, role=policy.role, user=policy.user)
     except MeshError as exc:
         fail(str(exc), 2)
     if report.is_empty():

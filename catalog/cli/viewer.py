@@ -23,12 +23,12 @@ USER = typer.Option(None, "--user", help="act as this user (default: MESHWORK_US
 
 def viewer(mesh: catalog.Mesh, role: str | None, user: str | None) -> Policy:
     """The policy for the command's viewer, or exit 2 with the reason."""
-    name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(mesh)
+    name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(mesh.declared)
     try:
         chosen = role or mesh.roles_for(name)[0]
         if chosen not in mesh.roles:
             raise MeshError(f"unknown role {chosen!r}; this mesh has roles: {', '.join(sorted(mesh.roles))}")
-        identity.check_role(mesh, chosen, name)
+        identity.check_role(mesh.declared, mesh.access, chosen, name)
         return mesh.policy(chosen, name)
     except MeshError as exc:
         fail(str(exc), 2)

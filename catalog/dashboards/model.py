@@ -357,7 +357,7 @@ def save_dashboard(mesh: "Mesh", board: Dashboard, user: str | None = None) -> P
     from catalog.access import authority
 
     on_disk = load_dashboard(mesh, board.path, board.domain) if Path(board.path).exists() else None
-    authority.check_dashboard_pin(mesh, user, board.id, on_disk.owner if on_disk else None,
+    authority.check_dashboard_pin(mesh.declared, mesh.access, user, board.id, on_disk.owner if on_disk else None,
                                   on_disk.editors if on_disk else [], exists=on_disk is not None,
                                   action="dashboard.save")
     broken = [s for s in board.slots if s.tile is None]
@@ -404,10 +404,10 @@ def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = No
         board_owner = data.get("owner") if isinstance(data.get("owner"), str) else None
         if not board_owner and domain in mesh.domains:
             board_owner = mesh.domains[domain].owner
-        authority.check_dashboard_pin(mesh, user, dashboard_id, board_owner,
+        authority.check_dashboard_pin(mesh.declared, mesh.access, user, dashboard_id, board_owner,
                                       [e for e in editors if isinstance(e, str)], exists=True)
     else:
-        who = authority.check_dashboard_pin(mesh, user, dashboard_id, None, [], exists=False)
+        who = authority.check_dashboard_pin(mesh.declared, mesh.access, user, dashboard_id, None, [], exists=False)
         data = {"title": check_text(title or dashboard_id.partition(".")[2].replace("_", " ").title(),
                                     "dashboard title", 200),
                 "owner": who, "tiles": []}

@@ -11,22 +11,19 @@ A product derived from the other (lineage, either way) is a use, not a copy, and
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import Any, Callable
 
 import duckdb
 import networkx as nx
 import polars as pl
 from sqlglot import exp
 
+from catalog.access.policy import Policy, Viewers, product_for
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+from catalog.state.cache import MeshCache
 
 MIN_SHARED = 3
 MIN_COLUMN_SIMILARITY = 0.5
@@ -66,18 +63,52 @@ class _Candidate:
     key: str | None
 
 
-_KEY_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[tuple[str, str], frozenset[str] | None]]" = \
-    weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+class KeySample:
+    """The distinct values of a product's key column (all of them, or a hash-chosen sample), read as a steward
+    from unrestricted data only, so no score reflects restricted rows; None when not readable. Cached per
+    (product, column) in the mesh's cache. `database(role)` is the engine's database for a role."""
+
+    def __init__(self, mesh: DeclaredMesh, viewers: Viewers, database: Callable[[str], Any], cache: MeshCache):
+        self.mesh = mesh
+        self.viewers = viewers
+        self.database = database
+        self.cache = cache
+
+    def __call__(self, product_id: str, column: str) -> frozenset[str] | None:
+        return self.cache.get("duplicates.keys", (product_id, column), lambda: self._read(product_id, column))
+
+    def _read(self, product_id: str, column: str) -> frozenset[str] | None:
+        mesh = self.mesh
+        product = mesh.products[product_id]
+        name = next((c.name for c in product.columns if c.name.lower() == column), column)
+        if self.viewers.restrictions().get(product_id) or mesh.descriptor.engine != "duckdb":
+            return None
+        try:
+            database = self.database("steward")
+            database.ensure({product_id})
+            table = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True)
+            key = exp.cast(exp.column(name, quoted=True), "VARCHAR")
+            cursor = database.cursor()
+            rows = cursor.execute(exp.select(exp.func("count", exp.Star())).from_(table).sql("duckdb")).fetchone()[0]
+            query = exp.select(key.as_("k")).distinct().from_(table).where(key.is_(exp.null()).not_())
+            if rows > FULL_KEYS:
+                buckets = max(1, rows // SAMPLE_KEYS)
+                query = query.where(exp.Mod(this=exp.func("hash", key), expression=exp.Literal.number(buckets))
+                                    .eq(exp.Literal.number(0)))
+            values = frozenset(r[0] for r in cursor.execute(query.sql("duckdb")).fetchall())
+            cursor.close()
+            return values
+        except (MeshError, duckdb.Error):  # an unreadable source only means no key evidence
+            return None
 
 
-def duplicates(mesh: "Mesh", product_id: str | None = None, min_score: float | None = None,
-               policy: "Policy | None" = None) -> pl.DataFrame:
+def duplicates(mesh: DeclaredMesh, keys: KeySample, product_id: str | None = None, min_score: float | None = None,
+               policy: Policy | None = None) -> pl.DataFrame:
     """Likely copies, best first: one row per pair (or per other product when `product_id` is given). With a
     `policy`, only pairs of products its viewer sees in full (columns are what the pair shares)."""
     if product_id is not None:
         if policy is not None:
-            mesh.product_for(product_id, policy)  # UnknownProduct when hidden, like an unknown id
+            product_for(mesh, product_id, policy)  # UnknownProduct when hidden, like an unknown id
         else:
             mesh.product(product_id)
     threshold = DEFAULT_MIN_SCORE if min_score is None else min_score
@@ -85,7 +116,7 @@ def duplicates(mesh: "Mesh", product_id: str | None = None, min_score: float | N
     for cand in candidates(mesh, product_id):
         if policy is not None and not (policy.can_see(cand.a) and policy.can_see(cand.b)):
             continue
-        overlap = _key_overlap(mesh, cand)
+        overlap = _key_overlap(keys, cand)
         if overlap is None:
             score = cand.similarity * NO_KEY_FACTOR
             reason = (f"{len(cand.shared)} shared columns ({cand.similarity:.0%} similar); "
@@ -106,7 +137,7 @@ def duplicates(mesh: "Mesh", product_id: str | None = None, min_score: float | N
     return frame.sort(["score", "product_id", "duplicate_id"], descending=[True, False, False])
 
 
-def candidates(mesh: "Mesh", product_id: str | None = None) -> list[_Candidate]:
+def candidates(mesh: DeclaredMesh, product_id: str | None = None) -> list[_Candidate]:
     """Pairs in different domains with enough shared columns, not linked by lineage."""
     features = {pid: _features(p) for pid, p in mesh.products.items() if not p.broken and p.columns}
     index: dict[tuple[str, str], list[str]] = {}
@@ -142,7 +173,7 @@ def _features(product) -> frozenset[tuple[str, str]]:
     return frozenset((c.name.lower(), type_family(c.type)) for c in product.columns)
 
 
-def _lineage_related(mesh: "Mesh") -> dict[str, set[str]]:
+def _lineage_related(mesh: DeclaredMesh) -> dict[str, set[str]]:
     """Product -> every product upstream or downstream of it (derived products reuse columns on purpose)."""
     graph = nx.DiGraph()
     for pid in mesh.products:
@@ -158,7 +189,7 @@ def _lineage_related(mesh: "Mesh") -> dict[str, set[str]]:
     return related
 
 
-def _shared_key(mesh: "Mesh", a: str, b: str, shared: set[str]) -> str | None:
+def _shared_key(mesh: DeclaredMesh, a: str, b: str, shared: set[str]) -> str | None:
     """A shared column declared a key on either side, else a shared `*_id` / `id` column."""
     for pid in (a, b):
         for column in mesh.products[pid].columns:
@@ -168,44 +199,11 @@ def _shared_key(mesh: "Mesh", a: str, b: str, shared: set[str]) -> str | None:
     return ids[0] if ids else None
 
 
-def _key_overlap(mesh: "Mesh", cand: _Candidate) -> float | None:
+def _key_overlap(keys: KeySample, cand: _Candidate) -> float | None:
     """Share of the smaller sampled key set found in the other product; None when not measurable."""
     if cand.key is None:
         return None
-    left, right = _keys(mesh, cand.a, cand.key), _keys(mesh, cand.b, cand.key)
+    left, right = keys(cand.a, cand.key), keys(cand.b, cand.key)
     if not left or not right:
         return None
     return len(left & right) / min(len(left), len(right))
-
-
-def _keys(mesh: "Mesh", product_id: str, column: str) -> frozenset[str] | None:
-    with _LOCK:
-        cache = _KEY_CACHE.setdefault(mesh, {})
-        if (product_id, column) in cache:
-            return cache[(product_id, column)]
-    product = mesh.products[product_id]
-    name = next((c.name for c in product.columns if c.name.lower() == column), column)
-    values: frozenset[str] | None = None
-    from catalog.access.policy import restrictions
-
-    # Key values are read as a steward only from unrestricted data, so no score reflects restricted rows.
-    if not restrictions(mesh).get(product_id) and mesh.descriptor.engine == "duckdb":
-        try:
-            database = mesh.engine.database("steward")
-            database.ensure({product_id})
-            table = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True)
-            key = exp.cast(exp.column(name, quoted=True), "VARCHAR")
-            cursor = database.cursor()
-            rows = cursor.execute(exp.select(exp.func("count", exp.Star())).from_(table).sql("duckdb")).fetchone()[0]
-            query = exp.select(key.as_("k")).distinct().from_(table).where(key.is_(exp.null()).not_())
-            if rows > FULL_KEYS:
-                buckets = max(1, rows // SAMPLE_KEYS)
-                query = query.where(exp.Mod(this=exp.func("hash", key), expression=exp.Literal.number(buckets))
-                                    .eq(exp.Literal.number(0)))
-            values = frozenset(r[0] for r in cursor.execute(query.sql("duckdb")).fetchall())
-            cursor.close()
-        except (MeshError, duckdb.Error):  # an unreadable source only means no key evidence
-            values = None
-    with _LOCK:
-        _KEY_CACHE.setdefault(mesh, {})[(product_id, column)] = values
-    return values

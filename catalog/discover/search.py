@@ -19,18 +19,20 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 import polars as pl
 import tantivy
 
-from catalog.errors import MeshError
+from catalog.access.policy import Policy, product_for
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.descriptors.loader import resolve_source_path
 from catalog.engines.extensions import load_extension
+from catalog.errors import MeshError
+from catalog.state.store import StateStore
 
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+Frame = Callable[[], pl.DataFrame]
 
 FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind", "certified")
 YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
@@ -118,10 +120,17 @@ class SearchResults:
 
 
 class SearchIndex:
-    """The full-text index and the facet table of one loaded mesh; build once, query many times."""
+    """The full-text index and the facet table of one loaded mesh; build once, query many times.
 
-    def __init__(self, mesh: "Mesh"):
+    The signals a card shows and results sort by come from `quality` (latest runs: product_id, grade, score,
+    checked_at), `usage` (usage metrics: product_id, queries, trend_label) and `trust` (trust signals:
+    product_id, certified, rating_avg), re-read when the state store has changed.
+    """
+
+    def __init__(self, mesh: DeclaredMesh, state: StateStore, *, quality: Frame, usage: Frame, trust: Frame):
         self.mesh = mesh
+        self.state = state
+        self._sources = (quality, usage, trust)
         self._lock = threading.Lock()
         self.docs = _documents(mesh)
         self.ids: list[str] = self.docs["product_id"].to_list()
@@ -145,7 +154,7 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ query words
 
-    def vocabulary_for(self, policy: "Policy | None") -> set[str] | None:
+    def vocabulary_for(self, policy: Policy | None) -> set[str] | None:
         """The words a viewer may be told exist: every field of the products they see in full, the shown
         fields of locked ones; None for the unfiltered view (the whole vocabulary)."""
         if policy is None or policy.unfiltered:
@@ -164,7 +173,7 @@ class SearchIndex:
                     self._vocabularies.pop(next(iter(self._vocabularies)))
             return self._vocabularies[key]
 
-    def expand(self, text: str, policy: "Policy | None" = None) -> tuple[list[str], dict[str, list[str]]]:
+    def expand(self, text: str, policy: Policy | None = None) -> tuple[list[str], dict[str, list[str]]]:
         """Query words known to the index, plus close vocabulary words for unknown ones (typos); a viewer is
         only offered words of what they may see."""
         allowed = self.vocabulary_for(policy)
@@ -235,9 +244,9 @@ class SearchIndex:
         if self._signals is not None and now - self._signals_checked < SIGNALS_TTL_S:
             return self._signals
         self._signals_checked = now
-        key = _state_key(self.mesh)
+        key = _state_key(self.state)
         if self._signals is None or key != self._signals_key:
-            self._signals = _signals(self.mesh)
+            self._signals = _signals(self.mesh, *self._sources)
             self._signals_key = key
         return self._signals
 
@@ -255,20 +264,15 @@ class SearchIndex:
         self.con.close()
 
 
-def search(mesh: "Mesh", text: str = "", *, role: str | None = None, user: str | None = None,
-           policy: "Policy | None" = None, sort: str = "relevance", limit: int | None = 20, offset: int = 0,
-           **filters: Any) -> SearchResults:
+def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, sort: str = "relevance",
+           limit: int | None = 20, offset: int = 0, **filters: Any) -> SearchResults:
     """Rank the products matching `text` (every product when empty), filtered by facet values.
 
     `filters` are facet names (`domain`, `tag`, `owner`, `status`, `grade`, `pii`, `kind`, `certified`) with one
-    value or a list. The viewer (`role`, `user`, or a `policy`) decides what is found: hidden products never,
-    locked ones only by what a locked card shows (id, title, description, owner, domain), with no quality,
-    freshness, tags, kind or PII flag; no viewer is the steward's view of everything.
+    value or a list. The viewer's `policy` decides what is found: hidden products never, locked ones only by
+    what a locked card shows (id, title, description, owner, domain), with no quality, freshness, tags, kind or
+    PII flag; no policy is the steward's view of everything.
     """
-    from catalog.access.policy import resolve
-
-    if policy is None and (role is not None or user is not None):
-        policy = resolve(mesh, role, user)
     viewer = policy if policy is not None and not policy.unfiltered else None
     started = time.perf_counter()
     text = text if isinstance(text, str) else str(text or "")
@@ -277,7 +281,6 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, user: str |
     unknown = [k for k in filters if k not in FACETS]
     if unknown:
         raise MeshError(f"unknown search filter(s) {', '.join(unknown)}; filter by: {', '.join(FACETS)}")
-    index = mesh.search_index
     table = index.table()
     terms, corrections = index.expand(text, viewer)
     if viewer is not None:
@@ -306,21 +309,20 @@ def search(mesh: "Mesh", text: str = "", *, role: str | None = None, user: str |
                          corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
-def product_hit(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> Hit:
+def product_hit(index: SearchIndex, product_id: str, policy: Policy | None = None) -> Hit:
     """What a result card shows for one product (grade, usage, refresh, trust), without a query; as
     `policy`'s viewer sees it (a locked card, or UnknownProduct for a hidden product)."""
-    index = mesh.search_index
     viewer = policy if policy is not None and not policy.unfiltered else None
     if viewer is not None:
-        mesh.product_for(product_id, viewer)  # raises UnknownProduct, for a hidden id as for an unknown one
+        product_for(index.mesh, product_id, viewer)  # UnknownProduct, for a hidden id as for an unknown one
     table = index.table() if viewer is None else _for_viewer(index.table(), viewer)
     row = table.filter(pl.col("product_id") == product_id).with_columns(pl.lit(0.0).alias("score"))
     if row.is_empty():
-        mesh.product(product_id)  # raises UnknownProduct
+        index.mesh.product(product_id)  # raises UnknownProduct
     return _hit(row.row(0, named=True), set(), index, viewer)
 
 
-def _for_viewer(table: pl.DataFrame, policy: "Policy") -> pl.DataFrame:
+def _for_viewer(table: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Listed products only; a locked one keeps its card's fields and loses what it measures or declares."""
     if policy.hidden:  # every product is listed, locked or hidden: drop the (few) hidden ones
         table = table.filter(~pl.col("product_id").is_in(list(policy.hidden)))
@@ -372,7 +374,7 @@ def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
     return table.sort(keys[0], descending=keys[1], nulls_last=True)
 
 
-def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: "Policy | None" = None) -> Hit:
+def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None) -> Hit:
     product = index.mesh.products[row["product_id"]]
     locked = policy is not None and policy.is_locked(product.id)
     snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked)
@@ -414,7 +416,7 @@ def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
 # ---------------------------------------------------------------------- building the index
 
 
-def _documents(mesh: "Mesh") -> pl.DataFrame:
+def _documents(mesh: DeclaredMesh) -> pl.DataFrame:
     refreshed = _refresh_times(mesh)
     rows = []
     for pid, p in mesh.products.items():
@@ -454,10 +456,8 @@ def _tantivy_index(docs: pl.DataFrame) -> tantivy.Index:
     return index
 
 
-def _refresh_times(mesh: "Mesh") -> dict[str, datetime]:
+def _refresh_times(mesh: DeclaredMesh) -> dict[str, datetime]:
     """When each product's data last changed: its newest source file; a derived product, its newest input."""
-    from catalog.descriptors.loader import resolve_source_path
-
     stat_cache: dict[str, datetime | None] = {}
 
     def file_time(path: Path) -> datetime | None:
@@ -491,8 +491,8 @@ def _refresh_times(mesh: "Mesh") -> dict[str, datetime]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _state_key(mesh: "Mesh") -> tuple[Any, ...]:
-    path = mesh.state.path
+def _state_key(state: StateStore) -> tuple[Any, ...]:
+    path = state.path
     key = []
     for suffix in ("", "-wal"):
         try:
@@ -503,23 +503,23 @@ def _state_key(mesh: "Mesh") -> tuple[Any, ...]:
     return tuple(key)
 
 
-def _signals(mesh: "Mesh") -> pl.DataFrame:
+def _signals(mesh: DeclaredMesh, quality_of: Frame, usage_of: Frame, trust_of: Frame) -> pl.DataFrame:
     """product_id, grade, quality, queries, trend, certified, rating: from the quality, usage and trust stores."""
     schema = {"product_id": pl.String, "grade": pl.String, "quality": pl.Float64, "checked_at": pl.String,
               "queries": pl.Int64, "trend": pl.String, "certified": pl.Boolean, "rating": pl.Float64}
     frame = pl.DataFrame({"product_id": list(mesh.products)}, schema={"product_id": pl.String})
     try:
-        quality = pl.DataFrame(mesh.latest_quality()).select(
+        quality = pl.DataFrame(quality_of()).select(
             "product_id", "grade", pl.col("score").cast(pl.Float64).alias("quality"),
             pl.col("checked_at").cast(pl.String))
     except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
         quality = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "grade", "quality", "checked_at")})
     try:
-        usage = mesh.usage_metrics().select("product_id", "queries", pl.col("trend_label").alias("trend"))
+        usage = usage_of().select("product_id", "queries", pl.col("trend_label").alias("trend"))
     except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
         usage = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "queries", "trend")})
     try:
-        trust = mesh.trust_signals().select("product_id", "certified", pl.col("rating_avg").alias("rating"))
+        trust = trust_of().select("product_id", "certified", pl.col("rating_avg").alias("rating"))
     except (MeshError, AttributeError, ImportError, pl.exceptions.PolarsError):
         trust = pl.DataFrame(schema={k: schema[k] for k in ("product_id", "certified", "rating")})
     out = (frame.join(quality, on="product_id", how="left").join(usage, on="product_id", how="left")

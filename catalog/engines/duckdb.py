@@ -286,7 +286,7 @@ class Engine:
     def database_for(self, role: str, user: str | None) -> RoleDatabase:
         """The database for `user` acting as `role`: the role's own, or one widened by the user's active
         grants. Sessions call this on every query, so a grant applies at once and ends at its expiry."""
-        grants = self.mesh.access.effective_grants(role, user) if user else frozenset()
+        grants = self.mesh.viewers.effective_grants(role, user)
         if not grants:
             return self.database(role)
         if role not in self.mesh.roles:

@@ -19,20 +19,20 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Callable, Literal
 
 import polars as pl
 from pydantic import ValidationError
 from sqlglot import exp
 
-from catalog.errors import MeshError, UnknownProduct
 from catalog.access.identity import normalize_user
+from catalog.access.policy import Policy, product_for
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import Column, ProductDescriptor
 from catalog.descriptors.yamlio import DocumentInvalid, load_file
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+from catalog.errors import MeshError, UnknownProduct
+from catalog.lineage.graph import LineageIndex, impact
+from catalog.state.store import StateStore
 
 ChangeSeverity = Literal["breaking", "warning", "info"]
 SEVERITY_ORDER = {"breaking": 0, "warning": 1, "info": 2}
@@ -313,14 +313,19 @@ def _digest(descriptor: ProductDescriptor) -> tuple[str, str]:
 
 
 class ChangeTracker:
-    """Changelog, subscriptions and inbox alerts of one mesh, kept in its state store."""
+    """Changelog, subscriptions and inbox alerts of one mesh, kept in its state store (the one owner of
+    descriptor_snapshots, changelog, subscriptions and alerts); `lineage` says which columns a change reaches,
+    `now` is the ledger's clock."""
 
-    def __init__(self, mesh: "Mesh"):
+    def __init__(self, mesh: DeclaredMesh, state: StateStore, lineage: LineageIndex, now: Callable[[], str]):
         self.mesh = mesh
+        self.state = state
+        self.lineage = lineage
+        self._now = now
         self._synced = False
 
     def now(self) -> str:
-        return self.mesh.access.now()
+        return self._now()
 
     # ---------------------------------------------------------------- consumers
 
@@ -338,7 +343,7 @@ class ChangeTracker:
     def consumers(self, product_id: str) -> dict[str, set[str]]:
         """Consumer -> their derived products that read this one (empty set: an explicit subscriber only)."""
         out: dict[str, set[str]] = {}
-        for user, in self.mesh.state.query("SELECT user FROM subscriptions WHERE product_id = ?", (product_id,)):
+        for user, in self.state.query("SELECT user FROM subscriptions WHERE product_id = ?", (product_id,)):
             out.setdefault(user, set())
         for downstream in self._transitive_downstreams(product_id):
             product = self.mesh.products.get(downstream)
@@ -347,29 +352,29 @@ class ChangeTracker:
                 out.setdefault(owner, set()).add(downstream)
         return out
 
-    def subscribe(self, user: str | None, product_id: str, policy: "Policy | None" = None) -> None:
+    def subscribe(self, user: str | None, product_id: str, policy: Policy | None = None) -> None:
         name = normalize_user(user)
         if not name:
             raise MeshError("Sign in first: a subscription needs to know whom to alert.")
         if policy is not None:
-            self.mesh.product_for(product_id, policy)  # a hidden product cannot be subscribed to
+            product_for(self.mesh, product_id, policy)  # a hidden product cannot be subscribed to
         if product_id not in self.mesh.products:
             raise UnknownProduct(f"There is no product {product_id!r} in mesh {self.mesh.name!r} to subscribe to.")
         self.sync()  # the baseline for later alerts is the product as it is now
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             con.execute("INSERT OR IGNORE INTO subscriptions (user, product_id, ts) VALUES (?,?,?)",
                         (name, product_id, self.now()))
 
     def unsubscribe(self, user: str | None, product_id: str) -> None:
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             con.execute("DELETE FROM subscriptions WHERE user = ? AND product_id = ?",
                         (normalize_user(user) or "", product_id))
 
-    def subscriptions(self, user: str | None, policy: "Policy | None" = None) -> pl.DataFrame:
+    def subscriptions(self, user: str | None, policy: Policy | None = None) -> pl.DataFrame:
         """What this user hears about: explicit subscriptions, and products their derived products read."""
         name = normalize_user(user) or ""
         rows: dict[str, dict[str, Any]] = {}
-        for pid, ts in self.mesh.state.query("SELECT product_id, ts FROM subscriptions WHERE user = ?", (name,)):
+        for pid, ts in self.state.query("SELECT product_id, ts FROM subscriptions WHERE user = ?", (name,)):
             rows[pid] = {"product_id": pid, "how": "explicit", "via": "", "since": ts}
         mine = [pid for pid, p in self.mesh.products.items() if normalize_user(p.owner) == name]
         upstream_of: dict[str, set[str]] = {}
@@ -397,17 +402,11 @@ class ChangeTracker:
 
     def _column_impact(self, product_id: str, column: str) -> set[tuple[str, str]]:
         """(product, column) pairs downstream that read this column, from the lineage when it is available."""
-        impact = getattr(self.mesh, "impact", None)
-        if impact is not None:
-            try:
-                return {(c.product_id, c.column) for c in impact(f"{product_id}.{column}").columns}
-            except MeshError:
-                pass  # a removed column is not in the current lineage's outputs; walk the readers instead
+        index = self.lineage
         try:
-            from catalog.lineage.graph import index_of
-        except ImportError:
-            return set()
-        index = index_of(self.mesh)
+            return {(c.product_id, c.column) for c in impact(index, f"{product_id}.{column}").columns}
+        except MeshError:
+            pass  # a removed column is not in the current lineage's outputs; walk the readers instead
         out: set[tuple[str, str]] = set()
         queue = deque([(product_id, column)])
         while queue:
@@ -447,7 +446,7 @@ class ChangeTracker:
             return []
         found: list[ChangeSet] = []
         current = {pid: p for pid, p in self.mesh.products.items() if not p.broken}
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             snapshots = {pid: (digest, text, version) for pid, digest, text, version in
                          con.execute("SELECT product_id, digest, descriptor, version FROM descriptor_snapshots")}
             baseline = not snapshots
@@ -488,25 +487,25 @@ class ChangeTracker:
 
     # ---------------------------------------------------------------- reading
 
-    def changelog(self, product_id: str | None = None, policy: "Policy | None" = None) -> pl.DataFrame:
+    def changelog(self, product_id: str | None = None, policy: Policy | None = None) -> pl.DataFrame:
         """Recorded descriptor changes, newest first; with a viewer `policy`, of the products it shows in full
         (a change names columns), a hidden `product_id` being an unknown product."""
         self.sync()
         if policy is not None and product_id:
-            self.mesh.product_for(product_id, policy)
+            product_for(self.mesh, product_id, policy)
         where, params = ("WHERE product_id = ?", (product_id,)) if product_id else ("", ())
-        frame = self.mesh.state.frame(f"SELECT {', '.join(CHANGELOG_SCHEMA)} FROM changelog {where} "
+        frame = self.state.frame(f"SELECT {', '.join(CHANGELOG_SCHEMA)} FROM changelog {where} "
                                       "ORDER BY id DESC", params, CHANGELOG_SCHEMA)
         return _shown(frame, policy)
 
-    def inbox(self, user: str | None, unread_only: bool = False, policy: "Policy | None" = None) -> pl.DataFrame:
+    def inbox(self, user: str | None, unread_only: bool = False, policy: Policy | None = None) -> pl.DataFrame:
         """This user's alerts, newest first, with the impact on their products and columns; with a viewer
         `policy`, only alerts about products it shows in full (an alert an ended grant allowed stays unread)."""
         self.sync()
         name = normalize_user(user) or ""
         tail = "AND read_at IS NULL" if unread_only else ""
         rows = []
-        for id_, ts, pid, severity, summary, impact, read_at in self.mesh.state.query(
+        for id_, ts, pid, severity, summary, impact, read_at in self.state.query(
                 f"SELECT id, ts, product_id, severity, summary, impact, read_at FROM alerts WHERE user = ? {tail} "
                 "ORDER BY id DESC", (name,)):
             detail = json.loads(impact)
@@ -519,7 +518,7 @@ class ChangeTracker:
     def mark_read(self, user: str | None, alert_ids: list[int] | None = None) -> int:
         """Mark this user's alerts (all, or the ids given) read; returns how many changed."""
         name = normalize_user(user) or ""
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             if alert_ids is None:
                 return con.execute("UPDATE alerts SET read_at = ? WHERE user = ? AND read_at IS NULL",
                                    (self.now(), name)).rowcount
@@ -527,7 +526,7 @@ class ChangeTracker:
                                    (self.now(), name, int(i))).rowcount for i in alert_ids)
 
 
-def _shown(frame: pl.DataFrame, policy: "Policy | None") -> pl.DataFrame:
+def _shown(frame: pl.DataFrame, policy: Policy | None) -> pl.DataFrame:
     """Rows about products the viewer sees in full (all rows without a viewer)."""
     if policy is None or policy.unfiltered:
         return frame

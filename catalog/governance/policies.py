@@ -8,20 +8,20 @@ product; `check_descriptor` runs them on a draft before it is published.
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import polars as pl
 
 from catalog import sqlutil
-from catalog.errors import MeshError
+from catalog.access.identity import default_role, held_roles
+from catalog.access.ledger import AccessLedger
+from catalog.access.policy import Policy as Viewer
+from catalog.access.policy import Viewers
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct, Policy, ProductDescriptor
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy as Viewer
+from catalog.errors import MeshError
+from catalog.state.cache import MeshCache
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_PII_PATTERN = (r"(?i)(e_?mail|phone|mobile|ssn|social_security|birth|dob|address|street|zip|postcode|"
@@ -189,7 +189,7 @@ DEFAULT_POLICIES: list[Policy] = [
 
 # --------------------------------------------------------------------------- evaluation
 
-def policies_for(mesh: "Mesh", domain: str | None) -> list[tuple[Policy, str]]:
+def policies_for(mesh: DeclaredMesh, domain: str | None) -> list[tuple[Policy, str]]:
     """(policy, scope) pairs that apply to a product of `domain`: global first, then the domain's own."""
     out = [(p, "global") for p in mesh.descriptor.policies]
     if domain and domain in mesh.domains:
@@ -197,7 +197,7 @@ def policies_for(mesh: "Mesh", domain: str | None) -> list[tuple[Policy, str]]:
     return out
 
 
-def policy_issues(mesh: "Mesh") -> list[str]:
+def policy_issues(mesh: DeclaredMesh) -> list[str]:
     """Policies that cannot be evaluated (unknown rule, bad parameter), said where they are declared."""
     issues = []
     for where, policies in [("mesh.yaml", mesh.descriptor.policies),
@@ -231,7 +231,7 @@ def _where(product: DataProduct) -> str:
     return f"{product.domain}/products/{product.path.name}"
 
 
-def check_descriptor(mesh: "Mesh", domain: str, descriptor: ProductDescriptor,
+def check_descriptor(mesh: DeclaredMesh, domain: str, descriptor: ProductDescriptor,
                      where: str | None = None) -> pl.DataFrame:
     """The compliance rows a draft of `domain` would get, before it is written."""
     upstream: set[str] = set()
@@ -253,7 +253,7 @@ def _row(domain: str, product_id: str, policy: Policy, scope: str, verdict: Verd
             "rule": policy.rule, "severity": policy.severity}
 
 
-def required_access(mesh: "Mesh", upstream: set[str] | list[str]) -> set[str] | None:
+def required_access(mesh: DeclaredMesh, upstream: set[str] | list[str]) -> set[str] | None:
     """Roles a product derived from `upstream` may be visible to: None when no upstream (transitively) is
     restricted, else the roles every restricted one allows, so a derived product cannot leak restricted data."""
     seen: set[str] = set()
@@ -275,26 +275,19 @@ def _frozen(roles: set[str] | None) -> frozenset[str] | None:
     return None if roles is None else frozenset(roles)
 
 
-_COMPLIANCE_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str | None, pl.DataFrame]]" = weakref.WeakKeyDictionary()
-_COMPLIANCE_LOCK = threading.Lock()
-
-
-def compliance(mesh: "Mesh", domain: str | None = None, policy: "Viewer | None" = None) -> pl.DataFrame:
+def compliance(mesh: DeclaredMesh, cache: MeshCache, domain: str | None = None,
+               policy: Viewer | None = None) -> pl.DataFrame:
     """One row per (product, policy that applies to it); unknown rules are left to `policy_issues`. With a
     viewer `policy`, only the products it shows in full (a locked product's verdicts describe its columns).
 
-    It depends on the descriptors only, which a loaded Mesh never changes, so it is computed once per Mesh."""
-    with _COMPLIANCE_LOCK:  # the app warms it in a thread while a page may ask for it
-        cached = _COMPLIANCE_CACHE.setdefault(mesh, {})
-        if domain not in cached:
-            cached[domain] = _evaluate_all(mesh, domain)
-        frame = cached[domain]
+    It depends on the descriptors only, which an open mesh never changes, so it is computed once (`cache`)."""
+    frame = cache.get("compliance", domain, lambda: _evaluate_all(mesh, domain))
     if policy is not None and not policy.unfiltered:
         frame = frame.filter(pl.col("product_id").is_in(list(policy.allowed)))
     return frame
 
 
-def _evaluate_all(mesh: "Mesh", domain: str | None) -> pl.DataFrame:
+def _evaluate_all(mesh: DeclaredMesh, domain: str | None) -> pl.DataFrame:
     roles = frozenset(mesh.roles)
     rows = []
     for product in mesh.products.values():
@@ -322,22 +315,22 @@ def matrix(frame: pl.DataFrame) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- PII inventory and access
 
-def pii_inventory(mesh: "Mesh", policy: "Viewer | None" = None) -> pl.DataFrame:
+def pii_inventory(mesh: DeclaredMesh, viewers: Viewers, ledger: AccessLedger,
+                  policy: Viewer | None = None) -> pl.DataFrame:
     """Every classified PII column: which product holds which category, and who sees it unmasked.
 
     `unmasked_roles` are roles with PII access that can see the product; `unmasked_people` the users
     mesh.yaml gives those roles; `unmasked_users` people holding an active PII grant on it (access ledger).
     With a viewer `policy`, only the columns of products it shows in full.
     """
-    from catalog.access.policy import build
     grants: dict[str, set[str]] = {}
     if mesh.products:
-        active = mesh.access.grants().filter((pl.col("status") == "active") & (pl.col("kind") == "pii"))
+        active = ledger.grants().filter((pl.col("status") == "active") & (pl.col("kind") == "pii"))
         for row in active.iter_rows(named=True):
             grants.setdefault(row["product_id"], set()).add(row["user"])
     holders = role_holders(mesh)
     rows = []
-    by_role = {role: build(mesh, role) for role in mesh.roles}
+    by_role = {role: viewers.policy(role) for role in mesh.roles}
     for product in mesh.products.values():
         if policy is not None and not policy.can_see(product.id):
             continue
@@ -356,10 +349,8 @@ def pii_inventory(mesh: "Mesh", policy: "Viewer | None" = None) -> pl.DataFrame:
                                       "unmasked_users": pl.String})
 
 
-def role_holders(mesh: "Mesh") -> dict[str, list[str]]:
+def role_holders(mesh: DeclaredMesh) -> dict[str, list[str]]:
     """Role -> the people mesh.yaml `users:` gives it (directly or through groups), beyond the default role."""
-    from catalog.access.identity import default_role, held_roles
-
     base = default_role(mesh)
     out: dict[str, list[str]] = {}
     for user in sorted(mesh.descriptor.users):
@@ -377,7 +368,7 @@ def pii_by_product(inventory: pl.DataFrame) -> pl.DataFrame:
             .sort("domain", "product_id"))
 
 
-def policies_frame(mesh: "Mesh") -> pl.DataFrame:
+def policies_frame(mesh: DeclaredMesh) -> pl.DataFrame:
     """Every declared policy, global and per domain, with where it is written."""
     rows = [{"scope": scope, "where": "mesh.yaml" if scope == "global" else f"{d}/domain.yaml", "id": p.id,
              "rule": p.rule, "severity": p.severity, "description": p.description,
@@ -397,15 +388,13 @@ def pii_by_category(inventory: pl.DataFrame) -> pl.DataFrame:
             .sort("products", descending=True))
 
 
-def access_rules(mesh: "Mesh", policy: "Viewer | None" = None) -> pl.DataFrame:
+def access_rules(mesh: DeclaredMesh, viewers: Viewers, policy: Viewer | None = None) -> pl.DataFrame:
     """One row per (role, product): may the role query it, and does it see its personal data unmasked (the
     visibility policy for each role, grants aside). With a viewer `policy`, the products it may list."""
-    from catalog.access.policy import build, restrictions
-
-    rules = restrictions(mesh)
+    rules = viewers.restrictions()
     rows = []
     for role, spec in mesh.roles.items():
-        view = build(mesh, role)
+        view = viewers.policy(role)
         for product in mesh.products.values():
             if policy is not None and not policy.is_listed(product.id):
                 continue

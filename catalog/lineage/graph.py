@@ -1,6 +1,7 @@
 """Lineage of a mesh as networkx graphs (edges upstream -> downstream), and impact analysis.
 
-Three graphs, each a pure function of the descriptors and so cached on the Mesh:
+Three graphs, each a pure function of the descriptors and so built once per `LineageIndex` (the facade
+holds one per mesh):
 
 * product level (`mesh.lineage()`): nodes are products (`retail.customers`, kind
   "product"), the sources they read in place (`source:parquet:retail/data/c.parquet`,
@@ -12,29 +13,33 @@ Three graphs, each a pure function of the descriptors and so cached on the Mesh:
   column of a derived product is linked to the upstream columns it is computed from.
 
 Quality status is not part of the cached structure: `mesh.lineage()` returns a copy
-annotated with the latest status (see `catalog.lineage.health`).
+annotated with the latest status (see `catalog.lineage.health`), read through the index's `reports`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 import networkx as nx
 import polars as pl
 
 from catalog import sqlutil
 from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
-from catalog.errors import MeshError, UnknownProduct
+from catalog.errors import UnknownProduct
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct
+from catalog.access.policy import Policy
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.sources.postgres import redact
 
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+# Product id -> its latest stored quality run (with "score", "grade", "ts" and its check results under
+# "checks"), the results as `policy`'s viewer may read them: where lineage's quality status comes from.
+Reports = Callable[[Policy | None], Mapping[str, Mapping[str, Any]]]
 
 SOURCE = "source:"
 MISSING = "missing:"
@@ -62,8 +67,6 @@ def _relative(mesh_root: Path, path: Path) -> str:
 
 def source_node(mesh_root: Path, product: DataProduct) -> tuple[str, str]:
     """(node id, short label) of the place a source-backed product reads; secrets never appear."""
-    from catalog.sources.postgres import redact
-
     source = product.source
     if source.kind in ("parquet", "csv"):
         location = _relative(mesh_root, resolve_source_path(product, source.path))
@@ -77,11 +80,17 @@ def source_node(mesh_root: Path, product: DataProduct) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ the cached index
 
-class LineageIndex:
-    """The structural graphs of one mesh, built once and on demand (thread-safe)."""
+def _unchecked(policy: Policy | None) -> Mapping[str, Mapping[str, Any]]:
+    return {}
 
-    def __init__(self, mesh: "Mesh"):
+
+class LineageIndex:
+    """The structural graphs of one mesh, built once and on demand (thread-safe), and `reports`, where the
+    quality status lineage shows comes from (none: every product unchecked)."""
+
+    def __init__(self, mesh: DeclaredMesh, reports: Reports = _unchecked):
         self.mesh = mesh
+        self.reports = reports
         self._lock = threading.RLock()
         self._products: nx.DiGraph | None = None
         self._domains: nx.DiGraph | None = None
@@ -229,7 +238,7 @@ class _NoDomain:
 _NO_DOMAIN = _NoDomain()
 
 
-def domain_graph(mesh: "Mesh", products: nx.DiGraph) -> nx.DiGraph:
+def domain_graph(mesh: DeclaredMesh, products: nx.DiGraph) -> nx.DiGraph:
     """One node per domain (`domain:<name>`) counting the product nodes of `products` in it, and an edge
     where products flow from one domain into another (`flows`, `count`)."""
     graph = nx.DiGraph(level="domain", domains=products.graph["domains"])
@@ -250,35 +259,6 @@ def domain_graph(mesh: "Mesh", products: nx.DiGraph) -> nx.DiGraph:
             graph.edges[key]["flows"].append((up, down))
             graph.edges[key]["count"] += 1
     return graph
-
-
-def index_of(mesh: "Mesh") -> LineageIndex:
-    """The mesh's lineage index (created once per Mesh; a Mesh is reloaded when descriptors change)."""
-    index = mesh.__dict__.get("_lineage_index")
-    if index is None:
-        index = mesh.__dict__.setdefault("_lineage_index", LineageIndex(mesh))
-    return index
-
-
-# ------------------------------------------------------------------ public graphs
-
-def lineage_graph(mesh: "Mesh", columns: bool = False, level: Level = "product",
-                  policy: "Policy | None" = None) -> nx.DiGraph:
-    """A fresh copy of the requested lineage graph, annotated with the latest quality status, as `policy`'s
-    viewer may see it (locked products without columns or quality, hidden ones anonymous)."""
-    from catalog.lineage.health import annotate
-    from catalog.lineage.visibility import for_viewer
-
-    index = index_of(mesh)
-    if level not in ("product", "domain"):
-        raise MeshError(f"unknown lineage level {level!r}; use 'product' or 'domain'")
-    if columns and level != "product":
-        raise MeshError("column lineage exists at product level only; drop level='domain' or columns=True")
-    if level == "domain" and policy is not None and not policy.unfiltered:
-        return annotate(mesh, domain_graph(mesh, for_viewer(index.products, policy)), policy)
-    graph = index.columns if columns else index.products if level == "product" else index.domains
-    graph = annotate(mesh, graph.copy(), policy)
-    return for_viewer(graph, policy) if policy is not None else graph
 
 
 # ------------------------------------------------------------------ impact
@@ -338,9 +318,10 @@ def _bfs(start: Iterable[str], successors: Callable[[str], Iterable[str]], depth
     return seen
 
 
-def split_target(mesh: "Mesh", target: str, policy: "Policy | None" = None) -> tuple[str, str | None]:
+def split_target(index: LineageIndex, target: str, policy: Policy | None = None) -> tuple[str, str | None]:
     """(product id, column or None) named by `target`; UnknownProduct with a hint otherwise. A product the
     viewer may not see is unknown (hidden) or names no column (locked), with the message an unknown id gets."""
+    mesh = index.mesh
     unknown = UnknownProduct(f"no product or column {str(target)[:200]!r} in mesh {mesh.name!r}; name a product "
                              "as <domain>.<name> or a column as <domain>.<name>.<column>")
     if policy is not None and not policy.unfiltered:
@@ -353,7 +334,7 @@ def split_target(mesh: "Mesh", target: str, policy: "Policy | None" = None) -> t
         return target, None
     product_id, _, column = target.rpartition(".")
     if product_id in mesh.products:
-        names = {c.lower(): c for c in index_of(mesh).outputs(product_id)}
+        names = {c.lower(): c for c in index.outputs(product_id)}
         names.update({c.name.lower(): c.name for c in mesh.products[product_id].columns})
         if column.lower() in names:
             return product_id, names[column.lower()]
@@ -362,12 +343,12 @@ def split_target(mesh: "Mesh", target: str, policy: "Policy | None" = None) -> t
     raise unknown
 
 
-def impact(mesh: "Mesh", target: str, columns: bool = True, policy: "Policy | None" = None) -> Impact:
+def impact(index: LineageIndex, target: str, columns: bool = True, policy: Policy | None = None) -> Impact:
     """Downstream products and (with `columns`) columns of a product or a column, nearest first, as `policy`'s
     viewer may see them: locked products without their columns, hidden ones as anonymous `restricted:N`."""
-    index = index_of(mesh)
+    mesh = index.mesh
     products = index.products
-    product_id, column = split_target(mesh, target, policy)
+    product_id, column = split_target(index, target, policy)
     if column is None:
         reached = _bfs([product_id], products.successors)
     else:
@@ -403,12 +384,12 @@ def impact(mesh: "Mesh", target: str, columns: bool = True, policy: "Policy | No
                   domains=tuple(dict.fromkeys(p.domain for p in product_rows if p.domain)))
 
 
-def upstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:
+def upstream_distances(index: LineageIndex, product_id: str, depth: int | None = None) -> dict[str, int]:
     """Every node upstream of a product (sources and missing names included) with its hop count."""
-    mesh.product(product_id)
-    return {n: d for n, d in _bfs([product_id], index_of(mesh).products.predecessors, depth).items() if d > 0}
+    index.mesh.product(product_id)
+    return {n: d for n, d in _bfs([product_id], index.products.predecessors, depth).items() if d > 0}
 
 
-def downstream_distances(mesh: "Mesh", product_id: str, depth: int | None = None) -> dict[str, int]:
-    mesh.product(product_id)
-    return {n: d for n, d in _bfs([product_id], index_of(mesh).products.successors, depth).items() if d > 0}
+def downstream_distances(index: LineageIndex, product_id: str, depth: int | None = None) -> dict[str, int]:
+    index.mesh.product(product_id)
+    return {n: d for n, d in _bfs([product_id], index.products.successors, depth).items() if d > 0}

@@ -1,9 +1,8 @@
 """Quality status of each product as lineage shows it, and root cause: which upstream is failing.
 
-Status comes from the latest quality run of each product in the state store (as
-`catalog.quality.run` stores it) plus one cheap signal
-computed here: a file source whose newest file is older than its `sla.freshness_hours`
-is stale even if no check has run.
+Status comes from the latest quality run of each product (the index's `reports`, which the facade
+reads from `catalog.quality`) plus one cheap signal computed here: a file source whose newest file is
+older than its `sla.freshness_hours` is stale even if no check has run.
 """
 
 from __future__ import annotations
@@ -11,19 +10,17 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import networkx as nx
 import polars as pl
 
-from catalog.errors import UnknownProduct
-from catalog.lineage.graph import index_of, upstream_distances
+from catalog.access.policy import Policy
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import DataProduct
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+from catalog.errors import UnknownProduct
+from catalog.lineage.graph import LineageIndex, upstream_distances
+from catalog.sources.files import files_of
 
 Status = Literal["pass", "fail", "stale", "unchecked"]
 FAILING = ("fail", "error")
@@ -42,16 +39,6 @@ class Health:
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
     return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
-def _latest_reports(mesh: "Mesh", policy: "Policy | None" = None) -> dict[str, Any]:
-    """product id -> its latest stored quality run (a dict with its check results under "checks"), its results
-    redacted for `policy`'s viewer (a check reading data they see masked or may not see says only its status)."""
-    from catalog.quality.run import latest_runs, redact_results
-    from catalog.quality.scoring import grade
-
-    return {pid: {**run, "checks": redact_results(mesh, pid, run["results"], policy), "grade": grade(run["score"])}
-            for pid, run in latest_runs(mesh).items() if pid in mesh.products}
 
 
 def _from_report(report: Any) -> Health:
@@ -75,8 +62,6 @@ def file_mtime(product: DataProduct) -> float | None:
     """Newest modification time of a file-backed product's files, or None (not a file, or missing)."""
     if product.kind not in ("parquet", "csv", "sqlite", "duckdb"):
         return None
-    from catalog.sources.files import files_of
-
     times = []
     for path in files_of(product) if product.kind in ("parquet", "csv") else \
             [str(resolve_source_path(product, product.source.path))]:
@@ -87,11 +72,12 @@ def file_mtime(product: DataProduct) -> float | None:
     return max(times) if times else None
 
 
-def product_health(mesh: "Mesh", product_ids: list[str] | None = None,
-                   policy: "Policy | None" = None) -> dict[str, Health]:
+def product_health(index: LineageIndex, product_ids: list[str] | None = None,
+                   policy: Policy | None = None) -> dict[str, Health]:
     """Health of the given products (all by default): latest checks plus file age against the SLA; the reasons
     as `policy`'s viewer may read them."""
-    reports = _latest_reports(mesh, policy)
+    mesh = index.mesh
+    reports = {pid: run for pid, run in index.reports(policy).items() if pid in mesh.products}
     now = time.time()
     out: dict[str, Health] = {}
     for product_id in product_ids if product_ids is not None else list(mesh.products):
@@ -107,12 +93,13 @@ def product_health(mesh: "Mesh", product_ids: list[str] | None = None,
     return out
 
 
-def annotate(mesh: "Mesh", graph: nx.DiGraph, policy: "Policy | None" = None) -> nx.DiGraph:
+def annotate(index: LineageIndex, graph: nx.DiGraph, policy: Policy | None = None) -> nx.DiGraph:
     """Set `quality`, `quality_reasons`, `score`, `grade` on product and column nodes, in place (the reasons
     redacted for `policy`'s viewer)."""
+    products = index.mesh.products
     wanted = sorted({data.get("product_id", node) for node, data in graph.nodes(data=True)
-                     if data.get("kind") in ("product", "column") and data.get("product_id", node) in mesh.products})
-    health = product_health(mesh, wanted, policy)
+                     if data.get("kind") in ("product", "column") and data.get("product_id", node) in products})
+    health = product_health(index, wanted, policy)
     for node, data in graph.nodes(data=True):
         if data.get("kind") in ("product", "column") and data.get("product_id", node) in health:
             h = health[data.get("product_id", node)]
@@ -149,15 +136,15 @@ class RootCause:
                                           "reasons": pl.String, "domain": pl.String, "owner": pl.String})
 
 
-def root_cause(mesh: "Mesh", product_id: str, policy: "Policy | None" = None) -> RootCause:
+def root_cause(index: LineageIndex, product_id: str, policy: Policy | None = None) -> RootCause:
     """Walk upstream of a product and list the upstream products that are broken, failing or stale; with a
     `policy`, only products its viewer may see in full are named (a hidden target is an unknown product)."""
-    graph = index_of(mesh).products
+    graph = index.products
     if policy is not None and policy.is_hidden(product_id):
-        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
-    upstream = {n: d for n, d in upstream_distances(mesh, product_id).items() if graph.nodes[n]["kind"] == "product"}
+        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {index.mesh.name!r}")
+    upstream = {n: d for n, d in upstream_distances(index, product_id).items() if graph.nodes[n]["kind"] == "product"}
     shown = {n: d for n, d in upstream.items() if policy is None or policy.can_see(n)}
-    health = product_health(mesh, sorted(shown), policy)
+    health = product_health(index, sorted(shown), policy)
     causes = []
     for node, distance in sorted(shown.items(), key=lambda kv: (kv[1], kv[0])):
         data, h = graph.nodes[node], health[node]

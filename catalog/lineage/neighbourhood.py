@@ -1,41 +1,52 @@
-"""The part of the lineage a person looks at: a product's neighbourhood, collapsed when large.
+"""The lineage a person looks at: the whole graph, a product's neighbourhood (collapsed when large) or
+the mesh overview, annotated with quality status and as the viewer may see it.
 
-Shared by the app page and the CLI so both draw the same graph. Every node keeps its
-`distance` from the focus product (negative upstream, positive downstream).
+Shared by the facade, the app page and the CLI so all draw the same graph. Every neighbourhood node keeps
+its `distance` from the focus product (negative upstream, positive downstream).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import networkx as nx
 
-from catalog.errors import UnknownProduct
-from catalog.lineage.graph import domain_graph, domain_node, downstream_distances, index_of, upstream_distances
+from catalog.access.policy import Policy
+from catalog.errors import MeshError, UnknownProduct
+from catalog.lineage.graph import (Level, LineageIndex, domain_graph, domain_node, downstream_distances,
+                                   upstream_distances)
 from catalog.lineage.health import annotate
 from catalog.lineage.visibility import for_viewer
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
 
 COLLAPSE_OVER = 40
 _SEVERITY = {"fail": 3, "stale": 2, "pass": 1, "unchecked": 0}
 
 
-def neighbourhood(mesh: "Mesh", product_id: str, up: int | None = 2, down: int | None = 2,
-                  columns: bool = False, sources: bool = True, policy: "Policy | None" = None) -> nx.DiGraph:
+def lineage_graph(index: LineageIndex, columns: bool = False, level: Level = "product",
+                  policy: Policy | None = None) -> nx.DiGraph:
+    """A fresh copy of the requested lineage graph, annotated with the latest quality status, as `policy`'s
+    viewer may see it (locked products without columns or quality, hidden ones anonymous)."""
+    if level not in ("product", "domain"):
+        raise MeshError(f"unknown lineage level {level!r}; use 'product' or 'domain'")
+    if columns and level != "product":
+        raise MeshError("column lineage exists at product level only; drop level='domain' or columns=True")
+    if level == "domain" and policy is not None and not policy.unfiltered:
+        return annotate(index, domain_graph(index.mesh, for_viewer(index.products, policy)), policy)
+    graph = index.columns if columns else index.products if level == "product" else index.domains
+    graph = annotate(index, graph.copy(), policy)
+    return for_viewer(graph, policy) if policy is not None else graph
+
+
+def neighbourhood(index: LineageIndex, product_id: str, up: int | None = 2, down: int | None = 2,
+                  columns: bool = False, sources: bool = True, policy: Policy | None = None) -> nx.DiGraph:
     """Products (and sources) within `up` hops upstream and `down` hops downstream of a product.
 
     With `columns`, the column lineage of those same products instead. `None` means no limit. With a
     `policy`, as its viewer may see it; a product hidden from them is unknown, like an id that does not exist.
     """
     if policy is not None and policy.is_hidden(product_id):
-        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {mesh.name!r}")
+        raise UnknownProduct(f"no product {str(product_id)[:200]!r} in mesh {index.mesh.name!r}")
     distances = {product_id: 0}
-    distances.update({n: -d for n, d in upstream_distances(mesh, product_id, up).items()})
-    distances.update(downstream_distances(mesh, product_id, down))
-    index = index_of(mesh)
+    distances.update({n: -d for n, d in upstream_distances(index, product_id, up).items()})
+    distances.update(downstream_distances(index, product_id, down))
     if columns:
         products = [n for n in distances if index.products.nodes[n]["kind"] == "product"]
         graph = index.column_subgraph(products)
@@ -47,7 +58,7 @@ def neighbourhood(mesh: "Mesh", product_id: str, up: int | None = 2, down: int |
         for node, data in graph.nodes(data=True):
             data["distance"] = distances[node]
     graph.graph.update(focus=product_id, up=up, down=down)
-    graph = annotate(mesh, graph, policy)
+    graph = annotate(index, graph, policy)
     return for_viewer(graph, policy) if policy is not None else graph
 
 
@@ -103,8 +114,8 @@ def collapse_by_domain(graph: nx.DiGraph, limit: int = COLLAPSE_OVER) -> nx.DiGr
     return out
 
 
-def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60,
-                  policy: "Policy | None" = None) -> nx.DiGraph:
+def mesh_overview(index: LineageIndex, limit: int = COLLAPSE_OVER, max_flows: int = 60,
+                  policy: Policy | None = None) -> nx.DiGraph:
     """The whole mesh: domains, and the products that flow from one domain into another.
 
     Each domain is a cluster holding the products at either end of a cross-domain edge; when
@@ -114,9 +125,8 @@ def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60,
     `hidden_domains` how many domains were then left without a drawn flow and dropped). With a `policy`,
     as its viewer may see it.
     """
-    index = index_of(mesh)
     products = index.products if policy is None else for_viewer(index.products, policy)
-    domains = index.domains if products is index.products else domain_graph(mesh, products)
+    domains = index.domains if products is index.products else domain_graph(index.mesh, products)
     flowing = {node for _, _, data in domains.edges(data=True) for pair in data["flows"] for node in pair}
     if len(flowing) > limit or not flowing:
         graph = domains.copy()
@@ -131,4 +141,4 @@ def mesh_overview(mesh: "Mesh", limit: int = COLLAPSE_OVER, max_flows: int = 60,
     graph = nx.DiGraph(products.subgraph(flowing))
     graph.remove_edges_from([(u, v) for u, v, d in graph.edges(data=True) if not d["cross_domain"]])
     graph.graph.update(level="product", clusters=True)
-    return annotate(mesh, graph, policy)
+    return annotate(index, graph, policy)

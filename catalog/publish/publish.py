@@ -368,7 +368,7 @@ def required_roles(mesh: Any, domain: str, descriptor: ProductDescriptor) -> set
     except Exception:  # noqa: BLE001 - a source that cannot be keyed shares nothing; the loader reports it
         keys = set()
     if keys:
-        inherited = policy.restrictions(mesh)
+        inherited = mesh.viewers.restrictions()
         for pid, product in mesh.products.items():
             if pid == probe.id:
                 continue
@@ -461,8 +461,8 @@ def publish(mesh: Any, draft: Draft, *, user: str | None = None, allow_violation
     domain, name = check_name(draft.domain, "domain name"), check_name(draft.descriptor.name, "product name")
     descriptor = draft.descriptor
     action = "contract.import" if draft.origin == "contract" else "product.publish"
-    who = authority.check_product_write(mesh, user, domain, name, action)
-    authority.check_sensitive_checks(mesh, who, draft.product_id,
+    who = authority.check_product_write(mesh.declared, mesh.access, user, domain, name, action)
+    authority.check_sensitive_checks(mesh.declared, mesh.access, who, draft.product_id,
                                      sensitive_changes(mesh, domain, descriptor,
                                                        mesh.products.get(draft.product_id)), action)
     if not allow_violations and not draft.blocking.is_empty():

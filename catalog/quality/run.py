@@ -251,9 +251,8 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
 
 def _for_viewer(mesh: "Mesh", report: QualityReport, role: str) -> QualityReport:
     """The report as `role` may see it: sensitive checks it may not see are hidden (counts, examples)."""
-    from catalog.access.policy import build
-
-    shown = redact_results(mesh, report.product_id, [c.to_dict() for c in report.checks], build(mesh, role))
+    shown = redact_results(mesh, report.product_id, [c.to_dict() for c in report.checks],
+                           mesh.viewers.policy(role))
     report.checks = [CheckResult(**{k: v for k, v in r.items() if k in CheckResult.__dataclass_fields__})
                      for r in shown]
     return report
@@ -322,13 +321,11 @@ def _examples(mesh: "Mesh", product: Any, results: dict[int, CheckResult], role:
     A sensitive check (checks.sensitivity) shows examples only to a role that reads its data unmasked,
     and stores none (its condition means nothing over masked values)."""
     from catalog.engines.duckdb import masked_table, role_table
-    from catalog.access.policy import build
-
     failing = {i for i, r in results.items() if r.status == "fail"}
     if not failing:
         return {}
     sensitive = set(sensitive_checks(mesh, product))
-    viewer = build(mesh, role)
+    viewer = mesh.viewers.policy(role)
     refs = {c.product for c in product.descriptor.quality if c.check == "references" and c.product in mesh.products}
 
     def fetch(database: Any, table: Any, wanted: set[int]) -> dict[int, list[dict[str, Any]]]:

@@ -114,9 +114,7 @@ def derived_reads_pii(mesh: "Mesh", product: DataProduct) -> bool:
 
 
 def _restricted(mesh: "Mesh", product_id: str) -> bool:
-    from catalog.access.policy import restrictions
-
-    return bool(restrictions(mesh).get(product_id))
+    return bool(mesh.viewers.restrictions().get(product_id))
 
 
 _CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str, list[str]]]" = weakref.WeakKeyDictionary()

@@ -21,17 +21,13 @@ if TYPE_CHECKING:
 
 def visible_products(mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
     """Product ids a role (widened by a user's grants) may query: the one policy decides (catalog.access.policy)."""
-    from catalog.access.policy import build
-
-    return build(mesh, role, grants=grants).visible
+    return mesh.viewers.policy(role, grants=grants).visible
 
 
 def masked_columns(mesh: "Mesh", product: DataProduct, role: str,
                    grants: frozenset[tuple[str, str]] = frozenset()) -> list[Column]:
     """The PII columns of `product` that `role` (with these grants) sees masked (catalog.access.policy decides)."""
-    from catalog.access.policy import build
-
-    return [] if build(mesh, role, grants=grants).sees_pii(product.id) else list(product.pii_columns)
+    return [] if mesh.viewers.policy(role, grants=grants).sees_pii(product.id) else list(product.pii_columns)
 
 
 def served_columns(product: DataProduct, columns: list[str]) -> list[str]:

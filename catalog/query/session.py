@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from catalog.query import gate as sandbox
+from catalog.query import vetting
 from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout, SourceUnavailable
 from catalog.query.usage_log import UsageEvent
 
@@ -93,9 +94,11 @@ class Session:
         # The user's grants are re-resolved on every query: one approved mid-session applies at once,
         # one past its expiry stops applying (and naming its product is a refusal on record).
         self.database = self.mesh.engine.database_for(self.role, self.user)
-        return self.mesh.access.vet(text, self.role, self.user, self.database,
-                                    dialect="spark" if self.mesh.engine.name == "spark" else "duckdb",
-                                    deadline=time.monotonic() + self.timeout_s)
+        return vetting.vet(text, mesh=self.mesh.declared, viewers=self.mesh.viewers, ledger=self.mesh.access,
+                           role=self.role, user=self.user, visible=self.database.visible,
+                           grants=self.database.grants,
+                           dialect="spark" if self.mesh.engine.name == "spark" else "duckdb",
+                           deadline=time.monotonic() + self.timeout_s)
 
     def sql(self, text: str) -> pl.DataFrame:
         """Run one governed query and return the whole result."""

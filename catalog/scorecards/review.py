@@ -276,7 +276,7 @@ def record_review(mesh: "Mesh", done: Review, reviewer: str | None) -> None:
     domain's owner) or a steward may (catalog.access.authority); a refusal is audited and stores nothing."""
     from catalog.access import authority
 
-    reviewer = authority.check_review(mesh, reviewer, done.subject)
+    reviewer = authority.check_review(mesh.declared, mesh.access, reviewer, done.subject)
     snapshot = {p.product_id: {"score": p.score, "failing": p.failing, "queries": p.queries,
                                "columns": _columns(mesh.products[p.product_id]), "version": p.version}
                 for p in done.products}

@@ -108,17 +108,17 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
                       policy: "Policy | None" = None) -> pl.DataFrame:
     """One row per product (of `domain`, or all), every dimension of the scorecard; with a `policy`, the
     products its viewer may list, a locked one with only its name, owner and usage (nothing measured)."""
-    from catalog.lineage.graph import index_of, upstream_distances
+    from catalog.lineage.graph import upstream_distances
     from catalog.lineage.health import product_health
     from catalog.quality.run import latest_runs
 
     now = as_of or datetime.now(timezone.utc)
     runs = latest_runs(mesh)
-    health = product_health(mesh)
+    health = product_health(mesh.lineage_index)
     compliance = _compliance(mesh)
     usage = {r["product_id"]: r for r in usage_metrics(mesh, now).iter_rows(named=True)}
     trends = _score_trend(mesh, now)
-    graph = index_of(mesh).products
+    graph = mesh.lineage_index.products
     rows = []
     for product_id in sorted(mesh.products):
         product = mesh.products[product_id]
@@ -136,7 +136,7 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
             continue
         run = runs.get(product_id)
         statuses = [r.get("status") for r in (run or {}).get("results", [])]
-        upstream = [n for n in upstream_distances(mesh, product_id) if graph.nodes[n]["kind"] == "product"]
+        upstream = [n for n in upstream_distances(mesh.lineage_index, product_id) if graph.nodes[n]["kind"] == "product"]
         issues = [n for n in upstream if graph.nodes[n]["broken"] or health[n].status in ("fail", "stale")]
         comp = compliance.get(product_id) if compliance is not None else None
         use = usage.get(product_id, {})
@@ -261,10 +261,9 @@ def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None, user: 
     """The check results of a product's latest stored run (failing first), with their example rows (stored
     masked). A viewer who may not see the product in full gets none (a locked product shows no results;
     a hidden one is an unknown product)."""
-    from catalog.access.policy import resolve
     from catalog.quality.run import latest_runs
 
-    viewer = policy or (resolve(mesh, role, user) if role is not None or user is not None else None)
+    viewer = policy or mesh.viewers.resolve(role, user)
     product = mesh.product(product_id) if viewer is None else mesh.product_for(product_id, viewer)
     if viewer is not None and not viewer.can_see(product.id):
         return []

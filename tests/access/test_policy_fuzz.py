@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import catalog
-from catalog.lineage.graph import lineage_graph
+from catalog.lineage.neighbourhood import lineage_graph
 from catalog.lineage.dot import to_dot
 from catalog.descriptors.model import Access
 from catalog.query.role_views import visible_products
@@ -83,8 +83,8 @@ def test_policy_invariants_hold_for_any_restrictions_roles_and_grants(mesh):
             results = mesh.search("", policy=view, limit=None)
             assert set(results.ids) == view.listed
             assert {h.product_id for h in results if h.locked} == view.locked
-            graph = lineage_graph(mesh, policy=view)
-            columns = lineage_graph(mesh, columns=True, policy=view)
+            graph = lineage_graph(mesh.lineage_index, policy=view)
+            columns = lineage_graph(mesh.lineage_index, columns=True, policy=view)
             text = to_dot(graph) + to_dot(columns) + json.dumps(
                 [[n, d] for n, d in [*graph.nodes(data=True), *columns.nodes(data=True)]], default=str)
             for pid in view.hidden:

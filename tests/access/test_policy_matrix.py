@@ -135,7 +135,7 @@ def s_search_facets(mesh, role, user, pid):
 
 def s_product_hit(mesh, role, user, pid):
     try:
-        hit = product_hit(mesh, pid, mesh.policy(role, user))
+        hit = product_hit(mesh.search_index, pid, mesh.policy(role, user))
     except UnknownProduct:
         return "hidden"
     return "locked" if hit.locked else "open"
@@ -181,7 +181,7 @@ def s_domain_lineage(mesh, role, user, pid):
 
 def s_neighbourhood(mesh, role, user, pid):
     try:
-        graph = neighbourhood(mesh, pid, up=1, down=1, policy=mesh.policy(role, user))
+        graph = neighbourhood(mesh.lineage_index, pid, up=1, down=1, policy=mesh.policy(role, user))
     except UnknownProduct:
         return "hidden"
     return "locked" if graph.nodes[pid].get("locked") else "open"

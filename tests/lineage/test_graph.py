@@ -157,8 +157,7 @@ def test_graphs_are_cached_but_each_call_returns_a_copy(minimesh, tmp_path):
     first = mesh.lineage()
     first.remove_node("retail.customers")
     assert "retail.customers" in mesh.lineage()
-    from catalog.lineage.graph import index_of
-    assert index_of(mesh).products is index_of(mesh).products
+    assert mesh.lineage_index.products is mesh.lineage_index.products
 
 
 # ------------------------------------------------------------------ column level
@@ -294,7 +293,7 @@ def test_broken_derived_products_show_their_problem_and_the_rest_is_still_drawn(
     assert graph.has_edge("risk.loop_a", "risk.loop_b") and graph.has_edge("risk.loop_b", "risk.loop_a")
     assert all("cycle" in " ".join(graph.nodes[n]["problems"]) for n in ("risk.loop_a", "risk.loop_b"))
     assert graph.has_edge("retail.customers", "risk.customer_risk")  # the healthy part is intact
-    dot = to_dot(neighbourhood(mesh, "risk.typo"))
+    dot = to_dot(neighbourhood(mesh.lineage_index, "risk.typo"))
     assert "⚠ broken" in dot and "line 5: SQL reads" in dot and "? retail.customerz" in dot
     assert mesh.impact("risk.loop_a").products[0].id == "risk.loop_b"  # cycles do not hang the walk
     assert [c.product_id for c in mesh.root_cause("risk.loop_a").causes] == ["risk.loop_b"]
@@ -317,33 +316,33 @@ def big_mesh(root: Path, per_domain: int = 15) -> Path:
 
 def test_a_large_neighbourhood_collapses_into_domains_around_the_focus(minimesh, tmp_path):
     mesh = mesh_of(big_mesh(minimesh), tmp_path)
-    graph = neighbourhood(mesh, "beta.p7", up=None, down=None)
+    graph = neighbourhood(mesh.lineage_index, "beta.p7", up=None, down=None)
     assert graph.number_of_nodes() == 47
     shown = collapse_by_domain(graph, limit=40)
     assert shown.number_of_nodes() <= 40
     assert {"beta.p6", "beta.p7", "beta.p8"} <= set(shown)  # the focus and its neighbours stay
     assert shown.nodes["domain:alpha"]["products"] == 15 and "alpha" in shown.graph["collapsed"]
     assert shown.edges["domain:alpha", "beta.p0"]["cross_domain"] is True
-    assert collapse_by_domain(neighbourhood(mesh, "beta.p7", up=1, down=1)).graph.get("collapsed") is None
+    assert collapse_by_domain(neighbourhood(mesh.lineage_index, "beta.p7", up=1, down=1)).graph.get("collapsed") is None
 
 
 def test_whole_mesh_overview_shows_domains_and_the_products_flowing_between_them(minimesh, tmp_path):
     mesh = mesh_of(big_mesh(minimesh), tmp_path)
-    overview = mesh_overview(mesh)
+    overview = mesh_overview(mesh.lineage_index)
     assert set(overview.edges) == {("retail.customers", "alpha.p0"), ("alpha.p14", "beta.p0"),
                                    ("beta.p14", "gamma.p0"), ("retail.customers", "risk.customer_risk")}
     dot = to_dot(overview)
     assert 'subgraph "cluster_alpha"' in dot and '"alpha.p14" -> "beta.p0"' in dot
-    small = mesh_overview(mesh, limit=3)
+    small = mesh_overview(mesh.lineage_index, limit=3)
     assert small.graph["level"] == "domain" and small.edges["domain:alpha", "domain:beta"]["count"] == 1
-    assert mesh_overview(mesh, limit=3, max_flows=2).graph["hidden_flows"] == 2
-    assert "domain:retail" not in mesh_overview(mesh, limit=3, max_flows=2)  # no drawn flow left: dropped
+    assert mesh_overview(mesh.lineage_index, limit=3, max_flows=2).graph["hidden_flows"] == 2
+    assert "domain:retail" not in mesh_overview(mesh.lineage_index, limit=3, max_flows=2)  # no drawn flow left: dropped
 
 
 def test_dot_escapes_quotes_and_backslashes_in_titles(minimesh, tmp_path):
     path = minimesh / "retail/products/customers.yaml"
     path.write_text(path.read_text().replace("title: Retail customers", 'title: \'Say "hi" \\ bye\''))
-    dot = to_dot(neighbourhood(mesh_of(minimesh, tmp_path), "retail.customers"))
+    dot = to_dot(neighbourhood(mesh_of(minimesh, tmp_path).lineage_index, "retail.customers"))
     assert 'tooltip="Say \\"hi\\" \\\\ bye' in dot
     for line in dot.splitlines():
         assert line.replace('\\\\', '').replace('\\"', '').count('"') % 2 == 0, line
@@ -407,9 +406,9 @@ def test_locked_product_in_lineage_shows_its_card_but_no_columns_quality_or_sour
 def test_hidden_product_is_an_anonymous_node_in_every_drawing(sample_copy):
     mesh = _banking(sample_copy, "hidden")
     for graph in (mesh.lineage(role="analyst"), mesh.lineage(columns=True, role="analyst"),
-                  neighbourhood(mesh, "retail.accounts", policy=mesh.policy("analyst")),
+                  neighbourhood(mesh.lineage_index, "retail.accounts", policy=mesh.policy("analyst")),
                   collapse_by_domain(mesh.lineage(role="analyst"), limit=5),
-                  mesh_overview(mesh, policy=mesh.policy("analyst"))):
+                  mesh_overview(mesh.lineage_index, policy=mesh.policy("analyst"))):
         text = to_dot(graph) + json.dumps([[n, d] for n, d in graph.nodes(data=True)], default=str)
         assert "customer_exposure" not in text and "data_subject_requests" not in text
     graph = mesh.lineage(role="analyst")
