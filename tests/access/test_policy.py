@@ -8,7 +8,8 @@ import pytest
 
 import catalog
 from catalog.errors import MeshError, UnknownProduct
-from catalog.access.policy import LockedProduct
+from catalog.access.identity import default_role
+from catalog.access.policy import LockedProduct, Viewers
 
 EXPOSURE = "risk.customer_exposure"  # restricted to steward and risk_officer
 ACCOUNTS = "retail.accounts"
@@ -190,3 +191,17 @@ def test_typo_correction_never_offers_a_word_only_a_locked_product_holds(banking
     analyst = banking.search("computd", role="analyst")
     assert "computed" not in analyst.corrections.get("computd", [])
     assert EXPOSURE not in analyst.ids
+
+
+def test_viewers_build_policies_from_the_declared_mesh_and_keep_only_grants_that_change_something(banking):
+    live = {("risk.customer_exposure", "access"), ("retail.accounts", "access"), ("retail.customers", "pii")}
+    viewers = Viewers(banking.declared, lambda role, user: frozenset(live), cache=banking.cache)
+    assert viewers.resolve(None, None) is None
+    assert viewers.resolve(None, "ana@example.com").role == default_role(banking.declared)
+    assert viewers.effective_grants("analyst", "ana@example.com") == frozenset(
+        {("risk.customer_exposure", "access"), ("retail.customers", "pii")})  # accounts is open to analysts anyway
+    assert viewers.effective_grants("steward", "ana@example.com") == frozenset()
+    assert viewers.effective_grants("analyst", None) == frozenset()
+    analyst = viewers.policy("analyst", "ana@example.com")
+    assert analyst.can_query(EXPOSURE) and analyst.sees_pii("retail.customers")
+    assert EXPOSURE in viewers.restrictions()[EXPOSURE] and not viewers.restrictions()[ACCOUNTS]
