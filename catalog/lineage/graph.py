@@ -29,12 +29,12 @@ import networkx as nx
 import polars as pl
 
 from catalog import sqlutil
+from catalog.access.policy import Policy
 from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
-from catalog.errors import UnknownProduct
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct
-from catalog.access.policy import Policy
-from catalog.descriptors.declared import DeclaredMesh
+from catalog.errors import UnknownProduct
 from catalog.sources.postgres import redact
 
 # Product id -> its latest stored quality run (with "score", "grade", "ts" and its check results under
