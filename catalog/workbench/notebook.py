@@ -8,7 +8,6 @@ mesh's state folder (`<state>/notebooks/<user>/<slug>.yaml`), never among the de
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,13 +20,14 @@ from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.descriptors.model import Problem
 from catalog.text import title_field
-from catalog.descriptors.yamlio import DocumentInvalid, dump_yaml, load_text, slug as file_slug, write_atomic
+from catalog.descriptors.yamlio import DocumentInvalid, dump_yaml, load_file, load_text, slug as file_slug, write_atomic
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
     from catalog.query.session import QueryResult, Session
 
 EXAMPLES_FOLDER = "notebooks"
+NOTEBOOK_TOP = "a mapping with title and cells"  # what the top of a notebook file is
 
 
 class NotebookError(MeshError):
@@ -130,7 +130,7 @@ class Notebook(BaseModel):
     def from_yaml(cls, text: str, path: str = "<notebook>") -> "Notebook":
         """Parse a notebook; NotebookError names the file, line and field of the first problem."""
         try:
-            return load_text(cls, text, path, what="a mapping with title and cells")
+            return load_text(cls, text, path, what=NOTEBOOK_TOP)
         except DocumentInvalid as exc:
             raise NotebookError(str(exc)) from None
 
@@ -164,13 +164,12 @@ def example_notebooks(mesh: "Mesh") -> tuple[list[Notebook], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted((mesh.root / EXAMPLES_FOLDER).glob("*.y*ml")):
         try:
-            notebooks.append(Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path)))
-        except (NotebookError, OSError, UnicodeDecodeError) as exc:
-            text = str(exc)
-            match = re.match(r"^.*?:(\d+): (?:([\w.]+): )?(.*)$", text, re.S)
-            line, field, message = ((int(match.group(1)), match.group(2) or "", match.group(3)) if match
-                                    else (None, "", text))
-            problems.append(Problem(path=str(path), line=line, field=field, message=message))
+            notebooks.append(load_file(Notebook, path, what=NOTEBOOK_TOP))
+        except DocumentInvalid as exc:
+            first = exc.errors[0]
+            problems.append(Problem(path=str(path), line=first.line, field=first.field, message=first.message))
+        except OSError as exc:
+            problems.append(Problem(path=str(path), line=None, field="", message=str(exc)))
     return notebooks, problems
 
 
