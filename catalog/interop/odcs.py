@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from catalog.errors import MeshError, PublishError
 from catalog.descriptors.model import DataProduct, ProductDescriptor
-from catalog.descriptors.yamlio import MAX_BYTES, YamlError, dump_yaml, parse_yaml
+from catalog.descriptors.yamlio import MAX_BYTES, YamlError, dump_yaml, field_errors, parse_yaml
 
 API_VERSION = "v3.1.0"
 ENGINE = "meshwork"
@@ -311,9 +311,10 @@ def from_contract(contract: OpenDataContractStandard, where: str = "contract",
 def read_contract(text: str, where: str = "contract") -> OpenDataContractStandard:
     """Parse and validate an ODCS YAML/JSON document; errors say where in it."""
     try:
-        data = parse_yaml(text).data
+        doc = parse_yaml(text)
     except YamlError as exc:
         raise ContractError(f"{where}:{exc.line or 1}: invalid YAML: {exc}") from None
+    data = doc.data
     if not isinstance(data, dict):
         raise ContractError(f"{where}: expected an ODCS document (a mapping with apiVersion, kind, id, ...)")
     errors = validate_contract(data)
@@ -322,8 +323,7 @@ def read_contract(text: str, where: str = "contract") -> OpenDataContractStandar
     try:
         return OpenDataContractStandard.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ContractError(f"{where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        raise ContractError(str(field_errors(exc, doc, where)[0])) from None
 
 
 def draft_from_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
