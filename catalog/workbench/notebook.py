@@ -134,6 +134,15 @@ class Notebook(BaseModel):
         except DocumentInvalid as exc:
             raise NotebookError(str(exc)) from None
 
+    @classmethod
+    def read(cls, path: Path) -> "Notebook":
+        """A notebook file (within yamlio's size bounds); NotebookError names its line and field, OSError when
+        it cannot be read."""
+        try:
+            return load_file(cls, path, what=NOTEBOOK_TOP)
+        except DocumentInvalid as exc:
+            raise NotebookError(str(exc)) from None
+
 
 def slugify(title: str) -> str:
     """A notebook's file name from its title: 'Churn: Q3' -> 'churn-q3' (at most 60 characters)."""
@@ -208,7 +217,7 @@ class NotebookStore:
         out = []
         for path in sorted(self.folder.glob("*.yaml")):
             try:
-                title = Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path)).title
+                title = Notebook.read(path).title
             except (NotebookError, OSError):
                 title = f"{path.stem} (unreadable)"
             modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
@@ -225,7 +234,7 @@ class NotebookStore:
         if not path.is_file():
             raise NotebookError(f"no saved notebook {slug!r} for {self.user}; saved: "
                                 f"{', '.join(s.slug for s in self.list()) or 'none yet'}")
-        return Notebook.from_yaml(path.read_text(encoding="utf-8"), str(path))
+        return Notebook.read(path)
 
     def delete(self, slug: str) -> None:
         (self.folder / f"{slugify(slug)}.yaml").unlink(missing_ok=True)

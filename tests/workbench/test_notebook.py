@@ -69,6 +69,15 @@ def test_saved_notebooks_are_per_user_in_the_state_folder(minimesh):
         ana.load("scores-by-age")
 
 
+def test_a_saved_notebook_that_is_not_text_is_listed_as_unreadable(minimesh):
+    store = NotebookStore(catalog.open_mesh(minimesh), "ana@bank.example")
+    store.save(_notebook())
+    (store.folder / "binary.yaml").write_bytes(b"title: \xff\xfe\n")
+    assert sorted(s.title for s in store.list()) == ["Scores by age", "binary (unreadable)"]
+    with pytest.raises(NotebookError, match="binary.yaml:1: invalid YAML: not UTF-8"):
+        store.load("binary")
+
+
 def test_bad_example_files_are_problems_not_crashes(minimesh):
     folder = minimesh / "notebooks"
     folder.mkdir()
