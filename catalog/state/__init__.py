@@ -1,1 +1,2 @@
-"""State: the per-mesh store of what happened (runs, usage, grants, reviews), its migrations."""
+"""State: the per-mesh SQLite store (`store`), every table's DDL and owner (`migrations`), the one per-mesh
+cache (`cache`)."""

@@ -1,5 +1,6 @@
 """One owner per state table: only the module `migrations.OWNERS` names runs SQL on a table, and every table is
-created in catalog/state/migrations.py, nowhere else (the sources of catalog/ are scanned)."""
+created in catalog/state/migrations.py, nowhere else (the sources of catalog/ and app/ are scanned: a page
+reads state through the library, never with SQL of its own)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import catalog
 from catalog.state.migrations import MIGRATIONS, OWNERS
 
 PACKAGE = Path(catalog.__file__).parent
+APP = PACKAGE.parent / "app"
 MIGRATIONS_MODULE = "catalog.state.migrations"
 DDL = re.compile(r"\b(?:CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:UNIQUE\s+)?"
                  r"(?:TABLE|INDEX|TRIGGER|VIEW)\b")
@@ -19,7 +21,7 @@ USES_STATE = re.compile(r"\bstate\.(?:query|frame|transaction)\(|\bStateStore\("
 
 def _sources() -> dict[str, str]:
     return {".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts): path.read_text(encoding="utf-8")
-            for path in sorted(PACKAGE.rglob("*.py"))}
+            for path in sorted([*PACKAGE.rglob("*.py"), *APP.rglob("*.py")])}
 
 
 def _names(table: str) -> re.Pattern[str]:
