@@ -50,7 +50,7 @@ class StateStore:
     this file still needs it, so a sample's history is written when its state is created, never by a read.
     """
 
-    def __init__(self, directory: Path, seed: Callable[["StateStore"], object] | None = None):
+    def __init__(self, directory: Path, seed: Callable[[StateStore], object] | None = None):
         self.directory = Path(directory)
         self.path = self.directory / "state.sqlite"
         self._local = threading.local()
