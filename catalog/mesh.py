@@ -14,7 +14,24 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from catalog.access import identity
+from catalog.access.ledger import AccessLedger
+from catalog.access.policy import LockedProduct, Policy, Viewers
+from catalog.access.trust import TrustDesk, TrustSignal
+from catalog.discover.duplicates import KeySample
+from catalog.discover.duplicates import duplicates as find_duplicates
+from catalog.discover.search import SearchIndex, SearchResults
+from catalog.discover.search import search as search_products
 from catalog.errors import MeshError, UnknownProduct
+from catalog.governance import policies as governance
+from catalog.governance.changes import ChangeTracker
+from catalog.lineage.graph import Impact, LineageIndex
+from catalog.lineage.graph import impact as impact_of
+from catalog.lineage.health import RootCause
+from catalog.lineage.health import root_cause as root_cause_of
+from catalog.lineage.neighbourhood import lineage_graph
+from catalog.quality.run import latest_runs, redact_results
+from catalog.quality.scoring import grade
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
@@ -28,17 +45,9 @@ from catalog.state.store import StateStore
 if TYPE_CHECKING:
     import networkx as nx
 
-    from catalog.access.ledger import AccessLedger
-    from catalog.governance.changes import ChangeTracker
     from catalog.dashboards.run import DashboardDesk
     from catalog.engines.duckdb import Engine
-    from catalog.access.identity import Principal
-    from catalog.lineage.graph import Impact, LineageIndex
-    from catalog.lineage.health import RootCause
-    from catalog.access.policy import LockedProduct, Policy, Viewers
-    from catalog.discover.search import SearchIndex, SearchResults
     from catalog.query.session import Session
-    from catalog.access.trust import TrustDesk, TrustSignal
 
 
 class Mesh:
@@ -153,8 +162,6 @@ class Mesh:
     @cached_property
     def search_index(self) -> "SearchIndex":
         """The full-text index of the descriptors, built on first search."""
-        from catalog.discover.search import SearchIndex
-
         return SearchIndex(self.declared, self.state, quality=self.latest_quality, usage=self.usage_metrics,
                            trust=self.trust_signals)
 
@@ -163,35 +170,26 @@ class Mesh:
         """Ranked hits (.product_id .score .snippet) with .facets and .total, as the viewer (role, user) may see
         them; `options`: sort (relevance|usage|quality|freshness|trust), offset, policy and facet filters (tag,
         owner, status, grade, pii, kind, certified)."""
-        from catalog.discover.search import search
-
         policy = options.pop("policy", None) or self._viewer(role, user)
-        return search(self.search_index, text, domain=domain, limit=limit, policy=policy, **options)
+        return search_products(self.search_index, text, domain=domain, limit=limit, policy=policy, **options)
 
     def duplicates(self, product_id: str | None = None, min_score: float | None = None,
                    role: str | None = None, user: str | None = None) -> "pl.DataFrame":
         """Products of other domains that look like copies (shared columns and key values), with a score;
         only pairs of products the viewer (role, user) may see in full."""
-        from catalog.discover.duplicates import KeySample, duplicates
-
         keys = KeySample(self.declared, self.viewers, lambda role: self.engine.database(role), self.cache)
-        return duplicates(self.declared, keys, product_id, min_score, policy=self._viewer(role, user))
+        return find_duplicates(self.declared, keys, product_id, min_score, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- lineage (catalog/lineage/)
 
     @cached_property
     def lineage_index(self) -> "LineageIndex":
         """The lineage graphs of the descriptors (built once, on demand) and the quality status they show."""
-        from catalog.lineage.graph import LineageIndex
-
         return LineageIndex(self.declared, self._quality_reports)
 
     def _quality_reports(self, policy: "Policy | None") -> dict[str, dict[str, Any]]:
         """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
         may read them: the status lineage shows."""
-        from catalog.quality.run import latest_runs, redact_results
-        from catalog.quality.scoring import grade
-
         return {pid: {**run, "checks": redact_results(self, pid, run["results"], policy),
                       "grade": grade(run["score"])} for pid, run in latest_runs(self).items() if pid in self.products}
 
@@ -199,31 +197,23 @@ class Mesh:
                 user: str | None = None) -> "nx.DiGraph":
         """Lineage graph, edges upstream -> downstream: sources + products, `level="domain"`, or columns; as
         the viewer (role, user) may see it: locked products without columns, hidden ones as `restricted:N`."""
-        from catalog.lineage.neighbourhood import lineage_graph
-
         return lineage_graph(self.lineage_index, columns=columns, level=level,  # type: ignore[arg-type]
                              policy=self._viewer(role, user))
 
     def impact(self, target: str, columns: bool = True, role: str | None = None,
                user: str | None = None) -> "Impact":
         """Everything downstream of a product or `<product>.<column>`, nearest first, and who to notify."""
-        from catalog.lineage.graph import impact
-
-        return impact(self.lineage_index, target, columns=columns, policy=self._viewer(role, user))
+        return impact_of(self.lineage_index, target, columns=columns, policy=self._viewer(role, user))
 
     def root_cause(self, product_id: str, role: str | None = None, user: str | None = None) -> "RootCause":
         """Upstream products that are broken, fail their latest checks, or are past their freshness SLA."""
-        from catalog.lineage.health import root_cause
-
-        return root_cause(self.lineage_index, product_id, policy=self._viewer(role, user))
+        return root_cause_of(self.lineage_index, product_id, policy=self._viewer(role, user))
 
     # ---------------------------------------------------------------- who sees what (catalog/access/policy.py)
 
     @cached_property
     def viewers(self) -> "Viewers":
         """Builds any viewer's policy; the grants it reads are the ledger's, asked on every call."""
-        from catalog.access.policy import Viewers
-
         return Viewers(self.declared, lambda role, user: self.access.live_grants(user), cache=self.cache)
 
     def policy(self, role: str | None = None, user: str | None = None) -> "Policy":
@@ -285,7 +275,6 @@ class Mesh:
 
         In an `enforced` mesh, AccessDenied when `user` does not hold `role` (see `roles_for`).
         """
-        from catalog.access import identity
         from catalog.query.session import Session
 
         if role not in self.roles:
@@ -305,34 +294,24 @@ class Mesh:
 
     def roles_for(self, user: str | None) -> list[str]:
         """Roles `user` may act as: all in an `open` mesh, the ones mesh.yaml gives them when `enforced`."""
-        from catalog.access.identity import allowed_roles
+        return identity.allowed_roles(self.declared, user)
 
-        return allowed_roles(self.declared, user)
-
-    def principal(self, user: str | None, source: str = "library") -> "Principal":
-        from catalog.access.identity import principal
-
-        return principal(self.declared, user, source)
+    def principal(self, user: str | None, source: str = "library") -> identity.Principal:
+        return identity.principal(self.declared, user, source)
 
     @cached_property
     def access(self) -> "AccessLedger":
         """Access requests, decisions, grants and the append-only audit log."""
-        from catalog.access.ledger import AccessLedger
-
         return AccessLedger(self.declared, self.state)
 
     @cached_property
     def changes(self) -> "ChangeTracker":
         """Changelog, subscriptions and inbox alerts (descriptor changes are picked up on first read)."""
-        from catalog.governance.changes import ChangeTracker
-
         return ChangeTracker(self.declared, self.state, self.lineage_index, now=self.access.now)
 
     @cached_property
     def trust_desk(self) -> "TrustDesk":
         """Certify, rate and comment on products."""
-        from catalog.access.trust import TrustDesk
-
         return TrustDesk(self.declared, self.state, self.access, scores=self._latest_scores)
 
     def _latest_scores(self) -> dict[str, float]:
@@ -422,21 +401,15 @@ class Mesh:
     def compliance(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (product, policy): domain, product_id, policy, scope (global|domain), passed,
         message, fix (plus rule, severity); global policies from mesh.yaml, domain ones from domain.yaml."""
-        from catalog.governance.policies import compliance
-
-        return compliance(self.declared, self.cache, domain, self._viewer(role, user))
+        return governance.compliance(self.declared, self.cache, domain, self._viewer(role, user))
 
     def pii_inventory(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Every PII column: product, category, and the roles and users who see it unmasked."""
-        from catalog.governance.policies import pii_inventory
-
-        return pii_inventory(self.declared, self.viewers, self.access, self._viewer(role, user))
+        return governance.pii_inventory(self.declared, self.viewers, self.access, self._viewer(role, user))
 
     def access_rules(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per (role, product): visible or not, personal data masked or not, and why."""
-        from catalog.governance.policies import access_rules
-
-        return access_rules(self.declared, self.viewers, self._viewer(role, user))
+        return governance.access_rules(self.declared, self.viewers, self._viewer(role, user))
 
     def close(self) -> None:
         if self._engine is not None:

@@ -19,11 +19,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import duckdb
 import polars as pl
-import tantivy
 
 from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
@@ -31,6 +30,9 @@ from catalog.descriptors.loader import resolve_source_path
 from catalog.engines.extensions import load_extension
 from catalog.errors import MeshError
 from catalog.state.store import StateStore
+
+if TYPE_CHECKING:
+    import tantivy
 
 Frame = Callable[[], pl.DataFrame]
 
@@ -442,6 +444,8 @@ def _documents(mesh: DeclaredMesh) -> pl.DataFrame:
 
 def _tantivy_index(docs: pl.DataFrame) -> tantivy.Index:
     """An in-memory Tantivy index of the text fields, one document per product, in `docs` order."""
+    import tantivy  # heavy native library: loaded on the first search, not by `import catalog`
+
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("product_id", stored=True, tokenizer_name="raw")
     for name in FIELDS:

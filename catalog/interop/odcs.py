@@ -33,6 +33,8 @@ from open_data_contract_standard.model import (
 from pydantic import ValidationError
 
 from catalog.errors import MeshError, PublishError
+from catalog.governance import policies as governance
+from catalog.publish import publish
 from catalog.descriptors.model import DataProduct, ProductDescriptor
 from catalog.descriptors.yamlio import MAX_BYTES, YamlError, dump_yaml, field_errors, parse_yaml
 
@@ -329,9 +331,6 @@ def read_contract(text: str, where: str = "contract") -> OpenDataContractStandar
 def draft_from_contract(mesh: Any, text: str, where: str = "contract", domain: str | None = None,
                         version: str | None = None) -> Any:
     """A publishing draft (catalog.publish.publish.Draft) of an ODCS document: reviewed and published like any other."""
-    from catalog.governance import policies as governance
-    from catalog.publish import publish
-
     contract = read_contract(text, where)
     domain, descriptor, notes = from_contract(contract, where, domain)
     if version:
@@ -361,8 +360,6 @@ def import_contract(mesh: Any, text: str, where: str = "contract", domain: str |
                     version: str | None = None, allow_violations: bool = False, user: str | None = None) -> Any:
     """Publish an ODCS document as a product as `user` (same rules as self-serve publishing: who may write
     it, its SQL through the gate, paths inside the mesh, restrictions inherited): (result, notes)."""
-    from catalog.publish import publish
-
     draft = draft_from_contract(mesh, text, where, domain, version)
     return publish.publish(mesh, draft, user=user, allow_violations=allow_violations), draft.notes[1:]
 
