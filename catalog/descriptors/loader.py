@@ -59,10 +59,13 @@ def _validate(model: type[BaseModel], doc: YamlDocument, path: Path, problems: _
         return None
 
 
-def _read(path: Path, problems: _Collector, product_id: str | None = None,
+def _read(path: Path, problems: _Collector, stamps: dict[str, tuple[int, int]], product_id: str | None = None,
           cache: ParseCache | None = None) -> YamlDocument | None:
+    """The file's document (or None and a problem); its modification time and size go into `stamps`."""
     try:
-        return cache.read_yaml(path) if cache is not None else read_yaml(path)
+        stat = path.stat()
+        stamps[str(path)] = (stat.st_mtime_ns, stat.st_size)
+        return cache.read_yaml(path, stat) if cache is not None else read_yaml(path)
     except YamlError as exc:
         problems.add(path, f"invalid YAML: {exc}", line=exc.line, product_id=product_id)
     except OSError as exc:
@@ -81,19 +84,19 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
     mesh_file = root / "mesh.yaml"
     if not mesh_file.is_file():
         raise MeshNotFound(f"{root}: no mesh.yaml here; create one with `meshwork init {root}`")
-    revision = descriptors_revision(root)  # before reading: a file changed meanwhile makes the next check differ
     problems = _Collector()
     cache = ParseCache(cache_dir)
-    descriptor = _load_mesh_descriptor(root, mesh_file, problems)
+    stamps: dict[str, tuple[int, int]] = {}  # stated before each file is read: a later change differs
+    descriptor = _load_mesh_descriptor(root, mesh_file, problems, stamps)
     loaded = DeclaredMesh(root=root, descriptor=descriptor, cache=cache)
     allowed_roots = data_roots(root, descriptor)
     for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        domain = _load_domain(domain_dir, problems)
+        domain = _load_domain(domain_dir, problems, stamps)
         if domain is None:
             continue
         loaded.domains[domain.name] = domain
         for product_file in sorted((domain_dir / "products").glob("*.y*ml")):
-            product = _load_product(domain, product_file, problems, allowed_roots, loaded)
+            product = _load_product(domain, product_file, problems, allowed_roots, loaded, stamps)
             if product is None:
                 continue
             if product.id in loaded.products:
@@ -105,35 +108,40 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
     _check_postgres_hosts(loaded, problems)
     _check_references(loaded, problems)
     loaded.problems = problems.problems
-    loaded.revision = revision
+    loaded.revision = _digest(stamps)
     cache.save()
     return loaded
 
 
-def descriptor_files(root: Path) -> list[Path]:
-    """mesh.yaml, every domain.yaml and every product descriptor under `root` (hidden folders skipped)."""
+def descriptors_revision(root: Path) -> str:
+    """The revision `open_descriptors` gives the files under `root` now, read without parsing anything: it
+    differs as soon as a descriptor is added, removed or changed (what a reader checks before reloading)."""
+    root = Path(root)
+    stamps: dict[str, tuple[int, int]] = {}
     files = [root / "mesh.yaml"]
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files.append(folder / "domain.yaml")
-        files.extend(sorted((folder / "products").glob("*.y*ml")))
-    return files
-
-
-def descriptors_revision(root: Path) -> str:
-    """A digest of every descriptor file's path, modification time and size, read without parsing anything:
-    it differs as soon as a descriptor is added, removed or changed (what a reader checks before reloading)."""
-    digest = hashlib.sha256()
-    for path in descriptor_files(Path(root)):
+        if (folder / "domain.yaml").is_file():
+            files += [folder / "domain.yaml", *(folder / "products").glob("*.y*ml")]
+    for path in files:
         try:
             stat = path.stat()
         except OSError:
             continue
-        digest.update(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode("utf-8", "surrogateescape"))
+        stamps[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return _digest(stamps)
+
+
+def _digest(stamps: dict[str, tuple[int, int]]) -> str:
+    """Descriptor files' paths, modification times and sizes, digested: the declared mesh's revision."""
+    digest = hashlib.sha256()
+    for path, (mtime_ns, size) in sorted(stamps.items()):
+        digest.update(f"{path}\0{mtime_ns}\0{size}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:16]
 
 
-def _load_mesh_descriptor(root: Path, mesh_file: Path, problems: _Collector) -> MeshDescriptor:
-    doc = _read(mesh_file, problems)
+def _load_mesh_descriptor(root: Path, mesh_file: Path, problems: _Collector,
+                          stamps: dict[str, tuple[int, int]]) -> MeshDescriptor:
+    doc = _read(mesh_file, problems, stamps)
     descriptor = _validate(MeshDescriptor, doc, mesh_file, problems) if doc else None
     if descriptor is None:
         fallback = root.resolve().name.lower().replace("-", "_")
@@ -150,14 +158,14 @@ def data_roots(root: Path, descriptor: MeshDescriptor) -> list[Path]:
     return roots
 
 
-def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
+def _load_domain(domain_dir: Path, problems: _Collector, stamps: dict[str, tuple[int, int]]) -> Domain | None:
     domain_file = domain_dir / "domain.yaml"
     if not domain_file.is_file():
         if (domain_dir / "products").is_dir():
             problems.add(domain_dir, "folder has products/ but no domain.yaml; add one with name and owner",
                          severity="warning")
         return None
-    doc = _read(domain_file, problems)
+    doc = _read(domain_file, problems, stamps)
     descriptor = _validate(DomainDescriptor, doc, domain_file, problems) if doc else None
     if descriptor is None:
         name = domain_dir.name
@@ -175,9 +183,9 @@ def _load_domain(domain_dir: Path, problems: _Collector) -> Domain | None:
 
 
 def _load_product(domain: Domain, path: Path, problems: _Collector, allowed: list[Path],
-                  loaded: DeclaredMesh) -> DataProduct | None:
+                  loaded: DeclaredMesh, stamps: dict[str, tuple[int, int]]) -> DataProduct | None:
     fallback_id = f"{domain.name}.{path.stem}"
-    doc = _read(path, problems, fallback_id, loaded.cache)
+    doc = _read(path, problems, stamps, fallback_id, loaded.cache)
     if doc is not None:
         loaded.documents[path] = doc
     descriptor = _validate(ProductDescriptor, doc, path, problems, fallback_id) if doc else None

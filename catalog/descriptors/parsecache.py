@@ -56,10 +56,11 @@ class ParseCache:
             self._files = raw.get("files", {})
             self._sql = raw.get("sql", {})
 
-    def read_yaml(self, path: Path) -> YamlDocument:
-        """Like `yamlio.read_yaml`, served from the cache while the file is unchanged."""
+    def read_yaml(self, path: Path, stat: os.stat_result | None = None) -> YamlDocument:
+        """Like `yamlio.read_yaml`, served from the cache while the file is unchanged (`stat`: the file's, when
+        the caller has it)."""
         key = str(path)
-        stat = path.stat()
+        stat = stat or path.stat()
         entry = self._files.get(key)
         if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
             try:

@@ -230,10 +230,12 @@ def test_a_long_notebook_title_is_cut_at_sixty_characters():
 
 
 def test_the_declared_revision_changes_when_a_descriptor_file_does(minimesh):
-    from catalog.descriptors.loader import open_descriptors
+    from catalog.descriptors.loader import descriptors_revision, open_descriptors
 
     before = open_descriptors(minimesh).revision
-    assert before and open_descriptors(minimesh).revision == before
+    assert before and open_descriptors(minimesh).revision == before == descriptors_revision(minimesh)
     customers = minimesh / "retail/products/customers.yaml"
     customers.write_text(customers.read_text() + "\n")
-    assert open_descriptors(minimesh).revision != before
+    assert open_descriptors(minimesh).revision == descriptors_revision(minimesh) != before
+    (minimesh / "notes").mkdir()  # a folder that is no domain is no descriptor
+    assert descriptors_revision(minimesh) == open_descriptors(minimesh).revision
