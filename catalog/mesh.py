@@ -36,7 +36,12 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
 from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.engines.base import Engine
+from catalog.engines.duckdb import DuckDBEngine
+from catalog.engines.spark import SparkEngine, SparkUnavailable
 from catalog.quality.runs import QualityRuns
+from catalog.query.role_views import RoleViews
+from catalog.query.session import Session
 from catalog.query.usage_log import UsageLog
 from catalog.samples.history import seeder
 from catalog.state.cache import MeshCache
@@ -46,8 +51,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from catalog.dashboards.run import DashboardDesk
-    from catalog.engines.duckdb import Engine
-    from catalog.query.session import Session
 
 
 class Mesh:
@@ -249,17 +252,18 @@ class Mesh:
     def engine(self) -> "Engine":
         with self._engine_lock:
             if self._engine is None:
-                from catalog.engines.duckdb import Engine
-
-                self._engine = (self._spark_engine() if self.engine_choice == "spark" else None) or Engine(self)
+                self._engine = (self._spark_engine() if self.engine_choice == "spark" else None) or \
+                    DuckDBEngine(self.declared, **self._engine_deps())
             return self._engine
+
+    def _engine_deps(self) -> dict[str, Any]:
+        """What any engine is built from: who sees what, the views query builds over it, the masking key."""
+        return {"viewers": self.viewers, "views": RoleViews, "salt": self.salt, "state_dir": self.state_dir}
 
     def _spark_engine(self) -> "Engine | None":
         """The Spark engine this mesh asks for, or None and a problem naming the cause: it stays on DuckDB."""
-        from catalog.engines.spark import SparkEngine, SparkUnavailable
-
         try:
-            return SparkEngine(self, self.spark_master, self.descriptor.spark.conf)
+            return SparkEngine(self.declared, self.spark_master, self.descriptor.spark.conf, **self._engine_deps())
         except SparkUnavailable as exc:
             self.problems.append(Problem(path=str(self.root / "mesh.yaml"), field="engine",
                                          message=f"cannot run on Spark, so this mesh runs on DuckDB: {exc}"))
@@ -275,17 +279,13 @@ class Mesh:
 
         In an `enforced` mesh, AccessDenied when `user` does not hold `role` (see `roles_for`).
         """
-        from catalog.query.session import Session
 
         if role not in self.roles:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
         name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self.declared)
         identity.check_role(self.declared, self.access, role, name)
-        if self.engine.name == "spark":
-            from catalog.engines.spark import SparkSqlSession
-
-            return SparkSqlSession(self, role, name, timeout_s, consumer_domain)
-        return Session(self, role, name, timeout_s, consumer_domain)
+        return Session(self.declared, self.engine, self.viewers, self.access, self.usage_log, role, name, timeout_s,
+                       consumer_domain)
 
     def fingerprint(self, product_id: str) -> str | None:
         return self.engine.fingerprint(product_id)

@@ -122,7 +122,7 @@ def _warm(mesh: catalog.Mesh) -> None:
     try:
         mesh.search_index.table()
         mesh.compliance()
-        if mesh.engine.name == "duckdb":  # a Spark engine would start a JVM for a visit that may never query
+        if mesh.engine.STARTS_IN_PROCESS:  # a Spark engine would start a JVM for a visit that may never query
             database = mesh.engine.database(default_role(mesh))
             database.ensure(set(sorted(database.visible)[:1]))  # the first view pays the SQL generator's set-up
     except Exception:  # noqa: BLE001 - the page that needs the index reports its own error

@@ -34,7 +34,7 @@ from catalog.dashboards.model import (
     pin_tile,
 )
 from catalog.errors import MeshError, QueryFailed, QueryRejected, SourceUnavailable
-from catalog.lineage.health import file_mtime
+from catalog.sources import is_derived, modified_at
 from catalog.descriptors.model import Problem
 from catalog.state.store import utc_now
 
@@ -287,14 +287,14 @@ class DashboardDesk:
                 continue
             seen.add(product_id)
             todo.extend(self.mesh.upstreams(product_id))
-        return {p for p in seen if self.mesh.products[p].kind != "sql"}
+        return {p for p in seen if not is_derived(self.mesh.products[p])}
 
     def _freshness(self, result: TileResult) -> None:
         now = time.time()
         newest = None
         for product_id in sorted(self._sources(result.products)):
             product = self.mesh.products[product_id]
-            mtime = file_mtime(product)
+            mtime = modified_at(product)
             if mtime is None:
                 continue
             newest = mtime if newest is None else max(newest, mtime)

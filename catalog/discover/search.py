@@ -26,9 +26,9 @@ import polars as pl
 
 from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.descriptors.loader import resolve_source_path
 from catalog.engines.extensions import load_extension
 from catalog.errors import MeshError
+from catalog.sources import refreshed_at
 from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -461,38 +461,14 @@ def _tantivy_index(docs: pl.DataFrame) -> tantivy.Index:
 
 
 def _refresh_times(mesh: DeclaredMesh) -> dict[str, datetime]:
-    """When each product's data last changed: its newest source file; a derived product, its newest input."""
-    stat_cache: dict[str, datetime | None] = {}
-
-    def file_time(path: Path) -> datetime | None:
-        key = str(path)
-        if key not in stat_cache:
-            matches = list(path.parent.glob(path.name)) if any(ch in path.name for ch in "*?[") else [path]
-            times = [m.stat().st_mtime for m in matches if m.exists()]
-            stat_cache[key] = datetime.fromtimestamp(max(times), timezone.utc) if times else None
-        return stat_cache[key]
-
-    out: dict[str, datetime | None] = {}
-
-    def refreshed(pid: str, seen: frozenset[str] = frozenset()) -> datetime | None:
-        if pid in out:
-            return out[pid]
-        product = mesh.products[pid]
-        value: datetime | None = None
-        if product.kind in ("parquet", "csv", "sqlite", "duckdb") and getattr(product.source, "path", None):
-            try:
-                value = file_time(resolve_source_path(product, product.source.path))
-            except OSError:
-                value = None
-        elif product.kind == "sql":
-            times = [refreshed(u, seen | {pid}) for u in mesh.upstreams(pid) if u not in seen and u in mesh.products]
-            value = max((t for t in times if t is not None), default=None)
-        out[pid] = value
-        return value
-
+    """When each product's data last changed (catalog.sources.refreshed_at): its source, a derived product's
+    newest input."""
+    out: dict[str, datetime] = {}
     for pid in mesh.products:
-        refreshed(pid)
-    return {k: v for k, v in out.items() if v is not None}
+        value = refreshed_at(mesh, pid)
+        if value is not None:
+            out[pid] = datetime.fromtimestamp(value, timezone.utc)
+    return out
 
 
 def _state_key(state: StateStore) -> tuple[Any, ...]:

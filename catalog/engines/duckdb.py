@@ -1,37 +1,46 @@
-"""DuckDB for a mesh: one locked-down in-memory database per role.
+"""DuckDB for a mesh: one locked-down in-memory database per role (the default engine).
 
 Each domain is a schema and each product a view named by its id; the view a role
-sees masks the PII that role may not read and projects the declared columns only.
-A derived product's view is computed over the role's views of its upstreams, so it
-never shows more than they do. Views are created lazily, on the first query that
-names a product, so opening a mesh never scans data.
+sees masks the PII that role may not read and projects the declared columns only
+(catalog/query/role_views.py decides it; this module creates what it is handed). Views
+are created lazily, on the first query that names a product, so opening a mesh never
+scans data.
 
 Each connection may read only the exact files (and glob folders) its products need,
 never the state folder; external access is off and the configuration locked before
 any user query runs. PostgreSQL is read through the engine's bridge (sources/postgres.py).
+A query runs on a fresh cursor in a worker thread that the time limit interrupts.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from sqlglot import exp
 
-from catalog.errors import MeshError, SourceUnavailable
-from catalog.engines.extensions import load_extension
-from catalog.query.masking import register_duckdb
+from catalog.access.policy import Policy
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct
-from catalog.sources import adapter_for
+from catalog.engines.base import Engine, Record, RoleDatabase, unique_names
+from catalog.engines.extensions import load_extension
+from catalog.engines.tokens import register_duckdb
+from catalog.errors import QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.sources import adapter_for, extensions, is_live_database
 from catalog.sources.context import RAW_CATALOG, SourceContext, raw_table
 from catalog.sources.postgres import Bridge, arrow_name
-from catalog.query.role_views import masked_columns, role_view_select, served_columns, visible_products
+from catalog.text import neutralize_batch
 
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-
-_FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
+BATCH_ROWS = 65_536
+ABANDON_AFTER_S = 1.0  # after the time limit, how long to wait for DuckDB to honour the interrupt
+T = TypeVar("T")
 
 
 def _identifier(name: str) -> str:
@@ -54,11 +63,11 @@ def masked_table(product_id: str) -> exp.Table:
     return exp.table_(name, db=domain, catalog=MASKED_CATALOG, quoted=True)
 
 
-def connection_reads(mesh: "Mesh", products: set[str] | frozenset[str] | None = None
+def connection_reads(mesh: DeclaredMesh, state_dir: Path, products: set[str] | frozenset[str] | None = None
                      ) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """(files, folders, expanded globs) a role connection may read: the sources of `products` (default:
-    every product) and of what they are computed from, nothing else."""
-    forbidden = [mesh.state_dir.resolve()]
+    every product) and of what they are computed from, nothing else; never the state folder."""
+    forbidden = [Path(state_dir).resolve()]
     files: list[str] = []
     folders: list[str] = []
     expanded: dict[str, list[str]] = {}
@@ -70,7 +79,7 @@ def connection_reads(mesh: "Mesh", products: set[str] | frozenset[str] | None = 
                 wanted.add(upstream)
                 stack.append(upstream)
     for product in (mesh.products[pid] for pid in sorted(wanted) if pid in mesh.products):
-        if product.broken or product.kind not in _FILE_KINDS:
+        if product.broken:
             continue
         f, d, e = adapter_for(product.kind).reads(product, forbidden)
         files += f
@@ -81,22 +90,18 @@ def connection_reads(mesh: "Mesh", products: set[str] | frozenset[str] | None = 
     return files, list(dict.fromkeys(folders)), expanded
 
 
-class RoleDatabase:
-    """The in-memory database one role's sessions query; thread-safe view creation.
+class DuckDBRoleDatabase(RoleDatabase):
+    """The in-memory database one viewer's sessions query.
 
-    `grants` ((product id, 'access' | 'pii') pairs from catalog.access.ledger) widen the role's view
-    for the users who hold exactly those grants: more products visible, PII unmasked.
-    """
+    Raw views live in a hidden catalog, fully masked views in another; the role views user SQL reads are
+    `memory.<domain>.<name>`."""
 
-    def __init__(self, mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()):
-        self.mesh = mesh
-        self.role = role
-        self.grants = grants
-        self.visible = visible_products(mesh, role, grants)
-        self.lock = threading.RLock()
+    ERRORS = (duckdb.Error,)
+    engine: "DuckDBEngine"
+
+    def __init__(self, engine: "DuckDBEngine", policy: Policy):
+        mesh = engine.mesh
         self.raw_ready: set[str] = set()
-        self.views_ready: set[str] = set()
-        self.masked_ready: set[str] = set()
         self.failures: dict[str, str] = {}
         self.con = duckdb.connect(":memory:", config={
             "threads": mesh.descriptor.threads,
@@ -108,6 +113,7 @@ class RoleDatabase:
                                  product_domains={pid: p.domain for pid, p in mesh.products.items()})
         self._loaded_extensions: set[str] = set()
         self._registered: set[str] = set()  # PostgreSQL products whose rows are stored
+        super().__init__(engine, policy)
         self._build()
 
     def _load_extension(self, name: str) -> None:
@@ -117,40 +123,30 @@ class RoleDatabase:
 
     def _build(self) -> None:
         con = self.con
-        register_duckdb(con, self.mesh.salt)
+        register_duckdb(con, self.engine.salt)
         con.execute(f"ATTACH ':memory:' AS {_identifier(RAW_CATALOG)}")
         con.execute(f"ATTACH ':memory:' AS {_identifier(MASKED_CATALOG)}")
         for domain in self.mesh.domains:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_identifier(RAW_CATALOG)}.{_identifier(domain)}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_identifier(MASKED_CATALOG)}.{_identifier(domain)}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{_identifier(domain)}")
-        if any(p.kind == "sqlite" and not p.broken for p in self.mesh.products.values()):
-            self._load_extension("sqlite_scanner")
-        files, folders, self.ctx.expanded = connection_reads(self.mesh, self.visible)
+        for name in sorted({e for p in self.mesh.products.values() if not p.broken for e in extensions(p)}):
+            self._load_extension(name)
+        files, folders, self.ctx.expanded = connection_reads(self.mesh, self.engine.state_dir, self.visible)
         con.execute("SET allowed_paths = $paths", {"paths": files})
         con.execute("SET allowed_directories = $dirs", {"dirs": folders})
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
-    # ---------------------------------------------------------------- views
+    # ---------------------------------------------------------------- primitives of the views
 
-    def ensure(self, product_ids: set[str], timeout_s: float | None = None, masked_only: bool = False) -> None:
-        """Create the role views (and the raw views under them) for these products; with `masked_only`, their
-        fully masked views (what any viewer without PII access sees).
-
-        PostgreSQL rows are read first, outside the database lock and within `timeout_s`, so a database that
-        does not answer delays only the queries that read it."""
+    def prefetch(self, product_ids: set[str], timeout_s: float | None) -> None:
+        """PostgreSQL rows are read first, outside the database lock and within `timeout_s`, so a database
+        that does not answer delays only the queries that read it."""
         for product_id in sorted(self._postgres_closure(product_ids)):
-            rows = self.mesh.engine.postgres.rows(self.mesh.product(product_id), timeout_s)
+            rows = self.engine.postgres.rows(self.mesh.product(product_id), timeout_s)
             with self.lock:
                 self._store_rows(self.mesh.product(product_id), rows)
-        with self.lock:
-            for product_id in sorted(product_ids):
-                self._create_view(self.mesh.product(product_id), masked_only=masked_only)
-
-    def ensure_masked(self, product_ids: set[str], timeout_s: float | None = None) -> None:
-        """Create the fully masked views of these products."""
-        self.ensure(product_ids, timeout_s, masked_only=True)
 
     def _postgres_closure(self, product_ids: set[str]) -> set[str]:
         out: set[str] = set()
@@ -160,10 +156,14 @@ class RoleDatabase:
             product = self.mesh.products.get(product_id)
             if product is None or product.broken:
                 continue
-            if product.kind == "postgres":
+            if is_live_database(product):
                 out.add(product_id)
             stack += self.mesh.upstreams(product_id)
         return out
+
+    def raw(self, product: DataProduct) -> exp.Expression:
+        self._create_raw(product)
+        return raw_table(product.id)
 
     def _create_raw(self, product: DataProduct) -> None:
         if product.id in self.raw_ready:
@@ -174,9 +174,9 @@ class RoleDatabase:
             raise SourceUnavailable(f"{product.id} is broken: {self.mesh.problem_summary(product.id)}")
         for upstream in sorted(self.mesh.upstreams(product.id)):
             self._create_raw(self.mesh.product(upstream))
-        if product.kind == "postgres":
+        if is_live_database(product):
             if product.id not in self._registered:
-                self._store_rows(product, self.mesh.engine.postgres.rows(product))
+                self._store_rows(product, self.engine.postgres.rows(product))
             self.raw_ready.add(product.id)
             return
         adapter = adapter_for(product.kind)
@@ -188,8 +188,7 @@ class RoleDatabase:
             self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
         except duckdb.Error as exc:
             message = f"{product.id}: cannot read its {product.kind} source: {str(exc).splitlines()[0]}"
-            if product.kind != "postgres":
-                self.failures[product.id] = message
+            self.failures[product.id] = message
             raise SourceUnavailable(message) from None
         self.raw_ready.add(product.id)
 
@@ -210,49 +209,111 @@ class RoleDatabase:
         described = self.con.execute(f"DESCRIBE SELECT * FROM {query.sql('duckdb')}").fetchall()
         return [row[0] for row in described]
 
-    def _sees_all(self, product_id: str) -> bool:
-        """Whether this viewer reads the product and everything it is computed from unmasked."""
-        product = self.mesh.product(product_id)
-        if masked_columns(self.mesh, product, self.role, self.grants):
-            return False
-        return all(self._sees_all(u) for u in self.mesh.upstreams(product_id))
+    def raw_columns(self, product: DataProduct) -> list[str]:
+        return self._columns(raw_table(product.id))
 
-    def _create_view(self, product: DataProduct, masked_only: bool = False) -> None:
-        """The role view of `product` (or, `masked_only`, its fully masked view in a hidden catalog).
+    def derived_source(self, product: DataProduct, over_masked: bool) -> tuple[exp.Expression, list[str]]:
+        inner = adapter_for(product.kind).relation(product, self.ctx,
+                                                   target=masked_table if over_masked else role_table)
+        source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__derived")))
+        return source, self._columns(inner)
 
-        A derived product is computed over the viewer's views of its upstreams when the viewer reads them
-        all unmasked, else over their fully masked views (so keys still join as tokens): it never shows
-        more than its upstreams show this viewer."""
-        ready = self.masked_ready if masked_only else self.views_ready
-        if product.id in ready:
-            return
-        self._create_raw(product)
-        masked = list(product.pii_columns) if masked_only else masked_columns(
-            self.mesh, product, self.role, self.grants)
+    def create_view(self, product_id: str, masked: bool, select: exp.Select) -> None:
+        target = (masked_table if masked else role_table)(product_id).sql("duckdb")
+        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
+
+    def describe_error(self, exc: BaseException) -> str:
+        return str(exc).splitlines()[0]
+
+    # ---------------------------------------------------------------- running
+
+    def run(self, products: set[str], sql: str, max_rows: int | None, timeout_s: float, label: str,
+            record: Record) -> tuple[pa.Table, int, float]:
+        def collect(reader: pa.RecordBatchReader, run: _Run) -> pa.Table:
+            batches: list[pa.RecordBatch] = []
+            kept = 0
+            for batch in reader:
+                if run.abandoned:
+                    break
+                run.rows += batch.num_rows
+                if max_rows is None or kept < max_rows:
+                    take = batch if max_rows is None else batch.slice(0, max_rows - kept)
+                    batches.append(take)
+                    kept += take.num_rows
+            return pa.Table.from_batches(batches, schema=reader.schema)
+
+        table, total, duration_ms = self._execute(products, sql, collect, timeout_s, label, record)
+        return unique_names(table), total, duration_ms
+
+    def export(self, products: set[str], sql: str, path: Path, fmt: str, timeout_s: float, label: str,
+               record: Record) -> int:
+        """Batches go straight from DuckDB to the file, so memory stays flat whatever the result's size; the
+        file appears only once complete (a failed or timed-out export leaves nothing behind)."""
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+
+        def write(reader: pa.RecordBatchReader, run: _Run) -> None:
+            schema = unique_names(reader.schema.empty_table()).schema
+            writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, schema)
+            try:
+                with writer:
+                    for batch in reader:
+                        if run.abandoned:
+                            raise QueryTimeout("abandoned")
+                        out = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+                        writer.write_batch(neutralize_batch(out) if fmt == "csv" else out)
+                        run.rows += batch.num_rows
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        _, total, _ = self._execute(products, sql, write, timeout_s, label, record)
+        return total
+
+    def _execute(self, products: set[str], sql: str, consume: Callable[[pa.RecordBatchReader, "_Run"], T],
+                 timeout_s: float, label: str, record: Record) -> tuple[T, int, float]:
+        """Run `sql` on a fresh cursor in a worker thread and `consume` its batches there.
+
+        The time limit interrupts DuckDB; if DuckDB is inside a step it cannot interrupt, the caller still
+        gets QueryTimeout on time and the worker finishes (and cleans up) on its own."""
         try:
-            if product.kind == "sql":
-                over_masked = masked_only or not self._sees_all(product.id)
-                for upstream in sorted(self.mesh.upstreams(product.id)):
-                    if upstream not in self.visible:
-                        raise SourceUnavailable(f"{product.id} reads {upstream}, which the role {self.role!r} "
-                                                "may not see")
-                    self._create_view(self.mesh.product(upstream), masked_only=over_masked)
-                inner = adapter_for("sql").relation(product, self.ctx,
-                                                    target=masked_table if over_masked else role_table)
-                source: exp.Expression = exp.Subquery(this=inner, alias=exp.TableAlias(
-                    this=exp.to_identifier("__derived")))
-                columns = self._columns(inner)
-            else:
-                source = raw_table(product.id)
-                columns = self._columns(source)
-            select = role_view_select(source, masked, served_columns(product, columns),
-                                      keep_tokens=product.kind == "sql", typed=masked_only)
-            target = (masked_table if masked_only else role_table)(product.id).sql("duckdb")
-            self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {select.sql('duckdb')}")
-        except duckdb.Error as exc:
-            message = f"{product.id}: cannot build its view for role {self.role!r}: {str(exc).splitlines()[0]}"
-            raise SourceUnavailable(message) from None
-        ready.add(product.id)
+            self.ensure(products, timeout_s=timeout_s)
+        except SourceUnavailable as exc:
+            raise QueryFailed(f"A product in this query cannot be read: {exc}") from None
+        run = _Run(self.cursor())
+        started = time.perf_counter()
+
+        def work() -> None:
+            try:
+                run.cursor.execute(sql)
+                run.result = consume(run.cursor.to_arrow_reader(BATCH_ROWS), run)
+            except BaseException as exc:  # handed to the caller's thread
+                run.error = exc
+            finally:
+                run.cursor.close()
+                run.done.set()
+
+        worker = threading.Thread(target=work, name=f"meshwork-query-{label}", daemon=True)
+        timer = threading.Timer(timeout_s, run.interrupt)
+        timer.daemon = True
+        worker.start()
+        timer.start()
+        finished = run.done.wait(timeout_s + ABANDON_AFTER_S)
+        timer.cancel()
+        duration_ms = (time.perf_counter() - started) * 1000
+        if not finished:
+            run.abandoned = True
+            run.interrupt()
+        error = None if finished and run.error is None else (run.error or duckdb.InterruptException("abandoned"))
+        status = "ok" if error is None else ("timeout" if run.timed_out or not finished else "error")
+        record(run.rows if error is None else 0, duration_ms, status)
+        if error is not None:
+            if run.timed_out or not finished:
+                raise QueryTimeout(f"The query ran past the {timeout_s:g} s time limit and was stopped. "
+                                   "Filter or aggregate more, or ask for a longer limit.") from None
+            if isinstance(error, duckdb.Error):
+                raise QueryFailed(f"The query failed: {_first_part(error)}") from None
+            raise error
+        return run.result, run.rows, duration_ms
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
@@ -261,58 +322,46 @@ class RoleDatabase:
         self.con.close()
 
 
-class Engine:
-    """Holds one RoleDatabase per role (and per role + set of grants), built on first use."""
+class _Run:
+    """One query in flight: its cursor, progress, and whether the time limit stopped it."""
 
-    MAX_GRANTED = 64
+    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+        self.cursor = cursor
+        self.done = threading.Event()
+        self.rows = 0
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.timed_out = False
+        self.abandoned = False
+
+    def interrupt(self) -> None:
+        self.timed_out = True
+        if not self.done.is_set():
+            try:
+                self.cursor.interrupt()
+            except duckdb.Error:
+                pass  # the cursor finished and closed in the meantime
+
+
+def _first_part(exc: duckdb.Error) -> str:
+    return str(exc).split("\n\nLINE")[0].strip()
+
+
+class DuckDBEngine(Engine):
+    """DuckDB in this process: one locked-down connection per viewer, PostgreSQL through a bridge."""
+
     name = "duckdb"
-    database_class: type = RoleDatabase  # catalog.engines.spark swaps in its own role database
+    DIALECT = "duckdb"
+    STARTS_IN_PROCESS = True
+    BITMAP_COUNTS = True
 
-    def __init__(self, mesh: "Mesh"):
-        self.mesh = mesh
-        self._lock = threading.Lock()
-        self._databases: dict[str, RoleDatabase] = {}
-        self._granted: dict[tuple[str, frozenset[tuple[str, str]]], RoleDatabase] = {}
+    def __init__(self, mesh: DeclaredMesh, **deps: Any):
+        super().__init__(mesh, **deps)
         self.postgres = Bridge(mesh.descriptor.memory_limit, mesh.descriptor.threads, load_extension)
 
-    def database(self, role: str) -> RoleDatabase:
-        if role not in self.mesh.roles:
-            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
-        with self._lock:
-            if role not in self._databases:
-                self._databases[role] = self.database_class(self.mesh, role)
-            return self._databases[role]
-
-    def database_for(self, role: str, user: str | None) -> RoleDatabase:
-        """The database for `user` acting as `role`: the role's own, or one widened by the user's active
-        grants. Sessions call this on every query, so a grant applies at once and ends at its expiry."""
-        grants = self.mesh.viewers.effective_grants(role, user)
-        if not grants:
-            return self.database(role)
-        if role not in self.mesh.roles:
-            raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.mesh.roles))}")
-        key = (role, grants)
-        with self._lock:
-            database = self._granted.pop(key, None) or self.database_class(self.mesh, role, grants)
-            self._granted[key] = database  # most recently used last; the oldest is dropped past the limit
-            while len(self._granted) > self.MAX_GRANTED:
-                self._granted.pop(next(iter(self._granted)))
-            return database
-
-    def fingerprint(self, product_id: str) -> str | None:
-        """Changes when the product's data may have changed (None: cannot tell cheaply)."""
-        product = self.mesh.product(product_id)
-        ctx = SourceContext(root=self.mesh.root, load_extension=lambda _: None)
-        adapter = adapter_for(product.kind)
-        if product.kind == "sql":
-            upstream = [self.fingerprint(u) for u in sorted(self.mesh.upstreams(product_id))]
-            return adapter.fingerprint(product, ctx, upstream)
-        return adapter.fingerprint(product, ctx)
+    def new_database(self, policy: Policy) -> RoleDatabase:
+        return DuckDBRoleDatabase(self, policy)
 
     def close(self) -> None:
-        with self._lock:
-            for database in [*self._databases.values(), *self._granted.values()]:
-                database.close()
-            self._databases.clear()
-            self._granted.clear()
+        super().close()
         self.postgres.close()

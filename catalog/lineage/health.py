@@ -7,7 +7,6 @@ older than its `sla.freshness_hours` is stale even if no check has run.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,11 +15,9 @@ import networkx as nx
 import polars as pl
 
 from catalog.access.policy import Policy
-from catalog.descriptors.loader import resolve_source_path
-from catalog.descriptors.model import DataProduct
 from catalog.errors import UnknownProduct
 from catalog.lineage.graph import LineageIndex, upstream_distances
-from catalog.sources.files import files_of
+from catalog.sources import modified_at
 
 Status = Literal["pass", "fail", "stale", "unchecked"]
 FAILING = ("fail", "error")
@@ -58,20 +55,6 @@ def _from_report(report: Any) -> Health:
                   str(ts) if ts is not None else None)
 
 
-def file_mtime(product: DataProduct) -> float | None:
-    """Newest modification time of a file-backed product's files, or None (not a file, or missing)."""
-    if product.kind not in ("parquet", "csv", "sqlite", "duckdb"):
-        return None
-    times = []
-    for path in files_of(product) if product.kind in ("parquet", "csv") else \
-            [str(resolve_source_path(product, product.source.path))]:
-        try:
-            times.append(os.stat(path).st_mtime)
-        except OSError:
-            continue
-    return max(times) if times else None
-
-
 def product_health(index: LineageIndex, product_ids: list[str] | None = None,
                    policy: Policy | None = None) -> dict[str, Health]:
     """Health of the given products (all by default): latest checks plus file age against the SLA; the reasons
@@ -84,7 +67,7 @@ def product_health(index: LineageIndex, product_ids: list[str] | None = None,
         product = mesh.products[product_id]
         health = _from_report(reports[product_id]) if product_id in reports else Health("unchecked")
         hours = product.descriptor.sla.freshness_hours
-        mtime = file_mtime(product) if hours else None
+        mtime = modified_at(product) if hours else None
         if mtime is not None and (now - mtime) / 3600 > hours:
             reason = f"source file last modified {(now - mtime) / 3600:.0f} h ago; the SLA is {hours:g} h"
             status: Status = "fail" if health.status == "fail" else "stale"

@@ -383,7 +383,7 @@ def _statistics(cursor: duckdb.DuckDBPyConnection, mesh: "Mesh", product: Any, t
         rows = cursor.fetchall()
     except duckdb.Error:
         return {}, {}
-    bounds = integer_bounds(rows, types) if mesh.engine.name == "duckdb" else {}
+    bounds = integer_bounds(rows, types) if mesh.engine.BITMAP_COUNTS else {}
     return proven_passing(product.descriptor.quality, column_statistics(rows)), bounds
 
 

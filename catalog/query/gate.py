@@ -21,6 +21,9 @@ import sqlglot
 from sqlglot import exp
 
 from catalog import sqlutil
+from catalog.engines.base import RoleDatabase
+from catalog.engines.spark.dialect import to_spark
+from catalog.engines.tokens import TOKEN_FUNCTION
 from catalog.query.gate_rules import calls as gate_calls
 from catalog.query.gate_rules import input as gate_input
 from catalog.query.gate_rules import relations as gate_relations
@@ -124,8 +127,6 @@ def _no_substitution(sql: str) -> None:
 def _spark_text(tree: exp.Expression) -> str:
     """The Spark SQL for `tree`, re-read in Spark's terms: its functions on Spark's allow-list, its builders'
     sizes checked (FROM range(n) becomes explode(sequence(...)), a built array, on Spark)."""
-    from catalog.engines.spark.dialect import to_spark  # only Spark meshes load the Spark package
-
     text = to_spark(tree)
     _no_substitution(text)
     try:
@@ -137,6 +138,33 @@ def _spark_text(tree: exp.Expression) -> str:
     gate_calls.check(calls, "spark")
     gate_sizes.check(calls)
     return text
+
+
+# ---------------------------------------------------------------- what runs: the engine's SQL, read again
+
+def runnable(vetted: VettedQuery, database: RoleDatabase) -> str:
+    """The SQL that runs for a vetted query: as `database` reads it (on Spark, over the role's views), checked
+    again in its engine's terms behind the gate (the masking function, Hive script transforms, calls off
+    Spark's allow-list and `${` substitution are refused whatever the rendering)."""
+    refuse_engine_functions(vetted)
+    spark = database.engine.DIALECT == "spark"
+    if spark:
+        if vetted.tree.find(exp.QueryTransform):
+            raise QueryRejected("TRANSFORM ... USING runs a program on the cluster; it is not allowed.")
+        gate_calls.check(list(vetted.tree.find_all(exp.Func)), "spark", parsed_as="duckdb")
+    text = database.render(vetted.tree, vetted.sql)
+    if spark and "${" in text:
+        raise QueryRejected("`${` is not allowed in queries on Spark: Spark would substitute variables into it.")
+    return text
+
+
+def refuse_engine_functions(vetted: VettedQuery) -> None:
+    """The second wall behind the gate's allow-list: the masking function the views call is never callable
+    from user SQL (with it, tokens of guessed values could be computed and matched)."""
+    for node in vetted.tree.find_all(exp.Anonymous):
+        if str(node.name).lower() == TOKEN_FUNCTION:
+            raise QueryRejected(f"`{TOKEN_FUNCTION}` is not a function queries may call: it is the masking "
+                                "function of the views")
 
 
 # ---------------------------------------------------------------- DuckDB's own parser (second opinion)

@@ -4,28 +4,23 @@ Masks are sqlglot expressions applied inside the view a role sees, so no query
 over that view can reach the raw value. Keys become a keyed, deterministic token
 so masked keys still join across products.
 
-The token is a keyed hash (BLAKE2b with the mesh's key, 8 bytes as hex) computed by a
-Python function registered on each engine connection (`TOKEN_FUNCTION`, DuckDB and
-Spark alike, so both give the same tokens). The key lives in that function's closure:
-it never appears in SQL text, so reading a view's definition (or a Spark plan, or an
-error message) gives nothing to recompute tokens from. User SQL cannot call the
+The token is a keyed hash computed by a function every engine registers on its connections
+(catalog/engines/tokens.py): the key never appears in SQL text. User SQL cannot call the
 function: it is not on the gate's allow-list.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from pathlib import Path
-from typing import Any, Callable
 
 import sqlglot
 from sqlglot import exp
 
 from catalog.descriptors.model import Column
+from catalog.engines.tokens import TOKEN_FUNCTION
 
 _VALUE = "__value__"
-TOKEN_FUNCTION = "meshwork_token"  # never on the gate's allow-list: user SQL cannot compute tokens
 TOKEN_PATTERN = "^tok_[0-9a-f]{16}$"
 
 # One template per category; `__value__` stands for the column being masked. Every mask is idempotent
@@ -101,61 +96,6 @@ def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = F
             lambda node: value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node)
     return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
                     default=masked)
-
-
-# ----------------------------------------------------------------------------- the keyed token
-
-
-def token_function(key: str) -> Callable[[str | None], str | None]:
-    """value -> 'tok_' + 16 hex digits of BLAKE2b keyed with `key` (a MAC: without the key, guessing a value
-    does not give its token). The key stays in this closure; the function is self-contained (it imports
-    nothing of Meshwork), so Spark ships it to Python workers that cannot import `catalog`."""
-    secret = key.encode()[:64]
-    cache: dict = {}
-
-    def token(value):  # type: ignore[no-untyped-def]  (no hints: Spark would read them as a UDF kind)
-        if value is None:
-            return None
-        hit = cache.get(value)
-        if hit is None:
-            import hashlib as _hashlib
-
-            hit = "tok_" + _hashlib.blake2b(str(value).encode("utf-8", "surrogatepass"), key=secret,
-                                            digest_size=8).hexdigest()
-            if len(cache) >= 65_536:
-                cache.clear()
-            cache[value] = hit
-        return hit
-
-    return token
-
-
-def register_duckdb(con: Any, key: str) -> None:
-    """Register the token function on a DuckDB connection (vectorised over Arrow arrays)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from duckdb import sqltypes
-
-    token = token_function(key)
-
-    def tokens(values: "pa.Array") -> "pa.Array":
-        # each distinct value of the batch is hashed once (keys repeat: a fact table's foreign keys)
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        encoded = pc.dictionary_encode(values)
-        dictionary = pa.array([token(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
-        return pc.take(dictionary, encoded.indices)
-
-    con.create_function(TOKEN_FUNCTION, tokens, [sqltypes.VARCHAR], sqltypes.VARCHAR, type="arrow",
-                        side_effects=False)
-
-
-def register_spark(session: Any, key: str) -> None:
-    """Register the same token function on a Spark session (a Python UDF run on the executors)."""
-    from pyspark.sql.functions import udf
-    from pyspark.sql.types import StringType
-
-    session.udf.register(TOKEN_FUNCTION, udf(token_function(key), StringType()))
 
 
 def mesh_salt(state_dir: Path) -> str:

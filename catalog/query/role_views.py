@@ -1,33 +1,81 @@
-"""The SQL of the view a role sees, decided once and rendered for any engine's dialect.
+"""The views a role sees, decided once and rendered for any engine's dialect.
 
-Both engines (DuckDB in process, Spark for scale-out) build a product's role view
-from these sqlglot expressions, so masking cannot drift between two hand-kept copies.
+Every engine (DuckDB in process, Spark for scale-out) gets a product's role view from
+`RoleViews` over its primitives, so masking cannot drift between two hand-kept copies.
 A view projects the product's declared columns only: a column the descriptor does not
 declare is never served, whatever the source holds.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlglot import exp
 
-from catalog.query.masking import mask_expression
 from catalog.descriptors.model import Column, DataProduct
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-
-
-def visible_products(mesh: "Mesh", role: str, grants: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
-    """Product ids a role (widened by a user's grants) may query: the one policy decides (catalog.access.policy)."""
-    return mesh.viewers.policy(role, grants=grants).visible
+from catalog.engines.base import RoleDatabase
+from catalog.errors import SourceUnavailable
+from catalog.query.masking import mask_expression
+from catalog.sources import is_derived
 
 
-def masked_columns(mesh: "Mesh", product: DataProduct, role: str,
-                   grants: frozenset[tuple[str, str]] = frozenset()) -> list[Column]:
-    """The PII columns of `product` that `role` (with these grants) sees masked (catalog.access.policy decides)."""
-    return [] if mesh.viewers.policy(role, grants=grants).sees_pii(product.id) else list(product.pii_columns)
+class RoleViews:
+    """One viewer's views on a role database, created on the first query that names a product.
+
+    A view serves the declared columns only and masks the PII its viewer may not read. A derived product's
+    view is computed over the viewer's views of its upstreams when the viewer reads them all unmasked, else
+    over their fully masked views (so keys still join as tokens): it never shows more than its upstreams
+    show this viewer. The engine supplies the primitives (raw relations, columns, creating a view)."""
+
+    def __init__(self, database: RoleDatabase):
+        self.database = database
+        self.mesh = database.mesh
+        self.policy = database.policy
+        self.views_ready: set[str] = set()
+        self.masked_ready: set[str] = set()
+
+    def ensure(self, product_ids: set[str], timeout_s: float | None = None, masked_only: bool = False) -> None:
+        """Create the role views (with `masked_only`, the fully masked views) of these products."""
+        self.database.prefetch(product_ids, timeout_s)
+        with self.database.lock:
+            for product_id in sorted(product_ids):
+                self._create_view(self.mesh.product(product_id), masked_only)
+
+    def _masked(self, product: DataProduct) -> list[Column]:
+        return [] if self.policy.sees_pii(product.id) else list(product.pii_columns)
+
+    def _sees_all(self, product_id: str) -> bool:
+        """Whether this viewer reads the product and everything it is computed from unmasked."""
+        if self._masked(self.mesh.product(product_id)):
+            return False
+        return all(self._sees_all(u) for u in self.mesh.upstreams(product_id))
+
+    def _create_view(self, product: DataProduct, masked_only: bool = False) -> None:
+        ready = self.masked_ready if masked_only else self.views_ready
+        if product.id in ready:
+            return
+        database = self.database
+        raw = database.raw(product)
+        masked = list(product.pii_columns) if masked_only else self._masked(product)
+        derived = is_derived(product)
+        try:
+            if derived:
+                over_masked = masked_only or not self._sees_all(product.id)
+                for upstream in sorted(self.mesh.upstreams(product.id)):
+                    if upstream not in database.visible:
+                        raise SourceUnavailable(f"{product.id} reads {upstream}, which the role "
+                                                f"{database.role!r} may not see")
+                    self._create_view(self.mesh.product(upstream), masked_only=over_masked)
+                source, columns = database.derived_source(product, over_masked)
+            else:
+                source, columns = raw, database.raw_columns(product)
+            select = role_view_select(source, masked, served_columns(product, columns), keep_tokens=derived,
+                                      typed=masked_only)
+            database.create_view(product.id, masked_only, select)
+        except SourceUnavailable:
+            raise
+        except database.ERRORS as exc:
+            raise SourceUnavailable(f"{product.id}: cannot build its {database.LABEL}view for role "
+                                    f"{database.role!r}: {database.describe_error(exc)}") from None
+        ready.add(product.id)
 
 
 def served_columns(product: DataProduct, columns: list[str]) -> list[str]:

@@ -10,6 +10,9 @@ from typing import Callable
 from sqlglot import exp
 
 RAW_CATALOG = "__meshwork_raw"
+# The masking function every engine registers on its connections (catalog/engines/tokens.py): no source SQL
+# and no user SQL may call it, or tokens of guessed values could be computed and matched.
+TOKEN_FUNCTION = "meshwork_token"
 
 
 @dataclass

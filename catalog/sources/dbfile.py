@@ -16,6 +16,11 @@ from catalog.sources.context import SourceContext, string_literal
 _TYPES = {"sqlite": "sqlite", "duckdb": "duckdb"}
 
 
+def extensions(product: DataProduct) -> tuple[str, ...]:
+    """The DuckDB extensions a connection must load before its configuration is locked."""
+    return ("sqlite_scanner",) if product.source.kind == "sqlite" else ()
+
+
 def attach(con: duckdb.DuckDBPyConnection, product: DataProduct, ctx: SourceContext) -> str:
     path = str(resolve_source_path(product, product.source.path).resolve())
     key = f"{product.source.kind}:{path}"
@@ -58,3 +63,11 @@ def fingerprint(product: DataProduct, ctx: SourceContext) -> str | None:
     except OSError:
         return None
     return hashlib.sha1(f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{product.source.table}".encode()).hexdigest()
+
+
+def modified_at(product: DataProduct) -> float | None:
+    """When the database file last changed (None when it is missing)."""
+    try:
+        return os.stat(resolve_source_path(product, product.source.path)).st_mtime
+    except OSError:
+        return None

@@ -14,9 +14,8 @@ from sqlglot import exp
 
 from catalog import sqlutil
 from catalog.errors import SourceUnavailable
-from catalog.query.masking import TOKEN_FUNCTION
 from catalog.descriptors.model import DataProduct
-from catalog.sources.context import SourceContext, raw_table
+from catalog.sources.context import TOKEN_FUNCTION, SourceContext, raw_table
 
 
 def relation(product: DataProduct, ctx: SourceContext,
@@ -69,3 +68,12 @@ def fingerprint(product: DataProduct, ctx: SourceContext, upstream: list[str | N
     if upstream is None or any(f is None for f in upstream):
         return None
     return hashlib.sha1((product.source.sql + "|" + "|".join(upstream)).encode()).hexdigest()
+
+
+def reads(product: DataProduct, forbidden: list) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """No file: a derived product is read through no path a connection must be allowed."""
+    return [], [], {}
+
+
+def modified_at(product: DataProduct) -> float | None:
+    return None  # a derived product has no modification time of its own

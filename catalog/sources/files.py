@@ -74,3 +74,14 @@ def fingerprint(product: DataProduct, ctx: SourceContext) -> str | None:
             return None
         digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return digest.hexdigest()
+
+
+def modified_at(product: DataProduct) -> float | None:
+    """The newest modification time of the product's files (None when none exists)."""
+    times = []
+    for path in files_of(product):
+        try:
+            times.append(os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return max(times) if times else None

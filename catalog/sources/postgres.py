@@ -187,3 +187,12 @@ class Bridge:
                         database.lock.release()
             self._databases.clear()
             self._rows.clear()
+
+
+def reads(product: DataProduct, forbidden: list) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """No file: a live database is read through no path a connection must be allowed."""
+    return [], [], {}
+
+
+def modified_at(product: DataProduct) -> float | None:
+    return None  # a live database has no modification time of its own

@@ -105,7 +105,7 @@ def test_a_mesh_runs_on_duckdb_unless_it_asks_for_spark(mini):
     duck, spark = mini
     assert duck.engine.name == "duckdb" and duck.engine_choice == "duckdb"
     assert spark.engine.name == "spark" and spark.engine.master == "local[2]"
-    assert type(spark.session("analyst", USER)).__name__ == "SparkSqlSession"
+    assert type(spark.session("analyst", USER).database).__name__ == "SparkRoleDatabase"  # one Session, the engine runs it
     with pytest.raises(MeshError, match="unknown engine 'flink'"):
         catalog.open_mesh(duck.root, engine="flink")
 

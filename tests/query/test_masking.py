@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from catalog.query.masking import TOKEN_FUNCTION, _TEMPLATES, mask_expression, register_duckdb, token_function
+from catalog.engines.tokens import register_duckdb, token_function
+from catalog.query.masking import TOKEN_FUNCTION, _TEMPLATES, mask_expression
 from catalog.descriptors.model import Column
 
 KEY = "k" * 64

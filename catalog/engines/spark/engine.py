@@ -1,48 +1,58 @@
 """The Spark engine: the same products, views and masking as DuckDB, on a Spark cluster.
 
 Raw views are global temporary views (one per product, shared by every role); each role (and each
-set of grants) queries its own `newSession()`, whose temporary views are the masked role views built
-by catalog/query/role_views.py. Views are created on the first query that names a product, as on DuckDB.
+set of grants) queries its own `newSession()`, whose temporary views are the role views that
+catalog/query/role_views.py decides. Views are created on the first query that names a product, as on
+DuckDB. A query runs as a Spark job group that the time limit cancels (catalog/engines/spark/jobs.py).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from catalog.engines.duckdb import MASKED_CATALOG, Engine
-from catalog.errors import SourceUnavailable
+from catalog import sqlutil
+from catalog.access.policy import Policy
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct
-from catalog.sources import adapter_for
-from catalog.sources.context import RAW_CATALOG, SourceContext
-from catalog.engines.spark import gate
+from catalog.engines.base import Engine, Record, RoleDatabase, unique_names
+from catalog.engines.duckdb import MASKED_CATALOG
+from catalog.engines.extensions import load_extension
+from catalog.engines.spark import jobs
 from catalog.engines.spark.dialect import to_spark
-from catalog.query.masking import TOKEN_FUNCTION, register_spark
 from catalog.engines.spark.runtime import first_line, lock_session, spark_session
 from catalog.engines.spark.sources import raw_frame
-from catalog.query.role_views import masked_columns, role_view_select, served_columns, visible_products
+from catalog.engines.tokens import TOKEN_FUNCTION, register_spark
+from catalog.errors import QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.sources import adapter_for, is_derived
+from catalog.sources.context import RAW_CATALOG, SourceContext
+from catalog.sources.postgres import Bridge
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
-
-    from catalog.mesh import Mesh
 
 
 class SparkEngine(Engine):
     """One Spark session for the mesh, raw views once per product, a role database per role and grants."""
 
     name = "spark"
+    DIALECT = "spark"
+    STARTS_IN_PROCESS = False
+    BITMAP_COUNTS = False
 
-    def __init__(self, mesh: "Mesh", master: str, conf: dict[str, Any] | None = None):
-        super().__init__(mesh)
+    def __init__(self, mesh: DeclaredMesh, master: str, conf: dict[str, Any] | None = None, **deps: Any):
+        super().__init__(mesh, **deps)
         self.master = master
         self.spark = spark_session(master, conf, app_name=f"meshwork-{mesh.name}")
-        self.database_class = self._new_database  # type: ignore[assignment]
+        self.postgres = Bridge(mesh.descriptor.memory_limit, mesh.descriptor.threads, load_extension)
         self.prefix = f"mw{uuid.uuid4().hex[:8]}"
         self.global_db = self.spark.conf.get("spark.sql.globalTempDatabase") or "global_temp"
         self._raw_lock = threading.RLock()
@@ -63,9 +73,8 @@ class SparkEngine(Engine):
         except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first query
             pass
 
-    def _new_database(self, mesh: "Mesh", role: str,
-                      grants: frozenset[tuple[str, str]] = frozenset()) -> "SparkRoleDatabase":
-        return SparkRoleDatabase(self, role, grants)
+    def new_database(self, policy: Policy) -> RoleDatabase:
+        return SparkRoleDatabase(self, policy)
 
     # ---------------------------------------------------------------- raw views
 
@@ -91,7 +100,7 @@ class SparkEngine(Engine):
             for upstream in sorted(self.mesh.upstreams(product_id)):
                 self.ensure_raw(upstream)
             try:
-                if product.kind == "sql":
+                if is_derived(product):
                     self.spark.sql(f"CREATE OR REPLACE GLOBAL TEMPORARY VIEW {table.this.sql('spark')} AS "
                                    f"{self._derived_sql(product)}")
                 else:
@@ -109,7 +118,7 @@ class SparkEngine(Engine):
 
     def _derived_sql(self, product: DataProduct) -> str:
         """The derived product's SQL over its upstreams' raw views, transpiled to Spark SQL."""
-        tree = adapter_for("sql").relation(product, self.ctx)
+        tree = adapter_for(product.kind).relation(product, self.ctx)
 
         def to_spark_raw(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Table) and node.catalog == RAW_CATALOG:
@@ -122,30 +131,26 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         super().close()
+        self.postgres.close()
         with self._raw_lock:
             for name in self._raw.values():
                 self.spark.catalog.dropGlobalTempView(name)
             self._raw.clear()
 
 
-class SparkRoleDatabase:
-    """What one role (widened by a user's grants) may query on Spark: its own session of masked views.
+class SparkRoleDatabase(RoleDatabase):
+    """What one role (widened by a user's grants) may query on Spark: its own session of role views."""
 
-    As on DuckDB, a view serves the declared columns only, and a derived product's view is computed over
-    the role's views of its upstreams (their fully masked views when the role does not read them all)."""
+    LABEL = "Spark "
+    ERRORS = (Exception,)  # py4j and Spark's analysis errors share no base worth naming
+    engine: SparkEngine
 
-    def __init__(self, engine: SparkEngine, role: str, grants: frozenset[tuple[str, str]] = frozenset()):
-        self.engine = engine
-        self.mesh = engine.mesh
-        self.role = role
-        self.grants = grants
-        self.visible = visible_products(self.mesh, role, grants)
-        self.lock = threading.RLock()
-        self.views_ready: set[str] = set()
-        self.masked_ready: set[str] = set()
+    def __init__(self, engine: SparkEngine, policy: Policy):
         self.session = engine.spark.newSession()
         lock_session(self.session)
-        register_spark(self.session, self.mesh.salt)
+        register_spark(self.session, engine.salt)
+        self._created: set[str] = set()
+        super().__init__(engine, policy)
 
     @staticmethod
     def view_name(product_id: str) -> str:
@@ -157,78 +162,126 @@ class SparkRoleDatabase:
         domain, name = product_id.split(".", 1)
         return f"mwm__{domain}__{name}"
 
-    def ensure(self, product_ids: set[str], timeout_s: float | None = None) -> None:
-        """Create the role views (and the raw views under them) for these products."""
-        with self.lock:
-            for product_id in sorted(product_ids):
-                self._create_view(self.mesh.product(product_id))
+    # ---------------------------------------------------------------- primitives of the views
 
-    def ensure_masked(self, product_ids: set[str], timeout_s: float | None = None) -> None:
-        with self.lock:
-            for product_id in sorted(product_ids):
-                self._create_view(self.mesh.product(product_id), masked_only=True)
+    def raw(self, product: DataProduct) -> exp.Expression:
+        return self.engine.ensure_raw(product.id)
 
-    def _sees_all(self, product_id: str) -> bool:
-        if masked_columns(self.mesh, self.mesh.product(product_id), self.role, self.grants):
-            return False
-        return all(self._sees_all(u) for u in self.mesh.upstreams(product_id))
+    def raw_columns(self, product: DataProduct) -> list[str]:
+        return self.engine.columns(product.id)
 
-    def _create_view(self, product: DataProduct, masked_only: bool = False) -> None:
-        ready = self.masked_ready if masked_only else self.views_ready
-        if product.id in ready:
-            return
-        raw = self.engine.ensure_raw(product.id)
-        masked = list(product.pii_columns) if masked_only else masked_columns(
-            self.mesh, product, self.role, self.grants)
-        name = (self.masked_name if masked_only else self.view_name)(product.id)
-        try:
-            if product.kind == "sql":
-                over_masked = masked_only or not self._sees_all(product.id)
-                for upstream in sorted(self.mesh.upstreams(product.id)):
-                    if upstream not in self.visible:
-                        raise SourceUnavailable(f"{product.id} reads {upstream}, which the role {self.role!r} "
-                                                "may not see")
-                    self._create_view(self.mesh.product(upstream), masked_only=over_masked)
-                names = self.masked_name if over_masked else self.view_name
-                inner = adapter_for("sql").relation(product, self.engine.ctx, target=lambda pid: exp.table_(
-                    names(pid), quoted=True))
-                inner_sql = to_spark(inner)
-                columns = self.session.sql(inner_sql).columns
-                source: exp.Expression = exp.Subquery(this=sqlglot.parse_one(inner_sql, read="spark"),
-                                                      alias=exp.TableAlias(this=exp.to_identifier("__derived")))
-            else:
-                source = raw
-                columns = self.engine.columns(product.id)
-            select = role_view_select(source, masked, served_columns(product, columns),
-                                      keep_tokens=product.kind == "sql", typed=masked_only)
-            target = exp.to_identifier(name, quoted=True).sql("spark")
-            self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")
-        except SourceUnavailable:
-            raise
-        except Exception as exc:
-            raise SourceUnavailable(f"{product.id}: cannot build its Spark view for role {self.role!r}: "
-                                    f"{first_line(exc)}") from None
-        ready.add(product.id)
+    def derived_source(self, product: DataProduct, over_masked: bool) -> tuple[exp.Expression, list[str]]:
+        names = self.masked_name if over_masked else self.view_name
+        inner = adapter_for(product.kind).relation(product, self.engine.ctx, target=lambda pid: exp.table_(
+            names(pid), quoted=True))
+        inner_sql = to_spark(inner)
+        columns = self.session.sql(inner_sql).columns
+        source = exp.Subquery(this=sqlglot.parse_one(inner_sql, read="spark"),
+                              alias=exp.TableAlias(this=exp.to_identifier("__derived")))
+        return source, columns
 
-    def spark_sql(self, tree: exp.Expression) -> str:
+    def create_view(self, product_id: str, masked: bool, select: exp.Select) -> None:
+        name = (self.masked_name if masked else self.view_name)(product_id)
+        target = exp.to_identifier(name, quoted=True).sql("spark")
+        self.session.sql(f"CREATE OR REPLACE TEMPORARY VIEW {target} AS {to_spark(select)}")
+        self._created.add(name)
+
+    def describe_error(self, exc: BaseException) -> str:
+        return first_line(exc)
+
+    # ---------------------------------------------------------------- running
+
+    def render(self, tree: exp.Expression, vetted_sql: str) -> str:
         """The vetted query as Spark SQL over this role's views."""
-        return gate.render(tree, {pid: self.view_name(pid) for pid in self.visible})
+        views = {pid: self.view_name(pid) for pid in self.visible}
 
-    def frame(self, tree: exp.Expression) -> "DataFrame":
-        """A lazy Spark DataFrame for a vetted query; its views must exist (`ensure`)."""
-        return self.session.sql(self.spark_sql(tree))
+        def swap(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and node.name and node.db:
+                name = sqlutil.table_name(node)
+                if name in views:
+                    replacement = exp.to_table(views[name])
+                    replacement.this.set("quoted", True)
+                    alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+                    replacement.set("alias", alias)
+                    return replacement
+            return node
+
+        return to_spark(tree.copy().transform(swap))
+
+    def run(self, products: set[str], sql: str, max_rows: int | None, timeout_s: float, label: str,
+            record: Record) -> tuple[pa.Table, int, float]:
+        """Collects at most `spark.max_collect_rows` rows (mesh.yaml) for `max_rows=None` and says so past
+        that; with `max_rows`, collects those and counts the rest on the cluster."""
+        started = time.perf_counter()
+        total = 0
+        status = "ok"
+        try:
+            table, total = self._collect(products, sql, max_rows, timeout_s, label)
+        except BaseException as exc:
+            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
+            raise
+        finally:
+            duration_ms = (time.perf_counter() - started) * 1000
+            record(total if status == "ok" else 0, duration_ms, status)
+        return table, total, duration_ms
+
+    def export(self, products: set[str], sql: str, path: Path, fmt: str, timeout_s: float, label: str,
+               record: Record) -> int:
+        """Spark writes the result in parallel (a folder of parts for a cluster URI) and a local path is joined
+        into one file, so a large result never passes through driver memory whole."""
+        started = time.perf_counter()
+        total = 0
+        status = "ok"
+        try:
+            frame = self._frame(products, sql, timeout_s, label)
+            with self._job(timeout_s, label):
+                total = jobs.write(frame, str(path), fmt)
+        except BaseException as exc:
+            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
+            raise
+        finally:
+            record(total, (time.perf_counter() - started) * 1000, status)
+        return total
+
+    def _job(self, timeout_s: float, label: str) -> Any:
+        return jobs.job(self.session.sparkContext, f"{label} as {self.role} on {self.mesh.name}", timeout_s)
+
+    def _frame(self, products: set[str], sql: str, timeout_s: float, label: str) -> "DataFrame":
+        try:
+            self.ensure(products)
+        except SourceUnavailable as exc:
+            raise QueryFailed(f"A product in this query cannot be read: {exc}") from None
+        with self._job(timeout_s, label):
+            frame = self.session.sql(sql)
+        names = unique_names(pa.table({f"c{i}": [] for i in range(len(frame.columns))})
+                             .rename_columns(frame.columns)).column_names
+        return frame if names == frame.columns else frame.toDF(*names)
+
+    def _collect(self, products: set[str], sql: str, max_rows: int | None, timeout_s: float,
+                 label: str) -> tuple[pa.Table, int]:
+        cap = self.mesh.descriptor.spark.max_collect_rows
+        frame = self._frame(products, sql, timeout_s, label)
+        keep = cap if max_rows is None else max_rows
+        with self._job(timeout_s, label):
+            table = frame.limit(keep + 1).toArrow()
+            if table.num_rows <= keep:
+                total = table.num_rows
+            elif max_rows is None:
+                raise QueryFailed(f"The result has more than {cap:,} rows, the most this Spark mesh brings back "
+                                  "to Python (spark.max_collect_rows in mesh.yaml). Aggregate or filter more, "
+                                  "or export it to a path with session.export(query, path).")
+            else:
+                total = frame.count()
+        return jobs.plain(table.slice(0, keep)), total
 
     def cursor(self) -> "SparkCursor":
         """A DB-API cursor for internal SQL over raw views (quality scans), so catalog.quality.run runs as is."""
         return SparkCursor(self)
 
     def close(self) -> None:
-        for product_id in self.views_ready:
-            self.session.catalog.dropTempView(self.view_name(product_id))
-        for product_id in self.masked_ready:
-            self.session.catalog.dropTempView(self.masked_name(product_id))
-        self.views_ready.clear()
-        self.masked_ready.clear()
+        for name in sorted(self._created):
+            self.session.catalog.dropTempView(name)
+        self._created.clear()
 
 
 class SparkQueryError(duckdb.Error):
@@ -241,7 +294,7 @@ class SparkCursor:
 
     It takes SQL that sqlglot generated in our dialect over raw views (`__meshwork_raw.domain.name`),
     renders it for Spark over the engine's raw views, and runs it in the role's session. User SQL never
-    comes here: it goes through the gate in SparkSqlSession.
+    comes here: it goes through the gate, then `SparkRoleDatabase.run`.
     """
 
     def __init__(self, database: SparkRoleDatabase):

@@ -16,7 +16,7 @@ from catalog.errors import SourceUnavailable
 from catalog.engines.extensions import load_extension
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import DataProduct
-from catalog.sources import adapter_for
+from catalog.sources import DATABASE_KINDS, adapter_for, is_file, is_live_database
 from catalog.sources.context import SourceContext
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 _CSV_OPTIONS = {"delim": "sep", "sep": "sep", "delimiter": "sep", "header": "header", "quote": "quote",
                 "escape": "escape", "nullstr": "nullValue"}
 _PARQUET_OPTIONS = {"union_by_name": "mergeSchema"}
-BRIDGED_KINDS = ("sqlite", "duckdb", "postgres")
 
 
 def spark_options(product: DataProduct) -> dict[str, str]:
@@ -67,7 +66,7 @@ def sniffed_schema(product: DataProduct, ctx: SourceContext) -> str | None:
 
 def raw_frame(spark: "SparkSession", product: DataProduct, ctx: SourceContext, postgres: Any = None) -> "DataFrame":
     """A Spark DataFrame over the product's source (derived products are built from SQL elsewhere)."""
-    if product.kind in ("parquet", "csv"):
+    if is_file(product):
         path = str(resolve_source_path(product, product.source.path).resolve())
         reader = spark.read.options(**spark_options(product))
         if product.kind == "parquet":
@@ -75,9 +74,9 @@ def raw_frame(spark: "SparkSession", product: DataProduct, ctx: SourceContext, p
         schema = sniffed_schema(product, ctx)
         reader = reader.option("mode", "FAILFAST")
         return reader.schema(schema).csv(path) if schema else reader.option("inferSchema", "true").csv(path)
-    if product.kind == "postgres" and postgres is not None:
+    if is_live_database(product) and postgres is not None:
         return spark.createDataFrame(postgres.rows(product))  # the engine's bounded PostgreSQL bridge
-    if product.kind in BRIDGED_KINDS:
+    if product.kind in DATABASE_KINDS:
         return spark.createDataFrame(_bridge(product))
     raise SourceUnavailable(f"{product.id}: Spark has no reader for {product.kind} sources")
 

@@ -16,11 +16,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Iterable
 
 import sqlglot
 from sqlglot import exp
 
-OUT = Path(__file__).with_name("gate_functions.py")
+OUT = Path(__file__).with_name("functions.py")
 
 # ---------------------------------------------------------------- DuckDB
 
@@ -51,29 +52,37 @@ DUCKDB_REFUSED_PREFIXES = {"__internal": "is engine-internal", "icu_": "is engin
 DUCKDB_OPERATORS_EXTRA = {"unnest", "unlist", "grouping", "grouping_id"}
 
 
-def duckdb_catalog() -> tuple[set[str], dict[str, str], set[str]]:
-    """(allowed names, refused name -> reason, operator symbols) from duckdb_functions()."""
-    import duckdb
+Catalog = tuple[set[str], dict[str, str], set[str]]  # (allowed names, refused name -> reason, operator symbols)
 
-    con = duckdb.connect(":memory:")
-    rows = con.execute("SELECT DISTINCT function_name, function_type, schema_name FROM duckdb_functions() "
-                       "WHERE function_type IN ('scalar', 'aggregate', 'macro')").fetchall()
+
+def _sort(entries: Iterable[tuple[str, str | None]]) -> Catalog:
+    """An engine's functions, each with the reason it is refused (None: not refused), sorted into a Catalog:
+    refused, operators (symbols) and allowed names; a name refused once is never allowed."""
     allowed, refused, operators = set(), {}, set()
-    for name, kind, schema in rows:
-        name = name.lower()
-        reason = DUCKDB_REFUSED.get(name) or next((why for p, why in DUCKDB_REFUSED_PREFIXES.items()
-                                                   if name.startswith(p)), None)
-        if schema != "main":
-            reason = reason or "reads PostgreSQL-style catalog text"
+    for name, reason in entries:
         if reason:
             refused[name] = reason
         elif not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
             operators.add(name)
         else:
             allowed.add(name)
-    for name in list(allowed):
-        if name in refused:
-            allowed.discard(name)
+    return allowed - set(refused), refused, operators
+
+
+def duckdb_catalog() -> Catalog:
+    """(allowed names, refused name -> reason, operator symbols) from duckdb_functions()."""
+    import duckdb  # a tool run by hand: the engine is imported when it runs
+
+    con = duckdb.connect(":memory:")
+    rows = con.execute("SELECT DISTINCT function_name, function_type, schema_name FROM duckdb_functions() "
+                       "WHERE function_type IN ('scalar', 'aggregate', 'macro')").fetchall()
+
+    def reason(name: str, schema: str) -> str | None:
+        why = DUCKDB_REFUSED.get(name) or next((why for p, why in DUCKDB_REFUSED_PREFIXES.items()
+                                                if name.startswith(p)), None)
+        return why or ("reads PostgreSQL-style catalog text" if schema != "main" else None)
+
+    allowed, refused, operators = _sort((name.lower(), reason(name.lower(), schema)) for name, _, schema in rows)
     return allowed, refused, operators | DUCKDB_OPERATORS_EXTRA
 
 
@@ -112,24 +121,21 @@ spark.stop()
 """
 
 
-def spark_catalog() -> tuple[set[str], dict[str, str], set[str]] | None:
+def spark_catalog() -> Catalog | None:
     """(allowed names, refused name -> reason, operator symbols) from Spark's registry, or None without Spark."""
     done = subprocess.run([sys.executable, "-c", _SPARK_SCRIPT], capture_output=True, text=True)
     if done.returncode != 0:
         return None
-    allowed, refused, operators = set(), {}, set()
-    for name, group in json.loads(done.stdout.strip().splitlines()[-1]):
-        name = name.lower()
-        reason = SPARK_REFUSED.get(name)
-        if not reason and group not in SPARK_GROUPS and name not in SPARK_KEPT_FROM_REFUSED_GROUPS:
-            reason = SPARK_REFUSED_GROUPS.get(group, f"is in the group {group!r}, not reviewed")
-        if reason:
-            refused[name] = reason
-        elif not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            operators.add(name)
-        else:
-            allowed.add(name)
-    return allowed, refused, operators
+
+    def reason(name: str, group: str) -> str | None:
+        if name in SPARK_REFUSED:
+            return SPARK_REFUSED[name]
+        if group not in SPARK_GROUPS and name not in SPARK_KEPT_FROM_REFUSED_GROUPS:
+            return SPARK_REFUSED_GROUPS.get(group, f"is in the group {group!r}, not reviewed")
+        return None
+
+    return _sort((name.lower(), reason(name.lower(), group))
+                 for name, group in json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 # ---------------------------------------------------------------- sqlglot's classes for those names
@@ -150,31 +156,33 @@ CLASSES_REFUSED = {"CurrentUser", "SessionUser", "CurrentRole", "CurrentSchema",
                    "CurrentDatabase", "CurrentVersion", "ReadCSV", "ReadParquet", "Version", "CurrentSchemas"}
 
 
-def _classes(names: set[str], dialect: str) -> tuple[set[str], set[str]]:
-    """sqlglot function classes `names` parse into in `dialect` (any arity 0-4), and the names that did."""
-    classes: set[str] = set()
-    date = "DATE '2024-01-02'"
-    shapes = [lambda n: [f"c{i}" for i in range(n)], lambda n: ["'month'", *(f"c{i}" for i in range(1, n))],
-              lambda n: ["'month'", *([date] * (n - 1))], lambda n: ["1"] * n, lambda n: ["'a'"] * n,
-              lambda n: [date] * n]  # some classes depend on the arguments' kinds
+# Argument shapes a call is probed with: some classes depend on the arguments' kinds.
+_DATE = "DATE '2024-01-02'"
+_SHAPES: list[Callable[[int], list[str]]] = [
+    lambda n: [f"c{i}" for i in range(n)], lambda n: ["'month'", *(f"c{i}" for i in range(1, n))],
+    lambda n: ["'month'", *([_DATE] * (n - 1))], lambda n: ["1"] * n, lambda n: ["'a'"] * n,
+    lambda n: [_DATE] * n]
+
+
+def _probes(names: set[str]) -> Iterable[str]:
+    """What to parse: each name called with 0-4 arguments of every shape, then the plain SQL syntax."""
     for name in sorted(names):
         for arity in range(5):
-            for shape in shapes[: 1 if arity == 0 else len(shapes)]:
-                args = ", ".join(shape(arity))
-                try:
-                    tree = sqlglot.parse_one(f"SELECT {name}({args})", read=dialect)
-                except Exception:
-                    continue
-                for node in tree.find_all(exp.Func):
-                    if not isinstance(node, exp.Anonymous):
-                        classes.add(type(node).__name__)
-    for snippet in SYNTAX:
+            for shape in _SHAPES[: 1 if arity == 0 else len(_SHAPES)]:
+                yield f"{name}({', '.join(shape(arity))})"
+    yield from SYNTAX
+
+
+def _classes(names: set[str], dialect: str) -> set[str]:
+    """sqlglot function classes `names` (and plain SQL syntax) parse into in `dialect`."""
+    classes: set[str] = set()
+    for probe in _probes(names):
         try:
-            tree = sqlglot.parse_one(f"SELECT {snippet}", read=dialect)
-        except Exception:
+            tree = sqlglot.parse_one(f"SELECT {probe}", read=dialect)
+        except Exception:  # noqa: BLE001 - a shape the name does not take: the next one may
             continue
         classes |= {type(n).__name__ for n in tree.find_all(exp.Func) if not isinstance(n, exp.Anonymous)}
-    return classes - CLASSES_REFUSED - {"Anonymous"}, set()
+    return classes - CLASSES_REFUSED - {"Anonymous"}
 
 
 def _block(name: str, values: set[str], comment: str) -> str:
@@ -198,8 +206,8 @@ def render() -> str:
 
         spark = (set(current.SPARK_FUNCTIONS), dict(current.SPARK_REFUSED), set(current.SPARK_OPERATORS))
     spark_names, spark_refused, spark_ops = spark or (set(), {}, set())
-    duck_classes, _ = _classes(duck, "duckdb")
-    spark_classes, _ = _classes(spark_names, "spark")
+    duck_classes = _classes(duck, "duckdb")
+    spark_classes = _classes(spark_names, "spark")
     refused = {**duck_refused}
     head = ('"""The gate\'s function allow-list, per engine: every function a query may call is named here.\n\n'
             "GENERATED by `python -m catalog.query.gate_rules.functions_gen` from DuckDB's duckdb_functions() and Spark's\n"
