@@ -25,14 +25,17 @@ if TYPE_CHECKING:
 
 @contextmanager
 def job(context: "SparkContext", description: str, timeout_s: float) -> Iterator[None]:
-    """Run Spark work as one job group; past the time limit the group is cancelled. Spark's errors become
-    QueryFailed (QueryTimeout when the limit cancelled them)."""
+    """Run Spark work as one job group; past the time limit the group is cancelled (and any job it still
+    submits). Spark's errors become QueryFailed (QueryTimeout when the limit cancelled them)."""
     group = f"meshwork-{uuid.uuid4().hex[:12]}"
     timed_out = threading.Event()
+    done = threading.Event()
 
     def cancel() -> None:
         timed_out.set()
-        context.cancelJobGroup(group)
+        while not done.is_set():  # and again: a job submitted past the limit (after a long plan) is cancelled too
+            context.cancelJobGroup(group)
+            done.wait(0.5)
 
     context.setJobGroup(group, description, interruptOnCancel=True)
     timer = threading.Timer(timeout_s, cancel)
@@ -48,6 +51,7 @@ def job(context: "SparkContext", description: str, timeout_s: float) -> Iterator
                                "were cancelled. Filter or aggregate more, or ask for a longer limit.") from None
         raise QueryFailed(f"The query failed on Spark: {first_line(exc)}") from None
     finally:
+        done.set()
         timer.cancel()
         context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
 

@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
+import duckdb
 import sqlglot
 from sqlglot import exp
+
+from catalog.query.gate_rules import functions as current
 
 OUT = Path(__file__).with_name("functions.py")
 
@@ -71,8 +74,6 @@ def _sort(entries: Iterable[tuple[str, str | None]]) -> Catalog:
 
 def duckdb_catalog() -> Catalog:
     """(allowed names, refused name -> reason, operator symbols) from duckdb_functions()."""
-    import duckdb  # a tool run by hand: the engine is imported when it runs
-
     con = duckdb.connect(":memory:")
     rows = con.execute("SELECT DISTINCT function_name, function_type, schema_name FROM duckdb_functions() "
                        "WHERE function_type IN ('scalar', 'aggregate', 'macro')").fetchall()
@@ -201,9 +202,7 @@ def _block(name: str, values: set[str], comment: str) -> str:
 def render() -> str:
     duck, duck_refused, duck_ops = duckdb_catalog()
     spark = spark_catalog()
-    if spark is None and OUT.is_file():  # keep the committed Spark lists when there is no JVM here
-        from catalog.query.gate_rules import functions as current
-
+    if spark is None:  # keep the committed Spark lists when there is no JVM here
         spark = (set(current.SPARK_FUNCTIONS), dict(current.SPARK_REFUSED), set(current.SPARK_OPERATORS))
     spark_names, spark_refused, spark_ops = spark or (set(), {}, set())
     duck_classes = _classes(duck, "duckdb")
