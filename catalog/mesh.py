@@ -279,7 +279,6 @@ class Mesh:
 
         In an `enforced` mesh, AccessDenied when `user` does not hold `role` (see `roles_for`).
         """
-
         if role not in self.roles:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
         name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self.declared)
