@@ -21,18 +21,15 @@ The rule, decided once here:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from catalog.access import identity
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct
 from catalog.errors import AccessDenied, MeshError, UnknownProduct
-from catalog.sources.files import files_of
-from catalog.sources.postgres import dsn_of
+from catalog.sources import data_keys
 from catalog.state.cache import MeshCache
 
 Grants = frozenset[tuple[str, str]]
@@ -57,22 +54,9 @@ def role_reads_pii(mesh: DeclaredMesh, role: str | None) -> bool:
 # ---------------------------------------------------------------------- restrictions follow the data
 
 def source_keys(product: DataProduct) -> set[str]:
-    """What a product's raw data is, independent of the descriptor naming it: resolved files, a database
-    file's table, a PostgreSQL table. Two products with a key in common read the same data."""
-    source = product.descriptor.source
-    kind = getattr(source, "kind", "")
-    try:
-        if kind in ("parquet", "csv"):
-            paths = [*files_of(product), resolve_source_path(product, source.path)]
-            return {f"file:{os.path.realpath(str(p))}" for p in paths}
-        if kind in ("sqlite", "duckdb"):
-            path = os.path.realpath(str(resolve_source_path(product, source.path)))
-            return {f"db:{path}:{(source.db_schema or 'main').lower()}.{str(source.table).lower()}"}
-        if kind == "postgres":
-            return {f"pg:{dsn_of(product)}:{str(getattr(source, 'table', '')).lower()}"}
-    except (OSError, ValueError, AttributeError, TypeError):
-        return set()
-    return set()
+    """What a product's raw data is (catalog.sources.data_keys): two products with a key in common read the
+    same data, so a restriction on one applies to the other."""
+    return data_keys(product)
 
 
 @dataclass(frozen=True)

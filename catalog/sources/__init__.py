@@ -6,6 +6,7 @@ resides (nothing is copied). An adapter module provides:
     reads(product, forbidden) -> (files, folders, globs expanded) a connection must be allowed to read
     fingerprint(product, ctx) -> str | None   (changes when the data may have changed)
     modified_at(product) -> float | None      (when its data last changed, as a POSIX time; None: unknown)
+    keys(product) -> set[str]                 (what the data is: two products with a key in common read it)
 and optionally attach(con, product, ctx) for sources read through ATTACH, with extensions(product): the
 DuckDB extensions that must be loaded before a connection's configuration is locked.
 """
@@ -30,7 +31,7 @@ ADAPTERS: dict[str, ModuleType] = {
 # Kinds whose data a driver-side DuckDB reads and hands to an engine that has no reader for them.
 DATABASE_KINDS = ("sqlite", "duckdb", "postgres")
 
-__all__ = ["ADAPTERS", "DATABASE_KINDS", "SourceContext", "adapter_for", "extensions", "fingerprint", "is_derived",
+__all__ = ["ADAPTERS", "DATABASE_KINDS", "SourceContext", "adapter_for", "data_keys", "extensions", "fingerprint", "is_derived",
            "is_live_database", "modified_at", "refreshed_at"]
 
 
@@ -57,6 +58,16 @@ def extensions(product: DataProduct) -> tuple[str, ...]:
     """The DuckDB extensions reading this product needs (loaded before a connection is locked down)."""
     needs = getattr(adapter_for(product.kind), "extensions", None)
     return needs(product) if needs is not None else ()
+
+
+def data_keys(product: DataProduct) -> set[str]:
+    """What a product's raw data is, independent of the descriptor naming it: resolved files, a database
+    file's table, a PostgreSQL table (empty when that cannot be told). Two products with a key in common
+    read the same data."""
+    try:
+        return adapter_for(product.descriptor.source.kind).keys(product)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return set()
 
 
 def fingerprint(mesh: DeclaredMesh, product_id: str) -> str | None:

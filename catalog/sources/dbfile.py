@@ -71,3 +71,10 @@ def modified_at(product: DataProduct) -> float | None:
         return os.stat(resolve_source_path(product, product.source.path)).st_mtime
     except OSError:
         return None
+
+
+def keys(product: DataProduct) -> set[str]:
+    """What the data is, whatever descriptor names it: the database file's table."""
+    source = product.source
+    path = os.path.realpath(str(resolve_source_path(product, source.path)))
+    return {f"db:{path}:{(source.db_schema or 'main').lower()}.{str(source.table).lower()}"}

@@ -77,3 +77,7 @@ def reads(product: DataProduct, forbidden: list) -> tuple[list[str], list[str], 
 
 def modified_at(product: DataProduct) -> float | None:
     return None  # a derived product has no modification time of its own
+
+
+def keys(product: DataProduct) -> set[str]:
+    return set()  # a derived product's data is its inputs'; restrictions follow its lineage instead

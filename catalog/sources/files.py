@@ -85,3 +85,9 @@ def modified_at(product: DataProduct) -> float | None:
         except OSError:
             continue
     return max(times) if times else None
+
+
+def keys(product: DataProduct) -> set[str]:
+    """What the data is, whatever descriptor names it: every file it resolves to (and the path as written)."""
+    paths = [*files_of(product), resolve_source_path(product, product.source.path)]
+    return {f"file:{os.path.realpath(str(p))}" for p in paths}

@@ -196,3 +196,8 @@ def reads(product: DataProduct, forbidden: list) -> tuple[list[str], list[str], 
 
 def modified_at(product: DataProduct) -> float | None:
     return None  # a live database has no modification time of its own
+
+
+def keys(product: DataProduct) -> set[str]:
+    """What the data is, whatever descriptor names it: the server's table."""
+    return {f"pg:{dsn_of(product)}:{str(getattr(product.source, 'table', '')).lower()}"}
