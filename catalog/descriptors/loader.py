@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.errors import MeshNotFound
 from catalog.descriptors.model import (
+    FILE_KINDS,
     NAME_PATTERN,
     NAME_RE,
     Access,
@@ -33,8 +34,6 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.dsn import DsnError, check_hosts, expand
 from catalog.descriptors.parsecache import ParseCache
 from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, read_yaml, validate
-
-FILE_KINDS = ("parquet", "csv", "sqlite", "duckdb")
 
 
 class _Collector:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -113,6 +113,9 @@ class SqlSource(Strict):
 
 
 Source = Annotated[Union[FileSource, DatabaseFileSource, PostgresSource, SqlSource], Field(discriminator="kind")]
+# The kinds whose `path` names a file (or glob) the mesh reads, as the models above declare them.
+FILE_KINDS: tuple[str, ...] = tuple(kind for model in (FileSource, DatabaseFileSource)
+                                    for kind in get_args(model.model_fields["kind"].annotation))
 
 
 # --------------------------------------------------------------------------- checks
