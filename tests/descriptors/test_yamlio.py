@@ -47,12 +47,14 @@ def test_the_small_alias_bomb_is_about_350_bytes():
 
 
 @pytest.mark.parametrize("label", list(BOMBS))
-def test_each_bomb_is_refused_in_milliseconds_with_its_line(label):
+def test_each_bomb_is_refused_early_with_its_line(label):
     started = time.perf_counter()
     with pytest.raises(YamlError) as caught:
         parse_yaml(BOMBS[label])
     elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"{label} took {elapsed:.3f} s"
+    # Unbounded, each bomb takes minutes or all the memory; 10 s tells "stopped at the limit" from "parsed it"
+    # even on a loaded machine (the speed itself is for benchmarks, not for a timed test).
+    assert elapsed < 10, f"{label} took {elapsed:.3f} s"
     assert caught.value.line is not None and caught.value.line >= 1
     assert any(word in str(caught.value) for word in ("expanded", "values", "characters", "nested"))
 
