@@ -332,9 +332,13 @@ class Mesh:
     @cached_property
     def dashboards(self) -> "DashboardDesk":
         """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
-        from catalog.dashboards.run import DashboardDesk
+        from functools import partial
 
-        return DashboardDesk(self)
+        from catalog.access import authority
+        from catalog.dashboards.run import DashboardDesk  # altair (charts) loads with it, not with `import catalog`
+
+        return DashboardDesk(self.declared, self.state, self.session, self.fingerprint,
+                             partial(authority.check_dashboard_pin, self.declared, self.access))
 
     def usage(self, product_id: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Usage events recorded by governed sessions (one row per product a query read); with a viewer, of the

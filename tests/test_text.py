@@ -152,15 +152,15 @@ def test_audit_and_result_exports_run_no_formula(mesh, tmp_path):
                                  ("a+b@x.example", "a-b@x.example")])
 def test_users_whose_names_slugify_alike_do_not_share_notebooks_or_history(mesh, a, b):
     assert user_key(a) != user_key(b)
-    NotebookStore(mesh, a).save(Notebook(title="Secret churn analysis"))
-    QueryHistory(mesh, a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
-    assert NotebookStore(mesh, b).list() == [] and QueryHistory(mesh, b).recent() == []
-    assert [s.title for s in NotebookStore(mesh, a).list()] == ["Secret churn analysis"]
+    NotebookStore(mesh.state_dir, a).save(Notebook(title="Secret churn analysis"))
+    QueryHistory(mesh.state_dir, a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
+    assert NotebookStore(mesh.state_dir, b).list() == [] and QueryHistory(mesh.state_dir, b).recent() == []
+    assert [s.title for s in NotebookStore(mesh.state_dir, a).list()] == ["Secret churn analysis"]
 
 
 def test_the_same_user_written_differently_keeps_one_folder(mesh):
     assert user_key("Ana.Silva@Bank.Example ") == user_key("ana.silva@bank.example")
-    assert Path(NotebookStore(mesh, "ana.silva@bank.example").folder).name.startswith("ana-silva-bank-example-")
+    assert Path(NotebookStore(mesh.state_dir, "ana.silva@bank.example").folder).name.startswith("ana-silva-bank-example-")
 
 
 def test_check_text_trims_and_caps_length():

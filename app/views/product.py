@@ -8,24 +8,16 @@ page with *Request access* filled in for it; the visibility policy decides which
 
 from __future__ import annotations
 
-import altair as alt
-import polars as pl
 import streamlit as st
 from sqlglot import exp
 
-from catalog.errors import MeshError
-from catalog.lineage.neighbourhood import neighbourhood
 from catalog.discover.search import product_hit
-from components import context
-from components.badges import grade_badge, score_help
+from components import context, product_tabs
+from components.badges import grade_badge
 from components.cards import ago, usage_text
-from components.graph import lineage_chart
-from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, product_link, workbench_link
-from components.tabs import tabbed
+from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, workbench_link
 from components.text import code, md
-from components.viewer import check_results, listed, policy, state
-
-SAMPLE_ROWS = 20
+from components.viewer import listed, policy, state
 
 mesh = context.require_mesh()
 role = context.current_role(mesh)
@@ -84,7 +76,6 @@ if state(mesh, product_id, viewer) == "locked":
     st.stop()
 product = mesh.products[product_id]
 descriptor = product.descriptor
-masked_here = not viewer.sees_pii(product_id)
 
 # ------------------------------------------------------------------ header
 
@@ -129,132 +120,4 @@ st.caption(" · ".join(f for f in facts if f) + ("  \nTags: " + ", ".join(code(t
                                                  if product.tags else ""))
 
 
-def schema_tab() -> None:
-    columns = pl.DataFrame(
-        [{"column": c.name, "type": c.type, "PII": c.pii_category if c.pii else "", "key": "key" if c.key else "",
-          "description": c.description} for c in product.columns],
-        schema={"column": pl.String, "type": pl.String, "PII": pl.String, "key": pl.String, "description": pl.String})
-    if columns.is_empty():
-        st.info("No columns declared.")
-    else:
-        st.dataframe(columns, hide_index=True, width="stretch",
-                     column_config={"PII": st.column_config.TextColumn("PII", help="personal data category")})
-        if product.pii_columns:
-            st.caption(" ".join(f":violet-badge[{md(c.name)}: {md(c.pii_category)}]" for c in product.pii_columns)
-                       + (f" · masked for **{md(role)}**" if masked_here else f" · visible to **{md(role)}**"))
-
-
-def sample_rows_tab() -> None:
-    if product.broken:
-        st.info("No sample: the product is broken.")
-    else:
-        try:
-            database = mesh.engine.database_for(role, user)
-            database.ensure({product_id})
-            view = exp.table_(product.name, db=product.domain, catalog="memory", quoted=True)
-            cursor = database.cursor()
-            try:
-                sample = cursor.execute(exp.select(exp.Star()).from_(view).limit(SAMPLE_ROWS).sql("duckdb")).pl()
-            finally:
-                cursor.close()
-            st.dataframe(sample, hide_index=True, width="stretch")
-            masked = [c.name for c in product.pii_columns if c.name in sample.columns]
-            st.caption(f"First {len(sample)} rows as the role **{md(role)}** sees them"
-                       + (f"; personal data masked in: {md(', '.join(masked))}." if masked and masked_here else "."))
-        except MeshError as exc:
-            st.warning(f"Cannot read a sample: {md(exc)}")
-
-
-def quality_tab() -> None:
-    history = mesh.quality_history(product_id)
-    if history.is_empty():
-        st.info(f"Not checked yet. Run {code(f'meshwork check {mesh.root} {product_id}')} or open the Scorecards page.")
-    else:
-        last = history.row(-1, named=True)
-        cols = st.columns(3)
-        cols[0].metric("Quality score", f"{last['score']:.1f}" if last["score"] is not None else "–",
-                       help=score_help())
-        cols[1].metric("Grade", last["grade"] or "–")
-        cols[2].metric("Failing checks", last["failed"])
-        st.caption(f"Latest run {ago(last['ts'])} ({last['ts']:%Y-%m-%d %H:%M} UTC).")
-        runs = mesh.quality_runs.runs(product_id, limit=1)
-        if runs:
-            results = pl.DataFrame([{"check": r.get("name"), "status": r.get("status"), "severity": r.get("severity"),
-                                     "failing rows": r.get("failing"), "message": r.get("message") or ""}
-                                    for r in check_results(mesh, product_id, runs[0]["results"], viewer)],
-                                   schema={"check": pl.String, "status": pl.String, "severity": pl.String,
-                                           "failing rows": pl.Int64, "message": pl.String})
-            st.dataframe(results, hide_index=True, width="stretch")
-        if history.height > 1:
-            st.altair_chart(alt.Chart(history.select("ts", "score", "grade")).mark_line(point=True).encode(
-                x=alt.X("ts:T", title=None), y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100])),
-                tooltip=["ts:T", "score:Q", "grade:N"]).properties(height=200, title="Quality score over time"),
-                width="stretch")
-
-
-def usage_tab() -> None:
-    metrics = mesh.usage_metrics(product_id)
-    events = mesh.usage(product_id)
-    events = events.filter(pl.col("status") == "ok") if "status" in events.columns else events
-    if events.is_empty():
-        st.info("Nobody has queried this product yet.")
-    else:
-        row = metrics.row(0, named=True) if metrics.height else {}
-        cols = st.columns(3)
-        cols[0].metric("Queries (30 days)", row.get("queries", 0))
-        cols[1].metric("Users (30 days)", row.get("users", 0))
-        cols[2].metric("Consuming domains", row.get("consuming_domains", 0))
-        weekly = (events.with_columns(pl.col("ts").dt.truncate("1w").alias("week"))
-                  .group_by("week").agg(queries=pl.len(), users=pl.col("user").n_unique()).sort("week"))
-        long = weekly.unpivot(index="week", on=["queries", "users"], variable_name="measure", value_name="count")
-        st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
-            x=alt.X("week:T", title=None), y=alt.Y("count:Q", title=None), color=alt.Color("measure:N", title=None),
-            tooltip=["week:T", "measure:N", "count:Q"]).properties(height=200, title="Queries and users per week"),
-            width="stretch")
-        consumers = (events.group_by(pl.col("consumer_domain").fill_null("(unknown)").alias("consuming domain"))
-                     .agg(queries=pl.len(), users=pl.col("user").n_unique()).sort("queries", descending=True))
-        st.dataframe(consumers, hide_index=True, width="stretch")
-
-
-def lineage_tab() -> None:
-    graph = neighbourhood(mesh.lineage_index, product_id, up=1, down=1, policy=viewer)
-    if graph.number_of_nodes() <= 1:
-        st.info("No upstream or downstream products.")
-    else:
-        lineage_chart(graph, key="product_lineage")
-    for label, others in (("Reads from", sorted(mesh.upstreams(product_id))),
-                          ("Read by", sorted(mesh.downstreams(product_id)))):
-        shown = [o for o in others if state(mesh, o, viewer)]
-        if others:
-            st.markdown(f"**{label}**")
-            for other in shown:
-                product_link(other)
-            if len(shown) < len(others):
-                st.caption(f"and {len(others) - len(shown)} restricted product(s) you may not see")
-
-
-def duplicates_tab() -> None:
-    dupes = mesh.duplicates(product_id, role=viewer.role, user=viewer.user)
-    if dupes.is_empty():
-        st.success("No product of another domain looks like a copy of this one.")
-    else:
-        st.caption("Products kept by other domains that share most columns and, on a sample, the same key values.")
-        for row in dupes.iter_rows(named=True):
-            product_link(row["duplicate_id"], label=f"{row['duplicate_id']} · {row['score']:.0%} similar")
-            st.caption(md(row["reason"]))
-
-
-def descriptor_tab() -> None:
-    try:
-        text = product.path.read_text(encoding="utf-8")
-    except OSError as exc:
-        text = f"# cannot read {product.path}: {exc.strerror}\n"
-    st.code(text, language="yaml")
-    st.download_button("Download descriptor", text, file_name=product.path.name, mime="application/x-yaml",
-                       icon=":material/download:", key="download_descriptor")
-    shown = product.path.relative_to(mesh.root) if product.path.is_relative_to(mesh.root) else product.path
-    st.caption(f"{code(shown)} in mesh {md(mesh.name)}")
-
-
-tabbed({"Schema": schema_tab, "Sample rows": sample_rows_tab, "Quality": quality_tab, "Usage": usage_tab,
-        "Lineage": lineage_tab, "Possible duplicates": duplicates_tab, "Descriptor": descriptor_tab})
+product_tabs.draw(mesh, product, viewer, role, user)

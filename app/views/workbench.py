@@ -33,8 +33,8 @@ role = context.current_role(mesh)
 user = context.current_user(mesh)
 session = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
 schema = session.schema()
-history = QueryHistory(mesh, user)
-store = NotebookStore(mesh, user)
+history = QueryHistory(mesh.state_dir, user)
+store = NotebookStore(mesh.state_dir, user)
 
 # ---------------------------------------------------------------- page state (per browser tab and mesh)
 
@@ -130,7 +130,7 @@ asked_notebook = st.query_params.get("notebook")
 if asked_notebook and st.session_state.get("wb_notebook_asked") != asked_notebook:
     st.session_state.wb_notebook_asked = asked_notebook
     try:
-        open_notebook(store.open(asked_notebook, example_notebooks(mesh)[0]))
+        open_notebook(store.open(asked_notebook, example_notebooks(mesh.declared)[0]))
         notebook = st.session_state.wb_notebook
     except NotebookError:
         st.session_state.wb_open_error = "This link names a notebook you have not saved and no example is called so."
@@ -159,7 +159,7 @@ main, side = st.columns([3, 1], gap="medium")
 
 with side:
     st.markdown("#### Notebooks")
-    examples, problems = example_notebooks(mesh)
+    examples, problems = example_notebooks(mesh.declared)
     options = store.choices(examples)
     if options:
         st.selectbox("Open a notebook", list(options), format_func=options.get, key="wb_pick", index=None,

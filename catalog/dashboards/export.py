@@ -10,17 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
 from catalog.charts import render_chart
-from catalog.dashboards.model import Dashboard, slug
-from catalog.dashboards.run import TileResult
+from catalog.dashboards.model import Dashboard, TileSlot, slug
+from catalog.dashboards.result import TileResult
 from catalog.errors import ChartError, MeshError
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
 
 TABLE_ROWS = 50
 FORMATS = ("csv", "parquet")
@@ -99,20 +97,20 @@ def dashboard_html(board: Dashboard, results: list[TileResult], role: str, user:
             f"<div class='grid'>{tiles}</div></body></html>")
 
 
-def export_html(mesh: "Mesh", board: Dashboard, role: str, user: str | None, path: str | Path | None = None,
-                values: dict[str, Any] | None = None) -> str:
-    """Run the dashboard for this viewer and return (and write, given `path`) its self-contained HTML."""
-    results = mesh.dashboards.run(board, role, user, values)
+def export_html(board: Dashboard, results: list[TileResult], role: str, user: str | None,
+                path: str | Path | None = None, values: dict[str, Any] | None = None) -> str:
+    """The self-contained HTML of the dashboard as this viewer's run of it (`results`) shows it; written to
+    `path` when given."""
     html = dashboard_html(board, results, role, user, values)
     if path is not None:
         Path(path).write_text(html, encoding="utf-8")
     return html
 
 
-def export_data(mesh: "Mesh", board: Dashboard, folder: str | Path, role: str, user: str | None,
-                fmt: str = "csv", values: dict[str, Any] | None = None) -> dict[str, Path | str]:
-    """One CSV or Parquet file per tile (its full filtered result) in `folder`: tile title -> path, or the
-    message of a tile that cannot run."""
+def export_data(board: Dashboard, folder: str | Path, fmt: str,
+                export_tile: Callable[[TileSlot, Path], int]) -> dict[str, Path | str]:
+    """One CSV or Parquet file per tile (its full filtered result, written by `export_tile(slot, path)`) in
+    `folder`: tile title -> path, or the message of a tile that cannot run."""
     if fmt not in FORMATS:
         raise MeshError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     folder = Path(folder)
@@ -121,7 +119,7 @@ def export_data(mesh: "Mesh", board: Dashboard, folder: str | Path, role: str, u
     for n, slot in enumerate(board.tiles, start=1):
         path = folder / f"{n:02d}_{slug(slot.title)}.{fmt}"
         try:
-            mesh.dashboards.export_tile(board, slot, role, user, path, fmt, values)
+            export_tile(slot, path)
             out[slot.title] = path
         except MeshError as exc:
             out[slot.title] = str(exc)

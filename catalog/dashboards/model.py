@@ -4,6 +4,8 @@ A dashboard is `<domain>/dashboards/<name>.yaml` (title, owner, description, sha
 tiles: a query, a chart spec, a size and an order); its id is `<domain>.<name>`. Loading never
 raises for bad content: a broken tile or filter is a `Problem` with file:line and the rest still
 loads. Running tiles lives in `catalog.dashboards.run`, exports in `catalog.dashboards.export`.
+Everything here reads the declared mesh (`DeclaredMesh`) only; who may write a dashboard is decided by the
+`authorize` callable the caller passes (the facade wires `catalog.access.authority.check_dashboard_pin`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -20,11 +22,9 @@ from catalog.charts import ChartSpec
 from catalog.errors import MeshError
 from catalog.descriptors.model import NAME_PATTERN, NAME_RE, Problem
 from catalog.text import check_text, title_field
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.yamlio import (YamlDocument, YamlError, dump_yaml, field_errors, read_yaml, write_atomic,
                                         slug as file_slug)
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
 
 FOLDER = "dashboards"
 GRID_UNITS = 4
@@ -35,6 +35,13 @@ FilterKind = Literal["select", "date_range", "range"]
 
 class DashboardNotFound(MeshError):
     """No dashboard with that id in the mesh."""
+
+
+class AuthorizePin(Protocol):
+    """Who may pin to (or save) a dashboard: returns the acting user, or raises AccessDenied (audited)."""
+
+    def __call__(self, user: str | None, dashboard_id: str, owner: str | None, editors: list[str],
+                 exists: bool, action: str = "dashboard.pin") -> str: ...
 
 
 class _Strict(BaseModel):
@@ -208,7 +215,7 @@ def _validation_problems(path: Path, doc: YamlDocument, base: tuple[Any, ...], e
             for e in field_errors(error, doc, path, data, base)]
 
 
-def load_dashboard(mesh: "Mesh", path: Path, domain: str | None = None) -> Dashboard:
+def load_dashboard(mesh: DeclaredMesh, path: Path, domain: str | None = None) -> Dashboard:
     """Read one dashboard file; never raises for bad content (see `Dashboard.problems`)."""
     path = Path(path)
     domain = domain or path.parent.parent.name
@@ -266,7 +273,7 @@ def _load_filters(board: Dashboard, doc: YamlDocument, raw_filters: list[Any]) -
         board.filters.append(spec)
 
 
-def _load_tile(mesh: "Mesh", board: Dashboard, doc: YamlDocument, index: int, raw: Any) -> TileSlot:
+def _load_tile(mesh: DeclaredMesh, board: Dashboard, doc: YamlDocument, index: int, raw: Any) -> TileSlot:
     loc = ("tiles", index)
     title = str(raw.get("title") or f"tile {index + 1}") if isinstance(raw, dict) else f"tile {index + 1}"
     slot = TileSlot(index=index, title=title, line=doc.line_of(loc), tile=None)
@@ -294,7 +301,7 @@ def _load_tile(mesh: "Mesh", board: Dashboard, doc: YamlDocument, index: int, ra
     return slot
 
 
-def dashboard_files(mesh: "Mesh") -> list[tuple[str, Path]]:
+def dashboard_files(mesh: DeclaredMesh) -> list[tuple[str, Path]]:
     """(domain, path) of every dashboard file in the mesh's domains, sorted."""
     out = []
     for domain in sorted(mesh.domains):
@@ -304,7 +311,7 @@ def dashboard_files(mesh: "Mesh") -> list[tuple[str, Path]]:
     return out
 
 
-def load_dashboards(mesh: "Mesh") -> dict[str, Dashboard]:
+def load_dashboards(mesh: DeclaredMesh) -> dict[str, Dashboard]:
     """Every dashboard of the mesh by id; problems (with file:line) are on each dashboard."""
     boards: dict[str, Dashboard] = {}
     for domain, path in dashboard_files(mesh):
@@ -341,7 +348,7 @@ def write_dashboard(path: Path, data: dict[str, Any]) -> Path:
     return write_atomic(path, dump_yaml(data))
 
 
-def dashboard_path(mesh: "Mesh", dashboard_id: str) -> Path:
+def dashboard_path(mesh: DeclaredMesh, dashboard_id: str) -> Path:
     domain, _, name = dashboard_id.partition(".")
     if domain not in mesh.domains:
         raise MeshError(f"cannot place dashboard {dashboard_id!r}: no domain {domain!r} in mesh {mesh.name!r} "
@@ -351,15 +358,12 @@ def dashboard_path(mesh: "Mesh", dashboard_id: str) -> Path:
     return mesh.root / domain / FOLDER / f"{name}.yaml"
 
 
-def save_dashboard(mesh: "Mesh", board: Dashboard, user: str | None = None) -> Path:
+def save_dashboard(mesh: DeclaredMesh, authorize: AuthorizePin, board: Dashboard, user: str | None = None) -> Path:
     """Write a whole (valid) dashboard back as `user` (default: the local user), who must be the owner or an
     editor the file on disk names; refuses one whose file had broken tiles, so nothing is lost."""
-    from catalog.access import authority
-
     on_disk = load_dashboard(mesh, board.path, board.domain) if Path(board.path).exists() else None
-    authority.check_dashboard_pin(mesh.declared, mesh.access, user, board.id, on_disk.owner if on_disk else None,
-                                  on_disk.editors if on_disk else [], exists=on_disk is not None,
-                                  action="dashboard.save")
+    authorize(user, board.id, on_disk.owner if on_disk else None, on_disk.editors if on_disk else [],
+              exists=on_disk is not None, action="dashboard.save")
     broken = [s for s in board.slots if s.tile is None]
     if broken or board.unreadable:
         raise MeshError(f"{board.path}: has broken content that saving would drop; fix the file first")
@@ -380,7 +384,7 @@ def slug(title: str) -> str:
     return file_slug(title, "_", default="dashboard", letter_first=True)
 
 
-def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = None,
+def pin_tile(mesh: DeclaredMesh, authorize: AuthorizePin, dashboard_id: str, tile: Tile, title: str | None = None,
              user: str | None = None) -> Path:
     """Add `tile` to the dashboard as `user` (default: the local user), creating it, titled `title` and owned
     by `user`, when it does not exist yet. Pinning to an existing one needs its owner or an editor it names
@@ -388,8 +392,6 @@ def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = No
 
     The file is edited as YAML data, not re-rendered from the model, so tiles that are broken today are kept.
     """
-    from catalog.access import authority
-
     path = dashboard_path(mesh, dashboard_id)
     domain = dashboard_id.partition(".")[0]
     if path.exists():
@@ -404,10 +406,9 @@ def pin_tile(mesh: "Mesh", dashboard_id: str, tile: Tile, title: str | None = No
         board_owner = data.get("owner") if isinstance(data.get("owner"), str) else None
         if not board_owner and domain in mesh.domains:
             board_owner = mesh.domains[domain].owner
-        authority.check_dashboard_pin(mesh.declared, mesh.access, user, dashboard_id, board_owner,
-                                      [e for e in editors if isinstance(e, str)], exists=True)
+        authorize(user, dashboard_id, board_owner, [e for e in editors if isinstance(e, str)], exists=True)
     else:
-        who = authority.check_dashboard_pin(mesh.declared, mesh.access, user, dashboard_id, None, [], exists=False)
+        who = authorize(user, dashboard_id, None, [], exists=False)
         data = {"title": check_text(title or dashboard_id.partition(".")[2].replace("_", " ").title(),
                                     "dashboard title", 200),
                 "owner": who, "tiles": []}

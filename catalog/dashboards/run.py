@@ -1,7 +1,7 @@
 """Run a dashboard's tiles for one viewer: governed, filtered, cached, in parallel.
 
-Each tile runs in the viewer's own governed session (`mesh.session(role, user)`), so masking and
-restricted products apply per viewer. Shared filters wrap the tile query as a sqlglot subquery with
+Each tile runs in the viewer's own governed session (from the `sessions` factory the facade passes,
+`Mesh.session`), so masking and restricted products apply per viewer. Shared filters wrap the tile query as a sqlglot subquery with
 a WHERE on the columns its result has. Results are cached per (query + filters, role, grants, source
 fingerprints of the products read): opening a dashboard twice does not rescan unchanged data, and
 a changed source file changes its fingerprint, so the next open reads it again.
@@ -17,13 +17,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 from sqlglot import exp
 
 from catalog import sqlutil
+from catalog.dashboards import export
 from catalog.dashboards.model import (
+    AuthorizePin,
     Dashboard,
     DashboardFilter,
     DashboardNotFound,
@@ -32,15 +34,20 @@ from catalog.dashboards.model import (
     dashboard_files,
     load_dashboards,
     pin_tile,
+    save_dashboard,
 )
+from catalog.dashboards.result import TileResult
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError, QueryFailed, QueryRejected, SourceUnavailable
 from catalog.sources import is_derived, modified_at
 from catalog.descriptors.model import Problem
-from catalog.state.store import utc_now
+from catalog.state.store import StateStore, utc_now
 
 if TYPE_CHECKING:
-    from catalog.mesh import Mesh
     from catalog.query.session import Session
+
+__all__ = ["DashboardDesk", "FilterError", "TileCache", "TileResult", "condition", "effective_values",
+           "filtered_sql"]
 
 MAX_TILE_ROWS = 5_000
 MAX_OPTIONS = 200
@@ -51,43 +58,10 @@ class FilterError(MeshError):
     """A filter value that cannot apply (a date range that is not dates, a range that is not numbers)."""
 
 
-@dataclass
-class TileResult:
-    """What one tile shows a viewer: its rows (or the message that replaces them) and how fresh they are."""
+class Sessions(Protocol):
+    """Opens a viewer's governed session (`Mesh.session`)."""
 
-    slot: TileSlot
-    frame: pl.DataFrame | None = None
-    error: str | None = None
-    total_rows: int = 0
-    truncated: bool = False
-    sql: str = ""
-    products: list[str] = field(default_factory=list)
-    applied: list[str] = field(default_factory=list)
-    not_applied: list[str] = field(default_factory=list)
-    computed_at: datetime | None = None
-    data_as_of: datetime | None = None
-    stale: list[str] = field(default_factory=list)
-    cached: bool = False
-    duration_ms: float = 0.0
-
-    @property
-    def index(self) -> int:
-        return self.slot.index
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.frame is not None
-
-    def freshness(self) -> str:
-        """One line for the tile's footer: how old the data is and whether this view came from the cache."""
-        parts = []
-        if self.data_as_of is not None:
-            parts.append(f"data as of {self.data_as_of:%Y-%m-%d %H:%M} UTC")
-        if self.stale:
-            parts.append("stale: " + ", ".join(self.stale))
-        if self.computed_at is not None:
-            parts.append(f"queried {self.computed_at:%H:%M:%S} UTC" + (" (cached)" if self.cached else ""))
-        return " · ".join(parts)
+    def __call__(self, role: str = ..., user: str | None = ...) -> "Session": ...
 
 
 @dataclass(frozen=True)
@@ -209,10 +183,19 @@ def effective_values(board: Dashboard, values: dict[str, Any] | None) -> dict[st
 
 class DashboardDesk:
     """`mesh.dashboards`: list, open, run, pin and export dashboards; holds the mesh's tile cache
-    (one per mesh, shared by every viewer: entries are keyed by role, grants and fingerprints)."""
+    (one per mesh, shared by every viewer: entries are keyed by role, grants and fingerprints).
 
-    def __init__(self, mesh: "Mesh", cache: TileCache | None = None, max_workers: int = 4):
+    It receives what it uses: the declared mesh, the state store (it owns `dashboard_views`), a session
+    factory, the engine's source fingerprints and the rule of who may pin."""
+
+    def __init__(self, mesh: DeclaredMesh, state: StateStore, sessions: Sessions,
+                 fingerprint: Callable[[str], str | None], authorize: AuthorizePin,
+                 cache: TileCache | None = None, max_workers: int = 4):
         self.mesh = mesh
+        self.state = state
+        self.sessions = sessions
+        self.fingerprint = fingerprint
+        self.authorize = authorize
         self.cache = cache or TileCache()
         self.max_workers = max_workers
         self._listed: tuple[tuple, dict[str, Dashboard]] | None = None
@@ -237,7 +220,11 @@ class DashboardDesk:
     def pin(self, dashboard_id: str, tile: Tile, title: str | None = None, user: str | None = None) -> Path:
         """Pin a tile, as `user`, to a new or existing dashboard `<domain>.<name>`; returns the YAML file written.
         A new dashboard belongs to whoever pins; an existing one takes pins from its owner and editors."""
-        return pin_tile(self.mesh, dashboard_id, tile, title, user=user)
+        return pin_tile(self.mesh, self.authorize, dashboard_id, tile, title, user=user)
+
+    def save(self, board: Dashboard, user: str | None = None) -> Path:
+        """Write a whole (valid) dashboard back as `user`, its owner or an editor (see `save_dashboard`)."""
+        return save_dashboard(self.mesh, self.authorize, board, user=user)
 
     def problems(self) -> list[Problem]:
         return [p for board in self.list().values() for p in board.problems]
@@ -245,13 +232,13 @@ class DashboardDesk:
     # ------------------------------------------------------------ last view (state store)
 
     def record_view(self, dashboard_id: str, user: str | None, role: str) -> None:
-        with self.mesh.state.transaction() as con:
+        with self.state.transaction() as con:
             con.execute("INSERT INTO dashboard_views (ts, dashboard_id, user, role) VALUES (?,?,?,?)",
                         (utc_now(), dashboard_id, user or "anonymous", role))
 
     def last_views(self) -> dict[str, tuple[str, str]]:
         """dashboard id -> (when, who) of its latest view."""
-        rows = self.mesh.state.query("SELECT dashboard_id, ts, user FROM dashboard_views v WHERE id = "
+        rows = self.state.query("SELECT dashboard_id, ts, user FROM dashboard_views v WHERE id = "
                                      "(SELECT max(id) FROM dashboard_views w WHERE w.dashboard_id = v.dashboard_id)")
         return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -271,7 +258,7 @@ class DashboardDesk:
     def _fingerprints(self, products: frozenset[str]) -> tuple[tuple[str, str], ...] | None:
         out = []
         for product_id in sorted(products):
-            fingerprint = self.mesh.fingerprint(product_id)
+            fingerprint = self.fingerprint(product_id)
             if fingerprint is None:
                 return None  # no cheap change marker (a live database): never served from the cache
             out.append((product_id, fingerprint))
@@ -358,7 +345,7 @@ class DashboardDesk:
         tile = slot.tile
         values = effective_values(board, values)
         try:
-            session = self.mesh.session(role=role, user=user)
+            session = self.sessions(role=role, user=user)
             if (blocked := self._blocked(session, tile.query)) is not None:
                 result.error = blocked
                 return result
@@ -423,7 +410,7 @@ class DashboardDesk:
         whose result has its column (in the viewer's session, so masked values stay masked)."""
         if spec.options is not None:
             return list(spec.options)
-        session = self.mesh.session(role=role, user=user)
+        session = self.sessions(role=role, user=user)
         for slot in board.tiles:
             if slot.tile is None or slot.broken or self._blocked(session, slot.tile.query):
                 continue
@@ -452,16 +439,13 @@ class DashboardDesk:
     def export_html(self, board: Dashboard, role: str, user: str | None, path: Any = None,
                     values: dict[str, Any] | None = None) -> str:
         """The dashboard as one self-contained HTML file (charts as inline SVG) for this viewer."""
-        from catalog.dashboards.export import export_html
-
-        return export_html(self.mesh, board, role, user, path, values)
+        return export.export_html(board, self.run(board, role, user, values), role, user, path, values)
 
     def export_data(self, board: Dashboard, folder: Any, role: str, user: str | None, fmt: str = "csv",
                     values: dict[str, Any] | None = None) -> dict[str, Any]:
         """One CSV or Parquet file per tile in `folder` (tile title -> path, or why that tile could not run)."""
-        from catalog.dashboards.export import export_data
-
-        return export_data(self.mesh, board, folder, role, user, fmt, values)
+        return export.export_data(board, folder, fmt,
+                                  lambda slot, path: self.export_tile(board, slot, role, user, path, fmt, values))
 
     def export_tile(self, board: Dashboard, slot: TileSlot, role: str, user: str | None, path: Any,
                     fmt: str = "csv", values: dict[str, Any] | None = None) -> int:
@@ -469,7 +453,7 @@ class DashboardDesk:
         result = self.run_tile(board, slot, role, user, values)
         if result.error:
             raise MeshError(f"{board.id} tile {slot.title!r}: {result.error}")
-        return self.mesh.session(role=role, user=user).export(result.sql, path, fmt)
+        return self.sessions(role=role, user=user).export(result.sql, path, fmt)
 
 
 def _stamp(path: Path) -> tuple[int, int]:

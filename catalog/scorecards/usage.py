@@ -107,3 +107,16 @@ def daily_usage(mesh: "Mesh", product_id: str | None = None, as_of: datetime | N
             .group_by("product_id", "day").agg(pl.len().alias("queries"),
                                                pl.col("user").n_unique().alias("users"))
             .sort("product_id", "day"))
+
+
+def weekly_usage(events: pl.DataFrame) -> pl.DataFrame:
+    """week, measure (queries | users), count: usage events per week in long form, for a line chart."""
+    weekly = (events.with_columns(pl.col("ts").dt.truncate("1w").alias("week"))
+              .group_by("week").agg(queries=pl.len(), users=pl.col("user").n_unique()).sort("week"))
+    return weekly.unpivot(index="week", on=["queries", "users"], variable_name="measure", value_name="count")
+
+
+def consumers(events: pl.DataFrame) -> pl.DataFrame:
+    """consuming domain, queries, users: who reads a product, the busiest consumer first."""
+    return (events.group_by(pl.col("consumer_domain").fill_null("(unknown)").alias("consuming domain"))
+            .agg(queries=pl.len(), users=pl.col("user").n_unique()).sort("queries", descending=True))

@@ -2,11 +2,14 @@
 
 A notebook is a small YAML file a person can read and diff. Example notebooks ship with a mesh in
 `<mesh>/notebooks/*.yaml` (written by the sample generator); a user's saved notebooks live in the
-mesh's state folder (`<state>/notebooks/<user>/<slug>.yaml`), never among the descriptors.
+mesh's state folder (`<state>/notebooks/<user>/<slug>.yaml`), never among the descriptors. The store
+and the history receive that folder, not the mesh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -16,14 +19,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.charts import ChartSpec
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
 from catalog.descriptors.model import Problem
 from catalog.text import title_field
 from catalog.descriptors.yamlio import DocumentInvalid, dump_yaml, load_file, load_text, slug as file_slug, write_atomic
 
 if TYPE_CHECKING:
-    from catalog.mesh import Mesh
     from catalog.query.session import QueryResult, Session
 
 EXAMPLES_FOLDER = "notebooks"
@@ -152,10 +156,6 @@ def slugify(title: str) -> str:
 def user_key(user: str | None) -> str:
     """The folder name of one user's storage: readable slug plus a hash of the exact normalized name, so two
     users whose names slugify alike (ana.silva@x, ana-silva@x) never share a folder."""
-    import hashlib
-
-    from catalog.access.identity import ANONYMOUS, normalize_user
-
     name = normalize_user(user) or ANONYMOUS
     return f"{slugify(name)[:40]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:16]}"
 
@@ -167,7 +167,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------- example notebooks (shipped with a mesh)
 
-def example_notebooks(mesh: "Mesh") -> tuple[list[Notebook], list[Problem]]:
+def example_notebooks(mesh: DeclaredMesh) -> tuple[list[Notebook], list[Problem]]:
     """The mesh's ready-made notebooks (`<mesh>/notebooks/*.yaml`), and a problem per file that is bad."""
     notebooks: list[Notebook] = []
     problems: list[Problem] = []
@@ -206,12 +206,12 @@ class SavedNotebook:
 
 
 class NotebookStore:
-    """One user's saved notebooks in the mesh's state folder; writes are atomic (a crash keeps the old file)."""
+    """One user's saved notebooks in the mesh's state folder (`Mesh.state_dir`); writes are atomic (a crash
+    keeps the old file)."""
 
-    def __init__(self, mesh: "Mesh", user: str):
-        self.mesh = mesh
+    def __init__(self, state_dir: Path, user: str):
         self.user = user
-        self.folder = mesh.state_dir / EXAMPLES_FOLDER / user_key(user)
+        self.folder = Path(state_dir) / EXAMPLES_FOLDER / user_key(user)
 
     def list(self) -> list[SavedNotebook]:
         out = []
@@ -278,12 +278,10 @@ class QueryHistory:
 
     MAX_KEPT = 500
 
-    def __init__(self, mesh: "Mesh", user: str):
-        self.path = NotebookStore(mesh, user).folder / "history.jsonl"
+    def __init__(self, state_dir: Path, user: str):
+        self.path = NotebookStore(state_dir, user).folder / "history.jsonl"
 
     def add(self, sql: str, role: str, rows: int | None, duration_ms: float | None, status: str) -> None:
-        import json
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"ts": datetime.now(timezone.utc).isoformat(timespec="seconds"), "role": role, "status": status,
                  "rows": rows, "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
@@ -309,8 +307,6 @@ class QueryHistory:
         return result
 
     def recent(self, limit: int = 50) -> list[dict]:
-        import json
-
         if not self.path.is_file():
             return []
         out = []

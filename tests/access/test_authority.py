@@ -277,18 +277,16 @@ def test_pinning_needs_the_dashboards_owner_or_an_editor(mesh_root):
 
 
 def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_root):
-    from catalog.dashboards.model import save_dashboard
-
     mesh = catalog.open_mesh(mesh_root)
     mesh.dashboards.pin("retail.ops", Tile(title="Branches", query="SELECT * FROM retail.branches"), user=TEAM)
     board = catalog.open_mesh(mesh_root).dashboards.get("retail.ops")
     board.owner, board.title = STRANGER, "Mine now"
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match=f"{STRANGER} may not change retail.ops: only {TEAM}"):
-        save_dashboard(mesh, board, user=STRANGER)
+        mesh.dashboards.save(board, user=STRANGER)
     assert digest(mesh_root) == before
     board.owner = TEAM
-    save_dashboard(mesh, board, user=TEAM)
+    mesh.dashboards.save(board, user=TEAM)
     assert catalog.open_mesh(mesh_root).dashboards.get("retail.ops").title == "Mine now"
 
 

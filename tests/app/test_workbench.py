@@ -54,7 +54,7 @@ def test_deep_link_fills_a_cell_and_runs_nothing_until_the_click(minimesh):
     assert len(editors(at)) == 1 and editors(at)[0].value == JOIN
     assert results(at) == [] and any("press **Run**" in i.value for i in at.info)
     mesh = catalog.open_mesh(minimesh)
-    assert mesh.usage().is_empty() and QueryHistory(mesh, "ana@bank.example").recent() == []
+    assert mesh.usage().is_empty() and QueryHistory(mesh.state_dir, "ana@bank.example").recent() == []
     at.run()  # any rerun (a widget, a reload of the same session) still runs nothing
     assert results(at) == [] and catalog.open_mesh(minimesh).usage().is_empty()
     run_buttons(at)[0].click()
@@ -137,9 +137,9 @@ def test_save_keeps_the_notebook_and_history_lists_queries(minimesh):
     at.button(key="wb_save").click()
     at.run()
     mesh = catalog.open_mesh(minimesh)
-    saved = NotebookStore(mesh, "ana@bank.example").load("my-scores")
+    saved = NotebookStore(mesh.state_dir, "ana@bank.example").load("my-scores")
     assert [c.source for c in saved.cells] == [JOIN] and saved.cells[0].chart is not None
-    assert QueryHistory(mesh, "ana@bank.example").recent()[0]["sql"] == JOIN
+    assert QueryHistory(mesh.state_dir, "ana@bank.example").recent()[0]["sql"] == JOIN
     assert "analyst · 3 rows" in captions(at)
 
 
@@ -162,7 +162,7 @@ def test_a_link_role_the_user_may_hold_applies_and_a_forged_one_falls_back(minim
 
 def test_a_notebook_link_opens_it_without_running(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    NotebookStore(mesh, "ana@bank.example").save(Notebook(title="Scores", cells=[Cell(source=JOIN)]))
+    NotebookStore(mesh.state_dir, "ana@bank.example").save(Notebook(title="Scores", cells=[Cell(source=JOIN)]))
     at = open_app(minimesh, "views/workbench.py", {"notebook": "saved:scores"}, wb_plain_editor=True,
                   user="ana@bank.example")
     assert not at.exception and [e.value for e in editors(at)] == [JOIN] and results(at) == []

@@ -13,7 +13,7 @@ import pytest
 import catalog
 from catalog.charts import ChartSpec
 from catalog.dashboards.run import filtered_sql
-from catalog.dashboards.model import Tile, load_dashboard, save_dashboard, slug
+from catalog.dashboards.model import Tile, load_dashboard, slug
 from catalog.errors import MeshError
 from minimesh import write
 
@@ -70,9 +70,9 @@ def test_pinned_tiles_round_trip_through_the_yaml_file(minimesh):
                                                                                ("Count", 1, "small")]
     assert board.tiles[0].tile.chart == chart
     before = path.read_text()
-    save_dashboard(mesh, board, user="risk-team@bank.example")
+    mesh.dashboards.save(board, user="risk-team@bank.example")
     assert path.read_text() == before
-    again = load_dashboard(mesh, path)
+    again = load_dashboard(mesh.declared, path)
     assert [s.tile for s in again.tiles] == [s.tile for s in board.tiles]
 
 
@@ -124,7 +124,7 @@ def test_pinning_keeps_tiles_that_are_broken_today(minimesh):
     assert "size: huge" in path.read_text() and board.slots[0].broken
     assert board.slots[3].tile.order == 4
     with pytest.raises(MeshError, match="broken content"):
-        save_dashboard(mesh, board, user="ana.silva@bank.example")
+        mesh.dashboards.save(board, user="ana.silva@bank.example")
 
 
 def test_pinning_to_an_unknown_domain_or_a_bad_name_is_refused(minimesh):

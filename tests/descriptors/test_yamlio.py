@@ -93,7 +93,7 @@ def test_every_reader_refuses_the_bomb(tmp_path, minimesh):
     board = minimesh / "retail/dashboards/bomb.yaml"
     board.parent.mkdir(parents=True, exist_ok=True)
     board.write_text(SMALL_BOMB)
-    loaded = load_dashboard(mesh, board)
+    loaded = load_dashboard(mesh.declared, board)
     assert loaded.unreadable and loaded.problems[0].line
     with pytest.raises(MeshError, match="alias"):
         Notebook.from_yaml(SMALL_BOMB, "n.yaml")

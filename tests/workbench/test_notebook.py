@@ -59,7 +59,7 @@ def test_a_bad_notebook_file_names_the_line_and_field():
 
 def test_saved_notebooks_are_per_user_in_the_state_folder(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    ana, bo = NotebookStore(mesh, "ana@bank.example"), NotebookStore(mesh, "bo@bank.example")
+    ana, bo = NotebookStore(mesh.state_dir, "ana@bank.example"), NotebookStore(mesh.state_dir, "bo@bank.example")
     path = ana.save(_notebook())
     assert path.is_relative_to(mesh.state_dir) and not (minimesh / "notebooks").exists()
     assert [s.title for s in ana.list()] == ["Scores by age"] and bo.list() == []
@@ -83,7 +83,7 @@ def test_bad_example_files_are_problems_not_crashes(minimesh):
     folder.mkdir()
     (folder / "good.yaml").write_text(_notebook().to_yaml())
     (folder / "bad.yaml").write_text("title: Bad\ncells:\n  - sourse: SELECT 1\n")
-    notebooks, problems = example_notebooks(catalog.open_mesh(minimesh))
+    notebooks, problems = example_notebooks(catalog.open_mesh(minimesh).declared)
     assert [n.title for n in notebooks] == ["Scores by age"]
     assert len(problems) == 1 and problems[0].line == 3 and problems[0].field == "cells.0.sourse"
 
@@ -91,7 +91,7 @@ def test_bad_example_files_are_problems_not_crashes(minimesh):
 @pytest.mark.parametrize("sample", ["banking", "life_sciences", "supply_chain"])
 def test_every_example_notebook_runs_for_an_analyst(sample, tmp_path):
     mesh = catalog.open_mesh(REPO / "sample_data" / sample, state_dir=tmp_path)
-    notebooks, problems = example_notebooks(mesh)
+    notebooks, problems = example_notebooks(mesh.declared)
     assert len(notebooks) >= 2 and not problems
     session = mesh.session("analyst", "ana@example.com")
     for notebook in notebooks:
@@ -134,7 +134,7 @@ def test_ipynb_quotes_awkward_sql_exactly(minimesh):
 def test_examples_and_saved_notebooks_open_by_reference_as_private_copies(minimesh):
     mesh = catalog.open_mesh(minimesh)
     example = _notebook()
-    store = NotebookStore(mesh, "ana@bank.example")
+    store = NotebookStore(mesh.state_dir, "ana@bank.example")
     store.save(Notebook(title="My churn look", cells=[]))
     choices = store.choices([example])
     assert choices == {f"example:{example.slug}": f"Example · {example.title}",
@@ -151,7 +151,7 @@ def test_history_records_every_run_whether_it_returns_rows_or_is_refused(minimes
     from catalog.workbench.notebook import QueryHistory
 
     mesh = catalog.open_mesh(minimesh)
-    history = QueryHistory(mesh, "ana@bank.example")
+    history = QueryHistory(mesh.state_dir, "ana@bank.example")
     session = mesh.session("analyst", user="ana@bank.example")
     result = history.run(session, "SELECT age FROM retail.customers", max_rows=2)
     refused = history.run(session, "SELECT * FROM read_csv('x.csv')", max_rows=2)
