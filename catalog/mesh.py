@@ -30,7 +30,6 @@ from catalog.lineage.graph import impact as impact_of
 from catalog.lineage.health import RootCause
 from catalog.lineage.health import root_cause as root_cause_of
 from catalog.lineage.neighbourhood import lineage_graph
-from catalog.quality.run import latest_runs, redact_results
 from catalog.quality.scoring import grade
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
@@ -51,6 +50,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from catalog.dashboards.run import DashboardDesk
+    from catalog.publish.publish import Publisher
+    from catalog.quality.sensitivity import Sensitivity
 
 
 class Mesh:
@@ -193,8 +194,9 @@ class Mesh:
     def _quality_reports(self, policy: "Policy | None") -> dict[str, dict[str, Any]]:
         """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
         may read them: the status lineage shows."""
-        return {pid: {**run, "checks": redact_results(self, pid, run["results"], policy),
-                      "grade": grade(run["score"])} for pid, run in latest_runs(self).items() if pid in self.products}
+        return {pid: {**run, "checks": self.sensitivity.redact(pid, run["results"], policy),
+                      "grade": grade(run["score"])} for pid, run in self.quality_runs.latest().items()
+                if pid in self.products}
 
     def lineage(self, columns: bool = False, level: str = "product", role: str | None = None,
                 user: str | None = None) -> "nx.DiGraph":
@@ -352,6 +354,13 @@ class Mesh:
 
     # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality/run.py ...)
 
+    @cached_property
+    def sensitivity(self) -> "Sensitivity":
+        """Which checks read personal data or a restricted product, and what of their results a viewer sees."""
+        from catalog.quality.sensitivity import Sensitivity
+
+        return Sensitivity(self.declared, self.viewers.restrictions, self.cache)
+
     def check(self, product_id: str | None = None, role: str = "steward") -> Any:
         """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
         with failing counts and example failing rows masked for `role`."""
@@ -398,6 +407,24 @@ class Mesh:
         from catalog.scorecards.scorecard import scorecard
 
         return scorecard(self, domain, policy=self._viewer(role, user))
+
+    # ---------------------------------------------------------------- publish (catalog/publish/publish.py)
+
+    @cached_property
+    def publisher(self) -> "Publisher":
+        """Draft products from files, PostgreSQL tables or SQL, and publish them into this mesh's folder."""
+        from functools import partial
+
+        from catalog.access import authority
+        from catalog.governance import policies as governance
+        from catalog.publish.publish import Publisher
+
+        return Publisher(self.declared, sessions=self.session, sensitivity=self.sensitivity,
+                         restrictions=self.viewers.restrictions,
+                         authorize_write=partial(authority.check_product_write, self.declared, self.access),
+                         authorize_checks=partial(authority.check_sensitive_checks, self.declared, self.access),
+                         compliance=partial(governance.check_descriptor, self.declared),
+                         required_access=partial(governance.required_access, self.declared))
 
     # ---------------------------------------------------------------- governance (catalog/governance/policies.py)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Literal
 
 import catalog
-from catalog.quality.sensitivity import redact_results
 from catalog.access.policy import Policy
 from components import context
 
@@ -49,7 +48,7 @@ def queryable(mesh: catalog.Mesh, viewer: Policy | None = None) -> list[str]:
 def check_results(mesh: catalog.Mesh, product_id: str, results: list[dict], viewer: Policy) -> list[dict]:
     """Check results as this viewer may see them: a check reading data they may not see (personal data they
     see masked, a product they may not query) keeps its name and status, without counts, message or rows."""
-    return redact_results(mesh, product_id, results, viewer)
+    return mesh.sensitivity.redact(product_id, results, viewer)
 
 
 def search(mesh: catalog.Mesh, text: str, viewer: Policy | None = None, **options):

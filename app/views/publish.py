@@ -80,7 +80,7 @@ if submitted:
             if source_kind == "upload":
                 if upload is None:
                     raise MeshError("choose a .csv or .parquet file to upload")
-                draft = pub.draft_from_upload(mesh, upload.getvalue(), upload.name, **common)
+                draft = mesh.publisher.draft_from_upload(upload.getvalue(), upload.name, **common)
             elif source_kind == "contract":
                 if contract is None:
                     raise MeshError("choose an ODCS contract (.yaml or .json) to import")
@@ -89,10 +89,10 @@ if submitted:
                     domain=None if own_domain else domain, version=common["version"])
             elif source_kind == "postgres":
                 schema, _, table_name = (table or "").strip().rpartition(".")
-                draft = pub.draft_from_postgres(mesh, (dsn or "").strip(), table_name, schema=schema or "public",
+                draft = mesh.publisher.draft_from_postgres((dsn or "").strip(), table_name, schema=schema or "public",
                                                 **common)
             else:
-                draft = pub.draft_from_sql(mesh, sql or "", role=context.current_role(mesh), user=user, **common)
+                draft = mesh.publisher.draft_from_sql(sql or "", role=context.current_role(mesh), user=user, **common)
     except MeshError as exc:
         st.session_state.pop("pub_draft", None)
         st.error(md(exc))
@@ -145,7 +145,7 @@ if draft is not None:
                                    "fixed by the form")
         if st.button("Apply my edits", icon=":material/edit:"):
             try:
-                st.session_state["pub_draft"] = pub.edit_draft(mesh, draft, edited)
+                st.session_state["pub_draft"] = mesh.publisher.edit_draft(draft, edited)
                 st.session_state["pub_yaml_next"] = st.session_state["pub_draft"].yaml()
             except MeshError as exc:
                 st.error(md(exc))
@@ -158,7 +158,7 @@ if draft is not None:
                  disabled=not draft.blocking.is_empty() or st.session_state.get("pub_yaml") != draft.yaml()):
         try:
             with st.spinner("Writing the files and re-reading the mesh…"):
-                result = pub.publish(mesh, draft, user=user)
+                result = mesh.publisher.publish(draft, user=user)
         except MeshError as exc:
             st.error(md(exc))
         else:

@@ -73,10 +73,10 @@ def publish(
             fail(f"--column-doc {item!r}: write COLUMN=TEXT", code=2)
         docs[column.strip()] = text.strip()
     try:
-        draft = pub.draft_from_source(mesh, source, domain=domain, name=name, owner=owner, description=description,
+        draft = mesh.publisher.draft_from_source(source, domain=domain, name=name, owner=owner, description=description,
                                       title=title, version=version, role=role)
         if docs:
-            draft = pub.describe_columns(mesh, draft, docs)
+            draft = mesh.publisher.describe_columns(draft, docs)
     except MeshError as exc:
         fail(str(exc), code=2)
     typer.echo(draft.yaml())
@@ -88,7 +88,7 @@ def publish(
         typer.echo(f"dry run: {draft.product_id} not written", err=True)
         raise typer.Exit(1 if not draft.blocking.is_empty() else 0)
     try:
-        result = pub.publish(mesh, draft, user=user)
+        result = mesh.publisher.publish(draft, user=user)
     except MeshError as exc:
         fail(str(exc))
     written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""

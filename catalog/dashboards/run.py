@@ -1,10 +1,10 @@
 """Run a dashboard's tiles for one viewer: governed, filtered, cached, in parallel.
 
 Each tile runs in the viewer's own governed session (from the `sessions` factory the facade passes,
-`Mesh.session`), so masking and restricted products apply per viewer. Shared filters wrap the tile query as a sqlglot subquery with
-a WHERE on the columns its result has. Results are cached per (query + filters, role, grants, source
-fingerprints of the products read): opening a dashboard twice does not rescan unchanged data, and
-a changed source file changes its fingerprint, so the next open reads it again.
+`Mesh.session`), so masking and restricted products apply per viewer. Shared filters wrap the tile
+query as a sqlglot subquery with a WHERE on the columns its result has. Results are cached per
+(query + filters, role, grants, source fingerprints of the products read): opening a dashboard twice
+does not rescan unchanged data, and a changed source file changes its fingerprint, so the next open reads it again.
 """
 
 from __future__ import annotations

@@ -340,7 +340,7 @@ def draft_from_contract(mesh: Any, text: str, where: str = "contract", domain: s
     if existing is not None:
         notes.append(f"{existing.id} exists (version {existing.descriptor.version}); publishing needs a higher "
                      "version")
-    required = publish.required_roles(mesh, domain, descriptor)
+    required = mesh.publisher.required_roles(domain, descriptor)
     access = descriptor.access
     if required is not None and not (access.restricted and set(access.roles) <= required):
         roles = sorted(required & set(access.roles)) if access.restricted else sorted(required)
@@ -361,7 +361,7 @@ def import_contract(mesh: Any, text: str, where: str = "contract", domain: str |
     """Publish an ODCS document as a product as `user` (same rules as self-serve publishing: who may write
     it, its SQL through the gate, paths inside the mesh, restrictions inherited): (result, notes)."""
     draft = draft_from_contract(mesh, text, where, domain, version)
-    return publish.publish(mesh, draft, user=user, allow_violations=allow_violations), draft.notes[1:]
+    return mesh.publisher.publish(draft, user=user, allow_violations=allow_violations), draft.notes[1:]
 
 
 def import_contract_file(mesh: Any, path: str | Path, **kwargs: Any) -> Any:

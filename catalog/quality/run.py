@@ -24,11 +24,10 @@ from sqlglot import exp
 
 from catalog.quality.compile import ROWS, CompiledCheck, CompiledScan, col, compile_checks
 from catalog.errors import MeshError, SourceUnavailable
-from catalog.quality.sensitivity import may_see_results, redact_results, sensitive_checks
 from catalog.quality.scoring import FORMULA, Score, grade, score_results
 from catalog.sources.context import raw_table
 
-__all__ = ["sensitive_checks", "redact_results", "run_checks", "check", "QualityReport", "CheckResult"]
+__all__ = ["run_checks", "check", "QualityReport", "CheckResult"]
 
 if TYPE_CHECKING:
     from catalog.mesh import Mesh
@@ -251,8 +250,9 @@ def run_checks(mesh: "Mesh", product_id: str, role: str = "steward", now: dateti
 
 def _for_viewer(mesh: "Mesh", report: QualityReport, role: str) -> QualityReport:
     """The report as `role` may see it: sensitive checks it may not see are hidden (counts, examples)."""
-    shown = redact_results(mesh, report.product_id, [c.to_dict() for c in report.checks],
-                           mesh.viewers.policy(role))
+    from catalog.access.policy import build
+
+    shown = mesh.sensitivity.redact(report.product_id, [c.to_dict() for c in report.checks], build(mesh, role))
     report.checks = [CheckResult(**{k: v for k, v in r.items() if k in CheckResult.__dataclass_fields__})
                      for r in shown]
     return report
@@ -321,11 +321,13 @@ def _examples(mesh: "Mesh", product: Any, results: dict[int, CheckResult], role:
     A sensitive check (checks.sensitivity) shows examples only to a role that reads its data unmasked,
     and stores none (its condition means nothing over masked values)."""
     from catalog.engines.duckdb import masked_table, role_table
+    from catalog.access.policy import build
+
     failing = {i for i, r in results.items() if r.status == "fail"}
     if not failing:
         return {}
-    sensitive = set(sensitive_checks(mesh, product))
-    viewer = mesh.viewers.policy(role)
+    sensitive = set(mesh.sensitivity.checks(product))
+    viewer = build(mesh, role)
     refs = {c.product for c in product.descriptor.quality if c.check == "references" and c.product in mesh.products}
 
     def fetch(database: Any, table: Any, wanted: set[int]) -> dict[int, list[dict[str, Any]]]:
@@ -359,7 +361,7 @@ def _examples(mesh: "Mesh", product: Any, results: dict[int, CheckResult], role:
     stored = fetch(steward, masked_table, plain) if plain and ready(
         steward.ensure_masked, {product.id, *refs}) else {}
     shown = {i for i in failing if product.descriptor.quality[i].label not in sensitive
-             or may_see_results(mesh, viewer, product, product.descriptor.quality[i])}
+             or mesh.sensitivity.may_see_results(viewer, product, product.descriptor.quality[i])}
     database = mesh.engine.database(role)
     wanted_refs = {r for r in refs if r in database.visible}
     if viewer.can_query(product.id) and shown and ready(database.ensure, {product.id, *wanted_refs}):

@@ -13,22 +13,27 @@ restricted product. The rule kept here:
 - a sensitive check's failing count, message and example rows are shown only to a viewer who reads the
   product (and what it is computed from, and the referenced product) unmasked; others see it as hidden,
   with the reason. Only a steward may add or change a sensitive check (catalog.publish.publish enforces that).
+
+`Sensitivity` answers for one mesh: it receives the declared mesh, the restrictions the visibility policy
+derives (`Viewers.restrictions`) and the mesh's cache, where each product's answer is kept (descriptors do
+not change under an open mesh).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
-from catalog.query.masking import is_token_masked
+from catalog import sqlutil
+from catalog.access.policy import Policy
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+from catalog.descriptors.column_lineage import trace_columns
+from catalog.query.masking import is_token_masked
+from catalog.state.cache import MeshCache
 
 EXACT_UNDER_MASKING = ("not_null", "row_count", "freshness")
 HIDDEN_REASON = "hidden: this check reads {what} that your role sees masked or may not see"
@@ -38,8 +43,6 @@ def _columns_read(check: Any) -> list[str]:
     named = list(getattr(check, "columns", None) or []) + [getattr(check, "column", None)]
     if check.check == "expression":
         try:
-            import sqlglot
-
             tree = sqlglot.parse_one(check.expression, read="duckdb")
             named += [c.name for c in tree.find_all(exp.Column)] if tree is not None else []
         except Exception:  # noqa: BLE001 - an unparsable expression reads what it names: assume everything
@@ -49,180 +52,160 @@ def _columns_read(check: Any) -> list[str]:
     return [c for c in named if c]
 
 
-def _upstreams(mesh: "Mesh", product: DataProduct) -> set[str]:
-    """The products a derived product reads: the mesh's record, or (a candidate descriptor not loaded yet)
-    the products its SQL names."""
-    if mesh.products.get(product.id) is product:
-        return mesh.upstreams(product.id)
-    from catalog import sqlutil
+class Sensitivity:
+    """Which checks of a mesh's products are sensitive, and what of their results a viewer may see."""
 
-    try:
-        names = sqlutil.referenced_tables(sqlutil.parse_one_select(product.source.sql))
-    except Exception:  # noqa: BLE001 - unparsable SQL reads nothing we can name
-        return set()
-    return {n for n in names if n in mesh.products}
+    def __init__(self, mesh: DeclaredMesh, restrictions: Callable[[], Mapping[str, frozenset[str]]],
+                 cache: MeshCache):
+        self.mesh = mesh
+        self._restrictions = restrictions
+        self._cache = cache
 
+    # ------------------------------------------------------------------ which checks are sensitive
 
-def pii_columns(mesh: "Mesh", product: DataProduct, _seen: frozenset[str] = frozenset()) -> dict[str, bool]:
-    """Lower-cased column name -> whether its masked form keeps equality (a token), for every column of
-    `product` that holds or is computed from PII (declared, or by column lineage for a derived product;
-    an untraced column of a derived product over PII counts as PII)."""
-    out = {c.name.lower(): is_token_masked(c) for c in product.columns if c.pii}
-    if product.kind != "sql" or product.id in _seen:
+    def _upstreams(self, product: DataProduct) -> set[str]:
+        """The products a derived product reads: the mesh's record, or (a candidate descriptor not loaded yet)
+        the products its SQL names."""
+        mesh = self.mesh
+        if mesh.products.get(product.id) is product:
+            return mesh.upstreams(product.id)
+        try:
+            names = sqlutil.referenced_tables(sqlutil.parse_one_select(product.source.sql))
+        except Exception:  # noqa: BLE001 - unparsable SQL reads nothing we can name
+            return set()
+        return {n for n in names if n in mesh.products}
+
+    def pii_columns(self, product: DataProduct, _seen: frozenset[str] = frozenset()) -> dict[str, bool]:
+        """Lower-cased column name -> whether its masked form keeps equality (a token), for every column of
+        `product` that holds or is computed from PII (declared, or by column lineage for a derived product;
+        an untraced column of a derived product over PII counts as PII)."""
+        products = self.mesh.products
+        out = {c.name.lower(): is_token_masked(c) for c in product.columns if c.pii}
+        if product.kind != "sql" or product.id in _seen:
+            return out
+        upstreams = self._upstreams(product)
+        upstream_pii = {u: self.pii_columns(products[u], _seen | {product.id}) for u in upstreams if u in products}
+        if not any(upstream_pii.values()):
+            return out
+        traced = trace_columns(product, set(upstreams), lambda pid: products[pid].columns
+                               if pid in products else None)
+        for column in product.columns:
+            name = column.name.lower()
+            inputs = traced.inputs.get(column.name)
+            if inputs is None:
+                out[name] = False  # untraced: strictest
+                continue
+            hits = [upstream_pii[u][c.lower()] for u, c in inputs if c.lower() in upstream_pii.get(u, {})]
+            if hits:
+                out[name] = out.get(name, True) and all(hits) and len(inputs) == 1
         return out
-    upstreams = _upstreams(mesh, product)
-    upstream_pii = {u: pii_columns(mesh, mesh.products[u], _seen | {product.id}) for u in upstreams
-                    if u in mesh.products}
-    if not any(upstream_pii.values()):
-        return out
-    from catalog.descriptors.column_lineage import trace_columns
 
-    traced = trace_columns(product, set(upstreams), lambda pid: mesh.products[pid].columns
-                           if pid in mesh.products else None)
-    for column in product.columns:
-        name = column.name.lower()
-        inputs = traced.inputs.get(column.name)
-        if inputs is None:
-            out[name] = False  # untraced: strictest
-            continue
-        hits = [upstream_pii[u][c.lower()] for u, c in inputs if c.lower() in upstream_pii.get(u, {})]
-        if hits:
-            out[name] = out.get(name, True) and all(hits) and len(inputs) == 1
-    return out
-
-
-def derived_reads_pii(mesh: "Mesh", product: DataProduct) -> bool:
-    """Whether a derived product's SQL reads, anywhere (select list, WHERE, JOIN, GROUP BY), a PII column of
-    an upstream that is not a token-masked key."""
-    if product.kind != "sql":
-        return False
-    from catalog import sqlutil
-
-    names: set[str] = set()
-    for upstream in _upstreams(mesh, product):
-        if upstream in mesh.products:
-            names |= {c for c, token in pii_columns(mesh, mesh.products[upstream]).items() if not token}
-    if not names:
-        return False
-    try:
-        tree = sqlutil.parse_one_select(product.source.sql)
-    except Exception:  # noqa: BLE001 - SQL that does not parse reads what it may: assume PII
-        return True
-    if any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star)):
-        return True
-    return any(c.name.lower() in names for c in tree.find_all(exp.Column))
-
-
-def _restricted(mesh: "Mesh", product_id: str) -> bool:
-    return bool(mesh.viewers.restrictions().get(product_id))
-
-
-_CACHE: "weakref.WeakKeyDictionary[Mesh, dict[str, list[str]]]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def sensitive_checks(mesh: "Mesh", product: DataProduct | str) -> list[str]:
-    """Names (labels) of `product`'s checks that read PII values or a restricted product (see module doc).
-    Descriptors do not change under a loaded Mesh, so each product's answer is computed once."""
-    product = mesh.product(product) if isinstance(product, str) else product
-    if mesh.products.get(product.id) is not product:  # a candidate descriptor (publish): not cached
-        return _sensitive_checks(mesh, product)
-    with _LOCK:
-        cached = _CACHE.setdefault(mesh, {}).get(product.id)
-    if cached is None:
-        cached = _sensitive_checks(mesh, product)
-        with _LOCK:
-            _CACHE.setdefault(mesh, {})[product.id] = cached
-    return list(cached)
-
-
-def _sensitive_checks(mesh: "Mesh", product: DataProduct) -> list[str]:
-    if derived_reads_pii(mesh, product):
-        return [c.label for c in product.descriptor.quality]
-    pii = pii_columns(mesh, product)
-    derived = product.kind == "sql"
-    out = []
-    for check in product.descriptor.quality:
-        if _sensitive(mesh, product, check, pii, derived):
-            out.append(check.label)
-    return out
-
-
-def _sensitive(mesh: "Mesh", product: DataProduct, check: Any, pii: dict[str, bool], derived: bool) -> bool:
-    if check.check == "references":
-        target = mesh.products.get(check.product)
-        if target is None or _restricted(mesh, target.id):
-            return True
-        mine = pii.get(check.column.lower())
-        theirs = pii_columns(mesh, target).get((check.to_column or check.column).lower())
-        if mine is None and theirs is None:
+    def derived_reads_pii(self, product: DataProduct) -> bool:
+        """Whether a derived product's SQL reads, anywhere (select list, WHERE, JOIN, GROUP BY), a PII column of
+        an upstream that is not a token-masked key."""
+        if product.kind != "sql":
             return False
-        return derived or not (mine and theirs)
-    columns = _columns_read(check)
-    if check.check == "freshness" and not columns:
-        columns = [product.descriptor.sla.timestamp_column or ""]
-    if "*" in columns:
-        return bool(pii)
-    read = [pii[c.lower()] for c in columns if c.lower() in pii]
-    if not read:
-        return False
-    if derived:
+        names: set[str] = set()
+        for upstream in self._upstreams(product):
+            if upstream in self.mesh.products:
+                names |= {c for c, token in self.pii_columns(self.mesh.products[upstream]).items() if not token}
+        if not names:
+            return False
+        try:
+            tree = sqlutil.parse_one_select(product.source.sql)
+        except Exception:  # noqa: BLE001 - SQL that does not parse reads what it may: assume PII
+            return True
+        if any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star)):
+            return True
+        return any(c.name.lower() in names for c in tree.find_all(exp.Column))
+
+    def restricted(self, product_id: str) -> bool:
+        return bool(self._restrictions().get(product_id))
+
+    def checks(self, product: DataProduct | str) -> list[str]:
+        """Names (labels) of `product`'s checks that read PII values or a restricted product (see module doc);
+        a loaded product's answer is computed once (MeshCache), a candidate descriptor's (publish) every time."""
+        product = self.mesh.product(product) if isinstance(product, str) else product
+        if self.mesh.products.get(product.id) is not product:
+            return self._checks(product)
+        return list(self._cache.get("quality.sensitive_checks", product.id, lambda: self._checks(product)))
+
+    def _checks(self, product: DataProduct) -> list[str]:
+        if self.derived_reads_pii(product):
+            return [c.label for c in product.descriptor.quality]
+        pii = self.pii_columns(product)
+        derived = product.kind == "sql"
+        return [check.label for check in product.descriptor.quality if self._sensitive(product, check, pii, derived)]
+
+    def _sensitive(self, product: DataProduct, check: Any, pii: dict[str, bool], derived: bool) -> bool:
+        if check.check == "references":
+            target = self.mesh.products.get(check.product)
+            if target is None or self.restricted(target.id):
+                return True
+            mine = pii.get(check.column.lower())
+            theirs = self.pii_columns(target).get((check.to_column or check.column).lower())
+            if mine is None and theirs is None:
+                return False
+            return derived or not (mine and theirs)
+        columns = _columns_read(check)
+        if check.check == "freshness" and not columns:
+            columns = [product.descriptor.sla.timestamp_column or ""]
+        if "*" in columns:
+            return bool(pii)
+        read = [pii[c.lower()] for c in columns if c.lower() in pii]
+        if not read:
+            return False
+        if derived:
+            return True
+        if check.check in EXACT_UNDER_MASKING and check.check != "freshness":
+            return False
+        if check.check == "unique" and all(read) and len(read) == len(columns):
+            return False
         return True
-    if check.check in EXACT_UNDER_MASKING and check.check != "freshness":
-        return False
-    if check.check == "unique" and all(read) and len(read) == len(columns):
-        return False
-    return True
 
+    # ------------------------------------------------------------------ what a viewer sees
 
-# ----------------------------------------------------------------------------- what a viewer sees
+    def sees_all(self, viewer: Policy | None, product_id: str, _seen: frozenset[str] = frozenset()) -> bool:
+        """Whether `viewer` (None: the steward's unfiltered view) reads the product, and everything it is
+        computed from, unmasked."""
+        if viewer is None or viewer.unfiltered:
+            return True
+        product = self.mesh.products.get(product_id)
+        if product is None or not viewer.can_query(product_id):
+            return False
+        spec = self.mesh.roles.get(viewer.role or "")
+        if product.pii_columns and not (viewer.sees_pii(product_id) or (spec is not None and spec.pii)):
+            return False
+        return all(self.sees_all(viewer, u, _seen | {product_id}) for u in self.mesh.upstreams(product_id)
+                   if u not in _seen)
 
-
-def sees_all(mesh: "Mesh", viewer: "Policy | None", product_id: str, _seen: frozenset[str] = frozenset()) -> bool:
-    """Whether `viewer` (None: the steward's unfiltered view) reads the product, and everything it is
-    computed from, unmasked."""
-    if viewer is None or viewer.unfiltered:
+    def may_see_results(self, viewer: Policy | None, product: DataProduct, check: Any) -> bool:
+        """Whether `viewer` may see this (sensitive) check's counts and examples."""
+        if not self.sees_all(viewer, product.id):
+            return False
+        if check is not None and getattr(check, "check", "") == "references":
+            return self.sees_all(viewer, check.product)
         return True
-    from catalog.access.policy import role_reads_pii
 
-    product = mesh.products.get(product_id)
-    if product is None or not viewer.can_query(product_id):
-        return False
-    if product.pii_columns and not (viewer.sees_pii(product_id) or role_reads_pii(mesh, viewer.role)):
-        return False
-    return all(sees_all(mesh, viewer, u, _seen | {product_id}) for u in mesh.upstreams(product_id)
-               if u not in _seen)
-
-
-def may_see_results(mesh: "Mesh", viewer: "Policy | None", product: DataProduct, check: Any) -> bool:
-    """Whether `viewer` may see this (sensitive) check's counts and examples."""
-    if not sees_all(mesh, viewer, product.id):
-        return False
-    if check is not None and getattr(check, "check", "") == "references":
-        return sees_all(mesh, viewer, check.product)
-    return True
-
-
-def redact_results(mesh: "Mesh", product_id: str, results: list[dict[str, Any]],
-                   viewer: "Policy | None") -> list[dict[str, Any]]:
-    """The check results (as dicts) as `viewer` may see them: a sensitive check the viewer may not see keeps
-    its name, kind, severity and status, with no failing count, observed value, message or example rows."""
-    if viewer is None or viewer.unfiltered:
-        return results
-    product = mesh.product(product_id)
-    if not viewer.can_query(product_id):  # nothing of a product the viewer may not query is computable
-        return [{**r, "failing": None, "observed": None, "examples": [], "hidden": True,
-                 "message": "hidden: your role may not query this product"} for r in results]
-    sensitive = set(sensitive_checks(mesh, product))
-    declared = {c.label: c for c in product.descriptor.quality}
-    out = []
-    for result in results:
-        name = result.get("name", "")
-        check = declared.get(name)
-        if (name in sensitive or check is None) and not may_see_results(mesh, viewer, product, check):
-            what = "a restricted product" if check is not None and check.check == "references" and _restricted(
-                mesh, check.product) else "personal data"
-            result = {**result, "failing": None, "observed": None, "examples": [], "hidden": True,
-                      "message": HIDDEN_REASON.format(what=what)}
-        out.append(result)
-    return out
+    def redact(self, product_id: str, results: list[dict[str, Any]], viewer: Policy | None) -> list[dict[str, Any]]:
+        """The check results (as dicts) as `viewer` may see them: a sensitive check the viewer may not see keeps
+        its name, kind, severity and status, with no failing count, observed value, message or example rows."""
+        if viewer is None or viewer.unfiltered:
+            return results
+        product = self.mesh.product(product_id)
+        if not viewer.can_query(product_id):  # nothing of a product the viewer may not query is computable
+            return [{**r, "failing": None, "observed": None, "examples": [], "hidden": True,
+                     "message": "hidden: your role may not query this product"} for r in results]
+        sensitive = set(self.checks(product))
+        declared = {c.label: c for c in product.descriptor.quality}
+        out = []
+        for result in results:
+            name = result.get("name", "")
+            check = declared.get(name)
+            if (name in sensitive or check is None) and not self.may_see_results(viewer, product, check):
+                what = ("a restricted product" if check is not None and check.check == "references"
+                        and self.restricted(check.product) else "personal data")
+                result = {**result, "failing": None, "observed": None, "examples": [], "hidden": True,
+                          "message": HIDDEN_REASON.format(what=what)}
+            out.append(result)
+        return out

@@ -199,9 +199,7 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
 
     runs = latest_runs(mesh)
     if policy is not None and not policy.unfiltered:  # a check reading data the viewer sees masked: status only
-        from catalog.quality.run import redact_results
-
-        runs = {pid: {**runs[pid], "results": redact_results(mesh, pid, runs[pid]["results"], policy)}
+        runs = {pid: {**runs[pid], "results": mesh.sensitivity.redact(pid, runs[pid]["results"], policy)}
                 for pid in ids if pid in runs}
     logged = _changelog(mesh, ids, since, now)
     products = []

@@ -274,7 +274,5 @@ def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None, user: 
     order = {"fail": 0, "error": 1, "pass": 2}
     results = [{**r, "examples": []} if hidden else r for r in run["results"]]
     if viewer is not None:  # sensitive checks: counts and examples only for viewers who read that data
-        from catalog.quality.sensitivity import redact_results
-
-        results = redact_results(mesh, product.id, results, viewer)
+        results = mesh.sensitivity.redact(product.id, results, viewer)
     return sorted(results, key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))

@@ -56,7 +56,7 @@ def refusals(mesh, actor: str, action: str) -> list[dict]:
 
 def takeover(mesh, **kwargs):
     """A higher version of retail.customers with a new owner and no restriction: the takeover of issue 16."""
-    return pub.draft_from_upload(mesh, CSV, "c.csv", domain="retail", name="customers", owner=STRANGER,
+    return mesh.publisher.draft_from_upload(CSV, "c.csv", domain="retail", name="customers", owner=STRANGER,
                                  version="9.0.0", **kwargs)
 
 
@@ -66,7 +66,7 @@ def test_a_stranger_cannot_replace_a_product_and_nothing_changes(mesh_root):
     mesh = catalog.open_mesh(mesh_root)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied) as refused:
-        pub.publish(mesh, takeover(mesh), user=STRANGER)
+        mesh.publisher.publish(takeover(mesh), user=STRANGER)
     assert str(refused.value).endswith(f"only {OWNER}, the owner, or a steward may replace retail.customers.")
     assert digest(mesh_root) == before
     rows = refusals(catalog.open_mesh(mesh_root), STRANGER, "product.publish")
@@ -80,77 +80,77 @@ def test_a_team_member_who_does_not_own_the_product_cannot_replace_it_either(mes
     mesh = catalog.open_mesh(mesh_root)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match=f"only {OWNER}, the owner, or a steward"):
-        pub.publish(mesh, takeover(mesh), user=TEAM)
+        mesh.publisher.publish(takeover(mesh), user=TEAM)
     assert digest(mesh_root) == before
 
 
 @pytest.mark.parametrize("who", [OWNER, STEWARD])
 def test_the_owner_or_a_steward_replaces_a_product(mesh_root, who):
     mesh = catalog.open_mesh(mesh_root)
-    result = pub.publish(mesh, takeover(mesh), user=who)
+    result = mesh.publisher.publish(takeover(mesh), user=who)
     assert result.version == "9.0.0"
     assert catalog.open_mesh(mesh_root).products["retail.customers"].owner == STRANGER
 
 
 def test_a_new_product_needs_the_domain_team(mesh_root):
     mesh = catalog.open_mesh(mesh_root)
-    draft = pub.draft_from_upload(mesh, b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
+    draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied) as refused:
-        pub.publish(mesh, draft, user=STRANGER)
+        mesh.publisher.publish(draft, user=STRANGER)
     assert (f"only retail-team@bank.example, {TEAM}, the retail team, or a steward may publish a new product in "
             "retail") in str(refused.value)
     assert digest(mesh_root) == before
-    assert pub.publish(mesh, draft, user=TEAM).product_id == "retail.extra"
+    assert mesh.publisher.publish(draft, user=TEAM).product_id == "retail.extra"
 
 
 def test_a_new_domain_needs_a_steward(mesh_root):
     mesh = catalog.open_mesh(mesh_root)
-    draft = pub.draft_from_upload(mesh, b"a,b\n1,2\n", "x.csv", domain="growth", name="extra", owner=TEAM)
+    draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="growth", name="extra", owner=TEAM)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match="only a steward may add a domain"):
-        pub.publish(mesh, draft, user=TEAM)
+        mesh.publisher.publish(draft, user=TEAM)
     assert digest(mesh_root) == before and not (mesh_root / "growth").exists()
-    result = pub.publish(mesh, draft, user=STEWARD)
+    result = mesh.publisher.publish(draft, user=STEWARD)
     assert result.created_domain and catalog.open_mesh(mesh_root).domains["growth"].descriptor.team == [TEAM]
 
 
 def test_anonymous_and_unknown_users_of_an_enforced_mesh_write_nothing(mesh_root):
     mesh = catalog.open_mesh(mesh_root)
     with pytest.raises(AccessDenied, match="Sign in first"):
-        pub.publish(mesh, takeover(mesh), user="")
+        mesh.publisher.publish(takeover(mesh), user="")
     text = (mesh_root / "mesh.yaml").read_text().replace("users:", f"identity: {{mode: enforced}}\nusers:\n  "
                                                                    f"{OWNER}: {{roles: [analyst]}}")
     (mesh_root / "mesh.yaml").write_text(text)
     mesh = catalog.open_mesh(mesh_root)
-    draft = pub.draft_from_upload(mesh, b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
+    draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
     with pytest.raises(AccessDenied, match="is not a user of mesh 'mini' \\(identity is enforced\\)"):
-        pub.publish(mesh, draft, user=TEAM)
-    assert pub.publish(mesh, takeover(mesh), user=OWNER).version == "9.0.0"
+        mesh.publisher.publish(draft, user=TEAM)
+    assert mesh.publisher.publish(takeover(mesh), user=OWNER).version == "9.0.0"
 
 
 def test_the_library_writes_as_the_local_user_by_default(mesh_root, monkeypatch):
     monkeypatch.setenv("MESHWORK_USER", STRANGER)
     mesh = catalog.open_mesh(mesh_root)
     with pytest.raises(AccessDenied, match=f"{STRANGER} may not replace"):
-        pub.publish(mesh, takeover(mesh))
+        mesh.publisher.publish(takeover(mesh))
     monkeypatch.setenv("MESHWORK_USER", OWNER)
-    assert pub.publish(mesh, takeover(mesh)).version == "9.0.0"
+    assert mesh.publisher.publish(takeover(mesh)).version == "9.0.0"
 
 
 def test_checks_that_read_personal_data_are_set_up_by_a_steward_only(mesh_root):
     mesh = catalog.open_mesh(mesh_root)
-    draft = pub.draft_from_upload(mesh, CSV, "c.csv", domain="retail", name="customers", owner=OWNER,
+    draft = mesh.publisher.draft_from_upload(CSV, "c.csv", domain="retail", name="customers", owner=OWNER,
                                   version="2.0.0")
     assert any("left out the suggested check(s) email matches pattern" in n for n in draft.notes)
     probing = draft.yaml() + "- {check: regex, column: email, pattern: '^a', name: email starts with a}\n"
-    probing_draft = pub.edit_draft(mesh, draft, probing)
+    probing_draft = mesh.publisher.edit_draft(draft, probing)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match="email starts with a.*only a steward may set up"):
-        pub.publish(mesh, probing_draft, user=OWNER)
+        mesh.publisher.publish(probing_draft, user=OWNER)
     assert digest(mesh_root) == before
     assert refusals(catalog.open_mesh(mesh_root), OWNER, "product.publish")
-    assert pub.publish(mesh, probing_draft, user=STEWARD).version == "2.0.0"
+    assert mesh.publisher.publish(probing_draft, user=STEWARD).version == "2.0.0"
 
 
 # ---------------------------------------------------------------- CLI
@@ -249,10 +249,10 @@ def test_a_hand_made_draft_over_a_restricted_source_is_refused(mesh_root):
     descriptor = limits.model_copy(update={"name": "open_limits", "access": limits.access.model_copy(
         update={"restricted": False, "roles": []}), "owner": "rui.costa@bank.example"})
     draft = pub.Draft(domain="risk", descriptor=descriptor, profile=pub.Profile(rows=0, profiled_rows=0, columns=[]),
-                      preview=pub.pl.DataFrame(), compliance=pub.governance.check_descriptor(mesh, "risk", descriptor))
+                      preview=pub.pl.DataFrame(), compliance=mesh.publisher.compliance("risk", descriptor))
     before = digest(mesh_root)
     with pytest.raises(PublishError, match="reads restricted data"):
-        pub.publish(mesh, draft, user=STEWARD, allow_violations=True)
+        mesh.publisher.publish(draft, user=STEWARD, allow_violations=True)
     assert digest(mesh_root) == before
 
 
@@ -316,8 +316,8 @@ def test_init_makes_its_creator_the_first_steward(tmp_path, monkeypatch):
     root = pub.init_mesh(tmp_path / "shop")
     assert yaml.safe_load((root / "mesh.yaml").read_text())["users"] == {"lea@shop.example": {"roles": ["steward"]}}
     mesh = catalog.open_mesh(root)
-    draft = pub.draft_from_upload(mesh, b"a,b\n1,2\n", "x.csv", domain="sales", name="orders", owner="lea@shop.example")
-    assert pub.publish(mesh, draft).created_domain
+    draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="sales", name="orders", owner="lea@shop.example")
+    assert mesh.publisher.publish(draft).created_domain
 
 
 def test_mark_as_reviewed_by_someone_else_is_a_plain_error_on_the_review_page(mesh_root, monkeypatch):

@@ -23,7 +23,7 @@ def test_a_typed_dsn_never_reads_the_servers_environment(minimesh, monkeypatch):
     for typed in ("postgresql://u:${SECRET_TOKEN}@127.0.0.1:1/x", "postgresql://u:${MESHWORK_PG_PASSWORD}@h/x",
                   "host=127.0.0.1 password=${SECRET_TOKEN} dbname=x"):
         with pytest.raises(PublishError) as refused:
-            pub.draft_from_postgres(mesh, typed, "t", domain="retail", name="t", owner=OWNER)
+            mesh.publisher.draft_from_postgres(typed, "t", domain="retail", name="t", owner=OWNER)
         assert "not expanded" in str(refused.value)
         assert "s3cr3t" not in str(refused.value) and "m3sh" not in str(refused.value)
 
@@ -74,7 +74,7 @@ def test_a_typed_dsn_to_a_silent_host_gives_up_after_the_connect_timeout(minimes
     mesh = catalog.open_mesh(minimesh)
     started = time.perf_counter()
     with pytest.raises(PublishError, match="cannot reach PostgreSQL"):
-        pub.draft_from_postgres(mesh, "postgresql://u:pw@10.255.255.1:5432/x", "t", domain="retail", name="t",
+        mesh.publisher.draft_from_postgres("postgresql://u:pw@10.255.255.1:5432/x", "t", domain="retail", name="t",
                                 owner=OWNER)
     assert time.perf_counter() - started < dsn.CONNECT_TIMEOUT_S + 10
     assert "connect_timeout=8" in dsn.with_connect_timeout("postgresql://h/x")
@@ -97,7 +97,7 @@ def test_the_mesh_host_allow_list_refuses_other_hosts_before_connecting(minimesh
                   "host=attacker.example dbname=x", "postgresql:///x"):
         started = time.perf_counter()
         with pytest.raises(PublishError, match="is not one this mesh may connect to"):
-            pub.draft_from_postgres(mesh, typed, "t", domain="retail", name="t", owner=OWNER)
+            mesh.publisher.draft_from_postgres(typed, "t", domain="retail", name="t", owner=OWNER)
         assert time.perf_counter() - started < 1
     write(minimesh / "retail/products/remote.yaml", """
         name: remote

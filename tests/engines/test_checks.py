@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import catalog
-from catalog.quality.run import run_checks, sensitive_checks
+from catalog.quality.run import run_checks
 from catalog.scorecards.scorecard import latest_checks
 from minimesh import build_minimesh, write
 from tests.query.test_gate import RAW_EMAILS, RAW_NAMES, RAW_SSNS
@@ -49,12 +49,12 @@ def _by_name(report) -> dict:
 
 def test_sensitive_checks_are_those_reading_pii_or_a_restricted_product(mini):
     mesh = catalog.open_mesh(mini)
-    assert set(sensitive_checks(mesh, "retail.customers")) == {
+    assert set(mesh.sensitivity.checks("retail.customers")) == {
         "spells the first letter", "email starts with b", "name is Ana", "ssn below 5", "emails unique",
         "has a limit"}
     # exact under masking: NULLs stay NULL, tokens keep equality, non-PII columns are not masked
     assert not {"email not null", "ids unique", "adults over 30", "has a score"} & set(
-        sensitive_checks(mesh, mesh.products["retail.customers"]))
+        mesh.sensitivity.checks(mesh.products["retail.customers"]))
 
 
 def test_the_check_count_oracle_is_closed_for_the_analyst(mini, tmp_path):
@@ -62,7 +62,7 @@ def test_the_check_count_oracle_is_closed_for_the_analyst(mini, tmp_path):
     steward = _by_name(run_checks(mesh, "retail.customers", role="steward", now=NOW))
     analyst = _by_name(run_checks(mesh, "retail.customers", role="analyst", now=NOW))
     assert steward["spells the first letter"].failing == 1  # the raw truth: one e-mail starts with 'a'
-    for name in sensitive_checks(mesh, "retail.customers"):
+    for name in mesh.sensitivity.checks("retail.customers"):
         shown = analyst[name]
         assert shown.hidden and shown.failing is None and shown.examples == [] and shown.observed is None
         assert "hidden" in shown.message and str(steward[name].failing) not in shown.message.split("hidden")[0]
@@ -108,7 +108,7 @@ def test_checks_of_a_derived_product_that_reads_pii_are_sensitive(mini, tmp_path
           - {check: not_null, column: age, name: age set}
     """)
     mesh = catalog.open_mesh(mini, state_dir=tmp_path / "state")
-    assert set(sensitive_checks(mesh, "risk.by_letter")) == {"has rows", "age set"}
+    assert set(mesh.sensitivity.checks("risk.by_letter")) == {"has rows", "age set"}
     analyst = _by_name(run_checks(mesh, "risk.by_letter", role="analyst", now=NOW))
     assert all(c.hidden and c.failing is None for c in analyst.values())
     # the analyst's own view of it is computed over masked e-mails: empty, as the check would not tell
@@ -133,7 +133,7 @@ def test_a_renamed_pii_column_in_a_derived_product_is_still_pii_for_checks(mini)
           - {check: regex, column: customer_id, pattern: '^C1$', name: is C1}
     """)
     mesh = catalog.open_mesh(mini)
-    assert sensitive_checks(mesh, "risk.renamed") == ["is C1"]
+    assert mesh.sensitivity.checks("risk.renamed") == ["is C1"]
 
 
 def test_a_candidate_derived_product_not_yet_loaded_is_judged_by_its_sql(mini):
@@ -147,4 +147,4 @@ def test_a_candidate_derived_product_not_yet_loaded_is_judged_by_its_sql(mini):
         "quality": [{"check": "row_count", "min": 1, "name": "has rows"}]})
     probe = DataProduct(id="risk.candidate", domain="risk", descriptor=descriptor,
                         path=mini / "risk/products/candidate.yaml")
-    assert sensitive_checks(mesh, probe) == ["has rows"]
+    assert mesh.sensitivity.checks(probe) == ["has rows"]

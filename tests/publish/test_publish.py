@@ -45,7 +45,7 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 def test_csv_upload_becomes_a_product_queried_with_masking(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "visits.csv", domain="retail", name="branch_visits", owner=OWNER,
+    draft = mesh.publisher.draft_from_upload(CSV, "visits.csv", domain="retail", name="branch_visits", owner=OWNER,
                                   description="Branch visits")
     columns = {c.name: c for c in draft.descriptor.columns}
     assert columns["customer_email"].pii_category == "email"
@@ -55,7 +55,7 @@ def test_csv_upload_becomes_a_product_queried_with_masking(minimesh):
     assert ("unique", ("visit_id",)) in checks and ("accepted_values", "channel") in checks
     assert ("range", "minutes") in checks and ("not_null", "branch_id") in checks
     assert draft.descriptor.sla.timestamp_column == "visited_at"
-    result = pub.publish(mesh, draft)
+    result = mesh.publisher.publish(draft)
     assert result.data_path == (minimesh / "retail/data/branch_visits.csv").resolve()
     assert result.data_path.read_bytes() == CSV
     mesh = catalog.open_mesh(minimesh)
@@ -70,11 +70,11 @@ def test_csv_upload_becomes_a_product_queried_with_masking(minimesh):
 
 def test_csv_headers_with_spaces_are_normalized_in_the_view_too(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, b"Branch Id,Full Name\nB1,Ana Silva\nB2,Bo Chen\n", "staff.csv",
+    draft = mesh.publisher.draft_from_upload(b"Branch Id,Full Name\nB1,Ana Silva\nB2,Bo Chen\n", "staff.csv",
                                   domain="retail", name="staff", owner=OWNER)
     assert [c.name for c in draft.descriptor.columns] == ["branch_id", "full_name"]
     assert draft.descriptor.columns[1].pii_category == "name"
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     frame = catalog.open_mesh(minimesh).session(role="steward").sql("SELECT full_name FROM retail.staff")
     assert frame["full_name"].to_list() == ["Ana Silva", "Bo Chen"]
 
@@ -83,11 +83,11 @@ def test_parquet_upload_into_a_new_domain(minimesh):
     frame = pl.DataFrame({"device_id": ["D1", "D2", "D3"], "battery_pct": [88.0, 12.5, 50.0],
                           "ip": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]})
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, parquet_bytes(frame), "devices.parquet", domain="iot", name="devices",
+    draft = mesh.publisher.draft_from_upload(parquet_bytes(frame), "devices.parquet", domain="iot", name="devices",
                                   owner=OWNER)
     assert draft.creates_domain
     assert {c.name: c.pii_category for c in draft.descriptor.columns}["ip"] == "ip_address"
-    result = pub.publish(mesh, draft)
+    result = mesh.publisher.publish(draft)
     assert result.created_domain
     mesh = catalog.open_mesh(minimesh)
     assert mesh.domains["iot"].owner == OWNER
@@ -108,13 +108,13 @@ def test_postgres_table_is_published_in_place_and_queried(minimesh, pg_database,
     con.close()
     monkeypatch.setenv("MESHWORK_TEST_LEADS_DSN", pg_database)
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_source(mesh, "postgresql://x/y?table=crm.leads".replace(
+    draft = mesh.publisher.draft_from_source("postgresql://x/y?table=crm.leads".replace(
         "postgresql://x/y", pg_database), domain="sales", name="leads", owner=OWNER)
     assert draft.descriptor.source.table == "leads" and draft.descriptor.source.db_schema == "crm"
     assert {c.name: c.pii_category for c in draft.descriptor.columns}["contact_email"] == "email"
     assert any("4 rows" in n for n in draft.notes)
     draft.descriptor.source.dsn = "${MESHWORK_TEST_LEADS_DSN}"   # secrets stay in the environment
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     assert "${MESHWORK_TEST_LEADS_DSN}" in (minimesh / "sales/products/leads.yaml").read_text()
     out = catalog.open_mesh(minimesh).session(role="analyst").sql(
         "SELECT stage, count(*) AS n, min(contact_email) AS e FROM sales.leads GROUP BY stage ORDER BY stage")
@@ -126,10 +126,10 @@ def test_unreachable_database_and_missing_table_are_clear_errors(minimesh, pg_se
     mesh = catalog.open_mesh(minimesh)
     before = tree(minimesh)
     with pytest.raises(PublishError, match=r"cannot reach PostgreSQL at postgresql://nobody:\*\*\*@127.0.0.1:1/x"):
-        pub.draft_from_postgres(mesh, "postgresql://nobody:secret@127.0.0.1:1/x", "t", domain="s", name="t",
+        mesh.publisher.draft_from_postgres("postgresql://nobody:secret@127.0.0.1:1/x", "t", domain="s", name="t",
                                 owner=OWNER)
     with pytest.raises(PublishError, match="no table public.nope"):
-        pub.draft_from_postgres(mesh, pg_server, "nope", domain="s", name="t", owner=OWNER)
+        mesh.publisher.draft_from_postgres(pg_server, "nope", domain="s", name="t", owner=OWNER)
     with pytest.raises(PublishError, match="name the table"):
         pub.parse_postgres_uri("postgresql://u@h/db")
     assert tree(minimesh) == before
@@ -137,11 +137,11 @@ def test_unreachable_database_and_missing_table_are_clear_errors(minimesh, pg_se
 
 def test_sql_over_products_inherits_pii_and_lineage(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_source(mesh, "sql:SELECT customer_id, full_name, score FROM risk.customer_risk "
+    draft = mesh.publisher.draft_from_source("sql:SELECT customer_id, full_name, score FROM risk.customer_risk "
                                         "WHERE score > 600", domain="marketing", name="prime_customers", owner=OWNER)
     columns = {c.name: c for c in draft.descriptor.columns}
     assert columns["full_name"].pii_category == "name" and columns["customer_id"].key
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     mesh = catalog.open_mesh(minimesh)
     assert mesh.upstreams("marketing.prime_customers") == {"risk.customer_risk"}
     out = mesh.session(role="analyst").sql("SELECT full_name FROM marketing.prime_customers ORDER BY score DESC")
@@ -151,9 +151,9 @@ def test_sql_over_products_inherits_pii_and_lineage(minimesh):
 def test_sql_that_the_gate_refuses_is_not_a_draft(minimesh):
     mesh = catalog.open_mesh(minimesh)
     with pytest.raises(QueryRejected):
-        pub.draft_from_sql(mesh, "SELECT * FROM read_csv('/etc/passwd')", domain="x", name="y", owner=OWNER)
+        mesh.publisher.draft_from_sql("SELECT * FROM read_csv('/etc/passwd')", domain="x", name="y", owner=OWNER)
     with pytest.raises(PublishError, match="does not parse"):
-        pub.draft_from_sql(mesh, "SELEC nonsense", domain="x", name="y", owner=OWNER)
+        mesh.publisher.draft_from_sql("SELEC nonsense", domain="x", name="y", owner=OWNER)
 
 
 @pytest.mark.parametrize("domain, name", [("..", "x"), ("retail", "../../etc/passwd"), ("retail", "Customers"),
@@ -161,7 +161,7 @@ def test_sql_that_the_gate_refuses_is_not_a_draft(minimesh):
 def test_invalid_names_are_refused_before_anything_is_read(minimesh, domain, name):
     mesh = catalog.open_mesh(minimesh)
     with pytest.raises(PublishError, match="invalid (domain|product) name"):
-        pub.draft_from_upload(mesh, CSV, "v.csv", domain=domain, name=name, owner=OWNER)
+        mesh.publisher.draft_from_upload(CSV, "v.csv", domain=domain, name=name, owner=OWNER)
 
 
 def test_a_symlinked_domain_folder_cannot_lead_outside_the_mesh(minimesh, tmp_path):
@@ -170,26 +170,26 @@ def test_a_symlinked_domain_folder_cannot_lead_outside_the_mesh(minimesh, tmp_pa
     (outside / "domain.yaml").write_text("name: evil\n")
     os.symlink(outside, minimesh / "evil")
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "v.csv", domain="evil", name="visits", owner=OWNER)
+    draft = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="evil", name="visits", owner=OWNER)
     with pytest.raises(PublishError, match="outside the mesh folder"):
-        pub.publish(mesh, draft)
+        mesh.publisher.publish(draft)
     assert not (outside / "products" / "visits.yaml").exists() and not (outside / "data").exists()
 
 
 def test_existing_product_is_replaced_only_by_a_higher_version(minimesh):
     mesh = catalog.open_mesh(minimesh)
     before = tree(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="customers", owner=OWNER)
+    draft = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="customers", owner=OWNER)
     assert any("already exists" in n for n in draft.notes)
     with pytest.raises(PublishError, match=r"already exists \(version 1.0.0.*higher than 1.0.0"):
-        pub.publish(mesh, draft)
-    same = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="customers", owner=OWNER, version="0.9")
+        mesh.publisher.publish(draft)
+    same = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="customers", owner=OWNER, version="0.9")
     with pytest.raises(PublishError, match="already exists"):
-        pub.publish(mesh, same)
+        mesh.publisher.publish(same)
     assert tree(minimesh) == before
-    newer = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="customers", owner=OWNER,
+    newer = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="customers", owner=OWNER,
                                   version="2.0.0")
-    result = pub.publish(mesh, newer)
+    result = mesh.publisher.publish(newer)
     assert result.data_path.name == "customers.csv"  # the old parquet file is left in place
     assert (minimesh / "retail/data/customers.parquet").exists()
     assert catalog.open_mesh(minimesh).products["retail.customers"].descriptor.version == "2.0.0"
@@ -197,9 +197,9 @@ def test_existing_product_is_replaced_only_by_a_higher_version(minimesh):
 
 def test_upload_is_stored_under_a_versioned_name_when_its_file_name_is_taken(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    pub.publish(mesh, pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="visits", owner=OWNER))
+    mesh.publisher.publish(mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="visits", owner=OWNER))
     mesh = catalog.open_mesh(minimesh)
-    result = pub.publish(mesh, pub.draft_from_upload(mesh, CSV.replace(b"V4", b"V9"), "v.csv", domain="retail",
+    result = mesh.publisher.publish(mesh.publisher.draft_from_upload(CSV.replace(b"V4", b"V9"), "v.csv", domain="retail",
                                                      name="visits", owner=OWNER, version="1.1.0"))
     assert result.data_path.name == "visits-1.1.0.csv"
     assert (minimesh / "retail/data/visits.csv").read_bytes() == CSV
@@ -221,68 +221,68 @@ def test_bad_uploads_are_refused_with_a_clear_message(minimesh, data, filename, 
     mesh = catalog.open_mesh(minimesh)
     before = tree(minimesh)
     with pytest.raises(PublishError, match=message):
-        pub.draft_from_upload(mesh, data, filename, domain="retail", name="upload", owner=OWNER)
+        mesh.publisher.draft_from_upload(data, filename, domain="retail", name="upload", owner=OWNER)
     assert tree(minimesh) == before
 
 
 def test_size_limit_is_checked_before_reading(minimesh, tmp_path):
     mesh = catalog.open_mesh(minimesh)
     with pytest.raises(PublishError, match=r"over the 0 MB upload limit"):
-        pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="v", owner=OWNER, max_bytes=100)
+        mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="v", owner=OWNER, max_bytes=100)
     big = tmp_path / "big.csv"
     with big.open("wb") as handle:
         handle.truncate(pub.MAX_UPLOAD_BYTES + 1)   # sparse: no disk used, never read
     with pytest.raises(PublishError, match=r"100.0 MB, over the 100 MB upload limit"):
-        pub.draft_from_file(mesh, big, domain="retail", name="v", owner=OWNER)
+        mesh.publisher.draft_from_file(big, domain="retail", name="v", owner=OWNER)
 
 
 def test_owner_must_be_an_email_and_blocking_policies_stop_the_write(minimesh):
     mesh = catalog.open_mesh(minimesh)
     with pytest.raises(PublishError, match="not an e-mail"):
-        pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="v", owner="the retail team")
+        mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="v", owner="the retail team")
     (minimesh / "retail/domain.yaml").write_text(
         "name: retail\nowner: retail-team@bank.example\npolicies:\n"
         "  - {id: docs, rule: has_description, severity: error}\n")
     mesh = catalog.open_mesh(minimesh)
     before = tree(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="visits", owner=OWNER, description="x")
+    draft = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="visits", owner=OWNER, description="x")
     with pytest.raises(PublishError, match="(?s)breaks 1 policy.*docs: 6 column"):
-        pub.publish(mesh, draft)
+        mesh.publisher.publish(draft)
     assert tree(minimesh) == before
-    draft = pub.describe_columns(mesh, draft, {c.name: f"the {c.name}" for c in draft.descriptor.columns})
+    draft = mesh.publisher.describe_columns(draft, {c.name: f"the {c.name}" for c in draft.descriptor.columns})
     assert draft.blocking.is_empty()
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
 
 
 def test_edited_yaml_is_validated_and_may_not_change_name_or_source(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="visits", owner=OWNER)
+    draft = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="visits", owner=OWNER)
     text = draft.yaml()
-    edited = pub.edit_draft(mesh, draft, text.replace("version: 1.0.0", "version: 1.0.0\ntags: [branch]"))
+    edited = mesh.publisher.edit_draft(draft, text.replace("version: 1.0.0", "version: 1.0.0\ntags: [branch]"))
     assert edited.descriptor.tags == ["branch"]
     with pytest.raises(PublishError, match=r"retail/products/visits.yaml:\d+: columns.0.pii"):
-        pub.edit_draft(mesh, draft, text.replace("{name: visit_id, type: VARCHAR", "{name: visit_id, pii: bogus, "
+        mesh.publisher.edit_draft(draft, text.replace("{name: visit_id, type: VARCHAR", "{name: visit_id, pii: bogus, "
                                                                                    "type: VARCHAR"))
     with pytest.raises(PublishError, match="source is set by"):
-        pub.edit_draft(mesh, draft, text.replace("data/visits.csv", "../../../etc/passwd"))
+        mesh.publisher.edit_draft(draft, text.replace("data/visits.csv", "../../../etc/passwd"))
     with pytest.raises(PublishError, match="name is 'visits'"):
-        pub.edit_draft(mesh, draft, text.replace("name: visits", "name: other"))
+        mesh.publisher.edit_draft(draft, text.replace("name: visits", "name: other"))
     with pytest.raises(PublishError, match="invalid YAML"):
-        pub.edit_draft(mesh, draft, "name: [unclosed")
+        mesh.publisher.edit_draft(draft, "name: [unclosed")
 
 
 def test_descriptor_whose_data_does_not_fit_is_taken_back(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="visits", owner=OWNER)
+    draft = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="visits", owner=OWNER)
     before = tree(minimesh)
     draft.descriptor.source.options = {"delim": ";"}  # the view would see one column, not the declared six
     with pytest.raises(PublishError, match="declares column.*that its data does not have"):
-        pub.publish(mesh, draft)
+        mesh.publisher.publish(draft)
     assert tree(minimesh) == before
     draft.descriptor.source.options = {}
     draft.upload = b""  # an empty file has none of the declared columns
     with pytest.raises(PublishError, match="declares column"):
-        pub.publish(mesh, draft)
+        mesh.publisher.publish(draft)
     assert tree(minimesh) == before
 
 
@@ -298,16 +298,16 @@ def test_init_creates_a_mesh_with_default_roles_and_policies(tmp_path):
 
 def test_a_product_derived_from_a_restricted_one_stays_restricted(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_sql(mesh, "SELECT customer_id, credit_limit FROM risk.limits", domain="marketing",
+    draft = mesh.publisher.draft_from_sql("SELECT customer_id, credit_limit FROM risk.limits", domain="marketing",
                                name="limits_copy", owner=OWNER, role="steward")
     assert draft.descriptor.access.restricted and draft.descriptor.access.roles == ["risk_officer", "steward"]
     assert any("restricted products" in n for n in draft.notes)
-    leaky = pub.edit_draft(mesh, draft, draft.yaml().replace("restricted: true", "restricted: false"))
+    leaky = mesh.publisher.edit_draft(draft, draft.yaml().replace("restricted: true", "restricted: false"))
     before = tree(minimesh)
     with pytest.raises(PublishError, match="reads restricted data .*: it must be restricted"):
-        pub.publish(mesh, leaky)
+        mesh.publisher.publish(leaky)
     assert tree(minimesh) == before
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     mesh = catalog.open_mesh(minimesh)
     assert "marketing.limits_copy" not in mesh.visible_products("analyst")
     with pytest.raises(catalog.MeshError):
@@ -317,11 +317,11 @@ def test_a_product_derived_from_a_restricted_one_stays_restricted(minimesh):
 def test_a_file_already_under_the_mesh_is_published_in_place_without_a_copy(minimesh):
     mesh = catalog.open_mesh(minimesh)
     before = set((minimesh / "retail/data").iterdir())
-    draft = pub.draft_from_file(mesh, minimesh / "retail/data/branches.csv", domain="risk", name="branch_list",
+    draft = mesh.publisher.draft_from_file(minimesh / "retail/data/branches.csv", domain="risk", name="branch_list",
                                 owner=OWNER)
     assert draft.upload is None and draft.descriptor.source.path == "../retail/data/branches.csv"
     assert any("nothing copied" in n for n in draft.notes)
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     assert set((minimesh / "retail/data").iterdir()) == before and not (minimesh / "risk/data/branch_list.csv").exists()
     out = catalog.open_mesh(minimesh).session(role="analyst").sql("SELECT city FROM risk.branch_list ORDER BY 1")
     assert out["city"].to_list() == ["Lisbon", "Porto"]
@@ -334,10 +334,10 @@ def test_a_file_under_a_data_root_has_no_size_limit_and_stays_there(minimesh, tm
         .write_parquet(lake / "readings.parquet")
     (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + f"data_roots: [{lake}]\n")
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_file(mesh, lake / "readings.parquet", domain="iot", name="readings", owner=OWNER,
+    draft = mesh.publisher.draft_from_file(lake / "readings.parquet", domain="iot", name="readings", owner=OWNER,
                                 max_bytes=10)
     assert draft.descriptor.source.path == str(lake / "readings.parquet")
-    pub.publish(mesh, draft)
+    mesh.publisher.publish(draft)
     out = catalog.open_mesh(minimesh).session(role="analyst").sql("SELECT count(*) AS n FROM iot.readings")
     assert out["n"][0] == 1000
 
@@ -353,13 +353,13 @@ def test_a_failure_after_writing_takes_everything_back(minimesh, monkeypatch):
         raise PublishError("simulated failure while re-reading the mesh")
 
     monkeypatch.setattr(pub, "_verify", fail)
-    new_domain = pub.draft_from_upload(mesh, CSV, "v.csv", domain="branches", name="visits", owner=OWNER)
+    new_domain = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="branches", name="visits", owner=OWNER)
     with pytest.raises(PublishError, match="simulated"):
-        pub.publish(mesh, new_domain)
-    newer = pub.draft_from_upload(mesh, CSV, "v.csv", domain="retail", name="customers", owner=OWNER,
+        mesh.publisher.publish(new_domain)
+    newer = mesh.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="customers", owner=OWNER,
                                   version="2.0.0")
     with pytest.raises(PublishError, match="simulated"):
-        pub.publish(mesh, newer)
+        mesh.publisher.publish(newer)
     assert tree(minimesh) == before
     assert sorted(p for p in minimesh.rglob("*") if p.is_dir() and ".meshwork" not in p.parts) == folders
     assert not list(minimesh.rglob("*.tmp"))
@@ -375,7 +375,7 @@ def test_descriptor_yaml_round_trips_every_sample_product(sample):
 
 def test_renamed_columns_keep_their_pii_class_through_the_column_lineage(minimesh):
     mesh = catalog.open_mesh(minimesh)
-    draft = pub.draft_from_sql(mesh, "SELECT c.email AS contact, upper(c.full_name) AS display, count(*) AS n "
+    draft = mesh.publisher.draft_from_sql("SELECT c.email AS contact, upper(c.full_name) AS display, count(*) AS n "
                                      "FROM retail.customers c GROUP BY ALL", domain="marketing", name="contacts",
                                owner=OWNER, role="analyst")
     columns = {c.name: c for c in draft.descriptor.columns}
@@ -387,10 +387,10 @@ def test_renamed_columns_keep_their_pii_class_through_the_column_lineage(minimes
 def test_a_product_published_meanwhile_by_someone_else_is_not_overwritten(minimesh):
     mine = catalog.open_mesh(minimesh)
     theirs = catalog.open_mesh(minimesh)
-    pub.publish(theirs, pub.draft_from_upload(theirs, CSV, "v.csv", domain="retail", name="visits", owner=OWNER))
+    theirs.publisher.publish(theirs.publisher.draft_from_upload(CSV, "v.csv", domain="retail", name="visits", owner=OWNER))
     before = tree(minimesh)
-    late = pub.draft_from_upload(mine, CSV.replace(b"V1", b"X1"), "v.csv", domain="retail", name="visits",
+    late = mine.publisher.draft_from_upload(CSV.replace(b"V1", b"X1"), "v.csv", domain="retail", name="visits",
                                  owner=OWNER)
     with pytest.raises(PublishError, match="published after this mesh was loaded"):
-        pub.publish(mine, late)
+        mine.publisher.publish(late)
     assert tree(minimesh) == before

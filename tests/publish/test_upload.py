@@ -42,7 +42,7 @@ def test_a_parquet_file_declaring_far_more_than_its_size_is_refused_from_its_foo
     mesh = catalog.open_mesh(minimesh)
     started = time.perf_counter()
     with pytest.raises(PublishError, match=r"declares 80 MB of uncompressed data .* over the upload budget"):
-        pub.draft_from_upload(mesh, data, "bomb.parquet", domain="retail", name="bomb", owner=OWNER)
+        mesh.publisher.draft_from_upload(data, "bomb.parquet", domain="retail", name="bomb", owner=OWNER)
     assert time.perf_counter() - started < 1
 
 
@@ -57,12 +57,12 @@ def test_compressed_csv_is_refused(minimesh, kind):
             archive.writestr("x.csv", raw)
         data = buffer.getvalue()
     with pytest.raises(PublishError, match=f"{kind}-compressed: upload the CSV uncompressed"):
-        pub.draft_from_upload(catalog.open_mesh(minimesh), data, "x.csv", domain="retail", name="x", owner=OWNER)
+        catalog.open_mesh(minimesh).publisher.draft_from_upload(data, "x.csv", domain="retail", name="x", owner=OWNER)
 
 
 def test_long_values_are_cut_before_they_reach_the_profile(minimesh):
     data = b"id,note\n" + b"".join(b"%d,%s\n" % (i, b"y" * 200_000) for i in range(20))
-    draft = pub.draft_from_upload(catalog.open_mesh(minimesh), data, "long.csv", domain="retail", name="long",
+    draft = catalog.open_mesh(minimesh).publisher.draft_from_upload(data, "long.csv", domain="retail", name="long",
                                   owner=OWNER)
     assert draft.profile.rows == 20
     assert draft.preview["note"].str.len_chars().max() == intake.PROFILE_CHARS
@@ -107,7 +107,7 @@ def test_no_upload_bomb_grows_the_process_past_the_budget(tmp_path, minimesh, ro
         data = Path({str(bomb)!r}).read_bytes()
         before = hwm()
         try:
-            pub.draft_from_upload(mesh, data, "bomb.parquet", domain="retail", name="bomb", owner="a@b.example")
+            mesh.publisher.draft_from_upload(data, "bomb.parquet", domain="retail", name="bomb", owner="a@b.example")
             outcome = "drafted"
         except PublishError as exc:
             outcome = "refused"
