@@ -212,8 +212,6 @@ def _inherited_columns(mesh: DeclaredMesh, domain: str, name: str, sql: str, ups
 
 def _probe(mesh: DeclaredMesh, domain: str, descriptor: ProductDescriptor) -> DataProduct:
     """The draft as a loaded product would be, for rules that read a DataProduct."""
-    from catalog.descriptors.model import DataProduct
-
     return DataProduct(id=f"{domain}.{descriptor.name}", domain=domain,
                        path=mesh.root / domain / "products" / f"{descriptor.name}.yaml", descriptor=descriptor)
 
