@@ -17,7 +17,6 @@ from typing import Callable
 import duckdb
 
 import catalog
-from catalog.quality.run import run_checks
 
 ROWS = 10_000_000
 DATA = Path(__file__).parent / "data" / "quality"
@@ -243,14 +242,14 @@ def main(results: Path) -> Path:
     mesh = catalog.open_mesh(MESH, state_dir=DATA / "state")
     if "sales.orders" not in mesh.products or mesh.products["sales.orders"].broken:
         raise RuntimeError(f"the benchmark mesh is broken: {[str(p) for p in mesh.problems]}")
-    report = run_checks(mesh, "sales.orders", reuse=False)  # warm-up: views, extension, file cache
+    report = mesh.checker.run("sales.orders", reuse=False)  # warm-up: views, extension, file cache
     con = _connection()
     _verify(report, con.execute(HAND_WRITTEN).fetchone())
     soda_scan, soda_note = _soda_scan(con)
     if soda_scan is not None:
         soda_note += f"; exit code {soda_scan()} (its checks fail on the seeded defects, as ours do)"
     runs: dict[str, Callable[[], object]] = {
-        "ours": lambda: run_checks(mesh, "sales.orders", reuse=False),
+        "ours": lambda: mesh.checker.run("sales.orders", reuse=False),
         "per_check": lambda: [con.execute(q).fetchall() for q in PER_CHECK],
         "hand": lambda: con.execute(HAND_WRITTEN).fetchall(),
         "distinct": lambda: con.execute("SELECT count(DISTINCT order_id), count(DISTINCT order_ref) FROM orders"
@@ -264,8 +263,8 @@ def main(results: Path) -> Path:
             best[name] = min(best.get(name, float("inf")), _best(fn, repeat=1))
     ours, per_check, hand, distinct_only = best["ours"], best["per_check"], best["hand"], best["distinct"]
     soda = best.get("soda")
-    recheck = _best(lambda: run_checks(mesh, "sales.orders", reuse=True), repeat=5)
-    assert run_checks(mesh, "sales.orders", reuse=True).reused
+    recheck = _best(lambda: mesh.checker.run("sales.orders", reuse=True), repeat=5)
+    assert mesh.checker.run("sales.orders", reuse=True).reused
     con.close()
 
     gen_note = f"data generated in {generated:.1f} s" if generated > 1 else "data reused from bench/data"

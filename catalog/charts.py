@@ -2,14 +2,16 @@
 
 `ChartSpec` is what the workbench's chart builder edits, what a dashboard tile stores
 and what an exported notebook rebuilds; `suggest_chart` picks a default from the
-result's column types; `render_chart` turns (frame, spec) into an `altair.Chart`.
+result's column types; `render_chart` turns (frame, spec) into an `altair.Chart` (altair is imported
+there, when a chart is drawn: it is slow to import and a spec needs only pydantic).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import altair as alt
+if TYPE_CHECKING:
+    import altair as alt
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -153,6 +155,8 @@ def _result_order(data: pl.DataFrame, column: str | None, kinds: dict[str, str])
 
 def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
     """The Altair chart `spec` describes over `df`; ChartError names a column the result lacks."""
+    import altair as alt
+
     _check(df, spec)
     kinds = _kinds(df)
     y, subtitle = spec.y, None

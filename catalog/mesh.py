@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from catalog.access import identity
+from catalog.access import authority, identity
 from catalog.access.ledger import AccessLedger
 from catalog.access.policy import LockedProduct, Policy, Viewers
 from catalog.access.trust import TrustDesk, TrustSignal
+from catalog.dashboards.run import DashboardDesk
 from catalog.discover.duplicates import KeySample
 from catalog.discover.duplicates import duplicates as find_duplicates
 from catalog.discover.search import SearchIndex, SearchResults
@@ -27,10 +28,17 @@ from catalog.governance import policies as governance
 from catalog.governance.changes import ChangeTracker
 from catalog.lineage.graph import Impact, LineageIndex
 from catalog.lineage.graph import impact as impact_of
-from catalog.lineage.health import RootCause
+from catalog.lineage.health import RootCause, product_health
 from catalog.lineage.health import root_cause as root_cause_of
 from catalog.lineage.neighbourhood import lineage_graph
+from catalog.publish.publish import Publisher
+from catalog.quality.run import Checker, latest_quality, quality_history
 from catalog.quality.scoring import grade
+from catalog.quality.sensitivity import Sensitivity
+from catalog.scorecards.evidence import Evidence
+from catalog.scorecards.review import ReviewLog
+from catalog.scorecards.scorecard import scorecard
+from catalog.scorecards.usage import usage_metrics
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
@@ -48,10 +56,6 @@ from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
     import networkx as nx
-
-    from catalog.dashboards.run import DashboardDesk
-    from catalog.publish.publish import Publisher
-    from catalog.quality.sensitivity import Sensitivity
 
 
 class Mesh:
@@ -332,13 +336,8 @@ class Mesh:
         return self.trust_desk.signals(None, self._viewer(role, user))
 
     @cached_property
-    def dashboards(self) -> "DashboardDesk":
+    def dashboards(self) -> DashboardDesk:
         """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
-        from functools import partial
-
-        from catalog.access import authority
-        from catalog.dashboards.run import DashboardDesk  # altair (charts) loads with it, not with `import catalog`
-
         return DashboardDesk(self.declared, self.state, self.session, self.fingerprint,
                              partial(authority.check_dashboard_pin, self.declared, self.access))
 
@@ -355,36 +354,33 @@ class Mesh:
     # ---------------------------------------------------------------- quality, usage, scorecards (catalog/quality/run.py ...)
 
     @cached_property
-    def sensitivity(self) -> "Sensitivity":
+    def sensitivity(self) -> Sensitivity:
         """Which checks read personal data or a restricted product, and what of their results a viewer sees."""
-        from catalog.quality.sensitivity import Sensitivity
-
         return Sensitivity(self.declared, self.viewers.restrictions, self.cache)
+
+    @cached_property
+    def checker(self) -> Checker:
+        """Runs quality checks on this mesh's engine and stores each run (`check` hands off to it)."""
+        return Checker(self.declared, self.engine, self.quality_runs, self.viewers, self.sensitivity)
 
     def check(self, product_id: str | None = None, role: str = "steward") -> Any:
         """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
         with failing counts and example failing rows masked for `role`."""
-        from catalog.quality.run import check
-
-        return check(self, product_id, role)
+        return self.checker.check(product_id, role)
 
     def latest_quality(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan);
         with a viewer, of the products they see in full."""
-        from catalog.quality.run import latest_quality
-
-        return self._shown(latest_quality(self), role, user)
+        return self._shown(latest_quality(self.quality_runs), role, user)
 
     def quality_history(self, product_id: str | None = None, role: str | None = None,
                         user: str | None = None) -> pl.DataFrame:
         """Every stored quality run, oldest first (score, grade, failed, errored per run); with a viewer, of the
         products they see in full (a hidden `product_id` is an unknown product)."""
-        from catalog.quality.run import quality_history
-
         viewer = self._viewer(role, user)
         if viewer is not None and product_id is not None:
             self.product_for(product_id, viewer)
-        return self._shown(quality_history(self, product_id), role, user)
+        return self._shown(quality_history(self.quality_runs, product_id), role, user)
 
     def _shown(self, frame: pl.DataFrame, role: str | None, user: str | None) -> pl.DataFrame:
         """Rows about products the viewer sees in full (every row without a viewer)."""
@@ -397,28 +393,32 @@ class Mesh:
                       user: str | None = None) -> pl.DataFrame:
         """Per product (or for one): queries, users, consuming_domains, trend, last_used, unused_30d (from usage
         events); with a viewer, of the products they may list."""
-        from catalog.scorecards.usage import usage_metrics
-
-        return usage_metrics(self, product_id=product_id, policy=self._viewer(role, user))
+        return usage_metrics(self.declared, self.evidence().events, product_id=product_id,
+                             policy=self._viewer(role, user))
 
     def scorecard(self, domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """One row per domain (or per product of `domain`): quality, checks, freshness, docs, compliance,
         usage, lineage health; as the viewer may see them (locked products unmeasured, hidden ones left out)."""
-        from catalog.scorecards.scorecard import scorecard
+        return scorecard(self.evidence(), domain, policy=self._viewer(role, user))
 
-        return scorecard(self, domain, policy=self._viewer(role, user))
+    def evidence(self) -> Evidence:
+        """What scorecards and owner reviews read (latest runs, their history, usage events, lineage health,
+        compliance, the changelog, recorded reviews), each part read once per `Evidence`: pass one to
+        `catalog.scorecards.scorecard` and `catalog.scorecards.review` functions."""
+        return Evidence(self.declared, self.quality_runs, self.usage_log, self.sensitivity, self.reviews,
+                        health=lambda: product_health(self.lineage_index), compliance=self.compliance,
+                        changelog=lambda: self.changes.changelog())
+
+    @cached_property
+    def reviews(self) -> ReviewLog:
+        """Recorded owner reviews (`reviews.record(review, reviewer)`), which the next review compares with."""
+        return ReviewLog(self.declared, self.state, partial(authority.check_review, self.declared, self.access))
 
     # ---------------------------------------------------------------- publish (catalog/publish/publish.py)
 
     @cached_property
-    def publisher(self) -> "Publisher":
+    def publisher(self) -> Publisher:
         """Draft products from files, PostgreSQL tables or SQL, and publish them into this mesh's folder."""
-        from functools import partial
-
-        from catalog.access import authority
-        from catalog.governance import policies as governance
-        from catalog.publish.publish import Publisher
-
         return Publisher(self.declared, sessions=self.session, sensitivity=self.sensitivity,
                          restrictions=self.viewers.restrictions,
                          authorize_write=partial(authority.check_product_write, self.declared, self.access),

@@ -41,7 +41,7 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
     if live is not None and live_role(product) != role:
         live = None  # never one role's live report under another role's name
     checks = (check_results(mesh, product, [c.to_dict() for c in live.checks], viewer) if live is not None
-              else latest_checks(mesh, product, policy=viewer))
+              else latest_checks(mesh.evidence(), product, policy=viewer))
     if not viewer.can_query(product):
         st.caption(f":orange[{md(product)} is restricted: the role {md(role)} sees whether its checks pass, "
                    "not their counts or example rows.]")

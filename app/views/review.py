@@ -8,7 +8,7 @@ import streamlit as st
 
 from catalog.scorecards import charts as scorecard_charts
 from catalog.errors import MeshError
-from catalog.scorecards.review import Review, export, record_review, review
+from catalog.scorecards.review import Review, export, review
 from catalog.quality.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
@@ -24,7 +24,7 @@ def cached_review(_mesh, key: tuple, _viewer, viewer_key: tuple, owner: str | No
                   domain: str | None = None) -> Review:
     """The review as this viewer may read it (only products shown to them in full; locked ones named), as of
     its first view in the last two minutes, unless something it reads was stored since."""
-    return review(_mesh, owner=owner, domain=domain, policy=_viewer)
+    return review(_mesh.evidence(), owner=owner, domain=domain, policy=_viewer)
 
 
 mesh = context.require_mesh()
@@ -133,7 +133,7 @@ if cols[2].button("Mark as reviewed", icon=":material/task_alt:", key="rv_record
                   help="the next review of this owner or domain shows what changed since now"):
     # recorded as of now (the review shown may come from the cache): the next one compares with this moment
     try:
-        record_review(mesh, review(mesh, **params), user)
+        mesh.reviews.record(review(mesh.evidence(), **params), user)
     except MeshError as exc:
         st.error(md(exc))
     else:

@@ -31,14 +31,16 @@ CHARTS = ["Score trend", "Products × dimensions"]
 def scorecards(_mesh, key: tuple, _viewer, viewer_key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every product's scorecard and every domain's; the time-based parts (usage windows, source age) may be
     two minutes old."""
-    products = product_scorecard(_mesh, policy=_viewer)  # locked products: name, owner, usage; nothing measured
-    return products, domain_scorecard(products, _mesh)
+    evidence = _mesh.evidence()  # each part read once for both
+    products = product_scorecard(evidence, policy=_viewer)  # locked products: name, owner, usage; nothing measured
+    return products, domain_scorecard(products, evidence)
 
 
 @st.cache_data(ttl=120, max_entries=16, show_spinner=False)
 def trends(_mesh, key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The domains' daily score (90 days) and every stored run's score, for the trend charts."""
-    return domain_trend(_mesh), _mesh.quality_history().select("product_id", "ts", "score")
+    evidence = _mesh.evidence()
+    return domain_trend(evidence), evidence.history.select("product_id", "ts", "score")
 
 
 def score_column() -> dict:

@@ -101,7 +101,7 @@ def _scorecard_html(mesh: Any, frame: pl.DataFrame, domain: str | None, policy: 
     from catalog.scorecards.review import _svg
     from catalog.scorecards.scorecard import dimensions, product_scorecard
 
-    products = product_scorecard(mesh, domain, policy=policy)
+    products = product_scorecard(mesh.evidence(), domain, policy=policy)
     charts = [scorecard_charts.heat_map(dimensions(products))]
     if domain is None:
         charts.insert(0, scorecard_charts.domain_comparison(frame))
@@ -139,7 +139,7 @@ def scorecard(
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
     try:
-        frame = scorecard_of(mesh, domain, policy=policy)
+        frame = scorecard_of(mesh.evidence(), domain, policy=policy)
     except MeshError as exc:
         fail(str(exc), 2)
     if format == "json":
@@ -169,13 +169,13 @@ def review(
     user: str | None = USER,
 ) -> None:
     """A product-owner review: products, what changed since the last review, action items by priority."""
-    from catalog.scorecards.review import export, record_review
+    from catalog.scorecards.review import export
     from catalog.scorecards.review import review as make_review
 
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
     try:
-        done = make_review(mesh, owner=owner, domain=domain, policy=policy)
+        done = make_review(mesh.evidence(), owner=owner, domain=domain, policy=policy)
         text = export(done, format)
     except MeshError as exc:
         fail(str(exc), 2)
@@ -186,7 +186,7 @@ def review(
         typer.echo(text, nl=False)
     if record:
         try:
-            record_review(mesh, done, record)
+            mesh.reviews.record(done, record)
         except MeshError as exc:
             fail(str(exc))
         typer.echo(f"recorded the review of {done.subject.partition(':')[2]} by {record}", err=True)

@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from catalog import sqlutil
-from catalog.access.policy import Policy
+from catalog.access.policy import Policy, role_reads_pii
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct
 from catalog.descriptors.column_lineage import trace_columns
@@ -173,8 +173,7 @@ class Sensitivity:
         product = self.mesh.products.get(product_id)
         if product is None or not viewer.can_query(product_id):
             return False
-        spec = self.mesh.roles.get(viewer.role or "")
-        if product.pii_columns and not (viewer.sees_pii(product_id) or (spec is not None and spec.pii)):
+        if product.pii_columns and not (viewer.sees_pii(product_id) or role_reads_pii(self.mesh, viewer.role)):
             return False
         return all(self.sees_all(viewer, u, _seen | {product_id}) for u in self.mesh.upstreams(product_id)
                    if u not in _seen)

@@ -1,16 +1,20 @@
 """Altair charts of scorecards: score trends, domain comparison, products × dimensions heat map, usage.
 
 Used by the Scorecards page, the owner-review page and the HTML review report (rendered to SVG there),
-so the report shows exactly the charts the app shows.
+so the report shows exactly the charts the app shows. Altair is imported when a chart is drawn (it is slow to
+import), so `import catalog` and a scorecard without charts do not pay for it.
 """
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-GRADE_SCALE = alt.Scale(domain=["A", "B", "C", "D", "F"],
-                        range=["#15803d", "#2563eb", "#d97706", "#ea580c", "#b91c1c"])
+if TYPE_CHECKING:
+    import altair as alt
+
+GRADES = (["A", "B", "C", "D", "F"], ["#15803d", "#2563eb", "#d97706", "#ea580c", "#b91c1c"])
 
 
 def _frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -20,8 +24,10 @@ def _frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def score_trend(history: pl.DataFrame, color: str = "product_id", title: str = "Quality score over time",
-                width: int = 560) -> alt.Chart:
+                width: int = 560) -> "alt.Chart":
     """Line per product (or domain) of score by time; `history` has ts or day, score, and `color`."""
+    import altair as alt
+
     x = "day" if "day" in history.columns else "ts"
     return (alt.Chart(_frame(history), title=title, width=width, height=220)
             .mark_line(point=alt.OverlayMarkDef(size=18), interpolate="step-after")
@@ -31,19 +37,23 @@ def score_trend(history: pl.DataFrame, color: str = "product_id", title: str = "
                     tooltip=[f"{color}:N", alt.Tooltip(f"{x}:T", title="when"), "score:Q"]))
 
 
-def domain_comparison(domains: pl.DataFrame, width: int = 560) -> alt.Chart:
+def domain_comparison(domains: pl.DataFrame, width: int = 560) -> "alt.Chart":
     """Bar per domain: its score, coloured by grade."""
+    import altair as alt
+
     data = domains.select("domain", "score", "grade", "products", "checks_passing", "checks")
     return (alt.Chart(data, title="Domain quality score", width=width, height=28 * max(1, data.height))
             .mark_bar()
             .encode(y=alt.Y("domain:N", sort="-x", title=None),
                     x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="score"),
-                    color=alt.Color("grade:N", scale=GRADE_SCALE, title="grade"),
+                    color=alt.Color("grade:N", scale=alt.Scale(domain=GRADES[0], range=GRADES[1]), title="grade"),
                     tooltip=["domain:N", "score:Q", "grade:N", "products:Q", "checks_passing:Q", "checks:Q"]))
 
 
-def heat_map(dimensions: pl.DataFrame, width: int = 560) -> alt.Chart:
+def heat_map(dimensions: pl.DataFrame, width: int = 560) -> "alt.Chart":
     """Products × dimensions, 0 (red) to 100 (green); blank where a dimension is not measured."""
+    import altair as alt
+
     products = dimensions["product_id"].n_unique()
     base = alt.Chart(dimensions)
     cells = base.mark_rect().encode(
@@ -63,8 +73,10 @@ def heat_map_height(products: int) -> int:
     return max(120, 26 * max(1, products))
 
 
-def usage_trend(daily: pl.DataFrame, width: int = 560, title: str = "Queries per week") -> alt.Chart:
+def usage_trend(daily: pl.DataFrame, width: int = 560, title: str = "Queries per week") -> "alt.Chart":
     """Stacked weekly query counts per product from `catalog.scorecards.usage.daily_usage`."""
+    import altair as alt
+
     weekly = (_frame(daily).with_columns(pl.col("day").dt.truncate("1w").alias("week"))
               .group_by("product_id", "week").agg(pl.col("queries").sum()).sort("week"))
     return (alt.Chart(weekly, title=title, width=width, height=200).mark_bar()

@@ -2,8 +2,9 @@
 the action items in priority order; exported as Markdown or as a self-contained HTML report.
 
 A review compares now with the last *recorded* review of the same owner or domain (scores, failing
-checks, usage, schema); without one it compares with 30 days ago. `record_review` stores the
-snapshot the next review compares with, in the mesh's state store (table `owner_reviews`).
+checks, usage, schema); without one it compares with 30 days ago. `ReviewLog.record` stores the
+snapshot the next review compares with, in the mesh's state store (table `owner_reviews`, which this module
+alone reads and writes). A review reads everything else from one `Evidence`, each part once.
 The HTML report embeds its charts as inline SVG (vl-convert), so it opens anywhere offline.
 """
 
@@ -13,19 +14,23 @@ import html
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from catalog.access.policy import Policy
+from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
 from catalog.quality.scoring import FORMULA, format_score
-from catalog.scorecards.usage import WINDOW_DAYS
+from catalog.scorecards import charts as scorecard_charts
+from catalog.scorecards.evidence import Evidence
+from catalog.scorecards.scorecard import product_scorecard
+from catalog.scorecards.usage import WINDOW_DAYS, daily_usage
+from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
     import altair as alt
-
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
 
 PRIORITIES = {1: "fix now", 2: "fix this week", 3: "plan", 4: "tidy up"}
 
@@ -102,37 +107,35 @@ class Review:
                                     "action": pl.String, "why": pl.String})
 
 
-def _subject(mesh: "Mesh", owner: str | None, domain: str | None) -> tuple[str, list[str]]:
+def _owners(mesh: DeclaredMesh) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for product in mesh.products.values():
+        out.setdefault(product.owner or "(no owner)", []).append(product.id)
+    return dict(sorted(out.items()))
+
+
+def _subject(mesh: DeclaredMesh, owner: str | None, domain: str | None) -> tuple[str, list[str]]:
     if (owner is None) == (domain is None):
         raise MeshError("a review is of one owner or of one domain: give owner=... or domain=...")
     if domain is not None:
         if domain not in mesh.domains:
             raise MeshError(f"no domain {domain!r} in mesh {mesh.name!r}; it has {', '.join(sorted(mesh.domains))}")
         return f"domain:{domain}", sorted(p for p, d in mesh.products.items() if d.domain == domain)
-    ids = mesh.owners().get(owner or "", [])
+    owners = _owners(mesh)
+    ids = owners.get(owner or "", [])
     if not ids:
-        raise MeshError(f"{owner!r} owns no product in mesh {mesh.name!r}; owners: {', '.join(mesh.owners())}")
+        raise MeshError(f"{owner!r} owns no product in mesh {mesh.name!r}; owners: {', '.join(owners)}")
     return f"owner:{owner}", sorted(ids)
 
 
-def _last_review(mesh: "Mesh", subject: str, before: datetime) -> tuple[datetime, dict[str, Any]] | None:
-    rows = mesh.state.query("SELECT ts, snapshot FROM owner_reviews WHERE subject = ? AND ts <= ? "
-                            "ORDER BY ts DESC, id DESC LIMIT 1", (subject, before.isoformat()))
-    if not rows:
-        return None
-    return datetime.fromisoformat(rows[0][0]), json.loads(rows[0][1])
-
-
-def _snapshot_then(mesh: "Mesh", ids: list[str], since: datetime) -> dict[str, Any]:
+def _snapshot_then(ev: Evidence, ids: list[str], since: datetime) -> dict[str, Any]:
     """What the products looked like at `since`, from the stored runs and usage events."""
-    from catalog.scorecards.usage import events
-
     runs: dict[str, tuple[list[dict[str, Any]], float | None]] = {}
     for product_id in ids:
-        run = mesh.quality_runs.latest_at(product_id, since.isoformat())
+        run = ev.run_at(product_id, since.isoformat())
         if run is not None:
             runs[product_id] = (run["results"], run["score"])
-    used = events(mesh).filter((pl.col("ts") > since - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= since))
+    used = ev.events.filter((pl.col("ts") > since - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= since))
     counts = dict(used.group_by("product_id").len().iter_rows())
     return {pid: {"score": runs[pid][1] if pid in runs else None,
                   "failing": [r["name"] for r in runs[pid][0] if r.get("status") in ("fail", "error")]
@@ -156,13 +159,13 @@ def _schema_changes(before: dict[str, str] | None, after: dict[str, str], old_ve
     return out
 
 
-def _changelog(mesh: "Mesh", ids: list[str], since: datetime, until: datetime) -> dict[str, list[str]]:
+def _changelog(ev: Evidence, ids: list[str], since: datetime, until: datetime) -> dict[str, list[str]]:
     """Descriptor changes the change tracker recorded after `since` up to `until`, per product (oldest first)."""
-    if not hasattr(mesh, "changes"):
-        return {}
     try:
-        log = mesh.changes.changelog()
+        log = ev.changelog
     except MeshError:
+        return {}
+    if log is None:
         return {}
     out: dict[str, list[str]] = {}
     for row in reversed(log.rows(named=True)):
@@ -171,37 +174,33 @@ def _changelog(mesh: "Mesh", ids: list[str], since: datetime, until: datetime) -
     return out
 
 
-def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
-           as_of: datetime | None = None, policy: "Policy | None" = None) -> Review:
+def review(ev: Evidence, owner: str | None = None, domain: str | None = None,
+           as_of: datetime | None = None, policy: Policy | None = None) -> Review:
     """The review of `owner`'s products (or `domain`'s) as of now, against the last recorded review. With a
     viewer `policy`, only the products it shows in full are reviewed; locked ones are named in `locked`,
     hidden ones left out."""
-    from catalog.scorecards.scorecard import product_scorecard
-    from catalog.scorecards.usage import daily_usage
-
+    mesh = ev.mesh
     now = as_of or datetime.now(timezone.utc)
     subject, ids = _subject(mesh, owner, domain)
     locked: list[str] = []
     if policy is not None and not policy.unfiltered:
         locked = [pid for pid in ids if policy.is_locked(pid)]
         ids = [pid for pid in ids if policy.can_see(pid)]
-    last = _last_review(mesh, subject, now)
+    last = ev.reviews.last(subject, now)
     if last is not None:
         since, before = last
         baseline = f"since the last review on {since:%Y-%m-%d %H:%M} UTC"
     else:
         since = now - timedelta(days=WINDOW_DAYS)
-        before = _snapshot_then(mesh, ids, since)
+        before = _snapshot_then(ev, ids, since)
         baseline = f"since {since:%Y-%m-%d} ({WINDOW_DAYS} days ago; no earlier review was recorded)"
-    card = {r["product_id"]: r for r in product_scorecard(mesh, None, now).iter_rows(named=True)
+    card = {r["product_id"]: r for r in product_scorecard(ev, None, now).iter_rows(named=True)
             if r["product_id"] in ids}
-    from catalog.quality.run import latest_runs
-
-    runs = latest_runs(mesh)
+    runs = ev.runs
     if policy is not None and not policy.unfiltered:  # a check reading data the viewer sees masked: status only
-        runs = {pid: {**runs[pid], "results": mesh.sensitivity.redact(pid, runs[pid]["results"], policy)}
+        runs = {pid: {**runs[pid], "results": ev.sensitivity.redact(pid, runs[pid]["results"], policy)}
                 for pid in ids if pid in runs}
-    logged = _changelog(mesh, ids, since, now)
+    logged = _changelog(ev, ids, since, now)
     products = []
     for pid in ids:
         row, product, then = card[pid], mesh.products[pid], before.get(pid, {})
@@ -217,18 +216,17 @@ def review(mesh: "Mesh", owner: str | None = None, domain: str | None = None,
             compliance=row["compliance"], upstream_issues=row["lineage"] if row["upstream_issues"] else "",
             schema_changes=logged.get(pid) or _schema_changes(then.get("columns"), _columns(product),
                                                               then.get("version"), product.descriptor.version)))
-    history = mesh.quality_history().filter(pl.col("product_id").is_in(ids) & (pl.col("ts") <= now)
-                                            & (pl.col("ts") > now - timedelta(days=90))).select("product_id", "ts",
-                                                                                                 "score")
-    usage = daily_usage(mesh, None, now).filter(pl.col("product_id").is_in(ids))
-    return Review(subject, mesh.name, now, baseline, since, products, action_items(mesh, products, runs), history,
-                  usage, locked)
+    history = ev.history.filter(pl.col("product_id").is_in(ids) & (pl.col("ts") <= now)
+                                & (pl.col("ts") > now - timedelta(days=90))).select("product_id", "ts", "score")
+    usage = daily_usage(mesh, ev.events, None, now).filter(pl.col("product_id").is_in(ids))
+    return Review(subject, mesh.name, now, baseline, since, products,
+                  action_items(mesh, products, runs, ev.compliance), history, usage, locked)
 
 
-def action_items(mesh: "Mesh", products: list[ProductReview], runs: dict[str, Any]) -> list[ActionItem]:
+def action_items(mesh: DeclaredMesh, products: list[ProductReview], runs: dict[str, Any],
+                 compliance: pl.DataFrame | None) -> list[ActionItem]:
     """What the owner should do, most urgent first: blocking failures, then freshness and drops, then the rest."""
     items: list[ActionItem] = []
-    compliance = mesh.compliance() if hasattr(mesh, "compliance") else None
     for p in products:
         product = mesh.products[p.product_id]
         results = runs.get(p.product_id, {}).get("results", [])
@@ -269,25 +267,38 @@ def action_items(mesh: "Mesh", products: list[ProductReview], runs: dict[str, An
     return sorted(items, key=lambda a: (a.priority, a.product_id, a.action))
 
 
-def record_review(mesh: "Mesh", done: Review, reviewer: str | None) -> None:
-    """Store what this review saw, so the next one shows what changed since. Only the reviewed owner (a
-    domain's owner) or a steward may (catalog.access.authority); a refusal is audited and stores nothing."""
-    from catalog.access import authority
+class ReviewLog:
+    """The recorded reviews (`owner_reviews`): the snapshot each one saw, which the next review compares with.
+    Recording needs the reviewed owner (a domain's owner) or a steward: `authorize(reviewer, subject)` returns
+    the acting user or raises AccessDenied, audited (the facade wires catalog.access.authority.check_review)."""
 
-    reviewer = authority.check_review(mesh.declared, mesh.access, reviewer, done.subject)
-    snapshot = {p.product_id: {"score": p.score, "failing": p.failing, "queries": p.queries,
-                               "columns": _columns(mesh.products[p.product_id]), "version": p.version}
-                for p in done.products}
-    with mesh.state.transaction() as con:
-        con.execute("INSERT INTO owner_reviews (ts, subject, reviewer, snapshot) VALUES (?,?,?,?)",
-                    (done.as_of.isoformat(), done.subject, reviewer, json.dumps(snapshot)))
+    def __init__(self, mesh: DeclaredMesh, state: StateStore, authorize: Callable[[str | None, str], str]):
+        self.mesh = mesh
+        self.state = state
+        self.authorize = authorize
+
+    def last(self, subject: str, before: datetime) -> tuple[datetime, dict[str, Any]] | None:
+        """(when, snapshot) of the subject's latest review recorded at or before `before`, or None."""
+        rows = self.state.query("SELECT ts, snapshot FROM owner_reviews WHERE subject = ? AND ts <= ? "
+                                "ORDER BY ts DESC, id DESC LIMIT 1", (subject, before.isoformat()))
+        if not rows:
+            return None
+        return datetime.fromisoformat(rows[0][0]), json.loads(rows[0][1])
+
+    def record(self, done: Review, reviewer: str | None) -> None:
+        """Store what this review saw, so the next one shows what changed since; a refusal stores nothing."""
+        reviewer = self.authorize(reviewer, done.subject)
+        snapshot = {p.product_id: {"score": p.score, "failing": p.failing, "queries": p.queries,
+                                   "columns": _columns(self.mesh.products[p.product_id]), "version": p.version}
+                    for p in done.products}
+        with self.state.transaction() as con:
+            con.execute("INSERT INTO owner_reviews (ts, subject, reviewer, snapshot) VALUES (?,?,?,?)",
+                        (done.as_of.isoformat(), done.subject, reviewer, json.dumps(snapshot)))
 
 
 # ----------------------------------------------------------------------------- export
 
 def charts(done: Review) -> list["alt.Chart"]:
-    from catalog.scorecards import charts as scorecard_charts
-
     out = []
     if done.history.height:
         out.append(scorecard_charts.score_trend(done.history, title="Quality score, last 90 days"))

@@ -1,24 +1,24 @@
 """Scorecards per domain and per product: quality, checks, freshness, documentation, compliance, usage, lineage.
 
-Everything is read from descriptors and the state store (latest quality runs, usage events);
-nothing is scanned. `DIMENSIONS` puts each dimension on a 0–100 scale for the heat map.
-Governance compliance comes from `mesh.compliance()` when the mesh has it; without it the
-compliance column is null and the scorecard says it is incomplete.
+Everything is read from one `Evidence` (descriptors, latest quality runs, usage events, lineage health,
+governance compliance), each part once; nothing is scanned. `DIMENSIONS` puts each dimension on a 0–100
+scale for the heat map. Without governance compliance the compliance column is null and the scorecard
+says it is incomplete.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
+from catalog.access.policy import Policy, product_for
+from catalog.descriptors.declared import DeclaredMesh
+from catalog.errors import MeshError
 from catalog.quality.scoring import FORMULA, domain_score, grade
+from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.usage import USAGE_DEFINITION, WINDOW_DAYS, usage_metrics
-
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
 
 LOCKED_NOTE = "locked: restricted, ask its owner for access"
 _MEASURED = ("score", "grade", "score_trend", "checked_at", "checks", "checks_passing", "checks_failed",
@@ -67,10 +67,9 @@ def documentation(product: Any) -> float:
     return round(100.0 * sum(bool(str(i).strip()) for i in items) / len(items), 1)
 
 
-def _compliance(mesh: "Mesh") -> dict[str, tuple[float, int]] | None:
-    if not hasattr(mesh, "compliance"):
+def _compliance(frame: pl.DataFrame | None) -> dict[str, tuple[float, int]] | None:
+    if frame is None:
         return None
-    frame = mesh.compliance()
     out = {}
     for (product_id,), group in frame.group_by(["product_id"]):
         passed = int(group["passed"].sum())
@@ -79,9 +78,9 @@ def _compliance(mesh: "Mesh") -> dict[str, tuple[float, int]] | None:
     return out
 
 
-def _score_trend(mesh: "Mesh", now: datetime) -> dict[str, float]:
+def _score_trend(history: pl.DataFrame, now: datetime) -> dict[str, float]:
     """Latest score − the latest score at or before `now` − WINDOW_DAYS, per product."""
-    history = mesh.quality_history().filter(pl.col("score").is_not_null() & (pl.col("ts") <= now))
+    history = history.filter(pl.col("score").is_not_null() & (pl.col("ts") <= now))
     if history.is_empty():
         return {}
     latest = history.group_by("product_id").agg(pl.col("score").last().alias("now"))
@@ -104,21 +103,29 @@ def _freshness(product: Any, run: dict[str, Any] | None, health: Any) -> str:
     return "ok"
 
 
-def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None,
-                      policy: "Policy | None" = None) -> pl.DataFrame:
+def upstream_products(mesh: DeclaredMesh, product_id: str) -> set[str]:
+    """Every product upstream of `product_id`, at any distance (what its SQL reads, and what that reads)."""
+    seen: set[str] = set()
+    todo = [u for u in mesh.upstreams(product_id) if u in mesh.products]
+    while todo:
+        upstream = todo.pop()
+        if upstream not in seen and upstream != product_id:
+            seen.add(upstream)
+            todo.extend(u for u in mesh.upstreams(upstream) if u in mesh.products)
+    return seen
+
+
+def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime | None = None,
+                      policy: Policy | None = None) -> pl.DataFrame:
     """One row per product (of `domain`, or all), every dimension of the scorecard; with a `policy`, the
     products its viewer may list, a locked one with only its name, owner and usage (nothing measured)."""
-    from catalog.lineage.graph import upstream_distances
-    from catalog.lineage.health import product_health
-    from catalog.quality.run import latest_runs
-
+    mesh = ev.mesh
     now = as_of or datetime.now(timezone.utc)
-    runs = latest_runs(mesh)
-    health = product_health(mesh.lineage_index)
-    compliance = _compliance(mesh)
-    usage = {r["product_id"]: r for r in usage_metrics(mesh, now).iter_rows(named=True)}
-    trends = _score_trend(mesh, now)
-    graph = mesh.lineage_index.products
+    runs = ev.runs
+    health = ev.health
+    compliance = _compliance(ev.compliance)
+    usage = {r["product_id"]: r for r in usage_metrics(mesh, ev.events, now).iter_rows(named=True)}
+    trends = _score_trend(ev.history, now)
     rows = []
     for product_id in sorted(mesh.products):
         product = mesh.products[product_id]
@@ -136,8 +143,8 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
             continue
         run = runs.get(product_id)
         statuses = [r.get("status") for r in (run or {}).get("results", [])]
-        upstream = [n for n in upstream_distances(mesh.lineage_index, product_id) if graph.nodes[n]["kind"] == "product"]
-        issues = [n for n in upstream if graph.nodes[n]["broken"] or health[n].status in ("fail", "stale")]
+        upstream = upstream_products(mesh, product_id)
+        issues = [n for n in upstream if mesh.products[n].broken or health[n].status in ("fail", "stale")]
         comp = compliance.get(product_id) if compliance is not None else None
         use = usage.get(product_id, {})
         missing = []
@@ -168,12 +175,11 @@ def product_scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime |
     return pl.DataFrame(rows, schema=PRODUCT_SCHEMA)
 
 
-def domain_scorecard(products: pl.DataFrame, mesh: "Mesh", as_of: datetime | None = None) -> pl.DataFrame:
+def domain_scorecard(products: pl.DataFrame, ev: Evidence, as_of: datetime | None = None) -> pl.DataFrame:
     """One row per domain, aggregated from the product scorecard (so from what its viewer may see)."""
-    from catalog.scorecards.usage import events
-
+    mesh = ev.mesh
     now = as_of or datetime.now(timezone.utc)
-    recent = events(mesh).filter((pl.col("ts") > now - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= now))
+    recent = ev.events.filter((pl.col("ts") > now - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= now))
     rows = []
     for name in sorted(mesh.domains):
         group = products.filter(pl.col("domain") == name)
@@ -199,17 +205,16 @@ def domain_scorecard(products: pl.DataFrame, mesh: "Mesh", as_of: datetime | Non
     return pl.DataFrame(rows, schema=DOMAIN_SCHEMA)
 
 
-def scorecard(mesh: "Mesh", domain: str | None = None, as_of: datetime | None = None,
-              policy: "Policy | None" = None) -> pl.DataFrame:
+def scorecard(ev: Evidence, domain: str | None = None, as_of: datetime | None = None,
+              policy: Policy | None = None) -> pl.DataFrame:
     """`mesh.scorecard()`: one row per domain; `mesh.scorecard(domain)`: one row per product of that domain;
     with a `policy`, as its viewer may see them (hidden products left out, locked ones unmeasured)."""
-    from catalog.errors import MeshError
-
+    mesh = ev.mesh
     if domain is not None:
         if domain not in mesh.domains:
             raise MeshError(f"no domain {domain!r} in mesh {mesh.name!r}; it has {', '.join(sorted(mesh.domains))}")
-        return product_scorecard(mesh, domain, as_of, policy)
-    return domain_scorecard(product_scorecard(mesh, None, as_of, policy), mesh, as_of)
+        return product_scorecard(ev, domain, as_of, policy)
+    return domain_scorecard(product_scorecard(ev, None, as_of, policy), ev, as_of)
 
 
 def mesh_summary(domains: pl.DataFrame) -> dict[str, Any]:
@@ -238,12 +243,13 @@ def dimensions(products: pl.DataFrame) -> pl.DataFrame:
         pl.col("value").cast(pl.Float64).round(1))
 
 
-def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None,
-                 policy: "Policy | None" = None) -> pl.DataFrame:
+def domain_trend(ev: Evidence, days: int = 90, as_of: datetime | None = None,
+                 policy: Policy | None = None) -> pl.DataFrame:
     """domain, day, score: each day, the mean of the products' last score that day (for the trend chart); with a
     `policy`, of the products its viewer sees in full."""
+    mesh = ev.mesh
     now = as_of or datetime.now(timezone.utc)
-    history = mesh.quality_history().filter(pl.col("score").is_not_null() & (pl.col("ts") > now - timedelta(days=days))
+    history = ev.history.filter(pl.col("score").is_not_null() & (pl.col("ts") > now - timedelta(days=days))
                                             & (pl.col("ts") <= now))
     if policy is not None and not policy.unfiltered:
         history = history.filter(pl.col("product_id").is_in(list(policy.allowed)))
@@ -256,23 +262,20 @@ def domain_trend(mesh: "Mesh", days: int = 90, as_of: datetime | None = None,
             .agg(pl.col("score").mean().round(1)).sort("domain", "day"))
 
 
-def latest_checks(mesh: "Mesh", product_id: str, role: str | None = None, user: str | None = None,
-                  policy: "Policy | None" = None) -> list[dict[str, Any]]:
+def latest_checks(ev: Evidence, product_id: str, policy: Policy | None = None) -> list[dict[str, Any]]:
     """The check results of a product's latest stored run (failing first), with their example rows (stored
-    masked). A viewer who may not see the product in full gets none (a locked product shows no results;
-    a hidden one is an unknown product)."""
-    from catalog.quality.run import latest_runs
-
-    viewer = policy or mesh.viewers.resolve(role, user)
-    product = mesh.product(product_id) if viewer is None else mesh.product_for(product_id, viewer)
+    masked), as the viewer `policy` may see them (None: unfiltered). A viewer who may not see the product in
+    full gets none (a locked product shows no results; a hidden one is an unknown product)."""
+    mesh, viewer = ev.mesh, policy
+    product = mesh.product(product_id) if viewer is None else product_for(mesh, product_id, viewer)
     if viewer is not None and not viewer.can_see(product.id):
         return []
-    run = latest_runs(mesh).get(product.id)
+    run = ev.runs.get(product.id)
     if run is None:
         return []
     hidden = viewer is not None and not viewer.can_query(product.id)
     order = {"fail": 0, "error": 1, "pass": 2}
     results = [{**r, "examples": []} if hidden else r for r in run["results"]]
     if viewer is not None:  # sensitive checks: counts and examples only for viewers who read that data
-        results = mesh.sensitivity.redact(product.id, results, viewer)
+        results = ev.sensitivity.redact(product.id, results, viewer)
     return sorted(results, key=lambda r: (order.get(r.get("status"), 3), r.get("name", "")))

@@ -3,18 +3,16 @@
 Windows are the last `WINDOW_DAYS` days before `as_of` (default now): queries, distinct users
 and consuming domains count inside the window; the trend compares it with the window before;
 `unused_30d` is true when the product has not been queried in the last 30 days (or ever).
+Every function takes the declared mesh and the successful usage events (`Evidence.events`), nothing else.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
-
 import polars as pl
 
-if TYPE_CHECKING:
-    from catalog.mesh import Mesh
-    from catalog.access.policy import Policy
+from catalog.access.policy import Policy, product_for
+from catalog.descriptors.declared import DeclaredMesh
 
 WINDOW_DAYS = 30
 
@@ -47,21 +45,15 @@ def trend_label(current: int, previous: int) -> str:
     return "up" if change > 0.1 else "down" if change < -0.1 else "flat"
 
 
-def events(mesh: "Mesh") -> pl.DataFrame:
-    """Successful usage events (a sample's synthetic history among them: it is seeded with its state store)."""
-    frame = mesh.usage_log.frame()
-    return frame.filter(pl.col("status") == "ok")
-
-
-def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str | None = None,
-                  policy: "Policy | None" = None) -> pl.DataFrame:
+def usage_metrics(mesh: DeclaredMesh, events: pl.DataFrame, as_of: datetime | None = None,
+                  product_id: str | None = None, policy: Policy | None = None) -> pl.DataFrame:
     """One row per product (every product, used or not; or only `product_id`): see the module docstring for the
     definitions. With a `policy`, the products its viewer may list (a hidden one is an unknown product)."""
     if policy is not None and product_id is not None:
-        mesh.product_for(product_id, policy)
+        product_for(mesh, product_id, policy)
     now = _as_of(as_of)
     start, before = now - timedelta(days=WINDOW_DAYS), now - timedelta(days=2 * WINDOW_DAYS)
-    frame = events(mesh).filter(pl.col("ts") <= now)
+    frame = events.filter(pl.col("ts") <= now)
     if product_id is not None:
         frame = frame.filter(pl.col("product_id") == product_id)
     current = (frame.filter(pl.col("ts") > start).group_by("product_id")
@@ -91,15 +83,15 @@ def usage_metrics(mesh: "Mesh", as_of: datetime | None = None, product_id: str |
     return out.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def daily_usage(mesh: "Mesh", product_id: str | None = None, as_of: datetime | None = None,
-                days: int = 90, policy: "Policy | None" = None) -> pl.DataFrame:
+def daily_usage(mesh: DeclaredMesh, events: pl.DataFrame, product_id: str | None = None,
+                as_of: datetime | None = None, days: int = 90, policy: Policy | None = None) -> pl.DataFrame:
     """Queries per product per day over the last `days` days (days without a query are absent); with a
     `policy`, of the products its viewer may list."""
     now = _as_of(as_of)
-    frame = events(mesh).filter((pl.col("ts") > now - timedelta(days=days)) & (pl.col("ts") <= now))
+    frame = events.filter((pl.col("ts") > now - timedelta(days=days)) & (pl.col("ts") <= now))
     if policy is not None:
         if product_id:
-            mesh.product_for(product_id, policy)
+            product_for(mesh, product_id, policy)
         frame = frame.filter(pl.col("product_id").is_in(list(policy.listed)))
     if product_id:
         frame = frame.filter(pl.col("product_id") == product_id)

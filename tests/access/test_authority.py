@@ -19,7 +19,7 @@ from catalog.publish import publish as pub
 from catalog.cli import app as cli
 from catalog.dashboards.model import Tile
 from catalog.errors import AccessDenied, PublishError
-from catalog.scorecards.review import record_review, review
+from catalog.scorecards.review import review
 from minimesh import build_minimesh
 
 REPO = Path(__file__).resolve().parents[2]
@@ -292,16 +292,16 @@ def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_
 
 def test_mark_as_reviewed_needs_the_reviewed_owner_or_a_steward(mesh_root, tmp_path):
     mesh = catalog.open_mesh(mesh_root, state_dir=tmp_path / "state")
-    done = review(mesh, owner=OWNER)
+    done = review(mesh.evidence(), owner=OWNER)
     with pytest.raises(AccessDenied, match=f"only {OWNER}, the reviewed owner, or a steward may"):
-        record_review(mesh, done, STRANGER)
+        mesh.reviews.record(done, STRANGER)
     assert not mesh.state.query("SELECT 1 FROM sqlite_master WHERE name='owner_reviews'") or \
         not mesh.state.query("SELECT 1 FROM owner_reviews")
     assert refusals(mesh, STRANGER, "review.record")[0]["subject"] == f"owner:{OWNER}"
-    record_review(mesh, done, OWNER)
-    record_review(mesh, review(mesh, domain="risk"), STEWARD)
+    mesh.reviews.record(done, OWNER)
+    mesh.reviews.record(review(mesh.evidence(), domain="risk"), STEWARD)
     with pytest.raises(AccessDenied, match="risk-team@bank.example"):
-        record_review(mesh, review(mesh, domain="risk"), OWNER)
+        mesh.reviews.record(review(mesh.evidence(), domain="risk"), OWNER)
     assert len(mesh.state.query("SELECT 1 FROM owner_reviews")) == 2
 
 

@@ -226,7 +226,7 @@ def s_usage(mesh, role, user, pid):
 
 def s_checks(mesh, role, user, pid):
     try:
-        results = latest_checks(mesh, pid, role=role, user=user)
+        results = latest_checks(mesh.evidence(), pid, policy=mesh.policy(role, user))
     except UnknownProduct:
         return "hidden"
     return "open" if results else "locked"
@@ -252,7 +252,7 @@ def s_access_rules(mesh, role, user, pid):
 
 
 def s_review(mesh, role, user, pid):
-    done = review(mesh, owner=mesh.product(pid).owner, as_of=HISTORY_DAY, policy=mesh.policy(role, user))
+    done = review(mesh.evidence(), owner=mesh.product(pid).owner, as_of=HISTORY_DAY, policy=mesh.policy(role, user))
     if pid in [p.product_id for p in done.products]:
         return "open"
     return "locked" if pid in done.locked else "hidden"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import catalog
-from catalog.quality.run import run_checks
 from catalog.scorecards.scorecard import latest_checks
 from minimesh import build_minimesh, write
 from tests.query.test_gate import RAW_EMAILS, RAW_NAMES, RAW_SSNS
@@ -59,8 +58,8 @@ def test_sensitive_checks_are_those_reading_pii_or_a_restricted_product(mini):
 
 def test_the_check_count_oracle_is_closed_for_the_analyst(mini, tmp_path):
     mesh = catalog.open_mesh(mini, state_dir=tmp_path / "state")
-    steward = _by_name(run_checks(mesh, "retail.customers", role="steward", now=NOW))
-    analyst = _by_name(run_checks(mesh, "retail.customers", role="analyst", now=NOW))
+    steward = _by_name(mesh.checker.run("retail.customers", role="steward", now=NOW))
+    analyst = _by_name(mesh.checker.run("retail.customers", role="analyst", now=NOW))
     assert steward["spells the first letter"].failing == 1  # the raw truth: one e-mail starts with 'a'
     for name in mesh.sensitivity.checks("retail.customers"):
         shown = analyst[name]
@@ -69,25 +68,25 @@ def test_the_check_count_oracle_is_closed_for_the_analyst(mini, tmp_path):
     for name in ("email not null", "adults over 30", "ids unique"):
         assert analyst[name].failing == steward[name].failing and not analyst[name].hidden
     # the stored run is read back redacted the same way
-    stored = {r["name"]: r for r in latest_checks(mesh, "retail.customers", role="analyst")}
+    stored = {r["name"]: r for r in latest_checks(mesh.evidence(), "retail.customers", policy=mesh.policy("analyst"))}
     assert stored["spells the first letter"]["failing"] is None and stored["spells the first letter"]["hidden"]
     assert stored["adults over 30"]["failing"] == 1
-    officer = {r["name"]: r for r in latest_checks(mesh, "retail.customers", role="steward")}
+    officer = {r["name"]: r for r in latest_checks(mesh.evidence(), "retail.customers", policy=mesh.policy("steward"))}
     assert officer["spells the first letter"]["failing"] == 1
 
 
 def test_example_rows_come_from_the_viewers_masked_view(mini, tmp_path):
     mesh = catalog.open_mesh(mini, state_dir=tmp_path / "state")
-    analyst = _by_name(run_checks(mesh, "retail.customers", role="analyst", now=NOW))
+    analyst = _by_name(mesh.checker.run("retail.customers", role="analyst", now=NOW))
     rows = analyst["adults over 30"].examples + analyst["email not null"].examples
     assert rows, "failing non-sensitive checks show example rows"
     text = " ".join(str(v) for row in rows for v in row.values())
     for raw in RAW:
         assert raw not in text.replace("tok_", "")
-    steward = _by_name(run_checks(mesh, "retail.customers", role="steward", now=NOW, reuse=False))
+    steward = _by_name(mesh.checker.run("retail.customers", role="steward", now=NOW, reuse=False))
     assert {r["full_name"] for r in steward["adults over 30"].examples} == {"Cy Diaz"}
     assert {r["full_name"] for r in analyst["adults over 30"].examples} == {"C. D."}
-    stored = {r["name"]: r for r in latest_checks(mesh, "retail.customers", role="steward")}
+    stored = {r["name"]: r for r in latest_checks(mesh.evidence(), "retail.customers", policy=mesh.policy("steward"))}
     stored_text = " ".join(str(v) for r in stored.values() for row in r["examples"] for v in row.values())
     for raw in RAW:
         assert raw not in stored_text.replace("tok_", ""), "stored example rows are masked"
@@ -109,7 +108,7 @@ def test_checks_of_a_derived_product_that_reads_pii_are_sensitive(mini, tmp_path
     """)
     mesh = catalog.open_mesh(mini, state_dir=tmp_path / "state")
     assert set(mesh.sensitivity.checks("risk.by_letter")) == {"has rows", "age set"}
-    analyst = _by_name(run_checks(mesh, "risk.by_letter", role="analyst", now=NOW))
+    analyst = _by_name(mesh.checker.run("risk.by_letter", role="analyst", now=NOW))
     assert all(c.hidden and c.failing is None for c in analyst.values())
     # the analyst's own view of it is computed over masked e-mails: empty, as the check would not tell
     assert mesh.session("analyst").sql("SELECT count(*) AS n FROM risk.by_letter")["n"][0] == 0

@@ -15,7 +15,6 @@ from polars.testing import assert_frame_equal
 
 import catalog
 from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout
-from catalog.quality.run import run_checks
 from catalog.engines.spark.runtime import SparkUnavailable, check_master, find_java, spark_session
 from minimesh import build_minimesh, write
 from qualitymesh import build_quality_mesh
@@ -244,12 +243,12 @@ def test_a_check_run_gives_the_same_results_on_both_engines(tmp_path):
     duck, spark = _pair(root)
     try:
         for product_id in sorted(duck.products):
-            a = run_checks(duck, product_id, reuse=False, store=False)
-            b = run_checks(spark, product_id, reuse=False, store=False)
+            a = duck.checker.run(product_id, reuse=False, store=False)
+            b = spark.checker.run(product_id, reuse=False, store=False)
             assert [(c.name, c.status, c.failing) for c in a.checks] == [(c.name, c.status, c.failing) for c in b.checks]
             assert a.score == b.score
             assert [c.examples for c in a.checks] == [c.examples for c in b.checks]
-        orders = run_checks(spark, "shop.orders", reuse=False, store=False)
+        orders = spark.checker.run("shop.orders", reuse=False, store=False)
         assert {c.status for c in orders.checks} == {"fail", "error"}  # every check of shop.orders has a defect
         assert orders.checks[0].failing == 2 and "shoe_size" in orders.checks[10].message
     finally:

@@ -13,7 +13,6 @@ from sqlglot import exp
 
 import catalog
 from catalog.quality.compile import compile_checks
-from catalog.quality.run import run_checks
 from catalog.samples.build import SAMPLES
 from conftest import SAMPLES as SAMPLE_DIR
 from qualitymesh import EXPECTED, build_quality_mesh
@@ -27,7 +26,7 @@ def shop(tmp_path):
 
 
 def test_every_check_kind_counts_exactly_the_known_defects(shop):
-    report = run_checks(shop, "shop.orders", now=NOW)
+    report = shop.checker.run("shop.orders", now=NOW)
     got = {c.name: (c.status, c.failing) for c in report.checks}
     assert got == EXPECTED
     assert report.rows == 8
@@ -39,7 +38,7 @@ def test_every_check_kind_counts_exactly_the_known_defects(shop):
 
 
 def test_a_check_that_cannot_run_is_errored_with_its_reason_and_the_others_still_run(shop):
-    report = run_checks(shop, "shop.orders", now=NOW)
+    report = shop.checker.run("shop.orders", now=NOW)
     errored = {c.name: c.message for c in report.errored}
     assert "'shoe_size' is not in shop.orders" in errored["shoe_size not null"]
     assert "does not parse" in errored["broken expression"]
@@ -49,11 +48,11 @@ def test_a_check_that_cannot_run_is_errored_with_its_reason_and_the_others_still
 
 
 def test_an_unreachable_source_errors_every_check_of_that_product_only(shop):
-    report = run_checks(shop, "crm.ledger", now=NOW)
+    report = shop.checker.run("crm.ledger", now=NOW)
     assert [c.status for c in report.checks] == ["error", "error"]
     assert all("cannot be read" in c.message for c in report.checks)
     assert report.score is None and report.complete is False
-    assert run_checks(shop, "crm.customers", now=NOW).score == 100.0
+    assert shop.checker.run("crm.customers", now=NOW).score == 100.0
 
 
 def test_all_checks_of_a_product_compile_to_one_aggregate_select_renderable_for_spark(shop):
@@ -70,8 +69,8 @@ def test_all_checks_of_a_product_compile_to_one_aggregate_select_renderable_for_
 
 
 def test_example_failing_rows_are_masked_for_the_analyst_and_raw_for_the_steward(shop):
-    analyst = run_checks(shop, "shop.orders", role="analyst", now=NOW)
-    steward = run_checks(shop, "shop.orders", role="steward", now=NOW, reuse=False)
+    analyst = shop.checker.run("shop.orders", role="analyst", now=NOW)
+    steward = shop.checker.run("shop.orders", role="steward", now=NOW, reuse=False)
     pick = {c.name: c for c in analyst.checks}["status in accepted values"].examples
     raw = {c.name: c for c in steward.checks}["status in accepted values"].examples
     assert sorted(r["status"] for r in pick) == ["lost", "lost"]
@@ -86,8 +85,8 @@ def test_example_failing_rows_are_masked_for_the_analyst_and_raw_for_the_steward
 
 
 def test_runs_are_stored_with_time_version_and_fingerprint_and_read_back_latest_first(shop):
-    run_checks(shop, "shop.orders", now=NOW)
-    run_checks(shop, "crm.customers", now=NOW)
+    shop.checker.run("shop.orders", now=NOW)
+    shop.checker.run("crm.customers", now=NOW)
     runs = shop.quality_runs.runs("shop.orders")
     assert len(runs) == 1 and runs[0]["version"] == "2.1.0" and runs[0]["fingerprint"]
     assert runs[0]["ts"].startswith("2026-11-26T12:00")
@@ -101,8 +100,8 @@ def test_runs_are_stored_with_time_version_and_fingerprint_and_read_back_latest_
 
 
 def test_a_recheck_of_unchanged_data_reuses_the_counts_and_a_changed_file_is_scanned_again(shop):
-    first = run_checks(shop, "shop.orders", now=NOW)
-    again = run_checks(shop, "shop.orders", now=NOW)
+    first = shop.checker.run("shop.orders", now=NOW)
+    again = shop.checker.run("shop.orders", now=NOW)
     assert again.reused and not first.reused
     assert [(c.name, c.status, c.failing) for c in again.checks] == [(c.name, c.status, c.failing)
                                                                     for c in first.checks]
@@ -113,7 +112,7 @@ def test_a_recheck_of_unchanged_data_reuses_the_counts_and_a_changed_file_is_sca
     os.utime(csv, (later, later))
     shop.engine.close()
     shop._engine = None
-    rescanned = run_checks(shop, "shop.orders", now=NOW)
+    rescanned = shop.checker.run("shop.orders", now=NOW)
     assert not rescanned.reused
     assert {c.name: c.failing for c in rescanned.checks}["customer_id references crm.customers"] == 0
 
@@ -128,7 +127,7 @@ def test_mesh_check_runs_every_product_and_lists_the_blocking_failures(shop):
 
 
 def test_lineage_root_cause_reads_the_runs_the_quality_engine_stores(shop):
-    run_checks(shop, "shop.orders", now=NOW)
+    shop.checker.run("shop.orders", now=NOW)
     health = shop.lineage().nodes["shop.orders"]
     assert health["quality"] == "fail"
     assert health["grade"] is not None
@@ -154,24 +153,24 @@ def test_a_role_that_may_not_see_a_restricted_product_gets_no_example_rows(minim
     limits = minimesh / "risk/products/limits.yaml"
     limits.write_text(limits.read_text() + "quality:\n  - {check: range, column: credit_limit, max: 3000}\n")
     mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
-    analyst = run_checks(mesh, "risk.limits", role="analyst", now=NOW)
+    analyst = mesh.checker.run("risk.limits", role="analyst", now=NOW)
     # the analyst may not query it: no count, no example rows (the stored run has the count)
     assert analyst.checks[0].failing is None and analyst.checks[0].examples == [] and analyst.checks[0].hidden
     assert analyst.checks[0].status == "fail"
-    officer = run_checks(mesh, "risk.limits", role="risk_officer", now=NOW, reuse=False)
+    officer = mesh.checker.run("risk.limits", role="risk_officer", now=NOW, reuse=False)
     assert officer.checks[0].examples[0]["credit_limit"] == 5000
     from catalog.scorecards.scorecard import latest_checks
 
-    assert latest_checks(mesh, "risk.limits", role="analyst") == []  # a locked product shows no results
+    assert latest_checks(mesh.evidence(), "risk.limits", policy=mesh.policy("analyst")) == []  # a locked product shows no results
     assert officer.checks[0].failing == 1
-    assert latest_checks(mesh, "risk.limits", role="risk_officer")[0]["examples"]
+    assert latest_checks(mesh.evidence(), "risk.limits", policy=mesh.policy("risk_officer"))[0]["examples"]
 
 
 def test_parquet_statistics_prove_passing_checks_and_leave_them_out_of_the_scan(shop):
     from catalog.quality.statistics import column_statistics, proven_passing
 
     orders = shop.products["shop.orders"]
-    report = run_checks(shop, "shop.orders", now=NOW)
+    report = shop.checker.run("shop.orders", now=NOW)
     by_name = {c.name: c for c in report.checks}
     assert by_name["email not null"].failing == 2  # statistics only ever prove a pass
     # order_id has no NULLs in the file: not proven here only because no not_null check names it
@@ -192,7 +191,7 @@ def test_a_check_proven_by_statistics_reports_a_pass_with_the_reason(minimesh, t
     customers.write_text(customers.read_text() + "  - {check: not_null, column: age}\n"
                          "  - {check: range, column: age, min: 18, max: 120}\n")
     mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
-    report = run_checks(mesh, "retail.customers", now=NOW)
+    report = mesh.checker.run("retail.customers", now=NOW)
     by_name = {c.name: c for c in report.checks}
     assert by_name["email not null"].failing == 1
     assert by_name["age not null"].status == "pass" and "parquet statistics" in by_name["age not null"].message
@@ -229,7 +228,7 @@ def test_a_unique_integer_key_is_counted_exactly_with_a_bitmap_over_its_parquet_
     from catalog.quality.statistics import integer_bounds
 
     mesh = _ids_mesh(tmp_path / "ids")
-    report = run_checks(mesh, "shop.ids", now=NOW)
+    report = mesh.checker.run("shop.ids", now=NOW)
     assert [(c.status, c.failing) for c in report.checks] == [("fail", 2), ("pass", 0)]
     assert [r["id"] for r in report.checks[0].examples] == [3, 3, 3]
     product = mesh.products["shop.ids"]
@@ -247,5 +246,5 @@ def test_statistics_that_no_longer_hold_fall_back_to_an_exact_distinct_count(tmp
 
     mesh = _ids_mesh(tmp_path / "ids")
     monkeypatch.setattr(statistics, "integer_bounds", lambda rows, types: {"id": (0, 4)})  # values up to 19
-    report = run_checks(mesh, "shop.ids", now=NOW)
+    report = mesh.checker.run("shop.ids", now=NOW)
     assert [(c.status, c.failing) for c in report.checks] == [("fail", 2), ("pass", 0)]

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import catalog
-from catalog.quality.run import run_checks
-from catalog.scorecards.review import export, record_review, review
+from catalog.scorecards.review import export, review
 from minimesh import write
 
 from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
@@ -18,7 +17,7 @@ AS_OF = TODAY + timedelta(hours=12)
 
 
 def test_first_review_compares_with_30_days_ago_and_finds_the_quality_drop(bank):
-    done = review(bank, owner="ana.silva@bank.example", as_of=AS_OF)
+    done = review(bank.evidence(), owner="ana.silva@bank.example", as_of=AS_OF)
     assert "no earlier review was recorded" in done.baseline
     products = {p.product_id: p for p in done.products}
     assert set(products) == {"retail.accounts", "retail.customers"}
@@ -33,7 +32,7 @@ def test_first_review_compares_with_30_days_ago_and_finds_the_quality_drop(bank)
 
 
 def test_a_domain_review_flags_the_product_nobody_uses_and_the_undocumented_one(bank):
-    done = review(bank, domain="marketing", as_of=AS_OF)
+    done = review(bank.evidence(), domain="marketing", as_of=AS_OF)
     by = {(a.product_id, a.action.split(":")[0]) for a in done.actions}
     assert ("marketing.customer_contacts", "Decide whether to keep it") in by
     contacts = next(p for p in done.products if p.product_id == "marketing.customer_contacts")
@@ -49,9 +48,9 @@ def test_a_recorded_review_is_the_next_baseline_for_failures_usage_and_schema(mi
     # real time: the change tracker stamps descriptor changes with the clock, and a review only reads
     # changes up to its own date
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    run_checks(mesh, "retail.customers", now=now.replace(tzinfo=None))
-    first = review(mesh, owner="ana.silva@bank.example", as_of=now)
-    record_review(mesh, first, "ana.silva@bank.example")
+    mesh.checker.run("retail.customers", now=now.replace(tzinfo=None))
+    first = review(mesh.evidence(), owner="ana.silva@bank.example", as_of=now)
+    mesh.reviews.record(first, "ana.silva@bank.example")
     # the owner fixes nothing, but adds a column and a check that fails
     customers = minimesh / "retail/products/customers.yaml"
     text = customers.read_text().replace(
@@ -60,8 +59,8 @@ def test_a_recorded_review_is_the_next_baseline_for_failures_usage_and_schema(mi
     write(customers, text + "  - {check: range, column: age, max: 40}\n")
     later = now + timedelta(days=7)
     mesh = catalog.open_mesh(minimesh, state_dir=tmp_path / "state")
-    run_checks(mesh, "retail.customers", now=later.replace(tzinfo=None))
-    second = review(mesh, owner="ana.silva@bank.example", as_of=later)
+    mesh.checker.run("retail.customers", now=later.replace(tzinfo=None))
+    second = review(mesh.evidence(), owner="ana.silva@bank.example", as_of=later)
     assert second.baseline.startswith(f"since the last review on {now:%Y-%m-%d %H:%M}")
     customers_review = next(p for p in second.products if p.product_id == "retail.customers")
     assert customers_review.new_failures == ["age in range"]
@@ -70,7 +69,7 @@ def test_a_recorded_review_is_the_next_baseline_for_failures_usage_and_schema(mi
 
 
 def test_markdown_and_html_exports(bank):
-    done = review(bank, owner="ana.silva@bank.example", as_of=AS_OF)
+    done = review(bank.evidence(), owner="ana.silva@bank.example", as_of=AS_OF)
     md = export(done, "md")
     assert md.startswith("# Quality review of ana.silva@bank.example")
     assert "1. **fix now** · `retail.accounts` — Fix “account_id unique”" in md
@@ -84,6 +83,6 @@ def test_markdown_and_html_exports(bank):
 
 def test_a_review_needs_exactly_one_owner_or_domain(bank):
     with pytest.raises(catalog.MeshError, match="one owner or of one domain"):
-        review(bank)
+        review(bank.evidence())
     with pytest.raises(catalog.MeshError, match="owns no product"):
-        review(bank, owner="nobody@bank.example")
+        review(bank.evidence(), owner="nobody@bank.example")

@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 
 import catalog
+from catalog.lineage.health import product_health
+from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.scorecard import DIMENSIONS, dimensions, domain_trend, latest_checks, mesh_summary, scorecard
 
 from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
@@ -16,7 +18,7 @@ AS_OF = TODAY + timedelta(hours=12)
 
 
 def test_risk_products_scored_by_hand(bank):
-    rows = {r["product_id"]: r for r in scorecard(bank, "risk", as_of=AS_OF).iter_rows(named=True)}
+    rows = {r["product_id"]: r for r in scorecard(bank.evidence(), "risk", as_of=AS_OF).iter_rows(named=True)}
     # credit_scores: 6 error checks (weight 18); 6 of 1,000 scores out of range -> 18 − 3 × 0.006 = 17.982 -> 99.9
     assert rows["risk.credit_scores"]["score"] == 99.9
     # fraud_alerts: unique 3 + range 3 + references (warning) 2 + freshness 3 = 11; the stale feed fails
@@ -32,7 +34,7 @@ def test_risk_products_scored_by_hand(bank):
 
 
 def test_risk_domain_row_worked_out_by_hand(bank):
-    domain = scorecard(bank, as_of=AS_OF).filter(pl.col("domain") == "risk").row(0, named=True)
+    domain = scorecard(bank.evidence(), as_of=AS_OF).filter(pl.col("domain") == "risk").row(0, named=True)
     assert domain["products"] == 4
     assert domain["score"] == 93.1  # (99.9 + 100 + 72.7 + 100) / 4 = 93.15, rounded down
     assert domain["grade"] == "A"
@@ -45,7 +47,7 @@ def test_risk_domain_row_worked_out_by_hand(bank):
 
 
 def test_mesh_summary_adds_up_the_domain_rows(bank):
-    domains = scorecard(bank, as_of=AS_OF)
+    domains = scorecard(bank.evidence(), as_of=AS_OF)
     summary = mesh_summary(domains)
     assert summary["domains"] == domains.height == 5
     assert summary["checks"] == domains["checks"].sum() and summary["checks_passing"] < summary["checks"]
@@ -56,35 +58,36 @@ def test_mesh_summary_adds_up_the_domain_rows(bank):
 
 
 def test_retail_score_trend_shows_the_quality_drop(bank):
-    rows = {r["product_id"]: r for r in scorecard(bank, "retail", as_of=AS_OF).iter_rows(named=True)}
+    rows = {r["product_id"]: r for r in scorecard(bank.evidence(), "retail", as_of=AS_OF).iter_rows(named=True)}
     # accounts: its unique check fails as a whole since 12 days ago; 30 days ago it scored 100
     accounts = rows["retail.accounts"]
     assert accounts["score"] < 90 and accounts["score_trend"] == round(accounts["score"] - 100.0, 1)
     assert rows["retail.transactions"]["score_trend"] == 0.0
 
 
-def test_a_product_without_checks_and_a_missing_compliance_make_the_scorecard_incomplete(bank, monkeypatch):
-    rows = {r["product_id"]: r for r in scorecard(bank, "marketing", as_of=AS_OF).iter_rows(named=True)}
+def test_a_product_without_checks_and_a_missing_compliance_make_the_scorecard_incomplete(bank):
+    rows = {r["product_id"]: r for r in scorecard(bank.evidence(), "marketing", as_of=AS_OF).iter_rows(named=True)}
     assert rows["marketing.campaign_responses"]["incomplete"] == "no checks declared"
     assert rows["marketing.campaign_responses"]["documentation"] < 50
-    monkeypatch.delattr(catalog.Mesh, "compliance")
-    frame = scorecard(bank, "marketing", as_of=AS_OF)
+    without_governance = Evidence(bank.declared, bank.quality_runs, bank.usage_log, bank.sensitivity, bank.reviews,
+                                  health=lambda: product_health(bank.lineage_index))
+    frame = scorecard(without_governance, "marketing", as_of=AS_OF)
     assert frame["compliance"].null_count() == frame.height
     assert all("no governance compliance" in note for note in frame["incomplete"])
 
 
 def test_heat_map_dimensions_trend_and_drill_down(bank):
-    products = scorecard(bank, "risk", as_of=AS_OF)
+    products = scorecard(bank.evidence(), "risk", as_of=AS_OF)
     heat = dimensions(products)
     assert set(heat["dimension"]) == set(DIMENSIONS) and heat.height == 4 * len(DIMENSIONS)
     cell = heat.filter((pl.col("product_id") == "risk.fraud_alerts") & (pl.col("dimension") == "freshness"))
     assert cell["value"][0] == 0.0
-    trend = domain_trend(bank, as_of=AS_OF)
+    trend = domain_trend(bank.evidence(), as_of=AS_OF)
     assert set(trend["domain"]) == set(bank.domains) and trend.filter(pl.col("domain") == "retail").height == 89  # 90 daily runs, the first one just outside
-    checks = latest_checks(bank, "risk.credit_scores")
+    checks = latest_checks(bank.evidence(), "risk.credit_scores")
     assert checks[0]["status"] == "fail" and checks[0]["name"] == "score in range" and checks[0]["failing"] == 6
 
 
 def test_unknown_domain_is_a_clear_error(bank):
     with pytest.raises(catalog.MeshError, match="no domain 'nope'.*cards, marketing"):
-        scorecard(bank, "nope")
+        scorecard(bank.evidence(), "nope")

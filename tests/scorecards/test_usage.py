@@ -31,7 +31,7 @@ def test_metrics_count_the_last_30_days_and_compare_with_the_30_before(minimesh,
         event("risk.scores", "ana@x", 35, "retail"), event("risk.scores", "ana@x", 50, "retail"),
         event("risk.limits", "ana@x", 2, "retail"),
     ])
-    frame = usage_metrics(mesh, AS_OF)
+    frame = usage_metrics(mesh.declared, mesh.evidence().events, AS_OF)
     assert frame.columns[:3] == ["product_id", "domain", "queries"]
     row = {r["product_id"]: r for r in frame.iter_rows(named=True)}
     customers = row["retail.customers"]
@@ -44,7 +44,7 @@ def test_metrics_count_the_last_30_days_and_compare_with_the_30_before(minimesh,
     branches = row["retail.branches"]
     assert branches["queries"] == 0 and branches["last_used"] is None and branches["unused_30d"] is True
     assert frame.height == len(mesh.products)
-    one = usage_metrics(mesh, AS_OF, product_id="retail.customers")
+    one = usage_metrics(mesh.declared, mesh.evidence().events, AS_OF, product_id="retail.customers")
     assert one.to_dicts() == frame.filter(pl.col("product_id") == "retail.customers").to_dicts()
 
 
@@ -58,7 +58,7 @@ def test_sample_history_tells_the_drop_and_the_product_nobody_uses_any_more(samp
     assert seed_history(root, state_dir=tmp_path / "state", today=today) is True
     assert seed_history(root, state_dir=tmp_path / "state", today=today) is False
     mesh = catalog.open_mesh(root, state_dir=tmp_path / "state")
-    usage = {r["product_id"]: r for r in usage_metrics(mesh, today).iter_rows(named=True)}
+    usage = {r["product_id"]: r for r in usage_metrics(mesh.declared, mesh.evidence().events, today).iter_rows(named=True)}
     contacts = usage["marketing.customer_contacts"]
     assert contacts["unused_30d"] is True and contacts["total_queries"] > 0
     assert contacts["last_used"] < today - timedelta(days=44)
@@ -68,7 +68,7 @@ def test_sample_history_tells_the_drop_and_the_product_nobody_uses_any_more(samp
     before = history.filter(pl.col("ts") < today - timedelta(days=12))
     after = history.filter(pl.col("ts") > today - timedelta(days=12))
     assert set(before["score"]) == {100.0} and set(after["grade"]) == {"B"}
-    daily = daily_usage(mesh, "retail.accounts", today)
+    daily = daily_usage(mesh.declared, mesh.evidence().events, "retail.accounts", today)
     assert daily.height > 80 and daily["queries"].sum() == usage["retail.accounts"]["total_queries"]
 
 

@@ -70,7 +70,7 @@ def test_saved_notebooks_are_per_user_in_the_state_folder(minimesh):
 
 
 def test_a_saved_notebook_that_is_not_text_is_listed_as_unreadable(minimesh):
-    store = NotebookStore(catalog.open_mesh(minimesh), "ana@bank.example")
+    store = NotebookStore(catalog.open_mesh(minimesh).state_dir, "ana@bank.example")
     store.save(_notebook())
     (store.folder / "binary.yaml").write_bytes(b"title: \xff\xfe\n")
     assert sorted(s.title for s in store.list()) == ["Scores by age", "binary (unreadable)"]
