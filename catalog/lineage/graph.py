@@ -32,10 +32,9 @@ from catalog import sqlutil
 from catalog.access.policy import Policy
 from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import Column, DataProduct
 from catalog.errors import UnknownProduct
-from catalog.sources.postgres import redact
+from catalog.sources import place
 
 # Product id -> its latest stored quality run (with "score", "grade", "ts" and its check results under
 # "checks"), the results as `policy`'s viewer may read them: where lineage's quality status comes from.
@@ -57,25 +56,11 @@ def column_node(product_id: str, column: str) -> str:
     return f"{product_id}.{column}"
 
 
-def _relative(mesh_root: Path, path: Path) -> str:
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(mesh_root).as_posix()
-    except ValueError:
-        return resolved.as_posix()  # a file under a declared data root outside the mesh
-
-
 def source_node(mesh_root: Path, product: DataProduct) -> tuple[str, str]:
-    """(node id, short label) of the place a source-backed product reads; secrets never appear."""
-    source = product.source
-    if source.kind in ("parquet", "csv"):
-        location = _relative(mesh_root, resolve_source_path(product, source.path))
-        return f"{SOURCE}{source.kind}:{location}", location.rsplit("/", 1)[-1]
-    table = f"{source.db_schema}.{source.table}" if source.db_schema else source.table
-    if source.kind == "postgres":
-        return f"{SOURCE}postgres:{redact(source.dsn)}/{table}", table
-    location = _relative(mesh_root, resolve_source_path(product, source.path))
-    return f"{SOURCE}{source.kind}:{location}/{table}", f"{location.rsplit('/', 1)[-1]}/{table}"
+    """(node id, short label) of the place a source-backed product reads (catalog.sources.place); secrets
+    never appear."""
+    where, label = place(product, mesh_root)
+    return f"{SOURCE}{where}", label
 
 
 # ------------------------------------------------------------------ the cached index

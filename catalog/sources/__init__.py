@@ -7,12 +7,14 @@ resides (nothing is copied). An adapter module provides:
     fingerprint(product, ctx) -> str | None   (changes when the data may have changed)
     modified_at(product) -> float | None      (when its data last changed, as a POSIX time; None: unknown)
     keys(product) -> set[str]                 (what the data is: two products with a key in common read it)
+    place(product, root) -> (where, label)    (where the data lies, for people: no secret in it; not derived)
 and optionally attach(con, product, ctx) for sources read through ATTACH, with extensions(product): the
 DuckDB extensions that must be loaded before a connection's configuration is locked.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 
 from catalog.descriptors.declared import DeclaredMesh
@@ -32,7 +34,7 @@ ADAPTERS: dict[str, ModuleType] = {
 DATABASE_KINDS = ("sqlite", "duckdb", "postgres")
 
 __all__ = ["ADAPTERS", "DATABASE_KINDS", "SourceContext", "adapter_for", "data_keys", "extensions", "fingerprint", "is_derived",
-           "is_live_database", "modified_at", "refreshed_at"]
+           "is_live_database", "modified_at", "place", "refreshed_at"]
 
 
 def adapter_for(kind: str) -> ModuleType:
@@ -68,6 +70,12 @@ def data_keys(product: DataProduct) -> set[str]:
         return adapter_for(product.descriptor.source.kind).keys(product)
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return set()
+
+
+def place(product: DataProduct, root: Path) -> tuple[str, str]:
+    """(where a source-backed product's data lies, a short label), paths relative to `root`, secrets never
+    shown: `parquet:data/x.parquet`, `sqlite:db/app.sqlite/main.t`, `postgres:postgresql://u:***@h/db/t`."""
+    return adapter_for(product.kind).place(product, root)
 
 
 def fingerprint(mesh: DeclaredMesh, product_id: str) -> str | None:

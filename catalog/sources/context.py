@@ -38,3 +38,13 @@ def raw_table(product_id: str) -> exp.Table:
 
 def string_literal(text: str) -> exp.Literal:
     return exp.Literal.string(text)
+
+
+def shown_path(root: Path, path: Path) -> str:
+    """A source path as people read it: relative to the mesh folder, absolute when it lies outside (a file
+    under a declared data root)."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return resolved.as_posix()

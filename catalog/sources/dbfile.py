@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import duckdb
 from sqlglot import exp
@@ -11,7 +12,7 @@ from sqlglot import exp
 from catalog.errors import SourceUnavailable
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import DataProduct
-from catalog.sources.context import SourceContext, string_literal
+from catalog.sources.context import SourceContext, shown_path, string_literal
 
 _TYPES = {"sqlite": "sqlite", "duckdb": "duckdb"}
 
@@ -78,3 +79,11 @@ def keys(product: DataProduct) -> set[str]:
     source = product.source
     path = os.path.realpath(str(resolve_source_path(product, source.path)))
     return {f"db:{path}:{(source.db_schema or 'main').lower()}.{str(source.table).lower()}"}
+
+
+def place(product: DataProduct, root: Path) -> tuple[str, str]:
+    """(where the data lies, short label): `sqlite:<path under root>/<table>` and `<file>/<table>`."""
+    source = product.source
+    table = f"{source.db_schema}.{source.table}" if source.db_schema else source.table
+    location = shown_path(root, resolve_source_path(product, source.path))
+    return f"{source.kind}:{location}/{table}", f"{location.rsplit('/', 1)[-1]}/{table}"

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from catalog.descriptors.loader import resolve_source_path
 from catalog.descriptors.model import DataProduct
-from catalog.sources.context import SourceContext, string_literal
+from catalog.sources.context import SourceContext, shown_path, string_literal
 
 _READERS = {"parquet": "read_parquet", "csv": "read_csv"}
 _WILDCARDS = "*?["
@@ -91,3 +91,9 @@ def keys(product: DataProduct) -> set[str]:
     """What the data is, whatever descriptor names it: every file it resolves to (and the path as written)."""
     paths = [*files_of(product), resolve_source_path(product, product.source.path)]
     return {f"file:{os.path.realpath(str(p))}" for p in paths}
+
+
+def place(product: DataProduct, root: Path) -> tuple[str, str]:
+    """(where the data lies, short label): `csv:<path under root>` and the file name."""
+    location = shown_path(root, resolve_source_path(product, product.source.path))
+    return f"{product.source.kind}:{location}", location.rsplit("/", 1)[-1]

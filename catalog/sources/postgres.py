@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
@@ -201,3 +202,10 @@ def modified_at(product: DataProduct) -> float | None:
 def keys(product: DataProduct) -> set[str]:
     """What the data is, whatever descriptor names it: the server's table."""
     return {f"pg:{dsn_of(product)}:{str(getattr(product.source, 'table', '')).lower()}"}
+
+
+def place(product: DataProduct, root: Path) -> tuple[str, str]:
+    """(where the data lies, short label): `postgres:<DSN without its password>/<table>` and the table."""
+    source = product.source
+    table = f"{source.db_schema}.{source.table}" if source.db_schema else source.table
+    return f"postgres:{redact(source.dsn)}/{table}", table
