@@ -417,22 +417,3 @@ def pin_tile(mesh: DeclaredMesh, authorize: AuthorizePin, dashboard_id: str, til
     pinned = tile.model_copy(update={"order": max([o for o in orders if isinstance(o, int)], default=-1) + 1})
     data["tiles"] = [*tiles, tile_data(pinned)]
     return write_dashboard(path, data)
-
-
-def write_sample_dashboards(sample: str, dest: Path) -> list[Path]:
-    """Write the dashboards a sample mesh ships (`catalog/samples/<sample>/dashboards.py`), if it has any."""
-    import importlib
-    import importlib.util
-
-    module_name = f"catalog.samples.{sample}.dashboards"
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return []
-    except ModuleNotFoundError:  # not a sample package (e.g. the synthetic catalog)
-        return []
-    boards: dict[str, dict[str, Any]] = importlib.import_module(module_name).DASHBOARDS
-    written = []
-    for dashboard_id, data in boards.items():
-        domain, _, name = dashboard_id.partition(".")
-        written.append(write_dashboard(Path(dest) / domain / FOLDER / f"{name}.yaml", data))
-    return written

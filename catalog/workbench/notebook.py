@@ -257,17 +257,6 @@ class NotebookStore:
         return self.load(slug)
 
 
-def write_sample_notebooks(sample: str, dest: Path) -> list[Path]:
-    """The sample generator's hook: write `catalog/samples/<sample>/notebooks.py`'s NOTEBOOKS, if any."""
-    import importlib
-
-    try:
-        module = importlib.import_module(f"catalog.samples.{sample}.notebooks")
-    except ModuleNotFoundError:
-        return []
-    return write_examples(dest, module.NOTEBOOKS)
-
-
 # ---------------------------------------------------------------- query history
 
 class QueryHistory:
