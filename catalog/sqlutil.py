@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
+from sqlglot.optimizer.scope import traverse_scope
 
 DIALECT = "duckdb"
 
@@ -68,8 +69,6 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
     """Names of the real tables a query reads: a bare name is left out only where a CTE of that name is in
     scope (sqlglot's scope analysis, as the gate resolves names), never because a CTE of that name exists
     somewhere else in the query. Table functions are left out."""
-    from sqlglot.optimizer.scope import traverse_scope
-
     names: set[str] = set()
     seen: set[int] = set()
     try:

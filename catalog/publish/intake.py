@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from catalog.descriptors.dsn import check_typed, redact, scrub, with_connect_timeout
@@ -99,9 +101,6 @@ class _Deadline:
 def check_parquet_budget(path: Path, filename: str, size: int | None = None) -> None:
     """Refuse an uploaded Parquet file from its footer alone when it declares more uncompressed data than the
     budget (a small file of highly compressible values that would grow the server by gigabytes)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     size = path.stat().st_size if size is None else size
     with path.open("rb") as handle:
         handle.seek(max(0, size - 8))
