@@ -339,7 +339,7 @@ class Mesh:
     def dashboards(self) -> DashboardDesk:
         """Dashboards of the mesh (`<domain>/dashboards/*.yaml`): list, run per viewer (cached), pin, export."""
         return DashboardDesk(self.declared, self.state, self.session, self.fingerprint,
-                             partial(authority.check_dashboard_pin, self.declared, self.access))
+                             partial(authority.check_dashboard_pin, self.declared, self.access), self.cache)
 
     def usage(self, product_id: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Usage events recorded by governed sessions (one row per product a query read); with a viewer, of the

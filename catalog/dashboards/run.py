@@ -9,10 +9,8 @@ does not rescan unchanged data, and a changed source file changes its fingerprin
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +39,13 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError, QueryFailed, QueryRejected, SourceUnavailable
 from catalog.sources import is_derived, modified_at
 from catalog.descriptors.model import Problem
+from catalog.state.cache import MeshCache
 from catalog.state.store import StateStore, utc_now
 
 if TYPE_CHECKING:
     from catalog.query.session import Session
 
-__all__ = ["DashboardDesk", "FilterError", "TileCache", "TileResult", "condition", "effective_values",
+__all__ = ["DashboardDesk", "FilterError", "TileResult", "condition", "effective_values",
            "filtered_sql"]
 
 MAX_TILE_ROWS = 5_000
@@ -73,39 +72,8 @@ class _Cached:
     duration_ms: float
 
 
-class TileCache:
-    """A bounded, thread-safe LRU of tile results and result schemas; counts hits and misses."""
-
-    def __init__(self, max_entries: int = 512):
-        self.max_entries = max_entries
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]
-            self.misses += 1
-            return None
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
+TILES = "dashboards.tiles"  # the MeshCache namespace of tile results and result columns
+MAX_TILES = 512  # least recently used results go first
 
 
 # ---------------------------------------------------------------- filters as SQL
@@ -190,13 +158,13 @@ class DashboardDesk:
 
     def __init__(self, mesh: DeclaredMesh, state: StateStore, sessions: Sessions,
                  fingerprint: Callable[[str], str | None], authorize: AuthorizePin,
-                 cache: TileCache | None = None, max_workers: int = 4):
+                 cache: MeshCache, max_workers: int = 4):
         self.mesh = mesh
         self.state = state
         self.sessions = sessions
         self.fingerprint = fingerprint
         self.authorize = authorize
-        self.cache = cache or TileCache()
+        self.cache = cache
         self.max_workers = max_workers
         self._listed: tuple[tuple, dict[str, Dashboard]] | None = None
 
@@ -309,13 +277,13 @@ class DashboardDesk:
     def _columns(self, session: "Session", query: str, key: tuple[Any, ...] | None) -> list[str]:
         """The tile result's column names (a DESCRIBE of the vetted query: binds it, scans nothing)."""
         cache_key = ("columns", *key) if key else None
-        if cache_key and (hit := self.cache.get(cache_key)) is not None:
+        if cache_key and (hit := self.cache.peek(TILES, cache_key)) is not None:
             return hit
         if not hasattr(session.database, "cursor"):  # another engine (Spark): ask it for an empty result
             tree = exp.select("*").from_(sqlutil.parse_one_select(query).subquery(TILE_ALIAS)).limit(0)
             columns = session.run(tree.sql(sqlutil.DIALECT), max_rows=0).frame.columns
             if cache_key:
-                self.cache.put(cache_key, columns)
+                self.cache.put(TILES, cache_key, columns, limit=MAX_TILES)
             return columns
         vetted = session.vet(query)
         try:
@@ -332,7 +300,7 @@ class DashboardDesk:
             raise QueryFailed(f"The query failed: {message}") from None
         columns = [row[0] for row in rows]
         if cache_key:
-            self.cache.put(cache_key, columns)
+            self.cache.put(TILES, cache_key, columns, limit=MAX_TILES)
         return columns
 
     def run_tile(self, board: Dashboard, slot: TileSlot, role: str, user: str | None,
@@ -373,12 +341,12 @@ class DashboardDesk:
                     result.applied.append(spec.name)
             result.sql = filtered_sql(tile.query, conditions)
             key = ("rows", result.sql, role, session.database.grants, fingerprints) if fingerprints is not None else None
-            hit: _Cached | None = self.cache.get(key) if key else None
+            hit: _Cached | None = self.cache.peek(TILES, key) if key else None
             if hit is None:
                 ran = session.run(result.sql, max_rows=MAX_TILE_ROWS)
                 hit = _Cached(ran.frame, ran.total_rows, ran.truncated, datetime.now(timezone.utc), ran.duration_ms)
                 if key:
-                    self.cache.put(key, hit)
+                    self.cache.put(TILES, key, hit, limit=MAX_TILES)
             else:
                 result.cached = True
                 session.record_cached(result.sql, hit.total_rows)
@@ -423,7 +391,7 @@ class DashboardDesk:
                 if column not in self._columns(session, slot.tile.query, base):
                     continue
                 key = ("options", column, *base) if base else None
-                if key and (hit := self.cache.get(key)) is not None:
+                if key and (hit := self.cache.peek(TILES, key)) is not None:
                     return hit
                 col = exp.column(column, table=TILE_ALIAS, quoted=True)
                 tree = (exp.select(col).distinct().from_(sqlutil.parse_one_select(slot.tile.query).subquery(TILE_ALIAS))
@@ -432,7 +400,7 @@ class DashboardDesk:
             except MeshError:
                 continue
             if key:
-                self.cache.put(key, options)
+                self.cache.put(TILES, key, options, limit=MAX_TILES)
             return options
         return []
 
