@@ -15,7 +15,6 @@ import duckdb
 
 import catalog
 from catalog.interop import odcs as contracts
-from catalog.publish import publish as pub
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -67,11 +66,11 @@ def _publishing() -> list[tuple[str, float, str]]:
     read_only = _median_ms(lambda: con.execute(f"SELECT * FROM read_csv('{upload}')").arrow(), 3)
     con.close()
     mesh = catalog.open_mesh(root)
-    draft_ms = _median_ms(lambda: pub.draft_from_upload(mesh, data, "visits.csv", domain="retail", name="visits",
+    draft_ms = _median_ms(lambda: mesh.publisher.draft_from_upload(data, "visits.csv", domain="retail", name="visits",
                                                         owner=OWNER, description="Branch visits"), 3)
-    draft = pub.draft_from_upload(mesh, data, "visits.csv", domain="retail", name="visits", owner=OWNER,
+    draft = mesh.publisher.draft_from_upload(data, "visits.csv", domain="retail", name="visits", owner=OWNER,
                                   description="Branch visits")
-    publish_ms = _timed_ms(lambda: pub.publish(mesh, draft))
+    publish_ms = _timed_ms(lambda: mesh.publisher.publish(draft))
     reopened = catalog.open_mesh(root)
     query_ms = _timed_ms(lambda: reopened.session(role="analyst").sql(
         "SELECT channel, count(*) FROM retail.visits GROUP BY ALL"))
