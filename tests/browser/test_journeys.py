@@ -30,7 +30,7 @@ def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_cop
 
     sidebar = page.get_by_test_id("stSidebar")
     choose(page, "Mesh", "Supply Chain", where=sidebar)  # the served copy; the sample is "Sample Supply Chain"
-    assert "mesh=supply_chain" in page.url
+    page.wait_for_url(lambda url: "mesh=supply_chain" in url, timeout=60_000)  # written by the rerun it starts
     main = page.get_by_test_id("stMain")
     main.get_by_text("Inventory", exact=True).first.wait_for(timeout=60_000)
     assert main.get_by_text("Retail Banking", exact=True).count() == 0
