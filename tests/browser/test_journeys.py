@@ -19,6 +19,13 @@ from conftest import choose, wait_for_app
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
+def address_has(page, *parts: str) -> str:
+    """The page's address once it holds every part: the app writes it after the rerun a click starts, so a
+    heading can show before the address is up to date."""
+    page.wait_for_url(lambda url: all(part in url for part in parts), timeout=60_000)
+    return page.url
+
+
 def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_copy, app_server, page, screenshot):
     banking, supply_chain = sample_copy("banking"), sample_copy("supply_chain")
     server = app_server(banking, env={"MESHWORK_MESH": str(banking), "MESHWORK_MESHES": str(supply_chain)})
@@ -30,7 +37,7 @@ def test_dashboard_journey_from_home_to_a_failing_checks_example_rows(sample_cop
 
     sidebar = page.get_by_test_id("stSidebar")
     choose(page, "Mesh", "Supply Chain", where=sidebar)  # the served copy; the sample is "Sample Supply Chain"
-    page.wait_for_url(lambda url: "mesh=supply_chain" in url, timeout=60_000)  # written by the rerun it starts
+    address_has(page, "mesh=supply_chain")
     main = page.get_by_test_id("stMain")
     main.get_by_text("Inventory", exact=True).first.wait_for(timeout=60_000)
     assert main.get_by_text("Retail Banking", exact=True).count() == 0
@@ -70,7 +77,7 @@ def test_exploration_journey_search_product_workbench_join_chart_export(sample_c
     first.click()
     wait_for_app(page)
     page.get_by_role("heading", name="Retail customers").wait_for()
-    assert "product=retail.customers" in page.url
+    address_has(page, "product=retail.customers")
     page.get_by_role("tab", name="Sample rows").click()
     wait_for_app(page)
     screenshot(page, "journey-b-2-product")
@@ -129,15 +136,13 @@ def test_life_sciences_product_to_workbench_survives_reload_and_a_shared_link(sa
     page.get_by_test_id("stMain").get_by_role("link", name="Enrolled patients").first.click()
     wait_for_app(page)
     page.get_by_role("heading", name="Enrolled patients").wait_for()
-    product_url = page.url
-    assert "mesh=life_sciences" in product_url and "role=steward" in product_url
-    assert "product=clinical.patients" in product_url
+    product_url = address_has(page, "mesh=life_sciences", "role=steward", "product=clinical.patients")
     screenshot(page, "journey-d-0-life-sciences-product")
     page.get_by_role("link", name="Open in workbench").first.click()
     page.wait_for_url("**/workbench?*")
     wait_for_app(page)
     assert len(page.context.pages) == 1, "the workbench opens in the same tab"
-    assert "mesh=life_sciences" in page.url and "role=steward" in page.url and "clinical.patients" in page.url
+    address_has(page, "mesh=life_sciences", "role=steward", "clinical.patients")
     main = page.get_by_test_id("stMain")
     main.get_by_text("Querying as steward").wait_for()
     editor = page.frame_locator("iframe[title*='code_editor']").first
@@ -152,7 +157,7 @@ def test_life_sciences_product_to_workbench_survives_reload_and_a_shared_link(sa
     sidebar = page.get_by_test_id("stSidebar")
     page.get_by_test_id("stMain").get_by_text("clinical", exact=True).first.wait_for()  # life sciences' schema
     assert "Data steward" in sidebar.inner_text()
-    assert "mesh=life_sciences" in page.url and "role=steward" in page.url
+    address_has(page, "mesh=life_sciences", "role=steward")
     page.get_by_test_id("stMain").get_by_text("Querying as steward").wait_for()
     page.frame_locator("iframe[title*='code_editor']").first.get_by_text("clinical.patients", exact=False).first.wait_for()
 
