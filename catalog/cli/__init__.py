@@ -14,6 +14,7 @@ def main() -> None:
 
 # Each module registers its commands on `app` when imported.
 from catalog.cli import core  # noqa: E402,F401
+from catalog.cli import interop  # noqa: E402,F401  (the import/export groups the format modules extend)
 from catalog.cli import lineage  # noqa: E402,F401
 from catalog.cli import access  # noqa: E402,F401
 from catalog.cli import govern  # noqa: E402,F401
