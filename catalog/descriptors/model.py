@@ -299,6 +299,8 @@ class ProductDescriptor(Strict):
     tags: list[str] = Field(default_factory=list)
     source: Source
     columns: list[Column] = Field(default_factory=list)
+    undeclared_columns: Literal["allow", "warn", "fail"] = Field(
+        default="allow", description="whether a column the data has but the schema does not declare fails a run")
     quality: list[Check] = Field(default_factory=list)
     sla: Sla = Field(default_factory=Sla)
     access: Access = Field(default_factory=Access)

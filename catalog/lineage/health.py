@@ -2,7 +2,8 @@
 
 Status comes from the latest quality run of each product (the index's `reports`, which the facade
 reads from `catalog.quality`) plus one cheap signal computed here: a file source whose newest file is
-older than its `sla.freshness_hours` is stale even if no check has run.
+older than its `sla.freshness_hours` is stale even if no check has run. Once a run has measured freshness
+(on the data's timestamps), that measure is the one shown: a file copied today does not make old data fresh.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def product_health(index: LineageIndex, product_ids: list[str] | None = None,
         product = mesh.products[product_id]
         health = _from_report(reports[product_id]) if product_id in reports else Health("unchecked")
         hours = product.descriptor.sla.freshness_hours
-        mtime = modified_at(product) if hours else None
+        measured = product_id in reports and any(
+            (_field(c, "kind") or _field(c, "check")) == "freshness" for c in _field(reports[product_id], "checks", None) or [])
+        mtime = modified_at(product) if hours and not measured else None
         if mtime is not None and (now - mtime) / 3600 > hours:
             reason = f"source file last modified {(now - mtime) / 3600:.0f} h ago; the SLA is {hours:g} h"
             status: Status = "fail" if health.status == "fail" else "stale"

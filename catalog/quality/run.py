@@ -30,11 +30,14 @@ from catalog.engines.base import Engine
 from catalog.engines.duckdb import masked_table, role_table
 from catalog.errors import MeshError, SourceUnavailable
 from catalog.quality.compile import ROWS, CompiledCheck, CompiledScan, col, compile_checks
+from catalog.quality.implied import FILE_TIME_FRESHNESS, checked, judged_by_file_time
 from catalog.quality.report import CheckResult, MeshQualityReport, QualityReport
 from catalog.quality.runs import QualityRuns
+from catalog.quality.schema import schema_results, unreadable
 from catalog.quality.scoring import grade, score_results
 from catalog.quality.sensitivity import Sensitivity
 from catalog.quality.statistics import METADATA_COLUMNS, column_statistics, integer_bounds, proven_passing
+from catalog.sources import refreshed_at
 from catalog.sources.context import raw_table
 from catalog.sources.files import files_of
 
@@ -99,6 +102,30 @@ def _errored(product: Any, reason: str) -> list[CheckResult]:
             for c in product.descriptor.quality]
 
 
+def _unreadable(product: Any, exc: BaseException) -> list[CheckResult]:
+    """A source that cannot be read at all: one failing check that says why; the declared checks could not
+    run (errored, with the same reason), so the score is that one failure's."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return [unreadable(reason), *_errored(product, f"not run: the source is unreadable ({reason})")]
+
+
+def _file_time_freshness(mesh: DeclaredMesh, product: Any, now: datetime) -> list[CheckResult]:
+    """An SLA with no timestamp column, judged by when the source last changed (and saying so)."""
+    if not judged_by_file_time(product):
+        return []
+    changed = refreshed_at(mesh, product.id)
+    if changed is None:
+        return []  # a live database: no file time to judge by
+    hours = product.descriptor.sla.freshness_hours
+    age = (now - datetime.fromtimestamp(changed, timezone.utc).replace(tzinfo=None)).total_seconds() / 3600
+    late = age > hours
+    return [CheckResult(name=FILE_TIME_FRESHNESS, kind="freshness", severity="warning",
+                        status="fail" if late else "pass", failing=int(late),
+                        message=f"by file time: the source last changed {age:,.0f} h ago; the SLA is {hours:g} h "
+                                "(declare sla.timestamp_column to measure the data itself)",
+                        observed=datetime.fromtimestamp(changed, timezone.utc).replace(tzinfo=None).isoformat(sep=" "))]
+
+
 def _run_scan(cursor: duckdb.DuckDBPyConnection, scan: CompiledScan) -> tuple[dict[str, Any], int, dict[int, str]]:
     """Run the one aggregate query; if it fails, find the checks that break it and run without them."""
     try:
@@ -127,11 +154,12 @@ def _run_scan(cursor: duckdb.DuckDBPyConnection, scan: CompiledScan) -> tuple[di
     return row, int(row[ROWS]), errors
 
 
-def _reuse(product: Any, run: dict[str, Any], now: datetime, started: float,
+def _reuse(mesh: DeclaredMesh, product: Any, run: dict[str, Any], now: datetime, started: float,
            role: str) -> QualityReport:
     """The stored counts of an unchanged product; freshness is judged again against `now`."""
     checks = [CheckResult(**{k: v for k, v in r.items() if k in CheckResult.__dataclass_fields__})
-              for r in run["results"]]
+              for r in run["results"] if r.get("name") != FILE_TIME_FRESHNESS]
+    checks += _file_time_freshness(mesh, product, now)
     by_label = {c.label: c for c in product.descriptor.quality}
     for i, result in enumerate(checks):
         declared = by_label.get(result.name)
@@ -171,7 +199,7 @@ class Checker:
     def run(self, product_id: str, role: str = "steward", now: datetime | None = None,
             reuse: bool = True, store: bool = True) -> QualityReport:
         """Check one product in one scan; store the run; examples masked for `role`."""
-        product = self.mesh.product(product_id)
+        product = checked(self.mesh.product(product_id))  # the declared checks and those the SLA implies
         now = now or _now()
         if now.tzinfo is not None:  # timestamps in the data are naive UTC
             now = now.astimezone(timezone.utc).replace(tzinfo=None)
@@ -180,7 +208,7 @@ class Checker:
         if reuse and fingerprint is not None:
             previous = self.runs.runs(product_id, limit=1)
             if previous and previous[0]["fingerprint"] == fingerprint:
-                report = _reuse(product, previous[0], now, started, role)
+                report = _reuse(self.mesh, product, previous[0], now, started, role)
                 if store:
                     self._store(report, report.checks)
                 return self._for_viewer(report, role)
@@ -190,6 +218,7 @@ class Checker:
             rows = None
         else:
             checks, rows, stored_examples = self._scan(product, role, now)
+            checks += _file_time_freshness(self.mesh, product, now)
         report = QualityReport(product_id, product.descriptor.version, now.replace(tzinfo=timezone.utc).isoformat(
             timespec="milliseconds"), fingerprint, checks, (time.perf_counter() - started) * 1000, rows)
         if store:
@@ -218,9 +247,11 @@ class Checker:
             return None
         if any(p is None for p in parts):
             return None
-        checks = json.dumps([c.model_dump(mode="json") for c in product.descriptor.quality], sort_keys=True)
-        parts += [product.descriptor.version, checks,
-                  json.dumps(product.descriptor.sla.model_dump(mode="json"), sort_keys=True)]
+        # Everything of the descriptor that changes what a run reads or how it judges: the checks, the SLA,
+        # the source as declared (options such as `nullstr` change the values read), the declared schema.
+        read = product.descriptor.model_dump(mode="json", include={"quality", "sla", "source", "columns",
+                                                                    "undeclared_columns", "version"})
+        parts.append(json.dumps(read, sort_keys=True, default=str))
         return hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()
 
     def _scan(self, product: Any, role: str, now: datetime
@@ -229,11 +260,14 @@ class Checker:
         try:
             database.ensure({product.id})
         except (SourceUnavailable, MeshError) as exc:
-            return _errored(product, f"the source cannot be read: {exc}"), None, {}
+            return _unreadable(product, exc), None, {}
         cursor = database.cursor()
         try:
             relation = raw_table(product.id)
-            cursor.execute(exp.select(exp.Star()).from_(relation.copy()).limit(0).sql("duckdb"))
+            try:  # the source's schema, from its metadata: no row is read
+                cursor.execute(exp.select(exp.Star()).from_(relation.copy()).limit(0).sql("duckdb"))
+            except duckdb.Error as exc:
+                return _unreadable(product, exc), None, {}
             columns = [d[0] for d in cursor.description]
             types = {d[0]: str(d[1]) for d in cursor.description}
             references: dict[str, exp.Expression] = {}
@@ -275,7 +309,8 @@ class Checker:
                                              status="pass", failing=0, rows=rows,
                                              message=f"all {rows:,} rows pass: {how}", observed=0)
             stored = self._examples(product, results, role)
-            return [results[i] for i in range(len(product.descriptor.quality))], rows, stored
+            ordered = [results[i] for i in range(len(product.descriptor.quality))]
+            return ordered + schema_results(product, types), rows, stored
         finally:
             cursor.close()
 

@@ -20,15 +20,18 @@ FORMULA = (
     "Quality score = 100 × Σ weight × pass fraction ÷ Σ weight, over the checks that ran. "
     "Weights by severity: error 3, warning 2, info 1. A row check's pass fraction is "
     "1 − failing rows ÷ rows (so 1 bad row in 1,000 costs little, half the rows bad costs half); "
-    "row count, freshness and uniqueness pass or fail as a whole (1 or 0). "
+    "row count, freshness, uniqueness and the schema checks (declared columns present, declared types) "
+    "pass or fail as a whole (1 or 0). "
     "The score is rounded down to one decimal, so any failing check shows below 100. "
     "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
     "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F. "
     "Domain score = mean of its products' latest scores, rounded down (products never checked are left out)."
 )
 
-WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique"})
-"""Check kinds that pass or fail as a whole: one duplicate key breaks every join on it."""
+WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique", "schema_columns", "schema_types", "schema_undeclared",
+                          "source"})
+"""Check kinds that pass or fail as a whole: one duplicate key breaks every join on it, one missing column every
+query that names it."""
 
 
 def grade(score: float | None) -> str | None:

@@ -34,6 +34,8 @@ from catalog.descriptors.model import DataProduct
 from catalog.descriptors.column_lineage import trace_columns
 from catalog.query.masking import is_token_masked
 from catalog.state.cache import MeshCache
+from catalog.quality.implied import effective_checks
+from catalog.quality.schema import SCHEMA_KINDS
 
 EXACT_UNDER_MASKING = ("not_null", "row_count", "freshness")
 HIDDEN_REASON = "hidden: this check reads {what} that your role sees masked or may not see"
@@ -131,11 +133,12 @@ class Sensitivity:
         return list(self._cache.get("quality.sensitive_checks", product.id, lambda: self._checks(product)))
 
     def _checks(self, product: DataProduct) -> list[str]:
+        checks = effective_checks(product)
         if self.derived_reads_pii(product):
-            return [c.label for c in product.descriptor.quality]
+            return [c.label for c in checks]
         pii = self.pii_columns(product)
         derived = product.kind == "sql"
-        return [check.label for check in product.descriptor.quality if self._sensitive(product, check, pii, derived)]
+        return [check.label for check in checks if self._sensitive(product, check, pii, derived)]
 
     def _sensitive(self, product: DataProduct, check: Any, pii: dict[str, bool], derived: bool) -> bool:
         if check.check == "references":
@@ -196,11 +199,14 @@ class Sensitivity:
             return [{**r, "failing": None, "observed": None, "examples": [], "hidden": True,
                      "message": "hidden: your role may not query this product"} for r in results]
         sensitive = set(self.checks(product))
-        declared = {c.label: c for c in product.descriptor.quality}
+        declared = {c.label: c for c in effective_checks(product)}
         out = []
         for result in results:
             name = result.get("name", "")
             check = declared.get(name)
+            if result.get("kind") in SCHEMA_KINDS:  # what the schema says, which the viewer already reads
+                out.append(result)
+                continue
             if (name in sensitive or check is None) and not self.may_see_results(viewer, product, check):
                 what = ("a restricted product" if check is not None and check.check == "references"
                         and self.restricted(check.product) else "personal data")

@@ -16,13 +16,14 @@ import polars as pl
 from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
+from catalog.quality.implied import FILE_TIME_FRESHNESS
 from catalog.quality.scoring import FORMULA, domain_score, grade
 from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.usage import USAGE_DEFINITION, WINDOW_DAYS, usage_metrics
 
 LOCKED_NOTE = "locked: restricted, ask its owner for access"
 _MEASURED = ("score", "grade", "score_trend", "checked_at", "checks", "checks_passing", "checks_failed",
-             "checks_errored", "freshness", "documentation", "compliance", "policies_failed", "upstream_issues",
+             "checks_errored", "freshness", "freshness_basis", "documentation", "compliance", "policies_failed", "upstream_issues",
              "lineage")
 
 DIMENSIONS = {
@@ -37,8 +38,9 @@ DIMENSIONS = {
 
 DEFINITIONS = (
     FORMULA + " Documentation = described items ÷ (1 + columns), the product description counting as one. "
-    "Compliance = policies passed ÷ policies that apply. Freshness: the latest freshness check, else the "
-    "age of the source files against sla.freshness_hours. Lineage health: upstream products (any distance) "
+    "Compliance = policies passed ÷ policies that apply. Freshness: the latest freshness check, measured "
+    "on the data (the newest value of the SLA's timestamp column); only when no timestamp column is declared, "
+    "the age of the source files against sla.freshness_hours, marked \"by file time\". Lineage health: upstream products (any distance) "
     f"that are broken, fail their latest checks or are stale. Score trend = latest score − the score "
     f"{WINDOW_DAYS} days earlier. " + USAGE_DEFINITION
 )
@@ -47,8 +49,8 @@ PRODUCT_SCHEMA: dict[str, Any] = {
     "domain": pl.String, "product_id": pl.String, "title": pl.String, "owner": pl.String,
     "score": pl.Float64, "grade": pl.String, "complete": pl.Boolean, "score_trend": pl.Float64,
     "checked_at": pl.String, "checks": pl.Int64, "checks_passing": pl.Int64, "checks_failed": pl.Int64,
-    "checks_errored": pl.Int64, "freshness": pl.String, "documentation": pl.Float64, "compliance": pl.Float64,
-    "policies_failed": pl.Int64, "queries": pl.Int64, "users": pl.Int64, "consuming_domains": pl.Int64,
+    "checks_errored": pl.Int64, "freshness": pl.String, "freshness_basis": pl.String, "documentation": pl.Float64,
+    "compliance": pl.Float64, "policies_failed": pl.Int64, "queries": pl.Int64, "users": pl.Int64, "consuming_domains": pl.Int64,
     "usage_trend": pl.String, "unused_30d": pl.Boolean, "upstream_issues": pl.Int64, "lineage": pl.String,
     "incomplete": pl.String,
 }
@@ -90,17 +92,21 @@ def _score_trend(history: pl.DataFrame, now: datetime) -> dict[str, float]:
     return {r["product_id"]: round(r["now"] - r["then"], 1) for r in joined.iter_rows(named=True)}
 
 
-def _freshness(product: Any, run: dict[str, Any] | None, health: Any) -> str:
-    """ok / late / no SLA, from the latest freshness check, else the source file age."""
+def _freshness(product: Any, run: dict[str, Any] | None, health: Any) -> tuple[str, str | None]:
+    """(ok / late / error / no SLA, what it was judged by): the latest freshness check, measured on the data's
+    timestamps, else the source files' age ("file time")."""
     results = [r for r in (run or {}).get("results", []) if r.get("kind") == "freshness"]
     if results:
         statuses = {r.get("status") for r in results}
-        return "late" if "fail" in statuses else "error" if "error" in statuses else "ok"
+        status = "late" if "fail" in statuses else "error" if "error" in statuses else "ok"
+        by_file = all(r.get("name") == FILE_TIME_FRESHNESS for r in results)
+        column = product.descriptor.sla.timestamp_column
+        return status, "file time" if by_file else f"data: {column}" if column else "data"
     if not product.descriptor.sla.freshness_hours:
-        return "no SLA"
+        return "no SLA", None
     if health is not None and any("SLA" in reason for reason in health.reasons):
-        return "late"
-    return "ok"
+        return "late", "file time"
+    return "ok", "file time"
 
 
 def upstream_products(mesh: DeclaredMesh, product_id: str) -> set[str]:
@@ -163,7 +169,7 @@ def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime |
             "checked_at": run["ts"] if run else None, "checks": len(statuses),
             "checks_passing": statuses.count("pass"), "checks_failed": statuses.count("fail"),
             "checks_errored": statuses.count("error"),
-            "freshness": _freshness(product, run, health.get(product_id)),
+            **dict(zip(("freshness", "freshness_basis"), _freshness(product, run, health.get(product_id)))),
             "documentation": documentation(product),
             "compliance": comp[0] if comp else None, "policies_failed": comp[1] if comp else None,
             "queries": use.get("queries", 0), "users": use.get("users", 0),

@@ -58,10 +58,11 @@ def test_domain_score_is_the_mean_of_scored_products():
 def test_the_shop_orders_score_worked_out_by_hand(tmp_path):
     mesh = catalog.open_mesh(build_quality_mesh(tmp_path / "shop"), state_dir=tmp_path / "state")
     report = mesh.checker.run("shop.orders", now=datetime(2026, 11, 26, 12))
-    # weights: 7 error checks (3) + 2 warnings (2) + 1 info (1) = 26 over the 10 checks that ran;
+    # weights: 7 error checks (3) + 2 warnings (2) + 1 info (1) = 26 over the 10 declared checks that ran,
+    # + the 2 schema checks (error, passing: columns present, declared types) = 32;
     # earned: email 3×6/8 + order_id 0 + (customer_id, status) 0 + status 2×6/8 + amount 3×6/8 + code 1×7/8
-    #         + row count 0 + freshness 0 + references 3×6/8 + expression 3×7/8 = 11.75
-    assert report.score == 45.1  # 100 × 11.75 / 26 = 45.19, rounded down
+    #         + row count 0 + freshness 0 + references 3×6/8 + expression 3×7/8 + schema 3 + 3 = 17.75
+    assert report.score == 55.4  # 100 × 17.75 / 32 = 55.47, rounded down
     assert report.grade == "F" and report.complete is False
 
 
