@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 import polars as pl
@@ -219,10 +220,49 @@ def suggest_checks(profile: Profile) -> list[dict[str, Any]]:
     return checks
 
 
-def suggest_sla(profile: Profile, hours: float = 24) -> dict[str, Any]:
-    """A freshness SLA on the most likely 'last updated' column, if the data has a timestamp or date."""
+def _timestamp_column(profile: Profile) -> ColumnProfile | None:
+    """The most likely 'last updated' column: a timestamp or date, by name first."""
     temporal = [c for c in profile.columns if c.temporal]
-    if not temporal:
+    return next((c for c in temporal if _TIME_NAME.search(c.name)), temporal[0]) if temporal else None
+
+
+def _age_hours(newest: Any, now: datetime) -> float | None:
+    """Hours from `newest` (a date, a datetime or its text) to `now` (naive UTC); None when unreadable."""
+    if isinstance(newest, str):
+        try:
+            newest = datetime.fromisoformat(newest)
+        except ValueError:
+            return None
+    if isinstance(newest, date) and not isinstance(newest, datetime):
+        newest = datetime.combine(newest, time.max)
+    if not isinstance(newest, datetime):
+        return None
+    if newest.tzinfo is not None:
+        newest = newest.astimezone(timezone.utc).replace(tzinfo=None)
+    return (now - newest).total_seconds() / 3600
+
+
+def suggest_sla(profile: Profile, hours: float = 24, now: datetime | None = None) -> dict[str, Any]:
+    """A freshness SLA on the most likely 'last updated' column, only when its newest value is within `hours`
+    of now: an SLA the data already misses would fail its first run (`sla_note` says why none was proposed)."""
+    best = _timestamp_column(profile)
+    if best is None:
         return {}
-    best = next((c for c in temporal if _TIME_NAME.search(c.name)), temporal[0])
+    age = _age_hours(best.max, now or datetime.now(timezone.utc).replace(tzinfo=None))
+    if age is None or age > hours:
+        return {}
     return {"freshness_hours": hours, "timestamp_column": best.name}
+
+
+def sla_note(profile: Profile, hours: float = 24, now: datetime | None = None) -> str | None:
+    """Why the draft has no freshness SLA although the data has timestamps (None when one was proposed or the
+    data has none)."""
+    best = _timestamp_column(profile)
+    if best is None or suggest_sla(profile, hours, now):
+        return None
+    age = _age_hours(best.max, now or datetime.now(timezone.utc).replace(tzinfo=None))
+    if age is None:
+        return f"no freshness SLA proposed: the newest {best.name} could not be read"
+    return (f"no freshness SLA proposed: the newest {best.name} ({best.max}) is {age / 24:,.0f} days old, so a "
+            f"{hours:g} h SLA would fail at once; add `sla: {{freshness_hours: <hours>, timestamp_column: "
+            f"{best.name}}}` with a window the data keeps")

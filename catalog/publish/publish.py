@@ -30,7 +30,7 @@ from catalog.publish.intake import (PROFILE_ROWS, parse_postgres_uri, read_in_pl
                             read_upload)
 from catalog.descriptors.model import (DEFAULT_ROLES, NAME_PATTERN, NAME_RE, Access, Column, DataProduct,
                                       ProductDescriptor)
-from catalog.publish.profile import Profile, profile_frame, suggest_checks, suggest_columns, suggest_sla
+from catalog.publish.profile import Profile, profile_frame, sla_note, suggest_checks, suggest_columns, suggest_sla
 from catalog.descriptors.yamlio import DocumentInvalid, Flow, dump_yaml, load_text, write_atomic
 from catalog.quality.sensitivity import Sensitivity
 from catalog.query import gate
@@ -398,6 +398,8 @@ class Publisher:
                          f"higher version (e.g. {next_version(replaces or '1.0.0')}) to replace it, or another name")
         if profile.profiled_rows < profile.rows:
             notes.append(f"profiled the first {profile.profiled_rows:,} of {profile.rows:,} rows")
+        if not descriptor.sla.freshness_hours and (why := sla_note(profile)):
+            notes.append(why)
         return Draft(domain=domain, descriptor=descriptor, profile=profile, preview=frame.head(PREVIEW_ROWS),
                      compliance=self.compliance(domain, descriptor), upload=upload, notes=notes,
                      creates_domain=domain not in self.mesh.domains, replaces_version=replaces)

@@ -92,10 +92,17 @@ def test_no_uniqueness_is_claimed_from_a_sample_of_a_larger_source():
     assert not any(c["check"] == "unique" for c in profile.suggest_checks(p))
 
 
-def test_sla_is_suggested_on_the_update_timestamp():
-    assert profile.suggest_sla(profile.profile_frame(frame())) == {"freshness_hours": 24,
-                                                                    "timestamp_column": "updated_at"}
-    assert profile.suggest_sla(profile.profile_frame(frame().drop("updated_at"))) == {}
+def test_sla_is_suggested_on_the_update_timestamp_only_while_the_data_keeps_it():
+    fresh = datetime(2026, 11, 6, 12)  # the newest updated_at is 12 h old
+    assert profile.suggest_sla(profile.profile_frame(frame()), now=fresh) == {"freshness_hours": 24,
+                                                                               "timestamp_column": "updated_at"}
+    assert profile.sla_note(profile.profile_frame(frame()), now=fresh) is None
+    assert profile.suggest_sla(profile.profile_frame(frame().drop("updated_at")), now=fresh) == {}
+    # a month later the same data would miss a 24 h SLA at once: none is proposed, and the note says why
+    later = datetime(2026, 12, 6, 12)
+    assert profile.suggest_sla(profile.profile_frame(frame()), now=later) == {}
+    note = profile.sla_note(profile.profile_frame(frame()), now=later)
+    assert note.startswith("no freshness SLA proposed: the newest updated_at (2026-11-06 00:00:00) is 30 days old")
 
 
 def test_columns_inherit_pii_and_descriptions_from_upstream():

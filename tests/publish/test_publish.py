@@ -54,7 +54,9 @@ def test_csv_upload_becomes_a_product_queried_with_masking(minimesh):
               for q in draft.descriptor.quality}
     assert ("unique", ("visit_id",)) in checks and ("accepted_values", "channel") in checks
     assert ("range", "minutes") in checks and ("not_null", "branch_id") in checks
-    assert draft.descriptor.sla.timestamp_column == "visited_at"
+    # the visits are from November 2026: a 24 h SLA would fail at once, so none is proposed, and the draft says why
+    assert draft.descriptor.sla.freshness_hours is None
+    assert any(n.startswith("no freshness SLA proposed: the newest visited_at") for n in draft.notes)
     result = mesh.publisher.publish(draft)
     assert result.data_path == (minimesh / "retail/data/branch_visits.csv").resolve()
     assert result.data_path.read_bytes() == CSV
