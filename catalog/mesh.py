@@ -32,7 +32,9 @@ from catalog.lineage.health import RootCause, product_health
 from catalog.lineage.health import root_cause as root_cause_of
 from catalog.lineage.neighbourhood import lineage_graph
 from catalog.publish.publish import Publisher
+from catalog.quality.report import MeshQualityReport
 from catalog.quality.run import Checker, latest_quality, quality_history
+from catalog.quality.schema import DRIFT_KINDS
 from catalog.quality.scoring import grade
 from catalog.quality.sensitivity import Sensitivity
 from catalog.scorecards.evidence import Evidence
@@ -365,8 +367,18 @@ class Mesh:
 
     def check(self, product_id: str | None = None, role: str = "steward") -> Any:
         """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
-        with failing counts and example failing rows masked for `role`."""
-        return self.checker.check(product_id, role)
+        with failing counts and example failing rows masked for `role`. Schema drift found in the data
+        (a declared column gone, a type changed) is alerted to the product's consumers, once."""
+        result = self.checker.check(product_id, role)
+        for report in (result if isinstance(result, MeshQualityReport) else [result]):
+            self._alert_drift(report)
+        return result
+
+    def _alert_drift(self, report: Any) -> None:
+        drift = [c.to_dict() for c in report.checks if c.kind in DRIFT_KINDS and c.status == "fail"]
+        if drift:
+            runs = self.quality_runs.runs(report.product_id, limit=2)  # this run, and the one before it
+            self.changes.record_drift(report.product_id, drift, runs[1]["results"] if len(runs) > 1 else [])
 
     def latest_quality(self, role: str | None = None, user: str | None = None) -> pl.DataFrame:
         """Latest stored run per product: product_id, score, grade, checked_at, failed, errored, complete (no scan);

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlglot import exp, lineage
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
 
 from catalog import sqlutil
 from catalog.descriptors.model import Column, DataProduct
@@ -109,3 +110,20 @@ def trace_columns(product: DataProduct, upstreams: set[str], lookup: SchemaLooku
         inputs[name] = links
     note = f"not traced: {', '.join(untraced)}" if untraced else ""
     return ColumnLineage(product.id, outputs, inputs, note)
+
+
+def output_columns(product: DataProduct, upstreams: set[str], lookup: SchemaLookup) -> list[str] | None:
+    """The column names a derived product's SQL produces, with `*` expanded from the upstreams' declared
+    columns; None when that cannot be told (the SQL does not bind, or a `*` reads an undeclared upstream)."""
+    if product.kind != "sql" or not product.source.sql:
+        return None
+    try:
+        tree = sqlutil.parse_one_select(product.source.sql)
+        bound = qualify(tree.copy(), schema=_schema_for(upstreams, lookup), dialect=sqlutil.DIALECT,
+                        validate_qualify_columns=False, quote_identifiers=False, identify=False)
+    except (SqlglotError, sqlutil.SqlParseError, ValueError, KeyError, RecursionError):
+        return None
+    names = [select.alias_or_name for select in bound.selects]
+    if not names or any(not n or n == "*" for n in names) or any(isinstance(s, exp.Star) for s in bound.selects):
+        return None
+    return names

@@ -30,6 +30,7 @@ from catalog.descriptors.model import (
     Problem,
     ProductDescriptor,
 )
+from catalog.descriptors.column_lineage import output_columns
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.dsn import DsnError, check_hosts, expand
 from catalog.descriptors.parsecache import ParseCache
@@ -106,6 +107,7 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
             loaded.products[product.id] = product
     _check_postgres_hosts(loaded, problems)
     _check_references(loaded, problems)
+    _check_derived_columns(loaded, problems)
     loaded.problems = problems.problems
     loaded.revision = _digest(stamps)
     cache.save()
@@ -353,6 +355,26 @@ def _check_references(loaded: DeclaredMesh, problems: _Collector) -> None:
                          line=_line_of_field(loaded, product.path, ("source",)), field="source.sql",
                          severity="error", product_id=product_id)
             product.broken = True
+
+
+def _check_derived_columns(loaded: DeclaredMesh, problems: _Collector) -> None:
+    """A derived product's declared columns against what its SQL produces (bound to its upstreams' declared
+    columns): a declared column the SQL does not yield would fail every query that names it."""
+    for product in loaded.products.values():
+        if product.broken or product.kind != "sql" or not product.columns:
+            continue
+        upstream = loaded.upstream_ids.get(product.id, set())
+        produced = output_columns(product, upstream, lambda pid: loaded.products[pid].columns
+                                  if pid in loaded.products else None)
+        if produced is None:
+            continue
+        lowered = {name.lower() for name in produced}
+        for index, column in enumerate(product.columns):
+            if column.name.lower() not in lowered:
+                problems.add(product.path, f"column {column.name!r} is declared but the SQL does not produce it "
+                             f"(it produces {', '.join(produced)})",
+                             line=_line_of_field(loaded, product.path, ("columns", index)),
+                             field=f"columns.{index}", severity="warning", product_id=product.id)
 
 
 def _line_of_field(loaded: DeclaredMesh, path: Path, loc: tuple[Any, ...]) -> int | None:

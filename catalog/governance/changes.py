@@ -429,6 +429,35 @@ class ChangeTracker:
 
     # ---------------------------------------------------------------- reading
 
+    def record_drift(self, product_id: str, failing: list[dict[str, Any]],
+                     before: list[dict[str, Any]]) -> ChangeSet | None:
+        """Schema drift a quality run found in the data (a declared column missing, a type changed): a breaking
+        change of what consumers read, logged and alerted like a descriptor change, once, on the run that first
+        meets it (`failing`: this run's failing schema results; `before`: the previous run's results)."""
+        seen = {(r.get("name"), r.get("message")) for r in before if r.get("status") == "fail"}
+        changes = []
+        for result in failing:
+            if (result.get("name"), result.get("message")) in seen:
+                continue
+            observed = result.get("observed")
+            columns = list(observed) if isinstance(observed, (list, dict)) else []
+            for column in columns or [None]:
+                changes.append(Change("breaking", "data_" + str(result.get("kind")), str(result.get("message")),
+                                      column))
+        if not changes:
+            return None
+        version = self.mesh.product(product_id).descriptor.version
+        change_set = ChangeSet(product_id, uuid.uuid4().hex[:12], version, version, changes)
+        with self.state.transaction() as con:
+            con.executemany(
+                "INSERT INTO changelog (ts, product_id, change_set, old_version, new_version, severity, kind, "
+                "column_name, message) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(self.now(), product_id, change_set.id, version, version, c.severity, c.kind, c.column, c.message)
+                 for c in changes])
+            con.executemany("INSERT INTO alerts (ts, user, product_id, change_set, severity, summary, impact) "
+                            "VALUES (?,?,?,?,?,?,?)", self._alert_rows(change_set))
+        return change_set
+
     def changelog(self, product_id: str | None = None, policy: Policy | None = None) -> pl.DataFrame:
         """Recorded descriptor changes, newest first; with a viewer `policy`, of the products it shows in full
         (a change names columns), a hidden `product_id` being an unknown product."""

@@ -25,6 +25,8 @@ SOURCE_READABLE = "source readable"
 SCHEMA_KINDS = frozenset({"schema_columns", "schema_types", "schema_undeclared", "source"})
 """Check kinds computed from the schema or the source itself: they read no values, so they are never
 sensitive and never have example rows."""
+DRIFT_KINDS = frozenset({"schema_columns", "schema_types", "schema_undeclared"})
+"""The schema checks whose failure is a change of what consumers read: alerted like a breaking change."""
 
 
 def _names(columns: list[str]) -> str:

@@ -223,6 +223,22 @@ def review(ev: Evidence, owner: str | None = None, domain: str | None = None,
                   action_items(mesh, products, runs, ev.compliance), history, usage, locked)
 
 
+SCHEMA_FIXES = {
+    "schema_columns": "Restore the column in the source, or take it out of `columns:` in {path}",
+    "schema_types": "Give the column its declared type again in the source, or change its `type:` in {path}",
+    "schema_undeclared": "Declare the new column in {path}, or set `undeclared_columns: allow` there",
+    "source": "Make the source readable again (its path, permissions or server), as {path} declares it",
+}
+"""The fix of each failing schema check, naming the descriptor to edit."""
+
+
+def _shown_path(mesh: DeclaredMesh, path: Any) -> str:
+    try:
+        return str(path.relative_to(mesh.root))
+    except ValueError:
+        return str(path)
+
+
 def action_items(mesh: DeclaredMesh, products: list[ProductReview], runs: dict[str, Any],
                  compliance: pl.DataFrame | None) -> list[ActionItem]:
     """What the owner should do, most urgent first: blocking failures, then freshness and drops, then the rest."""
@@ -231,7 +247,11 @@ def action_items(mesh: DeclaredMesh, products: list[ProductReview], runs: dict[s
         product = mesh.products[p.product_id]
         results = runs.get(p.product_id, {}).get("results", [])
         for r in results:
-            if r.get("status") == "fail" and r.get("kind") != "freshness":
+            if r.get("status") == "fail" and r.get("kind") in SCHEMA_FIXES:
+                where = _shown_path(mesh, product.path)
+                items.append(ActionItem(1, p.product_id, SCHEMA_FIXES[r["kind"]].format(path=where),
+                                        r.get("message") or "fails"))
+            elif r.get("status") == "fail" and r.get("kind") != "freshness":
                 priority = 1 if r.get("severity") == "error" else 3
                 items.append(ActionItem(priority, p.product_id, f"Fix “{r['name']}”", r.get("message") or "fails"))
             elif r.get("status") == "error":
