@@ -269,7 +269,7 @@ class Checker:
             except duckdb.Error as exc:
                 return _unreadable(product, exc), None, {}
             columns = [d[0] for d in cursor.description]
-            types = {d[0]: str(d[1]) for d in cursor.description}
+            types = {d[0]: str(d[1]) if d[1] is not None else None for d in cursor.description}
             references: dict[str, exp.Expression] = {}
             reasons: dict[str, str] = {}
             for ref in {c.product for c in product.descriptor.quality if c.check == "references"}:

@@ -33,15 +33,16 @@ def _names(columns: list[str]) -> str:
     return ", ".join(f"`{c}`" for c in columns)
 
 
-def schema_results(product: DataProduct, actual: Mapping[str, str]) -> list[CheckResult]:
-    """The schema checks of `product` against the data's `actual` columns (name -> type as the engine says)."""
+def schema_results(product: DataProduct, actual: Mapping[str, str | None]) -> list[CheckResult]:
+    """The schema checks of `product` against the data's `actual` columns (name -> type as the engine says;
+    None when the engine does not say, and then the type is not compared)."""
     declared = product.columns
     if not declared:
         return []
     found = {name.lower(): (name, kind) for name, kind in actual.items()}
     missing = [c.name for c in declared if c.name.lower() not in found]
     results = [_present(declared, missing, found)]
-    typed = [c for c in declared if "type" in c.model_fields_set and c.name.lower() in found]
+    typed = [c for c in declared if "type" in c.model_fields_set and found.get(c.name.lower(), ("", None))[1]]
     if typed:
         wrong = [(c, found[c.name.lower()][1]) for c in typed if not fits_declared(c.type, found[c.name.lower()][1])]
         if wrong:

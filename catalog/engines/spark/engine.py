@@ -289,6 +289,14 @@ class SparkQueryError(duckdb.Error):
     (catalog.quality.run's one-scan fallback) handle it unchanged."""
 
 
+def _our_type(spark_type: str) -> str | None:
+    """A Spark column type in our (DuckDB) spelling, as a DuckDB cursor describes it: `bigint` -> BIGINT."""
+    try:
+        return exp.DataType.build(spark_type, dialect="spark").sql("duckdb")
+    except Exception:  # sqlglot raises several error types for a type it does not know
+        return None
+
+
 class SparkCursor:
     """The slice of DuckDB's cursor API that internal, trusted callers use (execute, description, fetch).
 
@@ -332,7 +340,8 @@ class SparkCursor:
             raise
         except Exception as exc:
             raise SparkQueryError(first_line(exc)) from None
-        self.description = [(name, None, None, None, None, None, None) for name in frame.columns]
+        self.description = [(f.name, _our_type(f.dataType.simpleString()), None, None, None, None, None)
+                             for f in frame.schema.fields]
         return self
 
     def fetchone(self) -> tuple[Any, ...] | None:
