@@ -87,3 +87,16 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
         if id(table) not in seen and table.name and not isinstance(table.this, exp.Func):
             names.add(table_name(table))
     return names
+
+
+def output_names(tree: exp.Expression) -> list[str] | None:
+    """The names of the columns a SELECT produces, as written; None when one is a `*` (its columns depend on
+    the tables it reads) or has no name."""
+    names = []
+    for select in getattr(tree, "selects", None) or []:
+        if isinstance(select, exp.Star) or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star)):
+            return None
+        if not select.alias_or_name:
+            return None
+        names.append(select.alias_or_name)
+    return names or None

@@ -364,8 +364,8 @@ def _check_derived_columns(loaded: DeclaredMesh, problems: _Collector) -> None:
         if product.broken or product.kind != "sql" or not product.columns:
             continue
         upstream = loaded.upstream_ids.get(product.id, set())
-        produced = output_columns(product, upstream, lambda pid: loaded.products[pid].columns
-                                  if pid in loaded.products else None)
+        produced = loaded.cache.sql_outputs(product.source.sql) or output_columns(
+            product, upstream, lambda pid: loaded.products[pid].columns if pid in loaded.products else None)
         if produced is None:
             continue
         lowered = {name.lower() for name in produced}

@@ -21,7 +21,7 @@ from catalog import sqlutil
 from catalog.descriptors.yamlio import YamlDocument, YamlError, read_yaml, write_atomic
 
 CACHE_FILE = "parse-cache.marshal"
-FORMAT = 2
+FORMAT = 3
 SETTLE_S = 3.0  # a file younger than this may still change within its mtime tick
 
 
@@ -39,9 +39,9 @@ class ParseCache:
     def __init__(self, folder: Path | None):
         self.path = Path(folder) / CACHE_FILE if folder else None
         self._files: dict[str, tuple[int, int, bytes]] = {}
-        self._sql: dict[str, tuple[list[str], str | None]] = {}
+        self._sql: dict[str, tuple[list[str], str | None, list[str] | None]] = {}
         self._used_files: dict[str, tuple[int, int, bytes]] = {}
-        self._used_sql: dict[str, tuple[list[str], str | None]] = {}
+        self._used_sql: dict[str, tuple[list[str], str | None, list[str] | None]] = {}
         self._dirty = False
         self.hits = 0
         if self.path is not None:
@@ -82,18 +82,29 @@ class ParseCache:
 
     def sql_references(self, sql: str) -> tuple[list[str], str | None]:
         """The table names a product's SQL reads, sorted, or ([], why it does not parse)."""
+        names, error, _ = self._parsed(sql)
+        return list(names), error
+
+    def sql_outputs(self, sql: str) -> list[str] | None:
+        """The column names the SQL produces, as written (None when it selects a `*` or does not parse)."""
+        outputs = self._parsed(sql)[2]
+        return list(outputs) if outputs is not None else None
+
+    def _parsed(self, sql: str) -> tuple[list[str], str | None, list[str] | None]:
+        """What one parse of a product's SQL tells: the tables it reads, why it does not parse, its outputs."""
         cached = self._sql.get(sql)
-        if cached is not None:
+        if cached is not None and len(cached) == 3:
             self._used_sql[sql] = cached
-            return list(cached[0]), cached[1]
+            return cached
         try:
-            result: tuple[list[str], str | None] = (
-                sorted(sqlutil.referenced_tables(sqlutil.parse_one_select(sql))), None)
+            tree = sqlutil.parse_one_select(sql)
+            result: tuple[list[str], str | None, list[str] | None] = (
+                sorted(sqlutil.referenced_tables(tree)), None, sqlutil.output_names(tree))
         except sqlutil.SqlParseError as exc:
-            result = ([], str(exc))
+            result = ([], str(exc), None)
         self._used_sql[sql] = result
         self._dirty = True
-        return list(result[0]), result[1]
+        return result
 
     def save(self) -> None:
         """Write what this load used (stale and deleted files drop out); best effort."""
