@@ -463,3 +463,21 @@ def _emit_quietly(build: Callable[[], list[Any]], emitter: Emitter) -> None:
         emitter.emit(build(), "publish")
     except Exception as exc:  # noqa: BLE001 - lineage never fails a publish
         log.warning("OpenLineage events of a publish not built: %s", exc)
+
+
+# --------------------------------------------------------------------------- the app's endpoint
+
+def receive(mesh: Any, body: bytes, user: str | None, where: str = "request") -> int:
+    """Ingest the run events of an HTTP request body sent by `user` (as the app identified them): only a
+    steward mesh.yaml names may add to a mesh's lineage; a refusal is audited and stores nothing."""
+    from catalog.access import authority
+    from catalog.access.identity import ANONYMOUS, normalize_user
+
+    who = normalize_user(user) or ANONYMOUS
+    if who == ANONYMOUS:
+        raise authority.refuse(mesh.access, who, "lineage.ingest", "Sign in first: adding lineage events needs "
+                               "to know who you are (the proxy's identity header, or the local user).")
+    if not authority.is_steward(mesh.declared, who):
+        raise authority.refuse(mesh.access, who, "lineage.ingest", f"{who} is not a steward of mesh "
+                               f"{mesh.name!r}; only a steward may add lineage events.")
+    return mesh.ingest_openlineage(parse_event_body(body, where), origin=f"http:{who}")
