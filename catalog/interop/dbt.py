@@ -364,7 +364,7 @@ class _Import:
         title = node.get("label") or ""
         description = _described(node.get("description") or node.get("source_description") or "", meta)
         data = {"name": self.products[uid].split(".", 1)[1], "title": title, "description": description,
-                "owner": owner, "tags": sorted(set(node.get("tags") or []) | {"dbt"}), "source": source,
+                "owner": owner, "tags": sorted(set(node.get("tags") or []) | set((node.get("config") or {}).get("tags") or []) | {"dbt"}), "source": source,
                 "columns": columns, "quality": kept}
         try:
             return ProductDescriptor.model_validate(data)
