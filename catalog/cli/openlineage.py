@@ -13,7 +13,7 @@ from catalog.errors import MeshError
 
 @import_app.command("openlineage")
 def import_openlineage(mesh_path: Path = typer.Argument(..., help="the mesh folder (holds mesh.yaml)"),
-                       events: Path = typer.Argument(..., help="a JSON Lines file of run events (or one JSON document)"),
+                       events: Path = typer.Argument(..., help="a JSON Lines file of run events (or a JSON document)"),
                        ) -> None:
     """Validate the events against the OpenLineage schema and store them: their jobs and the datasets outside the
     mesh appear in `meshwork lineage` as external nodes. An invalid event refuses the file (nothing stored)."""

@@ -261,7 +261,8 @@ class _Import:
             else:
                 path = (Path(self.mesh.root) / self.domain / source["path"]).resolve()
                 reader = "read_parquet" if source["kind"] == "parquet" else "read_csv"
-                rows = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()]
+                described = con.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()
+                rows = [(r[0], r[1]) for r in described]
         except duckdb.Error as exc:
             self.note(f"{uid}: its data cannot be read ({str(exc).splitlines()[0]}); not imported")
             return None
@@ -362,9 +363,10 @@ class _Import:
         if not publish.EMAIL.match(owner):
             owner = self.owner or ""
         title = node.get("label") or ""
+        tags = set(node.get("tags") or []) | set((node.get("config") or {}).get("tags") or []) | {"dbt"}
         description = _described(node.get("description") or node.get("source_description") or "", meta)
         data = {"name": self.products[uid].split(".", 1)[1], "title": title, "description": description,
-                "owner": owner, "tags": sorted(set(node.get("tags") or []) | set((node.get("config") or {}).get("tags") or []) | {"dbt"}), "source": source,
+                "owner": owner, "tags": sorted(tags), "source": source,
                 "columns": columns, "quality": kept}
         try:
             return ProductDescriptor.model_validate(data)

@@ -42,7 +42,8 @@ from catalog.state.store import StateStore
 PRODUCER = "urn:meshwork:catalog"  # a URI naming this producer (OpenLineage asks for one; no web page claimed)
 SPEC = Path(__file__).with_name("openlineage_spec")
 CORE_ID = "https://openlineage.io/spec/1-0-2/OpenLineage.json"
-FACETS = {"columnLineage": "ColumnLineageDatasetFacet.json", "dataQualityAssertions": "DataQualityAssertionsDatasetFacet.json"}
+FACETS = {"columnLineage": "ColumnLineageDatasetFacet.json",
+          "dataQualityAssertions": "DataQualityAssertionsDatasetFacet.json"}
 MAX_EVENT_BYTES = 1_000_000
 MAX_FILE_BYTES = 50_000_000
 TRANSPORTS = ("http", "file", "console")
@@ -294,7 +295,7 @@ def to_dict(event: Any) -> dict[str, Any]:
 
 def sql_links(product: DataProduct, upstreams: set[str],
               columns_of: Callable[[str], list[Column] | None]) -> dict[str, list[tuple[str, str]]]:
-    """Output column -> (upstream product, column) pairs of a derived product's SQL (catalog.descriptors.column_lineage)."""
+    """Output column -> the (upstream product, column) pairs a derived product's SQL computes it from."""
     if product.kind != "sql":
         return {}
     traced = trace_columns(product, upstreams, columns_of)

@@ -153,8 +153,8 @@ class LineageIndex:
                 for _, up in inputs:
                     for _, down in outputs:
                         if up != down and not graph.has_edge(up, down):
-                            graph.add_edge(up, down, job=job, ingested=True,
-                                           cross_domain=self.mesh.products[up].domain != self.mesh.products[down].domain)
+                            crossing = self.mesh.products[up].domain != self.mesh.products[down].domain
+                            graph.add_edge(up, down, job=job, ingested=True, cross_domain=crossing)
                 for (target, out), links in flow.columns.items():
                     down = self._product_of(target)
                     for source, col in links:
@@ -281,7 +281,8 @@ class LineageIndex:
         for product_id in sorted(wanted):
             for up, col, out in self.ingested_columns(product_id):
                 if up in wanted:
-                    for node, pid, name in ((column_node(up, col), up, col), (column_node(product_id, out), product_id, out)):
+                    ends = ((column_node(up, col), up, col), (column_node(product_id, out), product_id, out))
+                    for node, pid, name in ends:
                         if node not in graph:
                             graph.add_node(node, kind="column", product_id=pid, column=name, label=name,
                                            domain=mesh.products[pid].domain, type="", declared=False,
@@ -441,7 +442,7 @@ def impact(index: LineageIndex, target: str, columns: bool = True, policy: Polic
     column_rows = tuple(sorted((ImpactedColumn(column_node(*k.split("\x00")), *k.split("\x00"), d)
                                 for k, d in impacted_columns.items()), key=lambda c: (c.distance, c.id)))
     if policy is not None and not policy.unfiltered:
-        product_rows = tuple(p if policy.is_listed(p.id) else
+        product_rows = tuple(p if policy.is_listed(p.id) or products.nodes[p.id].get("external") else
                              ImpactedProduct(policy.alias(p.id), p.distance, "", "", False) for p in product_rows)
         column_rows = tuple(c for c in column_rows if policy.can_see(c.product_id))
     return Impact(target=target, products=product_rows, columns=column_rows,
