@@ -18,6 +18,8 @@ def import_dbt(mesh_path: Path = typer.Argument(..., help="the mesh folder (hold
                owner: str = typer.Option(None, "--owner", help="owner e-mail of products whose meta names none"),
                database: Path = typer.Option(None, "--database", help="dbt's DuckDB file (default: <database>.duckdb "
                                                                       "in the project folder)"),
+               postgres: list[str] = typer.Option([], "--postgres", help="NAME=DSN: dbt database NAME is this "
+                                                                         "PostgreSQL database (repeatable)"),
                user: str | None = typer.Option(None, "--user", help="who imports (default: MESHWORK_USER, "
                                                                     "identity.local_user, the OS user)"),
                allow_violations: bool = typer.Option(False, "--allow-violations",
@@ -25,10 +27,13 @@ def import_dbt(mesh_path: Path = typer.Argument(..., help="the mesh folder (hold
                ) -> None:
     """Register models, seeds and sources as products (read in place), tests as checks, exposures as consumers,
     and the manifest's lineage; prints what was written and what was only partly supported."""
+    databases = dict(item.split("=", 1) for item in postgres if "=" in item)
+    if len(databases) != len(postgres):
+        fail("--postgres takes NAME=DSN (the dbt database name, then the connection string)")
     mesh = open_or_exit(mesh_path)
     try:
         result = mesh.import_dbt(manifest, domain=domain, owner=owner, database=database, user=user,
-                                 allow_violations=allow_violations)
+                                 allow_violations=allow_violations, postgres=databases)
     except MeshError as exc:
         fail(str(exc))
     finally:

@@ -24,14 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import jsonschema
 import networkx as nx
 import polars as pl
 
 from catalog.descriptors.model import PII_CATEGORIES, DataProduct, ProductDescriptor
 from catalog.errors import PublishError
-from catalog.interop.openlineage import EventBuilder, sql_links, to_dict
+from catalog.interop.openlineage import EventBuilder, ingest, sql_links, to_dict
 from catalog.publish import publish
+from catalog.publish.intake import read_postgres
 from catalog.publish.profile import suggest_pii
 
 MAX_MANIFEST_BYTES = 500_000_000
@@ -131,7 +133,7 @@ def _slug(name: str) -> str:
 
 class _Import:
     def __init__(self, mesh: Any, manifest_path: Path, manifest: dict[str, Any], domain: str, database: Path | None,
-                 owner: str | None):
+                 owner: str | None, postgres: dict[str, str] | None = None):
         self.mesh = mesh
         self.path = manifest_path
         self.manifest = manifest
@@ -141,10 +143,12 @@ class _Import:
         self.domain = publish.check_name(domain or _slug(self.project), "domain name")
         self.root = manifest_path.resolve().parent.parent  # <project>/target/manifest.json
         self.owner = owner
+        self.postgres = dict(postgres or {})  # dbt database name -> the PostgreSQL DSN it is attached from
         self.result = DbtImport(self.project, self.domain)
         self.nodes: dict[str, dict[str, Any]] = {}  # unique_id -> node or source the import makes a product of
         self.products: dict[str, str] = {}  # unique_id -> product id
         self.database = database or self._find_database()
+        self._tables: dict[tuple[str, str], list[tuple[str, str]]] | None = None
 
     def note(self, text: str) -> None:
         self.result.notes.append(text)
@@ -212,13 +216,18 @@ class _Import:
                 self.note(f"{uid}: external location {location!r} is neither parquet nor CSV; not imported")
                 return None
             return {"kind": kind, "path": self._where(file)}
+        postgres = self.postgres.get(node.get("database") or "")
+        if postgres is not None:  # a database dbt-duckdb attaches from PostgreSQL: read the table there
+            return {"kind": "postgres", "dsn": postgres, "schema": node.get("schema") or "public",
+                    "table": (node.get("identifier") if uid.startswith("source.") else node.get("alias"))
+                    or node["name"]}
         if self.database is None:
             self.note(f"{uid}: no DuckDB file found for database {node.get('database')!r} next to the project "
                       f"({self.root}); give it (--database); not imported")
             return None
         if node.get("database") and node["database"] != self.database.stem:
-            self.note(f"{uid}: lives in database {node['database']!r}, not in the DuckDB file {self.database.name}; "
-                      "not imported")
+            self.note(f"{uid}: lives in database {node['database']!r}, not in the DuckDB file {self.database.name} "
+                      f"(for a PostgreSQL one, give --postgres {node['database']}=DSN); not imported")
             return None
         if (node.get("config") or {}).get("materialized") == "view":
             # A view in the DuckDB file names its catalog, which the mesh attaches under an alias of its own:
@@ -243,35 +252,54 @@ class _Import:
             sql = sql.replace(relation, relations[relation])
         return sql.strip()
 
+    def _database_columns(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(schema, table) -> its (column, DuckDB type)s, for every table and view of dbt's DuckDB file, read once."""
+        if self._tables is None:
+            assert self.database is not None
+            catalog_name = self.database.stem  # the name dbt's own views use for it
+            con = duckdb.connect(":memory:", config={"threads": 1})
+            try:
+                con.execute(f"ATTACH {_literal(str(self.database))} AS {_ident(catalog_name)} (READ_ONLY)")
+                rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM "
+                                   "information_schema.columns WHERE table_catalog = ? ORDER BY table_schema, "
+                                   "table_name, ordinal_position", [catalog_name]).fetchall()
+            finally:
+                con.close()
+            self._tables = {}
+            for schema, table, column, sql_type in rows:
+                self._tables.setdefault((schema, table), []).append((column, sql_type))
+        return self._tables
+
     def _columns(self, uid: str, node: dict[str, Any], source: dict[str, Any]) -> list[dict[str, Any]] | None:
         """The columns as the data has them (names and DuckDB types), described as dbt describes them."""
-        import duckdb
-
-        con = duckdb.connect(":memory:", config={"threads": 1})
+        if source["kind"] == "postgres":
+            try:
+                frame, types, _ = read_postgres(source["dsn"], source["schema"], source["table"],
+                                                self.mesh.descriptor.postgres_hosts)
+            except PublishError as exc:
+                self.note(f"{uid}: {exc}; not imported")
+                return None
+            return self._described_columns(node, [(c, types.get(c, "VARCHAR")) for c in frame.columns])
         try:
             if source["kind"] in ("duckdb", "sql"):
-                assert self.database is not None
-                catalog_name = self.database.stem  # the name dbt's own views use for it
-                con.execute(f"ATTACH {_literal(str(self.database))} AS {_ident(catalog_name)} (READ_ONLY)")
                 table = node.get("identifier") if uid.startswith("source.") else node.get("alias")
-                rows = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                   "table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY "
-                                   "ordinal_position", [catalog_name, node.get("schema") or "main",
-                                                        table or node["name"]]).fetchall()
+                rows = self._database_columns().get((node.get("schema") or "main", table or node["name"]), [])
             else:
                 path = (Path(self.mesh.root) / self.domain / source["path"]).resolve()
                 reader = "read_parquet" if source["kind"] == "parquet" else "read_csv"
-                described = con.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()
+                with duckdb.connect(":memory:", config={"threads": 1}) as con:
+                    described = con.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()
                 rows = [(r[0], r[1]) for r in described]
         except duckdb.Error as exc:
             self.note(f"{uid}: its data cannot be read ({str(exc).splitlines()[0]}); not imported")
             return None
-        finally:
-            con.close()
         if not rows:
             self.note(f"{uid}: {node.get('schema')}.{node.get('alias') or node['name']} is not in {self.database}; "
                       "run `dbt build` first; not imported")
             return None
+        return self._described_columns(node, rows)
+
+    def _described_columns(self, node: dict[str, Any], rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
         documented = {k.lower(): v for k, v in (node.get("columns") or {}).items()}
         out = []
         for name, sql_type in rows:
@@ -505,14 +533,16 @@ def _on_disk(root: Path, domain: str, name: str) -> ProductDescriptor | None:
 
 def import_manifest(mesh: Any, manifest: Path, domain: str | None = None, database: str | Path | None = None,
                     owner: str | None = None, user: str | None = None, allow_violations: bool = False,
-                    reopen: Callable[[], Any] | None = None) -> DbtImport:
+                    postgres: dict[str, str] | None = None, reopen: Callable[[], Any] | None = None) -> DbtImport:
     """Register the dbt project of `manifest` (`<project>/target/manifest.json`) as products of `domain`
     (default: the project's name) as `user`, with checks, documentation, consumers and lineage; a re-import
-    writes a new version of what changed and leaves the rest. `reopen` reads the mesh again after each write,
+    writes a new version of what changed and leaves the rest. `postgres` maps a dbt database name to the
+    PostgreSQL connection string its tables are read from (in place). `reopen` reads the mesh again after each write,
     so the next product's SQL and checks may name the products written before it."""
     original = mesh
     data = read_manifest(Path(manifest))
-    job = _Import(mesh, Path(manifest), data, domain or "", Path(database).resolve() if database else None, owner)
+    job = _Import(mesh, Path(manifest), data, domain or "", Path(database).resolve() if database else None, owner,
+                  postgres)
     job.select()
     checks = job.checks()
     written: dict[str, ProductDescriptor] = {}
@@ -534,8 +564,6 @@ def import_manifest(mesh: Any, manifest: Path, domain: str | None = None, databa
             job.mesh = reopen()
     events = job.lineage(written)
     if events:
-        from catalog.interop.openlineage import ingest
-
         job.result.lineage_events = ingest(original.lineage_events, events, f"dbt:{job.project}")
     if job.mesh is not original:
         job.mesh.close()

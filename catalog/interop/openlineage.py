@@ -34,6 +34,8 @@ from catalog.descriptors.column_lineage import trace_columns
 from catalog.descriptors.model import Column, DataProduct, ProductDescriptor
 from catalog.errors import MeshError
 from catalog import sqlutil
+from catalog.access import authority
+from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.lineage.events import LineageEvents, mesh_namespace
 from catalog.query.usage_log import UsageEvent, UsageLog
@@ -471,9 +473,6 @@ def _emit_quietly(build: Callable[[], list[Any]], emitter: Emitter) -> None:
 def receive(mesh: Any, body: bytes, user: str | None, where: str = "request") -> int:
     """Ingest the run events of an HTTP request body sent by `user` (as the app identified them): only a
     steward mesh.yaml names may add to a mesh's lineage; a refusal is audited and stores nothing."""
-    from catalog.access import authority
-    from catalog.access.identity import ANONYMOUS, normalize_user
-
     who = normalize_user(user) or ANONYMOUS
     if who == ANONYMOUS:
         raise authority.refuse(mesh.access, who, "lineage.ingest", "Sign in first: adding lineage events needs "

@@ -146,6 +146,35 @@ def test_exposures_are_consumers_downstream(imported, mesh):
 
 def test_partly_supported_parts_are_listed(imported):
     assert any("dbt_utils_like_positive" in n and "dropped" in n for n in imported.notes)
+    assert any(n.startswith("source.jaffle.crm.leads: lives in database 'crm'") and "--postgres crm=DSN" in n
+               for n in imported.notes)
+
+
+@pytest.mark.postgres
+def test_a_source_in_postgresql_is_read_in_place(built, pg_database, tmp_path):
+    import psycopg2
+
+    con = psycopg2.connect(pg_database)
+    con.autocommit = True
+    con.cursor().execute("CREATE TABLE public.leads (lead_id integer, email text, score integer);"
+                         "INSERT INTO public.leads VALUES (1, 'a@lead.example', 5), (2, 'b@lead.example', 7)")
+    con.close()
+    root = init_mesh(tmp_path / "pgmesh", steward=STEWARD)
+    with open(root / "mesh.yaml", "a") as handle:
+        handle.write(f"data_roots: [{json.dumps(str(built['project']))}]\n")
+    result = catalog.import_dbt(root, built["manifest"], owner="data@jaffle.example", user=STEWARD,
+                                postgres={"crm": pg_database})
+    assert "jaffle.leads" in result.published
+    mesh = catalog.open_mesh(root)
+    try:
+        leads = mesh.product("jaffle.leads")
+        assert (leads.kind, leads.source.table, leads.source.db_schema) == ("postgres", "leads", "public")
+        assert leads.column("email").pii_category == "email"
+        assert leads.column("email").description == "Where the lead is reached."
+        total = mesh.session("steward", STEWARD).sql("SELECT sum(score) AS total FROM jaffle.leads")
+        assert total["total"][0] == 12
+    finally:
+        mesh.close()
 
 
 def test_a_second_import_changes_nothing(built, imported):
