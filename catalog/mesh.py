@@ -497,7 +497,7 @@ class Mesh:
         """Run checks; with `quality` emission, send each product's run (START, then COMPLETE or FAIL)."""
         if not self._emits("quality"):
             return run()
-        return openlineage.observe_check(self.openlineage, self.declared, product_id, run)
+        return openlineage.observe_check(self.openlineage, self.declared, product_id, run, self.sensitivity.checks)
 
     def _observed_publisher(self, publisher: Publisher) -> Publisher:
         """The publisher; with `publish` emission, one whose publish also sends its run events."""

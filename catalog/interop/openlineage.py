@@ -248,15 +248,20 @@ class EventBuilder:
         inputs = [self._dataset(pid, "input") for pid in upstreams]
         return self.run_events(f"publish.{product_id}", inputs, [output], started, ended, failure)
 
-    def quality(self, product: DataProduct, report: Any, failure: str | None = None) -> list[Any]:
-        """A quality run over one product: its checks as the dataQualityAssertions facet of the input."""
+    def quality(self, product: DataProduct, report: Any, failure: str | None = None,
+                sensitive: Iterable[str] = ()) -> list[Any]:
+        """A quality run over one product: its checks as the dataQualityAssertions facet of the input. A sensitive
+        check (it reads personal data or a restricted product: catalog.quality.sensitivity) sends its verdict,
+        never its failing count, since a lineage server sits outside the mesh's policy."""
+        sensitive = set(sensitive)
         from openlineage.client.generated import data_quality_assertions_dataset as dq
 
         columns = {q.label: getattr(q, "column", None) or (getattr(q, "columns", None) or [None])[0]
                    for q in product.descriptor.quality}
         assertions = [dq.Assertion(assertion=c.kind, success=c.status == "pass", column=columns.get(c.name),
                                    severity=c.severity, name=c.name,
-                                   actual=None if c.failing is None or c.hidden else str(c.failing))
+                                   actual=None if c.failing is None or c.hidden or c.name in sensitive
+                                   else str(c.failing))
                       for c in getattr(report, "checks", [])]
         ended = _parse_time(getattr(report, "ts", None)) or _now()
         started = ended - timedelta(milliseconds=float(getattr(report, "duration_ms", 0) or 0))
@@ -400,8 +405,10 @@ class QueryObserver(UsageLog):
             log.warning("OpenLineage events of a query not built: %s", exc)
 
 
-def observe_check(emitter: Emitter, mesh: DeclaredMesh, product_id: str | None, run: Callable[[], Any]) -> Any:
-    """Run checks (`run`), then send one run per product checked; a run that raises sends FAIL and re-raises."""
+def observe_check(emitter: Emitter, mesh: DeclaredMesh, product_id: str | None, run: Callable[[], Any],
+                  sensitive: Callable[[DataProduct], Iterable[str]] = lambda product: ()) -> Any:
+    """Run checks (`run`), then send one run per product checked; a run that raises sends FAIL and re-raises.
+    `sensitive` names a product's sensitive checks, whose failing counts are not sent."""
     started = _now()
     try:
         result = run()
@@ -413,7 +420,7 @@ def observe_check(emitter: Emitter, mesh: DeclaredMesh, product_id: str | None, 
         for report in getattr(result, "reports", [result]):
             product = mesh.products.get(report.product_id)
             if product is not None:
-                emitter.emit(emitter.builder.quality(product, report), "quality")
+                emitter.emit(emitter.builder.quality(product, report, sensitive=sensitive(product)), "quality")
     except Exception as exc:  # noqa: BLE001 - lineage never fails a quality run
         log.warning("OpenLineage events of a quality run not built: %s", exc)
     return result

@@ -29,10 +29,13 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = init_mesh(tmp_path_factory.mktemp("ol") / "shop", steward=STEWARD)
     data = root / "sales" / "data"
     data.mkdir(parents=True)
-    (data / "orders.csv").write_text("order_id,customer,amount\n1,ana,10.5\n2,bo,20\n3,cy,7\n")
+    (data / "orders.csv").write_text("order_id,customer,email,amount\n1,ana,ana@a.example,10.5\n"
+                                     "2,bo,bo@b.example,20\n3,cy,cy@c.example,7\n")
     mesh = catalog.open_mesh(root)
     draft = mesh.publisher.draft_from_file(data / "orders.csv", domain="sales", name="orders", owner=STEWARD,
                                            description="Orders.")
+    draft = mesh.publisher.edit_draft(draft, draft.yaml().replace(
+        "quality:\n", "quality:\n- {check: regex, name: email shape, column: email, pattern: '^[^@]+@'}\n"))
     mesh.publisher.publish(draft, user=STEWARD)
     mesh.close()
     return root
@@ -112,6 +115,10 @@ def test_publish_quality_and_query_events_through_the_file_transport_are_valid(b
     assertions = quality[1]["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert assertions and all(a["success"] for a in assertions)
     assert {a["assertion"] for a in assertions} >= {"not_null"}
+    by_column = {(a["assertion"], a.get("column")): a for a in assertions}
+    assert by_column[("not_null", "order_id")]["actual"] == "0"
+    shape = next(a for a in assertions if a["name"] == "email shape")
+    assert shape["success"] and "actual" not in shape  # it reads personal data: its verdict, never its counts
     query = by_job[f"query.analyst.{STEWARD}"]
     assert [e["eventType"] for e in query] == ["START", "COMPLETE"]
     assert [i["name"] for i in query[1]["inputs"]] == ["sales.orders"]
