@@ -41,6 +41,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("dbt")
     project = base / "jaffle"
     shutil.copytree(FIXTURE, project)
+    duckdb.sql(f"COPY (SELECT range AS event_id, 1 + range % 5 AS customer_id, 'page' AS kind FROM range(40)) "
+               f"TO '{project / 'data' / 'raw_events.parquet'}' (FORMAT parquet)")
     run_dbt(project, "build")
     mesh_root = init_mesh(base / "mesh", steward=STEWARD)
     with open(mesh_root / "mesh.yaml", "a") as handle:
@@ -66,14 +68,17 @@ def mesh(built, imported):
 def test_models_seeds_and_sources_become_products_of_the_project_domain(imported, mesh, built):
     assert imported.domain == "jaffle"
     assert sorted(imported.published) == [f"jaffle.{n}" for n in (
-        "customers", "orders", "raw_customers", "raw_orders", "raw_payments", "stg_customers", "stg_orders",
-        "stg_payments")]
+        "customers", "orders", "raw_customers", "raw_events", "raw_orders", "raw_payments", "stg_customers",
+        "stg_orders", "stg_payments")]
     assert not mesh.problems
     kinds = {pid: p.kind for pid, p in mesh.products.items()}
     assert kinds["jaffle.orders"] == kinds["jaffle.customers"] == kinds["jaffle.raw_orders"] == "duckdb"
     assert kinds["jaffle.stg_orders"] == "sql"  # a dbt view is a derived product over the products it reads
     payments = mesh.product("jaffle.raw_payments")
     assert payments.kind == "csv" and Path(payments.source.path) == built["project"] / "data" / "raw_payments.csv"
+    events = mesh.product("jaffle.raw_events")
+    assert events.kind == "parquet" and Path(events.source.path) == built["project"] / "data" / "raw_events.parquet"
+    assert [c.type for c in events.columns] == ["BIGINT", "BIGINT", "VARCHAR"]
     assert not (built["mesh"] / "jaffle" / "data").exists()  # read in place: nothing copied
 
 
@@ -84,6 +89,8 @@ def test_products_answer_what_dbt_built(mesh, built):
     assert [tuple(r) for r in got.iter_rows()] == expected
     staged = mesh.session("steward", STEWARD).sql("SELECT sum(amount) AS total FROM jaffle.stg_payments")
     assert staged["total"][0] == pytest.approx(93.0)
+    events = mesh.session("steward", STEWARD).sql("SELECT count(*) AS n FROM jaffle.raw_events")
+    assert events["n"][0] == 40
 
 
 def test_tests_become_checks_and_run(mesh):
@@ -179,14 +186,14 @@ def test_a_source_in_postgresql_is_read_in_place(built, pg_database, tmp_path):
 
 def test_a_second_import_changes_nothing(built, imported):
     again = catalog.import_dbt(built["mesh"], built["manifest"], owner="data@jaffle.example", user=STEWARD)
-    assert again.published == [] and len(again.unchanged) == 8
+    assert again.published == [] and len(again.unchanged) == 9
 
 
 def test_the_cli_imports_and_reports(built, imported):
     result = runner.invoke(app, ["import", "dbt", str(built["mesh"]), str(built["manifest"]),
                                  "--owner", "data@jaffle.example", "--user", STEWARD])
     assert result.exit_code == 0, result.output
-    assert "dbt project jaffle -> domain jaffle: 0 product(s) written, 8 unchanged" in result.output
+    assert "dbt project jaffle -> domain jaffle: 0 product(s) written, 9 unchanged" in result.output
     assert "consumer: dashboard weekly_revenue" in result.output
 
 
