@@ -5,6 +5,11 @@ BIN     := $(VENV)/bin
 MESH    ?= sample_data/banking
 PORT    ?= 8501
 STAMP   := $(VENV)/.installed
+# dbt-core needs protobuf 6 (the app's streamlit has 7), so dbt lives in its own venv; tests/interop/test_dbt.py runs
+# its `dbt` to build a real manifest. duckdb is pinned to the app's, so both read the same database files.
+DBT_VENV  := .venv-tools/dbt
+DBT_STAMP := $(DBT_VENV)/.installed
+DBT_PINS  := dbt-core==1.11.16 dbt-duckdb==1.11.1 duckdb==1.5.5
 
 .PHONY: run test venv system-deps postgres chromium java bench screenshots samples clean
 
@@ -14,7 +19,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(DBT_STAMP): Makefile
+	test -x $(DBT_VENV)/bin/python || $(PY) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/python -m pip install --quiet $(DBT_PINS)
+	touch $(DBT_STAMP)
+
+venv: $(STAMP) $(DBT_STAMP)
 
 run: venv
 	$(BIN)/python app/serve.py --server.port $(PORT) -- --mesh $(MESH)
@@ -49,4 +59,4 @@ samples: venv
 	$(BIN)/meshwork sample all
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .venv-tools .pytest_cache test-artifacts

@@ -26,6 +26,8 @@ from catalog.discover.search import search as search_products
 from catalog.errors import MeshError, UnknownProduct
 from catalog.governance import policies as governance
 from catalog.governance.changes import ChangeTracker
+from catalog.interop import dbt, openlineage
+from catalog.lineage.events import LineageEvents
 from catalog.lineage.graph import Impact, LineageIndex
 from catalog.lineage.graph import impact as impact_of
 from catalog.lineage.health import RootCause, product_health
@@ -195,7 +197,7 @@ class Mesh:
     @cached_property
     def lineage_index(self) -> "LineageIndex":
         """The lineage graphs of the descriptors (built once, on demand) and the quality status they show."""
-        return LineageIndex(self.declared, self._quality_reports)
+        return LineageIndex(self.declared, self._quality_reports, flows=self.lineage_events.flows)
 
     def _quality_reports(self, policy: "Policy | None") -> dict[str, dict[str, Any]]:
         """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
@@ -291,7 +293,7 @@ class Mesh:
             raise MeshError(f"unknown role {role!r}; this mesh has roles: {', '.join(sorted(self.roles))}")
         name = (identity.normalize_user(user) or identity.ANONYMOUS) if user else identity.local_user(self.declared)
         identity.check_role(self.declared, self.access, role, name)
-        return Session(self.declared, self.engine, self.viewers, self.access, self.usage_log, role, name, timeout_s,
+        return Session(self.declared, self.engine, self.viewers, self.access, self._usage_sink, role, name, timeout_s,
                        consumer_domain)
 
     def fingerprint(self, product_id: str) -> str | None:
@@ -369,7 +371,7 @@ class Mesh:
         """Run quality checks (one scan per product), store the run; a QualityReport (or one per product)
         with failing counts and example failing rows masked for `role`. Schema drift found in the data
         (a declared column gone, a type changed) is alerted to the product's consumers, once."""
-        result = self.checker.check(product_id, role)
+        result = self._observed_check(product_id, lambda: self.checker.check(product_id, role))
         for report in (result if isinstance(result, MeshQualityReport) else [result]):
             self._alert_drift(report)
         return result
@@ -431,12 +433,13 @@ class Mesh:
     @cached_property
     def publisher(self) -> Publisher:
         """Draft products from files, PostgreSQL tables or SQL, and publish them into this mesh's folder."""
-        return Publisher(self.declared, sessions=self.session, sensitivity=self.sensitivity,
-                         restrictions=self.viewers.restrictions,
-                         authorize_write=partial(authority.check_product_write, self.declared, self.access),
-                         authorize_checks=partial(authority.check_sensitive_checks, self.declared, self.access),
-                         compliance=partial(governance.check_descriptor, self.declared),
-                         required_access=partial(governance.required_access, self.declared))
+        return self._observed_publisher(Publisher(
+            self.declared, sessions=self.session, sensitivity=self.sensitivity,
+            restrictions=self.viewers.restrictions,
+            authorize_write=partial(authority.check_product_write, self.declared, self.access),
+            authorize_checks=partial(authority.check_sensitive_checks, self.declared, self.access),
+            compliance=partial(governance.check_descriptor, self.declared),
+            required_access=partial(governance.required_access, self.declared)))
 
     # ---------------------------------------------------------------- governance (catalog/governance/policies.py)
 
@@ -476,6 +479,62 @@ class Mesh:
         return (f"<b>{escape(self.title)}</b> <code>{escape(str(self.root))}</code><br>"
                 f"<small>{len(self.products)} products · {len(self.problems)} problems</small>"
                 f"<table><tr><th>domain</th><th>owner</th><th>products</th></tr>{rows}</table>")
+
+    # --- lineage interop: OpenLineage out and in, dbt projects (catalog/interop/openlineage.py, dbt.py) ---
+
+    @cached_property
+    def lineage_events(self) -> LineageEvents:
+        """OpenLineage run events: ingested ones (which lineage shows) and the ones this mesh emitted."""
+        return LineageEvents(self.state)
+
+    @cached_property
+    def openlineage(self) -> "openlineage.Emitter | None":
+        """The emitter mesh.yaml `openlineage` configures (None: this mesh sends no events)."""
+        settings = self.descriptor.openlineage
+        return openlineage.Emitter(settings.model_dump(), self.name, self.lineage_events) if settings else None
+
+    def _emits(self, kind: str) -> bool:
+        settings = self.descriptor.openlineage
+        return settings is not None and kind in settings.emit
+
+    @cached_property
+    def _usage_sink(self) -> UsageLog:
+        """The usage log governed sessions record into: with `query` emission, one that also sends each query's
+        run events (queued, so a lineage server that is down never holds up or fails a query)."""
+        if not self._emits("query"):
+            return self.usage_log
+        return openlineage.QueryObserver(self.state, self.openlineage)
+
+    def _observed_check(self, product_id: str | None, run: Any) -> Any:
+        """Run checks; with `quality` emission, send each product's run (START, then COMPLETE or FAIL)."""
+        if not self._emits("quality"):
+            return run()
+        return openlineage.observe_check(self.openlineage, self.declared, product_id, run, self.sensitivity.checks)
+
+    def _observed_publisher(self, publisher: Publisher) -> Publisher:
+        """The publisher; with `publish` emission, one whose publish also sends its run events."""
+        if not self._emits("publish"):
+            return publisher
+        return openlineage.observe_publisher(publisher, self.openlineage, self.declared)
+
+    def ingest_openlineage(self, source: "str | os.PathLike[str] | list[dict[str, Any]]", origin: str = "") -> int:
+        """Store OpenLineage run events (a JSON Lines file, or events already parsed and validated) into the
+        lineage graph: jobs and datasets outside the mesh become external nodes. Returns how many were stored."""
+        if isinstance(source, list):
+            events = source
+        else:
+            events = openlineage.read_events(source)
+            origin = origin or f"file:{source}"
+        count = openlineage.ingest(self.lineage_events, events, origin or "library")
+        self.lineage_index.reload_flows()
+        return count
+
+    def import_dbt(self, manifest: "str | os.PathLike[str]", **options: Any) -> "dbt.DbtImport":
+        """Register a dbt project's models, seeds and sources as products (see `catalog.import_dbt`); open the mesh
+        again to read them."""
+        result = dbt.import_manifest(self, Path(manifest), reopen=lambda: Mesh(self.root, self.state_dir), **options)
+        self.lineage_index.reload_flows()
+        return result
 
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,

@@ -17,7 +17,8 @@ CATALOG = REPO / "catalog"
 ABOVE_THE_FACADE = ("catalog/mesh.py", "catalog/cli/", "catalog/samples/", "catalog/__init__.py")
 # Heavy or optional third-party modules a function may import when it first needs them (startup time).
 LAZY_OK = {"pyspark", "tantivy", "psycopg", "psycopg2", "vl_convert", "altair", "nbformat", "matplotlib",
-           "jsonschema", "open_data_contract_standard", "playwright"}
+           "jsonschema", "open_data_contract_standard", "playwright",
+           "openlineage"}  # openlineage-python's client imports pandas and its transports: ~2.5 s, only when events flow
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

@@ -476,6 +476,22 @@ class SparkSettings(Strict):
                                                                        "Python; export larger results to a path")
 
 
+class OpenLineageSettings(Strict):
+    """Where this mesh sends OpenLineage run events (catalog.interop.openlineage): `transport` is the
+    openlineage-python client's transport configuration (`type: http` with `url` and `endpoint`, `type: file`
+    with `log_file_path` and `append`, or `type: console`); `emit` chooses which runs are sent."""
+
+    transport: dict[str, Any]
+    emit: list[Literal["publish", "quality", "query"]] = Field(default_factory=lambda: ["publish", "quality", "query"])
+
+    @field_validator("transport")
+    @classmethod
+    def _known_transport(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("type") not in ("http", "file", "console"):
+            raise ValueError(f"transport type must be http, file or console, not {value.get('type')!r}")
+        return value
+
+
 class MeshDescriptor(Strict):
     name: str
     title: str = ""
@@ -494,6 +510,7 @@ class MeshDescriptor(Strict):
     groups: dict[str, GroupSpec] = Field(default_factory=dict, description="group -> roles")
     discovery: Literal["listed", "hidden"] = Field(
         default="listed", description="restricted products a viewer may not read: listed locked, or hidden")
+    openlineage: OpenLineageSettings | None = Field(default=None, description="send OpenLineage run events")
 
     @field_validator("name")
     @classmethod

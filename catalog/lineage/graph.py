@@ -12,6 +12,11 @@ holds one per mesh):
 * column level (`mesh.lineage(columns=True)`): nodes `<product_id>.<column>`; each output
   column of a derived product is linked to the upstream columns it is computed from.
 
+Ingested OpenLineage events (catalog.lineage.events) add what other tools ran: a job that reads and writes
+only products of this mesh (a dbt model) links them directly (the edge names the job, its columnLineage
+links their columns); any other job appears as an external node (`job:<namespace>/<name>`, kind "job"),
+and datasets outside the mesh as `external:<namespace>/<name>` (kind "external").
+
 Quality status is not part of the cached structure: `mesh.lineage()` returns a copy
 annotated with the latest status (see `catalog.lineage.health`), read through the index's `reports`.
 """
@@ -34,6 +39,7 @@ from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import Column, DataProduct
 from catalog.errors import UnknownProduct
+from catalog.lineage.events import Dataset, Flow, mesh_namespace
 from catalog.sources import place
 
 # Product id -> its latest stored quality run (with "score", "grade", "ts" and its check results under
@@ -43,6 +49,8 @@ Reports = Callable[[Policy | None], Mapping[str, Mapping[str, Any]]]
 SOURCE = "source:"
 MISSING = "missing:"
 DOMAIN = "domain:"
+JOB = "job:"
+EXTERNAL = "external:"
 Level = Literal["product", "domain"]
 
 
@@ -69,13 +77,20 @@ def _unchecked(policy: Policy | None) -> Mapping[str, Mapping[str, Any]]:
     return {}
 
 
+def _no_flows() -> list[Flow]:
+    return []
+
+
 class LineageIndex:
     """The structural graphs of one mesh, built once and on demand (thread-safe), and `reports`, where the
     quality status lineage shows comes from (none: every product unchecked)."""
 
-    def __init__(self, mesh: DeclaredMesh, reports: Reports = _unchecked):
+    def __init__(self, mesh: DeclaredMesh, reports: Reports = _unchecked, flows: Callable[[], list[Flow]] = _no_flows):
         self.mesh = mesh
         self.reports = reports
+        self.flows = flows  # ingested OpenLineage flows, read when the product graph is built
+        self.namespace = mesh_namespace(mesh.name)
+        self._ingested_columns: dict[str, list[tuple[str, str, str]]] = {}
         self._lock = threading.RLock()
         self._products: nx.DiGraph | None = None
         self._domains: nx.DiGraph | None = None
@@ -121,7 +136,58 @@ class LineageIndex:
                 if node not in graph:
                     graph.add_node(node, kind="source", label=label, source_kind=product.kind, domain=product.domain)
                 graph.add_edge(node, product.id, cross_domain=False)
+        self._add_flows(graph)
         return graph
+
+    def _product_of(self, dataset: Dataset) -> str | None:
+        return dataset.name if dataset.namespace == self.namespace and dataset.name in self.mesh.products else None
+
+    def _add_flows(self, graph: nx.DiGraph) -> None:
+        """Ingested jobs: between products of this mesh, direct edges (and column links); else external nodes."""
+        self._ingested_columns = {}
+        for flow in self.flows():
+            inputs = [(d, self._product_of(d)) for d in flow.inputs]
+            outputs = [(d, self._product_of(d)) for d in flow.outputs]
+            job = f"{flow.job_namespace}/{flow.job_name}"
+            if outputs and all(pid for _, pid in inputs + outputs):
+                for _, up in inputs:
+                    for _, down in outputs:
+                        if up != down and not graph.has_edge(up, down):
+                            crossing = self.mesh.products[up].domain != self.mesh.products[down].domain
+                            graph.add_edge(up, down, job=job, ingested=True, cross_domain=crossing)
+                for (target, out), links in flow.columns.items():
+                    down = self._product_of(target)
+                    for source, col in links:
+                        up = self._product_of(source)
+                        if down and up:
+                            self._ingested_columns.setdefault(down, []).append((up, col, out))
+                continue
+            node = f"{JOB}{job}"
+            graph.add_node(node, kind="job", label=job, domain="", owner=flow.owner, title=flow.description or job,
+                           broken=False, external=True, problems=[], problem_messages=[])
+            for dataset, pid in inputs:
+                graph.add_edge(pid or self._external(graph, dataset), node, cross_domain=False, ingested=True)
+            for dataset, pid in outputs:
+                graph.add_edge(node, pid or self._external(graph, dataset), cross_domain=False, ingested=True)
+
+    @staticmethod
+    def _external(graph: nx.DiGraph, dataset: Dataset) -> str:
+        node = f"{EXTERNAL}{dataset.namespace}/{dataset.name}"
+        if node not in graph:
+            graph.add_node(node, kind="external", label=dataset.name, namespace=dataset.namespace, domain="",
+                           owner="", broken=False, external=True, problems=[], problem_messages=[])
+        return node
+
+    def reload_flows(self) -> None:
+        """Forget the graphs built with the ingested flows, so the next read shows newly ingested events."""
+        with self._lock:
+            self._products = self._domains = self._columns = None
+            self._readers = {}
+
+    def ingested_columns(self, product_id: str) -> list[tuple[str, str, str]]:
+        """(upstream product, its column, output column) links ingested events state for `product_id`."""
+        self.products  # noqa: B018 - building the product graph reads the flows
+        return self._ingested_columns.get(product_id, [])
 
     def _add_missing(self, graph: nx.DiGraph, product: DataProduct) -> None:
         """Names a broken product's SQL reads that are not products, so its node shows what is wrong."""
@@ -180,8 +246,13 @@ class LineageIndex:
         with self._lock:
             if product_id not in self._readers:
                 reverse: dict[tuple[str, str], list[str]] = {}
+                if product_id not in self.mesh.products:  # an external job or dataset: no columns of ours
+                    return reverse
                 for up, col, _, out in self.traced(product_id).edges():
                     reverse.setdefault((up, col), []).append(out)
+                for up, col, out in self.ingested_columns(product_id):
+                    if out not in reverse.setdefault((up, col), []):
+                        reverse[(up, col)].append(out)
                 self._readers[product_id] = reverse
             return self._readers[product_id]
 
@@ -208,6 +279,16 @@ class LineageIndex:
                                label=name, domain=product.domain, type=column.type if column else "",
                                declared=column is not None, broken=product.broken)
         for product_id in sorted(wanted):
+            for up, col, out in self.ingested_columns(product_id):
+                if up in wanted:
+                    ends = ((column_node(up, col), up, col), (column_node(product_id, out), product_id, out))
+                    for node, pid, name in ends:
+                        if node not in graph:
+                            graph.add_node(node, kind="column", product_id=pid, column=name, label=name,
+                                           domain=mesh.products[pid].domain, type="", declared=False,
+                                           broken=mesh.products[pid].broken)
+                    graph.add_edge(column_node(up, col), column_node(product_id, out), ingested=True,
+                                   cross_domain=mesh.products[up].domain != mesh.products[product_id].domain)
             for up, col, _, out in self.traced(product_id).edges():
                 if up in wanted and column_node(up, col) in graph:
                     graph.add_edge(column_node(up, col), column_node(product_id, out),
@@ -361,7 +442,7 @@ def impact(index: LineageIndex, target: str, columns: bool = True, policy: Polic
     column_rows = tuple(sorted((ImpactedColumn(column_node(*k.split("\x00")), *k.split("\x00"), d)
                                 for k, d in impacted_columns.items()), key=lambda c: (c.distance, c.id)))
     if policy is not None and not policy.unfiltered:
-        product_rows = tuple(p if policy.is_listed(p.id) else
+        product_rows = tuple(p if policy.is_listed(p.id) or products.nodes[p.id].get("external") else
                              ImpactedProduct(policy.alias(p.id), p.distance, "", "", False) for p in product_rows)
         column_rows = tuple(c for c in column_rows if policy.can_see(c.product_id))
     return Impact(target=target, products=product_rows, columns=column_rows,

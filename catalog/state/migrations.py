@@ -184,6 +184,24 @@ MIGRATIONS: list[str] = [
         snapshot    TEXT NOT NULL
     );
     """,
+    # catalog.lineage.events: OpenLineage run events, those ingested (a file, the app's endpoint, a dbt manifest)
+    # and those this mesh emitted (with the delivery error, if the transport failed).
+    """
+    CREATE TABLE IF NOT EXISTS lineage_events (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts            TEXT NOT NULL,
+        direction     TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        event_type    TEXT,
+        event_time    TEXT,
+        run_id        TEXT,
+        job_namespace TEXT NOT NULL,
+        job_name      TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        error         TEXT
+    );
+    CREATE INDEX IF NOT EXISTS lineage_events_by_direction ON lineage_events(direction, id);
+    """,
 ]
 
 
@@ -203,6 +221,7 @@ OWNERS: dict[str, str] = {
     "alerts": "catalog.governance.changes",
     "dashboard_views": "catalog.dashboards.run",
     "owner_reviews": "catalog.scorecards.review",
+    "lineage_events": "catalog.lineage.events",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
