@@ -82,8 +82,9 @@ async def _measure(root: Path, port: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"session": [], "stdio": [], "http": []}
     stdio = StdioServerParameters(command=sys.executable, args=_command(root)[1:], env=_env())
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    quiet = open(os.devnull, "w")
     try:
-        async with stdio_client(stdio) as (sr, sw), ClientSession(sr, sw) as over_stdio, \
+        async with stdio_client(stdio, errlog=quiet) as (sr, sw), ClientSession(sr, sw) as over_stdio, \
                 httpx2.AsyncClient(headers=headers) as http, \
                 streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http) as (hr, hw), \
                 ClientSession(hr, hw) as over_http:
@@ -106,6 +107,7 @@ async def _measure(root: Path, port: int) -> dict[str, list[float]]:
                         times[side].append(seconds * 1000)
     finally:
         mesh.close()
+        quiet.close()
     return times
 
 

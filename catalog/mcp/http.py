@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import anyio.to_thread
+import uvicorn
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -106,6 +107,4 @@ def http_app(mesh: Mesh, host: str = "127.0.0.1", port: int = 8765, json_respons
 
 def serve_http(mesh: Mesh, host: str, port: int) -> None:
     """Serve until SIGINT / SIGTERM (uvicorn's clean shutdown)."""
-    import uvicorn
-
     uvicorn.run(http_app(mesh, host, port), host=host, port=port, log_level="warning", lifespan="on")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, REQUEST_TIMEOUT, ToolAnnotations
+from pydantic import Field
 
 from catalog.errors import AccessDenied, MeshError, QueryRejected, QueryTimeout, UnknownProduct
 from catalog.mcp import resources, tools
@@ -96,7 +97,7 @@ def build_server(mesh: Mesh, identify: Callable[[], Caller], who: str, **sdk: An
                         owner: list[str] | None = None, grade: list[str] | None = None,
                         kind: list[str] | None = None, pii: bool | None = None,
                         sort: Literal["relevance", "usage", "quality", "freshness", "trust"] = "relevance",
-                        limit: int = 20) -> dict[str, Any]:
+                        limit: Annotated[int, Field(ge=1, le=tools.SEARCH_LIMIT)] = 20) -> dict[str, Any]:
         """Search the catalog: ranked products matching `text` (empty lists all), with facet counts (domain, tag,
         owner, status, grade, pii, kind, certified) and optional facet filters. Locked products are marked."""
         filters = {"domain": domain or [], "tag": tag or [], "owner": owner or [], "grade": grade or [],
@@ -113,7 +114,7 @@ def build_server(mesh: Mesh, identify: Callable[[], Caller], who: str, **sdk: An
 
     @server.tool(annotations=READ_ONLY)
     def lineage(product_id: str, direction: Literal["both", "upstream", "downstream"] = "both",
-                depth: int = 0) -> dict[str, Any]:
+                depth: Annotated[int, Field(ge=0, le=100)] = 0) -> dict[str, Any]:
         """Where a product's data comes from and where it goes: nodes (products, sources) with their distance
         (negative upstream) and quality, and the edges between them. `depth` 0 follows every hop."""
         return calls.run("lineage", lambda c: tools.lineage(mesh, c, product_id, direction, depth), product_id)
@@ -129,7 +130,7 @@ def build_server(mesh: Mesh, identify: Callable[[], Caller], who: str, **sdk: An
         "Run one governed SELECT over the products (name them `<domain>.<product>`), as you: personal data "
         "masked as your role sees it, restricted products refused with the reason. Returns columns, rows (at "
         f"most `max_rows`, never more than {settings.max_rows}), the exact total row count and the products read."))
-    def run_sql(sql: str, max_rows: int = 100) -> dict[str, Any]:
+    def run_sql(sql: str, max_rows: Annotated[int, Field(ge=1)] = 100) -> dict[str, Any]:
         return calls.run("run_sql", lambda c: tools.run_sql(mesh, c, sql, max_rows, settings.max_rows))
 
     @server.tool(annotations=READ_ONLY)
