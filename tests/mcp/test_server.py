@@ -13,6 +13,7 @@ import pytest
 import yaml
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR
 from typer.testing import CliRunner
 
 import catalog
@@ -39,6 +40,7 @@ CALLS: dict[str, tuple[str, Any]] = {
     "locked_descriptor": ("resource", "meshwork://products/risk.limits/descriptor"),
     "contract": ("resource", "meshwork://products/retail.customers/contract"),
     "locked_contract": ("resource", "meshwork://products/risk.limits/contract"),
+    "vanished": ("resource", "meshwork://products/retail.branches/descriptor"),  # its file deleted meanwhile
 }
 
 
@@ -54,6 +56,7 @@ def served(tmp_path_factory):
         with open(os.devnull, "w") as quiet:
             async with stdio_client(params, errlog=quiet) as (read, write), ClientSession(read, write) as session:
                 init = await session.initialize()
+                (root / "retail/products/branches.yaml").unlink()  # the server read it at start; now it is gone
                 out["instructions"] = init.instructions
                 out["tools"] = {t.name: t for t in (await session.list_tools()).tools}
                 out["templates"] = [t.uri_template for t in (await session.list_resource_templates()).resource_templates]
@@ -123,6 +126,13 @@ def test_search_returns_facets_and_marks_locked_products(served):
     assert set(facets) >= {"domain", "tag", "owner", "grade", "pii", "kind"}
 
 
+def test_a_failure_inside_the_server_is_a_plain_internal_error(served):
+    got, _ = served
+    code, message = got["vanished"]
+    assert code == INTERNAL_ERROR and message == "resource.descriptor failed inside the server; its log has the details"
+    assert "Traceback" not in message and "branches.yaml" not in message
+
+
 def test_lineage_impact_and_scorecards(served):
     got, _ = served
     upstream = {n["id"] for n in got["lineage"]["nodes"] if n.get("distance", 0) < 0}
@@ -157,10 +167,10 @@ def test_every_call_is_in_the_audit_log_and_samples_count_as_usage(served):
         mesh.close()
     assert len(audit) == len(CALLS)
     assert all(r["role"] == "analyst" and r["reason"] for r in audit)
-    assert {r["outcome"] for r in audit} == {"ok", "refused"}
+    assert {r["outcome"] for r in audit} == {"ok", "refused", "error"}
     refused = [key for key in CALLS if isinstance(got[key], tuple)]
-    assert sorted(refused) == ["bad_domain", "locked_contract", "restricted", "unknown"]
-    assert sum(r["outcome"] == "refused" for r in audit) == len(refused)
+    assert sorted(refused) == ["bad_domain", "locked_contract", "restricted", "unknown", "vanished"]
+    assert sum(r["outcome"] in ("refused", "error") for r in audit) == len(refused)
     assert {u["user"] for u in usage} == {ANA} and len(usage) >= 2  # the query and describe's sample rows
 
 
