@@ -111,13 +111,15 @@ async def _measure(root: Path, port: int) -> dict[str, list[float]]:
     return times
 
 
-def _row(name: str, values: list[float], base: float) -> str:
-    median = statistics.median(values)
+def _row(name: str, values: list[float], base: float, best: float) -> str:
+    median, fastest = statistics.median(values), min(values)
     p90 = statistics.quantiles(values, n=10)[-1]
+    if name == "session":
+        return f"| {name} | {median:.1f} ms | {fastest:.1f} ms | {p90:.1f} ms | | |"
     extra = median - base
-    verdict = "" if name == "session" else (" (within target)" if extra <= TARGET_MS else " (OVER the target)")
-    return (f"| {name} | {median:.1f} ms | {p90:.1f} ms | "
-            f"{'' if name == 'session' else f'+{extra:.1f} ms{verdict}'} |")
+    verdict = "within target" if extra <= TARGET_MS else "OVER the target"
+    return (f"| {name} | {median:.1f} ms | {fastest:.1f} ms | {p90:.1f} ms | {extra:+.1f} ms ({verdict}) | "
+            f"{fastest - best:+.1f} ms |")
 
 
 def main(results: Path) -> Path:
@@ -132,7 +134,7 @@ def main(results: Path) -> Path:
         finally:
             server.terminate()
             server.wait(20)
-    base = statistics.median(times["session"])
+    base, best = statistics.median(times["session"]), min(times["session"])
     load = os.getloadavg()[0]
     lines = [
         "# MCP benchmark", "",
@@ -143,9 +145,11 @@ def main(results: Path) -> Path:
         "--http`, bearer token), each in its own server process, the client's MCP session kept open. "
         f"{WARMUP} warm-up rounds, then {ROUNDS} measured, interleaved. Machine: 2 cores shared with other "
         f"jobs, load average {load:.1f} at the end.", "",
-        "| path | median | p90 | MCP overhead (median) |", "|---|---|---|---|",
-        _row("session", times["session"], base), _row("stdio", times["stdio"], base),
-        _row("http", times["http"], base), "",
+        "| path | median | fastest | p90 | MCP overhead (medians) | MCP overhead (fastest) |",
+        "|---|---|---|---|---|---|",
+        *(_row(side, times[side], base, best) for side in ("session", "stdio", "http")), "",
+        "The fastest round trips are the least disturbed by the other jobs on the shared cores; the medians are "
+        "what the target is judged on.", "",
         f"Target: one MCP `run_sql` round trip within {TARGET_MS:.0f} ms of the same query in a session. The MCP "
         "call does more than the session query: it resolves the caller (over HTTP: the token's hash on every "
         "request), opens a governed session, runs the same vetted query, records the usage event and one "

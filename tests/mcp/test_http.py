@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import httpx2
+import polars as pl
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -17,6 +18,9 @@ from mcp.client.streamable_http import streamable_http_client
 import catalog
 from catalog.mcp.server import REFUSED, UNAUTHENTICATED
 from mcpmesh import ANA, BO, EVE, RAW_NAMES, SAM, TOKENS, mcp_error
+
+# One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("mcp_http")
 
 CUSTOMERS = "SELECT customer_id, full_name, email, ssn, age FROM retail.customers ORDER BY age"
 
@@ -93,14 +97,8 @@ def test_a_refused_query_says_why_and_records_no_usage(http_server):
     assert "read_parquet" in error.message and "Traceback" not in error.message and "root:" not in str(error)
     with state(root) as mesh:
         assert mesh.usage().height == before
-        audit = mesh.access.audit(actor=ANA).filter(catalog_action("mcp.run_sql")).to_dicts()
+        audit = mesh.access.audit(actor=ANA).filter(pl.col("action") == "mcp.run_sql").to_dicts()
     assert audit[-1]["outcome"] == "refused" and "read_parquet" in audit[-1]["reason"]
-
-
-def catalog_action(action: str):
-    import polars as pl
-
-    return pl.col("action") == action
 
 
 @pytest.mark.parametrize("token, says", [
@@ -153,5 +151,5 @@ def test_a_live_grant_opens_the_restricted_product_at_once(http_server):
     (granted,) = call(url, TOKENS[BO], ("run_sql", {"sql": "SELECT credit_limit FROM risk.limits ORDER BY 1"}))
     assert [r["credit_limit"] for r in granted["rows"]] == [2000, 5000]
     with state(root) as mesh:
-        uses = mesh.access.audit(actor=BO).filter(catalog_action("grant.use")).height
+        uses = mesh.access.audit(actor=BO).filter(pl.col("action") == "grant.use").height
     assert uses >= 1

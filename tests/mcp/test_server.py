@@ -22,6 +22,9 @@ from catalog.interop.odcs import validate_contract
 from catalog.mcp.server import REFUSED
 from mcpmesh import ANA, RAW_NAMES, build_mcp_mesh, meshwork, server_env
 
+# One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("mcp_stdio")
+
 TOOLS = {"search_products", "describe_product", "lineage", "impact", "run_sql", "scorecard"}
 CALLS: dict[str, tuple[str, Any]] = {
     "masked": ("tool", ("run_sql", {"sql": "SELECT full_name, email, ssn, age FROM retail.customers ORDER BY age"})),
