@@ -51,6 +51,9 @@ class Calls:
         self.identify = identify
 
     def run(self, action: str, work: Callable[[Caller], T], product_id: str | None = None) -> T:
+        """`work(caller)` for this call's caller, or the protocol error of its refusal; one audit row either way
+        (`product_id` is recorded only when it names a product, never as whatever text a client sent)."""
+        product_id = product_id if product_id in self.mesh.products else None
         try:
             caller = self.identify()
         except MeshError as exc:  # the refusal is on record already (caller.py)
@@ -58,8 +61,9 @@ class Calls:
         try:
             out = work(caller)
         except MeshError as exc:
-            self._audit(caller, action, "refused", product_id, str(exc))
-            raise protocol_error(exc) from None
+            error = protocol_error(exc)
+            self._audit(caller, action, "refused" if error.code == REFUSED else "failed", product_id, str(exc))
+            raise error from None
         except Exception:
             log.exception("MCP %s failed for %s as %s", action, caller.user, caller.role)
             self._audit(caller, action, "error", product_id, "internal error (see the server's log)")
@@ -123,8 +127,7 @@ def build_server(mesh: Mesh, identify: Callable[[], Caller], who: str, **sdk: An
     def impact(target: str) -> dict[str, Any]:
         """What a change to a product or a column (`<domain>.<product>[.<column>]`) affects downstream: products
         and columns, nearest first, and the owners to tell."""
-        return calls.run("impact", lambda c: tools.impact(mesh, c, target),
-                         target if target in mesh.products else None)
+        return calls.run("impact", lambda c: tools.impact(mesh, c, target), target)
 
     @server.tool(annotations=READ_ONLY, description=(
         "Run one governed SELECT over the products (name them `<domain>.<product>`), as you: personal data "

@@ -170,10 +170,12 @@ def test_every_call_is_in_the_audit_log_and_samples_count_as_usage(served):
         mesh.close()
     assert len(audit) == len(CALLS)
     assert all(r["role"] == "analyst" and r["reason"] for r in audit)
-    assert {r["outcome"] for r in audit} == {"ok", "refused", "error"}
+    assert {r["outcome"] for r in audit} == {"ok", "refused", "failed", "error"}
     refused = [key for key in CALLS if isinstance(got[key], tuple)]
     assert sorted(refused) == ["bad_domain", "locked_contract", "restricted", "unknown", "vanished"]
-    assert sum(r["outcome"] in ("refused", "error") for r in audit) == len(refused)
+    assert sum(r["outcome"] != "ok" for r in audit) == len(refused)
+    outcome = {r["reason"]: r["outcome"] for r in audit}
+    assert outcome[got["bad_domain"][1]] == "failed" and outcome[got["restricted"][1]] == "refused"
     assert {u["user"] for u in usage} == {ANA} and len(usage) >= 2  # the query and describe's sample rows
 
 
