@@ -109,3 +109,8 @@ def test_mcp_token_prints_a_token_and_an_entry_holding_only_its_hash(tmp_path):
         assert TokenBook(mesh).caller(token).role == "steward"
     finally:
         mesh.close()
+
+
+def test_over_http_the_token_not_the_command_line_names_the_role(tmp_path):
+    result = CliRunner().invoke(cli, ["mcp", str(build_mcp_mesh(tmp_path / "mini")), "--http", "--role", "steward"])
+    assert result.exit_code == 2 and "each bearer token's entry in mesh.yaml names its role" in result.output
