@@ -85,7 +85,7 @@ async def _measure(root: Path, port: int) -> dict[str, list[float]]:
     quiet = open(os.devnull, "w")
     try:
         async with stdio_client(stdio, errlog=quiet) as (sr, sw), ClientSession(sr, sw) as over_stdio, \
-                httpx2.AsyncClient(headers=headers) as http, \
+                httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0)) as http, \
                 streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http) as (hr, hw), \
                 ClientSession(hr, hw) as over_http:
             await over_stdio.initialize()

@@ -102,8 +102,9 @@ def test_mcp_token_prints_a_token_and_an_entry_holding_only_its_hash(tmp_path):
     assert entry == {"user": SAM, "role": "steward", "sha256": hashlib.sha256(token.encode()).hexdigest(),
                      "label": "sam laptop"}
     assert token not in result.stderr and McpToken(**entry).sha256 == digest(token)
+    flow = yaml.safe_dump(entry, default_flow_style=True).strip()
     root = append(build_minimesh(tmp_path / "mini"),
-                  f"users:\n  {SAM}: {{roles: [steward]}}\nmcp:\n  tokens:\n    - {yaml.safe_dump(entry, default_flow_style=True).strip()}\n")
+                  f"users:\n  {SAM}: {{roles: [steward]}}\nmcp:\n  tokens:\n    - {flow}\n")
     mesh = catalog.open_mesh(root)
     try:
         assert TokenBook(mesh).caller(token).role == "steward"

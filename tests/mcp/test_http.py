@@ -22,6 +22,8 @@ from mcpmesh import ANA, BO, EVE, RAW_NAMES, SAM, TOKENS, mcp_error
 # One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("mcp_http")
 
+# httpx's 5 s default is too short for a server's first query on a busy machine (the SDK's own client uses these).
+TIMEOUT = httpx2.Timeout(30.0, read=300.0)
 CUSTOMERS = "SELECT customer_id, full_name, email, ssn, age FROM retail.customers ORDER BY age"
 
 
@@ -30,7 +32,7 @@ def call(url: str, token: str | None, *steps: tuple[str, dict[str, Any]]) -> lis
 
     async def run() -> list[Any]:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        async with httpx2.AsyncClient(headers=headers) as http, \
+        async with httpx2.AsyncClient(headers=headers, timeout=TIMEOUT) as http, \
                 streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             out = []
@@ -153,3 +155,27 @@ def test_a_live_grant_opens_the_restricted_product_at_once(http_server):
     with state(root) as mesh:
         uses = mesh.access.audit(actor=BO).filter(pl.col("action") == "grant.use").height
     assert uses >= 1
+
+
+def test_concurrent_callers_each_keep_their_own_identity(http_server):
+    """Calls of an analyst and a steward interleaved on one server: each answer is its own caller's."""
+    url, _ = http_server
+    got: dict[str, list[set[str]]] = {ANA: [], SAM: []}
+
+    async def one(user: str) -> None:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKENS[user]}"},
+                                  timeout=TIMEOUT) as http, \
+                streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            for _ in range(4):
+                result = await session.call_tool("run_sql", {"sql": CUSTOMERS})
+                got[user].append({r["full_name"] for r in result.structured_content["rows"]})
+
+    async def both() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(one, ANA)
+            group.start_soon(one, SAM)
+
+    anyio.run(both)
+    assert all(names == RAW_NAMES for names in got[SAM])
+    assert all(not names & RAW_NAMES for names in got[ANA]) and len(got[ANA]) == 4

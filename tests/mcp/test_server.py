@@ -62,7 +62,8 @@ def served(tmp_path_factory):
                 (root / "retail/products/branches.yaml").unlink()  # the server read it at start; now it is gone
                 out["instructions"] = init.instructions
                 out["tools"] = {t.name: t for t in (await session.list_tools()).tools}
-                out["templates"] = [t.uri_template for t in (await session.list_resource_templates()).resource_templates]
+                templates = (await session.list_resource_templates()).resource_templates
+                out["templates"] = [t.uri_template for t in templates]
                 for key, (kind, what) in CALLS.items():
                     try:
                         if kind == "tool":
