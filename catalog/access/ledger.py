@@ -119,6 +119,11 @@ class AccessLedger:
         with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, "refused", reason=reason, **fields)
 
+    def audit_action(self, actor: str | None, action: str, outcome: str, **fields: Any) -> None:
+        """Record one action an entry point carried out for a person (an MCP tool call), whatever its outcome."""
+        with self.state.transaction() as con:
+            self._audit(con, normalize_user(actor) or ANONYMOUS, action, outcome, **fields)
+
     def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
         self.audit_refusal(actor, action, reason, **fields)
         return error(reason)

@@ -23,3 +23,4 @@ from catalog.cli import dashboards  # noqa: E402,F401
 from catalog.cli import sql  # noqa: E402,F401
 from catalog.cli import search  # noqa: E402,F401
 from catalog.cli import dbt, openlineage  # noqa: E402,F401  (meshwork import dbt | openlineage)
+from catalog.cli import mcp  # noqa: E402,F401

@@ -489,6 +489,57 @@ class OpenLineageSettings(Strict):
     def _known_transport(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value.get("type") not in ("http", "file", "console"):
             raise ValueError(f"transport type must be http, file or console, not {value.get('type')!r}")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+
+
+class McpToken(Strict):
+    """One bearer token the MCP server accepts over HTTP, stored only as its SHA-256 (`meshwork mcp-token`
+    prints a new token and this entry): a leaked mesh.yaml names who may connect, never how."""
+
+    user: str = Field(description="who the token acts as (an email); their roles and grants apply")
+    role: str | None = Field(default=None, description="the role it acts as (default: the user's least-"
+                                                       "privileged role); in enforced mode the user must hold it")
+    sha256: str = Field(description="hex SHA-256 of the token")
+    label: str = Field(default="", description="where the token is used, e.g. 'ana laptop'")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        user = value.strip().lower() if isinstance(value, str) else ""
+        if not re.match(r"^[a-z0-9][a-z0-9._%+\-'@]{0,253}\Z", user):
+            raise ValueError(f"user {value!r} must be an email or login name (no spaces or control characters)")
+        return user
+
+    @field_validator("sha256")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        digest = value.strip().lower() if isinstance(value, str) else ""
+        if not SHA256_RE.match(digest):
+            raise ValueError("sha256 must be the 64 hex digits of the token's SHA-256 (never the token itself); "
+                             "`meshwork mcp-token USER` prints both")
+        return digest
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return label_text(value, "label") or ""
+
+
+class McpSettings(Strict):
+    """The MCP server (`meshwork mcp`): the tokens it accepts over HTTP and how much one call returns."""
+
+    tokens: list[McpToken] = Field(default_factory=list)
+    max_rows: int = Field(default=500, ge=1, le=100_000, description="most rows `run_sql` returns")
+    sample_rows: int = Field(default=5, ge=0, le=100, description="masked sample rows `describe_product` shows")
+
+    @field_validator("tokens")
+    @classmethod
+    def _distinct(cls, value: list[McpToken]) -> list[McpToken]:
+        seen: set[str] = set()
+        for token in value:
+            if token.sha256 in seen:
+                raise ValueError(f"two tokens have the same sha256 ({token.sha256[:12]}...): one token, one user")
+            seen.add(token.sha256)
         return value
 
 
@@ -511,12 +562,23 @@ class MeshDescriptor(Strict):
     discovery: Literal["listed", "hidden"] = Field(
         default="listed", description="restricted products a viewer may not read: listed locked, or hidden")
     openlineage: OpenLineageSettings | None = Field(default=None, description="send OpenLineage run events")
+    mcp: McpSettings = Field(default_factory=McpSettings, description="the MCP server's tokens and limits")
 
     @field_validator("name")
     @classmethod
     def _mesh_name(cls, value: str) -> str:
         if not NAME_RE.match(value):
             raise ValueError(f"name {value!r} must match {NAME_PATTERN}")
+        return value
+
+    @field_validator("mcp")
+    @classmethod
+    def _mcp_roles(cls, value: McpSettings, info: Any) -> McpSettings:
+        roles = set(DEFAULT_ROLES) | set(info.data.get("roles") or {})
+        for token in value.tokens:
+            if token.role is not None and token.role not in roles:
+                raise ValueError(f"token {token.label or token.sha256[:12]!r} names the role {token.role!r}, "
+                                 f"which this mesh does not define (roles: {', '.join(sorted(roles))})")
         return value
 
     @model_validator(mode="after")
