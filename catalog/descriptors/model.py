@@ -489,6 +489,9 @@ class OpenLineageSettings(Strict):
     def _known_transport(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value.get("type") not in ("http", "file", "console"):
             raise ValueError(f"transport type must be http, file or console, not {value.get('type')!r}")
+        return value
+
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 
