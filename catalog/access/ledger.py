@@ -119,6 +119,11 @@ class AccessLedger:
         with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, "refused", reason=reason, **fields)
 
+    def record(self, actor: str | None, action: str, outcome: str = "ok", **fields: Any) -> None:
+        """One audit row for a decision another module owns (a glossary proposal, an agreement's transition)."""
+        with self.state.transaction() as con:
+            self._audit(con, normalize_user(actor) or ANONYMOUS, action, outcome, **fields)
+
     def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
         self.audit_refusal(actor, action, reason, **fields)
         return error(reason)

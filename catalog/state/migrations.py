@@ -184,6 +184,23 @@ MIGRATIONS: list[str] = [
         snapshot    TEXT NOT NULL
     );
     """,
+    # catalog.glossary.proposals (glossary_proposals): new terms and changes a steward approves or rejects.
+    """
+    CREATE TABLE IF NOT EXISTS glossary_proposals (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        proposer    TEXT NOT NULL,
+        term_id     TEXT NOT NULL,
+        change      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        reason      TEXT,
+        status      TEXT NOT NULL,
+        decided_by  TEXT,
+        decided_at  TEXT,
+        decision    TEXT
+    );
+    CREATE INDEX IF NOT EXISTS glossary_proposals_term ON glossary_proposals (term_id, id);
+    """,
 ]
 
 
@@ -203,6 +220,7 @@ OWNERS: dict[str, str] = {
     "alerts": "catalog.governance.changes",
     "dashboard_views": "catalog.dashboards.run",
     "owner_reviews": "catalog.scorecards.review",
+    "glossary_proposals": "catalog.glossary.proposals",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
