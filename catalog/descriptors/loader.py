@@ -30,12 +30,13 @@ from catalog.descriptors.model import (
     MeshDescriptor,
     Problem,
     ProductDescriptor,
+    Term,
 )
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.dsn import DsnError, check_hosts, expand
 from catalog.descriptors.parsecache import ParseCache
 from catalog.descriptors.ports import port_problems
-from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, read_yaml, validate
+from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, field_errors, read_yaml, validate
 
 
 class _Collector:
@@ -147,10 +148,17 @@ def _load_glossary(root: Path, loaded: DeclaredMesh, problems: _Collector,
         if doc is None:
             continue
         loaded.documents[path] = doc
-        parsed = _validate(GlossaryFile, doc, path, problems)
-        if parsed is None:
+        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("terms", []), list) or \
+                set(doc.data) - {"terms"}:
+            _validate(GlossaryFile, doc, path, problems)  # the file's shape is wrong: say where
             continue
-        for i, term in enumerate(parsed.terms):  # type: ignore[attr-defined]
+        for i, raw in enumerate(doc.data.get("terms") or []):  # one bad term never hides the others
+            try:
+                term = Term.model_validate(raw)
+            except ValidationError as exc:
+                for error in field_errors(exc, doc, path, data=raw, base=("terms", i)):
+                    problems.add(path, error.message, line=error.line, field=error.field)
+                continue
             if term.id in loaded.terms:
                 problems.add(path, f"term {term.id!r} is declared twice; also in {loaded.term_files[term.id]}",
                              line=doc.line_of(("terms", i)), field=f"terms.{i}")
