@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from catalog.access import authority, identity
+from catalog.access.agreements import AgreementDesk
 from catalog.access.ledger import AccessLedger
 from catalog.access.policy import LockedProduct, Policy, Viewers
 from catalog.access.trust import TrustDesk, TrustSignal
@@ -499,6 +500,12 @@ class Mesh:
         """A product's output ports (declared, or its governed SQL view) and input ports (its SQL's upstreams
         plus declared ones)."""
         return {"output": output_ports(self.product(product_id)), "input": input_ports(self.declared, product_id)}
+
+    @cached_property
+    def agreements(self) -> "AgreementDesk":
+        """Access agreements to a product's port (request, approve, reject, cancel, renew, revoke, expiring); an
+        active one holds the access ledger's grant the policy reads."""
+        return AgreementDesk(self.declared, self.access, partial(authority.is_steward, self.declared))
 
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,

@@ -23,3 +23,4 @@ from catalog.cli import dashboards  # noqa: E402,F401
 from catalog.cli import sql  # noqa: E402,F401
 from catalog.cli import search  # noqa: E402,F401
 from catalog.cli import glossary  # noqa: E402,F401
+from catalog.cli import agreement  # noqa: E402,F401

@@ -201,6 +201,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS glossary_proposals_term ON glossary_proposals (term_id, id);
     """,
+    # catalog.access.agreements (agreements): purpose-bound access to one port of a product, with a lifecycle.
+    """
+    CREATE TABLE IF NOT EXISTS agreements (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts                  TEXT NOT NULL,
+        requested_by        TEXT NOT NULL,
+        consumer            TEXT NOT NULL,
+        consumer_kind       TEXT NOT NULL,
+        product_id          TEXT NOT NULL,
+        port                TEXT NOT NULL,
+        kind                TEXT NOT NULL,
+        purpose             TEXT NOT NULL,
+        days                REAL NOT NULL,
+        approval            TEXT NOT NULL,
+        status              TEXT NOT NULL,
+        owner_approved_by   TEXT,
+        steward_approved_by TEXT,
+        decided_by          TEXT,
+        decided_at          TEXT,
+        reason              TEXT,
+        activated_at        TEXT,
+        expires_at          TEXT,
+        grant_id            INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS agreements_product ON agreements (product_id, status);
+    """,
 ]
 
 
@@ -221,6 +247,7 @@ OWNERS: dict[str, str] = {
     "dashboard_views": "catalog.dashboards.run",
     "owner_reviews": "catalog.scorecards.review",
     "glossary_proposals": "catalog.glossary.proposals",
+    "agreements": "catalog.access.agreements",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
