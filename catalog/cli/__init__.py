@@ -24,3 +24,4 @@ from catalog.cli import sql  # noqa: E402,F401
 from catalog.cli import search  # noqa: E402,F401
 from catalog.cli import glossary  # noqa: E402,F401
 from catalog.cli import agreement  # noqa: E402,F401
+from catalog.cli import odps  # noqa: E402,F401
