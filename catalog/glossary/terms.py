@@ -104,18 +104,38 @@ def normalized(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+MAX_LABEL_WORDS = 8
+
+
+class TermMatcher:
+    """The approved terms' labels, normalized once: a query is matched by looking up each of its phrases
+    (n-grams up to the longest label), so the cost grows with the query, not with the glossary."""
+
+    def __init__(self, mesh: DeclaredMesh, approved_only: bool = True):
+        self.terms = mesh.terms
+        self.labels: dict[str, set[str]] = {}
+        longest = 1
+        for t in mesh.terms.values():
+            if approved_only and t.status != "approved":
+                continue
+            for label in map(normalized, labels(t)):
+                if label:
+                    self.labels.setdefault(label, set()).add(t.id)
+                    longest = max(longest, label.count(" ") + 1)
+        self.longest = min(longest, MAX_LABEL_WORDS)
+
+    def match(self, text: str) -> list[Term]:
+        """Terms a query names by name, synonym or abbreviation (the whole phrase, or a phrase inside it:
+        "otif by carrier" names OTIF), longest label first."""
+        tokens = normalized(text).split()[:64]
+        best: dict[str, int] = {}
+        for size in range(min(self.longest, len(tokens)), 0, -1):
+            for i in range(len(tokens) - size + 1):
+                for term_id in self.labels.get(" ".join(tokens[i:i + size]), ()):
+                    best.setdefault(term_id, size)
+        return [self.terms[tid] for tid, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def matching_terms(mesh: DeclaredMesh, text: str, approved_only: bool = True) -> list[Term]:
-    """Approved terms a query names by name, synonym or abbreviation (the whole phrase, or a phrase inside it:
-    "otif by carrier" names OTIF), longest label first."""
-    query = f" {normalized(text)} "
-    if not query.strip():
-        return []
-    found: list[tuple[int, Term]] = []
-    for t in mesh.terms.values():
-        if approved_only and t.status != "approved":
-            continue
-        hits = [len(n) for n in map(normalized, labels(t)) if n and f" {n} " in query]
-        if hits:
-            found.append((max(hits), t))
-    found.sort(key=lambda pair: (-pair[0], pair[1].id))
-    return [t for _, t in found]
+    """Terms a query names (see TermMatcher; build one to match many queries)."""
+    return TermMatcher(mesh, approved_only).match(text)
