@@ -49,6 +49,7 @@ LOCKED_FIELDS = ("ident", "title", "description", "owner_text", "domain_text")  
 LOCKED = "locked"  # the grade facet value of a locked product (its checks are not shown)
 BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0, "glossary": 2.0}
 TERM_BONUS = 50.0  # added to a product that links a term the query names: it ranks above mere word matches
+PRODUCT_TERM_BONUS = 60.0  # ... and more when the product itself is about the term, not one of its columns
 NOT_CHECKED = "not checked"
 MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
 MAX_WORDS = 24
@@ -308,12 +309,14 @@ def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, 
         table = table.with_columns(
             (pl.col("score") + pl.when((pl.col("product_id") == exact) | (pl.col("name") == exact))
              .then(100.0).otherwise(0.0)
-             + pl.when(pl.col("product_id").is_in(list(linking))).then(TERM_BONUS).otherwise(0.0)).alias("score"))
+             + pl.col("product_id").replace_strict(linking, default=0.0, return_dtype=pl.Float64)).alias("score"))
         if linking:  # a product that links the term is found even when no word of the query is in its text
-            missing = index.table().filter(pl.col("product_id").is_in(list(linking - set(table["product_id"]))))
+            missing = index.table().filter(pl.col("product_id").is_in(list(set(linking) - set(table["product_id"]))))
             if viewer is not None:
                 missing = _for_viewer(missing, viewer)
-            table = pl.concat([table, missing.with_columns(pl.lit(TERM_BONUS).alias("score"))], how="diagonal_relaxed")
+            missing = missing.with_columns(pl.col("product_id").replace_strict(linking, default=0.0,
+                                                                               return_dtype=pl.Float64).alias("score"))
+            table = pl.concat([table, missing], how="diagonal_relaxed")
     else:
         table = table.with_columns(pl.lit(0.0).alias("score"))
     table = _apply_filters(table, filters)
@@ -340,15 +343,15 @@ def product_hit(index: SearchIndex, product_id: str, policy: Policy | None = Non
     return _hit(row.row(0, named=True), set(), index, viewer)
 
 
-def _linking(index: SearchIndex, text: str, viewer: Policy | None) -> set[str]:
-    """Products linking a term the query names that this viewer may find by it (a locked product only by a term
-    on the product itself, never by one on its columns)."""
-    out: set[str] = set()
+def _linking(index: SearchIndex, text: str, viewer: Policy | None) -> dict[str, float]:
+    """Product -> its bonus, for the products linking a term the query names that this viewer may find by it
+    (a locked product only by a term on the product itself, never by one on its columns)."""
+    out: dict[str, float] = {}
     for found in index.term_matcher.match(text):
+        on_product = index.term_product_level.get(found.id, set())
         for pid in index.term_products.get(found.id, ()):
-            if viewer is None or pid in viewer.allowed or (
-                    pid in viewer.locked and pid in index.term_product_level.get(found.id, ())):
-                out.add(pid)
+            if viewer is None or pid in viewer.allowed or (pid in viewer.locked and pid in on_product):
+                out[pid] = max(out.get(pid, 0.0), PRODUCT_TERM_BONUS if pid in on_product else TERM_BONUS)
     return out
 
 
