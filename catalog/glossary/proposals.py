@@ -215,7 +215,7 @@ class GlossaryDesk:
         terms = list(data.get("terms") or [])
         body = _term_dict(proposed)
         for i, raw in enumerate(terms):
-            if isinstance(raw, dict) and Term.model_validate(raw).id == proposed.id:
+            if isinstance(raw, dict) and _raw_id(raw) == proposed.id:
                 terms[i] = body
                 break
         else:
@@ -228,6 +228,14 @@ class GlossaryDesk:
     def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
         self.ledger.audit_refusal(actor, action, reason, kind="term", **fields)
         return error(reason)
+
+
+def _raw_id(raw: dict[str, Any]) -> str | None:
+    """The id a glossary file's entry declares (or its name gives), without validating the rest of it."""
+    try:
+        return Term.model_validate({"name": raw.get("name") or "x", "definition": "x", "id": raw.get("id") or ""}).id
+    except ValidationError:
+        return None
 
 
 def _term_dict(t: Term) -> dict[str, Any]:
