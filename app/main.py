@@ -13,6 +13,7 @@ PAGES = [
     st.Page("views/discover.py", title="Discover", icon=":material/search:", url_path="discover"),
     st.Page("views/product.py", title="Product", icon=":material/dataset:", url_path="product"),
     st.Page("views/lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
+    st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
     st.Page("views/workbench.py", title="Workbench", icon=":material/terminal:", url_path="workbench"),
     st.Page("views/marketplace.py", title="Access & alerts", icon=":material/storefront:", url_path="marketplace"),
     st.Page("views/dashboards.py", title="Dashboards", icon=":material/dashboard:", url_path="dashboards"),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from catalog.access import authority, identity
+from catalog.access.agreements import AgreementDesk
 from catalog.access.ledger import AccessLedger
 from catalog.access.policy import LockedProduct, Policy, Viewers
 from catalog.access.trust import TrustDesk, TrustSignal
@@ -28,6 +29,8 @@ from catalog.governance import policies as governance
 from catalog.governance.changes import ChangeTracker
 from catalog.interop import dbt, openlineage
 from catalog.lineage.events import LineageEvents
+from catalog.glossary import terms as glossary_terms
+from catalog.glossary.proposals import GlossaryDesk
 from catalog.lineage.graph import Impact, LineageIndex
 from catalog.lineage.graph import impact as impact_of
 from catalog.lineage.health import RootCause, product_health
@@ -46,7 +49,8 @@ from catalog.scorecards.usage import usage_metrics
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
-from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role, Term
+from catalog.descriptors.ports import input_ports, output_ports
 from catalog.engines.base import Engine
 from catalog.engines.duckdb import DuckDBEngine
 from catalog.engines.spark import SparkEngine, SparkUnavailable
@@ -535,6 +539,44 @@ class Mesh:
         result = dbt.import_manifest(self, Path(manifest), reopen=lambda: Mesh(self.root, self.state_dir), **options)
         self.lineage_index.reload_flows()
         return result
+
+    # --- glossary, ports, agreements, ODPS (issue 20) ---
+
+    @cached_property
+    def glossary(self) -> "GlossaryDesk":
+        """Glossary proposals: propose a term or a change, a steward approves (written to glossary/*.yaml) or
+        rejects; each step audited."""
+        return GlossaryDesk(self.declared, self.access, partial(authority.check_term_decision, self.declared,
+                                                                self.access))
+
+    def terms(self, status: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """One row per glossary term: definition, synonyms, abbreviations, steward, status, and how many
+        products and columns (that the viewer may list) link it."""
+        viewer = self._viewer(role, user)
+        return glossary_terms.terms_frame(self.declared, status, set(viewer.listed) if viewer else None)
+
+    def term(self, term_id: str) -> "Term":
+        return glossary_terms.term(self.declared, term_id)
+
+    def term_uses(self, term_id: str, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """Where a term is linked (product_id, column) among the products the viewer sees in full."""
+        viewer = self._viewer(role, user)
+        return glossary_terms.where_used(self.declared, term_id, set(viewer.allowed) if viewer else None)
+
+    def term_badges(self, product_id: str) -> dict[str, list["Term"]]:
+        """Column ("" for the product) -> the approved terms it links: what the product page badges."""
+        return glossary_terms.badges(self.declared, self.product(product_id))
+
+    def ports(self, product_id: str) -> dict[str, list[Any]]:
+        """A product's output ports (declared, or its governed SQL view) and input ports (its SQL's upstreams
+        plus declared ones)."""
+        return {"output": output_ports(self.product(product_id)), "input": input_ports(self.declared, product_id)}
+
+    @cached_property
+    def agreements(self) -> "AgreementDesk":
+        """Access agreements to a product's port (request, approve, reject, cancel, renew, revoke, expiring); an
+        active one holds the access ledger's grant the policy reads."""
+        return AgreementDesk(self.declared, self.access, partial(authority.is_steward, self.declared))
 
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,

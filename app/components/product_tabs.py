@@ -164,6 +164,27 @@ def descriptor_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
     st.caption(f"{code(shown)} in mesh {md(mesh.name)}")
 
 
+def terms_and_ports_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
+    """Each column's approved glossary terms, the product's own, and its output and input ports."""
+    badges = mesh.term_badges(product.id)
+    if badges.get(""):
+        st.markdown("**Terms:** " + " ".join(f":blue-badge[{md(t.name)}]" for t in badges[""]))
+    rows = [{"column": c.name, "terms": ", ".join(t.name for t in badges.get(c.name, [])),
+             "definition": " / ".join(t.definition for t in badges.get(c.name, []))} for c in product.columns]
+    st.dataframe(pl.DataFrame(rows, schema={"column": pl.String, "terms": pl.String, "definition": pl.String}),
+                 hide_index=True, width="stretch")
+    ports = mesh.ports(product.id)
+    st.markdown("**Output ports**")
+    st.dataframe(pl.DataFrame([{"port": p.name, "kind": p.kind, "approval": p.approval, "location": p.location,
+                                "description": p.description} for p in ports["output"]]),
+                 hide_index=True, width="stretch")
+    st.markdown("**Input ports**")
+    if not ports["input"]:
+        st.caption("None: the product reads its own source.")
+    for port in ports["input"]:
+        product_link(port.product, label=f"{port.product} · {port.description}" if port.description else None)
+
+
 def draw(mesh: catalog.Mesh, product: DataProduct, viewer: Policy, role: str, user: str | None) -> None:
     """Every tab of the product for this viewer (role, user and their policy), only the open one drawn."""
     tabbed({"Schema": lambda: schema_tab(product, viewer, role),
@@ -171,5 +192,6 @@ def draw(mesh: catalog.Mesh, product: DataProduct, viewer: Policy, role: str, us
             "Quality": lambda: quality_tab(mesh, product, viewer),
             "Usage": lambda: usage_tab(mesh, product),
             "Lineage": lambda: lineage_tab(mesh, product, viewer),
+            "Terms & ports": lambda: terms_and_ports_tab(mesh, product),
             "Possible duplicates": lambda: duplicates_tab(mesh, product, viewer),
             "Descriptor": lambda: descriptor_tab(mesh, product)})

@@ -16,8 +16,8 @@ from components.text import md
 from components.viewer import policy, search
 
 PAGE_SIZE = 20
-FACET_LABELS = {"domain": "Domain", "tag": "Tag", "owner": "Owner", "status": "Status", "grade": "Quality grade",
-                "pii": "Contains PII", "kind": "Source kind", "certified": "Certified by its owner"}
+FACET_LABELS = {"domain": "Domain", "tag": "Tag", "term": "Glossary term", "owner": "Owner", "status": "Status",
+                "grade": "Quality grade", "pii": "Contains PII", "kind": "Source kind", "certified": "Certified by its owner"}
 SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": "Quality score",
                "freshness": "Last refresh", "trust": "Trust (certified, then rating)"}
 

@@ -141,3 +141,20 @@ def check_review(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, subje
     label = whom if kind == "owner" else f"the {whom} domain"
     raise refuse(ledger, who, "review.record", f"{who} may not mark the review of {label} as reviewed: only "
                  f"{_people([owner] if owner else [], 'the reviewed owner')} may.", subject=subject)
+
+
+def check_term_decision(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, term_id: str, steward: str | None,
+                        proposer: str, action: str = "glossary.approve") -> str:
+    """Approving or rejecting a glossary proposal needs the term's steward or a mesh steward, and never the
+    person who proposed it (four eyes). Returns the acting user."""
+    who = actor(mesh, user)
+    _identified(mesh, ledger, who, action, f"decide on a proposal for the term {term_id}", subject=f"term:{term_id}")
+    named = normalize_user(steward)
+    if who == normalize_user(proposer):
+        raise refuse(ledger, who, action, f"{who} proposed this change to {term_id} and may not decide on it: "
+                     f"{_people([named] if named and named != who else [], 'the term steward')} must.",
+                     subject=f"term:{term_id}")
+    if (named and who == named) or is_steward(mesh, who):
+        return who
+    raise refuse(ledger, who, action, f"{who} may not decide on proposals for the term {term_id}: only "
+                 f"{_people([named] if named else [], 'its steward')} may.", subject=f"term:{term_id}")

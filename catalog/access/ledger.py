@@ -119,8 +119,8 @@ class AccessLedger:
         with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, "refused", reason=reason, **fields)
 
-    def audit_action(self, actor: str | None, action: str, outcome: str, **fields: Any) -> None:
-        """Record one action an entry point carried out for a person (an MCP tool call), whatever its outcome."""
+    def record(self, actor: str | None, action: str, outcome: str = "ok", **fields: Any) -> None:
+        """One audit row for a decision another module owns (a glossary proposal, an agreement's transition)."""
         with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, outcome, **fields)
 
@@ -318,6 +318,42 @@ class AccessLedger:
             con.execute("UPDATE grants SET revoked_by=?, revoked_at=? WHERE id=? AND revoked_at IS NULL",
                         (decider, self.now(), grant.id))
             self._audit(con, decider, "access.revoke", "ok", reason=(reason or "").strip() or None, **fields)
+        return self.get_grant(grant.id)
+
+    # ---------------------------------------------------------------- grants an agreement holds
+
+    def issue_grant(self, user: str, product_id: str, kind: str, granted_by: str, expires_at: str,
+                    agreement_id: int) -> Grant:
+        """The grant an active access agreement holds (catalog.access.agreements): the policy reads it like any
+        other, so an agreement opens nothing the grants would not."""
+        if kind not in GRANT_KINDS:
+            raise MeshError(f"unknown grant kind {kind!r}")
+        with self.state.transaction() as con:
+            cursor = con.execute("INSERT INTO grants (request_id, user, product_id, kind, granted_by, granted_at, "
+                                 "expires_at) VALUES (NULL,?,?,?,?,?,?)",
+                                 (user, product_id, kind, granted_by, self.now(), expires_at))
+            grant_id = int(cursor.lastrowid or 0)
+            self._audit(con, granted_by, "grant.issue", "ok", product_id=product_id, kind=kind, subject=user,
+                        reason=f"agreement #{agreement_id}, until {expires_at}", grant_id=grant_id)
+        return self.get_grant(grant_id)
+
+    def extend_grant(self, grant_id: int, expires_at: str, by: str, agreement_id: int) -> Grant:
+        """A renewed agreement's grant runs to the new expiry."""
+        grant = self.get_grant(grant_id)
+        with self.state.transaction() as con:
+            con.execute("UPDATE grants SET expires_at=? WHERE id=? AND revoked_at IS NULL", (expires_at, grant.id))
+            self._audit(con, by, "grant.extend", "ok", product_id=grant.product_id, kind=grant.kind,
+                        subject=grant.user, reason=f"agreement #{agreement_id}, until {expires_at}", grant_id=grant.id)
+        return self.get_grant(grant.id)
+
+    def end_grant(self, grant_id: int, by: str, agreement_id: int, reason: str) -> Grant:
+        """End an agreement's grant now (the agreement was revoked); who may do so is the agreement's to decide."""
+        grant = self.get_grant(grant_id)
+        with self.state.transaction() as con:
+            con.execute("UPDATE grants SET revoked_by=?, revoked_at=? WHERE id=? AND revoked_at IS NULL",
+                        (by, self.now(), grant.id))
+            self._audit(con, by, "grant.end", "ok", product_id=grant.product_id, kind=grant.kind, subject=grant.user,
+                        reason=f"agreement #{agreement_id}: {reason}", grant_id=grant.id)
         return self.get_grant(grant.id)
 
     def _expiry(self, expires: datetime | timedelta | date | str) -> datetime | None:

@@ -24,3 +24,6 @@ from catalog.cli import sql  # noqa: E402,F401
 from catalog.cli import search  # noqa: E402,F401
 from catalog.cli import dbt, openlineage  # noqa: E402,F401  (meshwork import dbt | openlineage)
 from catalog.cli import mcp  # noqa: E402,F401
+from catalog.cli import glossary  # noqa: E402,F401
+from catalog.cli import agreement  # noqa: E402,F401
+from catalog.cli import odps  # noqa: E402,F401

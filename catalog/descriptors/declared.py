@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role
+from catalog.descriptors.model import DataProduct, Domain, MeshDescriptor, Problem, Role, Term
 from catalog.descriptors.parsecache import ParseCache
 from catalog.descriptors.yamlio import YamlDocument
 from catalog.errors import UnknownProduct
@@ -27,6 +27,8 @@ class DeclaredMesh:
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # parsed once, for line look-ups
     cache: ParseCache = field(default_factory=lambda: ParseCache(None))
     source_verdicts: dict[str, str] = field(default_factory=dict)  # source path -> ok | missing | outside
+    terms: dict[str, Term] = field(default_factory=dict)  # glossary term id -> term (glossary/*.yaml)
+    term_files: dict[str, Path] = field(default_factory=dict)  # term id -> the file that declares it
     revision: str = ""  # digest of the descriptor files' paths, mtimes and sizes (the loader's), for caches
 
     @property

@@ -26,15 +26,18 @@ from catalog.descriptors.model import (
     DataProduct,
     Domain,
     DomainDescriptor,
+    GlossaryFile,
     MeshDescriptor,
     Problem,
     ProductDescriptor,
+    Term,
 )
 from catalog.descriptors.column_lineage import output_columns
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.dsn import DsnError, check_hosts, expand
 from catalog.descriptors.parsecache import ParseCache
-from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, read_yaml, validate
+from catalog.descriptors.ports import port_problems
+from catalog.descriptors.yamlio import DocumentInvalid, YamlDocument, YamlError, field_errors, read_yaml, validate
 
 
 class _Collector:
@@ -90,7 +93,9 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
     descriptor = _load_mesh_descriptor(root, mesh_file, problems, stamps)
     loaded = DeclaredMesh(root=root, descriptor=descriptor, cache=cache)
     allowed_roots = data_roots(root, descriptor)
-    for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    _load_glossary(root, loaded, problems, stamps)
+    for domain_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                             and p.name != GLOSSARY_FOLDER):
         domain = _load_domain(domain_dir, problems, stamps)
         if domain is None:
             continue
@@ -108,6 +113,8 @@ def open_descriptors(root: Path, cache_dir: Path | None = None) -> DeclaredMesh:
     _check_postgres_hosts(loaded, problems)
     _check_references(loaded, problems)
     _check_derived_columns(loaded, problems)
+    _check_terms(loaded, problems)
+    _check_ports(loaded, problems)
     loaded.problems = problems.problems
     loaded.revision = _digest(stamps)
     cache.save()
@@ -119,7 +126,7 @@ def descriptors_revision(root: Path) -> str:
     differs as soon as a descriptor is added, removed or changed (what a reader checks before reloading)."""
     root = Path(root)
     stamps: dict[str, tuple[int, int]] = {}
-    files = [root / "mesh.yaml"]
+    files = [root / "mesh.yaml", *sorted((root / GLOSSARY_FOLDER).glob("*.y*ml"))]
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if (folder / "domain.yaml").is_file():
             files += [folder / "domain.yaml", *(folder / "products").glob("*.y*ml")]
@@ -130,6 +137,91 @@ def descriptors_revision(root: Path) -> str:
             continue
         stamps[str(path)] = (stat.st_mtime_ns, stat.st_size)
     return _digest(stamps)
+
+
+GLOSSARY_FOLDER = "glossary"
+
+
+def _load_glossary(root: Path, loaded: DeclaredMesh, problems: _Collector,
+                   stamps: dict[str, tuple[int, int]]) -> None:
+    """Terms of `glossary/*.yaml`, by id; a term declared twice keeps its first file and is a problem."""
+    for path in sorted((root / GLOSSARY_FOLDER).glob("*.y*ml")):
+        doc = _read(path, problems, stamps)
+        if doc is None:
+            continue
+        loaded.documents[path] = doc
+        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("terms", []), list) or \
+                set(doc.data) - {"terms"}:
+            _validate(GlossaryFile, doc, path, problems)  # the file's shape is wrong: say where
+            continue
+        for i, raw in enumerate(doc.data.get("terms") or []):  # one bad term never hides the others
+            try:
+                term = Term.model_validate(raw)
+            except ValidationError as exc:
+                for error in field_errors(exc, doc, path, data=raw, base=("terms", i)):
+                    problems.add(path, error.message, line=error.line, field=error.field)
+                continue
+            if term.id in loaded.terms:
+                problems.add(path, f"term {term.id!r} is declared twice; also in {loaded.term_files[term.id]}",
+                             line=doc.line_of(("terms", i)), field=f"terms.{i}")
+                continue
+            loaded.terms[term.id] = term
+            loaded.term_files[term.id] = path
+
+
+def term_line(loaded: DeclaredMesh, term_id: str, *loc: Any) -> int | None:
+    """The line of a term (or of a field of it) in its glossary file."""
+    path = loaded.term_files.get(term_id)
+    doc = loaded.documents.get(path) if path else None
+    if doc is None or not isinstance(doc.data, dict):
+        return None
+    for i, raw in enumerate(doc.data.get("terms") or []):
+        if isinstance(raw, dict) and (raw.get("id") == term_id or loaded.terms[term_id].name == raw.get("name")):
+            return doc.line_of(("terms", i, *loc))
+    return None
+
+
+def _check_terms(loaded: DeclaredMesh, problems: _Collector) -> None:
+    """Every `terms:` link names a glossary term, and related terms form no cycle (each a problem with its line)."""
+    known = loaded.terms
+    hint = "define it in glossary/*.yaml or fix the id" if known else "the mesh has no glossary/*.yaml yet"
+    for product in loaded.products.values():
+        doc = loaded.documents.get(product.path)
+        line = (lambda loc: doc.line_of(loc)) if doc else (lambda loc: None)
+        for j, term in enumerate(product.descriptor.terms):
+            if term not in known:
+                problems.add(product.path, f"term {term!r} is linked but not defined in the glossary; {hint}",
+                             line=line(("terms", j)), field="terms", product_id=product.id)
+        for i, column in enumerate(product.columns):
+            for j, term in enumerate(column.terms):
+                if term not in known:
+                    problems.add(product.path, f"column {column.name!r} links term {term!r}, which the glossary "
+                                 f"does not define; {hint}", line=line(("columns", i, "terms", j)),
+                                 field=f"columns.{i}.terms", product_id=product.id)
+    graph = nx.DiGraph()
+    for term in known.values():
+        graph.add_node(term.id)
+        for other in term.related:
+            if other not in known:
+                problems.add(loaded.term_files[term.id], f"term {term.id!r} names related term {other!r}, which "
+                             "the glossary does not define", line=term_line(loaded, term.id, "related"),
+                             field="related")
+            else:
+                graph.add_edge(term.id, other)
+    for cycle in nx.simple_cycles(graph):
+        members = " -> ".join(cycle + [cycle[0]])
+        first = sorted(cycle)[0]
+        problems.add(loaded.term_files[first], f"related terms form a cycle: {members}; a term's `related` "
+                     "points to broader or neighbouring terms, never back to itself",
+                     line=term_line(loaded, first, "related"), field="related")
+
+
+def _check_ports(loaded: DeclaredMesh, problems: _Collector) -> None:
+    for product in loaded.products.values():
+        doc = loaded.documents.get(product.path)
+        for loc, field, message in port_problems(loaded, product):
+            problems.add(product.path, message, line=doc.line_of(loc) if doc else None, field=field,
+                         product_id=product.id)
 
 
 def _digest(stamps: dict[str, tuple[int, int]]) -> str:

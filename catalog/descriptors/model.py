@@ -60,6 +60,7 @@ class Column(Strict):
     pii: bool = False
     pii_category: PiiCategory | None = None
     key: bool = False
+    terms: list[str] = Field(default_factory=list, description="ids of glossary terms this column means")
 
     @model_validator(mode="before")
     @classmethod
@@ -287,6 +288,47 @@ class Access(Strict):
     roles: list[str] = Field(default_factory=list)
 
 
+PortKind = Literal["sql_view", "file", "postgres", "dashboard"]
+ApprovalMode = Literal["auto", "owner", "owner+steward"]
+
+
+class OutputPort(Strict):
+    """One way a product may be consumed; `approval` is how an access agreement for this port is decided
+    (`auto` only for unrestricted data)."""
+
+    name: str
+    kind: PortKind = "sql_view"
+    description: str = ""
+    location: str = Field(default="", description="the file, table or dashboard the port serves (not for sql_view)")
+    approval: ApprovalMode = "owner"
+
+    @field_validator("name")
+    @classmethod
+    def _port_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"port name {value!r} must match {NAME_PATTERN}")
+        return value
+
+
+class InputPort(Strict):
+    """A product this one reads; a derived product's input ports also come from its SQL."""
+
+    product: str
+    description: str = ""
+
+    @field_validator("product")
+    @classmethod
+    def _product_id(cls, value: str) -> str:
+        if not PRODUCT_ID_RE.match(value):
+            raise ValueError(f"input port {value!r} must be a product id, <domain>.<name>")
+        return value
+
+
+class Ports(Strict):
+    output: list[OutputPort] = Field(default_factory=list)
+    input: list[InputPort] = Field(default_factory=list)
+
+
 class ProductDescriptor(Strict):
     """A data product as written in `<domain>/products/<name>.yaml`."""
 
@@ -304,6 +346,8 @@ class ProductDescriptor(Strict):
     quality: list[Check] = Field(default_factory=list)
     sla: Sla = Field(default_factory=Sla)
     access: Access = Field(default_factory=Access)
+    terms: list[str] = Field(default_factory=list, description="ids of glossary terms the product is about")
+    ports: Ports = Field(default_factory=Ports)
 
     @field_validator("name")
     @classmethod
@@ -383,6 +427,52 @@ class DataProduct(BaseModel):
             f"<p>{escape(self.description)}</p><table><tr><th>column</th><th>type</th><th>class</th>"
             f"<th>description</th></tr>{rows}</table></div>"
         )
+
+
+# --------------------------------------------------------------------------- glossary
+
+TermStatus = Literal["draft", "approved", "deprecated"]
+
+
+class Term(Strict):
+    """One business term of the glossary (`glossary/*.yaml`); columns and products link it by `id`."""
+
+    id: str = ""
+    name: str
+    definition: str
+    synonyms: list[str] = Field(default_factory=list)
+    abbreviations: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list, description="ids of related terms")
+    steward: str = ""
+    status: TermStatus = "draft"
+
+    @field_validator("name", "definition")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("may not be empty")
+        return value
+
+    @field_validator("synonyms", "abbreviations")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        return [label_text(v.strip(), "synonym") or "" for v in value if v.strip()]
+
+    @model_validator(mode="after")
+    def _default_id(self) -> "Term":
+        if not self.id:
+            self.id = "_".join(re.findall(r"[a-z0-9]+", self.name.lower())) or "term"
+        if not NAME_RE.match(self.id):
+            raise ValueError(f"term id {self.id!r} must match {NAME_PATTERN}")
+        label_text(self.name, "term name")
+        return self
+
+
+class GlossaryFile(Strict):
+    """A file of the glossary: `terms:` and a list of terms."""
+
+    terms: list[Term] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- mesh & domain

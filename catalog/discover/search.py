@@ -2,7 +2,10 @@
 
 Ranking is BM25 from Tantivy (an in-memory index; English Snowball stemmer, so plurals match
 singulars) over the product id, title, description, tags, owner, domain and column names and
-descriptions; a word in the id, title or tags weighs twice. A query word the index has never seen
+descriptions, and the approved glossary terms linked to the product or its columns (their names, synonyms and
+abbreviations); a word in the id, title, tags or a linked term weighs twice. A query that names a term (by
+name, synonym or abbreviation: "EAD", "on-time delivery") ranks the products linking it first, and the
+`term` facet filters by linked term. A query word the index has never seen
 is replaced by the closest words of the index vocabulary (Jaro-Winkler, in DuckDB), which is what
 makes typos still find the product. Any text is safe: it is cut to lower-case words of letters
 before it reaches either engine, so no query syntax survives.
@@ -28,6 +31,7 @@ from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.engines.extensions import load_extension
 from catalog.errors import MeshError
+from catalog.glossary.terms import TermMatcher, badges, labels
 from catalog.sources import refreshed_at
 from catalog.state.store import StateStore
 
@@ -36,13 +40,16 @@ if TYPE_CHECKING:
 
 Frame = Callable[[], pl.DataFrame]
 
-FACETS = ("domain", "tag", "owner", "status", "grade", "pii", "kind", "certified")
+FACETS = ("domain", "tag", "term", "owner", "status", "grade", "pii", "kind", "certified")
+LIST_FACETS = {"tag": "tags", "term": "terms"}  # facets over a list column: a product counts once per value
 YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
 SORTS = ("relevance", "usage", "quality", "freshness", "trust")
-FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns")
+FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns", "glossary")
 LOCKED_FIELDS = ("ident", "title", "description", "owner_text", "domain_text")  # what a locked product shows
 LOCKED = "locked"  # the grade facet value of a locked product (its checks are not shown)
-BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0}
+BOOSTS = {"ident": 2.0, "title": 2.0, "tags_text": 2.0, "glossary": 2.0}
+TERM_BONUS = 50.0  # added to a product that links a term the query names: it ranks above mere word matches
+PRODUCT_TERM_BONUS = 60.0  # ... and more when the product itself is about the term, not one of its columns
 NOT_CHECKED = "not checked"
 MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
 MAX_WORDS = 24
@@ -136,6 +143,9 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.docs = _documents(mesh)
         self.ids: list[str] = self.docs["product_id"].to_list()
+        self.term_products, self.term_product_level = _term_links(mesh)
+        self.term_matcher = TermMatcher(mesh)
+        self.glossary_text: dict[str, str] = dict(self.docs.select("product_id", "glossary").iter_rows())
         self.index = _tantivy_index(self.docs)
         self.searcher = self.index.searcher()
         self.con = duckdb.connect(":memory:", config={"threads": 1})
@@ -295,9 +305,18 @@ def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, 
                                 index.scores(terms, LOCKED_FIELDS).filter(pl.col("product_id").is_in(locked))])
         table = table.join(scored, on="product_id", how="inner")
         exact = text.strip().lower()
+        linking = _linking(index, text, viewer)
         table = table.with_columns(
             (pl.col("score") + pl.when((pl.col("product_id") == exact) | (pl.col("name") == exact))
-             .then(100.0).otherwise(0.0)).alias("score"))
+             .then(100.0).otherwise(0.0)
+             + pl.col("product_id").replace_strict(linking, default=0.0, return_dtype=pl.Float64)).alias("score"))
+        if linking:  # a product that links the term is found even when no word of the query is in its text
+            missing = index.table().filter(pl.col("product_id").is_in(list(set(linking) - set(table["product_id"]))))
+            if viewer is not None:
+                missing = _for_viewer(missing, viewer)
+            missing = missing.with_columns(pl.col("product_id").replace_strict(linking, default=0.0,
+                                                                               return_dtype=pl.Float64).alias("score"))
+            table = pl.concat([table, missing], how="diagonal_relaxed")
     else:
         table = table.with_columns(pl.lit(0.0).alias("score"))
     table = _apply_filters(table, filters)
@@ -324,6 +343,31 @@ def product_hit(index: SearchIndex, product_id: str, policy: Policy | None = Non
     return _hit(row.row(0, named=True), set(), index, viewer)
 
 
+def _linking(index: SearchIndex, text: str, viewer: Policy | None) -> dict[str, float]:
+    """Product -> its bonus, for the products linking a term the query names that this viewer may find by it
+    (a locked product only by a term on the product itself, never by one on its columns)."""
+    out: dict[str, float] = {}
+    for found in index.term_matcher.match(text):
+        on_product = index.term_product_level.get(found.id, set())
+        for pid in index.term_products.get(found.id, ()):
+            if viewer is None or pid in viewer.allowed or (pid in viewer.locked and pid in on_product):
+                out[pid] = max(out.get(pid, 0.0), PRODUCT_TERM_BONUS if pid in on_product else TERM_BONUS)
+    return out
+
+
+def _term_links(mesh: DeclaredMesh) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Approved term id -> products linking it (on the product or a column); and -> on the product itself."""
+    anywhere: dict[str, set[str]] = {}
+    product_level: dict[str, set[str]] = {}
+    for pid, product in mesh.products.items():
+        for where, terms in badges(mesh, product).items():
+            for t in terms:
+                anywhere.setdefault(t.id, set()).add(pid)
+                if where == "":
+                    product_level.setdefault(t.id, set()).add(pid)
+    return anywhere, product_level
+
+
 def _for_viewer(table: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Listed products only; a locked one keeps its card's fields and loses what it measures or declares."""
     if policy.hidden:  # every product is listed, locked or hidden: drop the (few) hidden ones
@@ -334,20 +378,21 @@ def _for_viewer(table: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     return table.with_columns(
         pl.when(locked).then(pl.lit(LOCKED)).otherwise(pl.col("grade")).alias("grade"),
         *[pl.when(locked).then(None).otherwise(pl.col(c)).alias(c) for c in ("quality", "refreshed_at", "pii", "kind")],
-        pl.when(locked).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col("tags")).alias("tags"))
+        pl.when(locked).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col("tags")).alias("tags"),
+        pl.when(locked).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col("terms")).alias("terms"))
 
 
 def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     """Value -> number of matching products, per facet, most frequent first."""
     out: dict[str, list[tuple[str, int]]] = {}
     for facet in FACETS:
-        column = "tags" if facet == "tag" else facet
-        series = table[column].explode() if facet == "tag" else table[column]
+        column = LIST_FACETS.get(facet, facet)
+        series = table[column].explode() if facet in LIST_FACETS else table[column]
         if facet in YES_NO:
             series = series.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
-        counts = series.drop_nulls().value_counts(sort=True, name="n")
-        rows = sorted(counts.iter_rows(), key=lambda r: (-r[1], str(r[0])))
-        out[facet] = [(str(v), int(n)) for v, n in rows]
+        counts = series.drop_nulls().cast(pl.String).value_counts(name="n")
+        counts = counts.sort(["n", counts.columns[0]], descending=[True, False])  # in polars: 2,000 terms stay cheap
+        out[facet] = list(zip(counts[counts.columns[0]].to_list(), counts["n"].to_list()))
     return out
 
 
@@ -359,8 +404,9 @@ def _apply_filters(table: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFrame
         if facet in YES_NO:
             flags = {v if isinstance(v, bool) else str(v).lower() in ("yes", "true", "1") for v in values}
             table = table.filter(pl.col(facet).is_in(list(flags)))
-        elif facet == "tag":
-            table = table.filter(pl.col("tags").list.eval(pl.element().is_in([str(v) for v in values])).list.any())
+        elif facet in LIST_FACETS:
+            table = table.filter(pl.col(LIST_FACETS[facet]).list.eval(pl.element().is_in([str(v) for v in values]))
+                                 .list.any())
         else:
             table = table.filter(pl.col(facet).is_in([str(v) for v in values]))
     return table
@@ -379,7 +425,8 @@ def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
 def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None) -> Hit:
     product = index.mesh.products[row["product_id"]]
     locked = policy is not None and policy.is_locked(product.id)
-    snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked)
+    snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked,
+                                        terms_text=index.glossary_text.get(product.id, ""))
     return Hit(product_id=row["product_id"], score=float(row["score"] or 0.0), title=product.title,
                domain=row["domain"], owner=row["owner"], description=product.description, grade=row["grade"],
                quality=row["quality"], queries=int(row["queries"] or 0), trend=row["trend"],
@@ -389,12 +436,13 @@ def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Polic
 
 
 def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
-                width: int = 160, locked: bool = False) -> tuple[str, str, list[tuple[int, int]]]:
+                width: int = 160, locked: bool = False, terms_text: str = "") -> tuple[str, str, list[tuple[int, int]]]:
     """The first field that holds a query word, cut around it, with the spans of the matching words (of a
     locked product, only the fields its card shows)."""
     fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title)]
     if not locked:
         fields.append(("tags", ", ".join(product.tags)))
+        fields.append(("terms", terms_text))
         fields += [(f"column {c.name}", f"{c.name}: {c.description}" if c.description else c.name)
                    for c in product.columns]
     fields += [("owner", product.owner), ("id", product.id)]
@@ -423,6 +471,7 @@ def _documents(mesh: DeclaredMesh) -> pl.DataFrame:
     rows = []
     for pid, p in mesh.products.items():
         domain = mesh.domains.get(p.domain)
+        linked = list({t.id: t for ts in badges(mesh, p).values() for t in ts}.values())
         rows.append({
             "product_id": pid, "name": p.name, "domain": p.domain, "owner": p.owner or "(no owner)",
             "status": "broken" if p.broken else str(p.descriptor.status), "kind": p.kind,
@@ -433,12 +482,13 @@ def _documents(mesh: DeclaredMesh) -> pl.DataFrame:
             "domain_text": " ".join(dict.fromkeys(f"{p.domain.replace('_', ' ')} {domain.title if domain else ''}"
                                                   .lower().split())),
             "columns": " ".join(f"{c.name.replace('_', ' ')} {c.description}" for c in p.columns),
+            "terms": [t.name for t in linked], "glossary": "; ".join(", ".join(labels(t)) for t in linked),
         })
     schema = {"product_id": pl.String, "name": pl.String, "domain": pl.String, "owner": pl.String,
               "status": pl.String, "kind": pl.String, "pii": pl.Boolean, "tags": pl.List(pl.String),
               "refreshed_at": pl.Datetime("us", "UTC"), "ident": pl.String, "title": pl.String,
               "description": pl.String, "tags_text": pl.String, "owner_text": pl.String,
-              "domain_text": pl.String, "columns": pl.String}
+              "domain_text": pl.String, "columns": pl.String, "terms": pl.List(pl.String), "glossary": pl.String}
     return pl.DataFrame(rows, schema=schema)  # `tags` and `owner` are facets; the index reads *_text
 
 

@@ -75,7 +75,7 @@ class Calls:
         return out
 
     def _audit(self, caller: Caller, action: str, outcome: str, product_id: str | None, reason: str) -> None:
-        self.mesh.access.audit_action(caller.user, f"mcp.{action}", outcome, product_id=product_id,
+        self.mesh.access.record(caller.user, f"mcp.{action}", outcome, product_id=product_id,
                                       role=caller.role, subject=caller.user, reason=reason[:500])
 
 

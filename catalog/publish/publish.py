@@ -136,6 +136,8 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
         out["status"] = d.status
     if d.tags:
         out["tags"] = list(d.tags)
+    if d.terms:
+        out["terms"] = list(d.terms)
     source = d.source.model_dump(by_alias=True, exclude_defaults=True)
     out["source"] = {"kind": d.source.kind, **{k: v for k, v in source.items() if k != "kind"}}
     columns = []
@@ -147,6 +149,8 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
             col["key"] = True
         if c.description:
             col["description"] = c.description
+        if c.terms:
+            col["terms"] = list(c.terms)
         columns.append(Flow(col))
     out["columns"] = columns
     if d.quality:
@@ -157,6 +161,11 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
         out["sla"] = Flow(sla)
     if d.access.restricted or d.access.roles:
         out["access"] = Flow(d.access.model_dump())
+    if d.ports.output or d.ports.input:
+        out["ports"] = {side: [Flow(p.model_dump(exclude_defaults=True) | {"name": p.name} if side == "output"
+                                    else p.model_dump(exclude_defaults=True) | {"product": p.product})
+                               for p in getattr(d.ports, side)]
+                        for side in ("output", "input") if getattr(d.ports, side)}
     return out
 
 

@@ -21,6 +21,7 @@ from catalog.dashboards.model import write_dashboard
 from catalog.descriptors.yamlio import dump_yaml
 from catalog.workbench.notebook import write_examples
 from catalog.samples._spec import MeshSpec, Product
+from catalog.samples.glossaries import GLOSSARIES, with_terms
 
 CHUNK_ROWS = 250_000
 
@@ -50,9 +51,12 @@ def write_mesh(spec: MeshSpec, dest: Path, scale: int = 1, chunk_rows: int = CHU
     (dest / "README.md").write_text(readme(spec), encoding="utf-8")
     for domain in spec.domains:
         write_yaml(dest / domain.name / "domain.yaml", domain.descriptor())
+    terms, links = GLOSSARIES.get(spec.name, ([], {}))
+    if terms:
+        write_yaml(dest / "glossary" / f"{spec.name}.yaml", {"terms": terms})
     for product in spec.products:
         domain_dir = dest / product.domain
-        write_yaml(domain_dir / "products" / f"{product.name}.yaml", product.descriptor())
+        write_yaml(domain_dir / "products" / f"{product.name}.yaml", with_terms(product.descriptor(), links.get(product.id)))
         if product.kind != "sql":
             write_data(product, domain_dir, scale, chunk_rows)
     for dashboard_id, data in spec.dashboards.items():

@@ -202,6 +202,49 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS lineage_events_by_direction ON lineage_events(direction, id);
     """,
+    # catalog.glossary.proposals (glossary_proposals): new terms and changes a steward approves or rejects.
+    """
+    CREATE TABLE IF NOT EXISTS glossary_proposals (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        proposer    TEXT NOT NULL,
+        term_id     TEXT NOT NULL,
+        change      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        reason      TEXT,
+        status      TEXT NOT NULL,
+        decided_by  TEXT,
+        decided_at  TEXT,
+        decision    TEXT
+    );
+    CREATE INDEX IF NOT EXISTS glossary_proposals_term ON glossary_proposals (term_id, id);
+    """,
+    # catalog.access.agreements (agreements): purpose-bound access to one port of a product, with a lifecycle.
+    """
+    CREATE TABLE IF NOT EXISTS agreements (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts                  TEXT NOT NULL,
+        requested_by        TEXT NOT NULL,
+        consumer            TEXT NOT NULL,
+        consumer_kind       TEXT NOT NULL,
+        product_id          TEXT NOT NULL,
+        port                TEXT NOT NULL,
+        kind                TEXT NOT NULL,
+        purpose             TEXT NOT NULL,
+        days                REAL NOT NULL,
+        approval            TEXT NOT NULL,
+        status              TEXT NOT NULL,
+        owner_approved_by   TEXT,
+        steward_approved_by TEXT,
+        decided_by          TEXT,
+        decided_at          TEXT,
+        reason              TEXT,
+        activated_at        TEXT,
+        expires_at          TEXT,
+        grant_id            INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS agreements_product ON agreements (product_id, status);
+    """,
 ]
 
 
@@ -222,6 +265,8 @@ OWNERS: dict[str, str] = {
     "dashboard_views": "catalog.dashboards.run",
     "owner_reviews": "catalog.scorecards.review",
     "lineage_events": "catalog.lineage.events",
+    "glossary_proposals": "catalog.glossary.proposals",
+    "agreements": "catalog.access.agreements",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
