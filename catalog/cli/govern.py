@@ -127,14 +127,16 @@ def compliance(mesh_path: Path = MESH,
 
 
 @contract_app.command("export")
-def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(..., help="domain.name"),
+def contract_export(mesh_path: Path = MESH,
+                    product_ids: list[str] = typer.Argument(..., help="domain.name (several: one document, one "
+                                                                      "schema object each)"),
                     output: Path = typer.Option(None, "-o", "--output", help="write here instead of stdout")) -> None:
-    """Print (or write) a product's ODCS v3 document, validated against the ODCS JSON schema."""
+    """Print (or write) products' ODCS document, validated against the ODCS JSON schema of its version."""
     from catalog.interop.odcs import export_contract
 
     mesh = open_or_exit(mesh_path)
     try:
-        text = export_contract(mesh, product_id)
+        text = export_contract(mesh, *product_ids)
     except MeshError as exc:
         fail(str(exc), code=2)
     if output:
@@ -147,18 +149,29 @@ def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(...
 @contract_app.command("import")
 def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., help="an ODCS v3 YAML or JSON file"),
                     domain: str = typer.Option(None, "--domain", help="the domain (default: the contract's)"),
+                    name: str = typer.Option(None, "--name", help="the product's name, for a one-table contract "
+                                                                 "(default: the contract's name)"),
+                    source_path: str = typer.Option(None, "--source-path",
+                                                    help="where the data is when the contract's servers do not "
+                                                         "say, relative to the domain folder; {table} is each "
+                                                         "schema object's physical name (data/{table}.parquet)"),
                     version: str = typer.Option(None, "--version", help="needed to replace an existing product"),
                     user: str | None = typer.Option(None, "--user", help="who imports (default: MESHWORK_USER, "
                                                                          "identity.local_user, the OS user)"),
                     ) -> None:
-    """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
-    from catalog.interop.odcs import import_contract_file
+    """Publish an ODCS v3 document, one product per schema object (validated against its own version's
+    schema, policies checked, written atomically); prints what was carried verbatim and what was dropped."""
+    from catalog.interop.odcs import import_contracts
+    from catalog.interop.odcs.reading import read_text_file
 
     mesh = open_or_exit(mesh_path)
     try:
-        result, notes = import_contract_file(mesh, file, domain=domain, version=version, user=user)
+        report = import_contracts(mesh, read_text_file(file), where=str(file), domain=domain, version=version,
+                                  user=user, name=name, source_path=source_path)
     except MeshError as exc:
         fail(str(exc))
-    for note in notes:
+    for note in report.notes:
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"imported {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}")
+    for result in report.results:
+        typer.echo(f"imported {result.product_id} v{result.version}: "
+                   f"{result.descriptor_path.relative_to(mesh.root)}")

@@ -157,6 +157,8 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
         out["sla"] = Flow(sla)
     if d.access.restricted or d.access.roles:
         out["access"] = Flow(d.access.model_dump())
+    if d.odcs:
+        out["x-odcs"] = d.odcs
     return out
 
 
