@@ -161,8 +161,9 @@ def _column_type(prop: dict[str, Any]) -> str:
     if isinstance(physical, str) and physical.strip():
         try:
             parsed = exp.DataType.build(physical.replace("[", "(").replace("]", ")"), dialect="postgres", udt=True)
-            if parsed.this != exp.DataType.Type.USERDEFINED:
-                rendered = parsed.sql("duckdb").upper()
+            if parsed.this != exp.DataType.Type.USERDEFINED and "SERIAL" not in physical.upper():
+                own = physical.strip().upper()
+                rendered = own if re.fullmatch(r"[A-Z ]+(\(\d+(, *\d+)?\))?", own) else parsed.sql("duckdb").upper()
                 if re.fullmatch(r"[A-Z ]+(\(\d+(, *\d+)?\))?(\[\])?", rendered) and "2147483647" not in rendered:
                     return rendered
         except (sqlglot.errors.ParseError, ValueError):
@@ -305,7 +306,8 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
         else:
             checks.append(check)
     if isinstance(mine.get("meshworkChecks"), list):
-        checks = list(mine["meshworkChecks"])  # Meshwork's own export: its exact checks
+        checks = list(mine["meshworkChecks"])  # Meshwork's own export: its exact checks, its rules restated
+        notes = []
     physical_table = str(obj.get("physicalName") or obj.get("name"))
     src = _source(doc, obj, domain, physical_table, source)
     if src is None:
@@ -318,7 +320,7 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
     status = doc.get("status") if doc.get("status") in ("draft", "active", "deprecated") else "active"
     data = {
         "name": product_name,
-        "title": mine.get("meshworkTitle") or obj.get("businessName") or "",
+        "title": (mine.get("meshworkTitle") or "") if "meshworkSource" in mine else obj.get("businessName") or "",
         "description": description or obj.get("description") or "",
         "owner": _owner(doc), "version": str(doc.get("version") or "1.0.0"), "status": status,
         "tags": list(dict.fromkeys(tags)), "source": src, "columns": columns, "quality": checks,

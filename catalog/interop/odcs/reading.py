@@ -50,8 +50,8 @@ def read_document(text: str, where: str = "contract", notes: list[str] | None = 
         first = errors[0]
         line = doc.line_of(_loc(first)) or 1
         more = f" (and {len(errors) - 1} more: {'; '.join(errors[1:4])})" if len(errors) > 1 else ""
-        raise ContractError(f"{where}:{line}: not a valid ODCS {data.get('apiVersion', '')} document: "
-                            f"{first}{more}")
+        raise ContractError(f"{where}:{line}: not a valid ODCS v3 document (by the schema of its apiVersion "
+                            f"{data.get('apiVersion')}): {first}{more}")
     return data
 
 
