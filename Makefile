@@ -6,7 +6,7 @@ MESH    ?= sample_data/banking
 PORT    ?= 8501
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test venv system-deps postgres chromium java bench screenshots samples clean
+.PHONY: run test venv tools system-deps postgres chromium java bench screenshots samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,7 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# Tools whose dependencies clash with ours (datacontract-cli pins another typer) get a venv each.
+TOOLS        := .venv-tools
+DATACONTRACT := $(TOOLS)/datacontract/bin/datacontract
+
+$(DATACONTRACT):
+	$(PY) -m venv $(TOOLS)/datacontract
+	$(TOOLS)/datacontract/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/datacontract/bin/python -m pip install --quiet 'datacontract-cli[duckdb]==1.2.8'
+
+tools: $(DATACONTRACT)
+
+venv: $(STAMP) tools
 
 run: venv
 	$(BIN)/python app/serve.py --server.port $(PORT) -- --mesh $(MESH)
@@ -49,4 +60,4 @@ samples: venv
 	$(BIN)/meshwork sample all
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(TOOLS) .pytest_cache test-artifacts

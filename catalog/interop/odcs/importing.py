@@ -354,6 +354,7 @@ def _with_carried(item: Imported, doc: dict[str, Any], obj: dict[str, Any], name
     product = DataProduct(id=f"{item.domain}.{descriptor.name}", domain=item.domain, descriptor=descriptor,
                           path=Path("."))
     generated, _ = exporting.generated([product], api_version)
+    doc = _servers_from_source(doc, generated)
     contract = carry.difference({k: v for k, v in doc.items() if k != "schema"},
                                 {k: v for k, v in generated.items() if k != "schema"})
     object_diff = carry.difference(obj, generated["schema"][0])
@@ -366,3 +367,22 @@ def _with_carried(item: Imported, doc: dict[str, Any], obj: dict[str, Any], name
     item.carried = [p for p in carry.carried_paths(contract or {}) if p not in ("$.customProperties",)] + [
         p.replace("$", f"$.schema[{obj.get('name')}]", 1) for p in carry.carried_paths(object_diff or {})]
     return item
+
+
+_CONNECTION = ("type", "format", "path", "host", "port", "database", "schema")
+
+
+def _servers_from_source(doc: dict[str, Any], generated: dict[str, Any]) -> dict[str, Any]:
+    """The server the product reads says where its source is, after the import as before: its connection
+    fields come from the descriptor, never from the carried copy (which would go stale when the source moves)."""
+    ours = (generated.get("servers") or [None])[0]
+    servers = [s for s in doc.get("servers") or [] if isinstance(s, dict)]
+    if ours is None or not servers:
+        return doc
+    kind = {"local": "local", "postgres": "postgres", "postgresql": "postgres", "duckdb": "duckdb"}
+    index = next((i for i, s in enumerate(servers) if kind.get(str(s.get("type"))) == kind.get(ours["type"])), None)
+    if index is None:
+        return doc
+    merged = {k: v for k, v in servers[index].items() if k not in _CONNECTION}
+    merged |= {k: ours[k] for k in _CONNECTION if k in ours}
+    return doc | {"servers": servers[:index] + [merged] + servers[index + 1:]}
