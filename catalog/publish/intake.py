@@ -53,6 +53,34 @@ def _read_relation(con: duckdb.DuckDBPyConnection, select: exp.Select) -> tuple[
     return frame, types, int(total)
 
 
+# What files write for "no value" (R writes NA, pandas NaN, databases NULL); DuckDB reads only the empty field.
+NULL_TOKENS = ("NA", "N/A", "NULL", "null", "NaN")
+
+
+def _null_tokens(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """`{nullstr: [...]}` when a CSV spells missing values with tokens that turn numbers, dates or booleans into
+    text (nycflights13's `NA`); nothing when no column would change type, so a real "NA" string stays."""
+    relation = con.sql(_file_select(path, "csv", options).sql("duckdb"))
+    text = [name for name, kind in zip(relation.columns, relation.types) if str(kind) == "VARCHAR"]
+    if not text:
+        return {}
+    found = exp.select(*[exp.func("bool_or", exp.column(n, quoted=True).isin(*NULL_TOKENS)).as_(n, quoted=True)
+                         for n in text]).from_(_file_select(path, "csv", options).limit(100_000).subquery("t"))
+    row = con.sql(found.sql("duckdb")).fetchone()
+    columns = [n for n, hit in zip(text, row) if hit]
+    if not columns:
+        return {}
+    per_token = exp.select(*[exp.func("bool_or", exp.or_(*[exp.column(c, quoted=True).eq(exp.Literal.string(t))
+                                                            for c in columns])).as_(f"t{i}")
+                             for i, t in enumerate(NULL_TOKENS)]).from_(
+        _file_select(path, "csv", options).limit(100_000).subquery("t"))
+    hits = con.sql(per_token.sql("duckdb")).fetchone()
+    tokens = ["", *[t for t, hit in zip(NULL_TOKENS, hits) if hit]]
+    retyped = con.sql(_file_select(path, "csv", options | {"nullstr": tokens}).sql("duckdb"))
+    after = dict(zip(retyped.columns, map(str, retyped.types)))
+    return {"nullstr": tokens} if any(after.get(c) != "VARCHAR" for c in columns) else {}
+
+
 def _bytes(limit: str) -> float | None:
     match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?i?B)?\s*", limit or "", re.I)
     if not match:
@@ -211,6 +239,8 @@ def read_path(path: Path, filename: str, kind: str, memory_limit: str = DEFAULT_
             names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
             if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
                 options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
+            if kind == "csv":
+                options |= _null_tokens(con, path, options)
             frame, types, total = _read_relation(con, _file_select(path, kind, options))
     except (duckdb.Error, MemoryError) as exc:
         if deadline.expired:
