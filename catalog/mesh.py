@@ -466,6 +466,21 @@ class Mesh:
                 f"<table><tr><th>domain</th><th>owner</th><th>products</th></tr>{rows}</table>")
 
 
+    # --- ODCS, real files (issue 19) ---
+
+    def add_data_root(self, folder: str | os.PathLike[str], user: str | None = None) -> bool:
+        """Let this mesh read files in `folder` where they are (mesh.yaml `data_roots`); stewards only, a refusal
+        is audited. False when the folder is already readable. Reopen the mesh to see it."""
+        from catalog.publish.intake import add_data_root
+
+        folder = Path(folder).resolve()
+        if any(folder.is_relative_to(r) for r in self.data_roots):
+            return False
+        authority.check_mesh_write(self.declared, self.access, user, "mesh.data_root",
+                                   f"add {folder} as a data root")
+        return add_data_root(self.root, folder)
+
+
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
               engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:
     """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder.

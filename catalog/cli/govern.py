@@ -59,6 +59,8 @@ def publish(
     column_doc: list[str] = typer.Option([], "--column-doc", help="COLUMN=TEXT, a column description (repeatable)"),
     role: str = typer.Option("steward", "--role", help="sql: sources run as this role to profile the result"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the draft and its compliance; write nothing"),
+    in_place: bool = typer.Option(False, "--in-place", help="read a local file where it is, any size (its folder "
+                                                            "becomes a data root of mesh.yaml; stewards only)"),
     user: str | None = typer.Option(None, "--user", help="who publishes (default: MESHWORK_USER, "
                                                          "identity.local_user, the OS user)"),
 ) -> None:
@@ -66,6 +68,7 @@ def publish(
     from catalog.publish import publish as pub
 
     mesh = open_or_exit(mesh_path)
+    mesh = _local_file(mesh, mesh_path, source, in_place, dry_run, user)
     docs = {}
     for item in column_doc:
         column, sep, text = item.partition("=")
@@ -94,6 +97,38 @@ def publish(
     written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""
     typer.echo(f"published {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}"
                f"{written}" + (f" (new domain {draft.domain})" if result.created_domain else ""), err=True)
+
+
+def _local_file(mesh, mesh_path: Path, source: str, in_place: bool, dry_run: bool, user: str | None):
+    """A local file outside the mesh's data roots is copied in (up to the upload limit), or with --in-place
+    read where it is, its folder added as a data root; either way the CLI says which."""
+    from catalog.publish.publish import MAX_UPLOAD_BYTES
+
+    if source.startswith(("sql:", "postgresql://", "postgres://")):
+        return mesh
+    path = Path(source).expanduser()
+    if not path.is_file():
+        return mesh
+    if any(path.resolve().is_relative_to(r) for r in mesh.data_roots):
+        return mesh
+    if not in_place:
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            fail(f"{path} is {size / 1e6:,.1f} MB, over the {MAX_UPLOAD_BYTES / 1e6:,.0f} MB a copy into the mesh "
+                 "may have; publish it where it is with --in-place (its folder becomes a data root)", code=2)
+        typer.echo(f"note: copying {path} into the domain's data/ folder (--in-place reads it where it is)", err=True)
+        return mesh
+    if dry_run:
+        typer.echo(f"note: --in-place would add {path.resolve().parent} to mesh.yaml data_roots", err=True)
+        fail("--dry-run with --in-place: the folder is not a data root yet, so nothing can be read; "
+             "publish without --dry-run, or add the folder to mesh.yaml data_roots first", code=2)
+    try:
+        mesh.add_data_root(path.resolve().parent, user=user)
+    except MeshError as exc:
+        fail(str(exc))
+    typer.echo(f"note: added {path.resolve().parent} to mesh.yaml data_roots; {path.name} is read where it is "
+               "(nothing copied)", err=True)
+    return open_or_exit(mesh_path)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import tempfile
 import threading
@@ -325,3 +326,30 @@ def read_postgres(dsn: str, schema: str, table: str, allowed_hosts: Iterable[str
             raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {scrub(str(exc), dsn)}") from None
     finally:
         con.close()
+
+
+def add_data_root(root: Path, folder: Path) -> bool:
+    """Declare `folder` in mesh.yaml's `data_roots` (the mesh may then read files there in place), editing the
+    line so the rest of the file, comments included, stays as written; False when it is one already."""
+    from catalog.descriptors.yamlio import read_yaml, write_atomic
+
+    mesh_file = root / "mesh.yaml"
+    doc = read_yaml(mesh_file)
+    current = list((doc.data or {}).get("data_roots") or [])
+    resolved = [(Path(r) if Path(r).is_absolute() else root / r).resolve() for r in current]
+    if folder.resolve() in resolved:
+        return False
+    lines = mesh_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    entry = str(folder.resolve())
+    if "data_roots" not in (doc.data or {}):
+        text = "".join(lines) + ("" if not lines or lines[-1].endswith("\n") else "\n") + \
+            f"data_roots: [{json.dumps(entry)}]\n"
+    else:
+        at = doc.line_of(("data_roots",)) - 1
+        end = at + 1
+        while end < len(lines) and (lines[end].startswith((" ", "-", "\t")) or not lines[end].strip()):
+            end += 1
+        block = "data_roots:\n" + "".join(f"  - {json.dumps(str(r))}\n" for r in [*current, entry])
+        text = "".join(lines[:at]) + block + "".join(lines[end:])
+    write_atomic(mesh_file, text)
+    return True
