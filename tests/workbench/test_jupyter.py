@@ -34,3 +34,30 @@ def test_readme_notebook_cells_run_in_a_jupyter_kernel(tmp_path):
     errors = [o for cell in nb.cells for o in cell.outputs if o.output_type == "error"]
     assert errors == []
     assert int(nb.cells[-1].outputs[0]["text"].strip()) > 0
+
+
+def test_an_exported_notebook_runs_from_a_moved_mesh_and_its_charts_render_offline(tmp_path):
+    """The .ipynb names the mesh relative to itself (so a clone elsewhere runs it) and its chart output
+    carries the Vega JavaScript instead of loading it from a CDN."""
+    from catalog.charts import ChartSpec
+    from catalog.workbench.ipynb import write_ipynb
+    from catalog.workbench.notebook import Notebook
+
+    original = tmp_path / "here" / "banking"
+    shutil.copytree(ROOT / "sample_data" / "banking", original, ignore=shutil.ignore_patterns(".meshwork"))
+    notebook = Notebook(title="States")
+    notebook.add("SELECT state, count(*) AS n FROM retail.customers GROUP BY ALL ORDER BY state",
+                 chart=ChartSpec(mark="bar", x="state", y="n"))
+    (original / "notebooks").mkdir(exist_ok=True)
+    write_ipynb(notebook, original / "notebooks" / "states.ipynb", original, "analyst")
+    moved = tmp_path / "elsewhere" / "banking"
+    shutil.move(str(original), moved)  # a clone on another machine
+    nb = nbformat.read(moved / "notebooks" / "states.ipynb", as_version=4)
+    assert str(tmp_path) not in "".join(c.source for c in nb.cells)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(ROOT)!r})"))
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(moved / "notebooks")}}).execute()
+    assert [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"] == []
+    html = next(o["data"]["text/html"] for o in nb.cells[-1].outputs if "text/html" in o.get("data", {}))
+    assert "vega" in html and "<script src=" not in html.replace("<script src=\"data:", "")
+    assert "cdn.jsdelivr" not in html
