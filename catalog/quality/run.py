@@ -69,7 +69,8 @@ def _judge(compiled: CompiledCheck, row: dict[str, Any], rows: int, now: datetim
     message = f"{failing:,} of {rows:,} {noun}" if failing else f"all {rows:,} rows pass"
     tolerated = bool(failing) and check.tolerance is not None and check.tolerance.allows(failing, rows)
     if tolerated:
-        message += f" (within the tolerance of {check.tolerance.max:g}{' %' if check.tolerance.unit == 'percent' else ' rows'})"
+        unit = " %" if check.tolerance.unit == "percent" else " rows"
+        message += f" (within the tolerance of {check.tolerance.max:g}{unit})"
     return CheckResult(**base, status="fail" if failing and not tolerated else "pass", failing=failing,
                        message=message, observed=failing)
 

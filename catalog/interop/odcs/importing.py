@@ -185,7 +185,8 @@ def _source(doc: dict[str, Any], obj: dict[str, Any], domain: str, table: str,
             path = str(server["path"])
             if len(doc.get("schema") or []) > 1 and "{model}" not in path and "{table}" not in path:
                 continue
-            return {"kind": server["format"], "path": in_domain(path.replace("{model}", table).replace("{table}", table))}
+            path = path.replace("{model}", table).replace("{table}", table)
+            return {"kind": server["format"], "path": in_domain(path)}
         if kind in ("postgres", "postgresql") and server.get("host"):
             dsn = f"postgresql://{server['host']}:{server.get('port') or 5432}/{server.get('database') or 'postgres'}"
             return {"kind": "postgres", "dsn": dsn, "schema": server.get("schema") or "public", "table": table}
@@ -232,6 +233,11 @@ def from_document(doc: dict[str, Any], where: str = "contract", domain: str | No
     if not objects:
         raise ContractError(f"{where}: $.schema: the contract has no schema object, so there is no table to "
                             "publish (it may still be a useful contract: nothing was imported)")
+    shapeless = [f"$.schema[{i}] ({o.get('name')!r})" for i, o in enumerate(objects) if not o.get("properties")]
+    objects = [o for o in objects if o.get("properties")]
+    if not objects:
+        raise ContractError(f"{where}: {', '.join(shapeless)}: no properties, so no columns to publish (a topic or "
+                            "table whose fields the contract does not list; nothing was imported)")
     domain = domain or doc.get("domain")
     if not domain:
         raise ContractError(f"{where}: $.domain: the contract names no domain; give one (--domain)")
@@ -249,6 +255,8 @@ def from_document(doc: dict[str, Any], where: str = "contract", domain: str | No
         product_name = slug(name or (doc.get("name") if single and doc.get("name") else obj.get("name", "")))
         out.append(_one(doc, obj, index, where, domain, product_name, source, custom, table_names, product_of,
                         single))
+    for item in out:
+        item.dropped += [f"{s}: no properties, so no product" for s in shapeless]
     return out
 
 
@@ -283,6 +291,12 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
             checks.append({"check": "unique", "columns": [column]})
         if isinstance(prop.get("logicalTypeOptions"), dict):
             checks += _option_checks(column, prop["logicalTypeOptions"])
+        enum = [e.get("value") for e in prop.get("enum") or [] if isinstance(e, dict) and "value" in e]
+        rules = [dict(q, arguments={**(q.get("arguments") or {}), "validValues": enum})
+                 if enum and q.get("metric") == "invalidValues" and not (q.get("arguments") or {}) else q
+                 for q in prop.get("quality") or []]
+        if enum and not any(q.get("metric") == "invalidValues" for q in rules):
+            checks.append({"check": "accepted_values", "column": column, "values": enum})
         for rel in prop.get("relationships") or []:
             target, _, to_column = str(rel.get("to", "")).rpartition(".")
             if target in product_of and not isinstance(rel.get("to"), list):
@@ -291,7 +305,7 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
             else:
                 notes.append(f"{at}.properties[{i}].relationships: the reference to {rel.get('to')!r} is outside "
                              "this contract; carried, not checked")
-        for j, q in enumerate(prop.get("quality") or []):
+        for j, q in enumerate(rules):
             check = _rule(q, column, tables)
             if check is None:
                 notes.append(f"{at}.properties[{i}].quality[{j}] ({q.get('metric') or q.get('rule') or q.get('type')}"

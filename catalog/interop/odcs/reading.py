@@ -43,8 +43,9 @@ def read_document(text: str, where: str = "contract", notes: list[str] | None = 
     errors = schemas.validate(data)
     later = schemas.later_schema_that_accepts(data) if errors and schemas.schema_file(data.get("apiVersion")) else None
     if later is not None:
-        (notes if notes is not None else []).append(f"{where} does not validate against the ODCS {data.get('apiVersion')} schema ({errors[0]}), "
-                     f"but against {later.removeprefix('odcs-json-schema-').removesuffix('.json')}: read as that")
+        (notes if notes is not None else []).append(
+            f"{where} does not validate against the ODCS {data.get('apiVersion')} schema ({errors[0]}), "
+            f"but against {later.removeprefix('odcs-json-schema-').removesuffix('.json')}: read as that")
         errors = []
     if errors:
         first = errors[0]
