@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from catalog.descriptors.dsn import check_typed, redact, scrub, with_connect_timeout
+from catalog.descriptors.yamlio import read_yaml, write_atomic
 from catalog.errors import MeshError, PublishError
 from catalog.engines.extensions import load_extension
 
@@ -331,8 +332,6 @@ def read_postgres(dsn: str, schema: str, table: str, allowed_hosts: Iterable[str
 def add_data_root(root: Path, folder: Path) -> bool:
     """Declare `folder` in mesh.yaml's `data_roots` (the mesh may then read files there in place), editing the
     line so the rest of the file, comments included, stays as written; False when it is one already."""
-    from catalog.descriptors.yamlio import read_yaml, write_atomic
-
     mesh_file = root / "mesh.yaml"
     doc = read_yaml(mesh_file)
     current = list((doc.data or {}).get("data_roots") or [])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlglot
 from pydantic import ValidationError
 from sqlglot import exp
 
-from catalog.descriptors.model import NAME_RE, ProductDescriptor, column_name
+from catalog.descriptors.model import NAME_RE, DataProduct, ProductDescriptor, column_name
 from catalog.interop.odcs import carry, exporting
 from catalog.interop.odcs.reading import ContractError
 
@@ -355,9 +356,6 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
 
 def _with_carried(item: Imported, doc: dict[str, Any], obj: dict[str, Any], names: dict[str, str]) -> Imported:
     """Compare the document with the descriptor's own export and keep the difference in `x-odcs`."""
-    from catalog.descriptors.model import DataProduct
-    from pathlib import Path
-
     api_version = str(doc.get("apiVersion") or exporting.API_VERSION)
     base: dict[str, Any] = {"apiVersion": api_version}
     if names:
