@@ -11,7 +11,7 @@ DBT_VENV  := .venv-tools/dbt
 DBT_STAMP := $(DBT_VENV)/.installed
 DBT_PINS  := dbt-core==1.11.16 dbt-duckdb==1.11.1 duckdb==1.5.5
 
-.PHONY: run test venv system-deps postgres chromium java bench screenshots samples clean
+.PHONY: run test venv tools system-deps postgres chromium java bench screenshots samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,12 +19,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $(STAMP)
 
+# Tools whose dependencies clash with ours get a venv each under .venv-tools/: datacontract-cli pins another typer;
+# dbt-core needs protobuf 6 (the app's streamlit has 7). tests/interop/test_dbt.py runs its `dbt` to build a real
+# manifest; duckdb is pinned to the app's, so both read the same database files.
+TOOLS        := .venv-tools
+DATACONTRACT := $(TOOLS)/datacontract/bin/datacontract
+
+$(DATACONTRACT):
+	$(PY) -m venv $(TOOLS)/datacontract
+	$(TOOLS)/datacontract/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/datacontract/bin/python -m pip install --quiet 'datacontract-cli[duckdb]==1.2.8'
+
 $(DBT_STAMP): Makefile
 	test -x $(DBT_VENV)/bin/python || $(PY) -m venv $(DBT_VENV)
 	$(DBT_VENV)/bin/python -m pip install --quiet $(DBT_PINS)
 	touch $(DBT_STAMP)
 
-venv: $(STAMP) $(DBT_STAMP)
+tools: $(DATACONTRACT) $(DBT_STAMP)
+
+venv: $(STAMP) tools
 
 run: venv
 	$(BIN)/python app/serve.py --server.port $(PORT) -- --mesh $(MESH)
@@ -59,4 +72,4 @@ samples: venv
 	$(BIN)/meshwork sample all
 
 clean:
-	rm -rf $(VENV) .venv-tools .pytest_cache test-artifacts
+	rm -rf $(VENV) $(TOOLS) .pytest_cache test-artifacts

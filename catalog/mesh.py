@@ -36,6 +36,7 @@ from catalog.lineage.graph import impact as impact_of
 from catalog.lineage.health import RootCause, product_health
 from catalog.lineage.health import root_cause as root_cause_of
 from catalog.lineage.neighbourhood import lineage_graph
+from catalog.publish.intake import add_data_root as declare_data_root
 from catalog.publish.publish import Publisher
 from catalog.quality.report import MeshQualityReport
 from catalog.quality.run import Checker, latest_quality, quality_history
@@ -577,6 +578,19 @@ class Mesh:
         """Access agreements to a product's port (request, approve, reject, cancel, renew, revoke, expiring); an
         active one holds the access ledger's grant the policy reads."""
         return AgreementDesk(self.declared, self.access, partial(authority.is_steward, self.declared))
+
+
+    # --- ODCS, real files (issue 19) ---
+
+    def add_data_root(self, folder: str | os.PathLike[str], user: str | None = None) -> bool:
+        """Let this mesh read files in `folder` where they are (mesh.yaml `data_roots`); stewards only, a refusal
+        is audited. False when the folder is already readable. Reopen the mesh to see it."""
+        folder = Path(folder).resolve()
+        if any(folder.is_relative_to(r) for r in self.data_roots):
+            return False
+        authority.check_mesh_write(self.declared, self.access, user, "mesh.data_root",
+                                   f"add {folder} as a data root")
+        return declare_data_root(self.root, folder)
 
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,

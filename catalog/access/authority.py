@@ -73,6 +73,16 @@ def _people(names: Iterable[str], label: str) -> str:
     return f"{', '.join(names)}, {label}, or a steward"
 
 
+def check_mesh_write(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, action: str, what: str) -> str:
+    """Authorize a change to mesh.yaml itself (a data root, ...): stewards only; returns the acting user."""
+    who = actor(mesh, user)
+    _identified(mesh, ledger, who, action, what)
+    if is_steward(mesh, who):
+        return who
+    raise refuse(ledger, who, action, f"{who} may not {what}: only a steward of mesh {mesh.name!r} may change "
+                 "mesh.yaml; ask a steward, or move the file under the mesh folder.")
+
+
 def check_product_write(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, domain: str, name: str,
                         action: str = "product.publish") -> str:
     """Authorize writing product `domain.name` (new or a replacement); returns the acting user."""

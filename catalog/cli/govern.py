@@ -59,6 +59,8 @@ def publish(
     column_doc: list[str] = typer.Option([], "--column-doc", help="COLUMN=TEXT, a column description (repeatable)"),
     role: str = typer.Option("steward", "--role", help="sql: sources run as this role to profile the result"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the draft and its compliance; write nothing"),
+    in_place: bool = typer.Option(False, "--in-place", help="read a local file where it is, any size (its folder "
+                                                            "becomes a data root of mesh.yaml; stewards only)"),
     user: str | None = typer.Option(None, "--user", help="who publishes (default: MESHWORK_USER, "
                                                          "identity.local_user, the OS user)"),
 ) -> None:
@@ -66,6 +68,7 @@ def publish(
     from catalog.publish import publish as pub
 
     mesh = open_or_exit(mesh_path)
+    mesh = _local_file(mesh, mesh_path, source, in_place, dry_run, user)
     docs = {}
     for item in column_doc:
         column, sep, text = item.partition("=")
@@ -94,6 +97,38 @@ def publish(
     written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""
     typer.echo(f"published {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}"
                f"{written}" + (f" (new domain {draft.domain})" if result.created_domain else ""), err=True)
+
+
+def _local_file(mesh, mesh_path: Path, source: str, in_place: bool, dry_run: bool, user: str | None):
+    """A local file outside the mesh's data roots is copied in (up to the upload limit), or with --in-place
+    read where it is, its folder added as a data root; either way the CLI says which."""
+    from catalog.publish.publish import MAX_UPLOAD_BYTES
+
+    if source.startswith(("sql:", "postgresql://", "postgres://")):
+        return mesh
+    path = Path(source).expanduser()
+    if not path.is_file():
+        return mesh
+    if any(path.resolve().is_relative_to(r) for r in mesh.data_roots):
+        return mesh
+    if not in_place:
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            fail(f"{path} is {size / 1e6:,.1f} MB, over the {MAX_UPLOAD_BYTES / 1e6:,.0f} MB a copy into the mesh "
+                 "may have; publish it where it is with --in-place (its folder becomes a data root)", code=2)
+        typer.echo(f"note: copying {path} into the domain's data/ folder (--in-place reads it where it is)", err=True)
+        return mesh
+    if dry_run:
+        typer.echo(f"note: --in-place would add {path.resolve().parent} to mesh.yaml data_roots", err=True)
+        fail("--dry-run with --in-place: the folder is not a data root yet, so nothing can be read; "
+             "publish without --dry-run, or add the folder to mesh.yaml data_roots first", code=2)
+    try:
+        mesh.add_data_root(path.resolve().parent, user=user)
+    except MeshError as exc:
+        fail(str(exc))
+    typer.echo(f"note: added {path.resolve().parent} to mesh.yaml data_roots; {path.name} is read where it is "
+               "(nothing copied)", err=True)
+    return open_or_exit(mesh_path)
 
 
 @app.command()
@@ -127,14 +162,16 @@ def compliance(mesh_path: Path = MESH,
 
 
 @contract_app.command("export")
-def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(..., help="domain.name"),
+def contract_export(mesh_path: Path = MESH,
+                    product_ids: list[str] = typer.Argument(..., help="domain.name (several: one document, one "
+                                                                      "schema object each)"),
                     output: Path = typer.Option(None, "-o", "--output", help="write here instead of stdout")) -> None:
-    """Print (or write) a product's ODCS v3 document, validated against the ODCS JSON schema."""
+    """Print (or write) products' ODCS document, validated against the ODCS JSON schema of its version."""
     from catalog.interop.odcs import export_contract
 
     mesh = open_or_exit(mesh_path)
     try:
-        text = export_contract(mesh, product_id)
+        text = export_contract(mesh, *product_ids)
     except MeshError as exc:
         fail(str(exc), code=2)
     if output:
@@ -147,18 +184,29 @@ def contract_export(mesh_path: Path = MESH, product_id: str = typer.Argument(...
 @contract_app.command("import")
 def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., help="an ODCS v3 YAML or JSON file"),
                     domain: str = typer.Option(None, "--domain", help="the domain (default: the contract's)"),
+                    name: str = typer.Option(None, "--name", help="the product's name, for a one-table contract "
+                                                                 "(default: the contract's name)"),
+                    source_path: str = typer.Option(None, "--source-path",
+                                                    help="where the data is when the contract's servers do not "
+                                                         "say, relative to the domain folder; {table} is each "
+                                                         "schema object's physical name (data/{table}.parquet)"),
                     version: str = typer.Option(None, "--version", help="needed to replace an existing product"),
                     user: str | None = typer.Option(None, "--user", help="who imports (default: MESHWORK_USER, "
                                                                          "identity.local_user, the OS user)"),
                     ) -> None:
-    """Publish an ODCS v3 document as a product (validated, policies checked, written atomically)."""
-    from catalog.interop.odcs import import_contract_file
+    """Publish an ODCS v3 document, one product per schema object (validated against its own version's
+    schema, policies checked, written atomically); prints what was carried verbatim and what was dropped."""
+    from catalog.interop.odcs import import_contracts
+    from catalog.interop.odcs.reading import read_text_file
 
     mesh = open_or_exit(mesh_path)
     try:
-        result, notes = import_contract_file(mesh, file, domain=domain, version=version, user=user)
+        report = import_contracts(mesh, read_text_file(file), where=str(file), domain=domain, version=version,
+                                  user=user, name=name, source_path=source_path)
     except MeshError as exc:
         fail(str(exc))
-    for note in notes:
+    for note in report.notes:
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"imported {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}")
+    for result in report.results:
+        typer.echo(f"imported {result.product_id} v{result.version}: "
+                   f"{result.descriptor_path.relative_to(mesh.root)}")

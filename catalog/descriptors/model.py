@@ -121,10 +121,23 @@ FILE_KINDS: tuple[str, ...] = tuple(kind for model in (FileSource, DatabaseFileS
 
 # --------------------------------------------------------------------------- checks
 
+class Tolerance(Strict):
+    """How many failing rows a check accepts (ODCS `mustBeLessThan: 5, unit: percent`): none by default."""
+
+    max: float = Field(ge=0, description="the most failing rows (or percent of rows) that still pass")
+    unit: Literal["rows", "percent"] = "rows"
+    strict: bool = Field(default=False, description="fewer than `max` (ODCS mustBeLessThan), not at most")
+
+    def allows(self, failing: int, rows: int) -> bool:
+        amount = 100.0 * failing / rows if self.unit == "percent" and rows else float(failing)
+        return amount < self.max if self.strict else amount <= self.max
+
+
 class CheckBase(Strict):
     name: str | None = None
     severity: Severity = "error"
     description: str = ""
+    tolerance: Tolerance | None = None
 
     @field_validator("name")
     @classmethod
@@ -348,6 +361,8 @@ class ProductDescriptor(Strict):
     access: Access = Field(default_factory=Access)
     terms: list[str] = Field(default_factory=list, description="ids of glossary terms the product is about")
     ports: Ports = Field(default_factory=Ports)
+    odcs: dict[str, Any] = Field(default_factory=dict, alias="x-odcs",
+                                 description="ODCS fields Meshwork does not model, carried verbatim to its export")
 
     @field_validator("name")
     @classmethod

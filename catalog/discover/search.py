@@ -15,6 +15,8 @@ products against about one for Tantivy (bench/results/search.md), hence the libr
 
 from __future__ import annotations
 
+import contextlib
+
 import re
 import threading
 import time
@@ -149,7 +151,9 @@ class SearchIndex:
         self.index = _tantivy_index(self.docs)
         self.searcher = self.index.searcher()
         self.con = duckdb.connect(":memory:", config={"threads": 1})
-        self.con.execute("SET enable_progress_bar = false")
+        # Inside Jupyter DuckDB refuses to touch the setting without ipywidgets (and draws no bar there)
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self.con.execute("SET enable_progress_bar = false")
         load_extension(self.con, "fts")  # stem() and the vocabulary's Jaro-Winkler matching
         vocabulary = sorted({w for text in self.docs.select(FIELDS).to_numpy().ravel() for w in words(str(text))})
         self.con.execute("CREATE TABLE vocab AS SELECT w, stem(w, 'english') AS s FROM unnest($w) t(w)",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import tempfile
 import threading
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from catalog.descriptors.dsn import check_typed, redact, scrub, with_connect_timeout
+from catalog.descriptors.yamlio import read_yaml, write_atomic
 from catalog.errors import MeshError, PublishError
 from catalog.engines.extensions import load_extension
 
@@ -51,6 +53,34 @@ def _read_relation(con: duckdb.DuckDBPyConnection, select: exp.Select) -> tuple[
     head = exp.select(*columns).from_(select.limit(PROFILE_ROWS).subquery("t"))
     frame = con.sql(head.sql("duckdb")).pl()
     return frame, types, int(total)
+
+
+# What files write for "no value" (R writes NA, pandas NaN, databases NULL); DuckDB reads only the empty field.
+NULL_TOKENS = ("NA", "N/A", "NULL", "null", "NaN")
+
+
+def _null_tokens(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """`{nullstr: [...]}` when a CSV spells missing values with tokens that turn numbers, dates or booleans into
+    text (nycflights13's `NA`); nothing when no column would change type, so a real "NA" string stays."""
+    relation = con.sql(_file_select(path, "csv", options).sql("duckdb"))
+    text = [name for name, kind in zip(relation.columns, relation.types) if str(kind) == "VARCHAR"]
+    if not text:
+        return {}
+    found = exp.select(*[exp.func("bool_or", exp.column(n, quoted=True).isin(*NULL_TOKENS)).as_(n, quoted=True)
+                         for n in text]).from_(_file_select(path, "csv", options).limit(100_000).subquery("t"))
+    row = con.sql(found.sql("duckdb")).fetchone()
+    columns = [n for n, hit in zip(text, row) if hit]
+    if not columns:
+        return {}
+    per_token = exp.select(*[exp.func("bool_or", exp.or_(*[exp.column(c, quoted=True).eq(exp.Literal.string(t))
+                                                            for c in columns])).as_(f"t{i}")
+                             for i, t in enumerate(NULL_TOKENS)]).from_(
+        _file_select(path, "csv", options).limit(100_000).subquery("t"))
+    hits = con.sql(per_token.sql("duckdb")).fetchone()
+    tokens = ["", *[t for t, hit in zip(NULL_TOKENS, hits) if hit]]
+    retyped = con.sql(_file_select(path, "csv", options | {"nullstr": tokens}).sql("duckdb"))
+    after = dict(zip(retyped.columns, map(str, retyped.types)))
+    return {"nullstr": tokens} if any(after.get(c) != "VARCHAR" for c in columns) else {}
 
 
 def _bytes(limit: str) -> float | None:
@@ -211,6 +241,8 @@ def read_path(path: Path, filename: str, kind: str, memory_limit: str = DEFAULT_
             names = con.sql(_file_select(path, kind, options).limit(0).sql("duckdb")).columns
             if kind == "csv" and any(not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n) for n in names):
                 options["normalize_names"] = True   # "First Name" -> first_name, in the product's view too
+            if kind == "csv":
+                options |= _null_tokens(con, path, options)
             frame, types, total = _read_relation(con, _file_select(path, kind, options))
     except (duckdb.Error, MemoryError) as exc:
         if deadline.expired:
@@ -295,3 +327,28 @@ def read_postgres(dsn: str, schema: str, table: str, allowed_hosts: Iterable[str
             raise PublishError(f"cannot read {schema}.{table} from {redact(dsn)}: {scrub(str(exc), dsn)}") from None
     finally:
         con.close()
+
+
+def add_data_root(root: Path, folder: Path) -> bool:
+    """Declare `folder` in mesh.yaml's `data_roots` (the mesh may then read files there in place), editing the
+    line so the rest of the file, comments included, stays as written; False when it is one already."""
+    mesh_file = root / "mesh.yaml"
+    doc = read_yaml(mesh_file)
+    current = list((doc.data or {}).get("data_roots") or [])
+    resolved = [(Path(r) if Path(r).is_absolute() else root / r).resolve() for r in current]
+    if folder.resolve() in resolved:
+        return False
+    lines = mesh_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    entry = str(folder.resolve())
+    if "data_roots" not in (doc.data or {}):
+        text = "".join(lines) + ("" if not lines or lines[-1].endswith("\n") else "\n") + \
+            f"data_roots: [{json.dumps(entry)}]\n"
+    else:
+        at = doc.line_of(("data_roots",)) - 1
+        end = at + 1
+        while end < len(lines) and (lines[end].startswith((" ", "-", "\t")) or not lines[end].strip()):
+            end += 1
+        block = "data_roots:\n" + "".join(f"  - {json.dumps(str(r))}\n" for r in [*current, entry])
+        text = "".join(lines[:at]) + block + "".join(lines[end:])
+    write_atomic(mesh_file, text)
+    return True

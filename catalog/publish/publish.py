@@ -166,6 +166,8 @@ def descriptor_dict(d: ProductDescriptor) -> dict[str, Any]:
                                     else p.model_dump(exclude_defaults=True) | {"product": p.product})
                                for p in getattr(d.ports, side)]
                         for side in ("output", "input") if getattr(d.ports, side)}
+    if d.odcs:
+        out["x-odcs"] = d.odcs
     return out
 
 

@@ -70,8 +70,12 @@ def _judge(compiled: CompiledCheck, row: dict[str, Any], rows: int, now: datetim
     failing = int(row[compiled.outputs["failing"]] or 0)
     noun = "duplicate rows" if check.check == "unique" else "rows fail"
     message = f"{failing:,} of {rows:,} {noun}" if failing else f"all {rows:,} rows pass"
-    return CheckResult(**base, status="fail" if failing else "pass", failing=failing, message=message,
-                       observed=failing)
+    tolerated = bool(failing) and check.tolerance is not None and check.tolerance.allows(failing, rows)
+    if tolerated:
+        unit = " %" if check.tolerance.unit == "percent" else " rows"
+        message += f" (within the tolerance of {check.tolerance.max:g}{unit})"
+    return CheckResult(**base, status="fail" if failing and not tolerated else "pass", failing=failing,
+                       message=message, observed=failing)
 
 
 def _freshness(check: Any, newest: Any, now: datetime, sla: Any, base: dict[str, Any]) -> CheckResult:

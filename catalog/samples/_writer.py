@@ -7,6 +7,8 @@ hold identical tables (DuckDB does not promise identical bytes).
 
 from __future__ import annotations
 
+import contextlib
+
 import shutil
 import sqlite3
 from datetime import date, datetime
@@ -87,7 +89,9 @@ def write_data(product: Product, domain_dir: Path, scale: int, chunk_rows: int =
         _write_sqlite(product, path, chunks)
     elif product.kind == "duckdb":
         with duckdb.connect(str(path)) as con:
-            con.execute("SET enable_progress_bar = false")  # a library writes nothing to the terminal
+            # a library writes nothing to the terminal (Jupyter without ipywidgets refuses the setting)
+            with contextlib.suppress(duckdb.InvalidInputException):
+                con.execute("SET enable_progress_bar = false")
             con.execute(f'DROP TABLE IF EXISTS "{product.table}"')
             for n, chunk in enumerate(chunks):
                 con.register("chunk", chunk.to_arrow())

@@ -104,7 +104,9 @@ def test_every_example_notebook_runs_for_an_analyst(sample, tmp_path):
                 render_chart(frame, cell.chart).to_dict()
 
 
-def test_ipynb_export_runs_the_same_analysis_through_the_catalog_api(minimesh):
+def test_ipynb_export_runs_the_same_analysis_through_the_catalog_api(minimesh, monkeypatch):
+    (minimesh / "notebooks").mkdir(exist_ok=True)
+    monkeypatch.chdir(minimesh / "notebooks")  # where a downloaded notebook belongs: it names the mesh as ".."
     notebook = _notebook()
     document = json.loads(ipynb_bytes(notebook, minimesh, "analyst", "ana@bank.example"))
     assert document["nbformat"] == 4 and all("id" in c for c in document["cells"])
@@ -120,7 +122,8 @@ def test_ipynb_export_runs_the_same_analysis_through_the_catalog_api(minimesh):
     assert type(scope["session"]).__name__ == "Session" and scope["session"].role == "analyst"
 
 
-def test_ipynb_quotes_awkward_sql_exactly(minimesh):
+def test_ipynb_quotes_awkward_sql_exactly(minimesh, monkeypatch):
+    monkeypatch.setenv("MESHWORK_MESH", str(minimesh))
     notebook = Notebook(title="Quotes")
     notebook.add('SELECT \'a\\b\' AS x, """ AS y FROM retail.branches'.replace('"""', "'\"\"\"'"))
     code = "".join(to_ipynb(notebook, minimesh, "analyst")["cells"][2]["source"])
