@@ -114,6 +114,8 @@ def _unavailable(url: str) -> Iterator[None]:
     """Connection failures as `StateUnavailable` naming the database; SQL errors pass through unchanged."""
     try:
         yield
+    except psycopg.errors.ReadOnlySqlTransaction as exc:  # a standby, or a database set read-only
+        raise StateUnavailable(f"the state database {hide_password(url)} cannot be written: it is read-only") from exc
     except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
         if isinstance(exc, psycopg.errors.QueryCanceled) or getattr(exc, "sqlstate", None) == "40P01":
             raise
@@ -128,7 +130,7 @@ class PostgresDatabase:
         self.url = url
         with _unavailable(url):  # a clear error at start-up, before any pool retries quietly
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT_S * 2,
+        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT_S,
                                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
                                     configure=_configure, check=ConnectionPool.check_connection,
                                     reconnect_timeout=24 * 3600, name="meshwork-state")
