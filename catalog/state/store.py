@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from catalog.state import migrations
+from catalog.state.postgres import PostgresDatabase
 
 
 def utc_now() -> str:
@@ -70,7 +71,6 @@ class StateStore:
         if self._pg is None:
             with self._open_lock:
                 if self._pg is None:
-                    from catalog.state.postgres import PostgresDatabase  # psycopg only when the state is there
                     self._pg = PostgresDatabase(self.url or "")
         if not self._ready:
             self._open(None)
