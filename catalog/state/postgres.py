@@ -13,6 +13,7 @@ database is back.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -130,15 +131,40 @@ class PostgresDatabase:
         self.url = url
         with _unavailable(url):  # a clear error at start-up, before any pool retries quietly
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT_S,
-                                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
-                                    configure=_configure, check=ConnectionPool.check_connection,
-                                    reconnect_timeout=24 * 3600, name="meshwork-state")
+        self._pool_size = pool_size
+        self._renew = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ConnectionPool:
+        return ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True, timeout=CONNECT_TIMEOUT_S,
+                              kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+                              configure=_configure, check=ConnectionPool.check_connection,
+                              reconnect_timeout=24 * 3600, name="meshwork-state")
+
+    @contextmanager
+    def _lend(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection. After an outage the pool retries with growing pauses; if it has none to lend
+        but the database answers again, a fresh pool replaces it, so the store recovers at once."""
+        pool = self._pool
+        try:
+            con = pool.getconn()
+        except PoolTimeout:
+            psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S).close()  # still down: raises, reported
+            with self._renew:
+                if self._pool is pool:
+                    self._pool = self._new_pool()
+                    pool.close(timeout=0)
+                pool = self._pool
+            con = pool.getconn()
+        try:
+            yield con
+        finally:
+            pool.putconn(con)
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Column names and rows of one statement run outside any transaction (autocommit)."""
         statement = dialect.postgres(sql)
-        with _unavailable(self.url), self._pool.connection() as con:
+        with _unavailable(self.url), self._lend() as con:
             cursor = con.execute(statement.sql, tuple(params))
             names = [column.name for column in cursor.description or ()]
             return names, cursor.fetchall() if cursor.description else []
@@ -146,13 +172,13 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """BEGIN; the store's write lock; the caller's statements; COMMIT (ROLLBACK on any error)."""
-        with _unavailable(self.url), self._pool.connection() as con, con.transaction():
+        with _unavailable(self.url), self._lend() as con, con.transaction():
             con.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
             yield Connection(con, self.url)
 
     def migrate(self) -> int:
         """Run the pending migrations once, under the schema's session advisory lock; returns how many ran."""
-        with _unavailable(self.url), self._pool.connection() as con:
+        with _unavailable(self.url), self._lend() as con:
             con.execute(f"SELECT pg_advisory_lock({_LOCK})")
             try:
                 with con.transaction():
