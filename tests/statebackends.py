@@ -60,6 +60,7 @@ def state_url(backend, request) -> str | None:
 OWNER_TEST_MODULES = {
     "tests.access.test_ledger", "tests.access.test_trust", "tests.governance.test_changes",
     "tests.scorecards.test_review", "tests.samples.test_history", "tests.query.test_session",
+    "tests.dashboards.test_dashboards", "tests.scorecards.test_usage",
 }
 """Test modules of the state tables' owners (catalog.state.migrations.OWNERS): each runs once per backend, the
 PostgreSQL pass with every mesh it opens on a fresh schema (MESHWORK_STATE_URL)."""
