@@ -54,3 +54,8 @@ class QuerySyntaxError(QueryRejected):
         super().__init__(message)
         self.line = line
         self.col = col
+
+
+class StateUnavailable(MeshError):
+    """The state store's database could not be reached (at start-up, or lost mid-session); the message names
+    its URL with the password hidden. Nothing was written by the call that raised it."""

@@ -61,6 +61,7 @@ from catalog.query.session import Session
 from catalog.query.usage_log import UsageLog
 from catalog.samples.history import seeder
 from catalog.state.cache import MeshCache
+from catalog.state.location import state_url
 from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -79,7 +80,10 @@ class Mesh:
         self.domains: dict[str, Domain] = self.declared.domains
         self.products: dict[str, DataProduct] = self.declared.products
         self.problems: list[Problem] = self.declared.problems
-        self.state = StateStore(self.state_dir, seed=seeder(self.declared))  # a sample's history, once
+        self.state = StateStore(self.state_dir, seed=seeder(self.declared),  # a sample's history, once
+                                url=state_url(self.descriptor.state))
+        if self.state.url:
+            self.state.open()  # an unreachable state database is an error now, naming its URL
         self.usage_log = UsageLog(self.state)  # the owners of usage_events and quality_runs
         self.quality_runs = QualityRuns(self.state)
         self.cache = MeshCache(self.state, self.declared.revision)  # the one cache of what this mesh derives

@@ -16,6 +16,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from minimesh import build_minimesh  # noqa: E402
 
 from tests import harness  # noqa: E402
+from tests.statebackends import (parametrize_owner_modules, state_backend_module,  # noqa: E402,F401
+                                 state_backend_test, state_pg_database)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_owner_modules(metafunc)  # the state tables' owners' tests run on SQLite and PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_data"

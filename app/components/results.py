@@ -32,6 +32,8 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
     else:
         st.caption(f":material/table_rows: {outcome.note()} · {outcome.duration_ms:,.0f} ms · "
                    f"read {md(', '.join(outcome.products)) or 'no products'}")
+        for warning in outcome.warnings:  # e.g. the state database was lost: the usage event is not recorded
+            st.warning(md(warning), icon=":material/warning:")
         st.dataframe(outcome.frame, hide_index=True, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
 
 

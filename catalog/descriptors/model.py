@@ -657,6 +657,9 @@ class MeshDescriptor(Strict):
     description: str = ""
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    state: str | None = Field(default=None, description="'sqlite' (the default: a file in the state folder) or a "
+                                                         "postgresql:// URL shared by several app servers; "
+                                                         "MESHWORK_STATE_URL overrides it")
     data_roots: list[str] = Field(default_factory=list, description="extra folders file sources may read")
     postgres_hosts: list[str] = Field(default_factory=list, description="if set, the only PostgreSQL hosts a "
                                                                         "product or a draft may connect to")

@@ -84,7 +84,7 @@ class QualityRuns:
         rows = self.state.query(
             f"SELECT {_COLUMNS} FROM ("
             " SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY ts DESC, id DESC) AS n FROM quality_runs"
-            ") WHERE n = 1 ORDER BY product_id")
+            ") AS ranked WHERE n = 1 ORDER BY product_id")
         return {r[1]: _read(r) for r in rows}
 
     def latest_at(self, product_id: str, ts: str) -> dict[str, Any] | None:

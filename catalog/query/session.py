@@ -20,7 +20,9 @@ from catalog.access.ledger import AccessLedger
 from catalog.access.policy import Grants, Viewers
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.engines.base import Engine, Record, RoleDatabase
-from catalog.errors import MeshError
+import warnings
+
+from catalog.errors import MeshError, StateUnavailable
 from catalog.query import gate as sandbox
 from catalog.query import vetting
 from catalog.query.masking import describe_mask
@@ -34,6 +36,7 @@ class QueryResult:
     truncated: bool
     duration_ms: float
     products: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. its usage event could not be recorded
 
     @property
     def shown_rows(self) -> int:
@@ -46,6 +49,10 @@ class QueryResult:
 
     def _repr_html_(self) -> str:
         return f"<p><small>{self.note()} · {self.duration_ms:.0f} ms</small></p>" + self.frame._repr_html_()
+
+
+class UnrecordedUsage(UserWarning):
+    """A query ran but its usage event (and any grant-use audit) could not be written to the state store."""
 
 
 class Session:
@@ -100,18 +107,24 @@ class Session:
                            dialect=self.engine.DIALECT, deadline=time.monotonic() + self.timeout_s)
 
     def sql(self, text: str) -> pl.DataFrame:
-        """Run one governed query and return the whole result."""
-        return self.run(text, max_rows=None).frame
+        """Run one governed query and return the whole result (a lost usage event is a Python warning)."""
+        result = self.run(text, max_rows=None)
+        for message in result.warnings:
+            warnings.warn(message, UnrecordedUsage, stacklevel=2)
+        return result.frame
 
     def run(self, text: str, max_rows: int | None = 1000) -> QueryResult:
-        """Run one governed query; keep at most `max_rows` rows but count them all."""
+        """Run one governed query; keep at most `max_rows` rows but count them all. If the state store cannot
+        be written when the query ends, the result is still returned, with a warning that says so."""
         vetted = self.vet(text)
+        lost: list[str] = []
         table, total, duration_ms = self.database.run(set(vetted.products), sandbox.runnable(vetted, self.database),
-                                                      max_rows, self.timeout_s, self.user, self._recorder(vetted))
+                                                      max_rows, self.timeout_s, self.user,
+                                                      self._recorder(vetted, lost))
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return QueryResult(frame=frame, total_rows=total, truncated=frame.height < total, duration_ms=duration_ms,
-                           products=sorted(vetted.products))
+                           products=sorted(vetted.products), warnings=lost)
 
     def record_cached(self, text: str, rows: int) -> None:
         """Count a result served from a cache as a read of its products: usage metrics and the access audit
@@ -133,10 +146,19 @@ class Session:
 
     # ---------------------------------------------------------------- internals
 
-    def _recorder(self, vetted: sandbox.VettedQuery) -> Record:
-        """What the engine calls once the query ends: the usage events and the audit of grants relied on."""
+    def _recorder(self, vetted: sandbox.VettedQuery, lost: list[str] | None = None) -> Record:
+        """What the engine calls once the query ends: the usage events and the audit of grants relied on. With
+        `lost`, a state store that cannot be written adds a warning there instead of discarding the result."""
         grants = self.database.grants
-        return lambda rows, duration_ms, status: self._record(vetted.products, grants, rows, duration_ms, status)
+
+        def record(rows: int, duration_ms: float, status: str) -> None:
+            try:
+                self._record(vetted.products, grants, rows, duration_ms, status)
+            except StateUnavailable as exc:
+                if lost is None:
+                    raise
+                lost.append(f"This query's usage event could not be recorded: {exc}")
+        return record
 
     def _record(self, products: Iterable[str], grants: Grants, rows: int, duration_ms: float, status: str) -> None:
         query_id = uuid.uuid4().hex[:12]

@@ -23,6 +23,7 @@ from catalog.descriptors.yamlio import YamlError, dump_yaml, read_yaml
 from catalog.quality.runs import QualityRun, QualityRuns
 from catalog.quality.scoring import Score, score_results
 from catalog.query.usage_log import UsageEvent, UsageLog
+from catalog.state.location import state_url
 from catalog.state.store import StateStore
 
 HISTORY_FILE = "history.yaml"
@@ -180,8 +181,9 @@ def seed_history(root: Path, state_dir: Path | None = None, today: datetime | No
     """Seed the state of the sample mesh in `root` (its `.meshwork`, or `state_dir`) now, dated back from
     `today`, before anything opens it: how tests get history of a fixed day. True when it was loaded now."""
     state_dir = Path(state_dir) if state_dir else Path(root).resolve() / ".meshwork"
-    state = StateStore(state_dir)
+    declared = open_descriptors(Path(root), cache_dir=state_dir)
+    state = StateStore(state_dir, url=state_url(declared.descriptor.state))  # where the mesh will find it
     try:
-        return seed(open_descriptors(Path(root), cache_dir=state_dir), state, today)
+        return seed(declared, state, today)
     finally:
         state.close()

@@ -188,10 +188,14 @@ def test_revoked_grant_stops_at_once(mesh):
 
 def test_audit_log_is_append_only_in_sqlite_itself(mesh):
     mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    con = sqlite3.connect(mesh.state.path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    if mesh.state.url:  # the same triggers, made PL/pgSQL, on a PostgreSQL state
+        import psycopg
+        con, refused = psycopg.connect(mesh.state.url, autocommit=True), psycopg.DatabaseError
+    else:
+        con, refused = sqlite3.connect(mesh.state.path), sqlite3.DatabaseError
+    with pytest.raises(refused, match="append-only"):
         con.execute("UPDATE audit_log SET actor = 'someone-else'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(refused, match="append-only"):
         con.execute("DELETE FROM audit_log")
     con.close()
     assert mesh.access.audit()["actor"].to_list() == [CONSUMER]

@@ -7,8 +7,8 @@ from catalog.state.store import StateStore
 from catalog.quality.runs import QualityRuns
 
 
-def test_a_value_is_recomputed_once_the_table_it_depends_on_gets_a_row(tmp_path):
-    state = StateStore(tmp_path)
+def test_a_value_is_recomputed_once_the_table_it_depends_on_gets_a_row(tmp_path, state_url):
+    state = StateStore(tmp_path, url=state_url)
     cache, calls = MeshCache(state, "r1"), []
     compute = lambda: calls.append(1) or len(calls)  # noqa: E731
     assert cache.get("scores", "p", compute, tables=("quality_runs",)) == 1
@@ -18,8 +18,8 @@ def test_a_value_is_recomputed_once_the_table_it_depends_on_gets_a_row(tmp_path)
     assert cache.hits == 1 and cache.misses == 2
 
 
-def test_a_bounded_namespace_drops_its_least_recently_used_entries_only(tmp_path):
-    cache = MeshCache(StateStore(tmp_path))
+def test_a_bounded_namespace_drops_its_least_recently_used_entries_only(tmp_path, state_url):
+    cache = MeshCache(StateStore(tmp_path, url=state_url))
     cache.put("other", "kept", "x")
     for n in range(5):
         cache.put("tiles", n, n, limit=3)
@@ -28,8 +28,8 @@ def test_a_bounded_namespace_drops_its_least_recently_used_entries_only(tmp_path
     assert cache.size("tiles") == 3 and cache.peek("other", "kept") == "x"
 
 
-def test_forgetting_a_namespace_leaves_the_others(tmp_path):
-    cache = MeshCache(StateStore(tmp_path))
+def test_forgetting_a_namespace_leaves_the_others(tmp_path, state_url):
+    cache = MeshCache(StateStore(tmp_path, url=state_url))
     cache.put("a", 1, "one")
     cache.put("b", 1, "uno")
     cache.forget("a")

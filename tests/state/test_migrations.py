@@ -1,5 +1,5 @@
 """The state schema grows only by appended migrations: a state file of the previous schema opens, keeps its rows
-and gains what is new; applied migrations never run twice and never change meaning."""
+and gains what is new; applied migrations never run twice and never change meaning. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from pathlib import Path
 
 from catalog.quality.runs import QualityRuns
 from catalog.query.usage_log import UsageEvent, UsageLog
-from catalog.state import migrations
+import psycopg
+
+from catalog.state import dialect, migrations
 from catalog.state.migrations import MIGRATIONS, OWNERS
 from catalog.state.store import StateStore
+from tests.statebackends import fresh_schema
 
 # sha256 (first 16 hex digits) of every migration shipped so far. A state file stores only how many migrations it
 # ran, so editing or reordering one of these would silently give old and new files different schemas.
@@ -25,10 +28,27 @@ PREVIOUS_REVIEW_TABLE = """CREATE TABLE IF NOT EXISTS owner_reviews (
     snapshot TEXT NOT NULL)"""
 
 
-def _previous_state(directory: Path, reviewed: bool) -> Path:
+class _PostgresScript:
+    """Just enough of a sqlite3 connection to write a previous-version state into a PostgreSQL schema."""
+
+    def __init__(self, url: str):
+        self.con = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        if sql.lstrip().upper().startswith(("CREATE", "PRAGMA")):
+            for statement in ([] if sql.lstrip().upper().startswith("PRAGMA") else dialect.postgres_ddl(sql)):
+                self.con.execute(statement)
+        else:
+            self.con.execute(dialect.postgres(sql, many=True).sql, params)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _previous_state(directory: Path, reviewed: bool, url: str | None = None) -> Path:
     """A state.sqlite as the previous version left it: 5 migrations, some rows, owner_reviews if it reviewed."""
     directory.mkdir(parents=True)
-    con = sqlite3.connect(directory / "state.sqlite", isolation_level=None)
+    con = _PostgresScript(url) if url else sqlite3.connect(directory / "state.sqlite", isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
     for script in MIGRATIONS[:5]:
@@ -51,8 +71,7 @@ def _previous_state(directory: Path, reviewed: bool) -> Path:
 
 
 def _tables(store: StateStore) -> set[str]:
-    return {row[0] for row in store.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not row[0].startswith("sqlite_")}
+    return store.tables()
 
 
 def test_shipped_migrations_are_never_edited_only_appended():
@@ -61,15 +80,18 @@ def test_shipped_migrations_are_never_edited_only_appended():
     assert len(MIGRATIONS) >= len(SHIPPED)
 
 
-def test_a_new_store_has_exactly_the_owned_tables(tmp_path):
-    store = StateStore(tmp_path / "state")
+def test_a_new_store_has_exactly_the_owned_tables(tmp_path, state_url):
+    store = StateStore(tmp_path / "state", url=state_url)
     assert _tables(store) == set(OWNERS)
     assert store.meta("migrations") == str(len(MIGRATIONS))
 
 
-def test_a_store_of_the_previous_schema_migrates_and_keeps_its_rows(tmp_path):
+def test_a_store_of_the_previous_schema_migrates_and_keeps_its_rows(tmp_path, backend, request):
     for reviewed in (True, False):  # owner_reviews existed only where someone had recorded a review
-        store = StateStore(_previous_state(tmp_path / f"reviewed-{reviewed}", reviewed))
+        url = request.getfixturevalue("state_url") if backend == "postgresql" else None
+        if url:
+            url = fresh_schema(request.getfixturevalue("state_pg_database"))  # one schema per pass
+        store = StateStore(_previous_state(tmp_path / f"reviewed-{reviewed}", reviewed, url), url=url)
         assert _tables(store) == set(OWNERS)
         assert store.meta("migrations") == str(len(MIGRATIONS))
         assert store.meta("history_seeded") == "2026-11-26T00:00:00+00:00"  # a seeded sample is not seeded again
@@ -85,18 +107,24 @@ def test_a_store_of_the_previous_schema_migrates_and_keeps_its_rows(tmp_path):
         store.close()
 
 
-def test_reopening_runs_no_migration_twice(tmp_path):
-    first = StateStore(tmp_path)
+def test_reopening_runs_no_migration_twice(tmp_path, state_url):
+    first = StateStore(tmp_path, url=state_url)
     assert first.meta("migrations") == str(len(MIGRATIONS))  # the first open created and migrated the file
     first.close()
+    if state_url:
+        from catalog.state.postgres import PostgresDatabase
+        again = PostgresDatabase(state_url)
+        assert again.migrate() == 0
+        again.close()
+        return
     con = sqlite3.connect(tmp_path / "state.sqlite", isolation_level=None)
     assert migrations.apply(con) == 0  # nothing pending: the count says every migration ran
     con.close()
 
 
-def test_a_file_a_newer_version_migrated_keeps_its_count(tmp_path):
-    store = StateStore(tmp_path)
+def test_a_file_a_newer_version_migrated_keeps_its_count(tmp_path, state_url):
+    store = StateStore(tmp_path, url=state_url)
     store.set_meta("migrations", str(len(MIGRATIONS) + 2))  # opened (and migrated) before the write
     store.close()
-    again = StateStore(tmp_path)
+    again = StateStore(tmp_path, url=state_url)
     assert again.meta("migrations") == str(len(MIGRATIONS) + 2)

@@ -1,4 +1,4 @@
-"""The state store survives a SIGKILL mid-write and concurrent writers lose nothing."""
+"""The state store survives a SIGKILL mid-write and concurrent writers lose nothing, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from catalog.quality.runs import QualityRuns
 from catalog.query.usage_log import UsageEvent, UsageLog
@@ -18,7 +17,7 @@ WRITER = textwrap.dedent("""
     from catalog.quality.runs import QualityRuns
     from catalog.query.usage_log import UsageEvent, UsageLog
     from catalog.state.store import StateStore
-    store = StateStore(sys.argv[1])
+    store = StateStore(sys.argv[1], url=sys.argv[2] or None)
     usage, runs = UsageLog(store), QualityRuns(store)
     i = 0
     while True:
@@ -30,8 +29,9 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_write_keeps_every_committed_event(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+def test_sigkill_mid_write_keeps_every_committed_event(tmp_path, state_url):
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), state_url or ""], stdout=subprocess.PIPE,
+                            text=True)
     committed = 0
     for line in proc.stdout:
         committed = int(line)
@@ -39,16 +39,18 @@ def test_sigkill_mid_write_keeps_every_committed_event(tmp_path):
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    con = sqlite3.connect(tmp_path / "state.sqlite")
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    con.close()
-    store = StateStore(tmp_path)
+    if state_url is None:
+        con = sqlite3.connect(tmp_path / "state.sqlite")
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+    store = StateStore(tmp_path, url=state_url)
     usage = UsageLog(store).frame()
     runs = QualityRuns(store).runs("retail.customers")
     # Everything acknowledged before the kill is there; at most the one in flight after it.
     assert usage.height >= committed * 3 and usage.height % 3 == 0
     assert len(runs) >= committed
     assert all(len(r["results"]) == 20 for r in runs)
+    store.close()
 
 
 WRITE_MANY = textwrap.dedent("""
@@ -56,7 +58,7 @@ WRITE_MANY = textwrap.dedent("""
     from pathlib import Path
     from catalog.query.usage_log import UsageEvent, UsageLog
     from catalog.state.store import StateStore
-    usage = UsageLog(StateStore(Path(sys.argv[1])))
+    usage = UsageLog(StateStore(Path(sys.argv[1]), url=sys.argv[4] or None))
     worker, count = sys.argv[2], int(sys.argv[3])
     for i in range(count):
         usage.record([UsageEvent(user=f"w{worker}", role="analyst", product_id=f"d.p{i % 5}",
@@ -64,21 +66,24 @@ WRITE_MANY = textwrap.dedent("""
 """)
 
 
-def test_concurrent_processes_lose_no_event(tmp_path):
+def test_concurrent_processes_lose_no_event(tmp_path, state_url):
     # Separate interpreters (not multiprocessing): a spawn child re-imports whatever script the
-    # parent ran as __main__, which under pytest can be an app page.
-    workers = [subprocess.Popen([sys.executable, "-c", WRITE_MANY, str(tmp_path), str(w), "150"],
+    # parent ran as __main__, which under pytest can be an app page. On PostgreSQL all six also race to migrate
+    # the new schema: the advisory lock lets one do it.
+    workers = [subprocess.Popen([sys.executable, "-c", WRITE_MANY, str(tmp_path), str(w), "150", state_url or ""],
                                 stderr=subprocess.PIPE, text=True) for w in range(6)]
     for w in workers:
         _, err = w.communicate(timeout=120)
         assert w.returncode == 0, err
-    usage = UsageLog(StateStore(tmp_path)).frame()
+    store = StateStore(tmp_path, url=state_url)
+    usage = UsageLog(store).frame()
     assert usage.height == 6 * 150
     assert usage.group_by("user").len()["len"].to_list() == [150] * 6
+    store.close()
 
 
-def test_revision_changes_exactly_when_a_row_is_stored(tmp_path):
-    store = StateStore(tmp_path / "state")
+def test_revision_changes_exactly_when_a_row_is_stored(tmp_path, state_url):
+    store = StateStore(tmp_path / "state", url=state_url)
     empty = store.revision("usage_events", "quality_runs", "no_such_table")
     assert empty == (None, None, None)
     UsageLog(store).record([UsageEvent(user="u", role="analyst", product_id="retail.customers", rows=1,
@@ -89,3 +94,4 @@ def test_revision_changes_exactly_when_a_row_is_stored(tmp_path):
     QualityRuns(store).record("retail.customers", "1.0.0", "fp", 90.0, True, 5.0, [])
     assert store.revision("usage_events", "quality_runs")[0] == once[0]
     assert store.revision("usage_events", "quality_runs")[1] is not None
+    store.close()
