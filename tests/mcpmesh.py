@@ -1,6 +1,6 @@
 """What the MCP tests share: a small enforced mesh with a token per person, and how to start `meshwork mcp`.
 
-tests/mcp has no __init__.py on purpose: as a package named `mcp` on the tests' path it would hide the SDK."""
+The tests are in tests/mcp_server, not tests/mcp: a package named `mcp` on the tests' path would hide the SDK."""
 
 from __future__ import annotations
 
