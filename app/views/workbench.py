@@ -27,6 +27,7 @@ from components.text import md
 MAX_SHOWN = 1000  # rows a result table shows; the count, exports and notebooks see them all
 TIMEOUT_S = 30.0
 SCRATCH = "Scratch notebook"
+HISTORY_READ = 200  # recent runs read for the history list (which shows each distinct query once)
 
 mesh = context.require_mesh()
 role = context.current_role(mesh)
@@ -211,6 +212,11 @@ with main:
             sql, run = sql_editor(cell.source, _source_key(cell), schema)
             if run and sql.strip():
                 run_cell(cell, sql)
+            elif run:  # Run on an empty cell: clear what it showed before, and say why nothing ran
+                outcomes.pop(cell.id, None)
+                cell.source = ""
+                st.info("This cell is empty: write a query, then press Run (or Ctrl+Enter).",
+                        icon=":material/edit_note:")
             if cell.id not in outcomes:
                 continue
             ran_sql, ran_role, outcome = outcomes[cell.id]
@@ -238,4 +244,4 @@ with main:
 # ---------------------------------------------------------------- side: history (after the cells ran)
 
 with history_box:
-    history_list(history.recent(15), on_replay=add_cell)
+    history_list(history.recent(HISTORY_READ), on_replay=add_cell)
