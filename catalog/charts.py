@@ -96,8 +96,8 @@ def suggest_chart(df: pl.DataFrame) -> ChartSpec | None:
     kinds = _kinds(df)
     constant = {c for c in df.columns if df.height > 1 and df.get_column(c).n_unique() == 1}
     temporal = [c for c, k in kinds.items() if k == "temporal" and c not in constant]
-    numbers = [c for c, k in kinds.items() if k == "quantitative" and not _looks_like_key(df, c)
-               and c not in constant]
+    numbers = [c for c, k in kinds.items() if k == "quantitative" and not _looks_like_key(df, c)]
+    moving = [c for c in numbers if c not in constant]  # a measure the same on every row draws a flat line
     categories = [c for c, k in kinds.items() if k == "nominal" and df.schema[c] != pl.Null
                   and not _looks_like_key(df, c)]
     distinct = {c: df.get_column(c).n_unique() for c in categories}
@@ -105,14 +105,14 @@ def suggest_chart(df: pl.DataFrame) -> ChartSpec | None:
                     key=lambda c: -distinct[c])
     repeated_groups = [c for c in groups if distinct[c] < df.height]
     legend = next((c for c in groups if 1 < distinct[c] <= MAX_COLOURS), None)
-    if temporal and numbers:
+    if temporal and moving:
         x = temporal[0]
         repeated = df.get_column(x).n_unique() < df.height
         color = legend if repeated else None
         aggregate = "sum" if repeated and color is None else None
         if color is not None and df.select(pl.struct(x, color).n_unique()).item() < df.height:
             aggregate = "sum"
-        return ChartSpec(mark="line", x=x, y=numbers[0], color=color, aggregate=aggregate)
+        return ChartSpec(mark="line", x=x, y=moving[0], color=color, aggregate=aggregate)
     if groups and numbers:
         x = groups[0]
         color = next((c for c in groups[1:] if 1 < distinct[c] <= MAX_COLOURS), None)
@@ -120,6 +120,8 @@ def suggest_chart(df: pl.DataFrame) -> ChartSpec | None:
         repeated = df.select(pl.struct(keys).n_unique()).item() < df.height
         return ChartSpec(mark="bar", x=x, y=numbers[0], color=color, aggregate="sum" if repeated else None,
                          sort="-y" if color is None else None)
+    if temporal and numbers:
+        return None
     if len(numbers) >= 2:
         return ChartSpec(mark="point", x=numbers[0], y=numbers[1], color=legend)
     if temporal and df.get_column(temporal[0]).n_unique() < df.height:

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 import catalog
+from catalog.quality.scoring import WHOLE_CHECKS
 from catalog.scorecards.scorecard import latest_checks
 from components.text import md
 from components.viewer import check_results
@@ -69,8 +70,12 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
                           if check.get("failing") is not None and check.get("rows") is not None else ""))
             if check.get("examples"):
                 st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
+            elif check["status"] == "fail" and check.get("kind") in WHOLE_CHECKS:
+                st.caption("No example rows: this check passes or fails as a whole (row count, freshness, "
+                           "uniqueness counts).")
             elif check["status"] == "fail":
-                st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
+                st.caption("No example rows were stored with this run; **Run checks now** stores them "
+                           "(masked) with the new run.")
 
 
 def live_role(product_id: str) -> str | None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from catalog.errors import MeshError, QueryRejected, QuerySyntaxError, QueryTimeout
 from catalog.query.session import QueryResult, Session
+from components.tables import show_table
 from components.text import md
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -32,7 +33,7 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
     else:
         st.caption(f":material/table_rows: {outcome.note()} · {outcome.duration_ms:,.0f} ms · "
                    f"read {md(', '.join(outcome.products)) or 'no products'}")
-        st.dataframe(outcome.frame, hide_index=True, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
+        show_table(outcome.frame, human=False, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
 
 
 def _exporter(session: Session, sql: str, fmt: str):

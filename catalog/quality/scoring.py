@@ -59,7 +59,7 @@ def cap_reason(score: float | None, results: Iterable[Any] | None) -> str | None
     if score is None or not failing or grade(score) != "A":
         return None
     names = ", ".join(failing[:3]) + (" …" if len(failing) > 3 else "")
-    return f"graded {CAPPED_GRADE}, not A: the error-severity check {names} fails"
+    return f"Graded {CAPPED_GRADE}, not A: the error-severity check {names} fails"
 
 
 def format_score(value: float | None) -> str:
