@@ -10,7 +10,7 @@ from typing import IO
 
 import streamlit as st
 
-from catalog.errors import MeshError, QueryRejected, QuerySyntaxError, QueryTimeout
+from catalog.errors import MeshError, QueryCancelled, QueryRejected, QuerySyntaxError, QueryTimeout
 from catalog.query.session import QueryResult, Session
 from components.tables import show_table
 from components.text import md
@@ -26,6 +26,8 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
             st.code(marked, language=None)
     elif isinstance(outcome, QueryRejected):
         st.error(f"**Refused.** {md(outcome)}", icon=":material/block:")
+    elif isinstance(outcome, QueryCancelled):
+        st.warning(md(outcome), icon=":material/stop_circle:")
     elif isinstance(outcome, QueryTimeout):
         st.warning(md(outcome), icon=":material/timer_off:")
     elif isinstance(outcome, MeshError):

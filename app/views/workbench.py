@@ -16,6 +16,7 @@ from catalog.errors import MeshError
 from catalog.workbench.ipynb import ipynb_bytes
 from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
 from components import context
+from components import jobs as jobs_module
 from components.cells import cell_toolbar, history_list, markdown_cell
 from components.chart_builder import chart_builder
 from components.editor import PLAIN_KEY, available, sql_editor
@@ -45,9 +46,11 @@ if st.session_state.get("wb_mesh") != str(mesh.root):
     st.session_state.wb_outcomes = {}  # cell id -> (sql, role, QueryResult | MeshError)
     st.session_state.wb_charts = {}  # cell id -> ChartSpec | None chosen in the builder
     st.session_state.wb_versions = {}  # cell id -> editor version (a new text needs a new editor)
+    st.session_state.wb_jobs = {}  # cell id -> the query running in the background (components.jobs.Job)
 notebook: Notebook = st.session_state.wb_notebook
 outcomes: dict = st.session_state.wb_outcomes
 charts: dict = st.session_state.wb_charts
+jobs: dict = st.session_state.setdefault("wb_jobs", {})
 
 
 def _source_key(cell: Cell) -> str:
@@ -66,10 +69,40 @@ def sync_sources() -> None:
             cell.chart = charts.get(cell.id, cell.chart)
 
 
-def run_cell(cell: Cell, sql: str) -> None:
+def run_cell(cell: Cell, sql: str, wait: bool = False) -> None:
+    """Start the cell's query in the background, with its own session (so Cancel can interrupt it); with
+    `wait` (Run all), wait for it here."""
     cell.source = sql
-    with st.spinner("Running the query…", show_time=True):
-        outcomes[cell.id] = (sql, role, history.run(session, sql, MAX_SHOWN))
+    outcomes.pop(cell.id, None)
+    own = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
+    jobs[cell.id] = jobs_module.start(own, sql, lambda s, q: history.run(s, q, MAX_SHOWN))
+    if wait:
+        outcomes[cell.id] = (sql, role, jobs_module.wait(jobs.pop(cell.id), lambda _: None))
+
+
+def cancel(cell_id: str) -> None:
+    job = jobs.get(cell_id)
+    if job is not None:
+        job.cancel()
+
+
+def follow(cell: Cell) -> None:
+    """While the cell's query runs: the elapsed time and Cancel; once it ends, its outcome."""
+    job = jobs.get(cell.id)
+    if job is None:
+        return
+    slot = st.empty()
+    with slot.container(horizontal=True, vertical_alignment="center"):
+        clock = st.empty()
+        st.button("Cancel", key=f"wb_cancel_{cell.id}", icon=":material/stop_circle:", on_click=cancel,
+                  args=(cell.id,), disabled=job.cancel_asked, help="stop this query (within a second)")
+    label = "Cancelling…" if job.cancel_asked else "Running the query…"
+    outcome = jobs_module.wait(job, lambda s: clock.caption(f":material/hourglass_top: {label} {s:,.1f} s"))
+    slot.empty()  # the outcome is drawn below, in this same run
+    jobs.pop(cell.id, None)
+    if isinstance(outcome, BaseException) and not isinstance(outcome, MeshError):
+        outcome = MeshError(f"The query failed: {str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__}")
+    outcomes[cell.id] = (job.sql, job.role, outcome)
 
 
 def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
@@ -188,7 +221,7 @@ with main:
             cells = notebook.sql_cells()
             progress = st.progress(0.0, text="Running the notebook…")
             for i, cell in enumerate(cells, start=1):
-                run_cell(cell, cell.source)
+                run_cell(cell, cell.source, wait=True)
                 progress.progress(i / len(cells), text=f"Ran {i} of {len(cells)} cells")
             progress.empty()
         if st.button("Save", icon=":material/save:", key="wb_save"):
@@ -217,6 +250,7 @@ with main:
                 cell.source = ""
                 st.info("This cell is empty: write a query, then press Run (or Ctrl+Enter).",
                         icon=":material/edit_note:")
+            follow(cell)
             if cell.id not in outcomes:
                 continue
             ran_sql, ran_role, outcome = outcomes[cell.id]
