@@ -19,7 +19,7 @@ from components import context
 from components import jobs as jobs_module
 from components.cells import cell_toolbar, history_list, markdown_cell
 from components.chart_builder import chart_builder
-from components.editor import PLAIN_KEY, available, sql_editor
+from components.editor import PLAIN_KEY, available, plain, sql_editor
 from components.pin import pin_button
 from components.results import export_buttons, show_outcome
 from components.schema_browser import schema_browser
@@ -58,8 +58,12 @@ def _source_key(cell: Cell) -> str:
 
 
 def current_sql(cell: Cell) -> str:
-    """What the cell's editor holds now (the cell's saved source until the person types)."""
-    return st.session_state.get(f"{_source_key(cell)}_text", cell.source)
+    """What the cell's editor holds now (the cell's saved source until the person types); the plain editor's box
+    is read directly, since a click's callback runs before the page copies it."""
+    key = _source_key(cell)
+    if plain() and f"{key}_area" in st.session_state:
+        return st.session_state[f"{key}_area"]
+    return st.session_state.get(f"{key}_text", cell.source)
 
 
 def sync_sources() -> None:
@@ -147,6 +151,17 @@ def open_picked(examples: list[Notebook]) -> None:
     st.query_params.pop("sql", None)
 
 
+def insert_name(name: str) -> None:
+    """Put a product's or column's name at the end of the last SQL cell's query (the editor opens again
+    holding it), with a space before it when the query does not end in one."""
+    sync_sources()
+    cell = next((c for c in reversed(notebook.cells) if c.kind == "sql"), None) or notebook.add("")
+    text = cell.source
+    gap = "" if not text or text.endswith((" ", "\n", "(", ",", ".")) else " "
+    cell.source = f"{text}{gap}{name}"
+    st.session_state.wb_versions[cell.id] = st.session_state.wb_versions.get(cell.id, 0) + 1
+
+
 def pick_product(product_id: str) -> None:
     add_cell(f"SELECT *\nFROM {product_id}\nLIMIT 100", run=True)
 
@@ -205,7 +220,7 @@ with side:
     for problem in problems:
         st.caption(f":red[:material/error:] {md(problem)}")
     st.markdown("#### Products")
-    schema_browser(schema, pick_product)
+    schema_browser(schema, pick_product, insert_name)
     st.markdown("#### History")
     history_box = st.container()
 

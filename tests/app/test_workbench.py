@@ -243,3 +243,14 @@ def test_the_editor_keeps_enter_for_newlines_and_asks_no_outside_font():
     moved = KEYBINDINGS["completer"][0]
     assert moved["name"] == "Return" and "Return" not in moved["bindkey"]["win"]
     assert not ACE_THEME.startswith("streamlit")
+
+
+def test_clicking_a_product_or_column_in_the_schema_browser_inserts_its_name(minimesh):
+    at = open_workbench(minimesh)
+    editors(at)[0].input("SELECT")
+    at.button(key="wb_schema_ins_retail.customers_email").click().run()
+    assert editors(at)[0].value == "SELECT email"
+    editors(at)[0].input("SELECT email FROM ")
+    at.button(key="wb_schema_ins_retail.customers").click().run()
+    assert not at.exception
+    assert editors(at)[0].value == "SELECT email FROM retail.customers"
