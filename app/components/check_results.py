@@ -11,6 +11,7 @@ from catalog.quality.scoring import WHOLE_CHECKS
 from catalog.scorecards.scorecard import latest_checks
 from components.text import md
 from components.viewer import check_results
+from components.tables import show_table
 
 
 SENSITIVE_RULE = ("A check that reads personal data or a restricted product shows its failing count, message and "
@@ -69,7 +70,7 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
                        + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
                           if check.get("failing") is not None and check.get("rows") is not None else ""))
             if check.get("examples"):
-                st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
+                show_table(pl.DataFrame(check["examples"]), human=False)
             elif check["status"] == "fail" and check.get("kind") in WHOLE_CHECKS:
                 st.caption("No example rows: this check passes or fails as a whole (row count, freshness, "
                            "uniqueness counts).")
