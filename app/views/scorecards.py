@@ -153,7 +153,7 @@ if product is None:
     top[1].metric("Checks passing", f"{card['checks_passing']} / {card['checks']}")
     top[2].metric("Fresh / late", f"{card['fresh']} / {card['late']}")
     top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
-    top[4].metric("Products with upstream issues", card["lineage_issues"])
+    top[4].metric("Upstream issues", card["lineage_issues"], help="products of this domain whose upstream is broken, failing or late")
     if card["incomplete"]:
         st.caption(f":orange[Incomplete: {md(card['incomplete'])}]")
     st.markdown("**Products** (pick one above, or open one, to see its failing checks)")
