@@ -90,23 +90,53 @@ def cancel(cell_id: str) -> None:
         job.cancel()
 
 
-def follow(cell: Cell) -> None:
-    """While the cell's query runs: the elapsed time and Cancel; once it ends, its outcome."""
+def running(cell: Cell):
+    """While the cell's query runs: its elapsed time and Cancel, in a slot the outcome later replaces; returns
+    (slot, clock) or None when nothing runs. The page is drawn in full before anything waits (`finish`)."""
     job = jobs.get(cell.id)
     if job is None:
-        return
+        return None
     slot = st.empty()
     with slot.container(horizontal=True, vertical_alignment="center"):
         clock = st.empty()
+        clock.caption(f":material/hourglass_top: {'Cancelling…' if job.cancel_asked else 'Running the query…'}")
         st.button("Cancel", key=f"wb_cancel_{cell.id}", icon=":material/stop_circle:", on_click=cancel,
                   args=(cell.id,), disabled=job.cancel_asked, help="stop this query (within a second)")
+    return slot, clock
+
+
+def finish(cell: Cell, slot, clock) -> None:
+    """Wait for the cell's query (the clock ticking: each tick is where a click on Cancel is noticed), then
+    draw its outcome in the slot."""
+    job = jobs[cell.id]
     label = "Cancelling…" if job.cancel_asked else "Running the query…"
     outcome = jobs_module.wait(job, lambda s: clock.caption(f":material/hourglass_top: {label} {s:,.1f} s"))
-    slot.empty()  # the outcome is drawn below, in this same run
     jobs.pop(cell.id, None)
     if isinstance(outcome, BaseException) and not isinstance(outcome, MeshError):
         outcome = MeshError(f"The query failed: {str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__}")
     outcomes[cell.id] = (job.sql, job.role, outcome)
+    with slot.container():
+        draw_outcome(cell)
+
+
+def draw_outcome(cell: Cell) -> None:
+    """The cell's last result (table, chart, exports, pin) or its refusal or error."""
+    if cell.id not in outcomes:
+        return
+    ran_sql, ran_role, outcome = outcomes[cell.id]
+    if ran_role != role:  # never leave one role's result on screen under another role's name
+        st.caption(f":material/info: This cell ran as {md(ran_role)}; its result is hidden now "
+                   f"that you act as {md(role)}. Run it again to see what {md(role)} sees.")
+        return
+    show_outcome(outcome)
+    if isinstance(outcome, MeshError):
+        return
+    chart_spec = chart_builder(outcome.frame, charts.get(cell.id, cell.chart or suggest_chart(outcome.frame)),
+                               key=f"wb_chart_{cell.id}")
+    charts[cell.id] = chart_spec
+    export_buttons(session, ran_sql, key=f"wb_export_{cell.id}")
+    # cell actions: pin-to-dashboard hook
+    pin_button(mesh, ran_sql, chart_spec, key=f"wb_pin_{cell.id}")
 
 
 def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
@@ -199,8 +229,9 @@ with st.container(horizontal=True, vertical_alignment="center"):
             st.dataframe(masked.select("product_id", "column", "mask"), hide_index=True)
             st.caption("Masks are applied inside the views this role reads, so no query can undo them. "
                        "Switch role in the sidebar to see another view.")
+notice = st.empty()  # always there, so the page keeps its shape (a running query waits with it drawn)
 if st.session_state.pop("wb_filled", False):
-    st.info("A link filled a cell below; read it, then press **Run** to run it as you.", icon=":material/link:")
+    notice.info("A link filled a cell below; read it, then press **Run** to run it as you.", icon=":material/link:")
 
 main, side = st.columns([3, 1], gap="medium")
 
@@ -251,6 +282,7 @@ with main:
     if notebook.description:
         st.caption(md(notebook.description))
 
+    pending: list = []  # cells whose query runs: waited for once the whole page is drawn
     for position, cell in enumerate(list(notebook.cells), start=1):
         with st.container(border=True, key=f"wb_cell_{cell.id}"):
             cell_toolbar(cell, position, len(notebook.cells), on_move=move, on_delete=delete)
@@ -265,23 +297,11 @@ with main:
                 cell.source = ""
                 st.info("This cell is empty: write a query, then press Run (or Ctrl+Enter).",
                         icon=":material/edit_note:")
-            follow(cell)
-            if cell.id not in outcomes:
+            waiting = running(cell)
+            if waiting is not None:
+                pending.append((cell, *waiting))
                 continue
-            ran_sql, ran_role, outcome = outcomes[cell.id]
-            if ran_role != role:  # never leave one role's result on screen under another role's name
-                st.caption(f":material/info: This cell ran as {md(ran_role)}; its result is hidden now "
-                           f"that you act as {md(role)}. Run it again to see what {md(role)} sees.")
-                continue
-            show_outcome(outcome)
-            if isinstance(outcome, MeshError):
-                continue
-            chart_spec = chart_builder(outcome.frame, charts.get(cell.id, cell.chart or suggest_chart(outcome.frame)),
-                                       key=f"wb_chart_{cell.id}")
-            charts[cell.id] = chart_spec
-            export_buttons(session, ran_sql, key=f"wb_export_{cell.id}")
-            # cell actions: pin-to-dashboard hook
-            pin_button(mesh, ran_sql, chart_spec, key=f"wb_pin_{cell.id}")
+            draw_outcome(cell)
 
     with st.container(horizontal=True):
         st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
@@ -294,3 +314,8 @@ with main:
 
 with history_box:
     history_list(history.recent(HISTORY_READ), on_replay=add_cell)
+
+# ---------------------------------------------------------------- running queries: waited for last
+
+for cell, slot, clock in pending:
+    finish(cell, slot, clock)
