@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pathlib import Path
+
 from components import context
 
-st.set_page_config(page_title="Meshwork", page_icon=":material/hub:", layout="wide")
+# A file of our own, served by this server: a `:material/...:` page icon makes the browser fetch the favicon
+# from an outside font host, which fails offline and tells that host who opened the app.
+ICON = Path(__file__).with_name("static") / "meshwork.png"
+st.set_page_config(page_title="Meshwork", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),

@@ -8,6 +8,7 @@ there, when a chart is drawn: it is slow to import and a spec needs only pydanti
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -24,6 +25,15 @@ MARKS: tuple[str, ...] = ("bar", "line", "area", "point", "arc", "rect", "tick")
 AGGREGATES: tuple[str, ...] = ("sum", "mean", "count", "min", "max", "median")
 MAX_POINTS = 5_000  # rows drawn without aggregation; more makes the browser crawl (and Altair refuses)
 MAX_COLOURS = 12  # a colour column with more distinct values than this is not a useful legend
+MAX_BARS = 50  # a category with more distinct values than this makes an unreadable bar chart
+WIDE = 6  # a result with more columns than this is a table to read (a `SELECT *`), not a chart
+
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
+                            "#000000")
+"""Okabe and Ito's colour-blind-safe palette: every chart of the app colours its categories with it, in this
+order (deep blue and orange first: told apart with any colour vision)."""
+
+SHORT_LABEL = 14  # x labels at most this long are drawn level, never rotated
 
 
 class ChartSpec(BaseModel):
@@ -37,6 +47,7 @@ class ChartSpec(BaseModel):
     color: str | None = None
     aggregate: Aggregate | None = None
     title: str | None = None
+    sort: Literal["-y"] | None = None  # "-y": bars by value, largest first (else the result's own order)
 
     @model_validator(mode="after")
     def _needs_axes(self) -> "ChartSpec":
@@ -73,44 +84,94 @@ def _looks_like_key(df: pl.DataFrame, name: str) -> bool:
 
 
 def suggest_chart(df: pl.DataFrame) -> ChartSpec | None:
-    """A sensible default chart for a result, from its column types; None when nothing useful can be drawn.
+    """A default chart chosen from the result; None when a chart would mislead or say nothing.
 
-    temporal x + number -> line; one category + one number -> bar; two numbers -> point;
-    a category alone -> bar of counts; a number alone -> tick strip.
+    time × measure -> line; category × measure -> bar, largest first; two measures -> scatter; a repeated
+    category alone -> bar of counts; a measure alone -> tick strip. No chart for a wide result (a `SELECT *`
+    is a table to read), nor over id-like columns (keys, or a text column whose every value differs, such as
+    a name: a count per name is 1 everywhere), nor for a measure that is the same on every row (a flat line).
     """
-    if df.width == 0 or df.height == 0:
+    if df.width == 0 or df.height == 0 or df.width > WIDE:
         return None
     kinds = _kinds(df)
-    temporal = [c for c, k in kinds.items() if k == "temporal"]
+    constant = {c for c in df.columns if df.height > 1 and df.get_column(c).n_unique() == 1}
+    temporal = [c for c, k in kinds.items() if k == "temporal" and c not in constant]
     numbers = [c for c, k in kinds.items() if k == "quantitative" and not _looks_like_key(df, c)]
-    categories = [c for c, k in kinds.items() if k == "nominal" and df.schema[c] != pl.Null]
+    moving = [c for c in numbers if c not in constant]  # a measure the same on every row draws a flat line
+    categories = [c for c, k in kinds.items() if k == "nominal" and df.schema[c] != pl.Null
+                  and not _looks_like_key(df, c)]
     distinct = {c: df.get_column(c).n_unique() for c in categories}
-    groups = sorted((c for c in categories if distinct[c] > 1 or df.height == 1),
-                    key=lambda c: (_looks_like_key(df, c), distinct[c] > 60, -min(distinct[c], 60)))
+    groups = sorted((c for c in categories if (distinct[c] > 1 or df.height == 1) and distinct[c] <= MAX_BARS),
+                    key=lambda c: -distinct[c])
+    repeated_groups = [c for c in groups if distinct[c] < df.height]
     legend = next((c for c in groups if 1 < distinct[c] <= MAX_COLOURS), None)
-    if temporal and numbers:
+    if temporal and moving:
         x = temporal[0]
         repeated = df.get_column(x).n_unique() < df.height
         color = legend if repeated else None
         aggregate = "sum" if repeated and color is None else None
         if color is not None and df.select(pl.struct(x, color).n_unique()).item() < df.height:
             aggregate = "sum"
-        return ChartSpec(mark="line", x=x, y=numbers[0], color=color, aggregate=aggregate)
+        return ChartSpec(mark="line", x=x, y=moving[0], color=color, aggregate=aggregate)
     if groups and numbers:
         x = groups[0]
         color = next((c for c in groups[1:] if 1 < distinct[c] <= MAX_COLOURS), None)
         keys = [x, color] if color else [x]
         repeated = df.select(pl.struct(keys).n_unique()).item() < df.height
-        return ChartSpec(mark="bar", x=x, y=numbers[0], color=color, aggregate="sum" if repeated else None)
+        return ChartSpec(mark="bar", x=x, y=numbers[0], color=color, aggregate="sum" if repeated else None,
+                         sort="-y" if color is None else None)
+    if temporal and numbers:
+        return None
     if len(numbers) >= 2:
         return ChartSpec(mark="point", x=numbers[0], y=numbers[1], color=legend)
-    if temporal:
+    if temporal and df.get_column(temporal[0]).n_unique() < df.height:
         return ChartSpec(mark="line", x=temporal[0], aggregate="count")
-    if groups:
-        return ChartSpec(mark="bar", x=groups[0], aggregate="count")
+    if repeated_groups:
+        return ChartSpec(mark="bar", x=repeated_groups[-1], aggregate="count", sort="-y")
     if numbers:
         return ChartSpec(mark="tick", x=numbers[0])
     return None
+
+
+def zoomed_domain(values: list[float | None], low: float = 0.0, high: float = 100.0,
+                  least: float = 5.0) -> list[float]:
+    """A y-axis range that shows how `values` move: their own range padded by a tenth (at least `least`
+    wide), kept inside [low, high]. A 0–100 axis draws scores between 97 and 100 as one flat line."""
+    present = [float(v) for v in values if v is not None]
+    if not present:
+        return [low, high]
+    bottom, top = min(present), max(present)
+    pad = max((top - bottom) * 0.1, (least - (top - bottom)) / 2, 0.5)
+    bottom, top = max(low, bottom - pad), min(high, top + pad)
+    if top - bottom < least:
+        bottom, top = (max(low, top - least), top) if top >= high else (bottom, min(high, bottom + least))
+    return [math.floor(bottom), math.ceil(top)]
+
+
+def x_axis(data: pl.DataFrame, column: str, kind: str) -> "alt.Axis":
+    """Readable x labels: short category labels stay level (Vega-Lite turns every nominal label 90°); long
+    ones lean 40° and are cut with an ellipsis."""
+    import altair as alt
+
+    if kind != "nominal" or column not in data.columns:
+        return alt.Axis(labelAngle=0, labelOverlap=True)
+    values = data.get_column(column).drop_nulls().cast(pl.String).unique()
+    longest = int(values.str.len_chars().max() or 0) if values.len() else 0
+    if longest <= SHORT_LABEL and (values.len() <= 12 or longest <= 3):
+        return alt.Axis(labelAngle=0, labelLimit=160)
+    return alt.Axis(labelAngle=-40, labelLimit=140, labelAlign="right")
+
+
+def colour_scale() -> "alt.Scale":
+    """The app's one categorical colour scale (PALETTE)."""
+    import altair as alt
+
+    return alt.Scale(range=list(PALETTE))
+
+
+def themed(chart):
+    """A top-level chart drawn in the app's palette (categories, and the colour of a single series)."""
+    return chart.configure_range(category=list(PALETTE)).configure_mark(color=PALETTE[0])
 
 
 # ---------------------------------------------------------------- rendering
@@ -178,15 +239,22 @@ def render_chart(df: pl.DataFrame, spec: ChartSpec) -> alt.Chart:
         if category is None or y is None:
             raise ChartError("A pie (arc) chart needs a category column (x) and a value (y or count).")
         encodings["theta"] = alt.Theta(field=_field(y), type="quantitative", title=y, stack=True)
-        encodings["color"] = alt.Color(field=_field(category), type=kinds[category], title=category)  # type: ignore[arg-type]
+        encodings["color"] = alt.Color(field=_field(category), type=kinds[category], title=category,  # type: ignore[arg-type]
+                                       scale=colour_scale())
     else:
+        if spec.sort == "-y" and y and kinds.get(spec.x or "") == "nominal":
+            sort_x = "-y"  # type: ignore[assignment]
         if spec.x:
-            encodings["x"] = alt.X(field=_field(spec.x), type=kinds[spec.x], title=spec.x, sort=sort_x)  # type: ignore[arg-type]
+            encodings["x"] = alt.X(field=_field(spec.x), type=kinds[spec.x], title=spec.x, sort=sort_x,  # type: ignore[arg-type]
+                                   axis=x_axis(data, spec.x, kinds[spec.x]))
         if y:
             encodings["y"] = alt.Y(field=_field(y), type=kinds[y], title=y, sort=sort_y)  # type: ignore[arg-type]
         if spec.color:
-            encodings["color"] = alt.Color(field=_field(spec.color), type=kinds[spec.color], title=spec.color)  # type: ignore[arg-type]
+            encodings["color"] = alt.Color(field=_field(spec.color), type=kinds[spec.color], title=spec.color,  # type: ignore[arg-type]
+                                           scale=colour_scale() if kinds[spec.color] == "nominal" else alt.Undefined)
     mark = {"line": {"point": data.height <= 60}, "point": {"filled": True, "opacity": 0.7}}.get(spec.mark, {})
+    if not spec.color and spec.mark != "arc":
+        mark = {**mark, "color": PALETTE[0]}
     chart = alt.Chart(data).mark_rect() if spec.mark == "rect" else getattr(alt.Chart(data), f"mark_{spec.mark}")(
         tooltip=True, **mark)
     chart = chart.encode(tooltip=tooltip, **encodings)

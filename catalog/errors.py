@@ -25,6 +25,10 @@ class QueryTimeout(QueryFailed):
     """A query ran past the session's time limit and was interrupted."""
 
 
+class QueryCancelled(QueryFailed):
+    """A query was stopped on request (`Session.interrupt`, the workbench's Cancel)."""
+
+
 class SourceUnavailable(MeshError):
     """A product's source could not be read (missing file, unreachable database)."""
 

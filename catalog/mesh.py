@@ -212,7 +212,7 @@ class Mesh:
         """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
         may read them: the status lineage shows."""
         return {pid: {**run, "checks": self.sensitivity.redact(pid, run["results"], policy),
-                      "grade": grade(run["score"])} for pid, run in self.quality_runs.latest().items()
+                      "grade": grade(run["score"], run["results"])} for pid, run in self.quality_runs.latest().items()
                 if pid in self.products}
 
     def lineage(self, columns: bool = False, level: str = "product", role: str | None = None,

@@ -25,7 +25,7 @@ def test_repeated_dates_with_a_small_category_colour_the_lines():
 
 def test_one_category_and_one_number_suggest_a_bar():
     df = pl.DataFrame({"segment": ["gold", "silver", "bronze"], "customers": [10, 20, 30]})
-    assert suggest_chart(df) == ChartSpec(mark="bar", x="segment", y="customers")
+    assert suggest_chart(df) == ChartSpec(mark="bar", x="segment", y="customers", sort="-y")
 
 
 def test_repeated_categories_are_summed():
@@ -40,7 +40,7 @@ def test_two_numbers_suggest_a_scatter_and_keys_are_not_measures():
 
 def test_a_category_alone_is_counted_and_an_empty_result_has_no_chart():
     assert suggest_chart(pl.DataFrame({"city": ["a", "b", "a"]})) == ChartSpec(mark="bar", x="city",
-                                                                                aggregate="count")
+                                                                                aggregate="count", sort="-y")
     assert suggest_chart(pl.DataFrame({"city": []}, schema={"city": pl.String})) is None
     assert suggest_chart(pl.DataFrame()) is None
 
@@ -107,3 +107,57 @@ def test_bars_keep_the_order_of_the_result():
     df = pl.DataFrame({"band": ["C", "A", "B"], "n": [1, 3, 2]})
     out = render_chart(df, ChartSpec(mark="bar", x="band", y="n")).to_dict()
     assert out["encoding"]["x"]["sort"] == ["C", "A", "B"]
+
+
+# ---------------------------------------------------------------- a default chart that means something
+
+def test_a_wide_select_star_gets_no_default_chart():
+    df = pl.DataFrame({"customer_id": [1, 2, 3], "full_name": ["a", "b", "c"], "city": ["x", "x", "y"],
+                       "age": [30, 40, 50], "score": [1, 1, 1], "segment": ["g", "s", "g"],
+                       "since": [dt.date(2020, 1, d) for d in (1, 2, 3)]})
+    assert suggest_chart(df) is None
+
+
+def test_no_count_per_unique_name_and_no_flat_line_of_a_constant():
+    names = pl.DataFrame({"full_name": ["Ann", "Bob", "Cy"], "customer_id": [1, 2, 3]})
+    assert suggest_chart(names) is None  # a count of 1 per name says nothing
+    flat = pl.DataFrame({"day": [dt.date(2026, 1, d) for d in (1, 2, 3)], "one": [1, 1, 1]})
+    assert suggest_chart(flat) is None
+
+
+def test_category_by_measure_is_a_bar_sorted_by_value():
+    df = pl.DataFrame({"segment": ["gold", "silver", "bronze"], "customers": [10, 30, 20]})
+    spec = suggest_chart(df)
+    assert spec.mark == "bar" and spec.sort == "-y"
+    assert render_chart(df, spec).to_dict()["encoding"]["x"]["sort"] == "-y"
+
+
+def test_short_category_labels_are_level_and_long_ones_lean():
+    short = pl.DataFrame({"state": ["CA", "NY", "TX"], "n": [1, 2, 3]})
+    axis = render_chart(short, ChartSpec(mark="bar", x="state", y="n")).to_dict()["encoding"]["x"]["axis"]
+    assert axis["labelAngle"] == 0
+    long = pl.DataFrame({"name": [f"a rather long category {i}" for i in range(20)], "n": list(range(20))})
+    axis = render_chart(long, ChartSpec(mark="bar", x="name", y="n")).to_dict()["encoding"]["x"]["axis"]
+    assert axis["labelAngle"] == -40 and axis["labelLimit"] == 140
+
+
+def test_one_colour_blind_safe_palette_colours_every_chart():
+    from catalog.charts import PALETTE, themed
+
+    df = pl.DataFrame({"k": ["a", "b"], "g": ["x", "y"], "v": [1, 2]})
+    out = render_chart(df, ChartSpec(mark="bar", x="k", y="v", color="g")).to_dict()
+    assert out["encoding"]["color"]["scale"]["range"] == list(PALETTE)
+    single = render_chart(df, ChartSpec(mark="bar", x="k", y="v")).to_dict()
+    assert single["mark"]["color"] == PALETTE[0]
+    import altair as alt
+
+    assert themed(alt.Chart(df).mark_bar()).to_dict()["config"]["range"]["category"] == list(PALETTE)
+
+
+def test_score_trends_zoom_to_their_data():
+    from catalog.charts import zoomed_domain
+
+    assert zoomed_domain([97.0, 99.5, 100.0]) == [95, 100]
+    assert zoomed_domain([60.0, 80.0]) == [58, 82]
+    assert zoomed_domain([]) == [0, 100]
+    assert zoomed_domain([100.0, 100.0]) == [95, 100]

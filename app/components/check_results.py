@@ -7,9 +7,11 @@ import polars as pl
 import streamlit as st
 
 import catalog
+from catalog.quality.scoring import WHOLE_CHECKS
 from catalog.scorecards.scorecard import latest_checks
 from components.text import md
 from components.viewer import check_results
+from components.tables import show_table
 
 
 SENSITIVE_RULE = ("A check that reads personal data or a restricted product shows its failing count, message and "
@@ -68,9 +70,13 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
                        + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
                           if check.get("failing") is not None and check.get("rows") is not None else ""))
             if check.get("examples"):
-                st.dataframe(pl.DataFrame(check["examples"]), hide_index=True, width="stretch")
+                show_table(pl.DataFrame(check["examples"]), human=False)
+            elif check["status"] == "fail" and check.get("kind") in WHOLE_CHECKS:
+                st.caption("No example rows: this check passes or fails as a whole (row count, freshness, "
+                           "uniqueness counts).")
             elif check["status"] == "fail":
-                st.caption("No example rows: this check fails as a whole (row count, freshness) or came from history.")
+                st.caption("No example rows were stored with this run; **Run checks now** stores them "
+                           "(masked) with the new run.")
 
 
 def live_role(product_id: str) -> str | None:

@@ -18,6 +18,14 @@ except ImportError:  # the page still works, without highlighting
 
 PLAIN_KEY = "wb_plain_editor"
 
+# Enter inserts a newline even while the completion popup is open (Ace's popup takes Enter by default, so typing
+# `AS c⏎FROM` became `AS customersFROM`); Tab or a click accepts a completion. The popup's Enter command is moved
+# to a chord nobody presses.
+KEYBINDINGS = {"completer": [{"name": "Return", "bindkey": {"win": "Ctrl-Alt-Shift-F12", "mac": "Ctrl-Alt-Shift-F12"}}]}
+# Ace's own light theme: the component's "streamlit" themes @import a font from fonts.googleapis.com, a
+# request to an outside host on every page with an editor (and a font that never arrives offline).
+ACE_THEME = "textmate"
+
 _RUN_BUTTON = {"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
                "commands": ["submit"], "alwaysOn": True, "style": {"bottom": "0.35rem", "right": "0.4rem"}}
 
@@ -60,8 +68,12 @@ def sql_editor(initial: str, key: str, schema: pl.DataFrame) -> tuple[str, bool]
         return text, run
     event = code_editor(initial, lang="sql", key=key, height=[6, 24], theme="default", shortcuts="vscode",
                         completions=completions(schema), response_mode="debounce", buttons=[_RUN_BUTTON],
-                        options={"showLineNumbers": True, "wrap": True, "tabSize": 2, "enableLiveAutocompletion": True},
-                        props={"placeholder": "SELECT … FROM <domain>.<product>   (Ctrl+Enter runs)"})
+                        keybindings=KEYBINDINGS,
+                        options={"showLineNumbers": True, "wrap": True, "tabSize": 2, "enableLiveAutocompletion": True,
+                                 "fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
+                                 "fontSize": 14},
+                        props={"placeholder": "SELECT … FROM <domain>.<product>   (Ctrl+Enter runs; Tab completes)",
+                               "theme": ACE_THEME})
     run = False
     if event and event.get("id") and event["id"] != st.session_state.get(seen_key):
         st.session_state[seen_key] = event["id"]

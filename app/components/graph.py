@@ -13,11 +13,13 @@ import networkx as nx
 import streamlit as st
 
 from catalog.lineage.dot import CROSS_DOMAIN, QUALITY_PEN, domain_colour, to_dot
+from components.links import LINEAGE_PAGE, href
 
 
 def lineage_href(node: str) -> str:
-    """Clicking a product node re-centres the lineage page on it."""
-    return f"./lineage?product={node}"
+    """Clicking a product node re-centres the page on it: the graph, and the side panel (impact, root cause)
+    beside it, are then that product's; the mesh and role stay in the link."""
+    return href(LINEAGE_PAGE, product=node)
 
 
 def _estimated_width_px(graph: nx.DiGraph) -> int:
@@ -30,16 +32,32 @@ def _estimated_width_px(graph: nx.DiGraph) -> int:
     return int(layers * (widest * 6 + 40))
 
 
-def lineage_chart(graph: nx.DiGraph, link_nodes: bool = True, key: str = "lineage_graph") -> None:
-    """The graph fitted to the column, but kept near its natural size (75% to 110%).
+ZOOMS = {"Fit": None, "100%": 1.0, "150%": 1.5, "200%": 2.0}
+READABLE = 0.8  # a graph is fitted to the column only down to this share of its natural size (labels stay legible)
+COLUMN_PX = 980  # about the graph column's width at 1440 px
 
-    Streamlit scales the SVG to the column width, which makes the labels of a deep lineage
-    unreadably small (and a three-node graph huge); past the floor the chart scrolls sideways.
-    """
-    natural = _estimated_width_px(graph)
-    st.html(f"<style>.st-key-{key} {{overflow-x: auto; padding-bottom: 0.4rem}} "
-            f".st-key-{key} svg {{min-width: {int(natural * 0.75)}px; max-width: {int(natural * 1.1)}px; "
-            "height: auto}</style>")
+
+def graph_css(key: str, natural: int, zoom: float | None) -> str:
+    """CSS for the graph's box: `Fit` scales the drawing to the column unless that would shrink its labels
+    below READABLE of their size (then it keeps that size and the box scrolls); a zoom draws it at that
+    multiple of its natural size, and the box scrolls both ways (pan by scrolling or dragging the bars)."""
+    box = (f".st-key-{key} {{overflow: auto; max-height: 78vh; padding-bottom: 0.4rem; "
+           "border: 1px solid rgba(49,51,63,0.12); border-radius: 0.5rem} ")
+    if zoom is None:
+        floor = int(natural * READABLE) if natural * READABLE > COLUMN_PX else 0
+        return box + (f".st-key-{key} svg:has(g.node) {{width: 100% !important; min-width: {floor}px; "
+                      f"max-width: {max(natural, COLUMN_PX)}px !important; height: auto !important}}")
+    return box + (f".st-key-{key} svg:has(g.node) {{width: {int(natural * zoom)}px !important; "
+                  "max-width: none !important; height: auto !important}")
+
+
+def lineage_chart(graph: nx.DiGraph, link_nodes: bool = True, key: str = "lineage_graph") -> None:
+    """The graph in a box that fits the column, with a zoom control; node links re-centre the page."""
+    natural = max(_estimated_width_px(graph), 1)
+    zoom = st.segmented_control("Zoom", list(ZOOMS), default="Fit", key=f"{key}_zoom", required=True,
+                                help="Fit draws the graph across the column (never with labels too small to "
+                                     "read); a zoom draws it larger, and the box scrolls to pan.") or "Fit"
+    st.html(f"<style>{graph_css(key, natural, ZOOMS[zoom])}</style>")
     with st.container(key=key):
         st.graphviz_chart(to_dot(graph, href=lineage_href if link_nodes else None), width="stretch")
 

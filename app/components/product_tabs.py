@@ -13,6 +13,7 @@ from sqlglot import exp
 
 import catalog
 from catalog.access.policy import Policy
+from catalog.charts import PALETTE, zoomed_domain
 from catalog.descriptors.model import DataProduct
 from catalog.errors import MeshError
 from catalog.lineage.neighbourhood import neighbourhood
@@ -21,6 +22,7 @@ from components.badges import score_help
 from components.cards import ago
 from components.graph import lineage_chart
 from components.links import product_link
+from components.tables import show_table
 from components.tabs import tabbed
 from components.text import code, md
 from components.viewer import check_results, state
@@ -72,7 +74,7 @@ def sample_rows_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy, ro
     except MeshError as exc:
         st.warning(f"Cannot read a sample: {md(exc)}")
         return
-    st.dataframe(sample, hide_index=True, width="stretch")
+    show_table(sample, human=False)
     masked = [c.name for c in product.pii_columns if c.name in sample.columns]
     st.caption(f"First {len(sample)} rows as the role **{md(role)}** sees them"
                + (f"; personal data masked in: {md(', '.join(masked))}."
@@ -99,8 +101,9 @@ def quality_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> Non
                                        "failing rows": pl.Int64, "message": pl.String})
         st.dataframe(results, hide_index=True, width="stretch")
     if history.height > 1:
-        st.altair_chart(alt.Chart(history.select("ts", "score", "grade")).mark_line(point=True).encode(
-            x=alt.X("ts:T", title=None), y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100])),
+        st.altair_chart(alt.Chart(history.select("ts", "score", "grade")).mark_line(point=True, color=PALETTE[0]).encode(
+            x=alt.X("ts:T", title=None), y=alt.Y("score:Q", title="score", scale=alt.Scale(
+                domain=zoomed_domain(history["score"].to_list()), nice=False)),
             tooltip=["ts:T", "score:Q", "grade:N"]).properties(height=200, title="Quality score over time"),
             width="stretch")
 
@@ -118,10 +121,10 @@ def usage_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
     cols[1].metric("Users (30 days)", row.get("users", 0))
     cols[2].metric("Consuming domains", row.get("consuming_domains", 0))
     st.altair_chart(alt.Chart(weekly_usage(events)).mark_line(point=True).encode(
-        x=alt.X("week:T", title=None), y=alt.Y("count:Q", title=None), color=alt.Color("measure:N", title=None),
+        x=alt.X("week:T", title=None), y=alt.Y("count:Q", title=None), color=alt.Color("measure:N", title=None, scale=alt.Scale(range=list(PALETTE))),
         tooltip=["week:T", "measure:N", "count:Q"]).properties(height=200, title="Queries and users per week"),
         width="stretch")
-    st.dataframe(consumers(events), hide_index=True, width="stretch")
+    show_table(consumers(events))
 
 
 def lineage_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> None:

@@ -10,8 +10,9 @@ from typing import IO
 
 import streamlit as st
 
-from catalog.errors import MeshError, QueryRejected, QuerySyntaxError, QueryTimeout
+from catalog.errors import MeshError, QueryCancelled, QueryRejected, QuerySyntaxError, QueryTimeout
 from catalog.query.session import QueryResult, Session
+from components.tables import show_table
 from components.text import md
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -25,6 +26,8 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
             st.code(marked, language=None)
     elif isinstance(outcome, QueryRejected):
         st.error(f"**Refused.** {md(outcome)}", icon=":material/block:")
+    elif isinstance(outcome, QueryCancelled):
+        st.warning(md(outcome), icon=":material/stop_circle:")
     elif isinstance(outcome, QueryTimeout):
         st.warning(md(outcome), icon=":material/timer_off:")
     elif isinstance(outcome, MeshError):
@@ -34,7 +37,7 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
                    f"read {md(', '.join(outcome.products)) or 'no products'}")
         for warning in outcome.warnings:  # e.g. the state database was lost: the usage event is not recorded
             st.warning(md(warning), icon=":material/warning:")
-        st.dataframe(outcome.frame, hide_index=True, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
+        show_table(outcome.frame, human=False, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
 
 
 def _exporter(session: Session, sql: str, fmt: str):

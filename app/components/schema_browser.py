@@ -1,5 +1,6 @@
 """The schema browser beside the workbench: the products this role can see, by domain, with their columns,
-types and how personal data appears to the role; one click starts a cell over a product."""
+types and how personal data appears to the role; a click on a product's or a column's name inserts it into the
+query being written, and "New cell" starts a cell over a product."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import streamlit as st
 from components.text import code, md
 
 
-def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], key: str = "wb_schema") -> None:
-    """`schema` is `Session.schema()`; `on_pick(product_id)` runs when a product's "New cell" is clicked."""
+def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], on_insert: Callable[[str], None] | None = None,
+                   key: str = "wb_schema") -> None:
+    """`schema` is `Session.schema()`; `on_pick(product_id)` runs when a product's "New cell" is clicked,
+    `on_insert(name)` when a product's or column's name is."""
     needle = st.text_input("Find a product or column", key=f"{key}_find", placeholder="e.g. customers, email",
                            label_visibility="collapsed").strip().lower()
     if needle:
@@ -31,12 +34,20 @@ def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], key: st
             masked = int(columns["masked"].sum())
             label = md(product_id.split('.', 1)[1]) + (f"  · :orange[{masked} masked]" if masked else "")
             with st.expander(label, expanded=bool(needle) and schema["product_id"].n_unique() <= 2):
-                st.caption(f"{code(product_id)} · {md(columns['title'][0])}")
-                lines = []
+                st.caption(md(columns["title"][0]))
+                if on_insert is not None:
+                    st.button(product_id, key=f"{key}_ins_{product_id}", type="tertiary", on_click=on_insert,
+                              args=(product_id,), icon=":material/input:",
+                              help="insert this product's name into the query")
                 for row in columns.iter_rows(named=True):
-                    flag = f" — :orange[masked: {md(row['mask'])}]" if row["masked"] else (
-                        " — :green[personal data, unmasked]" if row["pii"] else "")
-                    lines.append(f"- {code(row['column'])} {md(row['type'].lower())}{flag}")
-                st.markdown("\n".join(lines))
+                    flag = f" :orange[masked: {md(row['mask'])}]" if row["masked"] else (
+                        " :green[personal data, unmasked]" if row["pii"] else "")
+                    if on_insert is None:
+                        st.markdown(f"- {code(row['column'])} {md(row['type'].lower())}{flag}")
+                        continue
+                    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                        st.button(row["column"], key=f"{key}_ins_{product_id}_{row['column']}", type="tertiary",
+                                  on_click=on_insert, args=(row["column"],), help="insert this column's name")
+                        st.caption(f"{md(row['type'].lower())}{flag}")
                 st.button("New cell", key=f"{key}_{product_id}", icon=":material/add:", on_click=on_pick,
                           args=(product_id,), help=f"a new cell with SELECT * FROM {product_id} LIMIT 100")

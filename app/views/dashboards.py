@@ -19,6 +19,7 @@ from catalog.errors import ChartError, MeshError
 from components import context
 from components.links import page_link, workbench_link
 from components.text import code, md
+from components.tables import show_table
 
 PAGE = "views/dashboards.py"
 
@@ -121,7 +122,7 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
             except ChartError as exc:
                 st.warning(f"The chart cannot be drawn: {md(exc)}", icon=":material/info:")
         else:
-            st.dataframe(result.frame, hide_index=True, width="stretch", height=260)
+            show_table(result.frame, human=False, height=260)
         notes = [result.freshness()]
         if result.ok:
             notes.append(f"{result.total_rows:,} rows" + (f" (first {result.frame.height:,} shown)"

@@ -12,6 +12,7 @@ from catalog.discover.search import FACETS, SORTS, YES_NO
 from components import context
 from components.cards import result_card
 from components.links import product_hrefs
+from components.tables import show_table
 from components.text import md
 from components.viewer import policy, search
 
@@ -20,6 +21,37 @@ FACET_LABELS = {"domain": "Domain", "tag": "Tag", "term": "Glossary term", "owne
                 "grade": "Quality grade", "pii": "Contains PII", "kind": "Source kind", "certified": "Certified by its owner"}
 SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": "Quality score",
                "freshness": "Last refresh", "trust": "Trust (certified, then rating)"}
+
+VIEWS = ["Cards", "List"]
+FACET_SHOWN = 6  # values of a facet shown as boxes at once; the rest behind "more"
+
+
+def facet_boxes(facet: str, values: list[tuple[str, int]]) -> list[str]:
+    """One checkbox per value with its count in sight (`marketing (5)`); returns the ticked values."""
+    if not values:
+        return []
+    st.caption(FACET_LABELS[facet])
+    chosen = []
+    first = st.container()  # the first values, then the rest folded below them
+    more = st.expander(f"{len(values) - FACET_SHOWN} more") if len(values) > FACET_SHOWN else None
+    for n, (value, count) in enumerate(values):
+        where = first if n < FACET_SHOWN or more is None else more
+        if where.checkbox(f"{value} ({count})", key=f"facet_{facet}_{value}"):
+            chosen.append(value)
+    return chosen
+
+
+def result_list(hits: list, viewer) -> None:
+    """The compact view: one row per product (a link, its title, domain, grade, usage, owner)."""
+    rows = pl.DataFrame([{"product": h.product_id, "title": h.title, "domain": h.domain,
+                          "quality": "locked" if viewer.is_locked(h.product_id) else h.grade,
+                          "queries (30 d)": h.queries, "owner": h.owner, "certified": h.certified} for h in hits],
+                        schema={"product": pl.String, "title": pl.String, "domain": pl.String, "quality": pl.String,
+                                "queries (30 d)": pl.Int64, "owner": pl.String, "certified": pl.Boolean})
+    show_table(rows.with_columns(product_hrefs("product")), human=False,
+               config={"product": st.column_config.LinkColumn("product", display_text=r"product=(.*)$")},
+               height=min(38 + 35 * rows.height, 740))
+
 
 mesh = context.require_mesh()
 viewer = policy(mesh)
@@ -50,12 +82,7 @@ def search_and_results() -> None:
     with filters_col:
         st.markdown("**Filter**")
         for facet in FACETS:
-            values = [v for v, _ in options[facet]]
-            if not values:
-                continue
-            counts = dict(options[facet])
-            chosen = st.multiselect(FACET_LABELS[facet], values, key=f"facet_{facet}",
-                                    format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
+            chosen = facet_boxes(facet, options[facet])
             if chosen:
                 filters[facet] = [v == "yes" for v in chosen] if facet in YES_NO else chosen
 
@@ -72,8 +99,13 @@ def search_and_results() -> None:
         if not results.hits:
             st.info("No product matches. Try fewer or other words, or clear the filters." if text.strip() or filters
                     else "This mesh has no data products yet.")
-        for i, hit in enumerate(results.hits):
-            result_card(hit, key=f"{i}", locked=viewer.is_locked(hit.product_id))
+        view = st.segmented_control("View", VIEWS, key="discover_view", default=VIEWS[0],
+                                    label_visibility="collapsed") or VIEWS[0]
+        if view == "List" and results.hits:
+            result_list(results.hits, viewer)
+        elif results.hits:
+            for i, hit in enumerate(results.hits):
+                result_card(hit, key=f"{i}", locked=viewer.is_locked(hit.product_id))
         if results.total > len(results.hits):
             st.button(f"Show more ({results.total - len(results.hits)} left)", key="discover_more",
                       on_click=st.session_state.update, kwargs={"discover_limit": limit + PAGE_SIZE})

@@ -1,4 +1,5 @@
-"""Home: the mesh at a glance: domains, products per domain, owners, broken products."""
+"""Home: the mesh at a glance: a search box, the most used and the certified products, domains, products per
+domain, owners, broken products."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from catalog.charts import PALETTE
 from components import context
-from components.links import page_link, product_hrefs
+from components.links import page_link, product_hrefs, product_link
 from components.text import code, md
 from components.viewer import listed, policy
 
@@ -28,6 +30,35 @@ cols[0].metric("Domains", len(mesh.domains))
 cols[1].metric("Data products", summary.height)
 cols[2].metric("Owners", summary["owner"].n_unique())
 cols[3].metric("Broken products", len(broken))
+
+with st.form("home_search", border=False, enter_to_submit=True):
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        asked = st.text_input("Search data products", key="home_q", placeholder="customers, churn, shipments…")
+        searched = st.form_submit_button("Search", icon=":material/search:")
+if searched and asked.strip():
+    st.switch_page("views/discover.py", query_params={**context.state_params(), "q": asked.strip()})
+
+used = mesh.usage_metrics(role=viewer.role, user=viewer.user)
+used = (used.filter(pl.col("product_id").is_in(list(viewer.allowed)) & (pl.col("queries") > 0))
+        .sort("queries", descending=True).head(5) if used.height else used)
+certified = [pid for pid in sorted(shown) if viewer.can_see(pid) and mesh.trust(pid, viewer.role, viewer.user).certified]
+popular, trusted = st.columns(2)
+with popular.container(border=True):
+    st.markdown("**Most used** (queries in 30 days)")
+    for row in used.iter_rows(named=True):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            product_link(row["product_id"])
+            st.caption(f"{row['queries']:,} queries · {row['users']:,} users")
+    if not used.height:
+        st.caption("Nobody has queried a product yet.")
+with trusted.container(border=True):
+    st.markdown("**Certified products**")
+    for pid in certified[:5]:
+        product_link(pid)
+    if len(certified) > 5:
+        st.caption(f"and {len(certified) - 5} more: filter Discover by “Certified by its owner”.")
+    if not certified:
+        st.caption("No product is certified yet.")
 
 st.subheader("Domains")
 per_domain = (summary.group_by("domain").agg(products=pl.len(), pii_products=(pl.col("pii_columns") > 0).sum(),
@@ -50,8 +81,9 @@ if not summary.is_empty():
     kinds = summary.with_columns(pl.col("kind").fill_null("restricted (locked)"))  # a locked card has no source
     chart = (alt.Chart(kinds.group_by("domain", "kind").agg(products=pl.len()))
              .mark_bar()
-             .encode(y=alt.Y("domain:N", title=None, sort="-x"), x=alt.X("products:Q", title="products"),
-                     color=alt.Color("kind:N", title="source kind"),
+             .encode(y=alt.Y("domain:N", title=None, sort="-x"),
+                     x=alt.X("products:Q", title="products", axis=alt.Axis(tickMinStep=1, format="d")),
+                     color=alt.Color("kind:N", title="source kind", scale=alt.Scale(range=list(PALETTE))),
                      tooltip=["domain", "kind", "products"])
              .properties(title="Products per domain, by source kind"))
     st.altair_chart(chart, width="stretch", height=max(160, 44 * len(mesh.domains)))

@@ -100,7 +100,11 @@ with graph_col:
         st.caption(f":material/info: {code(pid)}: {md(note)}")
     legend(shown)
 
-with side_col:
+# side-panel links: one line each, cut with an ellipsis (the full text stays in the link's title)
+st.html("<style>.st-key-lineage_side [data-testid='stPageLink'] p, .st-key-lineage_side a p "
+        "{white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 100%}"
+        ".st-key-lineage_side [data-testid='stPageLink'] a {max-width: 100%; overflow: hidden}</style>")
+with side_col.container(key="lineage_side"):
     impact = mesh.impact(product_id, role=viewer.role, user=viewer.user)
     impact_items = [item for item in impact.products if item.id in ids]
     st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")

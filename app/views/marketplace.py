@@ -14,6 +14,7 @@ from components.audit import audit_panel
 from components.tabs import tabbed
 from components.text import md
 from components.viewer import listed, policy
+from components.tables import show_table
 
 mesh = context.require_mesh()
 who = app_identity.current_principal(mesh)
@@ -105,8 +106,7 @@ def show_decide() -> None:
         granted = access.grants().filter(pl.col("product_id").is_in(owned) & (pl.col("status") == "active"))
         if not granted.is_empty():
             st.subheader("Active grants on your products")
-            st.dataframe(granted.select("id", "user", "product_id", "kind", "granted_by", "expires_at"),
-                         hide_index=True, width="stretch")
+            show_table(granted.select("id", "user", "product_id", "kind", "granted_by", "expires_at"), human=False)
             cols = st.columns([1, 2, 1])
             grant_id = cols[0].selectbox("Grant", granted["id"].to_list(), key="revoke_grant",
                                          format_func=lambda g: f"#{g}")
@@ -122,15 +122,14 @@ def show_mine() -> None:
     if mine.is_empty():
         st.caption("No grants yet. Ask for one in the first tab.")
     else:
-        st.dataframe(mine.select("id", "product_id", "kind", "status", "expires_at", "granted_by"),
-                     hide_index=True, width="stretch")
+        show_table(mine.select("id", "product_id", "kind", "status", "expires_at", "granted_by"), human=False)
     st.subheader("My requests")
     asked = access.requests(user=user)
     if asked.is_empty():
         st.caption("No requests yet.")
     else:
-        st.dataframe(asked.select("id", "product_id", "kind", "status", "purpose", "decided_by", "reason",
-                                  "expires_at"), hide_index=True, width="stretch")
+        show_table(asked.select("id", "product_id", "kind", "status", "purpose", "decided_by", "reason",
+                                "expires_at"), human=False)
 
 
 def show_alerts() -> None:

@@ -13,10 +13,10 @@ from sqlglot import exp
 
 from catalog.discover.search import product_hit
 from components import context, product_tabs
-from components.badges import grade_badge
+from components.badges import grade_badge, latest_cap
 from components.cards import ago, usage_text
 from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, workbench_link
-from components.text import code, md
+from components.text import code, hours_text, md
 from components.viewer import listed, policy, state
 
 mesh = context.require_mesh()
@@ -92,6 +92,9 @@ if product.pii_columns:
 if product.broken:
     badges.append(":red-badge[Broken]")
 st.markdown(f"{code(product_id)} " + " ".join(badges))
+capped = latest_cap(mesh, product_id)
+if capped:
+    st.caption(f":orange[:material/info: {md(capped)} (the grade is capped at B while it fails).]")
 if product.broken:
     st.error(f"This product cannot be read: {md(mesh.problem_summary(product_id))}")
 query = exp.select(exp.Star()).from_(exp.table_(product.name, db=product.domain)).limit(100).sql("duckdb")
@@ -105,7 +108,7 @@ with st.container(horizontal=True):
 st.markdown(md(product.description) if product.description else "*No description yet.*")
 domain = mesh.domains.get(product.domain)
 sla = descriptor.sla
-sla_text = (f"fresh within {sla.freshness_hours:g} h" + (f" (by {code(sla.timestamp_column)})" if sla.timestamp_column else "")
+sla_text = (f"fresh within {hours_text(sla.freshness_hours)}" + (f" (by {code(sla.timestamp_column)})" if sla.timestamp_column else "")
             if getattr(sla, "freshness_hours", None) else "none declared")
 overview = st.columns(4)
 overview[0].markdown(f"**Owner**  \n{md(product.owner) or 'none declared'}")

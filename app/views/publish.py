@@ -13,6 +13,7 @@ from catalog.errors import MeshError
 from components import context
 from components.text import code, md
 from components.links import product_link
+from components.tables import show_table
 
 mesh = context.require_mesh()
 user = context.current_user(mesh)
@@ -136,7 +137,7 @@ if draft is not None:
         if not draft.profile.columns:
             st.info("Imported from a contract: no data was read. Publishing checks that the source exists and "
                     "holds the declared columns.")
-        st.dataframe(draft.preview, hide_index=True, width="stretch")
+        show_table(draft.preview, human=False)
         st.caption(f"Profile of {draft.profile.profiled_rows:,} of {draft.profile.rows:,} rows")
         st.dataframe(draft.profile.frame(), hide_index=True, width="stretch")
     with tab_yaml:
@@ -192,6 +193,6 @@ if last and last in mesh.products and draft is None:
         except MeshError as exc:
             st.caption(f"Not queryable as role {md(context.current_role(mesh))}: {md(exc)}")
         else:
-            st.dataframe(preview.frame, hide_index=True, width="stretch")
+            show_table(preview.frame, human=False)
             st.caption(f"First rows as role {context.current_role(mesh)} (personal data masked where the role "
                        "requires)")

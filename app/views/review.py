@@ -80,7 +80,9 @@ st.caption(f"Changes {md(done.baseline)}." + (f" Restricted, not reviewed here: 
 scored = [p.score for p in done.products if p.score is not None]
 top = st.columns(4)
 top[0].metric("Products", len(done.products))
-top[1].metric("Lowest score", format_score(min(scored)) if scored else "–", help=score_help())
+unchecked = len(done.products) - len(scored)
+top[1].metric("Lowest score", format_score(min(scored)) if scored else "–", help=score_help(),
+              delta=f"{unchecked} not checked, left out" if unchecked else None, delta_color="off")
 top[2].metric("Action items", len(done.actions))
 top[3].metric("Fix now", sum(a.priority == 1 for a in done.actions))
 

@@ -17,7 +17,8 @@ from catalog.quality.scoring import format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks
-from components.links import product_link
+from components.links import product_hrefs, product_link
+from components.tables import show_table
 from components.tabs import lazy_tabs
 from components.text import code, md
 from components.viewer import listed, policy
@@ -63,7 +64,7 @@ def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None
         with heat_tab:
             st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
             st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
-                            height=scorecard_charts.heat_map_height(products.height) + 70)
+                            height=scorecard_charts.heat_map_height(products.height) + 120)
 
 
 mesh = context.require_mesh()
@@ -137,7 +138,7 @@ if domain is None:
     top[2].metric("Checks passing", f"{summary['checks_passing']} / {summary['checks']}")
     top[3].metric("Unused products (30 days)", summary["unused_products"])
     st.subheader("Domains")
-    st.dataframe(frame.drop("incomplete"), hide_index=True, width="stretch", column_config=score_column())
+    show_table(frame.drop("incomplete"), config=score_column())
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
     charts(products, trends(mesh, key)[0], color="domain", title="Domain score, last 90 days")
     st.stop()
@@ -152,19 +153,16 @@ if product is None:
     top[1].metric("Checks passing", f"{card['checks_passing']} / {card['checks']}")
     top[2].metric("Fresh / late", f"{card['fresh']} / {card['late']}")
     top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
-    top[4].metric("Products with upstream issues", card["lineage_issues"])
+    top[4].metric("Upstream issues", card["lineage_issues"], help="products of this domain whose upstream is broken, failing or late")
     if card["incomplete"]:
         st.caption(f":orange[Incomplete: {md(card['incomplete'])}]")
-    st.dataframe(products.drop("domain", "title", "checked_at"), hide_index=True, width="stretch",
-                 column_config=score_column())
-    st.markdown("**Products** (pick one above to see its failing checks)")
-    for row in products.iter_rows(named=True):
-        cols = st.columns([3, 1, 2])
-        with cols[0]:
-            product_link(row["product_id"], f"{row['product_id']} — {row['title']}")
-        cols[1].markdown(grade_badge(row["grade"]))
-        cols[2].caption(f"score {format_score(row['score'])} · {row['checks_failed']} failing, "
-                        f"{row['checks_errored']} errored · {row['queries']} queries")
+    st.markdown("**Products** (pick one above, or open one, to see its failing checks)")
+    table = products.select(
+        product_hrefs("product_id"), "grade", "score", "score_trend", "checks_passing", "checks_failed",
+        "freshness", "documentation", "queries", "lineage")
+    show_table(table, config={**score_column(),
+                              "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),
+                              "documentation": st.column_config.NumberColumn("documentation", format="%.0f%%")})
     history = trends(mesh, key)[1]
     charts(products, history.filter(pl.col("product_id").is_in(product_ids)))
     st.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Protocol
 
@@ -25,8 +26,40 @@ from catalog.descriptors.model import DataProduct
 from catalog.errors import MeshError
 from catalog.sources import fingerprint
 
-# What a run reports once, however it ends: (rows, duration in ms, status "ok" | "error" | "timeout").
+# What a run reports once, however it ends: (rows, duration in ms, status "ok" | "error" | "timeout" | "cancelled").
 Record = Callable[[int, float, str], None]
+
+
+class Cancellation:
+    """Lets another thread stop the queries one session is running (`Session.interrupt`): an engine that can
+    interrupt a query attaches a stop function while it runs one; `cancel` calls them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stops: set[Callable[[], None]] = set()
+        self.cancelled = False
+
+    def attach(self, stop: Callable[[], None]) -> Callable[[], None]:
+        """Register `stop` for the query now running; returns the function that detaches it."""
+        with self._lock:
+            self._stops.add(stop)
+        return lambda: self._detach(stop)
+
+    def _detach(self, stop: Callable[[], None]) -> None:
+        with self._lock:
+            self._stops.discard(stop)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            stops = list(self._stops)
+        for stop in stops:
+            stop()
+
+
+RUNNING_FOR: ContextVar[Cancellation | None] = ContextVar("meshwork_cancellation", default=None)
+"""The cancellation of the session whose query this thread is running (set by `Session.run` and `export`),
+so an engine's `run` learns it without another argument."""
 
 
 class ViewBuilder(Protocol):

@@ -29,10 +29,10 @@ from sqlglot import exp
 from catalog.access.policy import Policy
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct
-from catalog.engines.base import Engine, Record, RoleDatabase, unique_names
+from catalog.engines.base import RUNNING_FOR, Engine, Record, RoleDatabase, unique_names
 from catalog.engines.extensions import load_extension
 from catalog.engines.tokens import register_duckdb
-from catalog.errors import QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.errors import QueryCancelled, QueryFailed, QueryTimeout, SourceUnavailable
 from catalog.sources import adapter_for, extensions, is_live_database
 from catalog.sources.context import RAW_CATALOG, SourceContext, raw_table
 from catalog.sources.postgres import Bridge, arrow_name
@@ -295,18 +295,30 @@ class DuckDBRoleDatabase(RoleDatabase):
         worker = threading.Thread(target=work, name=f"meshwork-query-{label}", daemon=True)
         timer = threading.Timer(timeout_s, run.interrupt)
         timer.daemon = True
+        cancellation = RUNNING_FOR.get()
+        detach = cancellation.attach(run.cancel) if cancellation is not None else None
+        if cancellation is not None and cancellation.cancelled:  # cancelled before it started
+            run.cancel()
         worker.start()
         timer.start()
-        finished = run.done.wait(timeout_s + ABANDON_AFTER_S)
-        timer.cancel()
+        try:
+            finished = _wait(run, timeout_s + ABANDON_AFTER_S)
+        finally:
+            timer.cancel()
+            if detach is not None:
+                detach()
         duration_ms = (time.perf_counter() - started) * 1000
         if not finished:
             run.abandoned = True
             run.interrupt()
         error = None if finished and run.error is None else (run.error or duckdb.InterruptException("abandoned"))
-        status = "ok" if error is None else ("timeout" if run.timed_out or not finished else "error")
+        status = "ok" if error is None else ("cancelled" if run.cancelled else
+                                             "timeout" if run.timed_out or not finished else "error")
         record(run.rows if error is None else 0, duration_ms, status)
         if error is not None:
+            if run.cancelled:
+                raise QueryCancelled(f"The query was cancelled after {duration_ms / 1000:,.1f} s; "
+                                     "nothing it read is shown.") from None
             if run.timed_out or not finished:
                 raise QueryTimeout(f"The query ran past the {timeout_s:g} s time limit and was stopped. "
                                    "Filter or aggregate more, or ask for a longer limit.") from None
@@ -322,8 +334,19 @@ class DuckDBRoleDatabase(RoleDatabase):
         self.con.close()
 
 
+def _wait(run: "_Run", limit_s: float) -> bool:
+    """Wait for the run to end, at most `limit_s`; a cancelled run that DuckDB cannot stop is given up
+    ABANDON_AFTER_S after the cancel, so Cancel answers within about a second whatever DuckDB does."""
+    deadline = time.monotonic() + limit_s
+    while not run.done.wait(0.05):
+        now = time.monotonic()
+        if now >= deadline or (run.cancelled_at is not None and now - run.cancelled_at >= ABANDON_AFTER_S):
+            return False
+    return True
+
+
 class _Run:
-    """One query in flight: its cursor, progress, and whether the time limit stopped it."""
+    """One query in flight: its cursor, progress, and whether the time limit or a cancel stopped it."""
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection):
         self.cursor = cursor
@@ -333,9 +356,19 @@ class _Run:
         self.error: BaseException | None = None
         self.timed_out = False
         self.abandoned = False
+        self.cancelled = False
+        self.cancelled_at: float | None = None
+
+    def cancel(self) -> None:
+        """Stop the query on request (not the time limit)."""
+        self.cancelled, self.cancelled_at = True, time.monotonic()
+        self._interrupt_cursor()
 
     def interrupt(self) -> None:
         self.timed_out = True
+        self._interrupt_cursor()
+
+    def _interrupt_cursor(self) -> None:
         if not self.done.is_set():
             try:
                 self.cursor.interrupt()

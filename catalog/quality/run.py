@@ -424,7 +424,7 @@ def latest_quality(runs: QualityRuns) -> LatestQuality:
     rows = []
     for product_id, run in runs.latest().items():
         statuses = [r.get("status") for r in run["results"]]
-        rows.append({"product_id": product_id, "score": run["score"], "grade": grade(run["score"]),
+        rows.append({"product_id": product_id, "score": run["score"], "grade": grade(run["score"], run["results"]),
                      "checked_at": run["ts"], "failed": statuses.count("fail"), "errored": statuses.count("error"),
                      "complete": run["complete"]})
     return LatestQuality(pl.DataFrame(rows, schema=LATEST_SCHEMA))
@@ -436,7 +436,7 @@ def quality_history(runs: QualityRuns, product_id: str | None = None) -> pl.Data
     for run in runs.history(product_id):
         statuses = [r.get("status") for r in run["results"]]
         out.append({"product_id": run["product_id"], "ts": run["ts"], "score": run["score"],
-                    "grade": grade(run["score"]), "failed": statuses.count("fail"),
+                    "grade": grade(run["score"], run["results"]), "failed": statuses.count("fail"),
                     "errored": statuses.count("error"), "complete": run["complete"], "version": run["version"]})
     frame = pl.DataFrame(out, schema={"product_id": pl.String, "ts": pl.String, "score": pl.Float64,
                                       "grade": pl.String, "failed": pl.Int64, "errored": pl.Int64,

@@ -24,7 +24,8 @@ FORMULA = (
     "pass or fail as a whole (1 or 0). "
     "The score is rounded down to one decimal, so any failing check shows below 100. "
     "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
-    "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F. "
+    "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F; a product with a failing check of "
+    "severity error is graded B at best (one broken promise outweighs many kept ones). "
     "Domain score = mean of its products' latest scores, rounded down (products never checked are left out)."
 )
 
@@ -34,11 +35,34 @@ WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique", "schema_columns", 
 query that names it."""
 
 
-def grade(score: float | None) -> str | None:
-    """Letter grade of a 0–100 score (None for no score)."""
+CAPPED_GRADE = "B"
+"""The best grade of a product with a failing error-severity check, whatever its score."""
+
+
+def failing_errors(results: Iterable[Any] | None) -> list[str]:
+    """Names of the failing checks of severity error among `results` (objects or dicts)."""
+    return [str(_get(r, "name", "")) for r in results or ()
+            if _get(r, "status") == "fail" and _get(r, "severity", "error") == "error"]
+
+
+def grade(score: float | None, results: Iterable[Any] | None = None) -> str | None:
+    """Letter grade of a 0–100 score (None for no score); given the run's check results, a failing
+    error-severity check caps it at `CAPPED_GRADE`, so "A" never sits beside a broken promise."""
     if score is None:
         return None
-    return next(letter for floor, letter in GRADES if score >= floor)
+    letter = next(letter for floor, letter in GRADES if score >= floor)
+    if letter == "A" and failing_errors(results):
+        return CAPPED_GRADE
+    return letter
+
+
+def cap_reason(score: float | None, results: Iterable[Any] | None) -> str | None:
+    """Why the grade is lower than the score alone gives (None when it is not capped)."""
+    failing = failing_errors(results)
+    if score is None or not failing or grade(score) != "A":
+        return None
+    names = ", ".join(failing[:3]) + (" …" if len(failing) > 3 else "")
+    return f"Graded {CAPPED_GRADE}, not A: the error-severity check {names} fails"
 
 
 def format_score(value: float | None) -> str:
@@ -65,12 +89,14 @@ class Score:
     grade: str | None
     complete: bool
     weight: float
+    capped: str | None = None  # why the grade is below the score's (a failing error-severity check)
 
     @property
     def label(self) -> str:
         if self.value is None:
             return "not scored"
-        return f"{format_score(self.value)} ({self.grade}{'' if self.complete else ', incomplete'})"
+        notes = ("" if self.complete else ", incomplete") + (", capped" if self.capped else "")
+        return f"{format_score(self.value)} ({self.grade}{notes})"
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -81,6 +107,7 @@ def score_results(results: Iterable[Any]) -> Score:
     """Score check results (objects or dicts with kind, severity, status, failing, rows)."""
     total = earned = 0.0
     complete = True
+    results = list(results)
     for result in results:
         status = _get(result, "status")
         if status == "error":
@@ -93,7 +120,7 @@ def score_results(results: Iterable[Any]) -> Score:
     if total == 0:
         return Score(None, None, complete, 0.0)
     value = math.floor(1000.0 * earned / total + 1e-9) / 10  # rounded down: a failing check never shows 100
-    return Score(value, grade(value), complete, total)
+    return Score(value, grade(value, results), complete, total, cap_reason(value, results))
 
 
 def domain_score(product_scores: Iterable[float | None]) -> float | None:

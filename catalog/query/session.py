@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -19,9 +20,7 @@ import polars as pl
 from catalog.access.ledger import AccessLedger
 from catalog.access.policy import Grants, Viewers
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.engines.base import Engine, Record, RoleDatabase
-import warnings
-
+from catalog.engines.base import RUNNING_FOR, Cancellation, Engine, Record, RoleDatabase
 from catalog.errors import MeshError, StateUnavailable
 from catalog.query import gate as sandbox
 from catalog.query import vetting
@@ -74,6 +73,7 @@ class Session:
         self.timeout_s = timeout_s
         self.consumer_domain = consumer_domain
         self.database: RoleDatabase = engine.database_for(role, self.user)
+        self.cancellation = Cancellation()
 
     def __repr__(self) -> str:
         return f"<Session {self.user} as {self.role} on {self.mesh.name}, timeout {self.timeout_s}s>"
@@ -113,14 +113,24 @@ class Session:
             warnings.warn(message, UnrecordedUsage, stacklevel=2)
         return result.frame
 
+    def interrupt(self) -> None:
+        """Stop the query this session is running now, from any thread: it ends with QueryCancelled (within
+        about a second on DuckDB; an engine that cannot interrupt lets it finish)."""
+        self.cancellation.cancel()
+
     def run(self, text: str, max_rows: int | None = 1000) -> QueryResult:
         """Run one governed query; keep at most `max_rows` rows but count them all. If the state store cannot
         be written when the query ends, the result is still returned, with a warning that says so."""
         vetted = self.vet(text)
         lost: list[str] = []
-        table, total, duration_ms = self.database.run(set(vetted.products), sandbox.runnable(vetted, self.database),
-                                                      max_rows, self.timeout_s, self.user,
-                                                      self._recorder(vetted, lost))
+        self.cancellation = Cancellation()
+        running = RUNNING_FOR.set(self.cancellation)
+        try:
+            table, total, duration_ms = self.database.run(set(vetted.products),
+                                                          sandbox.runnable(vetted, self.database), max_rows,
+                                                          self.timeout_s, self.user, self._recorder(vetted, lost))
+        finally:
+            RUNNING_FOR.reset(running)
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return QueryResult(frame=frame, total_rows=total, truncated=frame.height < total, duration_ms=duration_ms,

@@ -88,8 +88,7 @@ def _run_results(product: Any, rows: int | None, failing: dict[str, int]) -> tup
     for check in product.descriptor.quality:
         bad = failing.get(check.label, 0)
         whole = check.check in ("row_count", "freshness")
-        message = ("" if not bad else "failing (synthetic history)" if whole
-                   else f"{bad:,} of {rows or 0:,} rows fail (synthetic history)")
+        message = ("" if not bad else "failing" if whole else f"{bad:,} of {rows or 0:,} rows fail")
         results.append({"name": check.label, "kind": check.check, "severity": check.severity,
                         "status": "fail" if bad else "pass", "failing": bad, "rows": rows, "message": message,
                         "observed": None, "examples": []})

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from catalog.charts import PALETTE, zoomed_domain
+
 if TYPE_CHECKING:
     import altair as alt
 
-GRADES = (["A", "B", "C", "D", "F"], ["#15803d", "#2563eb", "#d97706", "#ea580c", "#b91c1c"])
+GRADES = (["A", "B", "C", "D", "F"], [PALETTE[2], PALETTE[0], PALETTE[1], PALETTE[3], "#7f1d1d"])
+"""Grade colours from the app's colour-blind-safe palette (green, blue, orange, vermillion, dark red)."""
 
 
 def _frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -32,8 +35,9 @@ def score_trend(history: pl.DataFrame, color: str = "product_id", title: str = "
     return (alt.Chart(_frame(history), title=title, width=width, height=220)
             .mark_line(point=alt.OverlayMarkDef(size=18), interpolate="step-after")
             .encode(x=alt.X(f"{x}:T", title=None),
-                    y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100])),
-                    color=alt.Color(f"{color}:N", title=color.replace("_", " ")),
+                    y=alt.Y("score:Q", title="score",  # zoomed: 97–100 on a 0–100 axis is one flat line
+                            scale=alt.Scale(domain=zoomed_domain(history["score"].to_list()), nice=False)),
+                    color=alt.Color(f"{color}:N", title=color.replace("_", " "), scale=alt.Scale(range=list(PALETTE))),
                     tooltip=[f"{color}:N", alt.Tooltip(f"{x}:T", title="when"), "score:Q"]))
 
 
@@ -60,10 +64,13 @@ def heat_map(dimensions: pl.DataFrame, width: int = 560) -> "alt.Chart":
         x=alt.X("dimension:N", title=None, sort=list(dict.fromkeys(dimensions["dimension"].to_list())),
                 axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("product_id:N", title=None, axis=alt.Axis(labelLimit=260)),
-        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen"), title="value"),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 100], scheme="viridis"), title="value (0–100)",
+                        legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=240,
+                                          titleOrient="left")),  # below the grid: a legend at the right was clipped
         tooltip=["product_id:N", "dimension:N", "value:Q"])
     labels = base.transform_filter("isValid(datum.value)").mark_text(fontSize=10).encode(x=alt.X("dimension:N", sort=list(dict.fromkeys(
-        dimensions["dimension"].to_list()))), y="product_id:N", text=alt.Text("value:Q", format=".1~f"))
+        dimensions["dimension"].to_list()))), y="product_id:N", text=alt.Text("value:Q", format=".1~f"),
+        color=alt.condition("datum.value < 60", alt.value("white"), alt.value("black")))
     return alt.layer(cells, labels, title="Products × dimensions (0–100)").properties(  # type: ignore[return-value]
         width=width, height=heat_map_height(products))
 
@@ -81,5 +88,5 @@ def usage_trend(daily: pl.DataFrame, width: int = 560, title: str = "Queries per
               .group_by("product_id", "week").agg(pl.col("queries").sum()).sort("week"))
     return (alt.Chart(weekly, title=title, width=width, height=200).mark_bar()
             .encode(x=alt.X("week:T", title=None), y=alt.Y("queries:Q", title="queries"),
-                    color=alt.Color("product_id:N", title="product"),
+                    color=alt.Color("product_id:N", title="product", scale=alt.Scale(range=list(PALETTE))),
                     tooltip=["product_id:N", alt.Tooltip("week:T", title="week of"), "queries:Q"]))

@@ -164,7 +164,7 @@ def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime |
             missing.append("no governance compliance available")
         rows.append({
             "domain": product.domain, "product_id": product_id, "title": product.title, "owner": product.owner,
-            "score": run["score"] if run else None, "grade": grade(run["score"]) if run else None,
+            "score": run["score"] if run else None, "grade": grade(run["score"], run["results"]) if run else None,
             "complete": bool(run["complete"]) if run else False, "score_trend": trends.get(product_id),
             "checked_at": run["ts"] if run else None, "checks": len(statuses),
             "checks_passing": statuses.count("pass"), "checks_failed": statuses.count("fail"),

@@ -68,9 +68,9 @@ def test_empty_query_lists_every_product_the_role_may_find(banking):
     assert f"**{len(visible)}** products in the catalog" in count_line(at)
     assert sorted(result_links(at)) == sorted(f"product={pid}" for pid in visible)
     # domain facet: options show counts, choosing one narrows the list
-    facet = at.multiselect(key="facet_domain")
-    assert "marketing (5)" in facet.options
-    facet.select("marketing").run()
+    facet = at.checkbox(key="facet_domain_marketing")
+    assert facet.label == "marketing (5)"  # the count in sight, not inside a dropdown
+    facet.check().run()
     links = result_links(at)
     assert len(links) == 5 and all(link.startswith("product=marketing.") for link in links)
     assert "with these filters" in count_line(at)
@@ -78,11 +78,11 @@ def test_empty_query_lists_every_product_the_role_may_find(banking):
 
 def test_pii_and_grade_facets_filter_the_results(banking):
     at = open_discover(banking, "customer")
-    at.multiselect(key="facet_pii").select("no").run()
+    at.checkbox(key="facet_pii_no").check().run()
     assert not at.exception
     assert all(link in ("product=marketing.campaign_responses",) for link in result_links(at))
-    at.multiselect(key="facet_pii").unselect("no").run()
-    at.multiselect(key="facet_grade").select("not checked").run()
+    at.checkbox(key="facet_pii_no").uncheck().run()
+    at.checkbox(key="facet_grade_not checked").check().run()
     assert result_links(at) == ["product=marketing.campaign_responses"]
 
 
@@ -135,3 +135,17 @@ def test_show_more_pages_through_a_larger_catalog(tmp_path):
     assert len(result_links(at)) == 20
     at.button(key="discover_more").click().run()
     assert len(result_links(at)) == 30 and not at.button
+
+
+def test_the_compact_list_shows_one_row_per_product(banking):
+    at = open_discover(banking, role="analyst")
+    cards = result_links(at)
+    at.button_group(key="discover_view").set_value("List").run() if hasattr(at, "button_group") else None
+    if not at.dataframe:
+        at.session_state["discover_view"] = "List"
+        at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == len(cards) and {"title", "domain", "quality", "queries (30 d)"} <= set(table.columns)
+    assert sorted(f"product={u.rsplit('product=', 1)[-1]}" for u in table["product"]) == sorted(cards)
+    assert not result_links(at), "no cards beside the list"

@@ -48,3 +48,32 @@ def test_role_switcher_offers_the_mesh_roles(minimesh):
     at = run_app(minimesh)
     role_box = next(s for s in at.sidebar.selectbox if s.label == "Role")
     assert set(role_box.options) == {"analyst", "steward", "risk_officer"}
+
+
+def test_home_has_search_most_used_and_certified_products(minimesh):
+    import catalog
+
+    mesh = catalog.open_mesh(minimesh)
+    mesh.sql("SELECT * FROM retail.customers", role="analyst", user="ana@bank.example") if hasattr(mesh, "sql") else \
+        mesh.session("analyst", "ana@bank.example").sql("SELECT * FROM retail.customers")
+    at = run_app(minimesh)
+    assert not at.exception
+    assert any(t.label == "Search data products" for t in at.text_input)
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Most used**" in text and "**Certified products**" in text
+    links = [link.proto.label for link in at.get("page_link")]
+    assert any("retail.customers" in label for label in links), links
+    at.text_input(key="home_q").input("customers")
+    at.button[0].click() if at.button else None
+    at.run()
+    assert not at.exception
+
+
+def test_home_source_kind_chart_counts_whole_products_in_the_app_palette(minimesh):
+    from catalog.charts import PALETTE
+
+    at = run_app(minimesh)
+    spec = at.get("arrow_vega_lite_chart")[0].proto.spec if at.get("arrow_vega_lite_chart") else \
+        at.get("vega_lite_chart")[0].proto.spec
+    assert '"tickMinStep": 1' in spec and '"format": "d"' in spec
+    assert PALETTE[0] in spec

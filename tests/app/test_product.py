@@ -118,3 +118,34 @@ def test_quality_usage_and_duplicates_of_a_sample_product(banking):
     assert any(label.startswith("retail.customers ·") and "similar" in label for label in links)
     assert any(c.value.startswith("7 shared columns") for c in duplicates.caption)
     assert any(b.proto.label == "Download descriptor" for b in tab("Descriptor").get("download_button"))
+
+
+def test_sla_in_days_dates_without_midnight_and_no_none(banking):
+    at = open_product(banking, "retail.customers", "Sample rows", role="steward")
+    assert not at.exception
+    text = plain(" ".join(m.value for m in at.markdown))
+    assert "fresh within 90 days" in text and "2160 h" not in text
+    sample = next(d for d in at.dataframe if "birth_date" in d.value.columns)
+    assert '"YYYY-MM-DD"' in sample.proto.columns and "birth_date" in sample.proto.columns
+
+
+def test_a_failing_error_check_shows_grade_b_not_a_and_says_why(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    failing = {"name": "email not null", "kind": "not_null", "severity": "error", "status": "fail",
+               "failing": 1, "rows": 1000, "message": "1 of 1,000 rows fail", "observed": None, "examples": []}
+    mesh.quality_runs.record("retail.customers", "1.0.0", None, 99.9, True, 1.0, [failing])
+    at = open_product(minimesh, "retail.customers")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Quality B" in text and "Quality A" not in text
+    assert any("Graded B, not A" in c.value and "email not null" in plain(c.value) for c in at.caption)
+
+
+def test_hours_read_as_people_say_them():
+    import sys
+
+    sys.path.insert(0, str(Path(APP).parent))
+    from components.text import hours_text
+
+    assert [hours_text(h) for h in (2160, 48, 24, 36, 1, 0.5, 168)] == [
+        "90 days", "2 days", "1 day", "36 hours", "1 hour", "30 minutes", "7 days"]

@@ -77,11 +77,12 @@ def test_deep_link_to_a_domain_shows_its_products(bank):
     assert at.selectbox(key="sc_domain").value == "risk"
     assert metric(at, "Checks passing") == "16 / 18"
     assert metric(at, "Fresh / late") == "3 / 1"
-    assert at.dataframe[0].value["product_id"].to_list() == ["risk.credit_scores", "risk.customer_exposure",
+    assert [u.rsplit("product=", 1)[-1] for u in at.dataframe[0].value["product_id"]] == ["risk.credit_scores", "risk.customer_exposure",
                                                              "risk.fraud_alerts", "risk.loan_applications"]
-    assert any("Quality C" in m.value for m in at.markdown)  # fraud_alerts' grade badge
+    table = at.dataframe[0].value
+    assert table[table["product_id"].str.endswith("risk.fraud_alerts")]["grade"].iloc[0] == "C"  # its grade
     assert [c["title"] for c in charts(at)] == ["Quality score over time"]
-    assert chart_products(at) <= set(at.dataframe[0].value["product_id"])
+    assert chart_products(at) <= {u.rsplit("product=", 1)[-1] for u in at.dataframe[0].value["product_id"]}
 
 
 def test_drill_down_from_domain_to_product_to_its_failing_check(bank):
@@ -170,6 +171,51 @@ def test_an_analyst_sees_a_restricted_product_listed_but_nothing_measured(bank):
     at = open_page(bank, "views/scorecards.py", domain="risk", role="analyst")
     assert not at.exception
     table = at.dataframe[0].value
-    locked = table[table["product_id"] == "risk.customer_exposure"]
-    assert len(locked) == 1 and locked["checks"].fillna(0).iloc[0] == 0 and locked["score"].isna().iloc[0]
+    locked = table[table["product_id"].str.endswith("product=risk.customer_exposure")]
+    assert len(locked) == 1 and locked["checks_passing"].fillna(0).iloc[0] == 0 and locked["score"].isna().iloc[0]
     assert metric(at, "Checks passing") == "14 / 16", "the domain counts only what the analyst may see"
+
+
+def test_a_stored_run_shows_its_example_rows_in_a_fresh_session(tmp_path):
+    import catalog
+
+    shop = build_quality_mesh(tmp_path / "shop")
+    catalog.open_mesh(shop).check("shop.orders", role="analyst")  # stored, examples masked
+    at = open_page(shop, "views/scorecards.py", role="analyst", product="shop.orders")  # no live report
+    assert not at.exception
+    assert any("Stored run of" in c.value for c in at.caption)
+    expander = next(e for e in at.expander if "status in accepted values" in e.label)
+    rows = expander.dataframe[0].value
+    assert sorted(rows["status"].to_list()) == ["lost", "lost"]
+    assert all(email.startswith("***@") for email in rows["email"].to_list())
+
+
+def test_no_synthetic_history_words_and_the_domain_table_is_shown_once_in_words(bank):
+    at = open_page(bank, "views/scorecards.py", domain="risk", tab="Score trend")
+    assert not at.exception
+    (table,) = [d for d in at.dataframe]
+    assert "checks passing" in table.proto.columns and '"label": "product"' in table.proto.columns.replace(
+        '":"', '": "') or "checks passing" in table.proto.columns
+    assert not [c for c in at.columns if "queries" in " ".join(m.value for m in c.caption)], "no list below"
+    (trend,) = charts(at)
+    low, high = trend["encoding"]["y"]["scale"]["domain"]
+    assert low > 0 and high <= 100, "the trend zooms to its data"
+    at.selectbox(key="sc_product").select("risk.credit_scores").run()
+    labels = " ".join(e.label for e in at.expander)
+    assert "rows fail" in labels and "synthetic" not in labels
+
+
+def test_heat_map_legend_sits_below_the_grid(bank):
+    at = open_page(bank, "views/scorecards.py", tab="Products × dimensions")
+    (heat,) = charts(at)
+    legend = heat["layer"][0]["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom"
+
+
+def test_lowest_score_leaves_unchecked_products_out_and_says_so(tmp_path):
+    shop = build_quality_mesh(tmp_path / "shop")  # nothing checked yet
+    at = open_page(shop, "views/review.py", role="steward")
+    assert not at.exception
+    lowest = next(m for m in at.metric if m.label == "Lowest score")
+    assert lowest.value == "–", "an unchecked product never counts as a score"
+    assert "not checked, left out" in lowest.proto.delta

@@ -203,3 +203,54 @@ def test_switching_role_hides_the_other_roles_result(minimesh):
     run_buttons(at)[0].click()
     at.run()
     assert results(at)[0]["email"].tolist() == ["***@bank.example"]
+
+
+def test_run_on_an_empty_cell_clears_the_old_error_and_says_why(minimesh):
+    at = open_workbench(minimesh, sql="SELECT * FROM retail.nope")
+    assert at.error, "the bad query's error is shown first"
+    editors(at)[0].input("")
+    run_buttons(at)[0].click()
+    at.run()
+    assert not at.exception
+    assert not at.error, "the previous error is cleared"
+    assert any("This cell is empty" in i.value for i in at.info)
+
+
+def test_history_shows_each_query_once_capped_and_searchable(minimesh):
+    history = QueryHistory(catalog.open_mesh(minimesh).state_dir, "ana@bank.example")
+    for n in range(30):
+        history.add(f"SELECT {n} AS n", "analyst", 1, 1.0, "ok")
+    for _ in range(3):
+        history.add("SELECT age  FROM retail.customers", "analyst", 3, 1.0, "ok")
+        history.add("SELECT age FROM retail.customers", "analyst", 3, 1.0, "ok")
+    at = open_workbench(minimesh)
+    shown = [c.value for c in at.caption if "analyst" in c.value and "rows" in c.value]
+    assert len(shown) == 15, "capped"
+    assert sum("retail.customers" in c for c in shown) == 1 and "ran 6×" in shown[0]
+    at.text_input(key="wb_hist_search").input("customers").run()
+    shown = [c.value for c in at.caption if "analyst" in c.value and "rows" in c.value]
+    assert len(shown) == 1 and "retail.customers" in shown[0]
+    at.text_input(key="wb_hist_search").input("no such thing").run()
+    assert any("No query in your history contains" in c.value for c in at.caption)
+
+
+def test_the_editor_keeps_enter_for_newlines_and_asks_no_outside_font():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
+    from components.editor import ACE_THEME, KEYBINDINGS
+
+    moved = KEYBINDINGS["completer"][0]
+    assert moved["name"] == "Return" and "Return" not in moved["bindkey"]["win"]
+    assert not ACE_THEME.startswith("streamlit")
+
+
+def test_clicking_a_product_or_column_in_the_schema_browser_inserts_its_name(minimesh):
+    at = open_workbench(minimesh)
+    editors(at)[0].input("SELECT")
+    at.button(key="wb_schema_ins_retail.customers_email").click().run()
+    assert editors(at)[0].value == "SELECT email"
+    editors(at)[0].input("SELECT email FROM ")
+    at.button(key="wb_schema_ins_retail.customers").click().run()
+    assert not at.exception
+    assert editors(at)[0].value == "SELECT email FROM retail.customers"

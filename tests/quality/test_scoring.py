@@ -77,3 +77,16 @@ def test_the_readme_states_the_formula_the_code_computes():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert FORMULA in readme
+
+
+def test_a_failing_error_check_caps_the_grade_at_b_and_says_why():
+    # 1 of 1,000 rows failing an error check scores 99.9: the score stays honest, the grade does not say A
+    s = score_results([{**result(status="fail", failing=1, rows=1000), "name": "id not null"}, result()])
+    assert s.value == 99.9 and s.grade == "B"
+    assert s.label == "99.9 (B, capped)" and "id not null" in s.capped
+    assert grade(99.9, [{"name": "x", "severity": "error", "status": "fail"}]) == "B"
+    # a failing warning does not cap; nor does a failing error check on a score already below A
+    assert grade(99.9, [{"name": "x", "severity": "warning", "status": "fail"}]) == "A"
+    assert grade(85.0, [{"name": "x", "severity": "error", "status": "fail"}]) == "B"
+    assert grade(55.0, [{"name": "x", "severity": "error", "status": "fail"}]) == "F"
+    assert "B at best" in FORMULA
