@@ -106,7 +106,9 @@ def test_tests_become_checks_and_run(mesh):
     source_checks = {q.check for q in mesh.product("jaffle.raw_payments").descriptor.quality}
     assert source_checks == {"unique", "not_null"}
     report = mesh.check("jaffle.orders")
-    assert [c.status for c in report.checks] == ["pass"] * 4
+    # the 4 dbt tests, then the schema checks every run makes: the columns dbt built are the declared ones
+    assert [c.status for c in report.checks] == ["pass"] * 6
+    assert [c.name for c in report.checks[4:]] == ["schema: declared columns present", "schema: declared types"]
 
 
 def test_descriptions_and_meta_are_its_documentation(mesh):

@@ -196,9 +196,10 @@ def schema_object(product: DataProduct, api_version: str) -> tuple[dict[str, Any
             prop["description"] = c.description
         if c.key:
             prop["primaryKey"] = True
-        if c.pii:
-            prop["classification"] = "pii"
-            prop["customProperties"] = _custom(piiCategory=c.pii_category)
+        if c.pii or c.terms:
+            if c.pii:
+                prop["classification"] = "pii"
+            prop["customProperties"] = _custom(piiCategory=c.pii_category, meshworkTerms=list(c.terms))
         prop |= place.fields.get(c.name, {})
         if place.quality.get(c.name):
             prop["quality"] = place.quality[c.name]
@@ -244,9 +245,11 @@ def contract_level(product: DataProduct, api_version: str) -> dict[str, Any]:
         out["slaProperties"] = sla
     source = d.source.model_dump(by_alias=True, exclude_defaults=True) | {"kind": d.source.kind}
     checks = [{"check": q.check, **q.model_dump(exclude_defaults=True, exclude={"check"})} for q in d.quality]
+    ports = d.ports.model_dump(mode="json", exclude_defaults=True)
     out["customProperties"] = _custom(meshworkSource=source, meshworkTitle=d.title or None,
                                       meshworkRestricted=d.access.restricted or None,
-                                      meshworkAvailability=d.sla.availability, meshworkChecks=checks)
+                                      meshworkAvailability=d.sla.availability, meshworkChecks=checks,
+                                      meshworkTerms=list(d.terms), meshworkPorts=ports)
     return out
 
 

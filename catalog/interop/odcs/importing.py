@@ -281,11 +281,12 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
             continue
         if logical != column:
             names[column] = logical
-        pii_category = next((p.get("value") for p in prop.get("customProperties") or []
-                             if isinstance(p, dict) and p.get("property") == "piiCategory"), None)
+        own = {p.get("property"): p.get("value") for p in prop.get("customProperties") or [] if isinstance(p, dict)}
+        pii_category = own.get("piiCategory")
         pii = bool(pii_category) or str(prop.get("classification", "")).lower() in ("pii", "personal", "sensitive")
         columns.append({"name": column, "type": _column_type(prop), "description": prop.get("description") or "",
-                        "pii": pii, "pii_category": pii_category if pii else None, "key": bool(prop.get("primaryKey"))})
+                        "pii": pii, "pii_category": pii_category if pii else None, "key": bool(prop.get("primaryKey")),
+                        "terms": [str(t) for t in own.get("meshworkTerms") or [] if isinstance(t, str)]})
         if prop.get("required") is True:
             checks.append({"check": "not_null", "column": column})
         if prop.get("unique") is True:
@@ -342,7 +343,10 @@ def _one(doc: dict[str, Any], obj: dict[str, Any], index: int, where: str, domai
         "sla": _sla(doc, str(obj.get("name")), names) | (
             {"availability": mine["meshworkAvailability"]} if mine.get("meshworkAvailability") else {}),
         "access": {"restricted": bool(mine.get("meshworkRestricted", False)), "roles": roles},
+        "terms": [str(t) for t in mine.get("meshworkTerms") or [] if isinstance(t, str)],
     }
+    if isinstance(mine.get("meshworkPorts"), dict):
+        data["ports"] = mine["meshworkPorts"]
     if not NAME_RE.match(product_name):
         raise ContractError(f"{where}: {at}.name: {product_name!r} cannot be a product name; give one (--name)")
     try:
