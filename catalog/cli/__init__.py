@@ -22,3 +22,4 @@ from catalog.cli import quality  # noqa: E402,F401
 from catalog.cli import dashboards  # noqa: E402,F401
 from catalog.cli import sql  # noqa: E402,F401
 from catalog.cli import search  # noqa: E402,F401
+from catalog.cli import monitor, incidents  # noqa: E402,F401
