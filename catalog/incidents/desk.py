@@ -229,16 +229,23 @@ class IncidentDesk:
                                 schema=EVENT_SCHEMA)
 
     def stats(self, since: str | None = None) -> dict[str, dict[str, Any]]:
-        """Product -> open incidents and mean time to resolve (hours, over incidents resolved since `since`)."""
+        """Product -> open incidents and mean time to resolve in hours: from each opening (or reopening) to the
+        resolution that followed it, over resolutions since `since` (every one by default)."""
         out: dict[str, dict[str, Any]] = {}
-        for pid, state, first, resolved in self.state.query(
-                "SELECT product_id, state, first_seen, resolved_at FROM incidents"):
-            entry = out.setdefault(pid, {"open": 0, "resolved": 0, "hours": 0.0})
+        started: dict[int, str] = {}
+        for pid, state, incident, ts, action in self.state.query(
+                "SELECT i.product_id, i.state, e.incident_id, e.ts, e.action FROM incident_events e "
+                "JOIN incidents i ON i.id = e.incident_id ORDER BY e.id"):
+            entry = out.setdefault(pid, {"open": set(), "resolved": 0, "hours": 0.0})
             if state != "resolved":
-                entry["open"] += 1
-            elif resolved and (since is None or resolved >= since):
-                entry["resolved"] += 1
-                entry["hours"] += (datetime.fromisoformat(resolved) - datetime.fromisoformat(first)).total_seconds() / 3600
-        return {pid: {"open_incidents": e["open"],
-                      "mttr_hours": round(e["hours"] / e["resolved"], 2) if e["resolved"] else None}
+                entry["open"].add(incident)
+            if action in ("opened", "reopened"):
+                started[incident] = ts
+            elif action in ("resolved", "auto-resolved") and incident in started:
+                began = started.pop(incident)
+                if since is None or ts >= since:
+                    entry["resolved"] += 1
+                    entry["hours"] += (datetime.fromisoformat(ts) - datetime.fromisoformat(began)).total_seconds() / 3600
+        return {pid: {"open_incidents": len(e["open"]),
+                      "mttr_hours": round(e["hours"] / e["resolved"], 3) if e["resolved"] else None}
                 for pid, e in out.items()}
