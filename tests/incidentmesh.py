@@ -127,8 +127,9 @@ class Mailbox:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
-                from email import message_from_bytes
-                outer.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+                from email import message_from_bytes, policy
+                outer.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content,
+                                                                                   policy=policy.default)))
                 return "250 OK"
 
         self.port = free_port()
