@@ -90,3 +90,14 @@ def test_stats_count_open_incidents_and_time_to_resolve(mesh):
     assert stats["shop.orders"]["open_incidents"] == 1
     assert stats["shop.orders"]["mttr_hours"] is not None and stats["shop.orders"]["mttr_hours"] >= 0
     assert stats["hr.salaries"] == {"open_incidents": 1, "mttr_hours": None}
+
+
+def test_the_scorecard_and_the_owner_review_count_open_incidents(mesh):
+    product = mesh.scorecard("shop").filter(product_id="shop.orders").row(0, named=True)
+    assert product["open_incidents"] == 1 and product["mttr_hours"] is not None
+    domain = mesh.scorecard().filter(domain="shop").row(0, named=True)
+    assert domain["open_incidents"] == 1
+    from catalog.scorecards.review import review
+    done = review(mesh.evidence(), owner=OWNER)
+    assert done.products[0].open_incidents == 1
+    assert any(item.action == "Handle 1 open incident(s)" for item in done.actions)
