@@ -74,18 +74,43 @@ class Monitor:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         settings = mesh.descriptor.monitor
         self.k, self.keep, self.min_runs = settings.volume_k, settings.volume_runs, settings.volume_min_runs
-        self._static: dict[str, str] = {}
+        self._static: dict[str, Monitor._Static] = {}
+
+    # ------------------------------------------------------------------ what never changes within a Monitor
+
+    @dataclass(frozen=True)
+    class _Static:
+        every: float
+        refs: tuple[str, ...]
+        descriptor: str  # version, checks and SLA, as JSON: part of the data version
+        source: str  # the source as declared, with its domain folder: products that share it share a fingerprint
+
+    def _static_of(self, product: DataProduct) -> "Monitor._Static":
+        found = self._static.get(product.id)
+        if found is None:
+            d = product.descriptor
+            found = Monitor._Static(
+                every=self._every(product),
+                refs=tuple(c.product for c in d.quality if c.check == "references"),
+                descriptor=json.dumps([d.version, [c.model_dump(mode="json") for c in d.quality],
+                                       d.sla.model_dump(mode="json")], sort_keys=True),
+                source=f"{product.path.parent.parent}|{d.source.model_dump_json()}")
+            self._static[product.id] = found
+        return found
 
     # ------------------------------------------------------------------ schedules
 
-    def every(self, product: DataProduct) -> float:
-        """Seconds between two checks of `product`: its schedule, its domain's, or mesh.yaml's default."""
+    def _every(self, product: DataProduct) -> float:
         if product.descriptor.schedule is not None:
             return product.descriptor.schedule.seconds
         domain = self.mesh.domains.get(product.domain)
         if domain is not None and domain.descriptor.schedule is not None:
             return domain.descriptor.schedule.seconds
         return duration_seconds(self.mesh.descriptor.monitor.every)
+
+    def every(self, product: DataProduct) -> float:
+        """Seconds between two checks of `product`: its schedule, its domain's, or mesh.yaml's default."""
+        return self._static_of(product).every
 
     def due(self, now: datetime, watched: dict[str, Watched] | None = None) -> list[str]:
         """Products whose next check is due at `now` (never checked, or their period has passed); broken
@@ -102,19 +127,12 @@ class Monitor:
 
     # ------------------------------------------------------------------ data versions
 
-    def _descriptor_part(self, product: DataProduct) -> str:
-        part = self._static.get(product.id)
-        if part is None:
-            d = product.descriptor
-            part = json.dumps([d.version, [c.model_dump(mode="json") for c in d.quality],
-                               d.sla.model_dump(mode="json")], sort_keys=True)
-            self._static[product.id] = part
-        return part
-
     def versions(self, product_ids: Iterable[str]) -> dict[str, str | None]:
         """Product -> its data version now (None: its sources cannot tell cheaply, so it is always scanned);
-        the fingerprints of shared inputs are computed once per pass."""
+        the fingerprint of a source many products share, and of a derived product's inputs, is computed once
+        per pass."""
         memo: dict[str, str | None] = {}
+        shared: dict[str, str | None] = {}
         ctx = SourceContext(root=self.mesh.root, load_extension=lambda _: None)
 
         def source(pid: str) -> str | None:
@@ -128,7 +146,10 @@ class Monitor:
                 elif is_derived(product):
                     value = derived.fingerprint(product, ctx, [source(u) for u in sorted(self.mesh.upstreams(pid))])
                 else:
-                    value = adapter_for(product.kind).fingerprint(product, ctx)
+                    key = self._static_of(product).source
+                    if key not in shared:
+                        shared[key] = adapter_for(product.kind).fingerprint(product, ctx)
+                    value = shared[key]
             except (MeshError, OSError, ValueError):
                 value = None
             memo[pid] = value
@@ -136,11 +157,10 @@ class Monitor:
 
         out: dict[str, str | None] = {}
         for pid in product_ids:
-            product = self.mesh.products[pid]
-            refs = [c.product for c in product.descriptor.quality if c.check == "references"]
-            parts = [source(pid), *(source(r) for r in refs)]
-            out[pid] = None if any(p is None for p in parts) else hashlib.sha1(
-                "|".join([*parts, self._descriptor_part(product)]).encode()).hexdigest()  # type: ignore[list-item]
+            static = self._static_of(self.mesh.products[pid])
+            parts = [source(pid), *(source(r) for r in static.refs)]
+            out[pid] = None if None in parts else hashlib.sha1(
+                "|".join([*parts, static.descriptor]).encode()).hexdigest()  # type: ignore[list-item]
         return out
 
     # ------------------------------------------------------------------ a pass
