@@ -1,4 +1,4 @@
-"""One monitor pass, and the long-running loop around it.
+"""One monitor pass (`meshwork monitor` runs them once, or in a loop until SIGTERM).
 
 A pass takes the products whose schedule is due (a product's `schedule`, else its domain's, else mesh.yaml's
 `monitor.every`), works out each one's data version (its sources' fingerprints and its checks, SLA and
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -192,8 +191,8 @@ class Monitor:
             else:
                 try:
                     report = self.check(pid)
-                except MeshError as exc:
-                    result.errors[pid] = str(exc)
+                except Exception as exc:  # noqa: BLE001 - one product's failure must not stop a pass
+                    result.errors[pid] = f"the checks could not run: {exc}"
                     continue
                 results, reused, run_ts = [c.to_dict() for c in report.checks], bool(report.reused), report.ts
                 result.scanned += 1
@@ -227,16 +226,3 @@ class Monitor:
                 return 0.0
             waits.append(self.every(product) - (now - datetime.fromisoformat(seen.checked_at)).total_seconds())
         return max(0.0, min(waits, default=60.0))
-
-    def run_forever(self, stop: threading.Event, max_sleep_s: float = 60.0,
-                    on_pass: Callable[[MonitorPass], None] | None = None) -> int:
-        """Pass after pass until `stop` is set (SIGTERM, Ctrl-C): sleeps until the next product is due (at most
-        `max_sleep_s`, so a stop is noticed quickly); a pass in progress finishes. Returns how many passes ran."""
-        passes = 0
-        while not stop.is_set():
-            done = self.run_once()
-            passes += 1
-            if on_pass is not None:
-                on_pass(done)
-            stop.wait(min(max_sleep_s, max(self.next_due_in(self.clock()), 0.05)))
-        return passes
