@@ -40,7 +40,8 @@ def _prime(budget_s: float | None = None) -> dict:
         build_synthetic_catalog(ROOT, products=PRODUCTS)
     mesh = catalog.open_mesh(ROOT, state_dir=STATE)
     began = time.monotonic()
-    waiting = [p for p in sorted(mesh.products) if p not in mesh.monitor.state.load() and not mesh.products[p].broken]
+    seen = mesh.monitor.state.load()
+    waiting = [p for p in sorted(mesh.products) if p not in seen and not mesh.products[p].broken]
     for start in range(0, len(waiting), CHUNK):
         if budget_s is not None and time.monotonic() - began > budget_s:
             break
@@ -50,7 +51,8 @@ def _prime(budget_s: float | None = None) -> dict:
         facts["opened"] += sum(t.action == "opened" for t in done.transitions)
         STATE.mkdir(parents=True, exist_ok=True)
         PRIMED.write_text(json.dumps(facts))
-    left = [p for p in mesh.products if p not in mesh.monitor.state.load() and not mesh.products[p].broken]
+    seen = mesh.monitor.state.load()
+    left = [p for p in mesh.products if p not in seen and not mesh.products[p].broken]
     facts.update(done=not left, left=len(left), at=datetime.now().strftime("%Y-%m-%d %H:%M"))
     PRIMED.write_text(json.dumps(facts))
     mesh.close()
