@@ -24,6 +24,7 @@ PAGES = [
     st.Page("views/dashboards.py", title="Dashboards", icon=":material/dashboard:", url_path="dashboards"),
     st.Page("views/scorecards.py", title="Scorecards", icon=":material/scoreboard:", url_path="scorecards"),
     st.Page("views/review.py", title="Owner review", icon=":material/rate_review:", url_path="review"),
+    st.Page("views/incidents.py", title="Incidents", icon=":material/crisis_alert:", url_path="incidents"),
     st.Page("views/governance.py", title="Governance", icon=":material/policy:", url_path="governance"),
     st.Page("views/publish.py", title="Publish", icon=":material/publish:", url_path="publish"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,13 @@ from catalog.lineage.health import RootCause, product_health
 from catalog.lineage.health import root_cause as root_cause_of
 from catalog.lineage.neighbourhood import lineage_graph
 from catalog.publish.intake import add_data_root as declare_data_root
+from catalog.incidents import IncidentDesk
+from catalog.incidents.upstream import upstream_incidents
+from catalog.monitor import Monitor, MonitorPass
+from catalog.monitor.alerts import change_events, incident_events
+from catalog.monitor.state import MonitorState
+from catalog.notify import Event, Notifier
+from catalog.notify.outbox import Outbox
 from catalog.publish.publish import Publisher
 from catalog.quality.report import MeshQualityReport
 from catalog.quality.run import Checker, latest_quality, quality_history
@@ -430,7 +438,7 @@ class Mesh:
         `catalog.scorecards.scorecard` and `catalog.scorecards.review` functions."""
         return Evidence(self.declared, self.quality_runs, self.usage_log, self.sensitivity, self.reviews,
                         health=lambda: product_health(self.lineage_index), compliance=self.compliance,
-                        changelog=lambda: self.changes.changelog())
+                        changelog=lambda: self.changes.changelog(), incidents=lambda: self.incidents.stats())
 
     @cached_property
     def reviews(self) -> ReviewLog:
@@ -596,6 +604,83 @@ class Mesh:
                                    f"add {folder} as a data root")
         return declare_data_root(self.root, folder)
 
+
+    # --- incidents, monitors and notifications (catalog/incidents/, catalog/monitor/, catalog/notify/) ---
+
+    @cached_property
+    def incidents(self) -> IncidentDesk:
+        """Incidents per (product, cause): list, acknowledge, assign, annotate, resolve (authorized and audited)."""
+        return IncidentDesk(self.declared, self.state, partial(authority.check_incident, self.declared, self.access),
+                            now=self.access.now)
+
+    def incident_list(self, state: str | None = "open", product_id: str | None = None, assignee: str | None = None,
+                      domain: str | None = None, role: str | None = None, user: str | None = None) -> pl.DataFrame:
+        """Incidents newest first (state: open, new, acknowledged, assigned, resolved, or None for all), of the
+        products the viewer (role, user) sees in full."""
+        viewer = self._viewer(role, user)
+        if product_id is not None:
+            self.product_for(product_id, viewer)
+        return self.incidents.incidents(state, [product_id] if product_id else None, assignee, domain, viewer)
+
+    def upstream_incidents(self, product_id: str | None = None, role: str | None = None,
+                           user: str | None = None) -> pl.DataFrame:
+        """Open incidents upstream of `product_id` (or of every product `user` owns), with the product they
+        affect and the distance: the root cause a downstream owner sees."""
+        viewer = self._viewer(role, user)
+        owned = [product_id] if product_id else self.access.owned_by(user)
+        return upstream_incidents(self.incidents, self.lineage_index, owned, viewer)
+
+    def incident_action(self, action: str, incident_id: int, user: str | None = None, note: str | None = None,
+                        assignee: str | None = None) -> Any:
+        """`acknowledge`, `assign` (to `assignee`), `annotate` or `resolve` one incident as `user`; an assignment
+        and a resolution are notified."""
+        desk = self.incidents
+        if action == "assign":
+            done = desk.assign(incident_id, user, assignee or "", note)
+        elif action == "annotate":
+            done = desk.annotate(incident_id, user, note or "")
+        elif action in ("acknowledge", "resolve"):
+            done = getattr(desk, action)(incident_id, user, note)
+        else:
+            raise MeshError(f"unknown incident action {action!r}: acknowledge, assign, annotate or resolve")
+        self._notify_transitions([done])
+        return done
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """Routes events to mesh.yaml's `channels` through the durable outbox; `notifier.start()` runs the sender."""
+        return Notifier(self.descriptor, Outbox(self.state))
+
+    def notify(self, event: Event) -> list[int]:
+        """Queue one event (incident, change or agreement) for every channel that takes it; never blocks."""
+        return self.notifier.notify(event)
+
+    def _may_see(self, user: str, product_id: str) -> bool:
+        return any(self.viewers.policy(role, user).can_see(product_id) for role in self.roles_for(user))
+
+    def _consumers(self, product_id: str) -> list[str]:
+        return list(self.changes.consumers(product_id))
+
+    def _notify_transitions(self, transitions: list[Any]) -> None:
+        for event in incident_events(self.declared, transitions, self._consumers, self._may_see):
+            self.notify(event)
+
+    @cached_property
+    def monitor(self) -> Monitor:
+        """Runs checks on their schedules, judges freshness and volume, and keeps incidents (`monitor_pass`)."""
+        return Monitor(self.declared, lambda pid: self.checker.run(pid), self.quality_runs, MonitorState(self.state),
+                       self.incidents, on_transitions=self._notify_transitions)
+
+    def monitor_pass(self, force: bool = False, products: list[str] | None = None) -> MonitorPass:
+        """One monitor pass (the due products; all with `force`), then breaking descriptor changes not yet
+        notified (the first pass looks back one day)."""
+        done = self.monitor.run_once(force=force, products=products)
+        after = self.notifier.outbox.newest_event_ts("change.breaking")
+        if after is None:
+            after = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat(timespec="milliseconds")
+        for event in change_events(self.declared, self.changes.changelog(), after, self._consumers, self._may_see):
+            self.notify(event)
+        return done
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
               engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:

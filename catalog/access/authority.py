@@ -168,3 +168,19 @@ def check_term_decision(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None
         return who
     raise refuse(ledger, who, action, f"{who} may not decide on proposals for the term {term_id}: only "
                  f"{_people([named] if named else [], 'its steward')} may.", subject=f"term:{term_id}")
+
+
+def check_incident(mesh: DeclaredMesh, ledger: RefusalLog, user: str | None, product_id: str, assignee: str | None,
+                   verb: str, action: str = "incident.update") -> str:
+    """Acknowledging, assigning, annotating or resolving an incident of `product_id` needs the product's owner,
+    its domain's team, the incident's assignee, or a steward. Returns the acting user."""
+    who = actor(mesh, user)
+    _identified(mesh, ledger, who, action, f"{verb} an incident of {product_id}", product_id=product_id)
+    product = mesh.products.get(product_id)
+    allowed = [normalize_user(product.owner) if product else None,
+               *(domain_team(mesh, product.domain) if product else []), normalize_user(assignee)]
+    allowed = [n for n in dict.fromkeys(allowed) if n]
+    if who in allowed or is_steward(mesh, who):
+        return who
+    raise refuse(ledger, who, action, f"{who} may not {verb} incidents of {product_id}: only "
+                 f"{_people(allowed, 'its owner, domain team or assignee')} may.", product_id=product_id)

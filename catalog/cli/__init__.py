@@ -27,3 +27,4 @@ from catalog.cli import mcp  # noqa: E402,F401
 from catalog.cli import glossary  # noqa: E402,F401
 from catalog.cli import agreement  # noqa: E402,F401
 from catalog.cli import odps  # noqa: E402,F401
+from catalog.cli import monitor, incidents  # noqa: E402,F401

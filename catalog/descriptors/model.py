@@ -342,6 +342,37 @@ class Ports(Strict):
     input: list[InputPort] = Field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- monitoring & notifications
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(value: str) -> float:
+    """`30s`, `15m`, `1h`, `2d`, `1w` -> seconds; a ValueError that names the accepted forms otherwise."""
+    match = _DURATION_RE.match(value) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        raise ValueError(f"{value!r} is not a duration: write a positive number and a unit, "
+                         "e.g. 30s, 15m, 1h, 1d or 1w")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class Schedule(Strict):
+    """How often `meshwork monitor` runs a product's checks (`schedule: {every: 1h}` on a product or domain)."""
+
+    every: str = Field(description="a duration: 30s, 15m, 1h, 1d, 1w")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> str:
+        duration_seconds(value)
+        return value
+
+    @property
+    def seconds(self) -> float:
+        return duration_seconds(self.every)
+
+
 class ProductDescriptor(Strict):
     """A data product as written in `<domain>/products/<name>.yaml`."""
 
@@ -363,6 +394,8 @@ class ProductDescriptor(Strict):
     ports: Ports = Field(default_factory=Ports)
     odcs: dict[str, Any] = Field(default_factory=dict, alias="x-odcs",
                                  description="ODCS fields Meshwork does not model, carried verbatim to its export")
+    schedule: Schedule | None = Field(default=None, description="how often the monitor checks it; "
+                                                                "defaults to its domain's, then mesh.yaml's")
 
     @field_validator("name")
     @classmethod
@@ -517,6 +550,7 @@ class DomainDescriptor(Strict):
     quality_threshold: float = Field(default=80.0, ge=0, le=100,
                                      description="a certified product lapses when its latest quality score "
                                                  "falls below this")
+    schedule: Schedule | None = Field(default=None, description="how often the monitor checks its products")
 
     @field_validator("name")
     @classmethod
@@ -651,6 +685,79 @@ class McpSettings(Strict):
         return value
 
 
+class MonitorSettings(Strict):
+    """`monitor:` in mesh.yaml: the default schedule and how a volume anomaly is judged."""
+
+    every: str = Field(default="1d", description="checks of products without a schedule of their own")
+    volume_k: float = Field(default=3.0, gt=0, description="a row count outside mean ± k·σ is an anomaly")
+    volume_runs: int = Field(default=10, ge=2, description="how many earlier data versions the mean reads")
+    volume_min_runs: int = Field(default=3, ge=2, description="fewer earlier versions: no volume judgement")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> str:
+        duration_seconds(value)
+        return value
+
+
+EVENT_KINDS = ("incident", "change", "agreement")
+
+
+class ChannelBase(Strict):
+    name: str = Field(description="names the channel in the outbox and in `meshwork notify`")
+    events: list[Literal["incident", "change", "agreement"]] = Field(default_factory=lambda: list(EVENT_KINDS))
+    domains: list[str] = Field(default_factory=list, description="only events of these domains (all if empty)")
+    retries: int = Field(default=5, ge=0, le=20, description="attempts after the first before it is failed")
+    backoff_s: float = Field(default=2.0, ge=0, le=3600, description="wait before the first retry; doubles")
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("name")
+    @classmethod
+    def _channel_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"channel name {value!r} must match {NAME_PATTERN}")
+        return value
+
+
+class WebhookChannel(ChannelBase):
+    """JSON POSTed to `url`; with `secret`, signed: X-Meshwork-Signature: sha256=<HMAC-SHA256 of the body>."""
+
+    kind: Literal["webhook", "slack", "teams"]
+    url: str = Field(description="http(s) URL; ${ENV} is expanded when sending")
+    secret: str | None = Field(default=None, description="HMAC key, e.g. ${MESHWORK_WEBHOOK_SECRET}")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^(https?://\S+|\$\{[A-Z_][A-Z0-9_]*\})\Z", value):
+            raise ValueError(f"url {value!r} must be an http:// or https:// URL (or ${{ENV}})")
+        return value
+
+
+class EmailChannel(ChannelBase):
+    """Mail over SMTP to the product's owners and subscribers (and `to`); `digest` batches them."""
+
+    kind: Literal["email"]
+    smtp_host: str
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(alias="from", description="the From address")
+    to: list[str] = Field(default_factory=list, description="extra recipients of every event")
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = Field(default=None, description="e.g. ${MESHWORK_SMTP_PASSWORD}")
+    digest: str | None = Field(default=None, description="a duration: one mail per recipient per period")
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is not None:
+            duration_seconds(value)
+        return value
+
+
+Channel = Annotated[Union[WebhookChannel, EmailChannel], Field(discriminator="kind")]
+
+
 class MeshDescriptor(Strict):
     name: str
     title: str = ""
@@ -674,6 +781,17 @@ class MeshDescriptor(Strict):
         default="listed", description="restricted products a viewer may not read: listed locked, or hidden")
     openlineage: OpenLineageSettings | None = Field(default=None, description="send OpenLineage run events")
     mcp: McpSettings = Field(default_factory=McpSettings, description="the MCP server's tokens and limits")
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    channels: list[Channel] = Field(default_factory=list, description="where incidents and changes are sent")
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: list[Any]) -> list[Any]:
+        names = [c.name for c in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"channel name(s) {', '.join(twice)} used twice; give each channel its own name")
+        return value
 
     @field_validator("name")
     @classmethod

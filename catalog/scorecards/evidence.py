@@ -32,12 +32,14 @@ class Evidence:
     def __init__(self, mesh: DeclaredMesh, runs: QualityRuns, usage: UsageLog, sensitivity: Sensitivity,
                  reviews: "ReviewLog", *, health: Callable[[], Mapping[str, Health]],
                  compliance: Callable[[], pl.DataFrame] | None = None,
-                 changelog: Callable[[], pl.DataFrame] | None = None):
+                 changelog: Callable[[], pl.DataFrame] | None = None,
+                 incidents: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None):
         self.mesh = mesh
         self.sensitivity = sensitivity
         self.reviews = reviews
         self._runs, self._usage = runs, usage
         self._health, self._compliance, self._changelog = health, compliance, changelog
+        self._incidents = incidents
 
     @cached_property
     def runs(self) -> dict[str, dict[str, Any]]:
@@ -67,6 +69,11 @@ class Evidence:
     @cached_property
     def changelog(self) -> pl.DataFrame | None:
         return self._changelog() if self._changelog is not None else None
+
+    @cached_property
+    def incidents(self) -> Mapping[str, Mapping[str, Any]]:
+        """Product id -> its open incidents and mean time to resolve in hours (catalog.incidents)."""
+        return self._incidents() if self._incidents is not None else {}
 
     def run_at(self, product_id: str, ts: str) -> dict[str, Any] | None:
         """The product's newest run stored at or before `ts`."""

@@ -70,6 +70,8 @@ class ProductReview:
     compliance: float | None
     upstream_issues: str
     schema_changes: list[str] = field(default_factory=list)
+    open_incidents: int = 0
+    mttr_hours: float | None = None
 
     @property
     def score_change(self) -> float | None:
@@ -215,7 +217,8 @@ def review(ev: Evidence, owner: str | None = None, domain: str | None = None,
             unused_30d=row["unused_30d"], freshness=row["freshness"], documentation=row["documentation"],
             compliance=row["compliance"], upstream_issues=row["lineage"] if row["upstream_issues"] else "",
             schema_changes=logged.get(pid) or _schema_changes(then.get("columns"), _columns(product),
-                                                              then.get("version"), product.descriptor.version)))
+                                                              then.get("version"), product.descriptor.version),
+            open_incidents=row["open_incidents"] or 0, mttr_hours=row["mttr_hours"]))
     history = ev.history.filter(pl.col("product_id").is_in(ids) & (pl.col("ts") <= now)
                                 & (pl.col("ts") > now - timedelta(days=90))).select("product_id", "ts", "score")
     usage = daily_usage(mesh, ev.events, None, now).filter(pl.col("product_id").is_in(ids))
@@ -264,6 +267,9 @@ def action_items(mesh: DeclaredMesh, products: list[ProductReview], runs: dict[s
         if p.score_change is not None and p.score_change <= -5:
             items.append(ActionItem(2, p.product_id, "Find out why the score dropped",
                                     f"{format_score(p.previous_score)} → {format_score(p.score)}"))
+        if p.open_incidents:
+            items.append(ActionItem(2, p.product_id, f"Handle {p.open_incidents} open incident(s)",
+                                    "acknowledge, assign or resolve them in Incidents (meshwork incidents list)"))
         if p.upstream_issues:
             items.append(ActionItem(3, p.product_id, "Talk to the owners of failing upstream products",
                                     p.upstream_issues))

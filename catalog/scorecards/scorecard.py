@@ -52,7 +52,7 @@ PRODUCT_SCHEMA: dict[str, Any] = {
     "checks_errored": pl.Int64, "freshness": pl.String, "freshness_basis": pl.String, "documentation": pl.Float64,
     "compliance": pl.Float64, "policies_failed": pl.Int64, "queries": pl.Int64, "users": pl.Int64, "consuming_domains": pl.Int64,
     "usage_trend": pl.String, "unused_30d": pl.Boolean, "upstream_issues": pl.Int64, "lineage": pl.String,
-    "incomplete": pl.String,
+    "incomplete": pl.String, "open_incidents": pl.Int64, "mttr_hours": pl.Float64,
 }
 
 DOMAIN_SCHEMA: dict[str, Any] = {
@@ -60,6 +60,7 @@ DOMAIN_SCHEMA: dict[str, Any] = {
     "score_trend": pl.Float64, "checks": pl.Int64, "checks_passing": pl.Int64, "fresh": pl.Int64,
     "late": pl.Int64, "documentation": pl.Float64, "compliance": pl.Float64, "queries": pl.Int64,
     "users": pl.Int64, "unused_products": pl.Int64, "lineage_issues": pl.Int64, "incomplete": pl.String,
+    "open_incidents": pl.Int64, "mttr_hours": pl.Float64,
 }
 
 
@@ -177,6 +178,8 @@ def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime |
             "unused_30d": use.get("unused_30d", True), "upstream_issues": len(issues),
             "lineage": ", ".join(sorted(issues)) if issues else ("ok" if upstream else "no upstream"),
             "incomplete": "; ".join(missing) or None,
+            "open_incidents": ev.incidents.get(product_id, {}).get("open_incidents", 0),
+            "mttr_hours": ev.incidents.get(product_id, {}).get("mttr_hours"),
         })
     return pl.DataFrame(rows, schema=PRODUCT_SCHEMA)
 
@@ -207,6 +210,9 @@ def domain_scorecard(products: pl.DataFrame, ev: Evidence, as_of: datetime | Non
             "unused_products": int(group["unused_30d"].sum()),
             "lineage_issues": int((group["upstream_issues"].fill_null(0) > 0).sum()),
             "incomplete": "; ".join(notes) or None,
+            "open_incidents": int(group["open_incidents"].fill_null(0).sum()),
+            "mttr_hours": (round(float(group["mttr_hours"].mean()), 2)  # type: ignore[arg-type]
+                           if group["mttr_hours"].null_count() < group.height else None),
         })
     return pl.DataFrame(rows, schema=DOMAIN_SCHEMA)
 

@@ -245,6 +245,72 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS agreements_product ON agreements (product_id, status);
     """,
+    # catalog.incidents.desk (incidents, incident_events: every transition, append-only), catalog.monitor.state
+    # (monitor_state: when each product was last monitored and on what data; monitor_volumes: its row count per
+    # data version), catalog.notify.outbox (notify_outbox: every notification until it is sent or failed).
+    """
+    CREATE TABLE IF NOT EXISTS incidents (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        product_id  TEXT NOT NULL,
+        cause       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        assignee    TEXT,
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        runs        INTEGER NOT NULL DEFAULT 1,
+        reopened    INTEGER NOT NULL DEFAULT 0,
+        resolved_at TEXT,
+        resolved_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS incidents_by_product ON incidents(product_id, cause, state);
+    CREATE INDEX IF NOT EXISTS incidents_by_state ON incidents(state);
+    CREATE TABLE IF NOT EXISTS incident_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        incident_id INTEGER NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        from_state  TEXT,
+        to_state    TEXT,
+        assignee    TEXT,
+        note        TEXT
+    );
+    CREATE INDEX IF NOT EXISTS incident_events_by_incident ON incident_events(incident_id, id);
+    CREATE TRIGGER IF NOT EXISTS incident_events_no_update BEFORE UPDATE ON incident_events
+    BEGIN SELECT RAISE(ABORT, 'incident history is append-only: its rows cannot be changed'); END;
+    CREATE TRIGGER IF NOT EXISTS incident_events_no_delete BEFORE DELETE ON incident_events
+    BEGIN SELECT RAISE(ABORT, 'incident history is append-only: its rows cannot be deleted'); END;
+    CREATE TABLE IF NOT EXISTS monitor_state (
+        product_id  TEXT PRIMARY KEY,
+        checked_at  TEXT NOT NULL,
+        fingerprint TEXT,
+        run_ts      TEXT
+    );
+    CREATE TABLE IF NOT EXISTS monitor_volumes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        product_id  TEXT NOT NULL,
+        fingerprint TEXT,
+        rows        INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS monitor_volumes_by_product ON monitor_volumes(product_id, id);
+    CREATE TABLE IF NOT EXISTS notify_outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        channel     TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        recipient   TEXT,
+        status      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT NOT NULL,
+        last_error  TEXT,
+        sent_at     TEXT
+    );
+    CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(status, next_try_at);
+    """,
 ]
 
 
@@ -267,6 +333,11 @@ OWNERS: dict[str, str] = {
     "lineage_events": "catalog.lineage.events",
     "glossary_proposals": "catalog.glossary.proposals",
     "agreements": "catalog.access.agreements",
+    "incidents": "catalog.incidents.desk",
+    "incident_events": "catalog.incidents.desk",
+    "monitor_state": "catalog.monitor.state",
+    "monitor_volumes": "catalog.monitor.state",
+    "notify_outbox": "catalog.notify.outbox",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
