@@ -393,6 +393,12 @@ class Mesh:
             self._alert_drift(report)
         return result
 
+    def _check_one(self, product_id: str) -> Any:
+        """One product's run as the monitor makes it: stored, its schema drift alerted like `check`'s."""
+        report = self.checker.run(product_id)
+        self._alert_drift(report)
+        return report
+
     def _alert_drift(self, report: Any) -> None:
         drift = [c.to_dict() for c in report.checks if c.kind in DRIFT_KINDS and c.status == "fail"]
         if drift:
@@ -668,7 +674,7 @@ class Mesh:
     @cached_property
     def monitor(self) -> Monitor:
         """Runs checks on their schedules, judges freshness and volume, and keeps incidents (`monitor_pass`)."""
-        return Monitor(self.declared, lambda pid: self.checker.run(pid), self.quality_runs, MonitorState(self.state),
+        return Monitor(self.declared, self._check_one, self.quality_runs, MonitorState(self.state),
                        self.incidents, on_transitions=self._notify_transitions)
 
     def monitor_pass(self, force: bool = False, products: list[str] | None = None) -> MonitorPass:
