@@ -301,7 +301,8 @@ with main:
             if waiting is not None:
                 pending.append((cell, *waiting))
                 continue
-            draw_outcome(cell)
+            with st.empty().container():  # where `finish` drew it: the same place, so an open popover stays open
+                draw_outcome(cell)
 
     with st.container(horizontal=True):
         st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
