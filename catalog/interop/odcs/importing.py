@@ -8,11 +8,13 @@ model is carried verbatim (`x-odcs`, see `carry.py`) and reported; nothing is dr
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlglot
 from pydantic import ValidationError
 from sqlglot import exp
@@ -23,6 +25,8 @@ from catalog.interop.odcs.reading import ContractError
 
 _FROM_LOGICAL = {"string": "VARCHAR", "date": "DATE", "timestamp": "TIMESTAMP", "time": "TIME", "number": "DOUBLE",
                  "integer": "BIGINT", "boolean": "BOOLEAN", "object": "JSON", "array": "JSON", "map": "JSON"}
+_SERIAL = {"SMALLSERIAL": "SMALLINT", "SERIAL2": "SMALLINT", "SERIAL": "INTEGER", "SERIAL4": "INTEGER",
+           "BIGSERIAL": "BIGINT", "SERIAL8": "BIGINT"}  # Postgres auto-increment columns are integers
 _COUNT_METRICS = {"nullValues": "not_null", "duplicateValues": "unique", "invalidValues": "invalid"}
 _UNITS = {"h": 1, "hr": 1, "hour": 1, "hours": 1, "d": 24, "day": 24, "days": 24, "m": 1 / 60, "min": 1 / 60,
           "minute": 1 / 60, "minutes": 1 / 60, "w": 168, "week": 168, "weeks": 168}
@@ -156,16 +160,37 @@ def _option_checks(column: str, options: dict[str, Any]) -> list[dict[str, Any]]
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _duckdb_knows(type_sql: str) -> bool:
+    """Whether DuckDB itself accepts the type: sqlglot also renders Postgres-only types (NAME, XML) that it lacks.
+
+    Called only with a string the type regex in `_column_type` already matched, so no SQL can ride along.
+    """
+    with duckdb.connect() as con:
+        try:
+            con.execute(f"SELECT CAST(NULL AS {type_sql})")
+        except duckdb.Error:
+            return False
+    return True
+
+
 def _column_type(prop: dict[str, Any]) -> str:
-    """A type DuckDB reads: the physicalType when DuckDB knows it, else the logicalType's."""
+    """A type DuckDB reads: the physicalType when DuckDB knows it, else the logicalType's.
+
+    A length written `varchar[15]` (as Postgres catalog exports do) is `VARCHAR(15)`; `serial` is the integer it
+    stands for; a type DuckDB does not know (a Postgres domain such as `Name`, `xml`) falls back to the logicalType.
+    """
     physical = prop.get("physicalType")
     if isinstance(physical, str) and physical.strip():
+        own = re.sub(r"\[(\d+)\]", r"(\1)", physical.strip().upper())
+        if own in _SERIAL:
+            return _SERIAL[own]
         try:
-            parsed = exp.DataType.build(physical.replace("[", "(").replace("]", ")"), dialect="postgres", udt=True)
-            if parsed.this != exp.DataType.Type.USERDEFINED and "SERIAL" not in physical.upper():
-                own = physical.strip().upper()
+            parsed = exp.DataType.build(own, dialect="postgres", udt=True)
+            if parsed.this != exp.DataType.Type.USERDEFINED:
                 rendered = own if re.fullmatch(r"[A-Z ]+(\(\d+(, *\d+)?\))?", own) else parsed.sql("duckdb").upper()
-                if re.fullmatch(r"[A-Z ]+(\(\d+(, *\d+)?\))?(\[\])?", rendered) and "2147483647" not in rendered:
+                if (re.fullmatch(r"[A-Z ]+(\(\d+(, *\d+)?\))?(\[\])?", rendered) and "2147483647" not in rendered
+                        and _duckdb_knows(rendered)):
                     return rendered
         except (sqlglot.errors.ParseError, ValueError):
             pass
