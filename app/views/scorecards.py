@@ -168,6 +168,10 @@ if product is None:
     st.stop()
 
 # ------------------------------------------------------------------ product level
+FRESHNESS_BASIS = {"file time": "by file time: the SLA names no timestamp column, so the source's change time is "
+                                "all there is (declare sla.timestamp_column to measure the data)",
+                   "": "no freshness SLA", "data": "measured on the data"}
+
 row = products.filter(pl.col("product_id") == product).row(0, named=True)
 st.subheader(f"{md(row['title'])} · {code(product)}")
 product_link(product, "Open the product page")
@@ -175,7 +179,10 @@ top = st.columns(5)
 top[0].metric("Quality score", format_score(row["score"]), delta=row["score_trend"], help=score_help())
 top[0].markdown(grade_badge(row["grade"]))
 top[1].metric("Checks passing", f"{row['checks_passing']} / {row['checks']}")
-top[2].metric("Freshness", row["freshness"])
+top[2].metric("Freshness", row["freshness"], help=FRESHNESS_BASIS.get(row["freshness_basis"] or "", "")
+              or f"measured on the data: the newest {row['freshness_basis'].removeprefix('data: ')}")
+if row["freshness_basis"] == "file time":
+    top[2].caption("by file time")
 top[3].metric("Documentation", f"{row['documentation']:.0f}%")
 top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['compliance']:.0f}%")
 st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "

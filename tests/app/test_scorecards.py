@@ -219,3 +219,33 @@ def test_lowest_score_leaves_unchecked_products_out_and_says_so(tmp_path):
     lowest = next(m for m in at.metric if m.label == "Lowest score")
     assert lowest.value == "–", "an unchecked product never counts as a score"
     assert "not checked, left out" in lowest.proto.delta
+
+
+def test_freshness_judged_by_file_time_says_so_on_the_product_scorecard(tmp_path):
+    """An SLA with no timestamp column: the run judges by the file's time, and the scorecard says so; with one,
+    the freshness is measured on the data."""
+    import os
+    import time
+
+    from minimesh import write
+
+    root = tmp_path / "air"
+    write(root / "mesh.yaml", "name: air\n")
+    write(root / "ops/domain.yaml", "name: ops\nowner: ops@air.example\n")
+    write(root / "ops/data/flights.csv", "flight_id,time_hour\n1,2013-01-01 05:00:00\n")
+    write(root / "ops/products/flights.yaml", """
+        name: flights
+        owner: ops@air.example
+        description: Departures
+        source: {kind: csv, path: data/flights.csv}
+        columns: [{name: flight_id, type: BIGINT}, {name: time_hour, type: TIMESTAMP}]
+        quality: [{check: not_null, column: flight_id}]
+        sla: {freshness_hours: 24}
+    """)
+    old = time.time() - 3 * 86400
+    os.utime(root / "ops/data/flights.csv", (old, old))
+    at = open_page(root, "views/scorecards.py", product="ops.flights")
+    next(b for b in at.button if b.label.startswith("Run checks now")).click().run()
+    assert not at.exception
+    assert metric(at, "Freshness") == "late"
+    assert any(c.value == "by file time" for c in at.caption)
