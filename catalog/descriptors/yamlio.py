@@ -179,6 +179,20 @@ def _parse_reference(text: str) -> YamlDocument:
             loader.dispose()
 
 
+def read_document_text(path: str | Path, what: str, error: type[Exception] = YamlError) -> str:
+    """The text of a document another tool wrote (an ODCS contract, an ODPS product), read no further than
+    MAX_BYTES; every refusal names the file (`error` for one too large, a MeshError when it cannot be read)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise error(f"{path}: over {MAX_BYTES:,} bytes, more than {what} may have")
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MeshError(f"{path}: cannot read: {exc}") from None
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """A YAML file, read no further than MAX_BYTES (a pipe such as `<(git show ...)` included)."""
     with open(path, "rb") as handle:

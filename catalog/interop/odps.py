@@ -22,14 +22,13 @@ import polars as pl
 
 from catalog.descriptors.model import ProductDescriptor
 from catalog.descriptors.ports import input_ports, output_ports
-from catalog.descriptors.yamlio import dump_yaml, parse_yaml, YamlError
+from catalog.descriptors.yamlio import MAX_BYTES, YamlError, dump_yaml, parse_yaml, read_document_text
 from catalog.errors import MeshError
 from catalog.governance import policies as governance
 from catalog.publish import publish
 
 API_VERSION = "v1.1.0"
 SCHEMA = Path(__file__).parent / "schemas" / "odps-json-schema-v1.1.0.json"
-MAX_BYTES = 2_000_000
 _CARRIED = ("source", "columns", "quality", "sla", "access", "terms")  # fields ODPS has no place for
 
 
@@ -179,12 +178,5 @@ def import_document(mesh: Any, text: str, where: str = "document", user: str | N
 
 
 def read_file(path: str | Path) -> str:
-    path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            raise OdpsError(f"{path}: over {MAX_BYTES:,} bytes, more than a product document may have")
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MeshError(f"{path}: cannot read: {exc}") from None
+    """An ODPS document's text (bounded; the refusal names the file)."""
+    return read_document_text(path, "a product document", OdpsError)

@@ -10,8 +10,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from catalog.descriptors.yamlio import MAX_BYTES, YamlError, parse_yaml
-from catalog.errors import MeshError, PublishError
+from catalog.descriptors.yamlio import YamlError, parse_yaml, read_document_text
+from catalog.errors import PublishError
 from catalog.interop.odcs import schemas
 
 
@@ -68,12 +68,5 @@ def _loc(error: str) -> tuple[Any, ...]:
 
 
 def read_text_file(path: str | Path) -> str:
-    path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            raise ContractError(f"{path}: over {MAX_BYTES:,} bytes, more than a contract may have")
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MeshError(f"{path}: cannot read: {exc}") from None
+    """A contract file's text (bounded; the refusal names the file)."""
+    return read_document_text(path, "a contract", ContractError)
