@@ -595,7 +595,22 @@ class Mesh:
     def agreements(self) -> "AgreementDesk":
         """Access agreements to a product's port (request, approve, reject, cancel, renew, revoke, expiring); an
         active one holds the access ledger's grant the policy reads."""
-        return AgreementDesk(self.declared, self.access, partial(authority.is_steward, self.declared))
+        return AgreementDesk(self.declared, self.access, partial(authority.is_steward, self.declared),
+                             on_transition=self._notify_agreement)
+
+    def _notify_agreement(self, action: str, agreement: Any, actor: str, reason: str) -> None:
+        """An agreement's transition, sent to the product's owner and the person who asked (never blocks)."""
+        product = self.products.get(agreement.product_id)
+        what = action.removeprefix("agreement.")
+        recipients = tuple(dict.fromkeys(p for p in (product.owner if product else None, agreement.requested_by)
+                                         if p))
+        self.notify(Event(kind=f"agreement.{what}", severity="info", product_id=agreement.product_id,
+                          domain=product.domain if product else None, recipients=recipients,
+                          title=f"Agreement #{agreement.id} on {agreement.product_id} ({agreement.port}): {what}",
+                          text=f"{actor}: {what} the agreement of {agreement.requested_by} for "
+                               f"{agreement.product_id}'s port {agreement.port} ({agreement.purpose})"
+                               + (f"; {reason}" if reason else ""),
+                          data={"agreement": agreement.id, "status": agreement.status, "port": agreement.port}))
 
 
     # --- ODCS, real files (issue 19) ---

@@ -81,13 +81,16 @@ class AgreementDesk:
     """Request, approve, reject, cancel, renew and revoke access agreements of one mesh.
 
     `is_steward(user)` is the write authority's answer (catalog.access.authority.is_steward); the clock is the
-    ledger's, so a test moves both at once."""
+    ledger's, so a test moves both at once. `on_transition(action, agreement, actor, reason)` hears every
+    transition once it is recorded (the facade turns them into notifications)."""
 
-    def __init__(self, mesh: DeclaredMesh, ledger: AccessLedger, is_steward: Callable[[str], bool]):
+    def __init__(self, mesh: DeclaredMesh, ledger: AccessLedger, is_steward: Callable[[str], bool],
+                 on_transition: Callable[[str, "Agreement", str, str], None] | None = None):
         self.mesh = mesh
         self.ledger = ledger
         self.state = ledger.state
         self.is_steward = is_steward
+        self.on_transition = on_transition
 
     def now(self) -> str:
         return self.ledger.now()
@@ -381,6 +384,8 @@ class AgreementDesk:
                            subject=agreement.requested_by, grant_id=agreement.grant_id,
                            reason=f"agreement #{agreement.id} ({agreement.port}, {agreement.status})"
                                   + (f": {reason}" if reason else ""))
+        if self.on_transition is not None:
+            self.on_transition(action, agreement, who, reason)
 
     def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
         self.ledger.audit_refusal(actor, action, reason, **fields)

@@ -152,3 +152,19 @@ def test_an_unset_secret_is_a_failed_delivery_naming_the_variable(tmp_path, rece
     row = mesh.notifier.outbox.frame("failed").row(0, named=True)
     assert "TEST_HOOK_SECRET is not set" in row["last_error"]
     assert json.dumps(row).count(SECRET) == 0
+
+
+def test_an_agreements_transitions_reach_the_webhook_for_its_owner_and_requester(tmp_path, receivers, monkeypatch):
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    root = build(tmp_path / "shop", channels=_channels(receivers, "hook"))
+    receivers["hook"].requests.clear()
+    mesh = catalog.open_mesh(root)
+    port = mesh.products["hr.salaries"].descriptor.ports.output[0].name if mesh.products[
+        "hr.salaries"].descriptor.ports.output else "sql"
+    agreement = mesh.agreements.request(DOWNSTREAM, "hr.salaries", port, "pay-gap report", days=30)
+    mesh.agreements.reject(agreement.id, "hr@shop.example", "not for this purpose")
+    mesh.notifier.drain(10)
+    sent = [r["json"] for r in receivers["hook"].requests if r["json"]["kind"].startswith("agreement.")]
+    assert [s["kind"] for s in sent] == ["agreement.request", "agreement.reject"]
+    assert all(s["product_id"] == "hr.salaries" and s["data"]["agreement"] == agreement.id for s in sent)
+    assert "not for this purpose" in sent[1]["text"] and "pay-gap report" in sent[0]["text"]
