@@ -142,6 +142,13 @@ def build_server(mesh: Mesh, identify: Callable[[], Caller], who: str, **sdk: An
         freshness, documentation, compliance, usage and lineage health (locked products unmeasured)."""
         return calls.run("scorecard", lambda c: tools.scorecard(mesh, c, domain))
 
+    @server.tool(annotations=READ_ONLY)
+    def open_incidents(product_id: str | None = None, domain: str | None = None) -> dict[str, Any]:
+        """Open incidents (a failing error-severity check, a missed SLA, a volume anomaly), newest first, with
+        their state, assignee and how long they have been open; with `product_id`, also its upstream
+        products' incidents (the likely root cause)."""
+        return calls.run("open_incidents", lambda c: tools.open_incidents(mesh, c, product_id, domain), product_id)
+
     @server.resource(resources.INDEX_URI, name="products", mime_type="application/json",
                      description="The products you may list, with the URIs of their descriptor and ODCS contract")
     def product_index() -> str:

@@ -153,6 +153,18 @@ def scorecard(mesh: Mesh, caller: Caller, domain: str | None) -> dict[str, Any]:
     return {"domain": domain, "rows": rows(mesh.scorecard(domain, role=caller.role, user=caller.user))}
 
 
+def open_incidents(mesh: Mesh, caller: Caller, product_id: str | None, domain: str | None) -> dict[str, Any]:
+    """Open incidents (failing checks, missed SLAs, volume anomalies), newest first, of the products the caller
+    sees in full; with `product_id`, also those of its upstream products (the likely root cause)."""
+    if domain is not None and domain not in mesh.domains:
+        raise MeshError(f"no domain {domain[:100]!r} in mesh {mesh.name!r}; domains: {', '.join(sorted(mesh.domains))}")
+    own = mesh.incident_list("open", product_id=product_id, domain=domain, role=caller.role, user=caller.user)
+    out: dict[str, Any] = {"incidents": rows(own)}
+    if product_id is not None:
+        out["upstream"] = rows(mesh.upstream_incidents(product_id, role=caller.role, user=caller.user))
+    return out
+
+
 def refuse_locked(product: Any, caller: Caller) -> None:
     """AccessDenied for a locked card: what a resource answers instead of a descriptor's or contract's body."""
     if isinstance(product, LockedProduct):

@@ -25,7 +25,7 @@ from mcpmesh import ANA, RAW_NAMES, build_mcp_mesh, meshwork, server_env
 # One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("mcp_stdio")
 
-TOOLS = {"search_products", "describe_product", "lineage", "impact", "run_sql", "scorecard"}
+TOOLS = {"search_products", "describe_product", "lineage", "impact", "run_sql", "scorecard", "open_incidents"}
 CALLS: dict[str, tuple[str, Any]] = {
     "masked": ("tool", ("run_sql", {"sql": "SELECT full_name, email, ssn, age FROM retail.customers ORDER BY age"})),
     "restricted": ("tool", ("run_sql", {"sql": "SELECT * FROM risk.limits"})),
@@ -38,6 +38,8 @@ CALLS: dict[str, tuple[str, Any]] = {
     "impact": ("tool", ("impact", {"target": "retail.customers.full_name"})),
     "scorecard": ("tool", ("scorecard", {"domain": "risk"})),
     "bad_domain": ("tool", ("scorecard", {"domain": "nowhere"})),
+    "incidents": ("tool", ("open_incidents", {})),
+    "incidents_downstream": ("tool", ("open_incidents", {"product_id": "risk.customer_risk"})),
     "index": ("resource", "meshwork://products"),
     "descriptor": ("resource", "meshwork://products/retail.customers/descriptor"),
     "locked_descriptor": ("resource", "meshwork://products/risk.limits/descriptor"),
@@ -51,6 +53,7 @@ CALLS: dict[str, tuple[str, Any]] = {
 def served(tmp_path_factory):
     """Every call of CALLS through one stdio server; an MCPError is kept as (code, message)."""
     root = build_mcp_mesh(tmp_path_factory.mktemp("mcp-stdio") / "mini")
+    catalog.open_mesh(root).monitor_pass(force=True)  # opens the incident of retail.customers' failing check
     params = StdioServerParameters(command=sys.executable, args=meshwork("mcp", str(root))[1:],
                                    env=server_env(MESHWORK_USER=ANA))
 
@@ -110,7 +113,8 @@ def test_describe_product_shows_what_the_caller_sees(served):
     assert masked == {"customer_id": True, "full_name": True, "email": True, "ssn": True, "age": False}
     assert len(product["sample"]["rows"]) == 2 and product["sample"]["masked"]  # mcp.sample_rows: 2
     assert not RAW_NAMES & {r["full_name"] for r in product["sample"]["rows"]}
-    assert product["downstreams"] == ["risk.customer_risk"] and product["quality"] is None
+    assert product["downstreams"] == ["risk.customer_risk"]
+    assert product["quality"]["grade"] == "B"  # the latest run (the monitor's, at set-up): email not null fails
 
 
 def test_a_locked_product_is_its_card_and_an_unknown_one_is_refused(served):
@@ -186,3 +190,12 @@ def test_stdio_refuses_a_role_the_local_user_does_not_hold(tmp_path, monkeypatch
     result = CliRunner().invoke(cli, ["mcp", str(root), "--role", "steward"])
     assert result.exit_code == 2
     assert f"{ANA} does not hold the role 'steward'" in result.output and "Traceback" not in result.output
+
+
+def test_open_incidents_and_those_upstream_of_a_product(served):
+    got, _ = served
+    [incident] = got["incidents"]["incidents"]
+    assert (incident["product_id"], incident["cause"], incident["state"]) == (
+        "retail.customers", "check:email not null", "new")
+    assert got["incidents_downstream"]["incidents"] == []  # risk.customer_risk's own: none
+    assert [u["product_id"] for u in got["incidents_downstream"]["upstream"]] == ["retail.customers"]
