@@ -47,7 +47,7 @@ schema:
 @pytest.fixture(scope="module")
 def mesh_root(tmp_path_factory):
     if not DATACONTRACT.exists():
-        pytest.skip(f"{DATACONTRACT} is missing: `make venv` installs datacontract-cli there")
+        pytest.fail(f"{DATACONTRACT} is missing: `make venv` installs datacontract-cli there")
     patch = pytest.MonkeyPatch()
     root = build_steward_minimesh(tmp_path_factory.mktemp("dc") / "mini", patch)
     data = root / "sensors" / "data"
