@@ -13,7 +13,7 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.errors import MeshError
-from catalog.lineage.graph import Impact
+from catalog.lineage.graph import Impact, node_kind
 
 
 class Format(str, Enum):
@@ -118,8 +118,10 @@ def _print_impact(result: Impact, fmt: Format) -> None:
     if rows.is_empty():
         typer.echo(f"{result.target}: nothing downstream; a change affects no other product")
         return
-    typer.echo(f"changing {result.target} affects {len(result.products)} product(s) and "
-               f"{len(result.columns)} column(s):")
+    outside = sum(node_kind(p.id) != "product" for p in result.products)
+    typer.echo(f"changing {result.target} affects {len(result.products) - outside} product(s) and "
+               f"{len(result.columns)} column(s)"
+               + (f", and {outside} job(s) or dataset(s) outside the mesh" if outside else "") + ":")
     for row in rows.iter_rows(named=True):
         typer.echo(f"  {row['distance']:>2}  {row['kind']:<7} {row['id']}  ({row['domain']}, {row['owner'] or 'no owner'})")
     typer.echo(f"owners to notify: {', '.join(result.owners) or 'none declared'}")

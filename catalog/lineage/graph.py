@@ -329,6 +329,11 @@ def domain_graph(mesh: DeclaredMesh, products: nx.DiGraph) -> nx.DiGraph:
 
 # ------------------------------------------------------------------ impact
 
+def node_kind(node_id: str) -> str:
+    """"product" for a product of this mesh; "job" or "external" for a node an ingested OpenLineage event named."""
+    return "job" if node_id.startswith(JOB) else "external" if node_id.startswith(EXTERNAL) else "product"
+
+
 @dataclass(frozen=True)
 class ImpactedProduct:
     id: str
@@ -359,7 +364,7 @@ class Impact:
     def frame(self) -> pl.DataFrame:
         """One row per impacted product and column: kind, id, product_id, column, distance, domain, owner."""
         info = {p.id: p for p in self.products}
-        rows = [{"kind": "product", "id": p.id, "product_id": p.id, "column": None, "distance": p.distance,
+        rows = [{"kind": node_kind(p.id), "id": p.id, "product_id": p.id, "column": None, "distance": p.distance,
                  "domain": p.domain, "owner": p.owner} for p in self.products]
         rows += [{"kind": "column", "id": c.id, "product_id": c.product_id, "column": c.column,
                   "distance": c.distance, "domain": info[c.product_id].domain if c.product_id in info else None,

@@ -225,10 +225,15 @@ def test_ingested_events_show_jobs_and_datasets_outside_the_mesh_as_external_nod
         assert graph.nodes["external:postgres://erp:5432/erp.public.fx_rates"]["kind"] == "external"
         assert graph.has_edge(job, "external:s3://reports/revenue/weekly.csv")
         assert job in {p.id for p in mesh.impact("sales.orders", columns=False).products}
+        kinds = dict(mesh.impact("sales.orders", columns=False).frame().select("id", "kind").iter_rows())
+        assert kinds[job] == "job" and kinds["external:s3://reports/revenue/weekly.csv"] == "external"
         analyst = mesh.lineage(role="analyst", user=STEWARD)
         assert analyst.has_edge("sales.orders", job)
     finally:
         mesh.close()
+    # the CLI counts them apart from the mesh's own products
+    text = runner.invoke(app, ["lineage", str(base), "sales.orders", "--impact"]).output
+    assert "job(s) or dataset(s) outside the mesh" in text and f"job     {job}" in text
 
 
 def test_an_invalid_event_is_refused_with_file_line_and_json_path_and_nothing_is_stored(base, tmp_path):
