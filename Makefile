@@ -5,8 +5,6 @@ BIN     := $(VENV)/bin
 MESH    ?= sample_data/banking
 PORT    ?= 8501
 STAMP   := $(VENV)/.installed
-# dbt-core needs protobuf 6 (the app's streamlit has 7), so dbt lives in its own venv; tests/interop/test_dbt.py runs
-# its `dbt` to build a real manifest. duckdb is pinned to the app's, so both read the same database files.
 DBT_VENV  := .venv-tools/dbt
 DBT_STAMP := $(DBT_VENV)/.installed
 DBT_PINS  := dbt-core==1.11.16 dbt-duckdb==1.11.1 duckdb==1.5.5
@@ -37,7 +35,7 @@ $(DBT_STAMP): Makefile
 
 tools: $(DATACONTRACT) $(DBT_STAMP)
 
-venv: $(STAMP) tools
+venv: $(STAMP)
 
 run: venv
 	$(BIN)/python app/serve.py --server.port $(PORT) -- --mesh $(MESH)
@@ -56,7 +54,7 @@ java:
 
 system-deps: chromium postgres java
 
-test: venv system-deps
+test: venv tools system-deps
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 

@@ -27,7 +27,7 @@ runner = CliRunner()
 
 def run_dbt(project: Path, *args: str) -> None:
     if not DBT.exists():
-        pytest.fail(f"{DBT} is missing: `make venv` installs dbt-core and dbt-duckdb into their own venv")
+        pytest.fail(f"{DBT} is missing: `make tools` (part of `make test`) installs dbt-core and dbt-duckdb into their own venv")
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "DBT_PROFILES_DIR": str(project)}
     done = subprocess.run([str(DBT), *args, "--project-dir", str(project)], cwd=project, env=env,

@@ -1,4 +1,4 @@
-"""`datacontract test` (datacontract-cli 1.2.8, the real tool, from `.venv-tools/datacontract`: `make venv`)
+"""`datacontract test` (datacontract-cli 1.2.8, the real tool, from `.venv-tools/datacontract`: `make tools`)
 and `meshwork check` give the same verdict on the same exported contract and the same data."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ schema:
 @pytest.fixture(scope="module")
 def mesh_root(tmp_path_factory):
     if not DATACONTRACT.exists():
-        pytest.fail(f"{DATACONTRACT} is missing: `make venv` installs datacontract-cli there")
+        pytest.fail(f"{DATACONTRACT} is missing: `make tools` (part of `make test`) installs datacontract-cli there")
     patch = pytest.MonkeyPatch()
     root = build_steward_minimesh(tmp_path_factory.mktemp("dc") / "mini", patch)
     data = root / "sensors" / "data"
