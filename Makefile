@@ -56,7 +56,7 @@ system-deps: chromium postgres java
 
 test: venv tools system-deps
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=15
 
 bench: venv system-deps
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
