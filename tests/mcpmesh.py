@@ -9,12 +9,18 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Awaitable, Callable, TypeVar
+
+import anyio
 
 from mcp.shared.exceptions import MCPError
 
 from catalog.mcp.caller import digest
 from minimesh import build_minimesh
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "ana.analyst@bank.example"  # analyst
@@ -73,3 +79,10 @@ def mcp_error(exc: BaseException) -> MCPError:
         exc = exc.exceptions[0]
     assert isinstance(exc, MCPError), repr(exc)
     return exc
+
+
+def run_client(main: Callable[[], Awaitable[T]]) -> T:
+    """`anyio.run(main)` on a thread of its own: the SDK's client needs an event loop of its own, and another
+    test in the same worker may have left one running on the main thread (a Jupyter kernel client does)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcp-client") as pool:
+        return pool.submit(anyio.run, main).result()

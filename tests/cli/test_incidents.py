@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 from catalog.cli import app
 from incidentmesh import OUTSIDER, OWNER, build, dead_port, write_orders
 
+# One worker per module (`make test` runs --dist loadgroup): its tests follow one incident through the CLI, in order.
+pytestmark = pytest.mark.xdist_group("incidents_cli")
+
 runner = CliRunner()
 
 

@@ -13,6 +13,9 @@ import catalog
 from catalog.errors import AccessDenied, MeshError
 from incidentmesh import DOWNSTREAM, OUTSIDER, OWNER, STEWARD, TEAM, build, write_orders
 
+# One worker per module (`make test` runs --dist loadgroup): its tests follow one incident through its lifecycle, in order.
+pytestmark = pytest.mark.xdist_group("incidents_desk")
+
 
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory):

@@ -18,6 +18,9 @@ from catalog.cli import app
 from catalog.interop.dbt import ManifestError
 from catalog.publish.publish import init_mesh
 
+# One worker per module (`make test` runs --dist loadgroup): dbt builds the manifest once per module.
+pytestmark = pytest.mark.xdist_group("dbt")
+
 REPO = Path(__file__).resolve().parents[2]
 DBT = REPO / ".venv-tools" / "dbt" / "bin" / "dbt"
 FIXTURE = Path(__file__).parent / "fixtures" / "jaffle"

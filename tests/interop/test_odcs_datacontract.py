@@ -13,6 +13,9 @@ import catalog
 from catalog.interop import odcs as contracts
 from minimesh import build_steward_minimesh
 
+# One worker per module (`make test` runs --dist loadgroup): one mesh and exported contract per module.
+pytestmark = pytest.mark.xdist_group("datacontract")
+
 DATACONTRACT = Path(__file__).resolve().parents[2] / ".venv-tools" / "datacontract" / "bin" / "datacontract"
 
 CONTRACT = """

@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 import catalog
 from catalog.mcp.server import REFUSED, UNAUTHENTICATED
-from mcpmesh import ANA, BO, EVE, RAW_NAMES, SAM, TOKENS, mcp_error
+from mcpmesh import ANA, BO, EVE, RAW_NAMES, SAM, TOKENS, mcp_error, run_client
 
 # One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("mcp_http")
@@ -42,7 +42,7 @@ def call(url: str, token: str | None, *steps: tuple[str, dict[str, Any]]) -> lis
                 out.append(result.structured_content)
             return out
 
-    return anyio.run(run)
+    return run_client(run)
 
 
 def refusal(url: str, token: str | None, name: str, arguments: dict[str, Any]):
@@ -176,6 +176,6 @@ def test_concurrent_callers_each_keep_their_own_identity(http_server):
             group.start_soon(one, ANA)
             group.start_soon(one, SAM)
 
-    anyio.run(both)
+    run_client(both)
     assert all(names == RAW_NAMES for names in got[SAM])
     assert all(not names & RAW_NAMES for names in got[ANA]) and len(got[ANA]) == 4

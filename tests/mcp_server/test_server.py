@@ -20,7 +20,7 @@ import catalog
 from catalog.cli import app as cli
 from catalog.interop.odcs import validate_contract
 from catalog.mcp.server import REFUSED
-from mcpmesh import ANA, RAW_NAMES, build_mcp_mesh, meshwork, server_env
+from mcpmesh import ANA, RAW_NAMES, build_mcp_mesh, meshwork, run_client, server_env
 
 # One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("mcp_stdio")
@@ -78,7 +78,7 @@ def served(tmp_path_factory):
                         out[key] = (exc.code, exc.message)
         return out
 
-    return anyio.run(run), root
+    return run_client(run), root
 
 
 def test_the_server_offers_the_tools_and_resources(served):
