@@ -15,7 +15,7 @@ import catalog
 from conftest import wait_for_app
 from tests.access.test_identity import configure
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-access")]
 
 OWNER = "rui.costa@bank.example"
 CONSUMER = "bo@bank.example"

@@ -11,7 +11,7 @@ import catalog
 from tests import harness
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-dashboards")]
 
 QUERY = "SELECT state, count(*) AS customers FROM retail.customers GROUP BY ALL ORDER BY state"
 

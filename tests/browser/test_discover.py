@@ -9,7 +9,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-discover")]
 
 
 def test_search_click_a_result_and_land_on_its_product_page(sample_copy, app_server, page, screenshot):

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-editor")]
 
 SLOW = ("SELECT count(*) AS n FROM retail.transactions a, retail.transactions b, retail.transactions c "
         "WHERE a.amount + b.amount > c.amount")

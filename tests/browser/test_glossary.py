@@ -9,7 +9,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-glossary")]
 
 
 def test_search_otif_then_product_terms_then_the_glossary_term(sample_copy, app_server, page, screenshot):

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-home")]
 
 
 def test_home_in_chromium_lists_the_domains(minimesh, app_server, page, screenshot):

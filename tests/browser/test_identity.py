@@ -12,7 +12,7 @@ from tests import harness
 from conftest import AppServer, wait_for_app
 from minimesh import build_minimesh
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-identity")]
 
 ENFORCED = """
 identity:

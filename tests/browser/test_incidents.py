@@ -9,7 +9,7 @@ import catalog
 from conftest import wait_for_app
 from incidentmesh import OWNER, build, write_orders
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-incidents")]
 
 
 def test_the_owner_acknowledges_an_incident_in_the_browser(tmp_path, app_server, page, screenshot):

@@ -16,7 +16,7 @@ import pytest
 from tests import harness
 from conftest import choose, wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 
 
 def address_has(page, *parts: str) -> str:

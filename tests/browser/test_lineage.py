@@ -7,7 +7,7 @@ import pytest
 from conftest import wait_for_app
 from tests.lineage.test_graph import add_profile_products, seed_run
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-lineage")]
 
 
 def svg_labels(page) -> set[str]:

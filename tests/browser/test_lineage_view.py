@@ -8,7 +8,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-lineage_view")]
 
 BOX = "[class*='st-key-lineage_graph'][data-testid='stVerticalBlock'], .st-key-lineage_graph"
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-offline")]
 
 PAGES = ["home", "discover", "product", "lineage", "workbench", "marketplace", "dashboards", "scorecards",
          "review", "governance", "publish"]

@@ -7,7 +7,7 @@ import pytest
 from tests.harness import run_cell
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-publish")]
 
 OWNER = "ana.silva@bank.example"
 CSV = ("visit_id,branch_id,customer_email,minutes,channel\n"

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import choose, wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-review")]
 
 
 def test_owner_reviews_their_products_and_downloads_the_html_report(sample_copy, app_server, page, screenshot,

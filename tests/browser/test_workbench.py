@@ -16,7 +16,7 @@ from catalog.workbench.notebook import QueryHistory
 
 from conftest import wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-workbench")]
 
 QUERY = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
 

@@ -19,7 +19,7 @@ from tests import harness
 from conftest import AppServer, wait_for_app
 from minimesh import build_minimesh
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-xss")]
 
 PAYLOAD = ("<script>window.__pwned=1</script><img src=x onerror=\"__pwned=2;alert(2)\">"
            "<iframe srcdoc=\"<script>parent.__pwned=3</script>\"></iframe><svg onload=\"__pwned=4\">"

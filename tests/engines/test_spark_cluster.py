@@ -2,7 +2,9 @@
 127.0.0.1 from the installed pyspark (no download), `engine: spark` with `spark.master: spark://127.0.0.1:7077`.
 Product views, the gate, masking, a cross-domain join and the quality checks must give DuckDB's answers.
 
-The cluster is started once for the module and every java process it started is killed afterwards. The
+The cluster is started once per test process (session scope: a module-scoped fixture is torn down and started
+again whenever xdist hands this worker a test of another module in between, and a second start on a loaded
+machine can miss its deadline) and every java process it started is killed at the end. The
 comparison runs in its own Python process: a process holds one Spark context, and the other Spark tests of
 this worker keep theirs on local[2].
 """
@@ -43,7 +45,7 @@ def _spark_home() -> Path:
     return Path(pyspark.__file__).parent
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """A standalone master and two one-core workers on 127.0.0.1; yields the master URL."""
     home, folder = _spark_home(), tmp_path_factory.mktemp("spark-cluster")
@@ -64,7 +66,7 @@ def cluster(tmp_path_factory):
                                               start_new_session=True))  # its own group: java and its children
             if n == 0:
                 time.sleep(2)
-        deadline, alive = time.time() + 180, 0
+        deadline, alive = time.time() + 360, 0
         while time.time() < deadline and alive < 2:
             try:
                 with urllib.request.urlopen(f"http://{LOOPBACK}:{ui}/json/", timeout=3) as answer:
@@ -72,7 +74,8 @@ def cluster(tmp_path_factory):
             except OSError:
                 pass
             time.sleep(1)
-        assert alive == 2, f"the Spark cluster did not come up: see {folder}"
+        logs = "\n".join(f"{log.name}: {log.read_text()[-1500:]}" for log in sorted(folder.glob("daemon-*.log")))
+        assert alive == 2, f"the Spark cluster did not come up ({alive} of 2 workers alive):\n{logs}"
         yield f"spark://{LOOPBACK}:{port}"
     finally:
         for process in reversed(processes):
@@ -145,7 +148,7 @@ COMPARE = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compared(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("compare")
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": LOOPBACK,

@@ -19,7 +19,7 @@ from tests.access.test_identity import configure
 from tests.browser.test_access import CONSUMER, OWNER, browser_as, metric, open_marketplace, open_tab
 from tests.statebackends import fresh_schema
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-two_servers")]
 
 LIMITS = "SELECT count(*) AS limits FROM risk.limits"
 
