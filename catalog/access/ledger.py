@@ -21,7 +21,7 @@ import polars as pl
 from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import AccessDenied, MeshError, UnknownProduct
-from catalog.state.store import StateStore
+from catalog.state.store import StateStore, iso
 from catalog.text import check_text, csv_row
 
 GrantKind = Literal["access", "pii"]
@@ -39,10 +39,6 @@ GRANT_SCHEMA = {"id": pl.Int64, "request_id": pl.Int64, "user": pl.String, "prod
                 "kind": pl.String, "granted_by": pl.String, "granted_at": pl.String, "expires_at": pl.String,
                 "revoked_by": pl.String, "revoked_at": pl.String, "status": pl.String}
 
-
-def iso(moment: datetime) -> str:
-    """Timestamps are stored as UTC ISO strings, so SQLite compares them as text correctly."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

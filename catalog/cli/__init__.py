@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+from catalog.errors import MeshError
+
+
+class RefusingGroup(TyperGroup):
+    """Every command's `MeshError` becomes a plain refusal: its message on stderr and exit 2, never a traceback.
+
+    One place for what each command would otherwise wrap its body in: the sub-groups' commands run inside this
+    group's `invoke`, so a command lets a `MeshError` rise and the shell sees the same refusal everywhere.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MeshError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=RefusingGroup, no_args_is_help=True, add_completion=False,
                   help="Meshwork: find, query and govern the data products of a data mesh.")
 
 

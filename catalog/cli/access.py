@@ -15,7 +15,6 @@ from catalog.governance.changes import is_breaking, load_descriptor
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, viewer
-from catalog.errors import MeshError
 from catalog.access.identity import local_user
 from catalog.text import csv_row, one_line
 
@@ -46,10 +45,7 @@ def diff(old: Path = typer.Argument(..., help="the product descriptor before (YA
 
     For a domain's CI: `meshwork diff <(git show main:retail/products/customers.yaml) retail/products/customers.yaml`.
     """
-    try:
-        changes = diff_descriptors(load_descriptor(old), load_descriptor(new))
-    except MeshError as exc:
-        fail(str(exc), code=2)
+    changes = diff_descriptors(load_descriptor(old), load_descriptor(new))
     if fmt == DiffFormat.json:
         typer.echo(json.dumps([{"severity": c.severity, "kind": c.kind, "column": c.column, "message": c.message}
                                for c in changes], indent=2))
@@ -69,10 +65,7 @@ def request(mesh_path: Path = MESH, product: str = typer.Argument(..., help="pro
             user: str | None = USER) -> None:
     """Ask a product's owner for access (or for unmasked PII), with a purpose."""
     mesh = open_or_exit(mesh_path)
-    try:
-        made = mesh.access.request(user or local_user(mesh), product, purpose, "pii" if pii else "access")
-    except MeshError as exc:
-        fail(str(exc))
+    made = mesh.access.request(user or local_user(mesh), product, purpose, "pii" if pii else "access")
     typer.echo(f"request #{made.id}: {made.kind} on {made.product_id} for {made.user}, pending; owners: "
                f"{', '.join(sorted(mesh.access.owners_of(made.product_id)))}")
 
@@ -86,11 +79,8 @@ def approve(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="
     mesh = open_or_exit(mesh_path)
     if (days is None) == (until is None):
         fail("give the grant's expiry with exactly one of --days N or --until YYYY-MM-DD", code=2)
-    try:
-        grant = mesh.access.approve(request_id, user or local_user(mesh),
-                                    timedelta(days=days) if days is not None else until)
-    except MeshError as exc:
-        fail(str(exc))
+    grant = mesh.access.approve(request_id, user or local_user(mesh),
+                                timedelta(days=days) if days is not None else until)
     typer.echo(f"grant #{grant.id}: {grant.kind} on {grant.product_id} for {grant.user} until {grant.expires_at}")
 
 
@@ -100,10 +90,7 @@ def reject(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="t
            user: str | None = USER) -> None:
     """Reject a pending request with a reason (owners only)."""
     mesh = open_or_exit(mesh_path)
-    try:
-        decided = mesh.access.reject(request_id, user or local_user(mesh), reason)
-    except MeshError as exc:
-        fail(str(exc))
+    decided = mesh.access.reject(request_id, user or local_user(mesh), reason)
     typer.echo(f"request #{decided.id} rejected: {one_line(decided.reason)}")
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from catalog.cli import app
-from catalog.cli.common import fail, open_or_exit
-from catalog.errors import MeshError
+from catalog.cli.common import open_or_exit
 from catalog.access.identity import local_user
 
 dashboard_app = typer.Typer(no_args_is_help=True, help="List dashboards and export them (HTML, CSV, Parquet).")
@@ -52,16 +51,12 @@ def export(mesh_path: Path = MESH,
     """Export a dashboard as it looks to ROLE: one self-contained HTML file, or one data file per tile."""
     mesh = open_or_exit(mesh_path)
     user = user or local_user(mesh)
-    try:
-        board = mesh.dashboards.get(dashboard)
-        if fmt is ExportFormat.html:
-            mesh.dashboards.export_html(board, role, user, out)
-            typer.echo(f"wrote {out}")
-            return
-        files = mesh.dashboards.export_data(board, out, role, user, fmt.value)
-    except MeshError as exc:
-        fail(str(exc))
+    board = mesh.dashboards.get(dashboard)
+    if fmt is ExportFormat.html:
+        mesh.dashboards.export_html(board, role, user, out)
+        typer.echo(f"wrote {out}")
         return
+    files = mesh.dashboards.export_data(board, out, role, user, fmt.value)
     for title, where in files.items():
         typer.echo(f"{title}\t{where}")
     if any(isinstance(where, str) for where in files.values()):

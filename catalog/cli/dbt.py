@@ -8,7 +8,6 @@ import typer
 
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.interop import import_app
-from catalog.errors import MeshError
 
 
 @import_app.command("dbt")
@@ -34,8 +33,6 @@ def import_dbt(mesh_path: Path = typer.Argument(..., help="the mesh folder (hold
     try:
         result = mesh.import_dbt(manifest, domain=domain, owner=owner, database=database, user=user,
                                  allow_violations=allow_violations, postgres=databases)
-    except MeshError as exc:
-        fail(str(exc))
     finally:
         mesh.close()
     for note in result.notes:

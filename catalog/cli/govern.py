@@ -12,7 +12,6 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
 from catalog.descriptors.yamlio import read_yaml
-from catalog.errors import MeshError
 from catalog.text import neutralize_frame
 
 contract_app = typer.Typer(no_args_is_help=True, help="Export and import Open Data Contract Standard (v3) documents.")
@@ -36,10 +35,7 @@ def init(path: Path = typer.Argument(..., help="the folder to make a mesh of (cr
     first steward (who may add domains)."""
     from catalog.publish.publish import init_mesh
 
-    try:
-        root = init_mesh(path, name=name, title=title, steward=steward)
-    except MeshError as exc:
-        fail(str(exc), code=2)
+    root = init_mesh(path, name=name, title=title, steward=steward)
     users = list((read_yaml(root / "mesh.yaml").data or {}).get("users") or {})
     typer.echo(f"created {root / 'mesh.yaml'}" + (f" with {users[0]} as its steward" if users else "")
                + f"; publish a product with `meshwork publish {path} SOURCE --domain D --name N --owner EMAIL`")
@@ -65,8 +61,6 @@ def publish(
                                                          "identity.local_user, the OS user)"),
 ) -> None:
     """Register a product from a file, a PostgreSQL table or SQL over products; same checks as the Publish page."""
-    from catalog.publish import publish as pub
-
     mesh = open_or_exit(mesh_path)
     mesh = _local_file(mesh, mesh_path, source, in_place, dry_run, user)
     docs = {}
@@ -75,13 +69,10 @@ def publish(
         if not sep:
             fail(f"--column-doc {item!r}: write COLUMN=TEXT", code=2)
         docs[column.strip()] = text.strip()
-    try:
-        draft = mesh.publisher.draft_from_source(source, domain=domain, name=name, owner=owner, description=description,
-                                      title=title, version=version, role=role)
-        if docs:
-            draft = mesh.publisher.describe_columns(draft, docs)
-    except MeshError as exc:
-        fail(str(exc), code=2)
+    draft = mesh.publisher.draft_from_source(source, domain=domain, name=name, owner=owner, description=description,
+                                  title=title, version=version, role=role)
+    if docs:
+        draft = mesh.publisher.describe_columns(draft, docs)
     typer.echo(draft.yaml())
     for note in draft.notes:
         typer.echo(f"note: {note}", err=True)
@@ -90,10 +81,7 @@ def publish(
     if dry_run:
         typer.echo(f"dry run: {draft.product_id} not written", err=True)
         raise typer.Exit(1 if not draft.blocking.is_empty() else 0)
-    try:
-        result = mesh.publisher.publish(draft, user=user)
-    except MeshError as exc:
-        fail(str(exc))
+    result = mesh.publisher.publish(draft, user=user)
     written = f" and {result.data_path.relative_to(mesh.root)}" if result.data_path else ""
     typer.echo(f"published {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}"
                f"{written}" + (f" (new domain {draft.domain})" if result.created_domain else ""), err=True)
@@ -122,10 +110,7 @@ def _local_file(mesh, mesh_path: Path, source: str, in_place: bool, dry_run: boo
         typer.echo(f"note: --in-place would add {path.resolve().parent} to mesh.yaml data_roots", err=True)
         fail("--dry-run with --in-place: the folder is not a data root yet, so nothing can be read; "
              "publish without --dry-run, or add the folder to mesh.yaml data_roots first", code=2)
-    try:
-        mesh.add_data_root(path.resolve().parent, user=user)
-    except MeshError as exc:
-        fail(str(exc))
+    mesh.add_data_root(path.resolve().parent, user=user)
     typer.echo(f"note: added {path.resolve().parent} to mesh.yaml data_roots; {path.name} is read where it is "
                "(nothing copied)", err=True)
     return open_or_exit(mesh_path)
@@ -170,10 +155,7 @@ def contract_export(mesh_path: Path = MESH,
     from catalog.interop.odcs import export_contract
 
     mesh = open_or_exit(mesh_path)
-    try:
-        text = export_contract(mesh, *product_ids)
-    except MeshError as exc:
-        fail(str(exc), code=2)
+    text = export_contract(mesh, *product_ids)
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
@@ -200,11 +182,8 @@ def contract_import(mesh_path: Path = MESH, file: Path = typer.Argument(..., hel
     from catalog.interop.odcs.reading import read_text_file
 
     mesh = open_or_exit(mesh_path)
-    try:
-        report = import_contracts(mesh, read_text_file(file), where=str(file), domain=domain, version=version,
-                                  user=user, name=name, source_path=source_path)
-    except MeshError as exc:
-        fail(str(exc))
+    report = import_contracts(mesh, read_text_file(file), where=str(file), domain=domain, version=version,
+                              user=user, name=name, source_path=source_path)
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
     for result in report.results:

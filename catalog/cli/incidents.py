@@ -10,7 +10,6 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
-from catalog.errors import MeshError
 
 incidents_app = typer.Typer(no_args_is_help=True, help="Incidents the monitor opened: list, acknowledge, "
                                                       "assign, annotate and resolve them.")
@@ -37,14 +36,11 @@ def list_incidents(
     """Incidents newest first, of the products the viewer sees in full."""
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        if upstream:
-            frame = mesh.upstream_incidents(product, role=policy.role, user=policy.user)
-        else:
-            frame = mesh.incident_list(None if state == "all" else state, product, assignee, domain,
-                                       role=policy.role, user=policy.user)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    if upstream:
+        frame = mesh.upstream_incidents(product, role=policy.role, user=policy.user)
+    else:
+        frame = mesh.incident_list(None if state == "all" else state, product, assignee, domain,
+                                   role=policy.role, user=policy.user)
     if as_json:
         typer.echo(json.dumps(frame.to_dicts(), indent=2, default=str))
         return
@@ -62,14 +58,11 @@ def show(path: Path = MESH, incident: int = ID, role: str | None = ROLE, user: s
     """One incident and its history (every transition: who, when, from which state to which, notes)."""
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        found = mesh.incidents.get(incident)
-        mesh.product_for(found["product_id"], policy)
-        if not policy.can_see(found["product_id"]):
-            fail(f"no incident #{incident} you may see", 2)
-        history = mesh.incidents.history(incident)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    found = mesh.incidents.get(incident)
+    mesh.product_for(found["product_id"], policy)
+    if not policy.can_see(found["product_id"]):
+        fail(f"no incident #{incident} you may see", 2)
+    history = mesh.incidents.history(incident)
     typer.echo(f"#{found['id']} {found['state']} {found['product_id']} {found['cause']}: {found['summary']}")
     typer.echo(f"  assignee {found['assignee'] or '-'}; first seen {found['first_seen']}, last seen "
                f"{found['last_seen']}, {found['runs']} run(s), reopened {found['reopened']} time(s)")
@@ -82,10 +75,7 @@ def show(path: Path = MESH, incident: int = ID, role: str | None = ROLE, user: s
 def _act(path: Path, action: str, incident: int, user: str | None, note: str | None = None,
          assignee: str | None = None) -> None:
     mesh = open_or_exit(path)
-    try:
-        done = mesh.incident_action(action, incident, user=user, note=note, assignee=assignee)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    done = mesh.incident_action(action, incident, user=user, note=note, assignee=assignee)
     typer.echo(f"#{done.incident_id} {done.product_id}: {done.action} by {done.actor}; now {done.state}"
                + (f", assigned to {done.assignee}" if done.assignee else ""))
     mesh.notifier.drain(5.0)

@@ -12,7 +12,6 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
-from catalog.errors import MeshError
 from catalog.lineage.graph import Impact, node_kind
 
 
@@ -83,17 +82,14 @@ def lineage(
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
     limit = depth or None
-    try:
-        if impact:
-            from catalog.lineage.graph import impact as impact_of
+    if impact:
+        from catalog.lineage.graph import impact as impact_of
 
-            _print_impact(impact_of(mesh.lineage_index, target, columns=True, policy=policy), fmt)
-            return
-        mesh.product_for(target, policy)
-        graph = neighbourhood(mesh.lineage_index, target, up=0 if downstream else limit, down=0 if upstream else limit,
-                              columns=columns, policy=policy)
-    except MeshError as exc:
-        fail(str(exc), 2)
+        _print_impact(impact_of(mesh.lineage_index, target, columns=True, policy=policy), fmt)
+        return
+    mesh.product_for(target, policy)
+    graph = neighbourhood(mesh.lineage_index, target, up=0 if downstream else limit, down=0 if upstream else limit,
+                          columns=columns, policy=policy)
     if fmt is Format.dot:
         typer.echo(to_dot(graph), nl=False)
     elif fmt is Format.json:

@@ -10,7 +10,6 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.descriptors.yamlio import dump_yaml
-from catalog.errors import MeshError
 
 
 @app.command()
@@ -50,8 +49,6 @@ def mcp(
             caller = local_caller(mesh, role)
             typer.echo(f"meshwork mcp: {mesh.name} over stdio as {caller.user} ({caller.role})", err=True)
             serve_stdio(mesh, caller)
-    except MeshError as exc:
-        fail(str(exc), 2)
     finally:
         mesh.close()
 

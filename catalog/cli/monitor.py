@@ -14,7 +14,6 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.descriptors.loader import descriptors_revision
-from catalog.errors import MeshError
 
 
 def _report(done: Any, as_json: bool) -> None:
@@ -50,16 +49,13 @@ def monitor(
     bad = [str(p) for p in mesh.problems if p.field.startswith(("monitor", "channels", "schedule"))]
     for problem in bad:
         typer.echo(f"problem: {problem}", err=True)
-    try:
-        if once or product:
-            done = mesh.monitor_pass(force=all_products, products=product or None)
-            _report(done, as_json)
-            left = mesh.notifier.drain(send_timeout)
-            if left:
-                typer.echo(f"{left} notification(s) still waiting for a retry; the next pass sends them", err=True)
-            return
-    except MeshError as exc:
-        fail(str(exc), 2)
+    if once or product:
+        done = mesh.monitor_pass(force=all_products, products=product or None)
+        _report(done, as_json)
+        left = mesh.notifier.drain(send_timeout)
+        if left:
+            typer.echo(f"{left} notification(s) still waiting for a retry; the next pass sends them", err=True)
+        return
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     mesh.notifier.start()

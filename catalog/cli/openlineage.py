@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from catalog.cli.common import fail, open_or_exit
+from catalog.cli.common import open_or_exit
 from catalog.cli.interop import import_app
-from catalog.errors import MeshError
 
 
 @import_app.command("openlineage")
@@ -21,8 +20,6 @@ def import_openlineage(mesh_path: Path = typer.Argument(..., help="the mesh fold
     try:
         count = mesh.ingest_openlineage(events)
         external = [n for n, kind in mesh.lineage().nodes(data="kind") if kind in ("job", "external")]
-    except MeshError as exc:
-        fail(str(exc))
     finally:
         mesh.close()
     typer.echo(f"stored {count} OpenLineage event(s) from {events}; the lineage graph has {len(external)} external "

@@ -14,7 +14,6 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
-from catalog.errors import MeshError
 from catalog.quality.scoring import FORMULA, format_score
 
 
@@ -65,14 +64,11 @@ def check(
         fail(f"unknown format {format!r}; choose text, json or junit", 2)
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        if product is not None and not policy.can_see(mesh.product_for(product, policy).id):
-            fail(f"{product} is restricted: the role {policy.role!r} may not see its check results. Ask its "
-                 "owner for access (meshwork access request).", 2)
-        reports = [r for r in _reports(mesh.check(product, role=policy.role or "steward"))
-                   if policy.can_see(r.product_id)]
-    except MeshError as exc:
-        fail(str(exc), 2)
+    if product is not None and not policy.can_see(mesh.product_for(product, policy).id):
+        fail(f"{product} is restricted: the role {policy.role!r} may not see its check results. Ask its "
+             "owner for access (meshwork access request).", 2)
+    reports = [r for r in _reports(mesh.check(product, role=policy.role or "steward"))
+               if policy.can_see(r.product_id)]
     if format == "json":
         typer.echo(json.dumps([{"product_id": r.product_id, "version": r.version, "ts": r.ts, "score": r.score,
                                 "grade": r.grade, "complete": r.complete, "reused": r.reused,
@@ -138,10 +134,7 @@ def scorecard(
         fail(f"unknown format {format!r}; choose text, md, html or json", 2)
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        frame = scorecard_of(mesh.evidence(), domain, policy=policy)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    frame = scorecard_of(mesh.evidence(), domain, policy=policy)
     if format == "json":
         typer.echo(json.dumps(frame.to_dicts(), indent=2, default=str))
     elif format == "md":
@@ -174,19 +167,13 @@ def review(
 
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        done = make_review(mesh.evidence(), owner=owner, domain=domain, policy=policy)
-        text = export(done, format)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    done = make_review(mesh.evidence(), owner=owner, domain=domain, policy=policy)
+    text = export(done, format)
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output} ({len(done.actions)} action items)", err=True)
     else:
         typer.echo(text, nl=False)
     if record:
-        try:
-            mesh.reviews.record(done, record)
-        except MeshError as exc:
-            fail(str(exc))
+        mesh.reviews.record(done, record)
         typer.echo(f"recorded the review of {done.subject.partition(':')[2]} by {record}", err=True)

@@ -9,9 +9,8 @@ from pathlib import Path
 import typer
 
 from catalog.cli import app
-from catalog.cli.common import fail, open_or_exit
+from catalog.cli.common import open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
-from catalog.errors import MeshError
 
 
 class Format(str, Enum):
@@ -42,10 +41,7 @@ def search(
     filters = {k: v for k, v in {"domain": domain, "tag": tag, "owner": owner, "grade": grade, "kind": kind}.items() if v}
     if pii is not None:
         filters["pii"] = pii
-    try:
-        results = mesh.search(text, limit=limit, sort=sort, policy=policy, **filters)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    results = mesh.search(text, limit=limit, sort=sort, policy=policy, **filters)
     if fmt is Format.json:
         typer.echo(json.dumps({"query": results.query, "total": results.total, "terms": results.terms,
                                "corrections": results.corrections,
@@ -80,10 +76,7 @@ def duplicates(
     the products the viewer sees in full."""
     mesh = open_or_exit(path)
     policy = viewer(mesh, role, user)
-    try:
-        report = mesh.duplicates(product, min_score, role=policy.role, user=policy.user)
-    except MeshError as exc:
-        fail(str(exc), 2)
+    report = mesh.duplicates(product, min_score, role=policy.role, user=policy.user)
     if report.is_empty():
         typer.echo("no likely duplicates" + (f" of {product}" if product else ""))
         return

@@ -13,7 +13,7 @@ import typer
 
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
-from catalog.errors import MeshError, QueryRejected, QueryTimeout
+from catalog.errors import QueryRejected, QueryTimeout
 
 
 class Format(str, Enum):
@@ -58,8 +58,6 @@ def sql(
     except QueryTimeout as exc:
         typer.echo(f"timeout: {exc}", err=True)
         raise typer.Exit(1) from None
-    except MeshError as exc:
-        fail(str(exc))
     finally:
         mesh.close()
 

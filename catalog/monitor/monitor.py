@@ -26,12 +26,10 @@ from catalog.monitor.state import MonitorState, Watched
 from catalog.quality.runs import QualityRuns
 from catalog.sources import adapter_for, derived, is_derived, modified_at
 from catalog.sources.context import SourceContext
+from catalog.state.store import iso
 
 Check = Callable[[str], Any]  # product id -> a QualityReport (the Checker's run, stored)
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -173,7 +171,7 @@ class Monitor:
             due = [self.mesh.product(p).id for p in products]
         else:
             due = sorted(p for p, d in self.mesh.products.items() if not d.broken) if force else self.due(now, watched)
-        result = MonitorPass(_iso(now), due=len(due))
+        result = MonitorPass(iso(now), due=len(due))
         versions = self.versions(due)
         latest = self.runs.latest() if any(versions[p] is not None and watched.get(p) is not None
                                            and watched[p].fingerprint == versions[p] for p in due) else {}
@@ -201,13 +199,13 @@ class Monitor:
                                    if product.descriptor.sla.freshness_hours else None)
             earlier = [n for v, n in history.get(pid, []) if v != version or version is None]
             if version is not None and rows is not None and (not history.get(pid) or history[pid][-1][0] != version):
-                samples.append((_iso(now), pid, version, int(rows)))
+                samples.append((iso(now), pid, version, int(rows)))
             anomaly = judge.volume(rows, earlier[-self.keep:], self.k, self.min_runs)
             if anomaly is not None:
                 found.append(anomaly)
             result.findings[pid] = found
-            saved.append(Watched(pid, _iso(now), version, run_ts))
-        result.transitions = self.incidents.observe(result.findings, ts=_iso(now))
+            saved.append(Watched(pid, iso(now), version, run_ts))
+        result.transitions = self.incidents.observe(result.findings, ts=iso(now))
         self.state.save(saved, samples)
         result.seconds = time.perf_counter() - began
         if result.transitions:

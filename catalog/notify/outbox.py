@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from catalog.notify.event import Event
-from catalog.state.store import StateStore
+from catalog.state.store import StateStore, iso
 
 LEASE = timedelta(minutes=2)
 _COLUMNS = "id, ts, channel, kind, event, recipient, status, attempts, next_try_at, last_error, sent_at"
 
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

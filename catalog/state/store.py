@@ -27,9 +27,15 @@ from catalog.state import migrations
 from catalog.state.postgres import PostgresDatabase
 
 
+def iso(moment: datetime) -> str:
+    """A moment as the ISO-8601 UTC text every state table stores its timestamps in (milliseconds, `+00:00`):
+    one format, so both backends compare stored times as text correctly."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def utc_now() -> str:
-    """Now, as the ISO-8601 UTC text every state table stores its timestamps in."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    """Now, as stored text."""
+    return iso(datetime.now(timezone.utc))
 
 
 def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -161,7 +160,7 @@ def test_the_http_transport_posts_to_a_receiver(base, receiver):
     assert sent.tail(2)["error"].to_list() == [None, None]
 
 
-def test_a_lineage_server_that_is_down_never_holds_up_or_fails_a_query(base):
+def test_a_lineage_server_that_is_down_never_fails_a_query_and_the_failure_is_recorded(base):
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on
@@ -170,17 +169,35 @@ def test_a_lineage_server_that_is_down_never_holds_up_or_fails_a_query(base):
     configure(base, {"type": "http", "url": f"http://127.0.0.1:{port}"}, emit=["query"])
     mesh = _open(base)
     try:
-        started = time.monotonic()
         frame = mesh.session("analyst", STEWARD).sql("SELECT count(*) AS n FROM sales.orders")
-        took = time.monotonic() - started
         assert frame["n"][0] == 3
-        assert took < 2.0
-        assert mesh.openlineage.flush(15)
+        assert mesh.openlineage.flush(30)
         failed = mesh.lineage_events.frame("out").tail(2)
     finally:
         mesh.close()
     assert failed["event_type"].to_list() == ["START", "COMPLETE"]
     assert all(e and "Connect" in e for e in failed["error"].to_list()), failed["error"].to_list()
+
+
+def test_a_lineage_server_that_never_answers_does_not_hold_up_a_query(base):
+    """The query returns while its events are still waiting on a server that accepted the connection and never
+    answers (a 60 s transport timeout): delivery is off the query's path, whatever the machine's speed."""
+    import socket
+
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        port = hanging.getsockname()[1]
+        configure(base, {"type": "http", "url": f"http://127.0.0.1:{port}", "timeout": 60}, emit=["query"])
+        mesh = _open(base)
+        try:
+            frame = mesh.session("analyst", STEWARD).sql("SELECT count(*) AS n FROM sales.orders")
+            assert frame["n"][0] == 3
+            assert not mesh.openlineage.flush(0.5), "the query waited for its lineage events to be delivered"
+        finally:
+            hanging.close()  # the pending send fails now, so closing the mesh does not wait out the timeout
+            mesh.openlineage.flush(30)
+            mesh.close()
 
 
 def test_an_unknown_transport_in_mesh_yaml_is_a_problem_with_its_line(base):
