@@ -29,6 +29,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 
+VALUE_FIELDS = {"button": "trigger_value", "text_input": "string_value", "text_area": "string_value",
+                "selectbox": "string_value", "radio": "string_value", "checkbox": "bool_value"}
+"""The WidgetState field each kind of widget reports its value in (what the browser sends on a change)."""
+
+
 class AppError(RuntimeError):
     """The script raised (the page shows an exception) or the run did not finish in time."""
 
@@ -41,16 +46,38 @@ class Page:
     exceptions: list[str] = field(default_factory=list)
 
     def texts(self) -> list[str]:
-        """Markdown, captions, alerts and headings, as the person reads them."""
+        """Markdown, captions, alerts, headings and links, as the person reads them."""
         out = []
         for e in self.elements:
             kind = e.WhichOneof("type")
             if kind in ("markdown", "alert", "heading"):
                 out.append(getattr(e, kind).body)
+            elif kind == "page_link":
+                out.append(e.page_link.label)
         return out
 
     def has_text(self, needle: str) -> bool:
         return any(needle in t for t in self.texts())
+
+    def widget(self, label: str, nth: int = 0) -> tuple[str, str]:
+        """(id, WidgetState value field) of the `nth` widget labelled `label` (a button, text box, select box,
+        radio or toggle), as a person finds it by its label."""
+        found = []
+        for e in self.elements:
+            kind = e.WhichOneof("type")
+            if kind in VALUE_FIELDS and getattr(e, kind).label == label:
+                found.append((getattr(e, kind).id, VALUE_FIELDS[kind]))
+        if len(found) <= nth:
+            raise AppError(f"no widget {label!r} on the page; texts: {self.texts()[:8]}")
+        return found[nth]
+
+    def options(self, label: str) -> list[str]:
+        """The options a select box or radio labelled `label` offers, as shown."""
+        for e in self.elements:
+            kind = e.WhichOneof("type")
+            if kind in ("selectbox", "radio") and getattr(e, kind).label == label:
+                return list(getattr(e, kind).options)
+        raise AppError(f"no select box {label!r} on the page; texts: {self.texts()[:8]}")
 
     def component(self, name_part: str) -> Element:
         """The first custom component whose name contains `name_part` (e.g. the SQL editor, "code_editor")."""
@@ -101,6 +128,19 @@ class AppSession:
         state.widget_states.widgets.extend(widgets)
         await self._ws.send(msg.SerializeToString())
         return await asyncio.wait_for(self._collect(), self.timeout_s)
+
+    async def act(self, page: Page, values: dict[str, object] | None = None, click: str | None = None,
+                  nth: int = 0) -> Page:
+        """Set widgets by label (a select box or radio by the option's text as shown) and click a button (a
+        form's submit button sends the form's values with it, as here)."""
+        states = []
+        for label, value in (values or {}).items():
+            wid, value_field = page.widget(label)
+            states.append(WidgetState(id=wid, **{value_field: value}))
+        if click is not None:
+            wid, _ = page.widget(click, nth)
+            states.append(WidgetState(id=wid, trigger_value=True))
+        return await self.rerun(states)
 
     async def submit_editor(self, page: Page, sql: str, index: int = 0) -> Page:
         """Run a workbench cell as Ctrl+Enter does: the SQL editor component reports a `submit` event."""
