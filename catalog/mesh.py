@@ -298,7 +298,7 @@ class Mesh:
 
     @cached_property
     def salt(self) -> str:
-        return mesh_salt(self.state_dir)
+        return mesh_salt(self.state_dir, self.state)
 
     def session(self, role: str = "analyst", user: str | None = None, timeout_s: float = 30.0,
                 consumer_domain: str | None = None) -> "Session":
