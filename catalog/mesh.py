@@ -703,6 +703,14 @@ class Mesh:
             self.notify(event)
         return done
 
+    # --- team deployment: state shared by the app servers (catalog/workbench/history.py) ---
+
+    def query_history(self, user: str) -> "QueryHistory":  # noqa: F821 - imported below, on first use
+        """One person's workbench runs, in the state store (every server over one store shows the same)."""
+        from catalog.workbench.history import QueryHistory
+
+        return QueryHistory(self.state_dir, user, self.state)
+
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
               engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:
     """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder.

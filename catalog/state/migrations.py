@@ -321,6 +321,20 @@ MIGRATIONS: list[str] = [
         origin      TEXT NOT NULL
     );
     """,
+    # catalog.workbench.history: each person's recent workbench runs, shown by every server over one store.
+    """
+    CREATE TABLE IF NOT EXISTS workbench_history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        rows        INTEGER,
+        duration_ms REAL,
+        sql_text    TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS workbench_history_by_user ON workbench_history(user, id);
+    """,
 ]
 
 
@@ -349,6 +363,7 @@ OWNERS: dict[str, str] = {
     "monitor_volumes": "catalog.monitor.state",
     "notify_outbox": "catalog.notify.outbox",
     "mesh_keys": "catalog.query.masking",
+    "workbench_history": "catalog.workbench.history",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 
