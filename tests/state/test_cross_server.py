@@ -1,6 +1,7 @@
 """What one app server stores, the other shows at once, without a restart: two servers (app/serve.py) on two
 ports over one PostgreSQL state and one mesh folder, as behind a load balancer. A usage event, a pinned tile, an
-owner review and an incident action made through one server's pages are seen on the other's.
+owner review and an incident action made through one server's pages are seen on the other's, and so is a
+person's workbench history.
 
 The sessions speak the app's websocket protocol (tests/state/appsession.py): a real app session per page visit,
 without a browser, which adds nothing to what is asserted here (the grant journey in a browser is
@@ -126,3 +127,15 @@ def test_an_incident_acknowledged_on_one_server_is_acknowledged_on_the_other(ser
     assert done.has_text(f"acknowledged by {OWNER}")
     seen = visit(other, "incidents", then=acknowledged)
     assert any("shop.orders" in o for o in seen.options("Incident"))
+
+
+def test_a_query_run_on_one_server_is_in_the_persons_history_on_the_other(servers):
+    one, other = servers
+    marked = "SELECT count(*) AS history_probe FROM shop.orders"
+    assert not any("history_probe" in t for t in visit(other, "workbench").texts())
+
+    async def run(app: AppSession, page: Page) -> Page:
+        return await app.submit_editor(page, marked)
+
+    visit(one, "workbench", {"sql": marked}, then=run)
+    assert any("history_probe" in t and "1 rows" in t for t in visit(other, "workbench").texts())
