@@ -81,7 +81,8 @@ async def _session(n: int, urls: list[str], dead: set[str], clock: dict, run: Ru
             except Exception as exc:  # a killed server's sessions fail here; the others must not
                 entry["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
                 if server in dead:
-                    await app.close()
+                    if app is not None:
+                        await app.close()
                     app, server = None, next(u for u in urls if u not in dead)
                     entry["moved"] = True
             entry["at"] = time.monotonic()

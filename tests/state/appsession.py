@@ -114,12 +114,13 @@ class AppSession:
             self._ws = None
 
     async def open(self, page_name: str, params: dict[str, str] | None = None) -> Page:
-        """Open a page as its URL would (`/<page_name>?<params>`) and wait for the run to finish."""
+        """Open a page as its URL would (`/<page_name>?<params>`; "" is the home page) and wait for the run."""
         self.page_name, self.page_hash, self.query = page_name, "", urlencode(params or {})
         return await self.rerun([])
 
     async def rerun(self, widgets: list[WidgetState]) -> Page:
-        """Send a rerun with these widget values (what a click or a key press in a widget sends)."""
+        """Send a rerun with these widget values (what a click or a key press in a widget sends). Unlike a browser,
+        which sends every widget's value, only these are sent; the others are as a fresh tab would have them."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
