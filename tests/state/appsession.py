@@ -120,7 +120,7 @@ class AppSession:
 
     async def rerun(self, widgets: list[WidgetState]) -> Page:
         """Send a rerun with these widget values (what a click or a key press in a widget sends). Unlike a browser,
-        which sends every widget's value, only these are sent; the others are as a fresh tab would have them."""
+        which sends every widget's value, only these are sent; the others keep what the session last held."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
