@@ -298,7 +298,7 @@ class Mesh:
 
     @cached_property
     def salt(self) -> str:
-        return mesh_salt(self.state_dir)
+        return mesh_salt(self.state_dir, self.state)
 
     def session(self, role: str = "analyst", user: str | None = None, timeout_s: float = 30.0,
                 consumer_domain: str | None = None) -> "Session":
@@ -702,6 +702,14 @@ class Mesh:
         for event in change_events(self.declared, self.changes.changelog(), after, self._consumers, self._may_see):
             self.notify(event)
         return done
+
+    # --- team deployment: state shared by the app servers (catalog/workbench/history.py) ---
+
+    def query_history(self, user: str) -> "QueryHistory":  # noqa: F821 - imported below, on first use
+        """One person's workbench runs, in the state store (every server over one store shows the same)."""
+        from catalog.workbench.history import QueryHistory
+
+        return QueryHistory(self.state_dir, user, self.state)
 
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
               engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:

@@ -14,7 +14,7 @@ import streamlit as st
 from catalog.charts import suggest_chart
 from catalog.errors import MeshError
 from catalog.workbench.ipynb import ipynb_bytes
-from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, QueryHistory, example_notebooks
+from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, example_notebooks
 from components import context
 from components import jobs as jobs_module
 from components.cells import cell_toolbar, history_list, markdown_cell
@@ -35,7 +35,7 @@ role = context.current_role(mesh)
 user = context.current_user(mesh)
 session = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
 schema = session.schema()
-history = QueryHistory(mesh.state_dir, user)
+history = mesh.query_history(user)  # in the state store: the same on every app server
 store = NotebookStore(mesh.state_dir, user)
 
 # ---------------------------------------------------------------- page state (per browser tab and mesh)

@@ -37,7 +37,7 @@ class MonitorState:
         out: dict[str, list[tuple[str | None, int]]] = {}
         for pid, fingerprint, rows in self.state.query(
                 "SELECT product_id, fingerprint, rows FROM (SELECT product_id, fingerprint, rows, id, row_number() "
-                "OVER (PARTITION BY product_id ORDER BY id DESC) AS n FROM monitor_volumes) WHERE n <= ? "
+                "OVER (PARTITION BY product_id ORDER BY id DESC) AS n FROM monitor_volumes) AS newest WHERE n <= ? "
                 "ORDER BY product_id, id", (int(keep),)):
             out.setdefault(pid, []).append((fingerprint, int(rows)))
         return out

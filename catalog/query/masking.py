@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from catalog.descriptors.model import Column
 from catalog.engines.tokens import TOKEN_FUNCTION
+from catalog.state.store import StateStore, utc_now
 
 _VALUE = "__value__"
 TOKEN_PATTERN = "^tok_[0-9a-f]{16}$"
@@ -98,11 +99,47 @@ def mask_expression(column: Column, value: exp.Expression, keep_tokens: bool = F
                     default=masked)
 
 
-def mesh_salt(state_dir: Path) -> str:
-    """The per-mesh masking key (in the state folder, never in SQL text)."""
-    path = Path(state_dir) / "salt"
+SALT_KEY = "masking_salt"
+
+
+def mesh_salt(state_dir: Path, state: StateStore | None = None) -> str:
+    """The per-mesh masking key (never in SQL text). Kept in the state store, so every server over one store
+    (several replicas on several hosts) makes the same tokens; created once under the store's write lock by
+    whichever process asks first. A mesh whose key is still the `salt` file of its state folder (before the key
+    moved into the store) keeps it: the file's key is carried over, so its tokens do not change. Without a store
+    (a bare engine) the file alone."""
+    if state is None:
+        return _file_salt(Path(state_dir))
+    found = state.query("SELECT value FROM mesh_keys WHERE name = ?", (SALT_KEY,))
+    if found:
+        return found[0][0]
+    with state.transaction() as con:  # the store's lock: one process creates it, the others read that one
+        row = con.execute("SELECT value FROM mesh_keys WHERE name = ?", (SALT_KEY,)).fetchone()
+        if row:
+            return row[0]
+        path = Path(state_dir) / "salt"
+        salt, origin = (path.read_text().strip(), "carried over from the state folder's salt file") \
+            if path.is_file() and path.read_text().strip() else (secrets.token_hex(32), "created")
+        con.execute("INSERT INTO mesh_keys (name, value, created_at, origin) VALUES (?, ?, ?, ?)",
+                    (SALT_KEY, salt, utc_now(), origin))
+    return salt
+
+
+def _file_salt(state_dir: Path) -> str:
+    """The key in the state folder's `salt` file, made (atomically, readable by its owner only) if missing."""
+    path = state_dir / "salt"
     if path.is_file():
         return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_text(salt)
+    try:
+        tmp.chmod(0o600)
+        tmp.rename(path) if not path.exists() else tmp.unlink()
+    except OSError:
+        pass
+    return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     salt = secrets.token_hex(32)
     tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")

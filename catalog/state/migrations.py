@@ -311,6 +311,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(status, next_try_at);
     """,
+    # catalog.query.masking: the mesh's keys (the masking salt), in the store so every server over one state
+    # masks alike; written once, under the store's write lock, by whichever process needs it first.
+    """
+    CREATE TABLE IF NOT EXISTS mesh_keys (
+        name        TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        origin      TEXT NOT NULL
+    );
+    """,
+    # catalog.workbench.history: each person's recent workbench runs, shown by every server over one store.
+    """
+    CREATE TABLE IF NOT EXISTS workbench_history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        rows        INTEGER,
+        duration_ms REAL,
+        sql_text    TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS workbench_history_by_user ON workbench_history(user, id);
+    """,
 ]
 
 
@@ -338,6 +362,8 @@ OWNERS: dict[str, str] = {
     "monitor_state": "catalog.monitor.state",
     "monitor_volumes": "catalog.monitor.state",
     "notify_outbox": "catalog.notify.outbox",
+    "mesh_keys": "catalog.query.masking",
+    "workbench_history": "catalog.workbench.history",
 }
 """Table -> the module that owns it (the only one that reads or writes it)."""
 

@@ -110,6 +110,9 @@ class Connection:
             return Cursor(cursor, False)
 
 
+ReadOnly = psycopg.errors.ReadOnlySqlTransaction
+
+
 @contextmanager
 def _unavailable(url: str) -> Iterator[None]:
     """Connection failures as `StateUnavailable` naming the database; SQL errors pass through unchanged."""
@@ -133,6 +136,7 @@ class PostgresDatabase:
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
         self._pool_size = pool_size
         self._renew = threading.Lock()
+        self._renew_before_write = False
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ConnectionPool:
@@ -158,6 +162,13 @@ class PostgresDatabase:
             con = pool.getconn()
         try:
             yield con
+        except Exception as exc:
+            # connections made while the database was read-only (a standby, a database set read-only) stay so
+            # after it is writable again: this one is dropped, and the next write starts from a fresh pool
+            if isinstance(exc, ReadOnly) or isinstance(exc.__cause__, ReadOnly):
+                con.close()
+                self._renew_before_write = True
+            raise
         finally:
             pool.putconn(con)
 
@@ -172,6 +183,11 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """BEGIN; the store's write lock; the caller's statements; COMMIT (ROLLBACK on any error)."""
+        if self._renew_before_write:  # the last write found the database read-only: maybe it is writable now
+            with self._renew:
+                if self._renew_before_write:
+                    old, self._pool, self._renew_before_write = self._pool, self._new_pool(), False
+                    old.close(timeout=0)
         with _unavailable(self.url), self._lend() as con, con.transaction():
             con.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
             yield Connection(con, self.url)

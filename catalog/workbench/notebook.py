@@ -259,55 +259,5 @@ class NotebookStore:
 
 # ---------------------------------------------------------------- query history
 
-class QueryHistory:
-    """One user's recent workbench queries (text, role, rows, time, status), newest first.
 
-    An append-only JSON-lines file next to their saved notebooks: one write per query, so concurrent tabs
-    interleave whole lines, and a line cut short by a crash is skipped when read."""
-
-    MAX_KEPT = 500
-
-    def __init__(self, state_dir: Path, user: str):
-        self.path = NotebookStore(state_dir, user).folder / "history.jsonl"
-
-    def add(self, sql: str, role: str, rows: int | None, duration_ms: float | None, status: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"ts": datetime.now(timezone.utc).isoformat(timespec="seconds"), "role": role, "status": status,
-                 "rows": rows, "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
-                 "sql": sql.strip()}
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-        if self.path.stat().st_size > 2_000_000:
-            self._trim()
-
-    def run(self, session: "Session", sql: str, max_rows: int | None) -> "QueryResult | MeshError":
-        """Run `sql` in the governed session and record it whatever happens: the result, or the refusal or
-        failure (returned, not raised, so a notebook of cells can show each cell's own outcome)."""
-        try:
-            result = session.run(sql, max_rows=max_rows)
-        except MeshError as exc:
-            self.add(sql, session.role, None, None, type(exc).__name__)
-            return exc
-        self.add(sql, session.role, result.total_rows, result.duration_ms, "ok")
-        return result
-
-    def recent(self, limit: int = 50) -> list[dict]:
-        if not self.path.is_file():
-            return []
-        out = []
-        for line in reversed(self.path.read_text(encoding="utf-8", errors="replace").splitlines()):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-            if len(out) >= limit:
-                break
-        return out
-
-    def _trim(self) -> None:
-        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()[-self.MAX_KEPT:]
-        _write_atomic(self.path, "\n".join(lines) + "\n")
+from catalog.workbench.history import QueryHistory  # noqa: E402,F401 - its home before the state store

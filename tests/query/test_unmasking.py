@@ -123,8 +123,8 @@ def _raw_cursor_refuses(mesh, role: str, sql: str) -> None:
 
 def test_a_connection_reads_only_its_products_files_never_the_state_folder(mini):
     mesh = catalog.open_mesh(mini)
-    mesh.session("analyst").sql("SELECT count(*) FROM retail.customers")  # the key file exists now
-    salt = mesh.state_dir / "salt"
+    mesh.session("analyst").sql("SELECT count(*) FROM retail.customers")  # the store (holding the key) exists now
+    salt = mesh.state_dir / "state.sqlite"
     assert salt.is_file()
     duckdb.connect().execute(f"COPY (SELECT 'secret' AS s) TO '{mini}/retail/data/next_to_it.parquet'")
     (mini / ".tmp").mkdir()
