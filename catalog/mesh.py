@@ -711,6 +711,7 @@ class Mesh:
 
         return QueryHistory(self.state_dir, user, self.state)
 
+
 def open_mesh(path: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None = None,
               engine: str | None = None, spark_master: str | None = None, **options: Any) -> Mesh:
     """Load the mesh in `path`. Raises MeshNotFound only when `path` is not a mesh folder.
