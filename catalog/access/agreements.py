@@ -221,6 +221,26 @@ class AgreementDesk:
             frame = frame.filter(pl.col("product_id").is_in(self.ledger.owned_by(owner)))
         return frame.sort("expires_at")
 
+    def to_decide(self, user: str | None) -> pl.DataFrame:
+        """Requested agreements this person may approve now, newest first: as an owner of the product (not their
+        own request), or as a steward of an `owner+steward` port whose steward approval is still missing."""
+        who = normalize_user(user)
+        if not who:
+            return self.agreements(status="requested").clear()
+        steward = self.is_steward(who)
+        owned = set(self.ledger.owned_by(who))
+        rows = [a for a in self._rows("status = 'requested'", ()) if a.requested_by != who and (
+            (a.product_id in owned and a.owner_approved_by is None)
+            or (a.approval == "owner+steward" and steward and a.steward_approved_by is None
+                and a.owner_approved_by != who))]
+        return pl.DataFrame([a.__dict__ for a in rows], schema=AGREEMENT_SCHEMA)
+
+    def held_by_domain(self, domain: str) -> pl.DataFrame:
+        """Active agreements whose consumer is this domain or one of its products (the consuming side's view)."""
+        frame = self.agreements(status="active")
+        return frame.filter(((pl.col("consumer_kind") == "domain") & (pl.col("consumer") == domain))
+                            | ((pl.col("consumer_kind") == "product") & pl.col("consumer").str.starts_with(f"{domain}.")))
+
     # ------------------------------------------------------------------ owners' and stewards' decisions
 
     def approve(self, agreement_id: int, user: str | None) -> Agreement:
@@ -333,6 +353,38 @@ class AgreementDesk:
                         (expires, grant_id, agreement.id))
         self._record(who, "agreement.renew", self.get(agreement.id), f"until {expires}")
         return self.get(agreement.id)
+
+    def expire_due(self, user: str | None, as_of: datetime | str | None = None) -> list[Agreement]:
+        """End every active agreement whose expiry is due by `as_of` (default now), and its grant with it: the
+        scheduled job (`meshwork agreement expire`). Expiring on time is bookkeeping anyone signed in may run;
+        expiring early (`as_of` after now) ends access before its date, so only an owner of the product or a
+        steward may, and agreements they may not decide on are left alone."""
+        who = normalize_user(user) or ANONYMOUS
+        if who == ANONYMOUS:
+            raise self._refuse(AccessDenied, who, "agreement.expire", "Expiring agreements: sign in first.")
+        moment = self.ledger.clock() if as_of is None else \
+            (as_of if isinstance(as_of, datetime) else _parse(str(as_of)))
+        if moment is None:
+            raise self._refuse(AgreementError, who, "agreement.expire", f"Expiring agreements: {as_of!s} is not a "
+                               "date (YYYY-MM-DD) or a time.")
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        horizon, now = iso(moment), self.now()
+        early = horizon > now
+        steward = self.is_steward(who)
+        out = []
+        for agreement in self._rows("status = 'active' AND expires_at <= ?", (horizon,)):
+            if early and agreement.expires_at > now and not steward \
+                    and who not in self.ledger.owners_of(agreement.product_id):
+                continue
+            at = min(str(agreement.expires_at), now)
+            if agreement.grant_id is not None:
+                self.ledger.expire_grant(agreement.grant_id, at, who, agreement.id)
+            with self.state.transaction() as con:
+                con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? AND status='active'",
+                            (at, agreement.id))
+            self._record(who, "agreement.expire", self.get(agreement.id), f"due by {horizon}, ended at {at}")
+            out.append(self.get(agreement.id))
+        return out
 
     # ------------------------------------------------------------------ shared steps
 

@@ -126,3 +126,19 @@ def revoke(mesh_path: Path = MESH, agreement_id: int = ID, reason: str = typer.O
         _done(mesh.agreements.revoke(agreement_id, user or local_user(mesh.declared), reason))
     except MeshError as exc:
         fail(str(exc))
+
+
+@agreement_app.command("expire")
+def expire(mesh_path: Path = MESH,
+           as_of: str = typer.Option(None, "--as-of", help="end the ones due by this date or time (default: now); "
+                                                           "a later one ends them early (owners and stewards)"),
+           user: str | None = USER) -> None:
+    """End the active agreements whose expiry is due, and their grants (the scheduled job)."""
+    mesh = open_or_exit(mesh_path)
+    try:
+        ended = mesh.agreements.expire_due(user or local_user(mesh.declared), as_of)
+    except MeshError as exc:
+        fail(str(exc))
+    for made in ended:
+        _done(made)
+    typer.echo(f"{len(ended)} agreement(s) expired", err=True)
