@@ -243,15 +243,27 @@ class AgreementDesk:
 
     # ------------------------------------------------------------------ owners' and stewards' decisions
 
-    def approve(self, agreement_id: int, user: str | None) -> Agreement:
+    def approve(self, agreement_id: int, user: str | None, days: float | None = None,
+                until: datetime | str | None = None) -> Agreement:
         """An owner's (or, for `owner+steward`, a steward's) approval; once every approval it needs is in, the
-        agreement is approved and active at once, holding a grant until its expiry."""
+        agreement is approved and active at once, holding a grant until its expiry. An owner may set a
+        different length as they approve (`days` or `until`); the audit row names both."""
         who = normalize_user(user) or ANONYMOUS
         agreement = self._pending(agreement_id, who, "agreement.approve")
         owners = self.ledger.owners_of(agreement.product_id)
         as_owner = who in owners and agreement.owner_approved_by is None
         as_steward = (agreement.approval == "owner+steward" and self.is_steward(who)
                       and agreement.steward_approved_by is None and not as_owner)
+        if (days is not None or until is not None) and as_owner:
+            try:
+                length = self._length(days, until)
+            except MeshError as exc:
+                raise self._refuse(AgreementError, who, "agreement.approve", f"Agreement #{agreement.id} not "
+                                   f"approved: {exc}", **self._fields(agreement)) from None
+            with self.state.transaction() as con:
+                con.execute("UPDATE agreements SET days=? WHERE id=? AND status='requested'", (length, agreement.id))
+            self._record(who, "agreement.change", self.get(agreement.id), f"{agreement.days:g} -> {length:g} days")
+            agreement = self.get(agreement.id)
         if not as_owner and not as_steward:
             needed = "an owner" + (" and a steward" if agreement.approval == "owner+steward" else "")
             already = [n for n in (agreement.owner_approved_by, agreement.steward_approved_by) if n]
