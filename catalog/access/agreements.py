@@ -241,6 +241,13 @@ class AgreementDesk:
         return frame.filter(((pl.col("consumer_kind") == "domain") & (pl.col("consumer") == domain))
                             | ((pl.col("consumer_kind") == "product") & pl.col("consumer").str.starts_with(f"{domain}.")))
 
+    def consumer_edges(self) -> list[tuple[str, str, int, str]]:
+        """(provider, consuming product, agreement id, port) of every agreement a product holds now: the
+        lineage graph's `agreement` edges."""
+        return [(r["product_id"], r["consumer"], r["id"], r["port"])
+                for r in self.agreements(status="active").filter(pl.col("consumer_kind") == "product")
+                .iter_rows(named=True)]
+
     # ------------------------------------------------------------------ owners' and stewards' decisions
 
     def approve(self, agreement_id: int, user: str | None, days: float | None = None,
