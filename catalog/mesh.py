@@ -445,7 +445,8 @@ class Mesh:
         `catalog.scorecards.scorecard` and `catalog.scorecards.review` functions."""
         return Evidence(self.declared, self.quality_runs, self.usage_log, self.sensitivity, self.reviews,
                         health=lambda: product_health(self.lineage_index), compliance=self.compliance,
-                        changelog=lambda: self.changes.changelog(), incidents=lambda: self.incidents.stats())
+                        changelog=lambda: self.changes.changelog(), incidents=lambda: self.incidents.stats(),
+                        agreements=lambda: self.agreements.agreements(status="active"))
 
     @cached_property
     def reviews(self) -> ReviewLog:

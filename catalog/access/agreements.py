@@ -235,12 +235,6 @@ class AgreementDesk:
                 and a.owner_approved_by != who))]
         return pl.DataFrame([a.__dict__ for a in rows], schema=AGREEMENT_SCHEMA)
 
-    def held_by_domain(self, domain: str) -> pl.DataFrame:
-        """Active agreements whose consumer is this domain or one of its products (the consuming side's view)."""
-        frame = self.agreements(status="active")
-        return frame.filter(((pl.col("consumer_kind") == "domain") & (pl.col("consumer") == domain))
-                            | ((pl.col("consumer_kind") == "product") & pl.col("consumer").str.starts_with(f"{domain}.")))
-
     def consumer_edges(self) -> list[tuple[str, str, int, str]]:
         """(provider, consuming product, agreement id, port) of every agreement a product holds now: the
         lineage graph's `agreement` edges."""

@@ -243,10 +243,3 @@ def test_to_decide_lists_what_each_approver_may_approve_now(mesh):
     desk.approve(both.id, STEWARD)
     assert desk.to_decide(STEWARD).is_empty() and desk.to_decide(DANA)["id"].to_list() == [both.id]
 
-
-def test_a_consuming_products_agreements_are_held_by_its_domain(mesh):
-    desk = mesh.agreements
-    made = desk.request(DANA, "retail.transactions", "sql", "exposure model reads card spend", days=30,
-                        consumer="product:risk.customer_exposure")
-    assert desk.held_by_domain("risk")["id"].to_list() == [made.id]
-    assert desk.held_by_domain("retail").is_empty()
