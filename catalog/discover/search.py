@@ -145,6 +145,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.docs = _documents(mesh)
         self.ids: list[str] = self.docs["product_id"].to_list()
+        self._id_series = self.docs["product_id"]
         self.term_products, self.term_product_level = _term_links(mesh)
         self.term_matcher = TermMatcher(mesh)
         self.glossary_text: dict[str, str] = dict(self.docs.select("product_id", "glossary").iter_rows())
@@ -243,10 +244,14 @@ class SearchIndex:
             query = self.index.parse_query(" ".join(terms), list(fields),
                                            field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
             found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
-            single = self.searcher.num_segments == 1  # then documents are numbered in insertion order
-            rows = [(self.ids[a.doc] if single else self.searcher.doc(a)["product_id"][0], float(score))
-                    for score, a in found]
-            scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+            if self.searcher.num_segments == 1:  # documents are numbered in insertion order: gather the ids
+                # column-wise (a query matching thousands of products spent most of its time building rows)
+                ids = self._id_series.gather([a.doc for _, a in found])
+            else:
+                ids = pl.Series("product_id", [self.searcher.doc(a)["product_id"][0] for _, a in found],
+                                dtype=pl.String)
+            scored = pl.DataFrame({"product_id": ids,
+                                   "score": pl.Series([score for score, _ in found], dtype=pl.Float64)})
             self._scores[key] = scored  # a facet click, sort or page reruns the same words
             while len(self._scores) > SCORE_CACHE:
                 self._scores.pop(next(iter(self._scores)))
@@ -392,9 +397,12 @@ def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     for facet in FACETS:
         column = LIST_FACETS.get(facet, facet)
         series = table[column].explode() if facet in LIST_FACETS else table[column]
-        if facet in YES_NO:
-            series = series.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
-        counts = series.drop_nulls().cast(pl.String).value_counts(name="n")
+        counts = series.drop_nulls().value_counts(name="n")
+        if facet in YES_NO:  # count the booleans, then name the (two) values
+            counts = counts.with_columns(pl.col(column).replace_strict({True: "yes", False: "no"},
+                                                                      return_dtype=pl.String))
+        elif counts.schema[counts.columns[0]] != pl.String:
+            counts = counts.with_columns(pl.col(counts.columns[0]).cast(pl.String))
         counts = counts.sort(["n", counts.columns[0]], descending=[True, False])  # in polars: 2,000 terms stay cheap
         out[facet] = list(zip(counts[counts.columns[0]].to_list(), counts["n"].to_list()))
     return out
