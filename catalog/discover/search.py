@@ -393,19 +393,16 @@ def _for_viewer(table: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 
 
 def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
-    """Value -> number of matching products, per facet, most frequent first."""
+    """Value -> number of matching products, per facet, most frequent first (ties by value). Counted in
+    polars, ordered in Python: a frame operation per facet costs more than sorting even 2,000 terms' counts."""
     out: dict[str, list[tuple[str, int]]] = {}
     for facet in FACETS:
         column = LIST_FACETS.get(facet, facet)
         series = table[column].explode() if facet in LIST_FACETS else table[column]
         counts = series.drop_nulls().value_counts(name="n")
-        if facet in YES_NO:  # count the booleans, then name the (two) values
-            counts = counts.with_columns(pl.col(column).replace_strict({True: "yes", False: "no"},
-                                                                      return_dtype=pl.String))
-        elif counts.schema[counts.columns[0]] != pl.String:
-            counts = counts.with_columns(pl.col(counts.columns[0]).cast(pl.String))
-        counts = counts.sort(["n", counts.columns[0]], descending=[True, False])  # in polars: 2,000 terms stay cheap
-        out[facet] = list(zip(counts[counts.columns[0]].to_list(), counts["n"].to_list()))
+        values = counts[counts.columns[0]].to_list()
+        names = [("yes" if v else "no") for v in values] if facet in YES_NO else [str(v) for v in values]
+        out[facet] = sorted(zip(names, counts["n"].to_list()), key=lambda vc: (-vc[1], vc[0]))
     return out
 
 
