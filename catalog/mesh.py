@@ -214,7 +214,8 @@ class Mesh:
     @cached_property
     def lineage_index(self) -> "LineageIndex":
         """The lineage graphs of the descriptors (built once, on demand) and the quality status they show."""
-        return LineageIndex(self.declared, self._quality_reports, flows=self.lineage_events.flows)
+        return LineageIndex(self.declared, self._quality_reports, flows=self.lineage_events.flows,
+                            agreements=lambda: self.agreements.consumer_edges())
 
     def _quality_reports(self, policy: "Policy | None") -> dict[str, dict[str, Any]]:
         """Product -> its latest stored quality run, its check results (under "checks") as `policy`'s viewer
@@ -444,7 +445,8 @@ class Mesh:
         `catalog.scorecards.scorecard` and `catalog.scorecards.review` functions."""
         return Evidence(self.declared, self.quality_runs, self.usage_log, self.sensitivity, self.reviews,
                         health=lambda: product_health(self.lineage_index), compliance=self.compliance,
-                        changelog=lambda: self.changes.changelog(), incidents=lambda: self.incidents.stats())
+                        changelog=lambda: self.changes.changelog(), incidents=lambda: self.incidents.stats(),
+                        agreements=lambda: self.agreements.agreements(status="active"))
 
     @cached_property
     def reviews(self) -> ReviewLog:
@@ -600,6 +602,8 @@ class Mesh:
 
     def _notify_agreement(self, action: str, agreement: Any, actor: str, reason: str) -> None:
         """An agreement's transition, sent to the product's owner and the person who asked (never blocks)."""
+        if "lineage_index" in self.__dict__ and agreement.consumer_kind == "product":
+            self.lineage_index.reload_flows()  # its lineage edge began or ended
         product = self.products.get(agreement.product_id)
         what = action.removeprefix("agreement.")
         recipients = tuple(dict.fromkeys(p for p in (product.owner if product else None, agreement.requested_by)

@@ -61,9 +61,9 @@ def test_reasons_comments_and_notes_refuse_control_characters(mesh):
 
 def test_text_already_stored_prints_as_one_line_per_event(mesh):
     """A row written before the rule (or by another tool) is escaped on the way out: one event, one line."""
-    made = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for Q3")
-    with mesh.state.transaction() as con:
-        con.execute("UPDATE access_requests SET purpose = ? WHERE id = ?", (FORGERIES[0], made.id))
+    made = mesh.agreements.request(CONSUMER, "risk.limits", "sql", "Credit line review for Q3", 30)  # `access list`
+    with mesh.state.transaction() as con:  # lists agreements: an access request is one
+        con.execute("UPDATE agreements SET purpose = ? WHERE id = ?", (FORGERIES[0], made.id))
         mesh.access._audit(con, CONSUMER, "access.request", "ok", product_id="risk.limits", reason=FORGERIES[1])
     runner = CliRunner()
     listed = runner.invoke(cli, ["access", "list", str(mesh.root), "--role", "steward"])

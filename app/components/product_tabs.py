@@ -21,7 +21,7 @@ from catalog.scorecards.usage import consumers, weekly_usage
 from components.badges import score_help
 from components.cards import ago
 from components.graph import lineage_chart
-from components.links import product_link
+from components.links import ACCESS_PAGE, page_link, product_link
 from components.tables import show_table
 from components.tabs import tabbed
 from components.text import code, md
@@ -167,8 +167,22 @@ def descriptor_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
     st.caption(f"{code(shown)} in mesh {md(mesh.name)}")
 
 
-def terms_and_ports_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
-    """Each column's approved glossary terms, the product's own, and its output and input ports."""
+def agreements_of(mesh: catalog.Mesh, product: DataProduct, user: str | None) -> None:
+    """The product's access agreements: all of them for its owners, the viewer's own for everyone else."""
+    owners = mesh.access.owners_of(product.id)
+    mine = user in owners
+    frame = mesh.agreements.agreements(product.id, None if mine else (user or "-"))
+    st.markdown("**Access agreements**" + ("" if mine else " (yours)"))
+    if frame.is_empty():
+        st.caption("None yet.")
+        return
+    show_table(frame.select("id", "requested_by", "consumer", "port", "kind", "status", "purpose", "expires_at"),
+               human=False)
+
+
+def terms_and_ports_tab(mesh: catalog.Mesh, product: DataProduct, user: str | None = None) -> None:
+    """Each column's approved glossary terms, the product's own, its output ports (each with a Request access
+    link) and agreements, and its input ports."""
     badges = mesh.term_badges(product.id)
     if badges.get(""):
         st.markdown("**Terms:** " + " ".join(f":blue-badge[{md(t.name)}]" for t in badges[""]))
@@ -181,6 +195,10 @@ def terms_and_ports_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
     st.dataframe(pl.DataFrame([{"port": p.name, "kind": p.kind, "approval": p.approval, "location": p.location,
                                 "description": p.description} for p in ports["output"]]),
                  hide_index=True, width="stretch")
+    for port in ports["output"]:
+        page_link(ACCESS_PAGE, f"Request access to port {port.name}", {"product": product.id, "port": port.name,
+                                                                       "tab": "Request access"}, ":material/key:")
+    agreements_of(mesh, product, user)
     st.markdown("**Input ports**")
     if not ports["input"]:
         st.caption("None: the product reads its own source.")
@@ -195,6 +213,6 @@ def draw(mesh: catalog.Mesh, product: DataProduct, viewer: Policy, role: str, us
             "Quality": lambda: quality_tab(mesh, product, viewer),
             "Usage": lambda: usage_tab(mesh, product),
             "Lineage": lambda: lineage_tab(mesh, product, viewer),
-            "Terms & ports": lambda: terms_and_ports_tab(mesh, product),
+            "Terms & ports": lambda: terms_and_ports_tab(mesh, product, user),
             "Possible duplicates": lambda: duplicates_tab(mesh, product, viewer),
             "Descriptor": lambda: descriptor_tab(mesh, product)})

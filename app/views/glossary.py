@@ -93,12 +93,15 @@ with st.expander("Propose a term", icon=":material/add:"):
         definition = st.text_area("Definition")
         synonyms = st.text_input("Synonyms (comma separated)")
         abbreviations = st.text_input("Abbreviations (comma separated)")
+        related = st.multiselect("Related terms", sorted(mesh.declared.terms), key="propose_related",
+                                 format_func=lambda tid: mesh.declared.terms[tid].name)
         steward = st.text_input("Steward (e-mail)", value=user)
         reason = st.text_input("Why")
         if st.form_submit_button("Propose"):
             fields = {"name": name, "definition": definition, "steward": steward, "status": "approved",
                       "synonyms": [s.strip() for s in synonyms.split(",") if s.strip()],
-                      "abbreviations": [s.strip() for s in abbreviations.split(",") if s.strip()]}
+                      "abbreviations": [s.strip() for s in abbreviations.split(",") if s.strip()],
+                      "related": list(related)}
             try:
                 made = mesh.glossary.propose(user, fields, reason)
                 st.success(f"Proposal #{made.id} filed; {md(made.term.steward)} decides.")

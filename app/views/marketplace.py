@@ -1,12 +1,11 @@
-"""Access & alerts: ask for access, decide on requests for your products, your grants, your alerts, trust."""
+"""Access & alerts: access agreements (ask for a port, decide, renew, revoke, cancel), your grants, alerts, trust."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import polars as pl
 import streamlit as st
 
+from catalog.access.agreements import MAX_DAYS
 from catalog.errors import MeshError
 from components import context
 from components import identity as app_identity
@@ -19,7 +18,7 @@ from components.tables import show_table
 mesh = context.require_mesh()
 who = app_identity.current_principal(mesh)
 user = who.user
-access, changes, trust = mesh.access, mesh.changes, mesh.trust_desk
+access, agreements, changes, trust = mesh.access, mesh.agreements, mesh.changes, mesh.trust_desk
 
 st.title("Access & alerts")
 st.caption(f"Acting as **{md(user)}** with the role **{md(context.current_role(mesh))}**. Ask owners for access, decide on "
@@ -46,90 +45,154 @@ def attempt(action, success: str) -> None:
 viewer = policy(mesh)
 product_ids = [pid for pid in listed(mesh, viewer) if not mesh.products[pid].broken]  # what this viewer may find
 wanted = st.query_params.get("product")
-pending = access.pending_for(user)
 owned = access.owned_by(user)
+to_decide = agreements.to_decide(user)
+expiring = agreements.expiring(user) if owned else agreements.agreements().clear()
 inbox = changes.inbox(user)
 unread = inbox.filter(~pl.col("read")).height
-cols = st.columns(4)
-cols[0].metric("Requests to decide", pending.height, help="requests for the products you own, waiting for you")
-cols[1].metric("New alerts", unread, help="unread changes to products you subscribe to or read from")
-cols[2].metric("My active grants", access.grants(user=user).filter(pl.col("status") == "active").height)
-cols[3].metric("Products you own", len(owned))
+cols = st.columns(5)
+cols[0].metric("Requests to decide", to_decide.height, help="agreements on the products you own (or, as a steward, "
+               "on owner+steward ports) waiting for your approval")
+cols[1].metric("Expiring within 7 days", expiring.height, help="active agreements on your products that end soon: "
+               "renew them in 'Agreements on my products'")
+cols[2].metric("New alerts", unread, help="unread changes to products you subscribe to or read from")
+cols[3].metric("My active grants", access.grants(user=user).filter(pl.col("status") == "active").height)
+cols[4].metric("Products you own", len(owned))
+
+
+def port_label(product_id: str):
+    ports = {p.name: p for p in mesh.ports(product_id)["output"]}
+    return lambda name: f"{name} · {ports[name].kind} · approval: {ports[name].approval}"
 
 
 def show_request() -> None:
-    with st.form("request_form", clear_on_submit=True):
-        if not product_ids:
-            st.info("No product here to ask for.")
-            st.form_submit_button("Send request", disabled=True)
-            return
-        product_id = st.selectbox("Product", product_ids, index=product_ids.index(wanted) if wanted in product_ids else 0,
-                                  format_func=lambda pid: f"{pid} · {mesh.products[pid].title}"
-                                  + (" · restricted" if mesh.products[pid].descriptor.access.restricted else ""))
-        kind = st.radio("What you need", ["access", "pii"], horizontal=True,
-                        format_func={"access": "Access to a restricted product",
-                                     "pii": "Its personal data unmasked"}.get)
-        purpose = st.text_area("Purpose", placeholder="What you will use it for, and for how long",
-                               help="the owner decides on the purpose; it is kept in the audit log")
-        if st.form_submit_button("Send request", icon=":material/send:"):
-            try:
-                made = access.request(user, product_id, purpose, kind)
-            except MeshError as exc:
-                flash("error", str(exc))
-            else:
-                flash("success", f"Request #{made.id} sent to {', '.join(sorted(access.owners_of(product_id)))}.")
-            st.rerun()
+    """Ask for one output port of a product, for a purpose and a duration (or until a date), for yourself or for
+    a product you own; the port's approval mode decides who approves."""
+    if not product_ids:
+        st.info("No product here to ask for.")
+        return
+    product_id = st.selectbox("Product", product_ids, key="agreement_product",
+                              index=product_ids.index(wanted) if wanted in product_ids else 0,
+                              format_func=lambda pid: f"{pid} · {mesh.products[pid].title}"
+                              + (" · restricted" if mesh.products[pid].descriptor.access.restricted else ""))
+    product = mesh.products[product_id]
+    names = [p.name for p in mesh.ports(product_id)["output"]]
+    asked_port = st.query_params.get("port")
+    port = st.selectbox("Port", names, key="agreement_port", format_func=port_label(product_id),
+                        index=names.index(asked_port) if asked_port in names else 0)
+    kinds = ["access", "pii"] if product.pii_columns else ["access"]
+    kind = st.radio("What you need", kinds, horizontal=True, key="agreement_kind",
+                    format_func={"access": "Read the port", "pii": "Its personal data unmasked"}.get)
+    purpose = st.text_area("Purpose", key="agreement_purpose", placeholder="What you will use it for",
+                           help="the owner decides on the purpose; it is kept in the audit log")
+    left, right = st.columns(2)
+    days = left.number_input("Duration (days)", min_value=1, max_value=MAX_DAYS, value=30, key="agreement_days")
+    until = right.date_input("Or until (a date; overrides the duration)", value=None, key="agreement_until")
+    consumers = ["me", *(f"product:{pid}" for pid in owned if pid != product_id)]
+    consumer = st.selectbox("Consumer", consumers, key="agreement_consumer",
+                            format_func=lambda c: f"me ({user})" if c == "me" else c,
+                            help="a product you own that will read it: its agreement shows in lineage and in "
+                                 "its domain's scorecard")
+    if st.button("Send request", key="agreement_send", icon=":material/send:", type="primary"):
+        try:
+            made = agreements.request(user, product_id, port, purpose, None if until else days,
+                                      until=until.isoformat() if until else None, kind=kind,
+                                      consumer=None if consumer == "me" else consumer)
+        except MeshError as exc:
+            flash("error", str(exc))
+        else:
+            flash("success", f"Agreement #{made.id} is active until {made.expires_at[:16].replace('T', ' ')} UTC "
+                  "(approved automatically)." if made.status == "active" else
+                  f"Agreement #{made.id} requested from {', '.join(sorted(access.owners_of(product_id)))}"
+                  + (" and a steward." if made.approval == "owner+steward" else "."))
+        st.rerun()
+
+
+def describe(row: dict) -> str:
+    what = "unmasked personal data of" if row["kind"] == "pii" else "port"
+    port = "" if row["kind"] == "pii" else f" **{md(row['port'])}** of"
+    consumer = "" if row["consumer_kind"] == "person" else f" for {md(row['consumer_kind'])} **{md(row['consumer'])}**"
+    return f"**#{row['id']} · {md(row['requested_by'])}** asks for {what}{port} **{md(row['product_id'])}**{consumer}"
 
 
 def show_decide() -> None:
-    if not owned:
-        st.info("You own no product in this mesh. Owners (a product's `owner`, or its domain's) decide here.")
-    elif pending.is_empty():
-        st.success(f"No pending requests for your {len(owned)} product(s).")
-    for row in pending.iter_rows(named=True):
-        rid = row["id"]
-        with st.container(border=True, key=f"request_{rid}"):
-            what = "unmasked personal data of" if row["kind"] == "pii" else "access to"
-            st.markdown(f"**#{rid} · {md(row['user'])}** asks for {what} **{md(row['product_id'])}**")
-            st.caption(f"Purpose: {md(row['purpose'])} · asked {md(row['ts'][:16].replace('T', ' '))} UTC")
+    if to_decide.is_empty():
+        st.success("No agreement waits for your approval." if owned or agreements.is_steward(user or "") else
+                   "You own no product in this mesh. Owners (a product's `owner`, or its domain's) decide here.")
+    for row in to_decide.iter_rows(named=True):
+        aid = row["id"]
+        with st.container(border=True, key=f"agreement_{aid}"):
+            st.markdown(describe(row))
+            approved = " · owner approved: " + md(row["owner_approved_by"]) if row["owner_approved_by"] else ""
+            st.caption(f"Purpose: {md(row['purpose'])} · {row['days']:g} day(s) · approval {md(row['approval'])}"
+                       f"{approved} · asked {md(row['ts'][:16].replace('T', ' '))} UTC")
             left, right = st.columns(2)
-            days = left.number_input("Grant for (days)", min_value=1, max_value=365, value=30, key=f"days_{rid}")
-            if left.button("Approve", key=f"approve_{rid}", icon=":material/check:", type="primary"):
-                attempt(lambda: access.approve(rid, user, timedelta(days=days)),
-                        f"Request #{rid} approved for {days} day(s).")
+            if left.button("Approve", key=f"approve_{aid}", icon=":material/check:", type="primary"):
+                attempt(lambda: agreements.approve(aid, user), f"Agreement #{aid} approved.")
                 st.rerun()
-            reason = right.text_input("Reason to reject", key=f"reason_{rid}")
-            if right.button("Reject", key=f"reject_{rid}", icon=":material/close:"):
-                attempt(lambda: access.reject(rid, user, reason), f"Request #{rid} rejected.")
+            reason = right.text_input("Reason to reject", key=f"reason_{aid}")
+            if right.button("Reject", key=f"reject_{aid}", icon=":material/close:"):
+                attempt(lambda: agreements.reject(aid, user, reason), f"Agreement #{aid} rejected.")
                 st.rerun()
-    if owned:
-        granted = access.grants().filter(pl.col("product_id").is_in(owned) & (pl.col("status") == "active"))
-        if not granted.is_empty():
-            st.subheader("Active grants on your products")
-            show_table(granted.select("id", "user", "product_id", "kind", "granted_by", "expires_at"), human=False)
-            cols = st.columns([1, 2, 1])
-            grant_id = cols[0].selectbox("Grant", granted["id"].to_list(), key="revoke_grant",
-                                         format_func=lambda g: f"#{g}")
-            why = cols[1].text_input("Reason", key="revoke_reason")
-            if cols[2].button("Revoke", key="revoke_button", icon=":material/block:"):
-                attempt(lambda: access.revoke(grant_id, user, why), f"Grant #{grant_id} revoked.")
-                st.rerun()
+
+
+def show_on_mine() -> None:
+    """The owner's side: the active agreements on their products, the ones ending within 7 days first, to renew
+    or revoke."""
+    if not owned:
+        st.info("You own no product in this mesh.")
+        return
+    if not expiring.is_empty():
+        st.warning(f"{expiring.height} agreement(s) on your products end within 7 days: "
+                   + ", ".join(f"#{r['id']} ({r['product_id']}, {r['expires_at'][:10]})"
+                               for r in expiring.iter_rows(named=True)) + ".")
+    active = agreements.agreements(status="active").filter(pl.col("product_id").is_in(owned))
+    if active.is_empty():
+        st.caption("No active agreement on your products.")
+        return
+    show_table(active.sort("expires_at").select("id", "requested_by", "consumer", "product_id", "port", "kind",
+                                                "purpose", "expires_at"), human=False)
+    cols = st.columns([1, 1, 2, 1])
+    aid = cols[0].selectbox("Agreement", active.sort("expires_at")["id"].to_list(), key="owner_agreement",
+                            format_func=lambda a: f"#{a}")
+    more = cols[1].number_input("Renew for (days)", min_value=1, max_value=MAX_DAYS, value=30, key="renew_days")
+    why = cols[2].text_input("Reason to revoke", key="revoke_reason")
+    if cols[3].button("Renew", key="renew_button", icon=":material/update:"):
+        attempt(lambda: agreements.renew(aid, user, more), f"Agreement #{aid} renewed for {more} more day(s).")
+        st.rerun()
+    if cols[3].button("Revoke", key="revoke_button", icon=":material/block:"):
+        attempt(lambda: agreements.revoke(aid, user, why), f"Agreement #{aid} revoked.")
+        st.rerun()
 
 
 def show_mine() -> None:
-    st.subheader("My grants")
-    mine = access.grants(user=user)
+    st.subheader("My agreements")
+    mine = agreements.agreements(user=user)
     if mine.is_empty():
-        st.caption("No grants yet. Ask for one in the first tab.")
+        st.caption("No agreements yet. Ask for one in the first tab.")
     else:
-        show_table(mine.select("id", "product_id", "kind", "status", "expires_at", "granted_by"), human=False)
-    st.subheader("My requests")
-    asked = access.requests(user=user)
-    if asked.is_empty():
-        st.caption("No requests yet.")
+        show_table(mine.select("id", "product_id", "port", "kind", "consumer", "status", "purpose", "expires_at",
+                               "decided_by", "reason"), human=False)
+        open_ = mine.filter(pl.col("status").is_in(["requested", "active"]))
+        if not open_.is_empty():
+            cols = st.columns([1, 2, 1])
+            aid = cols[0].selectbox("Agreement", open_["id"].to_list(), key="my_agreement",
+                                    format_func=lambda a: f"#{a} ({open_.filter(pl.col('id') == a)['status'][0]})")
+            why = cols[1].text_input("Reason", key="my_reason")
+            status = open_.filter(pl.col("id") == aid)["status"][0]
+            if status == "requested" and cols[2].button("Cancel request", key="cancel_button",
+                                                        icon=":material/cancel:"):
+                attempt(lambda: agreements.cancel(aid, user, why), f"Agreement #{aid} cancelled.")
+                st.rerun()
+            if status == "active" and cols[2].button("End it now", key="end_button", icon=":material/block:"):
+                attempt(lambda: agreements.revoke(aid, user, why), f"Agreement #{aid} revoked.")
+                st.rerun()
+    st.subheader("My grants")
+    grants = access.grants(user=user)
+    if grants.is_empty():
+        st.caption("No grants: an active agreement holds one until it ends.")
     else:
-        show_table(asked.select("id", "product_id", "kind", "status", "purpose", "decided_by", "reason",
-                                "expires_at"), human=False)
+        show_table(grants.select("id", "product_id", "kind", "status", "expires_at", "granted_by"), human=False)
 
 
 def show_alerts() -> None:
@@ -205,5 +268,6 @@ def show_audit() -> None:
     audit_panel(mesh, key="marketplace_audit")
 
 
-tabbed({"Request access": show_request, "Requests to decide": show_decide, "My requests & grants": show_mine,
+tabbed({"Request access": show_request, "Requests to decide": show_decide,
+        "Agreements on my products": show_on_mine, "My requests & grants": show_mine,
         "Subscriptions & alerts": show_alerts, "Trust & ratings": show_trust, "Audit log": show_audit})

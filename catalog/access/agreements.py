@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import polars as pl
 
+from catalog.access.decisions import DecisionLog
 from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.access.ledger import GRANT_KINDS, MIN_PURPOSE, AccessLedger, iso
 from catalog.descriptors.declared import DeclaredMesh
@@ -91,6 +92,7 @@ class AgreementDesk:
         self.state = ledger.state
         self.is_steward = is_steward
         self.on_transition = on_transition
+        self.log = DecisionLog(ledger)  # every refusal and transition: one audit row
 
     def now(self) -> str:
         return self.ledger.now()
@@ -109,7 +111,7 @@ class AgreementDesk:
         fields = {"product_id": str(product_id)[:200], "kind": kind}
 
         def refuse(error: type[MeshError], why: str) -> MeshError:
-            return self._refuse(error, actor, "agreement.request", f"{ref} refused: {why}", **fields)
+            return self.log.refuse(error, actor, "agreement.request", f"{ref} refused: {why}", **fields)
 
         if actor == ANONYMOUS:
             raise refuse(AccessDenied, "sign in first; an agreement needs to know who asks.")
@@ -221,21 +223,54 @@ class AgreementDesk:
             frame = frame.filter(pl.col("product_id").is_in(self.ledger.owned_by(owner)))
         return frame.sort("expires_at")
 
+    def to_decide(self, user: str | None) -> pl.DataFrame:
+        """Requested agreements this person may approve now, newest first: as an owner of the product (not their
+        own request), or as a steward of an `owner+steward` port whose steward approval is still missing."""
+        who = normalize_user(user)
+        if not who:
+            return self.agreements(status="requested").clear()
+        steward = self.is_steward(who)
+        owned = set(self.ledger.owned_by(who))
+        rows = [a for a in self._rows("status = 'requested'", ()) if a.requested_by != who and (
+            (a.product_id in owned and a.owner_approved_by is None)
+            or (a.approval == "owner+steward" and steward and a.steward_approved_by is None
+                and a.owner_approved_by != who))]
+        return pl.DataFrame([a.__dict__ for a in rows], schema=AGREEMENT_SCHEMA)
+
+    def consumer_edges(self) -> list[tuple[str, str, int, str]]:
+        """(provider, consuming product, agreement id, port) of every agreement a product holds now: the
+        lineage graph's `agreement` edges."""
+        return [(r["product_id"], r["consumer"], r["id"], r["port"])
+                for r in self.agreements(status="active").filter(pl.col("consumer_kind") == "product")
+                .iter_rows(named=True)]
+
     # ------------------------------------------------------------------ owners' and stewards' decisions
 
-    def approve(self, agreement_id: int, user: str | None) -> Agreement:
+    def approve(self, agreement_id: int, user: str | None, days: float | None = None,
+                until: datetime | str | None = None) -> Agreement:
         """An owner's (or, for `owner+steward`, a steward's) approval; once every approval it needs is in, the
-        agreement is approved and active at once, holding a grant until its expiry."""
+        agreement is approved and active at once, holding a grant until its expiry. An owner may set a
+        different length as they approve (`days` or `until`); the audit row names both."""
         who = normalize_user(user) or ANONYMOUS
         agreement = self._pending(agreement_id, who, "agreement.approve")
         owners = self.ledger.owners_of(agreement.product_id)
         as_owner = who in owners and agreement.owner_approved_by is None
         as_steward = (agreement.approval == "owner+steward" and self.is_steward(who)
                       and agreement.steward_approved_by is None and not as_owner)
+        if (days is not None or until is not None) and as_owner:
+            try:
+                length = self._length(days, until)
+            except MeshError as exc:
+                raise self.log.refuse(AgreementError, who, "agreement.approve", f"Agreement #{agreement.id} not "
+                                   f"approved: {exc}", **self._fields(agreement)) from None
+            with self.state.transaction() as con:
+                con.execute("UPDATE agreements SET days=? WHERE id=? AND status='requested'", (length, agreement.id))
+            self._record(who, "agreement.change", self.get(agreement.id), f"{agreement.days:g} -> {length:g} days")
+            agreement = self.get(agreement.id)
         if not as_owner and not as_steward:
             needed = "an owner" + (" and a steward" if agreement.approval == "owner+steward" else "")
             already = [n for n in (agreement.owner_approved_by, agreement.steward_approved_by) if n]
-            raise self._refuse(AccessDenied, who, "agreement.approve", f"Agreement #{agreement.id}: {who} may not "
+            raise self.log.refuse(AccessDenied, who, "agreement.approve", f"Agreement #{agreement.id}: {who} may not "
                                f"approve it; it needs {needed} of {agreement.product_id} "
                                f"({', '.join(sorted(owners)) or 'no owner declared'})"
                                + (f", and {', '.join(already)} approved already" if already else "") + ".",
@@ -269,7 +304,7 @@ class AgreementDesk:
         agreement = self._pending(agreement_id, who, "agreement.reject")
         reason = self._reason(reason, who, "agreement.reject", agreement)
         if who not in self.ledger.owners_of(agreement.product_id) and not self.is_steward(who):
-            raise self._refuse(AccessDenied, who, "agreement.reject", f"Agreement #{agreement.id}: only an owner of "
+            raise self.log.refuse(AccessDenied, who, "agreement.reject", f"Agreement #{agreement.id}: only an owner of "
                                f"{agreement.product_id} or a steward may reject it.", **self._fields(agreement))
         return self._end(agreement, who, "rejected", "agreement.reject", reason)
 
@@ -278,7 +313,7 @@ class AgreementDesk:
         who = normalize_user(user) or ANONYMOUS
         agreement = self._pending(agreement_id, who, "agreement.cancel")
         if who != agreement.requested_by:
-            raise self._refuse(AccessDenied, who, "agreement.cancel", f"Agreement #{agreement.id}: only "
+            raise self.log.refuse(AccessDenied, who, "agreement.cancel", f"Agreement #{agreement.id}: only "
                                f"{agreement.requested_by}, who asked for it, may cancel it.", **self._fields(agreement))
         return self._end(agreement, who, "cancelled", "agreement.cancel", reason.strip() or "cancelled by the consumer")
 
@@ -287,13 +322,13 @@ class AgreementDesk:
         who = normalize_user(user) or ANONYMOUS
         agreement = self._existing(agreement_id, who, "agreement.revoke")
         if agreement.state(self.now()) != "active":
-            raise self._refuse(AgreementError, who, "agreement.revoke", f"Agreement #{agreement.id} is "
+            raise self.log.refuse(AgreementError, who, "agreement.revoke", f"Agreement #{agreement.id} is "
                                f"{agreement.state(self.now())}, not active; there is nothing to revoke.",
                                **self._fields(agreement))
         allowed = who == agreement.requested_by or who in self.ledger.owners_of(agreement.product_id) \
             or self.is_steward(who)
         if not allowed:
-            raise self._refuse(AccessDenied, who, "agreement.revoke", f"Agreement #{agreement.id}: only an owner of "
+            raise self.log.refuse(AccessDenied, who, "agreement.revoke", f"Agreement #{agreement.id}: only an owner of "
                                f"{agreement.product_id}, a steward or {agreement.requested_by} may revoke it.",
                                **self._fields(agreement))
         reason = self._reason(reason, who, "agreement.revoke", agreement)
@@ -309,15 +344,15 @@ class AgreementDesk:
         agreement = self._existing(agreement_id, who, "agreement.renew")
         state = agreement.state(self.now())
         if state not in ("active", "expired"):
-            raise self._refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} is {state}; only "
+            raise self.log.refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} is {state}; only "
                                "an active or expired agreement can be renewed.", **self._fields(agreement))
         if who not in self.ledger.owners_of(agreement.product_id):
-            raise self._refuse(AccessDenied, who, "agreement.renew", f"Agreement #{agreement.id}: only an owner of "
+            raise self.log.refuse(AccessDenied, who, "agreement.renew", f"Agreement #{agreement.id}: only an owner of "
                                f"{agreement.product_id} may renew it.", **self._fields(agreement))
         try:
             length = self._length(days if days is not None or until is not None else agreement.days, until)
         except MeshError as exc:
-            raise self._refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} not renewed: "
+            raise self.log.refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} not renewed: "
                                f"{exc}", **self._fields(agreement)) from None
         start = self.ledger.clock() if state == "expired" or until is not None else \
             datetime.fromisoformat(str(agreement.expires_at))
@@ -334,23 +369,55 @@ class AgreementDesk:
         self._record(who, "agreement.renew", self.get(agreement.id), f"until {expires}")
         return self.get(agreement.id)
 
+    def expire_due(self, user: str | None, as_of: datetime | str | None = None) -> list[Agreement]:
+        """End every active agreement whose expiry is due by `as_of` (default now), and its grant with it: the
+        scheduled job (`meshwork agreement expire`). Expiring on time is bookkeeping anyone signed in may run;
+        expiring early (`as_of` after now) ends access before its date, so only an owner of the product or a
+        steward may, and agreements they may not decide on are left alone."""
+        who = normalize_user(user) or ANONYMOUS
+        if who == ANONYMOUS:
+            raise self.log.refuse(AccessDenied, who, "agreement.expire", "Expiring agreements: sign in first.")
+        moment = self.ledger.clock() if as_of is None else \
+            (as_of if isinstance(as_of, datetime) else _parse(str(as_of)))
+        if moment is None:
+            raise self.log.refuse(AgreementError, who, "agreement.expire", f"Expiring agreements: {as_of!s} is not a "
+                               "date (YYYY-MM-DD) or a time.")
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        horizon, now = iso(moment), self.now()
+        early = horizon > now
+        steward = self.is_steward(who)
+        out = []
+        for agreement in self._rows("status = 'active' AND expires_at <= ?", (horizon,)):
+            if early and agreement.expires_at > now and not steward \
+                    and who not in self.ledger.owners_of(agreement.product_id):
+                continue
+            at = min(str(agreement.expires_at), now)
+            if agreement.grant_id is not None:
+                self.ledger.expire_grant(agreement.grant_id, at, who, agreement.id)
+            with self.state.transaction() as con:
+                con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? AND status='active'",
+                            (at, agreement.id))
+            self._record(who, "agreement.expire", self.get(agreement.id), f"due by {horizon}, ended at {at}")
+            out.append(self.get(agreement.id))
+        return out
+
     # ------------------------------------------------------------------ shared steps
 
     def _existing(self, agreement_id: int, who: str, action: str) -> Agreement:
         if who == ANONYMOUS:
-            raise self._refuse(AccessDenied, who, action, f"Agreement #{agreement_id}: sign in first.")
+            raise self.log.refuse(AccessDenied, who, action, f"Agreement #{agreement_id}: sign in first.")
         try:
             return self.get(agreement_id)
         except AgreementError as exc:
-            raise self._refuse(AgreementError, who, action, str(exc)) from None
+            raise self.log.refuse(AgreementError, who, action, str(exc)) from None
 
     def _pending(self, agreement_id: int, who: str, action: str) -> Agreement:
         agreement = self._existing(agreement_id, who, action)
         if agreement.status != "requested":
-            raise self._refuse(AgreementError, who, action, f"Agreement #{agreement.id} is already "
+            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id} is already "
                                f"{agreement.state(self.now())}.", **self._fields(agreement))
         if who == agreement.requested_by and action == "agreement.approve":
-            raise self._refuse(AccessDenied, who, action, f"Agreement #{agreement.id}: you cannot approve your own "
+            raise self.log.refuse(AccessDenied, who, action, f"Agreement #{agreement.id}: you cannot approve your own "
                                "request; another owner must.", **self._fields(agreement))
         return agreement
 
@@ -358,10 +425,10 @@ class AgreementDesk:
         try:
             text = check_text(reason, "reason", 2000)
         except MeshError as exc:
-            raise self._refuse(AgreementError, who, action, f"Agreement #{agreement.id}: {exc}",
+            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id}: {exc}",
                                **self._fields(agreement)) from None
         if not text:
-            raise self._refuse(AgreementError, who, action, f"Agreement #{agreement.id}: give a reason.",
+            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id}: give a reason.",
                                **self._fields(agreement))
         return text
 
@@ -380,16 +447,12 @@ class AgreementDesk:
         return {"product_id": agreement.product_id, "kind": agreement.kind, "subject": agreement.requested_by}
 
     def _record(self, who: str, action: str, agreement: Agreement, reason: str = "") -> None:
-        self.ledger.record(who, action, product_id=agreement.product_id, kind=agreement.kind,
-                           subject=agreement.requested_by, grant_id=agreement.grant_id,
-                           reason=f"agreement #{agreement.id} ({agreement.port}, {agreement.status})"
-                                  + (f": {reason}" if reason else ""))
+        self.log.record(who, action, f"agreement #{agreement.id} ({agreement.port}, {agreement.status})"
+                        + (f": {reason}" if reason else ""), product_id=agreement.product_id, kind=agreement.kind,
+                        subject=agreement.requested_by, grant_id=agreement.grant_id)
         if self.on_transition is not None:
             self.on_transition(action, agreement, who, reason)
 
-    def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
-        self.ledger.audit_refusal(actor, action, reason, **fields)
-        return error(reason)
 
 
 def _parse(text: str) -> datetime | None:

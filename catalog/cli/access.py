@@ -1,9 +1,9 @@
-"""`meshwork diff`, `meshwork access request|approve|reject|list` and `meshwork audit`."""
+"""`meshwork diff`, `meshwork access request|approve|reject|list` (access agreements with a plain request's
+defaults: port `sql`, 30 days) and `meshwork audit`."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -16,8 +16,10 @@ from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, viewer
 from catalog.access.identity import local_user
+from catalog.cli.agreement import line as agreement_line
 from catalog.text import csv_row, one_line
 
+DEFAULT_DAYS = 30.0  # a plain access request runs this long unless it says otherwise
 access_app = typer.Typer(no_args_is_help=True, help="Ask for, grant and list access to restricted products.")
 app.add_typer(access_app, name="access")
 
@@ -62,44 +64,52 @@ def diff(old: Path = typer.Argument(..., help="the product descriptor before (YA
 def request(mesh_path: Path = MESH, product: str = typer.Argument(..., help="product id, <domain>.<name>"),
             purpose: str = typer.Option(..., "--purpose", help="what you need it for (the owner decides on it)"),
             pii: bool = typer.Option(False, "--pii", help="ask to see its personal data unmasked"),
+            port: str = typer.Option("sql", "--port", help="the output port (default: the governed SQL view)"),
+            days: float = typer.Option(None, "--days", help="how long, in days (default 30)"),
+            until: str = typer.Option(None, "--until", help="or until this date (YYYY-MM-DD)"),
             user: str | None = USER) -> None:
-    """Ask a product's owner for access (or for unmasked PII), with a purpose."""
+    """Ask a product's owner for access (or for unmasked PII), with a purpose: an access agreement to a port
+    (`meshwork agreement request` with the defaults of a plain request)."""
     mesh = open_or_exit(mesh_path)
-    made = mesh.access.request(user or local_user(mesh), product, purpose, "pii" if pii else "access")
-    typer.echo(f"request #{made.id}: {made.kind} on {made.product_id} for {made.user}, pending; owners: "
-               f"{', '.join(sorted(mesh.access.owners_of(made.product_id)))}")
+    made = mesh.agreements.request(user or local_user(mesh), product, port, purpose,
+                                   days if days is not None or until is not None else DEFAULT_DAYS, until=until,
+                                   kind="pii" if pii else "access")
+    typer.echo(f"agreement #{made.id}: {made.kind} on {made.product_id}:{made.port} for {made.requested_by}, "
+               f"{made.status}; owners: {', '.join(sorted(mesh.access.owners_of(made.product_id)))}")
 
 
 @access_app.command("approve")
-def approve(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="the request number"),
-            days: float = typer.Option(None, "--days", help="the grant ends this many days from now"),
+def approve(mesh_path: Path = MESH, agreement_id: int = typer.Argument(..., help="the agreement number"),
+            days: float = typer.Option(None, "--days", help="the grant ends this many days from now (default: "
+                                                            "what was asked)"),
             until: str = typer.Option(None, "--until", help="the grant ends at this date (YYYY-MM-DD) or time"),
             user: str | None = USER) -> None:
-    """Approve a pending request (owners only); the grant applies at once and ends at its expiry."""
+    """Approve a requested agreement (owners only); its grant applies at once and ends at its expiry."""
     mesh = open_or_exit(mesh_path)
-    if (days is None) == (until is None):
-        fail("give the grant's expiry with exactly one of --days N or --until YYYY-MM-DD", code=2)
-    grant = mesh.access.approve(request_id, user or local_user(mesh),
-                                timedelta(days=days) if days is not None else until)
-    typer.echo(f"grant #{grant.id}: {grant.kind} on {grant.product_id} for {grant.user} until {grant.expires_at}")
+    if days is not None and until is not None:
+        fail("give the grant's expiry with at most one of --days N or --until YYYY-MM-DD", code=2)
+    made = mesh.agreements.approve(agreement_id, user or local_user(mesh), days, until)
+    typer.echo(f"agreement #{made.id}: {made.status} - {made.kind} on {made.product_id} for {made.requested_by}"
+               + (f" until {made.expires_at} (grant #{made.grant_id})" if made.grant_id else ""))
 
 
 @access_app.command("reject")
-def reject(mesh_path: Path = MESH, request_id: int = typer.Argument(..., help="the request number"),
+def reject(mesh_path: Path = MESH, agreement_id: int = typer.Argument(..., help="the agreement number"),
            reason: str = typer.Option(..., "--reason", help="told to the requester and kept in the audit log"),
            user: str | None = USER) -> None:
-    """Reject a pending request with a reason (owners only)."""
+    """Reject a requested agreement with a reason (owners only)."""
     mesh = open_or_exit(mesh_path)
-    decided = mesh.access.reject(request_id, user or local_user(mesh), reason)
-    typer.echo(f"request #{decided.id} rejected: {one_line(decided.reason)}")
+    decided = mesh.agreements.reject(agreement_id, user or local_user(mesh), reason)
+    typer.echo(f"agreement #{decided.id} rejected: {one_line(decided.reason or '')}")
 
 
 @access_app.command("list")
-def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending, approved or rejected"),
+def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="requested, active, expired, revoked, "
+                                                                       "rejected or cancelled"),
           product: str = typer.Option(None, help="only this product"),
           grants: bool = typer.Option(False, "--grants", help="list grants (active, expired, revoked) instead"),
           role: str | None = ROLE, user: str | None = VIEWER) -> None:
-    """List access requests (or grants), newest first, about the products the viewer may list."""
+    """List access agreements (or grants), newest first, about the products the viewer may list."""
     mesh = open_or_exit(mesh_path)
     listed = list(viewer(mesh, role, user).listed)
     if grants:
@@ -109,13 +119,10 @@ def list_(mesh_path: Path = MESH, status: str = typer.Option(None, help="pending
             typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
                        f"until {row['expires_at']}  by {row['granted_by']}")
     else:
-        frame = mesh.access.requests(product_id=product, status=status).filter(pl.col("product_id").is_in(listed))
+        frame = mesh.agreements.agreements(product, None, status).filter(pl.col("product_id").is_in(listed))
         for row in frame.iter_rows(named=True):
-            row = {k: one_line(v) if isinstance(v, str) else v for k, v in row.items()}
-            typer.echo(f"#{row['id']:<4} {row['status']:8} {row['kind']:6} {row['product_id']:30} {row['user']:30} "
-                       f"{row['purpose']}" + (f"  [{row['decided_by']}: {row['reason'] or row['expires_at']}]"
-                                              if row["decided_by"] else ""))
-    typer.echo(f"{frame.height} {'grant' if grants else 'request'}(s)", err=True)
+            typer.echo(agreement_line(row))
+    typer.echo(f"{frame.height} {'grant' if grants else 'agreement'}(s)", err=True)
 
 
 @app.command()

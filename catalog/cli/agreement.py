@@ -22,7 +22,8 @@ ID = typer.Argument(..., help="the agreement number")
 USER = typer.Option(None, "--user", help="who acts (default: MESHWORK_USER, identity.local_user, the OS user)")
 
 
-def _line(row: dict) -> str:
+def line(row: dict) -> str:
+    """One agreement on one line (purpose last), its stored text made one safe line."""
     row = {k: one_line(v) if isinstance(v, str) else v for k, v in row.items()}
     consumer = row["consumer"] if row["consumer_kind"] == "person" else f"{row['consumer_kind']}:{row['consumer']}"
     until = f" until {row['expires_at']}" if row["expires_at"] else f" for {row['days']:g} days"
@@ -50,7 +51,7 @@ def list_(mesh_path: Path = MESH, product: str = typer.Option(None, help="only t
              mesh.agreements.agreements(product, who if mine else None, status))
     frame = frame.filter(pl.col("product_id").is_in(listed))
     for row in frame.iter_rows(named=True):
-        typer.echo(_line(row))
+        typer.echo(line(row))
     typer.echo(f"{frame.height} agreement(s)", err=True)
 
 
@@ -126,3 +127,19 @@ def revoke(mesh_path: Path = MESH, agreement_id: int = ID, reason: str = typer.O
         _done(mesh.agreements.revoke(agreement_id, user or local_user(mesh.declared), reason))
     except MeshError as exc:
         fail(str(exc))
+
+
+@agreement_app.command("expire")
+def expire(mesh_path: Path = MESH,
+           as_of: str = typer.Option(None, "--as-of", help="end the ones due by this date or time (default: now); "
+                                                           "a later one ends them early (owners and stewards)"),
+           user: str | None = USER) -> None:
+    """End the active agreements whose expiry is due, and their grants (the scheduled job)."""
+    mesh = open_or_exit(mesh_path)
+    try:
+        ended = mesh.agreements.expire_due(user or local_user(mesh.declared), as_of)
+    except MeshError as exc:
+        fail(str(exc))
+    for made in ended:
+        _done(made)
+    typer.echo(f"{len(ended)} agreement(s) expired", err=True)

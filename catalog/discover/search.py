@@ -145,6 +145,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.docs = _documents(mesh)
         self.ids: list[str] = self.docs["product_id"].to_list()
+        self._id_series = self.docs["product_id"]
         self.term_products, self.term_product_level = _term_links(mesh)
         self.term_matcher = TermMatcher(mesh)
         self.glossary_text: dict[str, str] = dict(self.docs.select("product_id", "glossary").iter_rows())
@@ -243,10 +244,14 @@ class SearchIndex:
             query = self.index.parse_query(" ".join(terms), list(fields),
                                            field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
             found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
-            single = self.searcher.num_segments == 1  # then documents are numbered in insertion order
-            rows = [(self.ids[a.doc] if single else self.searcher.doc(a)["product_id"][0], float(score))
-                    for score, a in found]
-            scored = pl.DataFrame(rows, schema={"product_id": pl.String, "score": pl.Float64}, orient="row")
+            if self.searcher.num_segments == 1:  # documents are numbered in insertion order: gather the ids
+                # column-wise (a query matching thousands of products spent most of its time building rows)
+                ids = self._id_series.gather([a.doc for _, a in found])
+            else:
+                ids = pl.Series("product_id", [self.searcher.doc(a)["product_id"][0] for _, a in found],
+                                dtype=pl.String)
+            scored = pl.DataFrame({"product_id": ids,
+                                   "score": pl.Series([score for score, _ in found], dtype=pl.Float64)})
             self._scores[key] = scored  # a facet click, sort or page reruns the same words
             while len(self._scores) > SCORE_CACHE:
                 self._scores.pop(next(iter(self._scores)))
@@ -315,7 +320,8 @@ def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, 
              .then(100.0).otherwise(0.0)
              + pl.col("product_id").replace_strict(linking, default=0.0, return_dtype=pl.Float64)).alias("score"))
         if linking:  # a product that links the term is found even when no word of the query is in its text
-            missing = index.table().filter(pl.col("product_id").is_in(list(set(linking) - set(table["product_id"]))))
+            found = set(table["product_id"].to_list())  # to_list: iterating a Series of thousands costs ms
+            missing = index.table().filter(pl.col("product_id").is_in([p for p in linking if p not in found]))
             if viewer is not None:
                 missing = _for_viewer(missing, viewer)
             missing = missing.with_columns(pl.col("product_id").replace_strict(linking, default=0.0,
@@ -387,16 +393,16 @@ def _for_viewer(table: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 
 
 def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
-    """Value -> number of matching products, per facet, most frequent first."""
+    """Value -> number of matching products, per facet, most frequent first (ties by value). Counted in
+    polars, ordered in Python: a frame operation per facet costs more than sorting even 2,000 terms' counts."""
     out: dict[str, list[tuple[str, int]]] = {}
     for facet in FACETS:
         column = LIST_FACETS.get(facet, facet)
         series = table[column].explode() if facet in LIST_FACETS else table[column]
-        if facet in YES_NO:
-            series = series.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
-        counts = series.drop_nulls().cast(pl.String).value_counts(name="n")
-        counts = counts.sort(["n", counts.columns[0]], descending=[True, False])  # in polars: 2,000 terms stay cheap
-        out[facet] = list(zip(counts[counts.columns[0]].to_list(), counts["n"].to_list()))
+        counts = series.drop_nulls().value_counts(name="n")
+        values = counts[counts.columns[0]].to_list()
+        names = [("yes" if v else "no") for v in values] if facet in YES_NO else [str(v) for v in values]
+        out[facet] = sorted(zip(names, counts["n"].to_list()), key=lambda vc: (-vc[1], vc[0]))
     return out
 
 

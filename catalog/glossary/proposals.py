@@ -18,6 +18,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from catalog.access.identity import ANONYMOUS, normalize_user
+from catalog.access.decisions import DecisionLog
 from catalog.access.ledger import AccessLedger
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import GLOSSARY_FOLDER
@@ -63,6 +64,7 @@ class GlossaryDesk:
         self.ledger = ledger
         self.state = ledger.state
         self.authorize = authorize
+        self.log = DecisionLog(ledger, kind="term")  # every refusal and decision: one audit row
 
     # ------------------------------------------------------------------ propose
 
@@ -72,7 +74,7 @@ class GlossaryDesk:
         actor = normalize_user(user) or ANONYMOUS
         action = "glossary.propose"
         if actor == ANONYMOUS:
-            raise self._refuse(AccessDenied, actor, action, "Sign in first: a glossary proposal needs to know who "
+            raise self.log.refuse(AccessDenied, actor, action, "Sign in first: a glossary proposal needs to know who "
                                "proposes it (--user or MESHWORK_USER).")
         try:
             proposed = fields if isinstance(fields, Term) else Term.model_validate(dict(fields))
@@ -80,27 +82,28 @@ class GlossaryDesk:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'term'}: "
                                  f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
-            raise self._refuse(ProposalError, actor, action, f"The proposed term is not valid: {problems}.") from None
+            raise self.log.refuse(ProposalError, actor, action,
+                                  f"The proposed term is not valid: {problems}.") from None
         except MeshError as exc:
-            raise self._refuse(ProposalError, actor, action, str(exc)) from None
+            raise self.log.refuse(ProposalError, actor, action, str(exc)) from None
         subject = f"term:{proposed.id}"
         unknown = [r for r in proposed.related if r not in self.mesh.terms]
         if unknown:
-            raise self._refuse(ProposalError, actor, action, f"{proposed.id} names related term(s) "
+            raise self.log.refuse(ProposalError, actor, action, f"{proposed.id} names related term(s) "
                                f"{', '.join(unknown)}, which the glossary does not define; propose them first.",
                                subject=subject)
         cycle = self._cycle_with(proposed)
         if cycle:
-            raise self._refuse(ProposalError, actor, action, f"{proposed.id} would make related terms a cycle: "
+            raise self.log.refuse(ProposalError, actor, action, f"{proposed.id} would make related terms a cycle: "
                                f"{' -> '.join(cycle + [cycle[0]])}.", subject=subject)
         existing = self.mesh.terms.get(proposed.id)
         if existing is not None and existing == proposed:
-            raise self._refuse(ProposalError, actor, action, f"{proposed.id} already reads exactly like this; "
+            raise self.log.refuse(ProposalError, actor, action, f"{proposed.id} already reads exactly like this; "
                                "nothing to propose.", subject=subject)
         pending = self.state.query("SELECT id FROM glossary_proposals WHERE term_id=? AND status='pending'",
                                    (proposed.id,))
         if pending:
-            raise self._refuse(ProposalError, actor, action, f"Proposal #{pending[0][0]} for {proposed.id} is still "
+            raise self.log.refuse(ProposalError, actor, action, f"Proposal #{pending[0][0]} for {proposed.id} is still "
                                "pending; its steward decides on it first.", subject=subject)
         change = "new" if existing is None else "change"
         body = json.dumps(proposed.model_dump(mode="json"), sort_keys=True)
@@ -109,8 +112,8 @@ class GlossaryDesk:
                                  " VALUES (?,?,?,?,?,?, 'pending')",
                                  (self.ledger.now(), actor, proposed.id, change, body, reason or None))
             proposal_id = int(cursor.lastrowid or 0)
-        self.ledger.record(actor, action, kind="term", subject=subject,
-                           reason=f"proposal #{proposal_id} ({change}){': ' + reason if reason else ''}")
+        self.log.record(actor, action, subject=subject,
+                        reason=f"proposal #{proposal_id} ({change}){': ' + reason if reason else ''}")
         return self.get(proposal_id)
 
     def _cycle_with(self, proposed: Term) -> list[str] | None:
@@ -167,9 +170,9 @@ class GlossaryDesk:
                 raise ProposalError(f"Proposal #{proposal.id} was decided by someone else a moment ago.")
         self.mesh.terms[proposed.id] = proposed
         self.mesh.term_files[proposed.id] = path
-        self.ledger.record(who, "glossary.approve", kind="term", subject=f"term:{proposed.id}",
-                           reason=f"proposal #{proposal.id} ({proposal.change}) by {proposal.proposer}, written to "
-                                  f"{path.relative_to(self.mesh.root)}{': ' + note if note else ''}")
+        self.log.record(who, "glossary.approve", subject=f"term:{proposed.id}",
+                        reason=f"proposal #{proposal.id} ({proposal.change}) by {proposal.proposer}, written to "
+                               f"{path.relative_to(self.mesh.root)}{': ' + note if note else ''}")
         return proposed
 
     def reject(self, proposal_id: int, user: str | None, reason: str) -> Proposal:
@@ -179,16 +182,16 @@ class GlossaryDesk:
         try:
             reason = check_text(reason, "reason", 2000)
         except MeshError as exc:
-            raise self._refuse(ProposalError, who, "glossary.reject", str(exc),
+            raise self.log.refuse(ProposalError, who, "glossary.reject", str(exc),
                                subject=f"term:{proposal.term_id}") from None
         if not reason:
-            raise self._refuse(ProposalError, who, "glossary.reject", "Give the proposer a reason for the "
+            raise self.log.refuse(ProposalError, who, "glossary.reject", "Give the proposer a reason for the "
                                "rejection.", subject=f"term:{proposal.term_id}")
         with self.state.transaction() as con:
             con.execute("UPDATE glossary_proposals SET status='rejected', decided_by=?, decided_at=?, decision=? "
                         "WHERE id=? AND status='pending'", (who, self.ledger.now(), reason, proposal.id))
-        self.ledger.record(who, "glossary.reject", kind="term", subject=f"term:{proposal.term_id}",
-                           reason=f"proposal #{proposal.id}: {reason}")
+        self.log.record(who, "glossary.reject", subject=f"term:{proposal.term_id}",
+                        reason=f"proposal #{proposal.id}: {reason}")
         return self.get(proposal.id)
 
     def _decidable(self, proposal_id: int, user: str | None, action: str) -> Proposal:
@@ -196,12 +199,12 @@ class GlossaryDesk:
         try:
             proposal = self.get(proposal_id)
         except ProposalError as exc:
-            raise self._refuse(ProposalError, who, action, str(exc)) from None
+            raise self.log.refuse(ProposalError, who, action, str(exc)) from None
         current = self.mesh.terms.get(proposal.term_id)
         steward = current.steward if current is not None else proposal.term.steward
         self.authorize(user, proposal.term_id, steward, proposal.proposer, action)
         if proposal.status != "pending":
-            raise self._refuse(ProposalError, who, action, f"Proposal #{proposal.id} is already {proposal.status}.",
+            raise self.log.refuse(ProposalError, who, action, f"Proposal #{proposal.id} is already {proposal.status}.",
                                subject=f"term:{proposal.term_id}")
         return proposal
 
@@ -225,9 +228,6 @@ class GlossaryDesk:
         write_atomic(path, dump_yaml(data))
         return path
 
-    def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
-        self.ledger.audit_refusal(actor, action, reason, kind="term", **fields)
-        return error(reason)
 
 
 def _raw_id(raw: dict[str, Any]) -> str | None:

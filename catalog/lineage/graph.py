@@ -38,6 +38,7 @@ from catalog.access.policy import Policy
 from catalog.descriptors.column_lineage import ColumnLineage, trace_columns
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import Column, DataProduct
+from catalog.descriptors.ports import output_ports
 from catalog.errors import UnknownProduct
 from catalog.lineage.events import Dataset, Flow, mesh_namespace
 from catalog.sources import place
@@ -77,6 +78,10 @@ def _unchecked(policy: Policy | None) -> Mapping[str, Mapping[str, Any]]:
     return {}
 
 
+def _no_agreements() -> list[tuple[str, str, int, str]]:
+    return []
+
+
 def _no_flows() -> list[Flow]:
     return []
 
@@ -85,10 +90,13 @@ class LineageIndex:
     """The structural graphs of one mesh, built once and on demand (thread-safe), and `reports`, where the
     quality status lineage shows comes from (none: every product unchecked)."""
 
-    def __init__(self, mesh: DeclaredMesh, reports: Reports = _unchecked, flows: Callable[[], list[Flow]] = _no_flows):
+    def __init__(self, mesh: DeclaredMesh, reports: Reports = _unchecked, flows: Callable[[], list[Flow]] = _no_flows,
+                 agreements: Callable[[], list[tuple[str, str, int, str]]] = _no_agreements):
         self.mesh = mesh
         self.reports = reports
         self.flows = flows  # ingested OpenLineage flows, read when the product graph is built
+        # active access agreements of consuming products: (provider, consumer product, agreement id, port)
+        self.agreements = agreements
         self.namespace = mesh_namespace(mesh.name)
         self._ingested_columns: dict[str, list[tuple[str, str, str]]] = {}
         self._lock = threading.RLock()
@@ -123,7 +131,9 @@ class LineageIndex:
             graph.add_node(product.id, kind="product", label=product.id, domain=product.domain,
                            owner=product.owner or mesh.domains.get(product.domain, _NO_DOMAIN).owner,
                            title=product.title, source_kind=product.kind, broken=product.broken,
-                           problems=problems.get(product.id, []), problem_messages=errors.get(product.id, []))
+                           problems=problems.get(product.id, []), problem_messages=errors.get(product.id, []),
+                           ports=[{"name": p.name, "kind": p.kind, "approval": p.approval}
+                                  for p in output_ports(product)])
         for product in mesh.products.values():
             if product.kind == "sql":
                 for upstream in sorted(mesh.upstreams(product.id)):
@@ -137,7 +147,21 @@ class LineageIndex:
                     graph.add_node(node, kind="source", label=label, source_kind=product.kind, domain=product.domain)
                 graph.add_edge(node, product.id, cross_domain=False)
         self._add_flows(graph)
+        self._add_agreements(graph)
         return graph
+
+    def _add_agreements(self, graph: nx.DiGraph) -> None:
+        """A consuming product's active agreement: an edge provider -> consumer of kind `agreement` (across
+        domains, usually); where the consumer's SQL already reads the provider, that edge names the agreement."""
+        for provider, consumer, agreement_id, port in self.agreements():
+            if provider not in self.mesh.products or consumer not in self.mesh.products or provider == consumer:
+                continue
+            if graph.has_edge(provider, consumer):
+                graph.edges[provider, consumer].setdefault("agreements", []).append(agreement_id)
+                continue
+            graph.add_edge(provider, consumer, kind="agreement", agreement=agreement_id, port=port,
+                           agreements=[agreement_id],
+                           cross_domain=self.mesh.products[provider].domain != self.mesh.products[consumer].domain)
 
     def _product_of(self, dataset: Dataset) -> str | None:
         return dataset.name if dataset.namespace == self.namespace and dataset.name in self.mesh.products else None
@@ -179,7 +203,8 @@ class LineageIndex:
         return node
 
     def reload_flows(self) -> None:
-        """Forget the graphs built with the ingested flows, so the next read shows newly ingested events."""
+        """Forget the graphs built with the ingested flows and agreements, so the next read shows newly ingested
+        events and agreements that began or ended."""
         with self._lock:
             self._products = self._domains = self._columns = None
             self._readers = {}

@@ -16,7 +16,7 @@ import networkx as nx
 from catalog.access.policy import HIDDEN_LABEL, Policy
 
 LOCKED_QUALITY = "locked"
-_LOCKED_KEEP = ("kind", "label", "domain", "owner", "title", "broken", "distance")
+_LOCKED_KEEP = ("kind", "label", "domain", "owner", "title", "broken", "distance", "ports")  # ports: to ask for one
 
 
 def locked_node(node: str, data: dict) -> dict:

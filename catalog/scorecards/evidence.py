@@ -33,13 +33,15 @@ class Evidence:
                  reviews: "ReviewLog", *, health: Callable[[], Mapping[str, Health]],
                  compliance: Callable[[], pl.DataFrame] | None = None,
                  changelog: Callable[[], pl.DataFrame] | None = None,
-                 incidents: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None):
+                 incidents: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
+                 agreements: Callable[[], pl.DataFrame] | None = None):
         self.mesh = mesh
         self.sensitivity = sensitivity
         self.reviews = reviews
         self._runs, self._usage = runs, usage
         self._health, self._compliance, self._changelog = health, compliance, changelog
         self._incidents = incidents
+        self._agreements = agreements
 
     @cached_property
     def runs(self) -> dict[str, dict[str, Any]]:
@@ -74,6 +76,14 @@ class Evidence:
     def incidents(self) -> Mapping[str, Mapping[str, Any]]:
         """Product id -> its open incidents and mean time to resolve in hours (catalog.incidents)."""
         return self._incidents() if self._incidents is not None else {}
+
+    @cached_property
+    def agreements(self) -> pl.DataFrame:
+        """Active access agreements (catalog.access.agreements), for what consuming domains hold; empty when
+        none were wired."""
+        if self._agreements is None:
+            return pl.DataFrame(schema={"product_id": pl.String, "consumer_kind": pl.String, "consumer": pl.String})
+        return self._agreements()
 
     def run_at(self, product_id: str, ts: str) -> dict[str, Any] | None:
         """The product's newest run stored at or before `ts`."""

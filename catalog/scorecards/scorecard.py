@@ -60,7 +60,7 @@ DOMAIN_SCHEMA: dict[str, Any] = {
     "score_trend": pl.Float64, "checks": pl.Int64, "checks_passing": pl.Int64, "fresh": pl.Int64,
     "late": pl.Int64, "documentation": pl.Float64, "compliance": pl.Float64, "queries": pl.Int64,
     "users": pl.Int64, "unused_products": pl.Int64, "lineage_issues": pl.Int64, "incomplete": pl.String,
-    "open_incidents": pl.Int64, "mttr_hours": pl.Float64,
+    "open_incidents": pl.Int64, "mttr_hours": pl.Float64, "agreements_held": pl.Int64,
 }
 
 
@@ -184,12 +184,24 @@ def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime |
     return pl.DataFrame(rows, schema=PRODUCT_SCHEMA)
 
 
+def held_by(agreements: pl.DataFrame, domain: str) -> int:
+    """How many of these active agreements the domain holds: as the consumer, or through one of its products
+    (`consumer_kind` product, `consumer` <domain>.<name>)."""
+    if agreements.is_empty():
+        return 0
+    return agreements.filter(((pl.col("consumer_kind") == "domain") & (pl.col("consumer") == domain))
+                             | ((pl.col("consumer_kind") == "product")
+                                & pl.col("consumer").str.starts_with(f"{domain}."))).height
+
+
 def domain_scorecard(products: pl.DataFrame, ev: Evidence, as_of: datetime | None = None) -> pl.DataFrame:
-    """One row per domain, aggregated from the product scorecard (so from what its viewer may see)."""
+    """One row per domain, aggregated from the product scorecard (so from what its viewer may see); with the
+    active access agreements the domain and its products hold on products that viewer may list."""
     mesh = ev.mesh
     now = as_of or datetime.now(timezone.utc)
     recent = ev.events.filter((pl.col("ts") > now - timedelta(days=WINDOW_DAYS)) & (pl.col("ts") <= now))
     rows = []
+    held = ev.agreements.filter(pl.col("product_id").is_in(products["product_id"].to_list()))  # on listed ones
     for name in sorted(mesh.domains):
         group = products.filter(pl.col("domain") == name)
         ids = group["product_id"].to_list()
@@ -213,6 +225,7 @@ def domain_scorecard(products: pl.DataFrame, ev: Evidence, as_of: datetime | Non
             "open_incidents": int(group["open_incidents"].fill_null(0).sum()),
             "mttr_hours": (round(float(group["mttr_hours"].mean()), 2)  # type: ignore[arg-type]
                            if group["mttr_hours"].null_count() < group.height else None),
+            "agreements_held": held_by(held, name),
         })
     return pl.DataFrame(rows, schema=DOMAIN_SCHEMA)
 

@@ -201,3 +201,45 @@ def test_a_consuming_product_is_named_as_the_consumer(mesh):
     made = mesh.agreements.request(ANA, "retail.transactions", "sql", "feeds the customer 360 balances",
                                    days=30, consumer="product:marketing.customer_360")
     assert (made.consumer_kind, made.consumer, made.requested_by) == ("product", "marketing.customer_360", ANA)
+
+
+def test_expire_due_ends_agreements_and_their_grants_as_of_a_later_time(mesh):
+    desk = mesh.agreements
+    made = desk.request(CONSUMER, "retail.customers", "sql", "churn model with e-mail campaigns", days=3, kind="pii")
+    desk.approve(made.id, ANA)
+    assert mesh.session(role="analyst", user=CONSUMER).sql(EMAIL_SQL)["email"][0].count("*") == 0
+    assert desk.expire_due(CONSUMER, "2026-12-03") == []  # early expiry: not the consumer's to do, nothing ends
+    with pytest.raises(MeshError, match="not a date"):
+        desk.expire_due(ANA, "next week")
+    ended, = desk.expire_due(ANA, "2026-12-05")  # due by then: ended now, before its date
+    assert ended.status == "expired" and ended.expires_at == desk.now()
+    assert mesh.access.grants(user=CONSUMER)["status"].to_list() == ["expired"]
+    assert "*" in mesh.session(role="analyst", user=CONSUMER).sql(EMAIL_SQL)["email"][0]  # masked again
+    assert [a for a in mesh.access.audit()["action"].to_list() if "expire" in a] == ["agreement.expire",
+                                                                                   "grant.expire", "agreement.expire"]
+    renewed = desk.renew(made.id, ANA, days=10)  # an expired agreement renews with a new grant
+    assert renewed.status == "active" and renewed.grant_id != made.grant_id
+
+
+def test_expire_due_on_time_is_bookkeeping_anyone_signed_in_may_run(mesh):
+    desk = mesh.agreements
+    made = desk.request(CONSUMER, "retail.transactions", "sql", "monthly channel mix report", days=1)
+    mesh.access.clock.now = T0 + timedelta(days=2)
+    with pytest.raises(AccessDenied, match="sign in first"):
+        desk.expire_due(None)
+    ended, = desk.expire_due(CONSUMER)
+    assert ended.id == made.id and ended.expires_at == made.expires_at  # ended at its own expiry, not later
+    assert desk.expire_due(CONSUMER) == []
+
+
+def test_to_decide_lists_what_each_approver_may_approve_now(mesh):
+    desk = mesh.agreements
+    mine = desk.request(CONSUMER, "retail.customers", "sql", "churn model with e-mail campaigns", days=30, kind="pii")
+    both = desk.request(CONSUMER, "risk.customer_exposure", "sql", "quarterly exposure review board", days=30)
+    assert desk.to_decide(ANA)["id"].to_list() == [mine.id]
+    assert desk.to_decide(STEWARD)["id"].to_list() == [both.id]  # the steward's half of owner+steward
+    assert desk.to_decide(DANA)["id"].to_list() == [both.id]
+    assert desk.to_decide(CONSUMER).is_empty() and desk.to_decide(None).is_empty()
+    desk.approve(both.id, STEWARD)
+    assert desk.to_decide(STEWARD).is_empty() and desk.to_decide(DANA)["id"].to_list() == [both.id]
+

@@ -218,16 +218,20 @@ def test_cli_request_approve_list_and_audit(minimesh):
     made = runner.invoke(cli, ["access", "request", str(minimesh), "risk.limits", "--user", CONSUMER,
                                "--purpose", "Credit line review for the Q3 campaign"])
     assert made.exit_code == 0, made.output
-    request_id = re.search(r"request #(\d+)", made.output).group(1)
-    refused = runner.invoke(cli, ["access", "approve", str(minimesh), request_id, "--days", "3", "--user", CONSUMER])
-    assert refused.exit_code == 2 and "not an owner of risk.limits" in refused.output
+    request_id = re.search(r"agreement #(\d+)", made.output).group(1)  # an access request is an agreement
+    refused = runner.invoke(cli, ["access", "approve", str(minimesh), request_id, "--days", "3", "--user",
+                                  "ana.silva@bank.example"])
+    assert refused.exit_code == 2 and "may not approve it; it needs an owner of risk.limits" in refused.output
     approved = runner.invoke(cli, ["access", "approve", str(minimesh), request_id, "--days", "3", "--user", OWNER])
-    assert approved.exit_code == 0 and "grant #1: access on risk.limits for bo@bank.example" in approved.output
+    assert approved.exit_code == 0 and "active - access on risk.limits for bo@bank.example" in approved.output
+    assert "(grant #1)" in approved.output
     listed = runner.invoke(cli, ["access", "list", str(minimesh), "--grants"])
     assert "active" in listed.output and "risk.limits" in listed.output
     audit = runner.invoke(cli, ["audit", str(minimesh), "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(audit.stdout)))
     assert [(r["action"], r["outcome"]) for r in rows] == [
-        ("access.request", "ok"), ("access.approve", "refused"), ("access.approve", "ok")]
+        ("agreement.request", "ok"), ("agreement.approve", "refused"), ("agreement.change", "ok"),
+        ("agreement.approve", "ok"), ("agreement.approved", "ok"), ("grant.issue", "ok"), ("agreement.activate", "ok")]
+    assert catalog.open_mesh(minimesh).agreements.get(int(request_id)).days == 3  # the owner's length
     assert catalog.open_mesh(minimesh).session(role="analyst", user=CONSUMER).sql(
         "SELECT count(*) AS n FROM risk.limits")["n"][0] == 2

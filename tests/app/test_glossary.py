@@ -63,3 +63,18 @@ def test_the_product_page_shows_each_columns_terms_and_ports(banking):
     assert terms[terms["column"] == "probability_of_default"]["terms"].to_list() == ["Probability of default"]
     ports = next(d.value for d in at.dataframe if "port" in d.value.columns)
     assert ports["port"].to_list() == ["sql"] and ports["kind"].to_list() == ["sql_view"]
+
+
+def test_a_proposal_that_makes_related_terms_a_cycle_is_refused_on_the_page_and_nothing_is_filed(banking):
+    before = catalog.open_mesh(banking).glossary.proposals().height
+    at = open_app(banking, "views/glossary.py", user="ana.silva@bank.example")
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Name"].set_value("Customer")
+    next(t for t in at.text_area if t.label == "Definition").set_value("Anyone who holds a product with the bank.")
+    at.multiselect(key="propose_related").set_value(["active_customer"])  # active_customer relates to customer
+    inputs["Steward (e-mail)"].set_value("farah.haddad@bank.example")
+    next(b for b in at.button if b.label == "Propose").click()
+    at.run()
+    assert not at.exception
+    assert any("would make related terms a cycle" in plain(e.value) for e in at.error), [e.value for e in at.error]
+    assert catalog.open_mesh(banking).glossary.proposals().height == before

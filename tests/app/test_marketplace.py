@@ -6,13 +6,16 @@ mesh.yaml `identity.local_user`, or `st.session_state["user"]` (server-side only
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
+
+import polars as pl
 
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_app, plain
+from apptest import open_app, page_links, plain
 
 import catalog
 from tests.governance.test_changes import change_customers, consumer_mesh
@@ -82,16 +85,32 @@ def test_local_user_from_mesh_yaml_is_who_make_run_acts_as(minimesh):
     assert role_options(at) == ["analyst", "steward"]
 
 
-def test_request_then_owner_approves_then_consumer_sees_the_grant_and_can_query(minimesh):
+def request_in_page(at: AppTest, product: str, purpose: str, days: int | None = None, until=None,
+                    kind: str | None = None, consumer: str | None = None) -> AppTest:
+    """Fill the Request access tab (product, then port, kind, purpose, duration, consumer) and send it."""
+    at.selectbox(key="agreement_product").set_value(product)
+    at.run()
+    if kind:
+        at.radio(key="agreement_kind").set_value(kind)
+    at.text_area(key="agreement_purpose").set_value(purpose)
+    if days is not None:
+        at.number_input(key="agreement_days").set_value(days)
+    if until is not None:
+        at.date_input(key="agreement_until").set_value(until)
+    if consumer:
+        at.selectbox(key="agreement_consumer").set_value(consumer)
+    at.button(key="agreement_send").click()
+    return at.run()
+
+
+def test_request_is_an_agreement_the_owner_approves_and_the_consumer_then_queries(minimesh):
     root = configure(minimesh)
     at = open_page(root, user=CONSUMER)
-    form = tab(at, "Request access")
-    form.selectbox[0].set_value("risk.limits")
-    form.text_area[0].set_value("Credit line review for the Q3 campaign")
-    form.button[0].click()
-    at.run()
+    assert at.selectbox(key="agreement_port").value == "sql"  # the governed SQL view every product has
+    at = request_in_page(at, "risk.limits", "Credit line review for the Q3 campaign", days=14)
     assert not at.exception
-    assert plain(at.success[0].value).startswith("Request #1 sent to")
+    assert plain(at.success[0].value) == ("Agreement #1 requested from risk-team@bank.example, "
+                                          "rui.costa@bank.example.")
 
     at = as_user(at, "ana.silva@bank.example")  # not an owner of risk.limits: nothing to decide
     assert metric(at, "Requests to decide") == "0"
@@ -99,48 +118,121 @@ def test_request_then_owner_approves_then_consumer_sees_the_grant_and_can_query(
     assert metric(at, "Requests to decide") == "1"  # seen at a glance, whichever tab is open
     at = as_user(at, OWNER, tab="Requests to decide")
     decide = tab(at, "Requests to decide")
-    assert "Credit line review for the Q3 campaign" in " ".join(c.value for c in decide.caption)
-    decide.number_input(key="days_1").set_value(14)
+    assert "Credit line review for the Q3 campaign · 14 day(s) · approval owner" in \
+        plain(" ".join(c.value for c in decide.caption))
     decide.button(key="approve_1").click()
     at.run()
-    assert not at.exception and plain(at.success[0].value) == "Request #1 approved for 14 day(s)."
+    assert not at.exception and plain(at.success[0].value) == "Agreement #1 approved."
+    assert metric(at, "Requests to decide") == "0"
 
     at = as_user(at, CONSUMER, tab="My requests & grants")
-    grants = tab(at, "My requests & grants").dataframe[0].value
-    assert grants.iloc[0][["product_id", "kind", "status"]].tolist() == ["risk.limits", "access", "active"]
+    mine = tab(at, "My requests & grants").dataframe
+    assert mine[0].value.iloc[0][["product_id", "port", "status"]].tolist() == ["risk.limits", "sql", "active"]
+    assert mine[1].value.iloc[0][["product_id", "kind", "status"]].tolist() == ["risk.limits", "access", "active"]
     assert metric(at, "My active grants") == "1"
     mesh = catalog.open_mesh(root)
     assert mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
+    assert mesh.access.requests().is_empty()  # one path: the agreement, whose grant the policy reads
     at = as_user(at, CONSUMER, tab="Audit log")
     events = tab(at, "Audit log").dataframe[0].value  # newest first: the query above relied on the grant
-    assert events["action"].tolist()[:3] == ["grant.use", "access.approve", "access.request"]
+    assert events["action"].tolist()[:6] == ["grant.use", "agreement.activate", "grant.issue", "agreement.approved",
+                                             "agreement.approve", "agreement.request"]
     assert at.get("download_button")
 
 
 def test_owner_rejects_with_a_reason_and_the_consumer_reads_it(minimesh):
     root = configure(minimesh)
-    catalog.open_mesh(root).access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
+    catalog.open_mesh(root).agreements.request(CONSUMER, "risk.limits", "sql",
+                                               "Credit line review for the Q3 campaign", 30)
     at = open_page(root, user=OWNER, tab="Requests to decide")
     decide = tab(at, "Requests to decide")
     decide.button(key="reject_1").click()
     at.run()
-    assert "Give the requester a reason" in at.error[0].value  # refused, shown, not a traceback
+    assert "Agreement #1: give a reason." in plain(at.error[0].value)  # refused, shown, not a traceback
     tab(at, "Requests to decide").text_input(key="reason_1").set_value("Use risk.scores; limits are for risk only.")
     tab(at, "Requests to decide").button(key="reject_1").click()
     at.run()
     at = as_user(at, CONSUMER, tab="My requests & grants")
-    mine = tab(at, "My requests & grants").dataframe[-1].value
+    mine = tab(at, "My requests & grants").dataframe[0].value
     assert mine.iloc[0][["status", "reason"]].tolist() == ["rejected", "Use risk.scores; limits are for risk only."]
 
 
-def test_bad_request_shows_a_message_not_a_traceback(minimesh):
-    at = open_page(configure(minimesh), user=CONSUMER)
-    form = tab(at, "Request access")
-    form.selectbox[0].set_value("retail.branches")
-    form.text_area[0].set_value("Branches for the campaign")
-    form.button[0].click()
+def test_bad_requests_show_a_message_with_the_reason_and_write_nothing(minimesh):
+    root = configure(minimesh)
+    at = open_page(root, user=CONSUMER)
+    at = request_in_page(at, "retail.customers", "Churn", kind="pii")
+    assert not at.exception and "at least 10 characters" in plain(at.error[0].value)
+    at = request_in_page(at, "retail.customers", "Churn model for the Q3 campaign", kind="pii",
+                         until=date.today() - timedelta(days=3))
+    assert not at.exception and "is in the past; give a future date" in plain(at.error[0].value)
+    mesh = catalog.open_mesh(root)
+    assert mesh.agreements.agreements().is_empty() and mesh.access.grants().is_empty()
+    refused = mesh.access.audit().filter(pl.col("outcome") == "refused")["action"].to_list()
+    assert refused == ["agreement.request", "agreement.request"]
+
+
+def test_owner_sees_the_expiring_agreement_renews_it_and_the_consumer_ends_another(minimesh):
+    root = configure(minimesh)
+    desk = catalog.open_mesh(root).agreements
+    soon = desk.request(CONSUMER, "risk.limits", "sql", "Credit line review for the Q3 campaign", 3)
+    desk.approve(soon.id, OWNER)
+    later = desk.request(CONSUMER, "risk.scores", "sql", "Scores for the Q3 campaign review", 60)
+    at = open_page(root, user=OWNER, tab="Agreements on my products")
+    assert metric(at, "Expiring within 7 days") == "1"
+    assert f"1 agreement(s) on your products end within 7 days: #{soon.id} (risk.limits" in plain(at.warning[0].value)
+    on_mine = tab(at, "Agreements on my products")
+    on_mine.number_input(key="renew_days").set_value(30)
+    on_mine.button(key="renew_button").click()
     at.run()
-    assert not at.exception and "not restricted" in at.error[0].value
+    assert plain(at.success[0].value) == f"Agreement #{soon.id} renewed for 30 more day(s)."
+    assert metric(at, "Expiring within 7 days") == "0"
+    renewed = catalog.open_mesh(root).agreements.get(soon.id)
+    assert renewed.days == 3 and renewed.expires_at > desk.get(soon.id).activated_at[:10]
+
+    at = as_user(at, CONSUMER, tab="My requests & grants")  # the consumer withdraws the undecided one
+    mine = tab(at, "My requests & grants")
+    mine.selectbox(key="my_agreement").set_value(later.id)
+    at.run()
+    tab(at, "My requests & grants").button(key="cancel_button").click()
+    at.run()
+    assert plain(at.success[0].value) == f"Agreement #{later.id} cancelled."
+    assert catalog.open_mesh(root).agreements.get(later.id).status == "cancelled"
+
+    at = as_user(at, OWNER, tab="Agreements on my products")  # the owner revokes the renewed one
+    tab(at, "Agreements on my products").text_input(key="revoke_reason").set_value("Campaign ended early")
+    tab(at, "Agreements on my products").button(key="revoke_button").click()
+    at.run()
+    assert plain(at.success[0].value) == f"Agreement #{soon.id} revoked."
+    mesh = catalog.open_mesh(root)
+    assert mesh.access.grants(user=CONSUMER)["status"].to_list() == ["revoked"]
+    with pytest.raises(catalog.AccessDenied):
+        mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")
+
+
+def test_a_request_for_a_product_i_own_names_it_as_the_consumer(minimesh):
+    root = configure(minimesh)
+    at = open_page(root, user=OWNER)  # rui owns the risk products and asks for retail data for one of them
+    at = request_in_page(at, "retail.customers", "Exposure by customer for the risk model", kind="pii",
+                         consumer="product:risk.customer_risk")
+    assert not at.exception, at.exception
+    made, = catalog.open_mesh(root).agreements.agreements().to_dicts()
+    assert (made["consumer_kind"], made["consumer"], made["kind"], made["status"]) == \
+        ("product", "risk.customer_risk", "pii", "requested")
+
+
+def test_product_page_links_each_port_to_the_request_and_lists_my_agreements(minimesh):
+    root = configure(minimesh)
+    catalog.open_mesh(root).agreements.request(CONSUMER, "risk.limits", "sql",
+                                               "Credit line review for the Q3 campaign", 30)
+    at = open_app(root, "views/product.py", params={"product": "retail.customers", "tab": "Terms & ports"},
+                  timeout=60, user=CONSUMER)
+    assert not at.exception
+    link = next(link for link in page_links(at) if link["label"] == "Request access to port sql")
+    assert (link["label"], link["product"], link["port"], link["tab"]) == \
+        ("Request access to port sql", "retail.customers", "sql", "Request access")
+    at = open_app(root, "views/product.py", params={"product": "risk.limits", "tab": "Terms & ports"},
+                  timeout=60, user=CONSUMER, role="analyst")
+    assert not at.exception
 
 
 def test_inbox_shows_the_alert_with_its_impact_for_the_downstream_owner(minimesh):

@@ -1,4 +1,4 @@
-"""Two people in two browsers: a consumer asks for access, the owner approves, the consumer gets it.
+"""Two people in two browsers: a consumer asks for access (an agreement), the owner approves, the consumer gets it.
 
 There is no OIDC provider here, so the server trusts a reverse-proxy header
 (`identity.trusted_header: X-Forwarded-Email`) and each browser context sends its own,
@@ -55,26 +55,26 @@ def test_request_in_one_browser_and_approval_in_another(minimesh, app_server, ch
     try:
         open_marketplace(consumer, server.url, CONSUMER)
         consumer.get_by_text("bo@bank.example (from the proxy)").wait_for()
-        form = consumer.get_by_test_id("stForm")
-        form.get_by_test_id("stSelectbox").click()
+        consumer.get_by_test_id("stSelectbox").filter(has_text="Product").first.click()
         consumer.get_by_role("option", name="risk.limits · Limits · restricted").click()
-        form.get_by_role("textbox").fill("Credit line review for the Q3 campaign")
-        form.get_by_role("button", name="Send request").click()
-        consumer.get_by_text("Request #1 sent to risk-team@bank.example, rui.costa@bank.example.").wait_for()
+        wait_for_app(consumer)
+        consumer.get_by_role("textbox", name="Purpose").fill("Credit line review for the Q3 campaign")
+        days = consumer.get_by_label("Duration (days)")
+        days.fill("7")
+        days.press("Enter")
+        wait_for_app(consumer)
+        consumer.get_by_role("button", name="Send request").click()
+        consumer.get_by_text("Agreement #1 requested from risk-team@bank.example, rui.costa@bank.example.").wait_for()
         wait_for_app(consumer)
         screenshot(consumer, "access-request-consumer")
 
         open_marketplace(owner, server.url, OWNER)
         assert metric(owner, "Requests to decide") == "1"
         open_tab(owner, "Requests to decide")
-        owner.get_by_text("Purpose: Credit line review for the Q3 campaign").wait_for()
-        days = owner.get_by_label("Grant for (days)")
-        days.fill("7")
-        days.press("Enter")
-        wait_for_app(owner)
+        owner.get_by_text("Purpose: Credit line review for the Q3 campaign · 7 day(s)", exact=False).wait_for()
         screenshot(owner, "access-request-owner")
         owner.get_by_role("button", name="Approve").click()
-        owner.get_by_text("Request #1 approved for 7 day(s).").wait_for()
+        owner.get_by_text("Agreement #1 approved.").wait_for()
 
         consumer.reload()
         wait_for_app(consumer)
@@ -96,4 +96,5 @@ def test_request_in_one_browser_and_approval_in_another(minimesh, app_server, ch
         (CONSUMER, OWNER, "risk.limits", "active")
     assert mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
     assert [(r["actor"], r["action"]) for r in mesh.access.audit().iter_rows(named=True)][:2] == [
-        (CONSUMER, "access.request"), (OWNER, "access.approve")]
+        (CONSUMER, "agreement.request"), (OWNER, "agreement.approve")]  # an access request is an agreement
+    assert mesh.agreements.get(1).grant_id == grant["id"] and mesh.access.requests().is_empty()
