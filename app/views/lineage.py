@@ -14,6 +14,7 @@ from components.graph import legend, lineage_chart
 from components.links import product_link
 from components.text import code, md
 from components.viewer import listed, policy
+from components.tables import show_table
 
 MAX_LISTED = 25
 STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
@@ -60,7 +61,7 @@ if view == "Whole mesh":
              "products": data["count"], "flows": ", ".join(f"{a} → {b}" for a, b in data["flows"])}
             for d_up, d_down, data in flows.edges(data=True)]
     if rows:
-        st.dataframe(pl.DataFrame(rows).sort("products", descending=True), hide_index=True, width="stretch")
+        show_table(pl.DataFrame(rows).sort("products", descending=True))
     legend(overview)
     st.stop()
 
