@@ -12,6 +12,7 @@ from catalog.lineage.neighbourhood import COLLAPSE_OVER, collapse_by_domain, mes
 from components import context
 from components.graph import legend, lineage_chart
 from components.links import product_link
+from components.node_panel import node_panel
 from components.text import code, md
 from components.viewer import listed, policy
 from components.tables import show_table
@@ -19,8 +20,6 @@ from components.tables import show_table
 MAX_LISTED = 25
 STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
                "stale": ":orange[:material/schedule: past SLA]"}
-
-
 
 
 mesh = context.require_mesh()
@@ -106,6 +105,7 @@ st.html("<style>.st-key-lineage_side [data-testid='stPageLink'] p, .st-key-linea
         "{white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 100%}"
         ".st-key-lineage_side [data-testid='stPageLink'] a {max-width: 100%; overflow: hidden}</style>")
 with side_col.container(key="lineage_side"):
+    node_panel(mesh, product_id, viewer)  # the clicked node's product: a click on a node centres the page on it
     impact = mesh.impact(product_id, role=viewer.role, user=viewer.user)
     impact_items = [item for item in impact.products if item.id in ids]
     st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")
