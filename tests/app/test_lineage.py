@@ -62,7 +62,9 @@ def test_root_cause_lists_the_failing_upstream_with_its_reason(minimesh, tmp_pat
 
 def test_the_side_panel_shows_the_clicked_products_owner_domain_quality_ports_and_links(minimesh):
     add_profile_products(minimesh)
-    seed_run(catalog.open_mesh(minimesh), "risk.scores", "pass")
+    catalog.open_mesh(minimesh).quality_runs.record(
+        "risk.scores", "1.0.0", None, 100.0, True, 3.0,
+        [{"name": "not_null check", "kind": "not_null", "status": "pass", "message": ""}])
     at = open_lineage(minimesh, "risk.scores")  # a click on a node opens this link
     assert not at.exception
     panel = "\n".join(h.proto.body for h in at.get("html") if "Output ports" in h.proto.body)
