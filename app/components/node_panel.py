@@ -34,7 +34,7 @@ def node_panel(mesh: catalog.Mesh, product_id: str, viewer: Policy) -> None:
     product = mesh.products[product_id]
     st.html(CSS)
     with st.container(border=True, key=KEY):
-        st.markdown(f"### {md(product.title or product_id)}", help=product.title or product_id)
+        st.markdown(f"### {md(product.title or product_id)}")
         locked = viewer.is_locked(product_id)
         hit = None if locked else product_hit(mesh.search_index, product_id, policy=viewer)
         grade = None if hit is None or hit.grade == "not checked" else hit.grade
