@@ -24,7 +24,7 @@ from catalog.scorecards.usage import USAGE_DEFINITION, WINDOW_DAYS, usage_metric
 LOCKED_NOTE = "locked: restricted, ask its owner for access"
 _MEASURED = ("score", "grade", "score_trend", "checked_at", "checks", "checks_passing", "checks_failed",
              "checks_errored", "freshness", "freshness_basis", "documentation", "compliance", "policies_failed", "upstream_issues",
-             "lineage")
+             "lineage", "failing_error_checks")
 
 DIMENSIONS = {
     "quality": "quality score (0–100)",
