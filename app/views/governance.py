@@ -109,9 +109,10 @@ def show_pii() -> None:
         st.info("No column is classified as personal data.")
     else:
         by_category = governance.pii_by_category(inventory)
-        bar_height = max(140, 24 * by_category.height)
+        bar_height = max(140, 30 * by_category.height)  # room for every category's label
         st.altair_chart(alt.Chart(by_category).mark_bar().encode(
-            y=alt.Y("category:N", sort="-x", title=None), x=alt.X("products:Q", title="products holding it"),
+            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("products:Q", title="products holding it", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=["category", "products", "columns", "product_ids"]).properties(
             title="Products holding each category of personal data", height=bar_height),
             width="stretch", height=bar_height + 70)
