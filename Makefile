@@ -63,8 +63,12 @@ bench: venv system-deps
 	$(BIN)/python -m pip install --quiet --no-deps soda-core-duckdb==3.5.6
 	$(BIN)/python -m bench.run
 
+# one browser module at a time, each with its own server: the images are the same, and a 2-core machine is not
+# asked to run every module's server and Chromium at once
 screenshots: venv system-deps
-	$(BIN)/python -m pytest tests -q -m browser --screenshots docs/screenshots
+	for module in tests/browser/test_*.py; do \
+		$(BIN)/python -m pytest $$module -q -n 0 -m browser --screenshots docs/screenshots || exit 1; \
+	done
 
 samples: venv
 	$(BIN)/meshwork sample all

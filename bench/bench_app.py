@@ -6,14 +6,22 @@ against a server that has served the mesh once; the very first visit of a fresh 
 reported separately. Targets (issue 22, point 8), as ratios within one run: every page's first meaningful
 content within 1.3× that of a one-line Streamlit page served the same way (median of 3 fresh sessions each);
 every interaction under 0.5 s median.
+
+    MESHWORK_BENCH_BEFORE=/path/to/an/older/checkout python -m bench.run app
+
+also serves the older checkout's app (its own `app/serve.py` and `catalog`) in the same run and times every
+page and interaction on both, alternating, so a change is judged before and after under the same load.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from tests import harness
@@ -39,6 +47,35 @@ WARM_UP_S = 8  # after the first visit the server builds the search index, compl
 # database in the background: the pages are timed after it, as a person reads the first page before the next
 HEADING = "() => document.querySelector('[data-testid=\"stMain\"] h1, [data-testid=\"stMain\"] h2')"
 CONTENT = "() => (" + HEADING + ")() && (" + harness.APP_IDLE + ")()"
+
+
+class _OlderApp:
+    """The app of another checkout (`tree`), started as `make run` starts it there: its serve.py, its catalog."""
+
+    def __init__(self, tree: Path, mesh: Path):
+        self.port = harness.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, str(tree / "app" / "serve.py"), "--server.port", str(self.port), "--server.address",
+             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--mesh",
+             str(mesh)], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(tree)})
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the app of {tree} did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def _load(browser, url: str) -> tuple[float, float]:
@@ -119,46 +156,72 @@ def _baseline(browser, folder: Path) -> tuple[float, float]:
         server.stop()
 
 
+def _page_rows(loads: dict[str, dict[str, list[tuple[float, float]]]], baseline_heading: float, baseline: float,
+               before: bool) -> list[str]:
+    rows = []
+    for label, path in PAGES:
+        headings, samples = zip(*loads["now"][label])
+        heading, median = statistics.median(headings), statistics.median(samples)
+        ratio = heading / baseline_heading
+        row = (f"| {label} | `{path}` | {heading:.2f} | {ratio:.2f}× | {'yes' if ratio <= PAGE_RATIO else '**no**'} "
+               f"| {median:.2f} | {median / baseline:.2f}× |")
+        if before:
+            old = statistics.median(h for h, _ in loads["before"][label])
+            row += f" {old:.2f} | {old / baseline_heading:.2f}× |"
+        rows.append(row)
+    return rows
+
+
 def main(results: Path) -> Path:
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    rows: list[str] = []
+    older = os.environ.get("MESHWORK_BENCH_BEFORE")
     with sync_playwright() as p, tempfile.TemporaryDirectory() as scratch:
         browser = harness.launch_chromium(p)
         baseline_heading, baseline = _baseline(browser, Path(scratch))
-        server = harness.AppServer(MESH)
+        servers = {"now": harness.AppServer(MESH)}
         try:
-            first = _load(browser, server.url)[1]
+            if older:
+                servers["before"] = _OlderApp(Path(older).resolve(), MESH)
+            first = {name: _load(browser, server.url)[1] for name, server in servers.items()}
             time.sleep(WARM_UP_S)
+            loads: dict = {name: {} for name in servers}
             for label, path in PAGES:
-                headings, samples = zip(*(_load(browser, server.url + path) for _ in range(REPEATS)))
-                median, heading = statistics.median(samples), statistics.median(headings)
-                ratio = heading / baseline_heading
-                rows.append(f"| {label} | `{path}` | {heading:.2f} | {ratio:.2f}× | "
-                            f"{'yes' if ratio <= PAGE_RATIO else '**no**'} | {median:.2f} | {median / baseline:.2f}× |")
-            sessions: dict[str, list[float]] = {}
+                for _ in range(REPEATS):  # alternating, so both see the same load
+                    for name, server in servers.items():
+                        loads[name].setdefault(label, []).append(_load(browser, server.url + path))
+            sessions: dict = {name: {} for name in servers}
             try:
                 for _ in range(REPEATS):
-                    for name, seconds in _interactions(browser, server):
-                        sessions.setdefault(name, []).append(seconds)
+                    for name, server in servers.items():
+                        for action, seconds in _interactions(browser, server):
+                            sessions[name].setdefault(action, []).append(seconds)
             except Exception as exc:  # a page missing its widget must not hide the load numbers
-                sessions[f"interactions failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"] = [float("nan")]
+                sessions["now"][f"interactions failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"] = [
+                    float("nan")]
         finally:
-            server.stop()
+            for server in servers.values():
+                server.stop()
             browser.close()
+    before = "before" in servers
     out = results / "app.md"
+    compare_head = " before: heading, median s | before × baseline |" if before else ""
+    compare_rule = "---|---|" if before else ""
     lines = [
         "# App speed in Chromium (banking sample)",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} (load average {os.getloadavg()[0]:.1f} when done; 2 cores "
         "shared with other work: compare within one run). The app is started by `app/serve.py`, as `make run` "
-        "starts it.",
+        "starts it."
+        + (f" *Before* is the app of an older checkout (`{Path(older).name}`), served beside it and timed "
+           "alternately in the same run." if before else ""),
         "",
-        f"First visit of a fresh server (loads and caches the mesh): **{first:.2f} s**; the pages below are timed "
-        f"{WARM_UP_S} s later, once its background warm-up (search index, compliance, default role's database) "
-        "is done.",
+        f"First visit of a fresh server (loads and caches the mesh): **{first['now']:.2f} s**"
+        + (f" (before: {first['before']:.2f} s)" if before else "")
+        + f"; the pages below are timed {WARM_UP_S} s later, once its background warm-up (search index, "
+        "compliance, default role's database) is done.",
         "",
         f"Each page in a fresh browser session at 1440×900, {REPEATS} times: to its heading (first meaningful "
         "content; the target, judged on the median) and to the whole page drawn with the script run finished and "
@@ -166,17 +229,19 @@ def main(results: Path) -> Path:
         f"**{baseline_heading:.2f} s** to its heading and **{baseline:.2f} s** to all drawn, in the same run.",
         "",
         f"| page | deep link | heading, median s | × baseline | within {PAGE_RATIO}× | all drawn, median s | "
-        "× baseline |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
+        "× baseline |" + compare_head,
+        "|---|---|---|---|---|---|---|" + compare_rule,
+        *_page_rows(loads, baseline_heading, baseline, before),
         "",
         f"Interactions, from the action to the settled page (nothing stale), in {REPEATS} fresh sessions each; "
         "judged on the median (one session's worst is shown beside it):",
         "",
-        f"| interaction | median s | worst s | under {INTERACTION_S} s |",
-        "|---|---|---|---|",
+        f"| interaction | median s | worst s | under {INTERACTION_S} s |" + (" before: median s |" if before else ""),
+        "|---|---|---|---|" + ("---|" if before else ""),
         *[f"| {name} | {statistics.median(t):.2f} | {max(t):.2f} | "
-          f"{'yes' if statistics.median(t) < INTERACTION_S else '**no**'} |" for name, t in sessions.items()],
+          f"{'yes' if statistics.median(t) < INTERACTION_S else '**no**'} |"
+          + (f" {statistics.median(sessions['before'].get(name, [float('nan')])):.2f} |" if before else "")
+          for name, t in sessions["now"].items()],
         "",
     ]
     out.write_text("\n".join(lines))

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 import catalog
+from components.tables import show_table
 
 
 def audit_panel(mesh: catalog.Mesh, key: str = "audit") -> None:
@@ -29,8 +30,7 @@ def audit_panel(mesh: catalog.Mesh, key: str = "audit") -> None:
         shown = shown.filter(pl.col("product_id").is_in(products))
     if refused_only:
         shown = shown.filter(pl.col("outcome") == "refused")
-    st.dataframe(shown.sort("id", descending=True), hide_index=True, width="stretch",
-                 column_config={"id": None})
+    show_table(shown.sort("id", descending=True), config={"id": None})
     st.caption(f"{shown.height:,} of {frame.height:,} events · {frame.filter(pl.col('outcome') == 'refused').height:,} "
                "refusals")
     st.download_button("Download the audit log (CSV)", mesh.access.audit_csv(), file_name=f"{mesh.name}-audit.csv",

@@ -12,7 +12,8 @@ from html import escape
 import networkx as nx
 import streamlit as st
 
-from catalog.lineage.dot import CROSS_DOMAIN, QUALITY_PEN, domain_colour, to_dot
+from catalog.lineage.dot import (CROSS_DOMAIN, DRAWN_EDGE_KINDS, EXTERNAL_PEN, JOB_FILL, JOB_PEN, QUALITY_PEN,
+                                 UNKNOWN_EDGE, domain_colour, to_dot)
 from components.links import LINEAGE_PAGE, href
 
 
@@ -76,4 +77,17 @@ def legend(graph: nx.DiGraph) -> None:
         f"<span style='color:{CROSS_DOMAIN}'>━ crosses a domain</span>",
         "grey border: not checked yet",
     ])
+    kinds = {d.get("kind") for _, d in graph.nodes(data=True)}
+    extra = []
+    if "job" in kinds:
+        extra.append(f"<span style='background:{JOB_FILL};border:1px solid {JOB_PEN};padding:1px 8px'>⚙ job</span>"
+                     " reported by OpenLineage")
+    if "external" in kinds:
+        extra.append(f"<span style='border:1px dashed {EXTERNAL_PEN};padding:1px 8px'>↗ dataset</span> outside "
+                     "the mesh")
+    for kind in sorted({str(d.get("kind")) for _, _, d in graph.edges(data=True)
+                        if d.get("kind") not in DRAWN_EDGE_KINDS}):
+        extra.append(f"<span style='color:{UNKNOWN_EDGE}'>┈ {escape(kind.replace('_', ' '))}</span>")
+    if extra:
+        marks += " · " + " · ".join(extra)
     st.html(f"<div style='font-size:0.85rem;line-height:1.9'>Domains: {chips}<br>{marks}</div>")

@@ -57,8 +57,7 @@ def schema_tab(product: DataProduct, viewer: Policy, role: str) -> None:
     if columns.is_empty():
         st.info("No columns declared.")
         return
-    st.dataframe(columns, hide_index=True, width="stretch",
-                 column_config={"PII": st.column_config.TextColumn("PII", help="personal data category")})
+    show_table(columns, config={"PII": st.column_config.TextColumn("PII", help="personal data category")})
     if product.pii_columns:
         masked = not viewer.sees_pii(product.id)
         st.caption(" ".join(f":violet-badge[{md(c.name)}: {md(c.pii_category)}]" for c in product.pii_columns)
@@ -99,7 +98,7 @@ def quality_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> Non
                                 for r in check_results(mesh, product.id, runs[0]["results"], viewer)],
                                schema={"check": pl.String, "status": pl.String, "severity": pl.String,
                                        "failing rows": pl.Int64, "message": pl.String})
-        st.dataframe(results, hide_index=True, width="stretch")
+        show_table(results)
     if history.height > 1:
         st.altair_chart(alt.Chart(history.select("ts", "score", "grade")).mark_line(point=True, color=PALETTE[0]).encode(
             x=alt.X("ts:T", title=None), y=alt.Y("score:Q", title="score", scale=alt.Scale(
@@ -188,8 +187,7 @@ def terms_and_ports_tab(mesh: catalog.Mesh, product: DataProduct, user: str | No
         st.markdown("**Terms:** " + " ".join(f":blue-badge[{md(t.name)}]" for t in badges[""]))
     rows = [{"column": c.name, "terms": ", ".join(t.name for t in badges.get(c.name, [])),
              "definition": " / ".join(t.definition for t in badges.get(c.name, []))} for c in product.columns]
-    st.dataframe(pl.DataFrame(rows, schema={"column": pl.String, "terms": pl.String, "definition": pl.String}),
-                 hide_index=True, width="stretch")
+    show_table(pl.DataFrame(rows, schema={"column": pl.String, "terms": pl.String, "definition": pl.String}))
     ports = mesh.ports(product.id)
     st.markdown("**Output ports**")
     st.dataframe(pl.DataFrame([{"port": p.name, "kind": p.kind, "approval": p.approval, "location": p.location,

@@ -1,6 +1,10 @@
 """The schema browser beside the workbench: the products this role can see, by domain, with their columns,
 types and how personal data appears to the role; a click on a product's or a column's name inserts it into the
-query being written, and "New cell" starts a cell over a product."""
+query being written, and "New cell" starts a cell over a product.
+
+A product's columns are drawn only while its expander is open: every column is a button, and drawing them all
+for every product (hundreds of elements) made each workbench rerun, a query's included, cost seconds in the
+browser."""
 
 from __future__ import annotations
 
@@ -33,7 +37,11 @@ def schema_browser(schema: pl.DataFrame, on_pick: Callable[[str], None], on_inse
             columns = products.filter(pl.col("product_id") == product_id)
             masked = int(columns["masked"].sum())
             label = md(product_id.split('.', 1)[1]) + (f"  · :orange[{masked} masked]" if masked else "")
-            with st.expander(label, expanded=bool(needle) and schema["product_id"].n_unique() <= 2):
+            box = st.expander(label, expanded=bool(needle) and schema["product_id"].n_unique() <= 2,
+                              key=f"{key}_open_{product_id}", on_change="rerun")
+            if not box.open:  # drawn only once opened: a closed product costs the page one element, not 30
+                continue
+            with box:
                 st.caption(md(columns["title"][0]))
                 if on_insert is not None:
                     st.button(product_id, key=f"{key}_ins_{product_id}", type="tertiary", on_click=on_insert,

@@ -17,7 +17,10 @@ HEADERS = {"product_id": "product", "checks_passing": "checks passing", "checks_
            "checks_errored": "errored", "score_trend": "trend (30 d)", "queries": "queries (30 d)",
            "users": "users (30 d)", "consuming_domains": "consuming domains", "usage_trend": "usage",
            "unused_30d": "unused 30 d", "upstream_issues": "upstream issues", "policies_failed": "policies failed",
-           "lineage_issues": "lineage issues", "checked_at": "checked", "mean_score": "mean score"}
+           "lineage_issues": "lineage issues", "checked_at": "checked", "mean_score": "mean score",
+           "unmasked_roles": "roles seeing it unmasked", "unmasked_users": "people with a PII grant",
+           "unmasked_people": "people holding those roles", "pii_columns": "PII columns",
+           "pii_unmasked": "PII unmasked", "from_state": "from", "to_state": "to", "ts": "when"}
 
 
 def header(name: str) -> str:
@@ -61,4 +64,4 @@ def show_table(frame: pl.DataFrame, human: bool = True, config: dict[str, Any] |
     """`st.dataframe` of `frame` as a person reads it; `config` overrides a column's settings."""
     shown = readable(frame)
     settings = {**column_config(shown, human), **(config or {})}
-    return st.dataframe(shown, hide_index=True, column_config=settings, **{"width": "stretch", **options})
+    return st.dataframe(shown, column_config=settings, **{"width": "stretch", "hide_index": True, **options})

@@ -22,8 +22,15 @@ def lazy_tabs(labels: Sequence[str], key: str = TAB_PARAM) -> list[TabContainer]
 
 
 def tabbed(sections: Mapping[str, Callable[[], None]], key: str = TAB_PARAM) -> None:
-    """Lazy tabs, one per section, drawing only the open section."""
-    for tab, draw in zip(lazy_tabs(list(sections), key=key), sections.values()):
-        if tab.open:
-            with tab:
-                draw()
+    """Lazy tabs, one per section, drawing only the open section. They are a fragment: a tab switch, or a
+    widget inside a tab, reruns only the tabs, not the sidebar and the page's header (a section that changes
+    what the rest of the page shows calls `st.rerun()`, which reruns the whole page)."""
+
+    @st.fragment
+    def sections_fragment() -> None:
+        for tab, draw in zip(lazy_tabs(list(sections), key=key), sections.values()):
+            if tab.open:
+                with tab:
+                    draw()
+
+    sections_fragment()

@@ -124,11 +124,10 @@ if st.toggle("Look for duplicates", key="discover_duplicates"):
     if report.is_empty():
         st.success("No likely duplicates between domains.")
     else:
-        st.dataframe(
+        show_table(
             report.select(
                 product_hrefs("product_id").alias("product"),
                 product_hrefs("duplicate_id").alias("looks like"),
                 (pl.col("score") * 100).round(0).alias("similarity %"), "reason"),
-            hide_index=True, width="stretch",
-            column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$"),
+            config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$"),
                            "looks like": st.column_config.LinkColumn(display_text=r"product=(.*)$")})

@@ -17,6 +17,7 @@ from components.links import product_hrefs
 from components.tabs import tabbed
 from components.text import code, md
 from components.viewer import listed, policy, queryable
+from components.tables import show_table
 
 mesh = context.require_mesh()
 viewer = policy(mesh)
@@ -89,8 +90,7 @@ def show_violations() -> None:
         shown = shown.with_columns(pl.col("severity").replace_strict(order, default=3).alias("_rank")).sort(
             "_rank", "product_id").drop("_rank")
         linked = shown.with_columns(product_hrefs("product_id"))
-        st.dataframe(linked.select("severity", "product_id", "policy", "scope", "message", "fix"), hide_index=True,
-                     width="stretch", column_config={
+        show_table(linked.select("severity", "product_id", "policy", "scope", "message", "fix"), config={
                          "product_id": st.column_config.LinkColumn("product", display_text=r"product=(.*)$"),
                          "fix": st.column_config.TextColumn("how to fix", width="large")})
         with st.expander("How to fix each one", expanded=shown.height <= 10):
@@ -109,16 +109,16 @@ def show_pii() -> None:
         st.info("No column is classified as personal data.")
     else:
         by_category = governance.pii_by_category(inventory)
-        bar_height = max(140, 24 * by_category.height)
+        bar_height = max(140, 30 * by_category.height)  # room for every category's label
         st.altair_chart(alt.Chart(by_category).mark_bar().encode(
-            y=alt.Y("category:N", sort="-x", title=None), x=alt.X("products:Q", title="products holding it"),
+            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("products:Q", title="products holding it", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=["category", "products", "columns", "product_ids"]).properties(
             title="Products holding each category of personal data", height=bar_height),
             width="stretch", height=bar_height + 70)
         per_product = governance.pii_by_product(inventory)
-        st.dataframe(per_product.select("product_id", "categories", "columns", "unmasked_roles",
-                                        "unmasked_people", "unmasked_users", "restricted", "owner"),
-                     hide_index=True, width="stretch", column_config={
+        show_table(per_product.select("product_id", "categories", "columns", "unmasked_roles",
+                                        "unmasked_people", "unmasked_users", "restricted", "owner"), config={
                          "product_id": "product", "unmasked_roles": "roles seeing it unmasked",
                          "unmasked_people": "people holding those roles",
                          "unmasked_users": "people with a PII grant"})
@@ -129,8 +129,7 @@ def show_pii() -> None:
         category = st.selectbox("Columns of one category", ["all", *by_category["category"].to_list()],
                                 key="gov_pii_category")
         columns = inventory if category == "all" else inventory.filter(pl.col("category") == category)
-        st.dataframe(columns.select("product_id", "column", "category", "unmasked_roles", "unmasked_users"),
-                     hide_index=True, width="stretch")
+        show_table(columns.select("product_id", "column", "category", "unmasked_roles", "unmasked_users"))
         st.download_button("Download the PII inventory (CSV)", neutralize_frame(inventory).write_csv(),
                            file_name=f"{mesh.name}-pii-inventory.csv", mime="text/csv",
                            icon=":material/download:", key="gov_pii_csv")
@@ -153,16 +152,15 @@ def show_access() -> None:
     people = governance.role_holders(mesh).get(role, [])
     if people:
         st.caption(f"Held by {md(', '.join(people))} (mesh.yaml `users:` and `groups:`).")
-    st.dataframe(mine.select("domain", "product_id", "visible", "pii_columns", "rule"), hide_index=True,
-                 width="stretch", column_config={"product_id": "product"})
+    show_table(mine.select("domain", "product_id", "visible", "pii_columns", "rule"), config={"product_id": "product"})
     summary = (rules.group_by("role").agg(visible=pl.col("visible").sum(), unmasked=pl.col("pii_unmasked").sum(),
                                           hidden=(~pl.col("visible")).sum()).sort("role"))
     st.caption("Every role at a glance")
-    st.dataframe(summary, hide_index=True, width="stretch")
+    show_table(summary)
 
 
 def show_policies() -> None:
-    st.dataframe(governance.policies_frame(mesh), hide_index=True, width="stretch")
+    show_table(governance.policies_frame(mesh))
     st.caption("Built-in rules: " + ", ".join(code(r) for r in governance.RULES))
 
 

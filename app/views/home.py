@@ -12,6 +12,7 @@ from components import context
 from components.links import page_link, product_hrefs, product_link
 from components.text import code, md
 from components.viewer import listed, policy
+from components.tables import show_table
 
 mesh = context.require_mesh()
 shown = listed(mesh)  # counts, tables and problems cover only what this viewer may find
@@ -91,7 +92,7 @@ if not summary.is_empty():
 st.subheader("Owners")
 owners = (summary.group_by("owner").agg(products=pl.len(), domains=pl.col("domain").unique().sort().str.join(", "))
           .sort("products", descending=True))
-st.dataframe(owners, hide_index=True, width="stretch")
+show_table(owners)
 
 st.subheader("Problems")
 if not problems_shown:
@@ -108,6 +109,5 @@ else:
                "field": pl.String, "message": pl.String})
     problems = problems.with_columns(pl.when(pl.col("product") != "").then(
         product_hrefs("product")).otherwise(None).alias("product"))
-    st.dataframe(problems, hide_index=True, width="stretch",
-                 column_config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
+    show_table(problems, config={"product": st.column_config.LinkColumn(display_text=r"product=(.*)$")})
     st.caption(f"{len(errors)} error(s). Run {code(f'meshwork validate {mesh.root}')} to print them like a compiler.")

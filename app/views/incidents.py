@@ -11,6 +11,7 @@ from catalog.incidents import STATES
 from components import context
 from components.text import md
 from components.viewer import policy
+from components.tables import show_table
 
 ACTIONS = {"Acknowledge": "acknowledge", "Assign": "assign", "Add a note": "annotate", "Resolve": "resolve"}
 COLUMNS = ["id", "state", "product_id", "summary", "assignee", "runs", "first_seen", "last_seen", "domain"]
@@ -39,21 +40,19 @@ except MeshError as exc:
 if frame.is_empty():
     st.info("No incidents match.", icon=":material/check_circle:")
 else:
-    st.dataframe(frame.select(COLUMNS), hide_index=True, width="stretch", key="inc_table")
+    show_table(frame.select(COLUMNS), key="inc_table")
 
 upstream = mesh.upstream_incidents(user=user, role=viewer.role)
 if not upstream.is_empty():
     with st.expander(f"Upstream of your products: {upstream.height} open incident(s)", expanded=True):
-        st.dataframe(upstream.select("id", "product_id", "affects", "distance", "summary", "owner"),
-                     hide_index=True, width="stretch")
+        show_table(upstream.select("id", "product_id", "affects", "distance", "summary", "owner"))
 
 if not frame.is_empty():
     st.subheader("Work on an incident")
     labels = {row["id"]: f"#{row['id']} {row['product_id']}: {row['summary']}" for row in frame.iter_rows(named=True)}
     chosen = st.selectbox("Incident", list(labels), format_func=labels.get, key="inc_pick")
     history = mesh.incidents.history(chosen)
-    st.dataframe(history.select("ts", "actor", "action", "from_state", "to_state", "assignee", "note"),
-                 hide_index=True, width="stretch")
+    show_table(history.select("ts", "actor", "action", "from_state", "to_state", "assignee", "note"))
     with st.form("inc_act", clear_on_submit=True):
         action = st.radio("Action", list(ACTIONS), horizontal=True, key="inc_action")
         assignee = st.text_input("Assign to (e-mail)", key="inc_assignee")

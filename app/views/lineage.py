@@ -12,14 +12,14 @@ from catalog.lineage.neighbourhood import COLLAPSE_OVER, collapse_by_domain, mes
 from components import context
 from components.graph import legend, lineage_chart
 from components.links import product_link
+from components.node_panel import node_panel
 from components.text import code, md
 from components.viewer import listed, policy
+from components.tables import show_table
 
 MAX_LISTED = 25
 STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:material/cancel: checks failing]",
                "stale": ":orange[:material/schedule: past SLA]"}
-
-
 
 
 mesh = context.require_mesh()
@@ -60,7 +60,7 @@ if view == "Whole mesh":
              "products": data["count"], "flows": ", ".join(f"{a} → {b}" for a, b in data["flows"])}
             for d_up, d_down, data in flows.edges(data=True)]
     if rows:
-        st.dataframe(pl.DataFrame(rows).sort("products", descending=True), hide_index=True, width="stretch")
+        show_table(pl.DataFrame(rows).sort("products", descending=True))
     legend(overview)
     st.stop()
 
@@ -105,6 +105,7 @@ st.html("<style>.st-key-lineage_side [data-testid='stPageLink'] p, .st-key-linea
         "{white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 100%}"
         ".st-key-lineage_side [data-testid='stPageLink'] a {max-width: 100%; overflow: hidden}</style>")
 with side_col.container(key="lineage_side"):
+    node_panel(mesh, product_id, viewer)  # the clicked node's product: a click on a node centres the page on it
     impact = mesh.impact(product_id, role=viewer.role, user=viewer.user)
     impact_items = [item for item in impact.products if item.id in ids]
     st.subheader("Impact", help="Everything downstream of this product, nearest first: what a change breaks.")

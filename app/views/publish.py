@@ -124,8 +124,7 @@ if draft is not None:
             (st.error if blocking else st.warning)(
                 f"{violations.height} policy violation(s)" + (f", {blocking} of severity error: fix them in the YAML "
                                                               "tab before publishing" if blocking else ""))
-        st.dataframe(draft.compliance.select("passed", "severity", "policy", "scope", "message", "fix"),
-                     hide_index=True, width="stretch")
+        show_table(draft.compliance.select("passed", "severity", "policy", "scope", "message", "fix"))
         pii = [c for c in draft.descriptor.columns if c.pii]
         reasons = {c.name: c.pii_reason for c in draft.profile.columns}
         st.markdown("**Personal data suggested**: " + (", ".join(
@@ -139,7 +138,7 @@ if draft is not None:
                     "holds the declared columns.")
         show_table(draft.preview, human=False)
         st.caption(f"Profile of {draft.profile.profiled_rows:,} of {draft.profile.rows:,} rows")
-        st.dataframe(draft.profile.frame(), hide_index=True, width="stretch")
+        show_table(draft.profile.frame())
     with tab_yaml:
         edited = st.text_area("Descriptor", key="pub_yaml", height=420,
                               help="edit descriptions, PII classes, checks, SLA, access; the name and source are "

@@ -13,7 +13,7 @@ import streamlit as st
 from catalog.scorecards import charts as scorecard_charts
 from catalog.scorecards.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, mesh_summary,
                                product_scorecard)
-from catalog.quality.scoring import format_score
+from catalog.quality.scoring import CAPPED_GRADE, format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks
@@ -138,7 +138,9 @@ if domain is None:
     top[2].metric("Checks passing", f"{summary['checks_passing']} / {summary['checks']}")
     top[3].metric("Unused products (30 days)", summary["unused_products"])
     st.subheader("Domains")
-    show_table(frame.drop("incomplete"), config=score_column())
+    show_table(frame.drop("incomplete", "grade_capped"), config=score_column())
+    for capped in frame.filter(pl.col("grade_capped").is_not_null()).iter_rows(named=True):
+        st.caption(f":orange[:material/warning:] **{md(capped['domain'])}**: {md(capped['grade_capped'])}.")
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
     charts(products, trends(mesh, key)[0], color="domain", title="Domain score, last 90 days")
     st.stop()
@@ -150,6 +152,8 @@ if product is None:
     top = st.columns(5)
     top[0].metric("Domain score", format_score(card["score"]), delta=card["score_trend"], help=score_help())
     top[0].markdown(grade_badge(card["grade"]))
+    if card["grade_capped"]:
+        st.caption(f":orange[:material/warning:] {md(card['grade_capped'])}.")
     top[1].metric("Checks passing", f"{card['checks_passing']} / {card['checks']}")
     top[2].metric("Fresh / late", f"{card['fresh']} / {card['late']}")
     top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
@@ -178,6 +182,9 @@ product_link(product, "Open the product page")
 top = st.columns(5)
 top[0].metric("Quality score", format_score(row["score"]), delta=row["score_trend"], help=score_help())
 top[0].markdown(grade_badge(row["grade"]))
+if row["failing_error_checks"] and row["grade"] == CAPPED_GRADE and row["score"] is not None and row["score"] >= 90:
+    st.caption(f":orange[:material/warning:] Graded {CAPPED_GRADE}, not A: the error-severity check "
+               f"{md(row['failing_error_checks'])} fails.")
 top[1].metric("Checks passing", f"{row['checks_passing']} / {row['checks']}")
 top[2].metric("Freshness", row["freshness"], help=FRESHNESS_BASIS.get(row["freshness_basis"] or "", "")
               or f"measured on the data: the newest {row['freshness_basis'].removeprefix('data: ')}")

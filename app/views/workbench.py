@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from catalog.charts import suggest_chart
-from catalog.errors import MeshError
 from catalog.workbench.ipynb import ipynb_bytes
 from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, example_notebooks
 from components import context
-from components import jobs as jobs_module
 from components.cells import cell_toolbar, history_list, markdown_cell
-from components.chart_builder import chart_builder
 from components.editor import PLAIN_KEY, available, plain, sql_editor
-from components.pin import pin_button
-from components.results import export_buttons, show_outcome
+from components.jobs import CellQueries, draw_outcome
 from components.schema_browser import schema_browser
 from components.text import md
+from components.tables import show_table
 
 MAX_SHOWN = 1000  # rows a result table shows; the count, exports and notebooks see them all
 TIMEOUT_S = 30.0
@@ -43,14 +39,12 @@ store = NotebookStore(mesh.state_dir, user)
 if st.session_state.get("wb_mesh") != str(mesh.root):
     st.session_state.wb_mesh = str(mesh.root)
     st.session_state.wb_notebook = Notebook(title=SCRATCH, cells=[Cell(source="")])
-    st.session_state.wb_outcomes = {}  # cell id -> (sql, role, QueryResult | MeshError)
     st.session_state.wb_charts = {}  # cell id -> ChartSpec | None chosen in the builder
     st.session_state.wb_versions = {}  # cell id -> editor version (a new text needs a new editor)
-    st.session_state.wb_jobs = {}  # cell id -> the query running in the background (components.jobs.Job)
+    CellQueries(st.session_state).reset()
 notebook: Notebook = st.session_state.wb_notebook
-outcomes: dict = st.session_state.wb_outcomes
+queries = CellQueries(st.session_state)  # each cell's running query and last outcome
 charts: dict = st.session_state.wb_charts
-jobs: dict = st.session_state.setdefault("wb_jobs", {})
 
 
 def _source_key(cell: Cell) -> str:
@@ -77,66 +71,15 @@ def run_cell(cell: Cell, sql: str, wait: bool = False) -> None:
     """Start the cell's query in the background, with its own session (so Cancel can interrupt it); with
     `wait` (Run all), wait for it here."""
     cell.source = sql
-    outcomes.pop(cell.id, None)
     own = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
-    jobs[cell.id] = jobs_module.start(own, sql, lambda s, q: history.run(s, q, MAX_SHOWN))
-    if wait:
-        outcomes[cell.id] = (sql, role, jobs_module.wait(jobs.pop(cell.id), lambda _: None))
+    queries.start(cell.id, own, sql, lambda s, q: history.run(s, q, MAX_SHOWN), wait_here=wait)
 
 
-def cancel(cell_id: str) -> None:
-    job = jobs.get(cell_id)
-    if job is not None:
-        job.cancel()
-
-
-def running(cell: Cell):
-    """While the cell's query runs: its elapsed time and Cancel, in a slot the outcome later replaces; returns
-    (slot, clock) or None when nothing runs. The page is drawn in full before anything waits (`finish`)."""
-    job = jobs.get(cell.id)
-    if job is None:
-        return None
-    slot = st.empty()
-    with slot.container(horizontal=True, vertical_alignment="center"):
-        clock = st.empty()
-        clock.caption(f":material/hourglass_top: {'Cancelling…' if job.cancel_asked else 'Running the query…'}")
-        st.button("Cancel", key=f"wb_cancel_{cell.id}", icon=":material/stop_circle:", on_click=cancel,
-                  args=(cell.id,), disabled=job.cancel_asked, help="stop this query (within a second)")
-    return slot, clock
-
-
-def finish(cell: Cell, slot, clock) -> None:
-    """Wait for the cell's query (the clock ticking: each tick is where a click on Cancel is noticed), then
-    draw its outcome in the slot."""
-    job = jobs[cell.id]
-    label = "Cancelling…" if job.cancel_asked else "Running the query…"
-    outcome = jobs_module.wait(job, lambda s: clock.caption(f":material/hourglass_top: {label} {s:,.1f} s"))
-    jobs.pop(cell.id, None)
-    if isinstance(outcome, BaseException) and not isinstance(outcome, MeshError):
-        outcome = MeshError(f"The query failed: {str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__}")
-    outcomes[cell.id] = (job.sql, job.role, outcome)
-    with slot.container():
-        draw_outcome(cell)
-
-
-def draw_outcome(cell: Cell) -> None:
-    """The cell's last result (table, chart, exports, pin) or its refusal or error."""
-    if cell.id not in outcomes:
-        return
-    ran_sql, ran_role, outcome = outcomes[cell.id]
-    if ran_role != role:  # never leave one role's result on screen under another role's name
-        st.caption(f":material/info: This cell ran as {md(ran_role)}; its result is hidden now "
-                   f"that you act as {md(role)}. Run it again to see what {md(role)} sees.")
-        return
-    show_outcome(outcome)
-    if isinstance(outcome, MeshError):
-        return
-    chart_spec = chart_builder(outcome.frame, charts.get(cell.id, cell.chart or suggest_chart(outcome.frame)),
-                               key=f"wb_chart_{cell.id}")
-    charts[cell.id] = chart_spec
-    export_buttons(session, ran_sql, key=f"wb_export_{cell.id}")
-    # cell actions: pin-to-dashboard hook
-    pin_button(mesh, ran_sql, chart_spec, key=f"wb_pin_{cell.id}")
+def show_cell_outcome(cell: Cell) -> None:
+    drawn, chart = draw_outcome(mesh, session, role, queries.outcomes.get(cell.id), charts.get(cell.id, cell.chart),
+                                key=cell.id, suggest=cell.id not in charts and not cell.chart)
+    if drawn:
+        charts[cell.id] = chart
 
 
 def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
@@ -155,14 +98,14 @@ def move(cell_id: str, offset: int) -> None:
 def delete(cell_id: str) -> None:
     sync_sources()
     notebook.remove(cell_id)
-    outcomes.pop(cell_id, None)
+    queries.forget(cell_id)
     if not notebook.cells:
         notebook.add("")
 
 
 def open_notebook(loaded: Notebook) -> None:
     st.session_state.wb_notebook = loaded
-    outcomes.clear()
+    queries.outcomes.clear()
     charts.clear()
 
 
@@ -201,7 +144,7 @@ def pick_product(product_id: str) -> None:
 asked_sql = st.query_params.get("sql")
 if asked_sql and st.session_state.get("wb_deep_link") != asked_sql:
     st.session_state.wb_deep_link = asked_sql
-    if len(notebook.cells) == 1 and not notebook.cells[0].source.strip() and notebook.cells[0].id not in outcomes:
+    if len(notebook.cells) == 1 and not notebook.cells[0].source.strip() and notebook.cells[0].id not in queries.outcomes:
         notebook.cells.clear()
     add_cell(asked_sql)
     st.session_state.wb_filled = True
@@ -226,7 +169,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"Querying as **{md(role)}**: :orange[{masked.height} personal-data columns masked] in "
                     f"{masked['product_id'].n_unique()} products.")
         with st.popover("What is masked", icon=":material/visibility_off:"):
-            st.dataframe(masked.select("product_id", "column", "mask"), hide_index=True)
+            show_table(masked.select("product_id", "column", "mask"))
             st.caption("Masks are applied inside the views this role reads, so no query can undo them. "
                        "Switch role in the sidebar to see another view.")
 notice = st.empty()  # always there, so the page keeps its shape (a running query waits with it drawn)
@@ -293,16 +236,16 @@ with main:
             if run and sql.strip():
                 run_cell(cell, sql)
             elif run:  # Run on an empty cell: clear what it showed before, and say why nothing ran
-                outcomes.pop(cell.id, None)
+                queries.forget(cell.id)
                 cell.source = ""
                 st.info("This cell is empty: write a query, then press Run (or Ctrl+Enter).",
                         icon=":material/edit_note:")
-            waiting = running(cell)
+            waiting = queries.running(cell.id)
             if waiting is not None:
                 pending.append((cell, *waiting))
                 continue
             with st.empty().container():  # where `finish` drew it: the same place, so an open popover stays open
-                draw_outcome(cell)
+                show_cell_outcome(cell)
 
     with st.container(horizontal=True):
         st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
@@ -319,4 +262,4 @@ with history_box:
 # ---------------------------------------------------------------- running queries: waited for last
 
 for cell, slot, clock in pending:
-    finish(cell, slot, clock)
+    queries.finish(cell.id, slot, clock, lambda cell=cell: show_cell_outcome(cell))

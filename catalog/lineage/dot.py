@@ -18,6 +18,12 @@ QUALITY_PEN = {"pass": ("#15803d", "1.6", ""), "fail": ("#b91c1c", "3", ""), "st
 QUALITY_MARK = {"pass": "✓ checks pass", "fail": "✗ checks failing", "stale": "◷ past SLA", "unchecked": ""}
 CROSS_DOMAIN = "#7c3aed"
 SAME_DOMAIN = "#9ca3af"
+JOB_FILL, JOB_PEN = "#e2e8f0", "#475569"  # OpenLineage jobs outside the mesh
+EXTERNAL_PEN = "#64748b"  # datasets outside the mesh
+UNKNOWN_EDGE = "#94a3b8"
+DRAWN_EDGE_KINDS = frozenset({None, "reads", "flow"})
+"""Edge kinds with a style of their own; any other kind (a feature that adds edges, such as agreements) is drawn
+dotted and grey with its kind as its label, never refused."""
 
 Href = Callable[[str], str]
 
@@ -127,6 +133,16 @@ def _node_attrs(graph: nx.DiGraph, node: str, data: dict, href: Href | None) -> 
     if kind == "missing":
         return {"shape": "box", "style": "dashed", "color": "#b91c1c", "fontcolor": "#b91c1c",
                 "label": f"? {data.get('label', node)}\nnot a product of this mesh", "id": f"node-{node}"}
+    if kind == "job":  # an OpenLineage job outside the mesh (`job:<namespace>/<name>`): a process, not data
+        return {"shape": "cds", "style": "filled", "fillcolor": JOB_FILL, "color": JOB_PEN, "fontcolor": "#1e293b",
+                "label": f"⚙ {data.get('label', node)}", "tooltip": _tooltip(node, {**data, "title": (
+                    data.get("title") or node) + " (job, reported by OpenLineage)"}), "id": f"node-{node}"}
+    if kind == "external":  # a dataset outside the mesh that an OpenLineage job read or wrote
+        namespace = data.get("namespace")
+        return {"shape": "note", "style": "filled,dashed", "fillcolor": "white", "color": EXTERNAL_PEN,
+                "fontcolor": "#334155", "label": f"↗ {data.get('label', node)}" + (f"\n{namespace}" if namespace
+                                                                                    else ""),
+                "tooltip": f"{node}: a dataset outside this mesh (OpenLineage)", "id": f"node-{node}"}
     if kind == "domain":
         quality = data.get("quality", "unchecked")
         pen, width, dash = QUALITY_PEN.get(quality, QUALITY_PEN["unchecked"])
@@ -146,7 +162,11 @@ def _node_attrs(graph: nx.DiGraph, node: str, data: dict, href: Href | None) -> 
 def _edge_attrs(data: dict, up_kind: str | None) -> dict[str, object]:
     count = data.get("count", 1)
     attrs: dict[str, object] = {"label": f"{count} products" if count > 1 else None}
-    if data.get("cross_domain"):
+    kind = data.get("kind")
+    if kind not in DRAWN_EDGE_KINDS:  # an edge kind this drawing does not know yet (e.g. agreements): neutral
+        attrs.update(color=UNKNOWN_EDGE, style="dotted", label=str(kind).replace("_", " "), fontcolor=UNKNOWN_EDGE,
+                     tooltip=f"{kind} (drawn plainly: this view has no style for it yet)")
+    elif data.get("cross_domain"):
         attrs.update(color=CROSS_DOMAIN, penwidth="2.2", style="bold", tooltip="crosses a domain boundary")
     elif up_kind in ("source", "missing"):
         attrs.update(color=SAME_DOMAIN, style="dashed", arrowsize="0.6")

@@ -26,7 +26,8 @@ FORMULA = (
     "An errored check (missing column, bad expression, unreachable source) is left out and marks the "
     "score incomplete. Grade: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F; a product with a failing check of "
     "severity error is graded B at best (one broken promise outweighs many kept ones). "
-    "Domain score = mean of its products' latest scores, rounded down (products never checked are left out)."
+    "Domain score = mean of its products' latest scores, rounded down (products never checked are left out); "
+    "a domain with a product failing an error-severity check is graded B at best too."
 )
 
 WHOLE_CHECKS = frozenset({"row_count", "freshness", "unique", "schema_columns", "schema_types", "schema_undeclared",
@@ -63,6 +64,24 @@ def cap_reason(score: float | None, results: Iterable[Any] | None) -> str | None
         return None
     names = ", ".join(failing[:3]) + (" …" if len(failing) > 3 else "")
     return f"Graded {CAPPED_GRADE}, not A: the error-severity check {names} fails"
+
+
+def domain_grade(score: float | None, failing: Mapping[str, Iterable[str]]) -> str | None:
+    """A domain's grade from its score, capped at `CAPPED_GRADE` like a product's when one of its products
+    (`failing`: product id -> names of its failing error-severity checks) breaks an error-severity promise."""
+    letter = grade(score)
+    return CAPPED_GRADE if letter == "A" and any(list(n) for n in failing.values()) else letter
+
+
+def domain_cap_reason(score: float | None, failing: Mapping[str, Iterable[str]]) -> str | None:
+    """Why a domain's grade is lower than its score alone gives (None when it is not capped)."""
+    broken = {product: list(names) for product, names in failing.items() if list(names)}
+    if score is None or not broken or grade(score) != "A":
+        return None
+    shown = "; ".join(f"{product} ({', '.join(names[:2])}{' …' if len(names) > 2 else ''})"
+                      for product, names in list(broken.items())[:3]) + (" …" if len(broken) > 3 else "")
+    return (f"Graded {CAPPED_GRADE}, not A: {'a product fails' if len(broken) == 1 else 'products fail'} an "
+            f"error-severity check: {shown}")
 
 
 def format_score(value: float | None) -> str:

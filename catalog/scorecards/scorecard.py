@@ -17,14 +17,14 @@ from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
 from catalog.quality.implied import FILE_TIME_FRESHNESS
-from catalog.quality.scoring import FORMULA, domain_score, grade
+from catalog.quality.scoring import FORMULA, domain_cap_reason, domain_grade, domain_score, failing_errors, grade
 from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.usage import USAGE_DEFINITION, WINDOW_DAYS, usage_metrics
 
 LOCKED_NOTE = "locked: restricted, ask its owner for access"
 _MEASURED = ("score", "grade", "score_trend", "checked_at", "checks", "checks_passing", "checks_failed",
              "checks_errored", "freshness", "freshness_basis", "documentation", "compliance", "policies_failed", "upstream_issues",
-             "lineage")
+             "lineage", "failing_error_checks")
 
 DIMENSIONS = {
     "quality": "quality score (0–100)",
@@ -53,6 +53,7 @@ PRODUCT_SCHEMA: dict[str, Any] = {
     "compliance": pl.Float64, "policies_failed": pl.Int64, "queries": pl.Int64, "users": pl.Int64, "consuming_domains": pl.Int64,
     "usage_trend": pl.String, "unused_30d": pl.Boolean, "upstream_issues": pl.Int64, "lineage": pl.String,
     "incomplete": pl.String, "open_incidents": pl.Int64, "mttr_hours": pl.Float64,
+    "failing_error_checks": pl.String,  # names of its failing error-severity checks (they cap grades)
 }
 
 DOMAIN_SCHEMA: dict[str, Any] = {
@@ -61,6 +62,7 @@ DOMAIN_SCHEMA: dict[str, Any] = {
     "late": pl.Int64, "documentation": pl.Float64, "compliance": pl.Float64, "queries": pl.Int64,
     "users": pl.Int64, "unused_products": pl.Int64, "lineage_issues": pl.Int64, "incomplete": pl.String,
     "open_incidents": pl.Int64, "mttr_hours": pl.Float64, "agreements_held": pl.Int64,
+    "grade_capped": pl.String,  # why the grade is below the score's (a product fails an error-severity check)
 }
 
 
@@ -180,6 +182,7 @@ def product_scorecard(ev: Evidence, domain: str | None = None, as_of: datetime |
             "incomplete": "; ".join(missing) or None,
             "open_incidents": ev.incidents.get(product_id, {}).get("open_incidents", 0),
             "mttr_hours": ev.incidents.get(product_id, {}).get("mttr_hours"),
+            "failing_error_checks": ", ".join(failing_errors(run["results"])) or None if run else None,
         })
     return pl.DataFrame(rows, schema=PRODUCT_SCHEMA)
 
@@ -207,11 +210,14 @@ def domain_scorecard(products: pl.DataFrame, ev: Evidence, as_of: datetime | Non
         ids = group["product_id"].to_list()
         users = recent.filter(pl.col("product_id").is_in(ids))["user"].n_unique() if ids else 0
         score = domain_score(group["score"].to_list())
+        failing = {row["product_id"]: row["failing_error_checks"].split(", ")
+                   for row in group.iter_rows(named=True) if row["failing_error_checks"]}
         trends = group["score_trend"].drop_nulls()
         notes = sorted({n for cell in group["incomplete"].drop_nulls().to_list() for n in cell.split("; ")})
         rows.append({
             "domain": name, "owner": mesh.domains[name].owner, "products": group.height, "score": score,
-            "grade": grade(score), "score_trend": round(float(trends.mean()), 1) if len(trends) else None,  # type: ignore[arg-type]
+            "grade": domain_grade(score, failing), "grade_capped": domain_cap_reason(score, failing),
+            "score_trend": round(float(trends.mean()), 1) if len(trends) else None,  # type: ignore[arg-type]
             "checks": int(group["checks"].fill_null(0).sum()),
             "checks_passing": int(group["checks_passing"].fill_null(0).sum()),
             "fresh": int((group["freshness"] == "ok").sum()), "late": int((group["freshness"] == "late").sum()),

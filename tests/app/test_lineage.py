@@ -60,6 +60,22 @@ def test_root_cause_lists_the_failing_upstream_with_its_reason(minimesh, tmp_pat
     assert "✗ checks failing" in dot_of(at)
 
 
+def test_the_side_panel_shows_the_clicked_products_owner_domain_quality_ports_and_links(minimesh):
+    add_profile_products(minimesh)
+    catalog.open_mesh(minimesh).quality_runs.record(
+        "risk.scores", "1.0.0", None, 100.0, True, 3.0,
+        [{"name": "not_null check", "kind": "not_null", "status": "pass", "message": ""}])
+    at = open_lineage(minimesh, "risk.scores")  # a click on a node opens this link
+    assert not at.exception
+    panel = "\n".join(h.proto.body for h in at.get("html") if "Output ports" in h.proto.body)
+    assert "<b>Owner</b>" in panel and "<b>Domain</b>" in panel and "(risk)" in panel
+    assert "<b>Quality</b> score 100 · grade A" in panel
+    assert "text-overflow:ellipsis" in panel and "title=" in panel  # cut with an ellipsis, whole in the tooltip
+    assert any(m.value.startswith("### ") for m in at.markdown)
+    labels = link_labels(at)
+    assert "Open the product page" in labels and "Query it in the workbench" in labels and "Its scorecard" in labels
+
+
 def test_column_level_toggle_draws_columns_grouped_by_product(minimesh):
     add_profile_products(minimesh)
     at = open_lineage(minimesh, "risk.customer_profile", lineage_level="Columns")

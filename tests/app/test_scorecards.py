@@ -85,6 +85,21 @@ def test_deep_link_to_a_domain_shows_its_products(bank):
     assert chart_products(at) <= {u.rsplit("product=", 1)[-1] for u in at.dataframe[0].value["product_id"]}
 
 
+def test_a_domain_whose_product_fails_an_error_check_is_graded_b_and_the_page_says_why(bank):
+    at = open_page(bank, "views/scorecards.py", role="steward")
+    assert not at.exception
+    domains = at.dataframe[0].value
+    risk = domains[domains["domain"] == "risk"].iloc[0]
+    assert risk["score"] >= 90 and risk["grade"] == "B"  # an A by its score alone
+    assert "grade_capped" not in domains.columns  # the reason is a sentence, not a column
+    why = [plain(c.value) for c in at.caption if "risk" in c.value and "Graded B, not A" in c.value]
+    assert why and "risk.credit_scores (score in range)" in why[0]
+    at = open_page(bank, "views/scorecards.py", domain="risk", role="steward")
+    assert any("Graded B, not A" in c.value and "risk.credit_scores" in plain(c.value) for c in at.caption)
+    at = open_page(bank, "views/scorecards.py", product="risk.credit_scores", role="steward")
+    assert any("Graded B, not A" in c.value and "score in range" in plain(c.value) for c in at.caption)
+
+
 def test_drill_down_from_domain_to_product_to_its_failing_check(bank):
     at = open_page(bank, "views/scorecards.py", domain="risk", tab="Score trend")  # the domain's open tab
     at.selectbox(key="sc_product").select("risk.credit_scores").run()

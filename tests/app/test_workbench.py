@@ -181,7 +181,7 @@ def test_a_sample_meshes_example_notebook_runs_with_charts(sample_copy):
 
 
 def test_notes_and_a_product_picked_in_the_schema_browser_become_cells(minimesh):
-    at = open_workbench(minimesh)
+    at = open_workbench(minimesh, **{"wb_schema_open_risk.scores": True})
     at.button(key="wb_add_md").click()
     at.run()
     note = next(t for t in at.text_area if t.key and t.key.startswith("wb_md_"))
@@ -245,8 +245,19 @@ def test_the_editor_keeps_enter_for_newlines_and_asks_no_outside_font():
     assert not ACE_THEME.startswith("streamlit")
 
 
-def test_clicking_a_product_or_column_in_the_schema_browser_inserts_its_name(minimesh):
+def test_the_schema_browser_draws_a_products_columns_only_once_it_is_opened(minimesh):
     at = open_workbench(minimesh)
+    inserts = [b.key for b in at.button if b.key and b.key.startswith("wb_schema_ins_")]
+    assert inserts == [], "closed products draw no column buttons (hundreds of elements on every rerun)"
+    at.session_state["wb_schema_open_retail.customers"] = True  # the person opens one product
+    at.run()
+    inserts = [b.key for b in at.button if b.key and b.key.startswith("wb_schema_ins_")]
+    assert "wb_schema_ins_retail.customers_email" in inserts
+    assert all(k.startswith("wb_schema_ins_retail.customers") for k in inserts), inserts
+
+
+def test_clicking_a_product_or_column_in_the_schema_browser_inserts_its_name(minimesh):
+    at = open_workbench(minimesh, **{"wb_schema_open_retail.customers": True})
     editors(at)[0].input("SELECT")
     at.button(key="wb_schema_ins_retail.customers_email").click().run()
     assert editors(at)[0].value == "SELECT email"

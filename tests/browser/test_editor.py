@@ -60,3 +60,6 @@ def test_enter_is_a_newline_tab_completes_and_cancel_stops_the_query(sample_copy
     ticking = float(clock.rsplit("…", 1)[1].strip().removesuffix("s").strip())
     assert ran - ticking < shown + 1.0, (ran, ticking, shown)
     wait_for_app(page)
+    # the run that noticed the click drew the outcome: no Cancel is left over for a query that no longer runs
+    assert page.get_by_role("button", name="Cancel").count() == 0
+    assert page.get_by_text("Running the query…").count() == 0 and page.get_by_text("Cancelling…").count() == 0

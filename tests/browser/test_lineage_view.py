@@ -1,6 +1,7 @@
 """The lineage graph at 1440 px in Chromium: it fits the column with labels big enough to read, zooms and pans
-in its own box, a click on a node opens that product's lineage and side panel, and long side-panel links end
-in an ellipsis instead of being cut."""
+in its own box, a click on a node opens that product's lineage and side panel (owner, domain, quality, ports),
+long side-panel lines end in an ellipsis instead of being cut, and the column view draws each product's
+columns in that box."""
 
 from __future__ import annotations
 
@@ -58,5 +59,29 @@ def test_lineage_fits_zooms_pans_and_a_node_click_opens_its_panel(sample_copy, a
         page.get_by_text("Impact", exact=True).wait_for()
         assert "mesh=" in page.url, "the click keeps the mesh and role"
         page.locator(".st-key-lineage_side").get_by_text("hop").first.wait_for()
+        # the clicked node's panel: its product's owner, domain, quality and ports, each line cut with an ellipsis
+        panel = page.locator(".st-key-lineage_node")
+        panel.get_by_text("Owner").first.wait_for()
+        text = panel.inner_text()
+        assert "retail.customers" in text and "Domain" in text and "Output ports" in text and "Quality" in text
+        cut = page.eval_on_selector_all(".st-key-lineage_node div[title]",
+                                        "els => els.map(e => [getComputedStyle(e).textOverflow, "
+                                        "e.getBoundingClientRect().right])")
+        right = page.eval_on_selector(".st-key-lineage_node", "e => e.getBoundingClientRect().right")
+        assert cut and {c[0] for c in cut} == {"ellipsis"} and max(c[1] for c in cut) <= right + 1
+        screenshot(page, "lineage-node-panel")
+
+        # the column view: each product a box of its columns, fitted and readable, in the same pannable box
+        page.get_by_text("Columns", exact=True).click()
+        wait_for_app(page)
+        page.wait_for_selector(".st-key-lineage_graph svg g.cluster")
+        page.wait_for_timeout(800)
+        clusters = page.eval_on_selector_all(".st-key-lineage_graph svg g.cluster title",
+                                             "els => els.map(e => e.textContent)")
+        assert "cluster_retail.customers" in clusters and len(clusters) >= 2, clusters
+        columns = page.eval_on_selector_all(".st-key-lineage_graph svg g.node text",
+                                            "els => els.map(e => [e.textContent, e.getBoundingClientRect().height])")
+        assert any(name == "customer_id" for name, _ in columns) and min(h for _, h in columns) >= 9, columns[:5]
+        screenshot(page, "lineage-columns-1440")
     finally:
         context.close()

@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 
 import catalog
-from catalog.quality.scoring import FORMULA, domain_score, format_score, grade, score_results
+from catalog.quality.scoring import (FORMULA, domain_cap_reason, domain_grade, domain_score, format_score, grade,
+                                     score_results)
 from qualitymesh import build_quality_mesh
 
 
@@ -90,3 +91,15 @@ def test_a_failing_error_check_caps_the_grade_at_b_and_says_why():
     assert grade(85.0, [{"name": "x", "severity": "error", "status": "fail"}]) == "B"
     assert grade(55.0, [{"name": "x", "severity": "error", "status": "fail"}]) == "F"
     assert "B at best" in FORMULA
+
+
+def test_a_domain_with_a_product_failing_an_error_check_is_capped_at_b_and_says_which():
+    assert domain_grade(95.0, {"risk.scores": ["score in range"]}) == "B"
+    reason = domain_cap_reason(95.0, {"risk.scores": ["score in range"], "risk.loans": []})
+    assert reason.startswith("Graded B, not A") and "risk.scores (score in range)" in reason
+    assert "risk.loans" not in reason
+    # nothing failing, or a score already below A: the grade is the score's, with no reason
+    assert domain_grade(95.0, {"risk.loans": []}) == "A" and domain_cap_reason(95.0, {}) is None
+    assert domain_grade(85.0, {"risk.scores": ["x"]}) == "B" and domain_cap_reason(85.0, {"risk.scores": ["x"]}) is None
+    assert domain_grade(None, {"risk.scores": ["x"]}) is None
+    assert "domain with a product failing an error-severity check is graded B at best" in FORMULA

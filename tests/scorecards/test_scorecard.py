@@ -37,7 +37,9 @@ def test_risk_domain_row_worked_out_by_hand(bank):
     domain = scorecard(bank.evidence(), as_of=AS_OF).filter(pl.col("domain") == "risk").row(0, named=True)
     assert domain["products"] == 4
     assert domain["score"] == 93.1  # (99.9 + 100 + 72.7 + 100) / 4 = 93.15, rounded down
-    assert domain["grade"] == "A"
+    # an A by score, but credit_scores fails an error-severity check (scores out of range): capped like a product
+    assert domain["grade"] == "B"
+    assert "risk.credit_scores" in domain["grade_capped"] and "error-severity" in domain["grade_capped"]
     assert (domain["checks"], domain["checks_passing"]) == (18, 16)
     assert (domain["fresh"], domain["late"], domain["lineage_issues"]) == (3, 1, 1)
     events = bank.usage().filter(pl.col("product_id").str.starts_with("risk.") & (pl.col("status") == "ok")

@@ -31,7 +31,7 @@ from catalog.engines.spark.dialect import to_spark
 from catalog.engines.spark.runtime import first_line, lock_session, spark_session
 from catalog.engines.spark.sources import raw_frame
 from catalog.engines.tokens import TOKEN_FUNCTION, register_spark
-from catalog.errors import QueryFailed, QueryTimeout, SourceUnavailable
+from catalog.errors import QueryCancelled, QueryFailed, QueryTimeout, SourceUnavailable
 from catalog.sources import adapter_for, is_derived
 from catalog.sources.context import RAW_CATALOG, SourceContext
 from catalog.sources.postgres import Bridge
@@ -218,7 +218,8 @@ class SparkRoleDatabase(RoleDatabase):
         try:
             table, total = self._collect(products, sql, max_rows, timeout_s, label)
         except BaseException as exc:
-            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
+            status = ("cancelled" if isinstance(exc, QueryCancelled) else
+                      "timeout" if isinstance(exc, QueryTimeout) else "error")
             raise
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
@@ -237,7 +238,8 @@ class SparkRoleDatabase(RoleDatabase):
             with self._job(timeout_s, label):
                 total = jobs.write(frame, str(path), fmt)
         except BaseException as exc:
-            status = "timeout" if isinstance(exc, QueryTimeout) else "error"
+            status = ("cancelled" if isinstance(exc, QueryCancelled) else
+                      "timeout" if isinstance(exc, QueryTimeout) else "error")
             raise
         finally:
             record(total, (time.perf_counter() - started) * 1000, status)
