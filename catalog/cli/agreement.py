@@ -9,9 +9,8 @@ import typer
 
 from catalog.access.identity import local_user
 from catalog.cli import app
-from catalog.cli.common import fail, open_or_exit
+from catalog.cli.common import open_or_exit
 from catalog.cli.viewer import ROLE, viewer
-from catalog.errors import MeshError
 from catalog.text import one_line
 
 agreement_app = typer.Typer(no_args_is_help=True, help="Purpose- and time-bound access to a product's port.")
@@ -66,11 +65,8 @@ def request(mesh_path: Path = MESH, product: str = typer.Argument(..., help="pro
             user: str | None = USER) -> None:
     """Ask for a product's port with a purpose and a duration; an `auto` port is active at once."""
     mesh = open_or_exit(mesh_path)
-    try:
-        made = mesh.agreements.request(user or local_user(mesh.declared), product, port, purpose, days, until=until,
-                                       kind="pii" if pii else "access", consumer=consumer)
-    except MeshError as exc:
-        fail(str(exc))
+    made = mesh.agreements.request(user or local_user(mesh.declared), product, port, purpose, days, until=until,
+                                   kind="pii" if pii else "access", consumer=consumer)
     _done(made)
 
 
@@ -78,10 +74,7 @@ def request(mesh_path: Path = MESH, product: str = typer.Argument(..., help="pro
 def approve(mesh_path: Path = MESH, agreement_id: int = ID, user: str | None = USER) -> None:
     """Approve as an owner (or a steward, for owner+steward ports); active once every approval is in."""
     mesh = open_or_exit(mesh_path)
-    try:
-        _done(mesh.agreements.approve(agreement_id, user or local_user(mesh.declared)))
-    except MeshError as exc:
-        fail(str(exc))
+    _done(mesh.agreements.approve(agreement_id, user or local_user(mesh.declared)))
 
 
 @agreement_app.command("reject")
@@ -89,20 +82,14 @@ def reject(mesh_path: Path = MESH, agreement_id: int = ID, reason: str = typer.O
            user: str | None = USER) -> None:
     """Reject a requested agreement (an owner or a steward), with a reason."""
     mesh = open_or_exit(mesh_path)
-    try:
-        _done(mesh.agreements.reject(agreement_id, user or local_user(mesh.declared), reason))
-    except MeshError as exc:
-        fail(str(exc))
+    _done(mesh.agreements.reject(agreement_id, user or local_user(mesh.declared), reason))
 
 
 @agreement_app.command("cancel")
 def cancel(mesh_path: Path = MESH, agreement_id: int = ID, user: str | None = USER) -> None:
     """Withdraw your own request before it is decided."""
     mesh = open_or_exit(mesh_path)
-    try:
-        _done(mesh.agreements.cancel(agreement_id, user or local_user(mesh.declared)))
-    except MeshError as exc:
-        fail(str(exc))
+    _done(mesh.agreements.cancel(agreement_id, user or local_user(mesh.declared)))
 
 
 @agreement_app.command("renew")
@@ -112,10 +99,7 @@ def renew(mesh_path: Path = MESH, agreement_id: int = ID,
           user: str | None = USER) -> None:
     """Renew an active or expired agreement (owners only)."""
     mesh = open_or_exit(mesh_path)
-    try:
-        _done(mesh.agreements.renew(agreement_id, user or local_user(mesh.declared), days, until))
-    except MeshError as exc:
-        fail(str(exc))
+    _done(mesh.agreements.renew(agreement_id, user or local_user(mesh.declared), days, until))
 
 
 @agreement_app.command("revoke")
@@ -123,10 +107,7 @@ def revoke(mesh_path: Path = MESH, agreement_id: int = ID, reason: str = typer.O
            user: str | None = USER) -> None:
     """End an active agreement now (an owner, a steward or the consumer); its grant ends with it."""
     mesh = open_or_exit(mesh_path)
-    try:
-        _done(mesh.agreements.revoke(agreement_id, user or local_user(mesh.declared), reason))
-    except MeshError as exc:
-        fail(str(exc))
+    _done(mesh.agreements.revoke(agreement_id, user or local_user(mesh.declared), reason))
 
 
 @agreement_app.command("expire")
@@ -136,10 +117,7 @@ def expire(mesh_path: Path = MESH,
            user: str | None = USER) -> None:
     """End the active agreements whose expiry is due, and their grants (the scheduled job)."""
     mesh = open_or_exit(mesh_path)
-    try:
-        ended = mesh.agreements.expire_due(user or local_user(mesh.declared), as_of)
-    except MeshError as exc:
-        fail(str(exc))
+    ended = mesh.agreements.expire_due(user or local_user(mesh.declared), as_of)
     for made in ended:
         _done(made)
     typer.echo(f"{len(ended)} agreement(s) expired", err=True)

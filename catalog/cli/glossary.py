@@ -8,9 +8,8 @@ import typer
 
 from catalog.access.identity import local_user
 from catalog.cli import app
-from catalog.cli.common import fail, open_or_exit
+from catalog.cli.common import open_or_exit
 from catalog.cli.viewer import ROLE, viewer
-from catalog.errors import MeshError
 from catalog.text import one_line
 
 glossary_app = typer.Typer(no_args_is_help=True, help="Business terms: list, show, propose, approve, reject.")
@@ -48,10 +47,7 @@ def show(mesh_path: Path = MESH, term_id: str = typer.Argument(..., help="the te
     """A term's definition, labels, steward, where it is linked and its history."""
     mesh = open_or_exit(mesh_path)
     viewer(mesh, role, user)
-    try:
-        term = mesh.term(term_id)
-    except MeshError as exc:
-        fail(str(exc))
+    term = mesh.term(term_id)
     typer.echo(f"{term.name} ({term.id}) - {term.status}, steward {term.steward or '-'}")
     typer.echo(f"  {term.definition}")
     for label, values in (("synonyms", term.synonyms), ("abbreviations", term.abbreviations),
@@ -89,10 +85,7 @@ def propose(mesh_path: Path = MESH, name: str = typer.Argument(..., help="the te
               "abbreviations": abbreviation, "related": related, "status": status}
     current = mesh.declared.terms.get(term_id) if term_id else None
     fields["steward"] = steward or (current.steward if current else "") or (user or local_user(mesh.declared))
-    try:
-        made = mesh.glossary.propose(user or local_user(mesh.declared), fields, reason)
-    except MeshError as exc:
-        fail(str(exc))
+    made = mesh.glossary.propose(user or local_user(mesh.declared), fields, reason)
     typer.echo(f"proposal #{made.id}: {made.change} term {made.term_id}, pending; steward "
                f"{made.term.steward if made.change == 'new' else mesh.declared.terms[made.term_id].steward} decides")
 
@@ -102,10 +95,7 @@ def approve(mesh_path: Path = MESH, proposal_id: int = typer.Argument(..., help=
             note: str = typer.Option("", "--note", help="kept in the audit log"), user: str | None = USER) -> None:
     """Approve a pending proposal (the term's steward or a mesh steward); it is written to glossary/*.yaml."""
     mesh = open_or_exit(mesh_path)
-    try:
-        term = mesh.glossary.approve(proposal_id, user or local_user(mesh.declared), note)
-    except MeshError as exc:
-        fail(str(exc))
+    term = mesh.glossary.approve(proposal_id, user or local_user(mesh.declared), note)
     typer.echo(f"approved: {term.id} ({term.status}) written to "
                f"{mesh.declared.term_files[term.id].relative_to(mesh.root)}")
 
@@ -116,8 +106,5 @@ def reject(mesh_path: Path = MESH, proposal_id: int = typer.Argument(..., help="
            user: str | None = USER) -> None:
     """Reject a pending proposal with a reason; nothing is written."""
     mesh = open_or_exit(mesh_path)
-    try:
-        decided = mesh.glossary.reject(proposal_id, user or local_user(mesh.declared), reason)
-    except MeshError as exc:
-        fail(str(exc))
+    decided = mesh.glossary.reject(proposal_id, user or local_user(mesh.declared), reason)
     typer.echo(f"proposal #{decided.id} rejected: {one_line(decided.decision or '')}")

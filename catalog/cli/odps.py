@@ -8,7 +8,6 @@ import typer
 
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.interop import export_app, import_app
-from catalog.errors import MeshError
 
 MESH = typer.Argument(..., help="the mesh folder (holds mesh.yaml)")
 
@@ -27,21 +26,18 @@ def export_odps(mesh_path: Path = MESH,
     mesh = open_or_exit(mesh_path)
     if product_id is None and output is None:
         fail("give a product id, or -o FOLDER to write every product's document")
-    try:
-        if product_id is not None:
-            text = export_document(mesh, product_id, fmt)
-            if output is None:
-                typer.echo(text, nl=False)
-                return
-            output.write_text(text, encoding="utf-8")
-            typer.echo(f"wrote {output}", err=True)
+    if product_id is not None:
+        text = export_document(mesh, product_id, fmt)
+        if output is None:
+            typer.echo(text, nl=False)
             return
-        output.mkdir(parents=True, exist_ok=True)
-        for pid in sorted(mesh.products):
-            (output / f"{pid}.odps.{fmt}").write_text(export_document(mesh, pid, fmt), encoding="utf-8")
-        typer.echo(f"wrote {len(mesh.products)} ODPS document(s) to {output}", err=True)
-    except MeshError as exc:
-        fail(str(exc))
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for pid in sorted(mesh.products):
+        (output / f"{pid}.odps.{fmt}").write_text(export_document(mesh, pid, fmt), encoding="utf-8")
+    typer.echo(f"wrote {len(mesh.products)} ODPS document(s) to {output}", err=True)
 
 
 @import_app.command("odps")
@@ -52,8 +48,5 @@ def import_odps(mesh_path: Path = MESH, file: Path = typer.Argument(..., help="a
     from catalog.interop.odps import import_document, read_file
 
     mesh = open_or_exit(mesh_path)
-    try:
-        result = import_document(mesh, read_file(file), where=str(file), user=user)
-    except MeshError as exc:
-        fail(str(exc))
+    result = import_document(mesh, read_file(file), where=str(file), user=user)
     typer.echo(f"imported {result.product_id} v{result.version}: {result.descriptor_path.relative_to(mesh.root)}")
