@@ -28,7 +28,7 @@ def shop(tmp_path_factory):
 
 def test_monitor_once_then_list_ack_and_refusal(shop, monkeypatch):
     monkeypatch.delenv("MESHWORK_USER", raising=False)
-    done = runner.invoke(app, ["monitor", str(shop), "--once", "--json", "--send-timeout", "5"])
+    done = runner.invoke(app, ["monitor", str(shop), "--once", "--json", "--send-timeout", "120"])
     assert done.exit_code == 0, done.output
     passed = json.loads(done.stdout.splitlines()[0])
     assert passed["due"] == 3 and {t["product_id"] for t in passed["transitions"]} == {"shop.orders", "hr.salaries"}

@@ -133,13 +133,13 @@ def test_cross_domain_queries_give_the_same_answers_on_both_engines(samples, nam
     for role in ("analyst", "steward") if "email" in query else ("analyst",):
         expected = duck.session(role, USER).sql(query)
         assert expected.height > 0
-        _same(expected, spark.session(role, USER).sql(query))
+        _same(expected, spark.session(role, USER, timeout_s=300).sql(query))
 
 
 def test_every_source_kind_and_derived_product_reads_the_same(mini):
     duck, spark = mini
     for role in ("analyst", "steward", "risk_officer"):
-        d, s = duck.session(role, USER), spark.session(role, USER)
+        d, s = duck.session(role, USER), spark.session(role, USER, timeout_s=300)
         assert d.visible_products() == s.visible_products()
         for product_id in d.visible_products():
             _same(d.sql(f"SELECT * FROM {product_id}"), s.sql(f"SELECT * FROM {product_id}"))
@@ -211,6 +211,8 @@ def test_a_runaway_query_is_cancelled_through_its_job_group(mini):
     hasty = spark.session("analyst", USER, timeout_s=3)
     with pytest.raises(QueryTimeout, match="3 s time limit"):
         hasty.sql(RUNAWAY)
+    # the same session keeps working after the cancel (with room for a loaded machine: the limit was the point above)
+    hasty.timeout_s = 300
     assert hasty.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
     statuses = spark.usage("retail.customers")["status"].to_list()
     assert "timeout" in statuses
