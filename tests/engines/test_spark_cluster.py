@@ -4,9 +4,8 @@ Product views, the gate, masking, a cross-domain join and the quality checks mus
 
 The cluster is started once, for one test that asserts every comparison (as separate tests the cluster was
 started twice in CI runs, several minutes each on a loaded machine), and every java process it started is killed
-afterwards. The
-comparison runs in its own Python process: a process holds one Spark context, and the other Spark tests of
-this worker keep theirs on local[2].
+afterwards. The comparison runs in its own Python process: a process holds one Spark context, and the other
+Spark tests of this worker keep theirs on local[2].
 """
 
 from __future__ import annotations
