@@ -23,6 +23,9 @@ from incidentmesh import OWNER, build, write_orders
 from tests.state.appsession import AppError, AppSession, Page
 from tests.statebackends import fresh_schema
 
+# one worker for the module (`make test` runs --dist loadgroup), so its pair of servers starts once
+pytestmark = pytest.mark.xdist_group("cross-server")
+
 COUNT = "SELECT count(*) AS n FROM shop.orders"
 
 
