@@ -17,7 +17,7 @@ import catalog
 from catalog.cli import app as cli
 from catalog.dashboards.model import DashboardDescriptor, Tile
 from catalog.errors import MeshError
-from catalog.workbench.notebook import Cell, Notebook, NotebookStore, QueryHistory, user_key
+from catalog.workbench.notebook import Cell, Notebook, NotebookStore, user_key
 from catalog.text import check_text, csv_cell, one_line
 from minimesh import build_minimesh
 
@@ -157,8 +157,8 @@ def test_audit_and_result_exports_run_no_formula(mesh, tmp_path):
 def test_users_whose_names_slugify_alike_do_not_share_notebooks_or_history(mesh, a, b):
     assert user_key(a) != user_key(b)
     NotebookStore(mesh.state_dir, a).save(Notebook(title="Secret churn analysis"))
-    QueryHistory(mesh.state_dir, a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
-    assert NotebookStore(mesh.state_dir, b).list() == [] and QueryHistory(mesh.state_dir, b).recent() == []
+    mesh.query_history(a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
+    assert NotebookStore(mesh.state_dir, b).list() == [] and mesh.query_history(b).recent() == []
     assert [s.title for s in NotebookStore(mesh.state_dir, a).list()] == ["Secret churn analysis"]
 
 
