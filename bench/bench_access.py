@@ -9,10 +9,10 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import catalog
+from catalog.descriptors.ports import output_ports
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -44,8 +44,9 @@ def _grant_overhead() -> list[tuple[str, float]]:
     owner = next(iter(sorted(mesh.access.owners_of(restricted.id))))
     plain = mesh.session(role="steward", user="plain@bank.example")
     granted = mesh.session(role="analyst", user="granted@bank.example")
-    request = mesh.access.request("granted@bank.example", restricted.id, "Benchmarking the grant path")
-    mesh.access.approve(request.id, owner, timedelta(days=1))
+    port = output_ports(restricted)[0].name  # a grant is an approved access agreement
+    agreement = mesh.agreements.request("granted@bank.example", restricted.id, port, "Benchmarking the grant path", 1)
+    mesh.agreements.approve(agreement.id, owner)
     for _ in range(200):  # history: 200 expired grants for the same user on other products
         mesh.state.query("INSERT INTO grants (user, product_id, kind, granted_by, granted_at, expires_at) "
                          "VALUES ('granted@bank.example', 'retail.customers', 'pii', 'x', '2020-01-01', '2020-01-02')")

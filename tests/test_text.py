@@ -17,7 +17,7 @@ import catalog
 from catalog.cli import app as cli
 from catalog.dashboards.model import DashboardDescriptor, Tile
 from catalog.errors import MeshError
-from catalog.workbench.notebook import Cell, Notebook, NotebookStore, QueryHistory, user_key
+from catalog.workbench.notebook import Cell, Notebook, NotebookStore, user_key
 from catalog.text import check_text, csv_cell, one_line
 from minimesh import build_minimesh
 
@@ -35,20 +35,21 @@ def mesh(tmp_path):
 @pytest.mark.parametrize("purpose", FORGERIES)
 def test_a_purpose_with_control_characters_is_refused_and_nothing_is_requested(mesh, purpose):
     with pytest.raises(MeshError, match="the purpose contains .* one line of ordinary text"):
-        mesh.access.request(CONSUMER, "risk.limits", purpose)
-    assert mesh.access.requests().is_empty()
+        mesh.agreements.request(CONSUMER, "risk.limits", "sql", purpose, 7)
+    assert mesh.agreements.agreements().is_empty()
     audit = mesh.access.audit()
     assert audit["outcome"].to_list() == ["refused"] and "\n" not in audit["reason"][0]
 
 
 def test_reasons_comments_and_notes_refuse_control_characters(mesh):
-    made = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for Q3")
+    made = mesh.agreements.request(CONSUMER, "risk.limits", "sql", "Credit line review for Q3", 30)
     with pytest.raises(MeshError, match="the reason contains a line break"):
-        mesh.access.reject(made.id, "rui.costa@bank.example", "no\napproved")
-    assert mesh.access.get_request(made.id).status == "pending"
-    grant = mesh.access.approve(made.id, "rui.costa@bank.example", "2099-01-01")
+        mesh.agreements.reject(made.id, "rui.costa@bank.example", "no\napproved")
+    assert mesh.agreements.get(made.id).status == "requested"
+    mesh.agreements.approve(made.id, "rui.costa@bank.example")
     with pytest.raises(MeshError, match="the reason contains"):
-        mesh.access.revoke(grant.id, "rui.costa@bank.example", "done\x1b[31m")
+        mesh.agreements.revoke(made.id, "rui.costa@bank.example", "done\x1b[31m")
+    assert mesh.agreements.get(made.id).status == "active"
     with pytest.raises(MeshError, match="the comment contains"):
         mesh.trust_desk.comment("retail.customers", CONSUMER, "nice\u2029fake line")
     with pytest.raises((MeshError, ValueError), match="title contains"):
@@ -92,12 +93,12 @@ def test_every_stored_free_text_is_refused_clearly_or_rendered_faithfully_on_one
     padded = f"Purpose: {text}"
     outcomes = []
     try:
-        made = mesh.access.request(user, "risk.limits", padded)
-        stored = mesh.access.get_request(made.id).purpose
+        made = mesh.agreements.request(user, "risk.limits", "sql", padded, 7)
+        stored = mesh.agreements.get(made.id).purpose
         assert stored == padded.strip(" ")
         outcomes.append(stored)
     except MeshError as exc:
-        assert "purpose" in str(exc) and "\n" not in str(exc)
+        assert ("purpose" in str(exc) or "what you need it for" in str(exc)) and "\n" not in str(exc)
     for build in (lambda: Notebook(title=f"N {text}"), lambda: Cell(title=text or None),
                   lambda: Tile(title=f"T {text}", query="SELECT 1 AS x"), lambda: DashboardDescriptor(title=f"D {text}")):
         try:
@@ -136,7 +137,7 @@ def test_formula_cells_are_neutralized(cell):
 
 
 def test_audit_and_result_exports_run_no_formula(mesh, tmp_path):
-    mesh.access.request(CONSUMER, "risk.limits", "=HYPERLINK(\"http://evil.example\",\"Click\")")
+    mesh.access.record(CONSUMER, "agreement.request", reason="=HYPERLINK(\"http://evil.example\",\"Click\")")
     rows = list(csv.reader(io.StringIO(mesh.access.audit_csv())))
     assert rows[1][rows[0].index("reason")] == "'=HYPERLINK(\"http://evil.example\",\"Click\")"
     out = tmp_path / "result.csv"
@@ -156,8 +157,8 @@ def test_audit_and_result_exports_run_no_formula(mesh, tmp_path):
 def test_users_whose_names_slugify_alike_do_not_share_notebooks_or_history(mesh, a, b):
     assert user_key(a) != user_key(b)
     NotebookStore(mesh.state_dir, a).save(Notebook(title="Secret churn analysis"))
-    QueryHistory(mesh.state_dir, a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
-    assert NotebookStore(mesh.state_dir, b).list() == [] and QueryHistory(mesh.state_dir, b).recent() == []
+    mesh.query_history(a).add("SELECT 'secret'", "steward", 1, 1.0, "ok")
+    assert NotebookStore(mesh.state_dir, b).list() == [] and mesh.query_history(b).recent() == []
     assert [s.title for s in NotebookStore(mesh.state_dir, a).list()] == ["Secret churn analysis"]
 
 

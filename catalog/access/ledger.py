@@ -1,11 +1,11 @@
-"""Access requests, owners' decisions, grants with an expiry, and the append-only audit log.
+"""Grants with an expiry, the owners who may decide on them, and the append-only audit log.
 
-A consumer asks for access to a restricted product (kind `access`) or to its personal
-data unmasked (kind `pii`), with a purpose. An owner of the product (its owner or its
-domain's owner) approves with an expiry or rejects with a reason. An approved request
-becomes a grant that governed sessions pick up on their next query and drop at expiry.
-Every request, decision, use of a grant and refusal is one row of `audit_log`, which no
-code path updates or deletes (and SQLite triggers refuse to).
+A consumer asks for access to a restricted product (kind `access`) or to its personal data unmasked (kind
+`pii`) with an access agreement (catalog.access.agreements): the agreement is the only way a request becomes a
+grant. An active agreement holds a grant here, which governed sessions pick up on their next query and drop at
+expiry or when the agreement ends. Every decision, use of a grant and refusal is one row of `audit_log`, which
+no code path updates or deletes (and SQLite triggers refuse to). The older `access_requests` table stays in
+the migrations for history; nothing writes or reads it any more.
 """
 
 from __future__ import annotations
@@ -13,47 +13,27 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Literal
 
 import polars as pl
 
 from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.errors import AccessDenied, MeshError, UnknownProduct
+from catalog.errors import MeshError
 from catalog.state.store import StateStore, iso
-from catalog.text import check_text, csv_row
+from catalog.text import csv_row
 
 GrantKind = Literal["access", "pii"]
 GRANT_KINDS: tuple[str, ...] = ("access", "pii")
 MIN_PURPOSE = 10
-MAX_TEXT = 2000  # purposes and reasons: one line of ordinary text (catalog.text)
 
 AUDIT_SCHEMA = {"id": pl.Int64, "ts": pl.String, "actor": pl.String, "action": pl.String, "outcome": pl.String,
                 "product_id": pl.String, "kind": pl.String, "subject": pl.String, "role": pl.String,
                 "reason": pl.String, "request_id": pl.Int64, "grant_id": pl.Int64, "query_id": pl.String}
-REQUEST_SCHEMA = {"id": pl.Int64, "ts": pl.String, "user": pl.String, "product_id": pl.String, "kind": pl.String,
-                  "purpose": pl.String, "status": pl.String, "decided_by": pl.String, "decided_at": pl.String,
-                  "reason": pl.String, "expires_at": pl.String}
 GRANT_SCHEMA = {"id": pl.Int64, "request_id": pl.Int64, "user": pl.String, "product_id": pl.String,
                 "kind": pl.String, "granted_by": pl.String, "granted_at": pl.String, "expires_at": pl.String,
                 "revoked_by": pl.String, "revoked_at": pl.String, "status": pl.String}
-
-
-
-@dataclass(frozen=True)
-class AccessRequest:
-    id: int
-    ts: str
-    user: str
-    product_id: str
-    kind: str
-    purpose: str
-    status: str
-    decided_by: str | None = None
-    decided_at: str | None = None
-    reason: str | None = None
-    expires_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,8 +55,8 @@ class Grant:
 
 
 class AccessLedger:
-    """The marketplace's access workflow over the mesh's state store (the one owner of access_requests,
-    grants and audit_log); `clock` is injectable for tests."""
+    """Grants and the audit log over the mesh's state store (the one owner of grants, audit_log and the
+    no longer written access_requests); `clock` is injectable for tests, and the agreement desk reads it too."""
 
     def __init__(self, mesh: DeclaredMesh, state: StateStore, clock: Callable[[], datetime] | None = None):
         self.mesh = mesh
@@ -120,10 +100,6 @@ class AccessLedger:
         with self.state.transaction() as con:
             self._audit(con, normalize_user(actor) or ANONYMOUS, action, outcome, **fields)
 
-    def _refuse(self, error: type[MeshError], actor: str, action: str, reason: str, **fields: Any) -> MeshError:
-        self.audit_refusal(actor, action, reason, **fields)
-        return error(reason)
-
     def audit(self, product_id: str | None = None, actor: str | None = None) -> pl.DataFrame:
         """The audit log, oldest first: who did what, when, to which product, with what outcome and why."""
         clauses, params = [], []
@@ -145,176 +121,6 @@ class AccessLedger:
         writer.writerow(frame.columns)
         writer.writerows(csv_row(row) for row in frame.iter_rows())
         return out.getvalue()
-
-    # ---------------------------------------------------------------- requests
-
-    def request(self, user: str | None, product_id: str, purpose: str, kind: str = "access") -> AccessRequest:
-        """File a request; refused (and recorded) for an unknown product, a missing purpose or a duplicate."""
-        actor = normalize_user(user) or ANONYMOUS
-        action = "access.request"
-        try:
-            purpose = check_text(purpose, "purpose", MAX_TEXT)
-        except MeshError as exc:
-            raise self._refuse(MeshError, actor, action, str(exc), product_id=str(product_id)[:200]) from None
-        if actor == ANONYMOUS:
-            raise self._refuse(AccessDenied, actor, action, "Sign in first: an access request needs to know who "
-                               "is asking.", product_id=product_id)
-        if product_id not in self.mesh.products:
-            raise self._refuse(UnknownProduct, actor, action, f"There is no product {product_id!r} in mesh "
-                               f"{self.mesh.name!r}; check the id (<domain>.<name>) in the catalog.",
-                               product_id=product_id)
-        if kind not in GRANT_KINDS:
-            raise self._refuse(MeshError, actor, action, f"Unknown request kind {kind!r}: ask for 'access' to a "
-                               "restricted product or 'pii' to see its personal data unmasked.",
-                               product_id=product_id)
-        product = self.mesh.products[product_id]
-        if kind == "access" and not product.descriptor.access.restricted:
-            raise self._refuse(MeshError, actor, action, f"{product_id} is not restricted: every role can "
-                               "already query it. Ask for 'pii' if you need its personal data unmasked.",
-                               product_id=product_id)
-        if kind == "pii" and not product.pii_columns:
-            raise self._refuse(MeshError, actor, action, f"{product_id} has no personal-data columns, so there "
-                               "is nothing to unmask.", product_id=product_id)
-        if len(purpose) < MIN_PURPOSE:
-            raise self._refuse(MeshError, actor, action, f"Say what you need {product_id} for (at least "
-                               f"{MIN_PURPOSE} characters): the owner decides on the purpose.",
-                               product_id=product_id)
-        pending = self.state.query("SELECT id FROM access_requests WHERE user=? AND product_id=? AND kind=? "
-                                        "AND status='pending'", (actor, product_id, kind))
-        if pending:
-            raise self._refuse(MeshError, actor, action, f"You already have a pending request #{pending[0][0]} for "
-                               f"{kind} on {product_id}; its owner has not decided yet.", product_id=product_id,
-                               kind=kind)
-        active = [g for g in self.active_grants(actor) if g.key == (product_id, kind)]
-        if active:
-            raise self._refuse(MeshError, actor, action, f"You already hold grant #{active[0].id} for {kind} on "
-                               f"{product_id} until {active[0].expires_at}.", product_id=product_id)
-        with self.state.transaction() as con:
-            cursor = con.execute("INSERT INTO access_requests (ts, user, product_id, kind, purpose, status) "
-                                 "VALUES (?,?,?,?,?, 'pending')", (self.now(), actor, product_id, kind, purpose))
-            request_id = int(cursor.lastrowid or 0)
-            self._audit(con, actor, action, "ok", product_id=product_id, kind=kind, subject=actor, reason=purpose,
-                        request_id=request_id)
-        return self.get_request(request_id)
-
-    def get_request(self, request_id: int) -> AccessRequest:
-        rows = self.state.query(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests WHERE id = ?",
-                                     (int(request_id),))
-        if not rows:
-            raise MeshError(f"There is no access request #{request_id} in mesh {self.mesh.name!r}.")
-        return AccessRequest(*rows[0])
-
-    def requests(self, user: str | None = None, product_id: str | None = None,
-                 status: str | None = None) -> pl.DataFrame:
-        clauses, params = [], []
-        for column, value in (("user", normalize_user(user) if user else None), ("product_id", product_id),
-                              ("status", status)):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self.state.frame(f"SELECT {', '.join(REQUEST_SCHEMA)} FROM access_requests {where} "
-                                     "ORDER BY id DESC", tuple(params), REQUEST_SCHEMA)
-
-    def pending_for(self, owner: str | None) -> pl.DataFrame:
-        """Pending requests on the products this person may decide on (newest first)."""
-        owned = self.owned_by(owner)
-        return self.requests(status="pending").filter(pl.col("product_id").is_in(owned))
-
-    # ---------------------------------------------------------------- decisions
-
-    def _decidable(self, request_id: int, decider: str, action: str) -> AccessRequest:
-        try:
-            request = self.get_request(request_id)
-        except MeshError as exc:
-            raise self._refuse(MeshError, decider, action, str(exc), request_id=request_id) from None
-        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
-                  "request_id": request.id}
-        if decider == ANONYMOUS:
-            raise self._refuse(AccessDenied, decider, action, "Sign in first: only a product's owner may decide on "
-                               "its access requests.", **fields)
-        if request.product_id not in self.mesh.products:
-            raise self._refuse(UnknownProduct, decider, action, f"{request.product_id} is no longer in mesh "
-                               f"{self.mesh.name!r}; the request cannot be decided.", **fields)
-        owners = self.owners_of(request.product_id)
-        if decider not in owners:
-            raise self._refuse(AccessDenied, decider, action, f"{decider} is not an owner of {request.product_id}; "
-                               f"only {', '.join(sorted(owners)) or 'its owner'} may decide on its requests.",
-                               **fields)
-        if decider == request.user:
-            raise self._refuse(AccessDenied, decider, action, "You cannot decide on your own request; another "
-                               f"owner of {request.product_id} must.", **fields)
-        if request.status != "pending":
-            raise self._refuse(MeshError, decider, action, f"Request #{request.id} is already {request.status}.",
-                               **fields)
-        return request
-
-    def approve(self, request_id: int, approver: str | None,
-                expires: datetime | timedelta | date | str) -> Grant:
-        """Approve a pending request: the grant applies from the requester's next query until `expires`."""
-        decider = normalize_user(approver) or ANONYMOUS
-        request = self._decidable(request_id, decider, "access.approve")
-        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
-                  "request_id": request.id}
-        until = self._expiry(expires)
-        if until is None or iso(until) <= self.now():
-            raise self._refuse(MeshError, decider, "access.approve", f"The expiry {expires!s} is not a future date "
-                               "and time; give one (e.g. 30 days from now).", **fields)
-        now = self.now()
-        with self.state.transaction() as con:
-            updated = con.execute("UPDATE access_requests SET status='approved', decided_by=?, decided_at=?, "
-                                  "expires_at=? WHERE id=? AND status='pending'",
-                                  (decider, now, iso(until), request.id)).rowcount
-            if not updated:
-                raise MeshError(f"Request #{request.id} was decided by someone else a moment ago.")
-            cursor = con.execute("INSERT INTO grants (request_id, user, product_id, kind, granted_by, granted_at, "
-                                 "expires_at) VALUES (?,?,?,?,?,?,?)",
-                                 (request.id, request.user, request.product_id, request.kind, decider, now,
-                                  iso(until)))
-            grant_id = int(cursor.lastrowid or 0)
-            self._audit(con, decider, "access.approve", "ok", reason=f"until {iso(until)}", grant_id=grant_id,
-                        **fields)
-        return self.get_grant(grant_id)
-
-    def reject(self, request_id: int, approver: str | None, reason: str) -> AccessRequest:
-        """Reject a pending request; the reason is shown to the requester and kept in the audit log."""
-        decider = normalize_user(approver) or ANONYMOUS
-        request = self._decidable(request_id, decider, "access.reject")
-        fields = {"product_id": request.product_id, "kind": request.kind, "subject": request.user,
-                  "request_id": request.id}
-        try:
-            reason = check_text(reason, "reason", MAX_TEXT)
-        except MeshError as exc:
-            raise self._refuse(MeshError, decider, "access.reject", str(exc), **fields) from None
-        if not reason:
-            raise self._refuse(MeshError, decider, "access.reject", "Give the requester a reason for the "
-                               "rejection.", **fields)
-        with self.state.transaction() as con:
-            con.execute("UPDATE access_requests SET status='rejected', decided_by=?, decided_at=?, reason=? "
-                        "WHERE id=? AND status='pending'", (decider, self.now(), reason, request.id))
-            self._audit(con, decider, "access.reject", "ok", reason=reason, **fields)
-        return self.get_request(request.id)
-
-    def revoke(self, grant_id: int, by: str | None, reason: str) -> Grant:
-        """End a grant before its expiry (an owner's decision, recorded like the others)."""
-        decider = normalize_user(by) or ANONYMOUS
-        try:
-            grant = self.get_grant(grant_id)
-        except MeshError as exc:
-            raise self._refuse(MeshError, decider, "access.revoke", str(exc), grant_id=grant_id) from None
-        fields = {"product_id": grant.product_id, "kind": grant.kind, "subject": grant.user, "grant_id": grant.id}
-        try:
-            reason = check_text(reason, "reason", MAX_TEXT)
-        except MeshError as exc:
-            raise self._refuse(MeshError, decider, "access.revoke", str(exc), **fields) from None
-        if grant.product_id not in self.mesh.products or decider not in self.owners_of(grant.product_id):
-            raise self._refuse(AccessDenied, decider, "access.revoke", f"{decider} is not an owner of "
-                               f"{grant.product_id} and may not revoke its grants.", **fields)
-        with self.state.transaction() as con:
-            con.execute("UPDATE grants SET revoked_by=?, revoked_at=? WHERE id=? AND revoked_at IS NULL",
-                        (decider, self.now(), grant.id))
-            self._audit(con, decider, "access.revoke", "ok", reason=(reason or "").strip() or None, **fields)
-        return self.get_grant(grant.id)
 
     # ---------------------------------------------------------------- grants an agreement holds
 
@@ -362,21 +168,6 @@ class AccessLedger:
             self._audit(con, by, "grant.expire", "ok", product_id=grant.product_id, kind=grant.kind,
                         subject=grant.user, reason=f"agreement #{agreement_id}, expired at {at}", grant_id=grant.id)
         return self.get_grant(grant.id)
-
-    def _expiry(self, expires: datetime | timedelta | date | str) -> datetime | None:
-        if isinstance(expires, timedelta):
-            return self.clock() + expires
-        if isinstance(expires, datetime):
-            return expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)
-        if isinstance(expires, date):
-            return datetime(expires.year, expires.month, expires.day, 23, 59, 59, tzinfo=timezone.utc)
-        try:
-            parsed = datetime.fromisoformat(str(expires))
-        except ValueError:
-            return None
-        if len(str(expires)) <= 10:
-            parsed = parsed.replace(hour=23, minute=59, second=59)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
     # ---------------------------------------------------------------- grants
 

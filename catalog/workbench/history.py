@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.errors import MeshError, StateUnavailable
-from catalog.state.location import state_url
 from catalog.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -28,17 +27,17 @@ COLUMNS = "ts, role, status, rows, duration_ms, sql_text"
 
 
 class QueryHistory:
-    """`state` is the mesh's store (the facade passes it); without one, the store of `state_dir` (the SQLite
-    file there, or MESHWORK_STATE_URL), as a bare library user would open it."""
+    """`state` is the mesh's store, which the facade passes (`mesh.query_history(user)`) and closes with the
+    mesh; `state_dir` is where an older version kept this person's history file."""
 
     MAX_KEPT = MAX_KEPT
 
-    def __init__(self, state_dir: Path, user: str, state: StateStore | None = None):
+    def __init__(self, state_dir: Path, user: str, state: StateStore):
         from catalog.workbench.notebook import NotebookStore  # the per-person folder (an older version's file)
 
         self.user = NotebookStore(state_dir, user).user
         self.path = NotebookStore(state_dir, user).folder / FILE
-        self.state = state if state is not None else StateStore(Path(state_dir), url=state_url(None))
+        self.state = state
         self._carried = False
 
     def add(self, sql: str, role: str, rows: int | None, duration_ms: float | None, status: str) -> None:

@@ -1,4 +1,4 @@
-"""Access requests -> owner decisions -> grants that apply per query and end at expiry; the audit log."""
+"""Access agreements -> owner decisions -> grants that apply per query and end at expiry; the audit log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import catalog
 from catalog.cli import app as cli
 from catalog.errors import GrantLapsed, MeshError, QueryRejected
+from tests.grants import granted
 
 OWNER = "rui.costa@bank.example"      # owns risk.limits (restricted to steward, risk_officer)
 RETAIL_OWNER = "ana.silva@bank.example"  # owns retail.customers (PII)
@@ -52,12 +53,13 @@ def test_request_approve_query_expire_refuse(mesh):
     with pytest.raises(QueryRejected, match="restricted"):
         session.sql("SELECT * FROM risk.limits")
 
-    request = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    assert request.status == "pending" and request.kind == "access"
-    assert mesh.access.pending_for(OWNER)["id"].to_list() == [request.id]
-    assert mesh.access.pending_for(CONSUMER).is_empty()
+    request = mesh.agreements.request(CONSUMER, "risk.limits", "sql", "Credit line review for the Q3 campaign", 2 / 24)
+    assert request.status == "requested" and request.kind == "access"
+    assert mesh.agreements.to_decide(OWNER)["id"].to_list() == [request.id]
+    assert mesh.agreements.to_decide(CONSUMER).is_empty()
+    assert mesh.access.grants().is_empty()  # a request opens nothing
 
-    grant = mesh.access.approve(request.id, OWNER, timedelta(hours=2))
+    grant = mesh.access.get_grant(mesh.agreements.approve(request.id, OWNER).grant_id)
     assert grant.expires_at.startswith("2026-03-01T11:00:00")
     limits = session.sql("SELECT customer_id, credit_limit FROM risk.limits ORDER BY credit_limit")
     assert limits["credit_limit"].to_list() == [2000, 5000]
@@ -72,7 +74,9 @@ def test_request_approve_query_expire_refuse(mesh):
     assert "risk.limits" not in session.visible_products()
     assert mesh.access.grants(user=CONSUMER)["status"].to_list() == ["expired"]
     assert audit_trail(mesh) == [
-        ("access.request", "ok", "risk.limits"), ("access.approve", "ok", "risk.limits"),
+        ("agreement.request", "ok", "risk.limits"), ("agreement.approve", "ok", "risk.limits"),
+        ("agreement.approved", "ok", "risk.limits"), ("grant.issue", "ok", "risk.limits"),
+        ("agreement.activate", "ok", "risk.limits"),
         ("grant.use", "ok", "risk.limits"), ("grant.use", "refused", "risk.limits"),
         ("grant.use", "refused", "risk.limits")]
 
@@ -82,19 +86,19 @@ def test_a_grant_with_a_real_one_second_expiry_ends_on_the_wall_clock(minimesh):
     from datetime import datetime
 
     mesh = catalog.open_mesh(minimesh)
-    request = mesh.access.request(CONSUMER, "risk.limits", "One-off reconciliation of limits")
-    grant = mesh.access.approve(request.id, OWNER, timedelta(seconds=5))  # room for a slow first query
+    agreement = granted(mesh, CONSUMER, "risk.limits", "One-off reconciliation of limits", OWNER,
+                        5 / 86400)  # room for a slow first query
     session = mesh.session(role="analyst", user=CONSUMER)
     assert session.sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
-    expires = datetime.fromisoformat(str(grant.expires_at))
+    expires = datetime.fromisoformat(str(mesh.access.get_grant(agreement.grant_id).expires_at))
     time.sleep(max(0.0, (expires - datetime.now(expires.tzinfo)).total_seconds()) + 0.05)
     with pytest.raises(GrantLapsed):
         session.sql("SELECT count(*) AS n FROM risk.limits")
+    mesh.close()
 
 
 def test_pii_grant_unmasks_for_that_user_only_until_expiry(mesh):
-    request = mesh.access.request(CONSUMER, "retail.customers", "Send the VCDPA notice e-mails", kind="pii")
-    mesh.access.approve(request.id, RETAIL_OWNER, timedelta(days=1))
+    granted(mesh, CONSUMER, "retail.customers", "Send the VCDPA notice e-mails", RETAIL_OWNER, 1, kind="pii")
     query = "SELECT email FROM retail.customers WHERE age = 34"
     assert mesh.session(role="analyst", user=CONSUMER).sql(query)["email"][0] == "ana@bank.example"
     assert mesh.session(role="analyst", user="someone.else@bank.example").sql(query)["email"][0] == "***@bank.example"
@@ -109,85 +113,85 @@ def test_pii_grant_unmasks_for_that_user_only_until_expiry(mesh):
 
 
 def test_each_query_relying_on_a_grant_is_audited_with_its_query_id(mesh):
-    request = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    grant = mesh.access.approve(request.id, OWNER, timedelta(days=7))
+    grant_id = granted(mesh, CONSUMER, "risk.limits", "Credit line review for the Q3 campaign", OWNER, 7).grant_id
     session = mesh.session(role="analyst", user=CONSUMER)
     session.sql("SELECT * FROM risk.limits")
     session.sql("SELECT * FROM retail.branches")  # no grant needed: not a use
     session.sql("SELECT l.credit_limit FROM risk.limits l JOIN risk.scores s USING (customer_id)")
     uses = mesh.access.audit().filter(action="grant.use")
-    assert uses["grant_id"].to_list() == [grant.id, grant.id]
+    assert uses["grant_id"].to_list() == [grant_id, grant_id]
     usage = mesh.usage("risk.limits")
     assert sorted(uses["query_id"].to_list()) == sorted(usage["query_id"].to_list())
     # a steward sees risk.limits by role: the grant is not relied on, so nothing is recorded
-    mesh.access.request(RETAIL_OWNER, "risk.limits", "Checking limits as a steward as well")
+    mesh.agreements.request(RETAIL_OWNER, "risk.limits", "sql", "Checking limits as a steward as well", 7)
     mesh.session(role="steward", user=CONSUMER).sql("SELECT * FROM risk.limits")
     assert mesh.access.audit().filter(action="grant.use").height == 2
 
 
 def test_refusals_are_clear_and_recorded(mesh):
-    with pytest.raises(catalog.UnknownProduct, match="no product 'risk.limitz'"):
-        mesh.access.request(CONSUMER, "risk.limitz", "Credit line review for the Q3 campaign")
-    with pytest.raises(MeshError, match="not restricted"):
-        mesh.access.request(CONSUMER, "retail.branches", "Branch list for the campaign")
+    desk, purpose = mesh.agreements, "Credit line review for the Q3 campaign"
+    with pytest.raises(MeshError, match="no product 'risk.limitz'"):
+        desk.request(CONSUMER, "risk.limitz", "sql", purpose, 7)
     with pytest.raises(MeshError, match="no personal-data columns"):
-        mesh.access.request(CONSUMER, "retail.branches", "Branch list for the campaign", kind="pii")
+        desk.request(CONSUMER, "retail.branches", "sql", "Branch list for the campaign", 7, kind="pii")
     with pytest.raises(MeshError, match="at least 10 characters"):
-        mesh.access.request(CONSUMER, "risk.limits", "need it")
-    with pytest.raises(catalog.AccessDenied, match="Sign in first"):
-        mesh.access.request(None, "risk.limits", "Credit line review for the Q3 campaign")
-    request = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    with pytest.raises(MeshError, match="already have a pending request"):
-        mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    with pytest.raises(catalog.AccessDenied, match=f"{RETAIL_OWNER} is not an owner of risk.limits"):
-        mesh.access.approve(request.id, RETAIL_OWNER, timedelta(days=1))
-    with pytest.raises(MeshError, match="not a future date"):
-        mesh.access.approve(request.id, OWNER, timedelta(days=-1))
+        desk.request(CONSUMER, "risk.limits", "sql", "need it", 7)
+    with pytest.raises(catalog.AccessDenied, match="(?i)sign in first"):
+        desk.request(None, "risk.limits", "sql", purpose, 7)
+    request = desk.request(CONSUMER, "risk.limits", "sql", purpose, 7)
+    with pytest.raises(MeshError, match=f"agreement #{request.id} for it is already requested"):
+        desk.request(CONSUMER, "risk.limits", "sql", purpose, 7)
+    with pytest.raises(catalog.AccessDenied, match=f"{RETAIL_OWNER} may not approve it; it needs an owner of "
+                       "risk.limits"):
+        desk.approve(request.id, RETAIL_OWNER)
+    with pytest.raises(MeshError, match="duration must be positive"):
+        desk.approve(request.id, OWNER, days=-1)
     with pytest.raises(MeshError, match="reason"):
-        mesh.access.reject(request.id, OWNER, "  ")
-    with pytest.raises(MeshError, match="no access request #999"):
-        mesh.access.approve(999, OWNER, timedelta(days=1))
+        desk.reject(request.id, OWNER, "  ")
+    with pytest.raises(MeshError, match="no agreement #999"):
+        desk.approve(999, OWNER)
     refused = mesh.access.audit().filter(outcome="refused")
-    assert refused.height == 10
+    assert refused.height == 9
     by_reason = {r["action"]: r for r in refused.iter_rows(named=True)}
-    assert by_reason["access.approve"]["actor"] == "rui.costa@bank.example"  # the last approve refusal
+    assert by_reason["agreement.approve"]["actor"] == "rui.costa@bank.example"  # the last approve refusal
     first = refused.row(0, named=True)
     assert (first["actor"], first["product_id"]) == (CONSUMER, "risk.limitz")
     assert all(r["reason"] for r in refused.iter_rows(named=True))
-    assert mesh.access.get_request(request.id).status == "pending"  # refusals changed nothing
+    assert desk.get(request.id).status == "requested"  # refusals changed nothing
     assert mesh.access.grants().is_empty()
 
 
 def test_owner_cannot_approve_their_own_request_and_domain_owner_may_decide(mesh):
-    request = mesh.access.request(OWNER, "retail.customers", "Join limits to customer e-mails", kind="pii")
+    desk = mesh.agreements
+    request = desk.request(OWNER, "retail.customers", "sql", "Join limits to customer e-mails", 1, kind="pii")
     with pytest.raises(catalog.AccessDenied):
-        mesh.access.approve(request.id, "bo@bank.example", timedelta(days=1))
-    rejected = mesh.access.reject(request.id, "retail-team@bank.example", "Use the masked key; it joins.")
+        desk.approve(request.id, "bo@bank.example")
+    rejected = desk.reject(request.id, "retail-team@bank.example", "Use the masked key; it joins.")
     assert (rejected.status, rejected.decided_by, rejected.reason) == \
         ("rejected", "retail-team@bank.example", "Use the masked key; it joins.")
     with pytest.raises(MeshError, match="already rejected"):
-        mesh.access.approve(request.id, RETAIL_OWNER, timedelta(days=1))
-    own = mesh.access.request(RETAIL_OWNER, "risk.limits", "Limits for the retail dashboard")
-    mesh.access.approve(own.id, OWNER, timedelta(days=1))
-    mine = mesh.access.request(OWNER, "retail.customers", "Join limits to customer e-mails again", kind="pii")
+        desk.approve(request.id, RETAIL_OWNER)
+    granted(mesh, RETAIL_OWNER, "risk.limits", "Limits for the retail dashboard", OWNER, 1)
+    mine = desk.request(OWNER, "retail.customers", "sql", "Join limits to customer e-mails again", 1, kind="pii")
     with pytest.raises(catalog.AccessDenied):
-        mesh.access.approve(mine.id, OWNER, timedelta(days=1))
+        desk.approve(mine.id, OWNER)
+    assert [g["user"] for g in mesh.access.grants().iter_rows(named=True)] == [RETAIL_OWNER]
 
 
 def test_revoked_grant_stops_at_once(mesh):
-    request = mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
-    grant = mesh.access.approve(request.id, OWNER, timedelta(days=30))
+    agreement = granted(mesh, CONSUMER, "risk.limits", "Credit line review for the Q3 campaign", OWNER, 30)
     session = mesh.session(role="analyst", user=CONSUMER)
     session.sql("SELECT * FROM risk.limits")
     with pytest.raises(catalog.AccessDenied):
-        mesh.access.revoke(grant.id, CONSUMER, "I do not need it")
-    mesh.access.revoke(grant.id, OWNER, "campaign cancelled")
+        mesh.agreements.revoke(agreement.id, "someone.else@bank.example", "I do not need it")
+    assert mesh.access.grants()["status"].to_list() == ["active"]
+    mesh.agreements.revoke(agreement.id, OWNER, "campaign cancelled")
     with pytest.raises(GrantLapsed, match="was revoked"):
         session.sql("SELECT * FROM risk.limits")
 
 
 def test_audit_log_is_append_only_in_sqlite_itself(mesh):
-    mesh.access.request(CONSUMER, "risk.limits", "Credit line review for the Q3 campaign")
+    mesh.agreements.request(CONSUMER, "risk.limits", "sql", "Credit line review for the Q3 campaign", 7)
     if mesh.state.url:  # the same triggers, made PL/pgSQL, on a PostgreSQL state
         import psycopg
         con, refused = psycopg.connect(mesh.state.url, autocommit=True), psycopg.DatabaseError
@@ -205,12 +209,12 @@ def test_audit_log_is_append_only_in_sqlite_itself(mesh):
 
 
 def test_audit_csv_export_has_every_event(mesh):
-    request = mesh.access.request(CONSUMER, "risk.limits", "Credit line review, with a comma")
-    mesh.access.reject(request.id, OWNER, 'Use "risk.scores" instead')
+    request = mesh.agreements.request(CONSUMER, "risk.limits", "sql", "Credit line review, with a comma", 7)
+    mesh.agreements.reject(request.id, OWNER, 'Use "risk.scores" instead')
     rows = list(csv.DictReader(io.StringIO(mesh.access.audit_csv())))
-    assert [r["action"] for r in rows] == ["access.request", "access.reject"]
-    assert rows[0]["reason"] == "Credit line review, with a comma"
-    assert rows[1]["reason"] == 'Use "risk.scores" instead' and rows[1]["subject"] == CONSUMER
+    assert [r["action"] for r in rows] == ["agreement.request", "agreement.reject"]
+    assert rows[0]["reason"].endswith(": Credit line review, with a comma")
+    assert rows[1]["reason"].endswith(': Use "risk.scores" instead') and rows[1]["subject"] == CONSUMER
 
 
 def test_cli_request_approve_list_and_audit(minimesh):

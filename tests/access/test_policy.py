@@ -10,6 +10,7 @@ import catalog
 from catalog.errors import MeshError, UnknownProduct
 from catalog.access.identity import default_role
 from catalog.access.policy import LockedProduct, Viewers
+from tests.grants import granted
 
 EXPOSURE = "risk.customer_exposure"  # restricted to steward and risk_officer
 ACCOUNTS = "retail.accounts"
@@ -78,8 +79,7 @@ def test_a_grant_opens_the_product_and_lapses_at_expiry(banking):
     now = [datetime(2026, 12, 1, 12, tzinfo=timezone.utc)]
     banking.access.clock = lambda: now[0]
     owner = banking.product(EXPOSURE).owner
-    request = banking.access.request("ana@example.com", EXPOSURE, "capital planning for Q1 review")
-    banking.access.approve(request.id, owner, timedelta(days=1))
+    granted(banking, "ana@example.com", EXPOSURE, "capital planning for Q1 review", owner, 1)
     assert banking.policy("analyst", "ana@example.com").can_query(EXPOSURE)
     assert banking.policy("analyst", "bob@example.com").is_locked(EXPOSURE)
     now[0] += timedelta(days=2)
@@ -146,18 +146,16 @@ def test_a_broken_product_is_refused_as_broken_not_as_restricted(sample_copy):
 
 def test_a_revoked_grant_lapses_at_once(banking):
     owner = banking.product(EXPOSURE).owner
-    request = banking.access.request("ana@example.com", EXPOSURE, "capital planning for Q1 review")
-    grant = banking.access.approve(request.id, owner, timedelta(days=30))
+    agreement = granted(banking, "ana@example.com", EXPOSURE, "capital planning for Q1 review", owner, 30)
     assert EXPOSURE in banking.visible_products("analyst", "ana@example.com")
-    banking.access.revoke(grant.id, owner, "project over")
+    banking.agreements.revoke(agreement.id, owner, "project over")
     assert EXPOSURE not in banking.visible_products("analyst", "ana@example.com")
     assert banking.policy("analyst", "ana@example.com").is_locked(EXPOSURE)
 
 
 def test_a_pii_grant_unmasks_only_its_product(banking):
     owner = banking.product("retail.customers").owner
-    request = banking.access.request("ana@example.com", "retail.customers", "verify mailing addresses", "pii")
-    banking.access.approve(request.id, owner, timedelta(days=3))
+    granted(banking, "ana@example.com", "retail.customers", "verify mailing addresses", owner, 3, kind="pii")
     policy = banking.policy("analyst", "ana@example.com")
     assert policy.sees_pii("retail.customers") and policy.masked_columns("retail.customers") == []
     assert policy.masked_columns("marketing.customer_360")

@@ -29,6 +29,7 @@ from catalog.access.policy import LockedProduct
 from catalog.scorecards.review import review
 from catalog.scorecards.scorecard import LOCKED_NOTE, latest_checks
 from catalog.discover.search import product_hit
+from tests.grants import granted
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 HISTORY_DAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
@@ -57,8 +58,7 @@ def _mesh_copy(root: Path, discovery: str) -> catalog.Mesh:
     mesh.access.clock = lambda: now - timedelta(days=3)
     for user, until in (("gina.granted@bank.example", now + timedelta(days=30)),
                         ("ed.expired@bank.example", now - timedelta(days=1))):
-        request = mesh.access.request(user, RESTRICTED, "capital planning for the quarterly review")
-        mesh.access.approve(request.id, OWNER, until)
+        granted(mesh, user, RESTRICTED, "capital planning for the quarterly review", OWNER, until=until)
     mesh.access.clock = lambda: datetime.now(timezone.utc)
     return mesh
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from apptest import open_app
 
 import catalog
-from catalog.workbench.notebook import Cell, Notebook, NotebookStore, QueryHistory
+from catalog.workbench.notebook import Cell, Notebook, NotebookStore
 
 JOIN = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
 
@@ -54,7 +54,8 @@ def test_deep_link_fills_a_cell_and_runs_nothing_until_the_click(minimesh):
     assert len(editors(at)) == 1 and editors(at)[0].value == JOIN
     assert results(at) == [] and any("press **Run**" in i.value for i in at.info)
     mesh = catalog.open_mesh(minimesh)
-    assert mesh.usage().is_empty() and QueryHistory(mesh.state_dir, "ana@bank.example").recent() == []
+    assert mesh.usage().is_empty() and mesh.query_history("ana@bank.example").recent() == []
+    mesh.close()
     at.run()  # any rerun (a widget, a reload of the same session) still runs nothing
     assert results(at) == [] and catalog.open_mesh(minimesh).usage().is_empty()
     run_buttons(at)[0].click()
@@ -139,7 +140,8 @@ def test_save_keeps_the_notebook_and_history_lists_queries(minimesh):
     mesh = catalog.open_mesh(minimesh)
     saved = NotebookStore(mesh.state_dir, "ana@bank.example").load("my-scores")
     assert [c.source for c in saved.cells] == [JOIN] and saved.cells[0].chart is not None
-    assert QueryHistory(mesh.state_dir, "ana@bank.example").recent()[0]["sql"] == JOIN
+    assert mesh.query_history("ana@bank.example").recent()[0]["sql"] == JOIN
+    mesh.close()
     assert "analyst · 3 rows" in captions(at)
 
 
@@ -217,12 +219,14 @@ def test_run_on_an_empty_cell_clears_the_old_error_and_says_why(minimesh):
 
 
 def test_history_shows_each_query_once_capped_and_searchable(minimesh):
-    history = QueryHistory(catalog.open_mesh(minimesh).state_dir, "ana@bank.example")
+    mesh = catalog.open_mesh(minimesh)
+    history = mesh.query_history("ana@bank.example")
     for n in range(30):
         history.add(f"SELECT {n} AS n", "analyst", 1, 1.0, "ok")
     for _ in range(3):
         history.add("SELECT age  FROM retail.customers", "analyst", 3, 1.0, "ok")
         history.add("SELECT age FROM retail.customers", "analyst", 3, 1.0, "ok")
+    mesh.close()
     at = open_workbench(minimesh)
     shown = [c.value for c in at.caption if "analyst" in c.value and "rows" in c.value]
     assert len(shown) == 15, "capped"

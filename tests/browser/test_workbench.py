@@ -12,7 +12,6 @@ import pytest
 
 import catalog
 from tests import harness
-from catalog.workbench.notebook import QueryHistory
 
 from conftest import wait_for_app
 
@@ -88,7 +87,7 @@ def test_a_workbench_link_runs_nothing_until_the_click(minimesh, app_server, pag
     page.wait_for_timeout(1500)
     mesh = catalog.open_mesh(minimesh)
     assert mesh.usage().is_empty(), "no usage event before the click"
-    assert QueryHistory(mesh.state_dir, "ana@bank.example").recent() == [], "no history entry before the click"
+    assert mesh.query_history("ana@bank.example").recent() == [], "no history entry before the click"
     assert page.get_by_test_id("stDataFrame").count() == 0
     harness.run_cell(page)
     page.get_by_text("3 rows", exact=False).first.wait_for()

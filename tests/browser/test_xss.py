@@ -67,8 +67,9 @@ def hostile_mesh(root: Path) -> Path:
     for pid in ("retail.customers", "retail.branches"):
         opened.check(pid)
     plain = PAYLOAD.replace("\n", " ")
-    for attempt in (lambda: opened.access.request("bo@bank.example", "risk.limits", f"Purpose {plain}"),
-                    lambda: opened.trust_desk.comment("retail.customers", "bo@bank.example", f"Comment {plain}"),
+    # an agreement bo asks of retail.customers' owner, the app's user: the access page draws its purpose
+    opened.agreements.request("bo@bank.example", "retail.customers", "sql", f"Purpose {plain}", 30, kind="pii")
+    for attempt in (lambda: opened.trust_desk.comment("retail.customers", "bo@bank.example", f"Comment {plain}"),
                     lambda: opened.trust_desk.certify("retail.branches", "ana.silva@bank.example", f"Note {plain}")):
         try:
             attempt()
@@ -232,5 +233,11 @@ def test_the_hostile_pages_still_say_what_they_hold(server, browser_context, scr
         page.get_by_text("data as of", exact=False).first.wait_for()
         assert "Board about &lt;script&gt;window.__pwned=1&lt;/script&gt;" in page.content()
         screenshot(page, "xss-dashboard")
+        page.goto(f"{app.url}/marketplace?role=steward")
+        wait_for_app(page)
+        page.get_by_role("tab", name="Requests to decide", exact=True).click()
+        main = page.get_by_test_id("stMain")
+        main.get_by_text("Purpose: Purpose <script>window.__pwned=1</script>", exact=False).first.wait_for()
+        screenshot(page, "xss-access-request")
     finally:
         page.close()

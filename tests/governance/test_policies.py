@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import catalog
 from catalog.governance import policies as governance
 from catalog.descriptors.model import Policy, ProductDescriptor
 from minimesh import write
+from tests.grants import granted
 
 CTX = governance.RuleContext(roles=frozenset({"analyst", "steward", "risk_officer"}), where="d/products/p.yaml")
 
@@ -131,8 +131,7 @@ def test_pii_inventory_names_categories_and_who_sees_them_unmasked(minimesh: Pat
     assert emails["unmasked_roles"][0] == "steward"
     limits = inventory.filter(inventory["product_id"] == "risk.limits")
     assert limits["restricted"][0] and limits["unmasked_roles"][0] == "steward"
-    request = mesh.access.request("bo@bank.example", "retail.customers", "fraud case 12", kind="pii")
-    mesh.access.approve(request.id, "ana.silva@bank.example", timedelta(days=3))
+    granted(mesh, "bo@bank.example", "retail.customers", "fraud case 12", "ana.silva@bank.example", 3, kind="pii")
     inventory = mesh.pii_inventory()
     assert "bo@bank.example" in inventory.filter(inventory["product_id"] == "retail.customers")["unmasked_users"][0]
     by_category = governance.pii_by_category(inventory)

@@ -5,7 +5,6 @@ audited, and a bad token or a forbidden query is a protocol error with a plain r
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -18,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 import catalog
 from catalog.mcp.server import REFUSED, UNAUTHENTICATED
 from mcpmesh import ANA, BO, EVE, RAW_NAMES, SAM, TOKENS, mcp_error, run_client
+from tests.grants import granted
 
 # One server per module: keep the module on one xdist worker (`make test` runs --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("mcp_http")
@@ -148,10 +148,9 @@ def test_a_live_grant_opens_the_restricted_product_at_once(http_server):
     url, root = http_server
     assert refusal(url, TOKENS[BO], "run_sql", {"sql": "SELECT * FROM risk.limits"}).code == REFUSED
     with state(root) as mesh:
-        request = mesh.access.request(BO, "risk.limits", "credit review for the MCP test")
-        mesh.access.approve(request.id, "rui.costa@bank.example", timedelta(days=1))
-    (granted,) = call(url, TOKENS[BO], ("run_sql", {"sql": "SELECT credit_limit FROM risk.limits ORDER BY 1"}))
-    assert [r["credit_limit"] for r in granted["rows"]] == [2000, 5000]
+        granted(mesh, BO, "risk.limits", "credit review for the MCP test", "rui.costa@bank.example", 1)
+    (opened,) = call(url, TOKENS[BO], ("run_sql", {"sql": "SELECT credit_limit FROM risk.limits ORDER BY 1"}))
+    assert [r["credit_limit"] for r in opened["rows"]] == [2000, 5000]
     with state(root) as mesh:
         uses = mesh.access.audit(actor=BO).filter(pl.col("action") == "grant.use").height
     assert uses >= 1

@@ -42,11 +42,19 @@ def test_every_table_the_migrations_create_has_an_owner_module_that_exists():
         importlib.import_module(module)
 
 
+# Tables a migration made and a later design retired: kept (old migrations are never edited, old rows stay),
+# but no code reads or writes them. access_requests: a request is an access agreement now (issue 20).
+RETIRED = {"access_requests"}
+
+
 def test_every_table_is_read_and_written_by_exactly_its_owner():
     sources = _sources()
     for table, owner in OWNERS.items():
         naming = {module for module, text in sources.items()
                   if module != MIGRATIONS_MODULE and _names(table).search(text)}
+        if table in RETIRED:
+            assert naming == set(), f"{table} is retired: nothing reads or writes it, found SQL in {sorted(naming)}"
+            continue
         assert naming == {owner}, f"SQL on {table} belongs in {owner} only; found it in {sorted(naming)}"
 
 

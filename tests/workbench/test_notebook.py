@@ -151,10 +151,8 @@ def test_examples_and_saved_notebooks_open_by_reference_as_private_copies(minime
 
 
 def test_history_records_every_run_whether_it_returns_rows_or_is_refused(minimesh):
-    from catalog.workbench.notebook import QueryHistory
-
     mesh = catalog.open_mesh(minimesh)
-    history = QueryHistory(mesh.state_dir, "ana@bank.example")
+    history = mesh.query_history("ana@bank.example")
     session = mesh.session("analyst", user="ana@bank.example")
     result = history.run(session, "SELECT age FROM retail.customers", max_rows=2)
     refused = history.run(session, "SELECT * FROM read_csv('x.csv')", max_rows=2)
