@@ -44,20 +44,24 @@ def test_a_grant_approved_on_one_server_is_honoured_at_once_by_a_query_on_the_ot
         run_in_workbench(consumer, one.url, LIMITS)  # before any grant: refused on server one
         consumer.get_by_text("Refused.").first.wait_for()
 
-        open_marketplace(consumer, one.url, CONSUMER)
-        form = consumer.get_by_test_id("stForm")
-        form.get_by_test_id("stSelectbox").click()
+        open_marketplace(consumer, one.url, CONSUMER)  # an access request is an agreement on a port
+        consumer.get_by_test_id("stSelectbox").filter(has_text="Product").first.click()
         consumer.get_by_role("option", name="risk.limits · Limits · restricted").click()
-        form.get_by_role("textbox").fill("Credit line review for the Q3 campaign")
-        form.get_by_role("button", name="Send request").click()
-        consumer.get_by_text("Request #1 sent to").wait_for()
+        wait_for_app(consumer)
+        consumer.get_by_role("textbox", name="Purpose").fill("Credit line review for the Q3 campaign")
+        days = consumer.get_by_label("Duration (days)")
+        days.fill("7")
+        days.press("Enter")
+        wait_for_app(consumer)
+        consumer.get_by_role("button", name="Send request").click()
+        consumer.get_by_text("Agreement #1 requested from", exact=False).wait_for()
 
         open_marketplace(owner, other.url, OWNER)  # server two sees the request server one stored
         assert metric(owner, "Requests to decide") == "1"
         open_tab(owner, "Requests to decide")
-        owner.get_by_text("Purpose: Credit line review for the Q3 campaign").wait_for()
+        owner.get_by_text("Purpose: Credit line review for the Q3 campaign", exact=False).wait_for()
         owner.get_by_role("button", name="Approve").click()
-        owner.get_by_text("Request #1 approved").wait_for()
+        owner.get_by_text("Agreement #1 approved.").wait_for()
 
         run_in_workbench(consumer, one.url, LIMITS)  # server one honours server two's grant, no restart
         consumer.get_by_text("1 rows", exact=False).first.wait_for()
@@ -75,7 +79,7 @@ def test_a_grant_approved_on_one_server_is_honoured_at_once_by_a_query_on_the_ot
     usage = mesh.usage_log.frame()
     assert (usage["user"] == CONSUMER).sum() >= 1 and "risk.limits" in usage["product_id"].to_list()
     actions = [(r["actor"], r["action"]) for r in mesh.access.audit().iter_rows(named=True)]
-    assert (CONSUMER, "access.request") in actions and (OWNER, "access.approve") in actions
+    assert (CONSUMER, "agreement.request") in actions and (OWNER, "agreement.approve") in actions
     assert (CONSUMER, "grant.use") in actions
     assert not (root / ".meshwork" / "state.sqlite").exists(), "neither server wrote a SQLite state"
     mesh.state.close()
