@@ -463,12 +463,17 @@ def _order(arrays: ProductArrays, docs: np.ndarray, scores: np.ndarray, is_locke
     if sort == "usage":
         keys.append(-arrays.queries[docs])
     elif sort == "quality":
-        keys += [-arrays.quality[docs], arrays.quality_null[docs] | is_locked]
+        keys += _nulls_last(-arrays.quality[docs], arrays.quality_null[docs] | is_locked)
     elif sort == "freshness":
-        keys += [-arrays.refreshed[docs], arrays.refreshed_null[docs] | is_locked]
+        keys += _nulls_last(-arrays.refreshed[docs], arrays.refreshed_null[docs] | is_locked)
     elif sort == "trust":
-        keys += [-arrays.rating[docs], arrays.rating_null[docs], -arrays.certified[docs]]
+        keys += [*_nulls_last(-arrays.rating[docs], arrays.rating_null[docs]), -arrays.certified[docs]]
     return np.lexsort(keys)
+
+
+def _nulls_last(values: np.ndarray, nulls: np.ndarray) -> list[np.ndarray]:
+    """Two lexsort keys: the values, then (more significant) the null flag; nulls tie with each other."""
+    return [np.where(nulls, 0.0, values), nulls]
 
 
 def _rows(arrays: ProductArrays, docs: np.ndarray, scores: np.ndarray, is_locked: np.ndarray) -> list[dict[str, Any]]:
