@@ -21,29 +21,42 @@ LOCKED_NULL = ("pii", "kind")  # scalar facets a locked product has no value for
 
 @dataclass
 class Coded:
-    """One value per product: `codes[doc]` indexes `values` (-1: none)."""
+    """One value per product: `codes[doc]` indexes `values` (-1: none); `names` are what the facet shows and
+    `name_rank` their order, so counts sort as (most frequent, then by name) without a Python key."""
 
     values: list[Any]
     codes: np.ndarray
+    names: list[str]
+    name_rank: np.ndarray
 
-    def lookup(self) -> dict[Any, int]:
-        return {v: i for i, v in enumerate(self.values)}
+    def counted(self, codes: np.ndarray) -> list[tuple[str, int]]:
+        """(name, count) of the values of `codes` (-1 ignored), most frequent first, ties by name."""
+        counts = np.bincount(codes[codes >= 0], minlength=len(self.values))
+        present = np.flatnonzero(counts)
+        present = present[np.lexsort((self.name_rank[present], -counts[present]))]
+        names = self.names
+        return [(names[i], n) for i, n in zip(present.tolist(), counts[present].tolist())]
 
 
 @dataclass
 class Flat:
     """A list per product, flattened: element i is `values[codes[i]]` of product `docs[i]`."""
 
-    values: list[str]
-    codes: np.ndarray
+    coded: Coded
     docs: np.ndarray
 
 
-def coded(values: Sequence[Any], extra: Sequence[Any] = ()) -> Coded:
+def _coded(values: list[Any], codes: np.ndarray, yes_no: bool) -> Coded:
+    names = [("yes" if v else "no") if yes_no else str(v) for v in values]
+    order = {name: i for i, name in enumerate(sorted(set(names)))}
+    return Coded(values, codes, names, np.asarray([order[n] for n in names], dtype=np.int64))
+
+
+def coded(values: Sequence[Any], extra: Sequence[Any] = (), yes_no: bool = False) -> Coded:
     distinct = list(dict.fromkeys([*extra, *(v for v in values if v is not None)]))
     index = {v: i for i, v in enumerate(distinct)}
-    return Coded(distinct, np.fromiter((-1 if v is None else index[v] for v in values), dtype=np.int64,
-                                       count=len(values)))
+    codes = np.fromiter((-1 if v is None else index[v] for v in values), dtype=np.int64, count=len(values))
+    return _coded(distinct, codes, yes_no)
 
 
 def flat(lists: Sequence[Sequence[str] | None]) -> Flat:
@@ -56,7 +69,7 @@ def flat(lists: Sequence[Sequence[str] | None]) -> Flat:
                 continue
             codes.append(distinct.setdefault(item, len(distinct)))
             docs.append(doc)
-    return Flat(list(distinct), np.asarray(codes, dtype=np.int64), np.asarray(docs, dtype=np.int64))
+    return Flat(_coded(list(distinct), np.asarray(codes, dtype=np.int64), False), np.asarray(docs, dtype=np.int64))
 
 
 def ranks(values: Sequence[Any]) -> np.ndarray:
@@ -71,27 +84,46 @@ def nullable(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return series.cast(pl.Float64).fill_null(0.0).to_numpy().astype(np.float64), nulls
 
 
-class ProductArrays:
-    """`table` (one row per product, in document order) as coded facets and sort keys."""
+class DocumentArrays:
+    """What the descriptors say of each product (in document order), coded once per index: domain, owner,
+    status, kind, PII flag, tags, terms, freshness, and the id and domain sort ranks."""
 
-    def __init__(self, table: pl.DataFrame, *, scalar_facets: Sequence[str], list_facets: dict[str, str],
-                 locked_grade: str):
-        self.table = table
-        self.n = table.height
-        ids = table["product_id"].to_list()
+    def __init__(self, docs: pl.DataFrame, *, scalar_facets: Sequence[str], list_facets: dict[str, str],
+                 yes_no: Sequence[str]):
+        self.n = docs.height
+        ids = docs["product_id"].to_list()
         self.doc_of = {pid: doc for doc, pid in enumerate(ids)}
         names: dict[str, list[int]] = {}
-        for doc, name in enumerate(table["name"].to_list()):
+        for doc, name in enumerate(docs["name"].to_list()):
             names.setdefault(name, []).append(doc)
         self.docs_named = names
-        self.scalar = {f: coded(table[f].to_list(), (locked_grade,) if f == "grade" else ())
-                       for f in scalar_facets}
-        self.locked_grade = self.scalar["grade"].lookup()[locked_grade] if "grade" in self.scalar else -1
-        self.lists = {f: flat(table[column].to_list()) for f, column in list_facets.items()}
+        self.scalar = {f: coded(docs[f].to_list(), yes_no=f in yes_no) for f in scalar_facets}
+        self.lists = {f: flat(docs[column].to_list()) for f, column in list_facets.items()}
         self.id_rank = ranks(ids)
-        self.domain_rank = ranks(table["domain"].to_list())
+        self.domain_rank = ranks(docs["domain"].to_list())
+        self.refreshed, self.refreshed_null = nullable(docs["refreshed_at"].dt.epoch("us"))
+
+
+class ProductArrays:
+    """The documents' arrays plus the signals' (grade, usage, certification, quality, rating) of `table`
+    (one row per product, in document order), rebuilt when the signals change."""
+
+    def __init__(self, documents: DocumentArrays, table: pl.DataFrame, *, locked_grade: str,
+                 yes_no: Sequence[str]):
+        self.documents = documents
+        self.table = table
+        self.n = documents.n
+        self.doc_of = documents.doc_of
+        self.docs_named = documents.docs_named
+        self.lists = documents.lists
+        self.id_rank = documents.id_rank
+        self.domain_rank = documents.domain_rank
+        self.refreshed, self.refreshed_null = documents.refreshed, documents.refreshed_null
+        self.scalar = dict(documents.scalar)
+        self.scalar["grade"] = coded(table["grade"].to_list(), (locked_grade,))
+        self.scalar["certified"] = coded(table["certified"].to_list(), yes_no="certified" in yes_no)
+        self.locked_grade = 0  # `locked_grade` is the first value of the grade facet
         self.queries = table["queries"].cast(pl.Int64).to_numpy().astype(np.float64)
         self.certified = table["certified"].cast(pl.Float64).to_numpy().astype(np.float64)
         self.quality, self.quality_null = nullable(table["quality"])
         self.rating, self.rating_null = nullable(table["rating"])
-        self.refreshed, self.refreshed_null = nullable(table["refreshed_at"].dt.epoch("us"))

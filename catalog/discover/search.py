@@ -32,7 +32,7 @@ import polars as pl
 
 from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
-from catalog.discover.columnar import LOCKED_NULL, ProductArrays
+from catalog.discover.columnar import LOCKED_NULL, DocumentArrays, ProductArrays
 from catalog.engines.extensions import load_extension
 from catalog.errors import MeshError
 from catalog.glossary.terms import TermMatcher, badges, labels
@@ -46,6 +46,7 @@ Frame = Callable[[], pl.DataFrame]
 
 FACETS = ("domain", "tag", "term", "owner", "status", "grade", "pii", "kind", "certified")
 LIST_FACETS = {"tag": "tags", "term": "terms"}  # facets over a list column: a product counts once per value
+SIGNAL_FACETS = ("grade", "certified")  # facets the state store's signals decide, not the descriptors
 YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
 SORTS = ("relevance", "usage", "quality", "freshness", "trust")
 FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns", "glossary")
@@ -152,6 +153,8 @@ class SearchIndex:
         self.term_products, self.term_product_level = _term_links(mesh)
         self.term_matcher = TermMatcher(mesh)
         self.glossary_text: dict[str, str] = dict(self.docs.select("product_id", "glossary").iter_rows())
+        self.documents = DocumentArrays(self.docs, list_facets=LIST_FACETS, yes_no=YES_NO,
+                                        scalar_facets=[f for f in FACETS if f not in LIST_FACETS and f not in SIGNAL_FACETS])
         self.index = _tantivy_index(self.docs)
         self.searcher = self.index.searcher()
         self.con = duckdb.connect(":memory:", config={"threads": 1})
@@ -294,8 +297,7 @@ class SearchIndex:
             table = self.docs.drop(FIELDS).join(signals, on="product_id", how="left", maintain_order="left") \
                 .with_columns(pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
                               pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
-            arrays = ProductArrays(table, scalar_facets=[f for f in FACETS if f not in LIST_FACETS],
-                                   list_facets=LIST_FACETS, locked_grade=LOCKED)
+            arrays = ProductArrays(self.documents, table, locked_grade=LOCKED, yes_no=YES_NO)
             current = self._table = (signals, table, arrays)
         return current
 
@@ -402,9 +404,9 @@ def _filter_mask(arrays: ProductArrays, docs: np.ndarray, is_locked: np.ndarray,
         if facet in LIST_FACETS:
             column = arrays.lists[facet]
             names = {str(v) for v in values}
-            codes = [i for i, v in enumerate(column.values) if v in names]
+            codes = [i for i, v in enumerate(column.coded.values) if v in names]
             having = np.zeros(arrays.n, dtype=bool)
-            having[column.docs[np.isin(column.codes, codes)]] = True
+            having[column.docs[np.isin(column.coded.codes, codes)]] = True
             ok = having[docs] & ~is_locked
         else:
             coded = arrays.scalar[facet]
@@ -440,15 +442,9 @@ def _counted(arrays: ProductArrays, docs: np.ndarray, is_locked: np.ndarray) -> 
             column = arrays.lists[facet]
             chosen = np.zeros(arrays.n, dtype=bool)
             chosen[docs[~is_locked]] = True
-            counts = np.bincount(column.codes[chosen[column.docs]], minlength=len(column.values))
-            values: list[Any] = column.values
+            out[facet] = column.coded.counted(column.coded.codes[chosen[column.docs]])
         else:
-            codes = _facet_codes(arrays, facet, docs, is_locked)
-            values = arrays.scalar[facet].values
-            counts = np.bincount(codes[codes >= 0], minlength=len(values))
-        present = np.flatnonzero(counts)
-        names = [("yes" if values[i] else "no") if facet in YES_NO else str(values[i]) for i in present]
-        out[facet] = sorted(zip(names, counts[present].tolist()), key=lambda vc: (-vc[1], vc[0]))
+            out[facet] = arrays.scalar[facet].counted(_facet_codes(arrays, facet, docs, is_locked))
     return out
 
 
