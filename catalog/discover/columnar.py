@@ -127,3 +127,11 @@ class ProductArrays:
         self.certified = table["certified"].cast(pl.Float64).to_numpy().astype(np.float64)
         self.quality, self.quality_null = nullable(table["quality"])
         self.rating, self.rating_null = nullable(table["rating"])
+        self._rows: dict[int, dict[str, Any]] = {}
+
+    def row(self, doc: int) -> dict[str, Any]:
+        """A copy of `table`'s row of one document (read from the frame once, then kept)."""
+        row = self._rows.get(doc)
+        if row is None:
+            row = self._rows[doc] = self.table.row(doc, named=True)
+        return dict(row)

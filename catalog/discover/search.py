@@ -16,7 +16,6 @@ products against about one for Tantivy (bench/results/search.md), hence the libr
 from __future__ import annotations
 
 import contextlib
-
 import re
 import threading
 import time
@@ -63,6 +62,7 @@ SIGNALS_TTL_S = 2.0
 SCORE_CACHE = 256  # recent queries whose BM25 scores are kept (the descriptors do not change under an index)
 
 _WORD = re.compile(r"[a-z]+")
+_LETTERS = re.compile(r"[A-Za-z]+")
 
 
 def words(text: str) -> list[str]:
@@ -166,6 +166,9 @@ class SearchIndex:
         self.con.execute("CREATE TABLE vocab AS SELECT w, stem(w, 'english') AS s FROM unnest($w) t(w)",
                          {"w": vocabulary})
         self.stems: dict[str, str] = dict(self.con.execute("SELECT w, s FROM vocab").fetchall())
+        self.words_of_stem: dict[str, list[str]] = {}
+        for word, stem in self.stems.items():
+            self.words_of_stem.setdefault(stem, []).append(word)
         self.vocabulary = set(self.stems)
         self.stem_set = set(self.stems.values())
         self._signals: pl.DataFrame | None = None
@@ -252,11 +255,11 @@ class SearchIndex:
                                            field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
             found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
             if self.searcher.num_segments == 1:  # documents are numbered in insertion order, as `docs`
-                docs = np.fromiter((a.doc for _, a in found), dtype=np.int64, count=len(found))
+                docs = np.array([a.doc for _, a in found], dtype=np.int64)
             else:
-                docs = np.fromiter((self._doc_of[self.searcher.doc(a)["product_id"][0]] for _, a in found),
-                                   dtype=np.int64, count=len(found))
-            scored = (docs, np.fromiter((score for score, _ in found), dtype=np.float64, count=len(found)))
+                docs = np.array([self._doc_of[self.searcher.doc(a)["product_id"][0]] for _, a in found],
+                                dtype=np.int64)
+            scored = (docs, np.array([score for score, _ in found], dtype=np.float64))
             self._scores[key] = scored
             while len(self._scores) > SCORE_CACHE:
                 self._scores.pop(next(iter(self._scores)))
@@ -354,7 +357,9 @@ def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, 
     start = offset if offset >= 0 else max(0, total + offset)  # as DataFrame.slice reads an offset
     chosen = order[start:] if limit is None else order[start:start + max(0, limit)]
     stems = {index.stems.get(t) or index._stem(t) for t in terms}
-    hits = [_hit(row, stems, index, viewer) for row in _rows(arrays, docs[chosen], scores[chosen], is_locked[chosen])]
+    candidates = {w for stem in stems for w in index.words_of_stem.get(stem, ())}
+    hits = [_hit(row, stems, index, viewer, candidates)
+            for row in _rows(arrays, docs[chosen], scores[chosen], is_locked[chosen])]
     return SearchResults(query=text[:MAX_TEXT], hits=hits, total=total, facets=facets, sort=sort, terms=terms,
                          corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
 
@@ -476,7 +481,7 @@ def _rows(arrays: ProductArrays, docs: np.ndarray, scores: np.ndarray, is_locked
     """The table rows of the returned hits only, with their score, a locked one as `_for_viewer` shows it."""
     if not len(docs):
         return []
-    rows = list(arrays.table[docs.tolist()].iter_rows(named=True))
+    rows = [arrays.row(doc) for doc in docs.tolist()]
     for row, score, hidden_fields in zip(rows, scores.tolist(), is_locked.tolist()):
         row["score"] = score
         if hidden_fields:
@@ -550,11 +555,12 @@ def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     return out
 
 
-def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None) -> Hit:
+def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None,
+         candidates: set[str] | None = None) -> Hit:
     product = index.mesh.products[row["product_id"]]
     locked = policy is not None and policy.is_locked(product.id)
     snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked,
-                                        terms_text=index.glossary_text.get(product.id, ""))
+                                        terms_text=index.glossary_text.get(product.id, ""), candidates=candidates)
     return Hit(product_id=row["product_id"], score=float(row["score"] or 0.0), title=product.title,
                domain=row["domain"], owner=row["owner"], description=product.description, grade=row["grade"],
                quality=row["quality"], queries=int(row["queries"] or 0), trend=row["trend"],
@@ -564,9 +570,11 @@ def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Polic
 
 
 def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
-                width: int = 160, locked: bool = False, terms_text: str = "") -> tuple[str, str, list[tuple[int, int]]]:
+                width: int = 160, locked: bool = False, terms_text: str = "",
+                candidates: set[str] | None = None) -> tuple[str, str, list[tuple[int, int]]]:
     """The first field that holds a query word, cut around it, with the spans of the matching words (of a
-    locked product, only the fields its card shows)."""
+    locked product, only the fields its card shows). `candidates`, the vocabulary words of `stems`, lets a field
+    none of them is part of be skipped without reading its words."""
     fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title)]
     if not locked:
         fields.append(("tags", ", ".join(product.tags)))
@@ -576,7 +584,9 @@ def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
     fields += [("owner", product.owner), ("id", product.id)]
     if stems:
         for where, text in fields:
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[A-Za-z]+", text or "")
+            if candidates is not None and not any(w in (text or "").lower() for w in candidates):
+                continue  # a matching word is a substring of the lower-cased field: none can match here
+            spans = [(m.start(), m.end()) for m in _LETTERS.finditer(text or "")
                      if vocabulary_stems.get(m.group().lower()) in stems]
             if spans:
                 start = max(0, spans[0][0] - width // 3)
