@@ -29,13 +29,15 @@ class Coded:
     names: list[str]
     name_rank: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.name_array = np.array(self.names, dtype=object)  # gathered by code in C, not in a Python loop
+
     def counted(self, codes: np.ndarray) -> list[tuple[str, int]]:
         """(name, count) of the values of `codes` (-1 ignored), most frequent first, ties by name."""
         counts = np.bincount(codes[codes >= 0], minlength=len(self.values))
         present = np.flatnonzero(counts)
         present = present[np.lexsort((self.name_rank[present], -counts[present]))]
-        names = self.names
-        return [(names[i], n) for i, n in zip(present.tolist(), counts[present].tolist())]
+        return list(zip(self.name_array[present].tolist(), counts[present].tolist()))
 
 
 @dataclass
