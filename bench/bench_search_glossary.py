@@ -4,15 +4,23 @@ Writes bench/results/search_glossary.md. The catalog (bench/data/glossary_synthe
 `glossary/synthetic.yaml` with 2,000 approved terms (name, synonyms, an abbreviation, related terms), and one
 to three `terms:` links on columns or on the product of every product. Queries name terms by name, synonym
 and abbreviation, mixed with the plain-word queries of bench_search; the target is p95 < 30 ms.
+
+`BENCH_BASELINE=<commit>` also times the search module of that commit (`git show`) on the same catalog, each
+query run by both in turn, and fails unless both return the same hits, scores, totals and facet counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import catalog
 from bench.bench_search import QUERIES
@@ -69,8 +77,25 @@ def _pct(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
 
 
+def _baseline_module(commit: str) -> ModuleType:
+    """catalog/discover/search.py as it was at `commit`, imported under another name."""
+    source = subprocess.run(["git", "show", f"{commit}:catalog/discover/search.py"], capture_output=True,
+                            text=True, check=True, cwd=Path(__file__).parent.parent).stdout
+    name = "bench_search_baseline"
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, f"{commit}:catalog/discover/search.py", "exec"), module.__dict__)
+    return module
+
+
+def _same(new, old) -> bool:
+    return (new.total == old.total and new.facets == old.facets and new.terms == old.terms
+            and [dataclasses.asdict(h) for h in new.hits] == [dataclasses.asdict(h) for h in old.hits])
+
+
 def main(results: Path) -> Path:
     rng = random.Random(20)
+    load_start = os.getloadavg()
     started = time.perf_counter()
     terms = _terms(rng)
     marker = DATA / "glossary" / ".links"
@@ -91,18 +116,39 @@ def main(results: Path) -> Path:
     index.table()
     build = time.perf_counter() - started
 
+    commit = os.environ.get("BENCH_BASELINE")
+    baseline = old_index = None
+    if commit:
+        baseline = _baseline_module(commit)
+        old_index = baseline.SearchIndex(mesh.declared, mesh.state, quality=mesh.latest_quality,
+                                         usage=mesh.usage_metrics, trust=mesh.trust_signals)
+        old_index.table()
+
+    def before(text: str, options: dict):
+        return baseline.search(old_index, text, limit=20, policy=mesh._viewer(None, None), **options)
+
     picked = rng.sample(terms, 40)
     glossary_queries = ([(t["name"], {}) for t in picked[:14]] + [(t["synonyms"][0], {}) for t in picked[14:27]]
                         + [(t["abbreviations"][0], {}) for t in picked[27:]])
     queries = glossary_queries + QUERIES
     for text, options in queries:  # warm the code paths and the signals table
-        mesh.search(text, **options)
+        found = mesh.search(text, **options)
+        if baseline is not None:
+            assert _same(found, before(text, options)), f"{text!r}: not what {commit} returns"
     wall: dict[str, list[float]] = {"glossary": [], "plain": []}
     cpu: dict[str, list[float]] = {"glossary": [], "plain": []}
+    old_wall: dict[str, list[float]] = {"glossary": [], "plain": []}
+    old_cpu: dict[str, list[float]] = {"glossary": [], "plain": []}
     first_hit_links = 0
     for _ in range(REPEAT):
         for n, (text, options) in enumerate(queries):
             kind = "glossary" if n < len(glossary_queries) else "plain"
+            if baseline is not None:
+                old_index._scores.clear()
+                t0, c0 = time.perf_counter(), time.process_time()
+                before(text, options)
+                old_wall[kind].append((time.perf_counter() - t0) * 1000)
+                old_cpu[kind].append((time.process_time() - c0) * 1000)
             index._scores.clear()  # BM25 scores are not reused: every query is a new one
             t0, c0 = time.perf_counter(), time.process_time()
             found = mesh.search(text, **options)
@@ -112,6 +158,12 @@ def main(results: Path) -> Path:
                     *(index.term_products.get(t.id, set()) for t in index.term_matcher.match(text))):
                 first_hit_links += 1
     rows = []
+    for kind, label in (("glossary", "queries naming a term"), ("plain", "plain-word queries")):
+        if old_wall[kind]:
+            w50, w95 = _pct(old_wall[kind])
+            c50, c95 = _pct(old_cpu[kind])
+            rows.append((f"before ({commit}), {label}: p50 / p95 ({len(old_wall[kind])} runs)",
+                         f"{w50:.1f} / {w95:.1f} ms", f"CPU {c50:.1f} / {c95:.1f} ms; same results, same run"))
     for kind, label in (("glossary", "queries naming a term (name, synonym, abbreviation)"),
                         ("plain", "the plain-word queries of bench_search")):
         w50, w95 = _pct(wall[kind])
@@ -120,20 +172,23 @@ def main(results: Path) -> Path:
                      f"CPU {c50:.1f} / {c95:.1f} ms; target p95 < {TARGET_P95_MS:.0f} ms"))
     everything = wall["glossary"] + wall["plain"]
     a50, a95 = _pct(everything)
+    c50, c95 = _pct(cpu["glossary"] + cpu["plain"])
     rows.append((f"search, all queries: p50 / p95 ({len(everything)} runs)", f"{a50:.1f} / {a95:.1f} ms",
-                 f"target p95 < {TARGET_P95_MS:.0f} ms"))
+                 f"CPU {c50:.1f} / {c95:.1f} ms; target p95 < {TARGET_P95_MS:.0f} ms"))
     rows.insert(0, ("search index build (Tantivy, vocabulary, term links and labels)", f"{build:.2f} s",
                     "once per loaded mesh, on first search"))
     rows.insert(0, ("generate the catalog, glossary and links",
                     f"{generate:.1f} s" if generate is not None else "reused", f"{links:,} links (seeded)"))
     total = REPEAT * len(glossary_queries)
+    load = os.getloadavg()
     lines = [
         "# Search with the glossary",
         "",
         f"Synthetic catalog: {len(mesh.products):,} products, {len(mesh.declared.terms):,} approved terms, "
         f"{links:,} `terms:` links. {len(glossary_queries)} queries name a term, {len(QUERIES)} are plain words. "
         f"The first hit links the named term in {first_hit_links} of {total} glossary runs. Machine: "
-        f"{os.cpu_count()} cores shared with other jobs (load average {os.getloadavg()[0]:.1f} at the end), so wall "
+        f"{os.cpu_count()} cores shared with other jobs (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        f"at the end{f', load at the start {load_start[0]:.1f}' if load_start else ''}), so wall "
         "times are upper bounds; CPU times are what the work costs.",
         "",
         "| what | time | note |",
@@ -146,4 +201,6 @@ def main(results: Path) -> Path:
     out = results / "search_glossary.md"
     out.write_text("\n".join(lines), encoding="utf-8")
     mesh.close()
+    if old_index is not None:
+        old_index.close()
     return out

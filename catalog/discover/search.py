@@ -16,7 +16,6 @@ products against about one for Tantivy (bench/results/search.md), hence the libr
 from __future__ import annotations
 
 import contextlib
-
 import re
 import threading
 import time
@@ -27,10 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from catalog.access.policy import Policy, product_for
 from catalog.descriptors.declared import DeclaredMesh
+from catalog.discover.columnar import LOCKED_NULL, DocumentArrays, ProductArrays
 from catalog.engines.extensions import load_extension
 from catalog.errors import MeshError
 from catalog.glossary.terms import TermMatcher, badges, labels
@@ -44,6 +45,7 @@ Frame = Callable[[], pl.DataFrame]
 
 FACETS = ("domain", "tag", "term", "owner", "status", "grade", "pii", "kind", "certified")
 LIST_FACETS = {"tag": "tags", "term": "terms"}  # facets over a list column: a product counts once per value
+SIGNAL_FACETS = ("grade", "certified")  # facets the state store's signals decide, not the descriptors
 YES_NO = ("pii", "certified")  # boolean facets, shown and filtered as yes / no
 SORTS = ("relevance", "usage", "quality", "freshness", "trust")
 FIELDS = ("ident", "title", "description", "tags_text", "owner_text", "domain_text", "columns", "glossary")
@@ -60,6 +62,7 @@ SIGNALS_TTL_S = 2.0
 SCORE_CACHE = 256  # recent queries whose BM25 scores are kept (the descriptors do not change under an index)
 
 _WORD = re.compile(r"[a-z]+")
+_LETTERS = re.compile(r"[A-Za-z]+")
 
 
 def words(text: str) -> list[str]:
@@ -146,9 +149,12 @@ class SearchIndex:
         self.docs = _documents(mesh)
         self.ids: list[str] = self.docs["product_id"].to_list()
         self._id_series = self.docs["product_id"]
+        self._doc_of = {pid: doc for doc, pid in enumerate(self.ids)}
         self.term_products, self.term_product_level = _term_links(mesh)
         self.term_matcher = TermMatcher(mesh)
         self.glossary_text: dict[str, str] = dict(self.docs.select("product_id", "glossary").iter_rows())
+        self.documents = DocumentArrays(self.docs, list_facets=LIST_FACETS, yes_no=YES_NO,
+                                        scalar_facets=[f for f in FACETS if f not in LIST_FACETS and f not in SIGNAL_FACETS])
         self.index = _tantivy_index(self.docs)
         self.searcher = self.index.searcher()
         self.con = duckdb.connect(":memory:", config={"threads": 1})
@@ -160,13 +166,17 @@ class SearchIndex:
         self.con.execute("CREATE TABLE vocab AS SELECT w, stem(w, 'english') AS s FROM unnest($w) t(w)",
                          {"w": vocabulary})
         self.stems: dict[str, str] = dict(self.con.execute("SELECT w, s FROM vocab").fetchall())
+        self.words_of_stem: dict[str, list[str]] = {}
+        for word, stem in self.stems.items():
+            self.words_of_stem.setdefault(stem, []).append(word)
         self.vocabulary = set(self.stems)
         self.stem_set = set(self.stems.values())
         self._signals: pl.DataFrame | None = None
         self._signals_key: tuple[Any, ...] | None = None
         self._signals_checked = 0.0
-        self._table: tuple[pl.DataFrame, pl.DataFrame] | None = None
-        self._scores: dict[tuple[str, ...], pl.DataFrame] = {}
+        self._table: tuple[pl.DataFrame, pl.DataFrame, ProductArrays] | None = None
+        self._scores: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._masks: dict[tuple[frozenset[str], frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         self._vocabularies: dict[tuple[frozenset[str], frozenset[str]], set[str]] = {}
 
     # ------------------------------------------------------------------ query words
@@ -230,11 +240,11 @@ class SearchIndex:
         best = rows[0][1]
         return [w for w, sim in rows if sim >= best - 0.03]
 
-    def scores(self, terms: list[str], fields: tuple[str, ...] = FIELDS) -> pl.DataFrame:
-        """product_id, score for every product matching any of `terms` in `fields` (BM25; id, title, tags
-        count twice)."""
+    def hits(self, terms: list[str], fields: tuple[str, ...] = FIELDS) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, BM25 scores) of every product matching any of `terms` in `fields` (id, title,
+        tags and terms count twice); cached per words, since a facet click, sort or page reruns them."""
         if not terms:
-            return pl.DataFrame(schema={"product_id": pl.String, "score": pl.Float64})
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         key = (*terms, "\x00", *fields)
         with self._lock:  # app sessions share one index
             cached = self._scores.get(key)
@@ -244,18 +254,22 @@ class SearchIndex:
             query = self.index.parse_query(" ".join(terms), list(fields),
                                            field_boosts={k: v for k, v in BOOSTS.items() if k in fields})
             found = self.searcher.search(query, limit=max(1, len(self.ids))).hits
-            if self.searcher.num_segments == 1:  # documents are numbered in insertion order: gather the ids
-                # column-wise (a query matching thousands of products spent most of its time building rows)
-                ids = self._id_series.gather([a.doc for _, a in found])
+            if self.searcher.num_segments == 1:  # documents are numbered in insertion order, as `docs`
+                docs = np.array([a.doc for _, a in found], dtype=np.int64)
             else:
-                ids = pl.Series("product_id", [self.searcher.doc(a)["product_id"][0] for _, a in found],
-                                dtype=pl.String)
-            scored = pl.DataFrame({"product_id": ids,
-                                   "score": pl.Series([score for score, _ in found], dtype=pl.Float64)})
-            self._scores[key] = scored  # a facet click, sort or page reruns the same words
+                docs = np.array([self._doc_of[self.searcher.doc(a)["product_id"][0]] for _, a in found],
+                                dtype=np.int64)
+            scored = (docs, np.array([score for score, _ in found], dtype=np.float64))
+            self._scores[key] = scored
             while len(self._scores) > SCORE_CACHE:
                 self._scores.pop(next(iter(self._scores)))
             return scored
+
+    def scores(self, terms: list[str], fields: tuple[str, ...] = FIELDS) -> pl.DataFrame:
+        """product_id, score for every product matching any of `terms` in `fields` (as `hits`, as a frame)."""
+        docs, scores = self.hits(terms, fields)
+        return pl.DataFrame({"product_id": self._id_series.gather(docs),
+                             "score": pl.Series(scores, dtype=pl.Float64)})
 
     # ------------------------------------------------------------------ signals (quality, usage, trust)
 
@@ -272,14 +286,37 @@ class SearchIndex:
         return self._signals
 
     def table(self) -> pl.DataFrame:
-        """One row per product: facet values and signals (rebuilt only when the signals change)."""
+        """One row per product, in document order: facet values and signals (rebuilt when the signals change)."""
+        return self._current()[1]
+
+    def arrays(self) -> ProductArrays:
+        """The table as coded facets and sort keys (built with it, once per signals change)."""
+        return self._current()[2]
+
+    def _current(self) -> tuple[pl.DataFrame, pl.DataFrame, ProductArrays]:
         signals = self.signals()
-        if self._table is None or self._table[0] is not signals:
-            table = self.docs.drop(FIELDS).join(signals, on="product_id", how="left").with_columns(
-                pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
-                pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
-            self._table = (signals, table)
-        return self._table[1]
+        current = self._table
+        if current is None or current[0] is not signals:
+            table = self.docs.drop(FIELDS).join(signals, on="product_id", how="left", maintain_order="left") \
+                .with_columns(pl.col("grade").fill_null(NOT_CHECKED), pl.col("queries").fill_null(0),
+                              pl.col("trend").fill_null("none"), pl.col("certified").fill_null(False))
+            arrays = ProductArrays(self.documents, table, locked_grade=LOCKED, yes_no=YES_NO)
+            current = self._table = (signals, table, arrays)
+        return current
+
+    def masks(self, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+        """(listed, locked) per document for a viewer: a hidden product is in neither."""
+        key = (policy.hidden, policy.locked)
+        with self._lock:
+            if key not in self._masks:
+                listed = np.ones(len(self.ids), dtype=bool)
+                locked = np.zeros(len(self.ids), dtype=bool)
+                listed[[self._doc_of[p] for p in policy.hidden if p in self._doc_of]] = False
+                locked[[self._doc_of[p] for p in policy.locked if p in self._doc_of]] = True
+                self._masks[key] = (listed, locked & listed)
+                while len(self._masks) > SCORE_CACHE:
+                    self._masks.pop(next(iter(self._masks)))
+            return self._masks[key]
 
     def close(self) -> None:
         self.con.close()
@@ -302,42 +339,154 @@ def search(index: SearchIndex, text: str = "", *, policy: Policy | None = None, 
     unknown = [k for k in filters if k not in FACETS]
     if unknown:
         raise MeshError(f"unknown search filter(s) {', '.join(unknown)}; filter by: {', '.join(FACETS)}")
-    table = index.table()
+    arrays = index.arrays()
     terms, corrections = index.expand(text, viewer)
-    if viewer is not None:
-        table = _for_viewer(table, viewer)
+    listed, locked = index.masks(viewer) if viewer is not None else (None, None)
     if text.strip():
-        scored = index.scores(terms)
-        if viewer is not None and viewer.locked:
-            locked = list(viewer.locked)
-            scored = pl.concat([scored.filter(~pl.col("product_id").is_in(locked)),
-                                index.scores(terms, LOCKED_FIELDS).filter(pl.col("product_id").is_in(locked))])
-        table = table.join(scored, on="product_id", how="inner")
-        exact = text.strip().lower()
-        linking = _linking(index, text, viewer)
-        table = table.with_columns(
-            (pl.col("score") + pl.when((pl.col("product_id") == exact) | (pl.col("name") == exact))
-             .then(100.0).otherwise(0.0)
-             + pl.col("product_id").replace_strict(linking, default=0.0, return_dtype=pl.Float64)).alias("score"))
-        if linking:  # a product that links the term is found even when no word of the query is in its text
-            found = set(table["product_id"].to_list())  # to_list: iterating a Series of thousands costs ms
-            missing = index.table().filter(pl.col("product_id").is_in([p for p in linking if p not in found]))
-            if viewer is not None:
-                missing = _for_viewer(missing, viewer)
-            missing = missing.with_columns(pl.col("product_id").replace_strict(linking, default=0.0,
-                                                                               return_dtype=pl.Float64).alias("score"))
-            table = pl.concat([table, missing], how="diagonal_relaxed")
+        docs, scores = _scored(index, arrays, text, terms, viewer, listed, locked)
     else:
-        table = table.with_columns(pl.lit(0.0).alias("score"))
-    table = _apply_filters(table, filters)
-    facets = facet_counts(table)
-    table = _sorted(table, sort if text.strip() or sort != "relevance" else "title")
-    total = table.height
-    page = table.slice(offset, limit) if limit is not None else table.slice(offset)
+        docs = np.arange(arrays.n) if listed is None else np.flatnonzero(listed)
+        scores = np.zeros(len(docs), dtype=np.float64)
+    is_locked = locked[docs] if locked is not None else np.zeros(len(docs), dtype=bool)
+    keep = _filter_mask(arrays, docs, is_locked, filters)
+    if keep is not None:
+        docs, scores, is_locked = docs[keep], scores[keep], is_locked[keep]
+    facets = _counted(arrays, docs, is_locked)
+    order = _order(arrays, docs, scores, is_locked, sort if text.strip() or sort != "relevance" else "title")
+    total = len(docs)
+    start = offset if offset >= 0 else max(0, total + offset)  # as DataFrame.slice reads an offset
+    chosen = order[start:] if limit is None else order[start:start + max(0, limit)]
     stems = {index.stems.get(t) or index._stem(t) for t in terms}
-    hits = [_hit(row, stems, index, viewer) for row in page.iter_rows(named=True)]
+    candidates = {w for stem in stems for w in index.words_of_stem.get(stem, ())}
+    hits = [_hit(row, stems, index, viewer, candidates)
+            for row in _rows(arrays, docs[chosen], scores[chosen], is_locked[chosen])]
     return SearchResults(query=text[:MAX_TEXT], hits=hits, total=total, facets=facets, sort=sort, terms=terms,
                          corrections=corrections, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def _scored(index: SearchIndex, arrays: ProductArrays, text: str, terms: list[str], viewer: Policy | None,
+            listed: np.ndarray | None, locked: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, scores) matching `text` that this viewer may find: BM25 over every field (over a locked
+    product's shown fields only), +100 for the exact id or name, + the bonus of a linked term the query names;
+    a product linking such a term is found by it even when no word of the query is in its text."""
+    docs, scores = index.hits(terms)
+    if locked is not None and listed is not None:
+        if locked.any():
+            locked_docs, locked_scores = index.hits(terms, LOCKED_FIELDS)
+            full = ~locked[docs]
+            shown = locked[locked_docs]
+            docs = np.concatenate([docs[full], locked_docs[shown]])
+            scores = np.concatenate([scores[full], locked_scores[shown]])
+        seen = listed[docs]
+        docs, scores = docs[seen], scores[seen]
+    exact_text = text.strip().lower()
+    exact = np.zeros(arrays.n, dtype=np.float64)
+    exact[[*arrays.docs_named.get(exact_text, ()), *([arrays.doc_of[exact_text]] if exact_text in arrays.doc_of
+                                                    else ())]] = 100.0
+    linking = _linking(index, text, viewer)
+    bonus = np.zeros(arrays.n, dtype=np.float64)
+    if linking:
+        bonus[[arrays.doc_of[p] for p in linking]] = list(linking.values())
+    scores = (scores + exact[docs]) + bonus[docs]
+    if linking:
+        found = np.zeros(arrays.n, dtype=bool)
+        found[docs] = True
+        missing = np.asarray([d for d in (arrays.doc_of[p] for p in linking) if not found[d]
+                              and (listed is None or listed[d])], dtype=np.int64)
+        docs = np.concatenate([docs, missing])
+        scores = np.concatenate([scores, bonus[missing]])
+    return docs, scores
+
+
+def _filter_mask(arrays: ProductArrays, docs: np.ndarray, is_locked: np.ndarray,
+                 filters: dict[str, Any]) -> np.ndarray | None:
+    """Which of `docs` every facet filter keeps (None: no filter), reading a locked product as its card."""
+    keep: np.ndarray | None = None
+    for facet, wanted in filters.items():
+        if wanted is None or wanted == [] or wanted == ():
+            continue
+        values = [wanted] if isinstance(wanted, (str, bool)) else list(wanted)
+        if facet in LIST_FACETS:
+            column = arrays.lists[facet]
+            names = {str(v) for v in values}
+            codes = [i for i, v in enumerate(column.coded.values) if v in names]
+            having = np.zeros(arrays.n, dtype=bool)
+            having[column.docs[np.isin(column.coded.codes, codes)]] = True
+            ok = having[docs] & ~is_locked
+        else:
+            coded = arrays.scalar[facet]
+            if facet in YES_NO:
+                flags = {v if isinstance(v, bool) else str(v).lower() in ("yes", "true", "1") for v in values}
+                codes = [i for i, v in enumerate(coded.values) if v in flags]
+            else:
+                names = {str(v) for v in values}
+                codes = [i for i, v in enumerate(coded.values) if v in names]
+            ok = np.isin(_facet_codes(arrays, facet, docs, is_locked), codes)
+        keep = ok if keep is None else keep & ok
+    return keep
+
+
+def _facet_codes(arrays: ProductArrays, facet: str, docs: np.ndarray, is_locked: np.ndarray) -> np.ndarray:
+    """The codes of a scalar facet for `docs`, as a viewer sees them (a locked product: grade locked, no kind
+    or PII flag)."""
+    codes = arrays.scalar[facet].codes[docs]
+    if is_locked.any():
+        if facet == "grade":
+            codes = np.where(is_locked, arrays.locked_grade, codes)
+        elif facet in LOCKED_NULL:
+            codes = np.where(is_locked, -1, codes)
+    return codes
+
+
+def _counted(arrays: ProductArrays, docs: np.ndarray, is_locked: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+    """Value -> number of matching products, per facet, most frequent first (ties by value): one bincount
+    over the documents' codes each (a list facet counts every element, as `facet_counts` explodes them)."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for facet in FACETS:
+        if facet in LIST_FACETS:
+            column = arrays.lists[facet]
+            chosen = np.zeros(arrays.n, dtype=bool)
+            chosen[docs[~is_locked]] = True
+            out[facet] = column.coded.counted(column.coded.codes[chosen[column.docs]])
+        else:
+            out[facet] = arrays.scalar[facet].counted(_facet_codes(arrays, facet, docs, is_locked))
+    return out
+
+
+def _order(arrays: ProductArrays, docs: np.ndarray, scores: np.ndarray, is_locked: np.ndarray,
+           sort: str) -> np.ndarray:
+    """Positions of `docs` in result order: the sort's keys descending with nulls last, then the id (a
+    locked product has no quality or freshness)."""
+    ident = arrays.id_rank[docs]
+    if sort == "title":
+        return np.lexsort((ident, arrays.domain_rank[docs]))
+    keys: list[np.ndarray] = [ident, -scores]  # least significant first, as lexsort reads them
+    if sort == "usage":
+        keys.append(-arrays.queries[docs])
+    elif sort == "quality":
+        keys += _nulls_last(-arrays.quality[docs], arrays.quality_null[docs] | is_locked)
+    elif sort == "freshness":
+        keys += _nulls_last(-arrays.refreshed[docs], arrays.refreshed_null[docs] | is_locked)
+    elif sort == "trust":
+        keys += [*_nulls_last(-arrays.rating[docs], arrays.rating_null[docs]), -arrays.certified[docs]]
+    return np.lexsort(keys)
+
+
+def _nulls_last(values: np.ndarray, nulls: np.ndarray) -> list[np.ndarray]:
+    """Two lexsort keys: the values, then (more significant) the null flag; nulls tie with each other."""
+    return [np.where(nulls, 0.0, values), nulls]
+
+
+def _rows(arrays: ProductArrays, docs: np.ndarray, scores: np.ndarray, is_locked: np.ndarray) -> list[dict[str, Any]]:
+    """The table rows of the returned hits only, with their score, a locked one as `_for_viewer` shows it."""
+    if not len(docs):
+        return []
+    rows = [arrays.row(doc) for doc in docs.tolist()]
+    for row, score, hidden_fields in zip(rows, scores.tolist(), is_locked.tolist()):
+        row["score"] = score
+        if hidden_fields:
+            row.update(grade=LOCKED, quality=None, refreshed_at=None, pii=None, kind=None, tags=[], terms=[])
+    return rows
 
 
 def product_hit(index: SearchIndex, product_id: str, policy: Policy | None = None) -> Hit:
@@ -406,37 +555,12 @@ def facet_counts(table: pl.DataFrame) -> dict[str, list[tuple[str, int]]]:
     return out
 
 
-def _apply_filters(table: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFrame:
-    for facet, wanted in filters.items():
-        if wanted is None or wanted == [] or wanted == ():
-            continue
-        values = [wanted] if isinstance(wanted, (str, bool)) else list(wanted)
-        if facet in YES_NO:
-            flags = {v if isinstance(v, bool) else str(v).lower() in ("yes", "true", "1") for v in values}
-            table = table.filter(pl.col(facet).is_in(list(flags)))
-        elif facet in LIST_FACETS:
-            table = table.filter(pl.col(LIST_FACETS[facet]).list.eval(pl.element().is_in([str(v) for v in values]))
-                                 .list.any())
-        else:
-            table = table.filter(pl.col(facet).is_in([str(v) for v in values]))
-    return table
-
-
-def _sorted(table: pl.DataFrame, sort: str) -> pl.DataFrame:
-    keys = {"relevance": (["score", "product_id"], [True, False]),
-            "usage": (["queries", "score", "product_id"], [True, True, False]),
-            "quality": (["quality", "score", "product_id"], [True, True, False]),
-            "freshness": (["refreshed_at", "score", "product_id"], [True, True, False]),
-            "trust": (["certified", "rating", "score", "product_id"], [True, True, True, False]),
-            "title": (["domain", "product_id"], [False, False])}[sort]
-    return table.sort(keys[0], descending=keys[1], nulls_last=True)
-
-
-def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None) -> Hit:
+def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Policy | None = None,
+         candidates: set[str] | None = None) -> Hit:
     product = index.mesh.products[row["product_id"]]
     locked = policy is not None and policy.is_locked(product.id)
     snippet, where, marks = snippet_for(product, stems, index.stems, locked=locked,
-                                        terms_text=index.glossary_text.get(product.id, ""))
+                                        terms_text=index.glossary_text.get(product.id, ""), candidates=candidates)
     return Hit(product_id=row["product_id"], score=float(row["score"] or 0.0), title=product.title,
                domain=row["domain"], owner=row["owner"], description=product.description, grade=row["grade"],
                quality=row["quality"], queries=int(row["queries"] or 0), trend=row["trend"],
@@ -446,9 +570,11 @@ def _hit(row: dict[str, Any], stems: set[str], index: SearchIndex, policy: Polic
 
 
 def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
-                width: int = 160, locked: bool = False, terms_text: str = "") -> tuple[str, str, list[tuple[int, int]]]:
+                width: int = 160, locked: bool = False, terms_text: str = "",
+                candidates: set[str] | None = None) -> tuple[str, str, list[tuple[int, int]]]:
     """The first field that holds a query word, cut around it, with the spans of the matching words (of a
-    locked product, only the fields its card shows)."""
+    locked product, only the fields its card shows). `candidates`, the vocabulary words of `stems`, lets a field
+    none of them is part of be skipped without reading its words."""
     fields: list[tuple[str, str]] = [("description", product.description), ("title", product.title)]
     if not locked:
         fields.append(("tags", ", ".join(product.tags)))
@@ -458,7 +584,9 @@ def snippet_for(product: Any, stems: set[str], vocabulary_stems: dict[str, str],
     fields += [("owner", product.owner), ("id", product.id)]
     if stems:
         for where, text in fields:
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[A-Za-z]+", text or "")
+            if candidates is not None and not any(w in (text or "").lower() for w in candidates):
+                continue  # a matching word is a substring of the lower-cased field: none can match here
+            spans = [(m.start(), m.end()) for m in _LETTERS.finditer(text or "")
                      if vocabulary_stems.get(m.group().lower()) in stems]
             if spans:
                 start = max(0, spans[0][0] - width // 3)
