@@ -140,13 +140,3 @@ def _file_salt(state_dir: Path) -> str:
     except OSError:
         pass
     return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    salt = secrets.token_hex(32)
-    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-    tmp.write_text(salt)
-    try:
-        tmp.chmod(0o600)
-        tmp.rename(path) if not path.exists() else tmp.unlink()
-    except OSError:
-        pass
-    return path.read_text().strip()

@@ -45,6 +45,20 @@ def metric(page, label: str) -> str:
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue").inner_text()
 
 
+def send_request(page, purpose: str, days: int, product: str | None = None) -> None:
+    """Fill the Request access form (the product's option label, unless a link chose it) and send it."""
+    if product:
+        page.get_by_test_id("stSelectbox").filter(has_text="Product").first.click()
+        page.get_by_role("option", name=product).click()
+        wait_for_app(page)
+    page.get_by_role("textbox", name="Purpose").fill(purpose)
+    field = page.get_by_label("Duration (days)")
+    field.fill(str(days))
+    field.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Send request").click()
+
+
 def test_request_in_one_browser_and_approval_in_another(minimesh, app_server, chromium, screenshot, monkeypatch):
     monkeypatch.delenv("MESHWORK_USER", raising=False)
     root = configure(minimesh, trusted_header="X-Forwarded-Email")
@@ -55,15 +69,7 @@ def test_request_in_one_browser_and_approval_in_another(minimesh, app_server, ch
     try:
         open_marketplace(consumer, server.url, CONSUMER)
         consumer.get_by_text("bo@bank.example (from the proxy)").wait_for()
-        consumer.get_by_test_id("stSelectbox").filter(has_text="Product").first.click()
-        consumer.get_by_role("option", name="risk.limits · Limits · restricted").click()
-        wait_for_app(consumer)
-        consumer.get_by_role("textbox", name="Purpose").fill("Credit line review for the Q3 campaign")
-        days = consumer.get_by_label("Duration (days)")
-        days.fill("7")
-        days.press("Enter")
-        wait_for_app(consumer)
-        consumer.get_by_role("button", name="Send request").click()
+        send_request(consumer, "Credit line review for the Q3 campaign", 7, "risk.limits · Limits · restricted")
         consumer.get_by_text("Agreement #1 requested from risk-team@bank.example, rui.costa@bank.example.").wait_for()
         wait_for_app(consumer)
         screenshot(consumer, "access-request-consumer")

@@ -21,6 +21,7 @@ from catalog.cli import app as cli
 from conftest import SAMPLES, AppServer, wait_for_app
 from tests import harness
 from tests.access.test_identity import configure
+from tests.browser.test_access import browser_as, send_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-agreement-journey")]
 
@@ -42,14 +43,6 @@ def journey(tmp_path_factory):
         yield server, root
     finally:
         server.stop()
-
-
-def browser_as(chromium, user: str):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000},
-                                   extra_http_headers={"X-Forwarded-Email": user})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
 
 
 def query_email(page, url: str) -> str:
@@ -90,12 +83,7 @@ def test_synonym_to_product_to_term_to_agreement_to_unmasked_query_to_expiry(jou
         wait_for_app(consumer)
         consumer.get_by_text("Its personal data unmasked").click()
         wait_for_app(consumer)
-        consumer.get_by_role("textbox", name="Purpose").fill("Churn model for the Q3 retention campaign")
-        days = consumer.get_by_label("Duration (days)")
-        days.fill("2")
-        days.press("Enter")
-        wait_for_app(consumer)
-        consumer.get_by_role("button", name="Send request").click()
+        send_request(consumer, "Churn model for the Q3 retention campaign", 2)
         consumer.get_by_text("Agreement #1 requested from ana.silva@bank.example.").wait_for()
         wait_for_app(consumer)
         screenshot(consumer, "agreement-journey-3-requested")

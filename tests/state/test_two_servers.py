@@ -16,7 +16,7 @@ import catalog
 from conftest import wait_for_app
 from tests import harness
 from tests.access.test_identity import configure
-from tests.browser.test_access import CONSUMER, OWNER, browser_as, metric, open_marketplace, open_tab
+from tests.browser.test_access import CONSUMER, OWNER, browser_as, metric, open_marketplace, open_tab, send_request
 from tests.statebackends import fresh_schema
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-two_servers")]
@@ -45,15 +45,7 @@ def test_a_grant_approved_on_one_server_is_honoured_at_once_by_a_query_on_the_ot
         consumer.get_by_text("Refused.").first.wait_for()
 
         open_marketplace(consumer, one.url, CONSUMER)  # an access request is an agreement on a port
-        consumer.get_by_test_id("stSelectbox").filter(has_text="Product").first.click()
-        consumer.get_by_role("option", name="risk.limits · Limits · restricted").click()
-        wait_for_app(consumer)
-        consumer.get_by_role("textbox", name="Purpose").fill("Credit line review for the Q3 campaign")
-        days = consumer.get_by_label("Duration (days)")
-        days.fill("7")
-        days.press("Enter")
-        wait_for_app(consumer)
-        consumer.get_by_role("button", name="Send request").click()
+        send_request(consumer, "Credit line review for the Q3 campaign", 7, "risk.limits · Limits · restricted")
         consumer.get_by_text("Agreement #1 requested from", exact=False).wait_for()
 
         open_marketplace(owner, other.url, OWNER)  # server two sees the request server one stored
