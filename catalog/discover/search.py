@@ -305,13 +305,14 @@ class SearchIndex:
         return current
 
     def masks(self, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
-        """(listed, locked) per document for a viewer: a hidden product is in neither."""
-        key = (policy.hidden, policy.locked)
+        """(listed, locked) per document for a viewer: a hidden product is in neither. Listed is an allow-list
+        (shown in full, or locked), so a product the policy does not name is never found: it fails closed."""
+        key = (policy.allowed, policy.locked)
         with self._lock:
             if key not in self._masks:
-                listed = np.ones(len(self.ids), dtype=bool)
+                listed = np.zeros(len(self.ids), dtype=bool)
                 locked = np.zeros(len(self.ids), dtype=bool)
-                listed[[self._doc_of[p] for p in policy.hidden if p in self._doc_of]] = False
+                listed[[self._doc_of[p] for p in policy.allowed | policy.locked if p in self._doc_of]] = True
                 locked[[self._doc_of[p] for p in policy.locked if p in self._doc_of]] = True
                 self._masks[key] = (listed, locked & listed)
                 while len(self._masks) > SCORE_CACHE:
