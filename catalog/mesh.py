@@ -55,6 +55,7 @@ from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.review import ReviewLog
 from catalog.scorecards.scorecard import scorecard
 from catalog.scorecards.usage import usage_metrics
+from catalog.workbench.history import QueryHistory
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.loader import data_roots, open_descriptors
 from catalog.query.masking import mesh_salt
@@ -709,10 +710,8 @@ class Mesh:
 
     # --- team deployment: state shared by the app servers (catalog/workbench/history.py) ---
 
-    def query_history(self, user: str) -> "QueryHistory":  # noqa: F821 - imported below, on first use
+    def query_history(self, user: str) -> QueryHistory:
         """One person's workbench runs, in the state store (every server over one store shows the same)."""
-        from catalog.workbench.history import QueryHistory
-
         return QueryHistory(self.state_dir, user, self.state)
 
 

@@ -5,6 +5,7 @@ receivers on 127.0.0.1: an HTTP server that records what is POSTed, an SMTP serv
 from __future__ import annotations
 
 import json
+import socket
 import textwrap
 import threading
 import time
@@ -140,6 +141,13 @@ class Mailbox:
         self.controller.stop()
 
 
+_HELD: list = []  # sockets bound for the whole test process and never listening
+
+
 def dead_port() -> int:
-    """A loopback port nothing listens on."""
-    return free_port()
+    """A loopback port nothing listens on, and nothing can: it stays bound (not listening) for the test process,
+    so no server another test starts later can take it and answer the "dead" webhook."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD.append(held)
+    return held.getsockname()[1]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from catalog.errors import MeshError, StateUnavailable
 from catalog.state.store import StateStore
+from catalog.workbench.notebook import NotebookStore  # the per-person folder (an older version's file)
 
 if TYPE_CHECKING:
     from catalog.query.session import QueryResult, Session
@@ -33,8 +34,6 @@ class QueryHistory:
     MAX_KEPT = MAX_KEPT
 
     def __init__(self, state_dir: Path, user: str, state: StateStore):
-        from catalog.workbench.notebook import NotebookStore  # the per-person folder (an older version's file)
-
         self.user = NotebookStore(state_dir, user).user
         self.path = NotebookStore(state_dir, user).folder / FILE
         self.state = state

@@ -255,9 +255,3 @@ class NotebookStore:
                 raise NotebookError(f"no example notebook {slug!r}")
             return found.model_copy(deep=True)
         return self.load(slug)
-
-
-# ---------------------------------------------------------------- query history
-
-
-from catalog.workbench.history import QueryHistory  # noqa: E402,F401 - its home before the state store

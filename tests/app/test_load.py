@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import catalog
-from tests.state.appsession import AppSession
+from tests.state.appsession import AppSession, run_sessions
 
 JOIN = "SELECT c.age, s.score FROM retail.customers c JOIN risk.scores s USING (customer_id) ORDER BY c.age"
 SESSIONS = 20
@@ -33,7 +33,7 @@ async def _twenty(url: str) -> list:
 
 def test_twenty_concurrent_app_sessions_lose_no_usage_event(minimesh, app_server):
     server = app_server(minimesh)
-    answers = asyncio.run(_twenty(server.url))
+    answers = run_sessions(_twenty(server.url))
     for page in answers:
         assert page.has_text("3 rows") and page.has_text("read retail.customers, risk.scores"), page.texts()[-5:]
         assert page.exceptions == []

@@ -4,6 +4,7 @@ plain messages, never a traceback."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -26,9 +27,21 @@ def shop(tmp_path_factory):
     return root
 
 
-def test_monitor_once_then_list_ack_and_refusal(shop, monkeypatch):
+@pytest.fixture(scope="module")
+def monitored(shop):
+    """One `meshwork monitor --once` over the shop, whichever of this module's tests runs first; its output."""
+    previous = os.environ.pop("MESHWORK_USER", None)
+    try:
+        done = runner.invoke(app, ["monitor", str(shop), "--once", "--json", "--send-timeout", "120"])
+    finally:
+        if previous is not None:
+            os.environ["MESHWORK_USER"] = previous
+    return done
+
+
+def test_monitor_once_then_list_ack_and_refusal(shop, monitored, monkeypatch):
     monkeypatch.delenv("MESHWORK_USER", raising=False)
-    done = runner.invoke(app, ["monitor", str(shop), "--once", "--json", "--send-timeout", "120"])
+    done = monitored
     assert done.exit_code == 0, done.output
     passed = json.loads(done.stdout.splitlines()[0])
     assert passed["due"] == 3 and {t["product_id"] for t in passed["transitions"]} == {"shop.orders", "hr.salaries"}
@@ -48,7 +61,7 @@ def test_monitor_once_then_list_ack_and_refusal(shop, monkeypatch):
     assert unknown.exit_code == 2 and "no incident #999" in unknown.output
 
 
-def test_notifications_show_the_failed_delivery_and_its_reason(shop):
+def test_notifications_show_the_failed_delivery_and_its_reason(shop, monitored):
     out = runner.invoke(app, ["notifications", str(shop), "--status", "failed"])
     assert out.exit_code == 0
     assert "dead incident.opened" in out.output and "cannot reach 127.0.0.1" in out.output

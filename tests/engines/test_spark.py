@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import catalog
-from catalog.errors import MeshError, QueryCancelled, QueryFailed, QueryRejected, QueryTimeout
+from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout
 from catalog.engines.spark.runtime import SparkUnavailable, check_master, find_java, spark_session
 from minimesh import build_minimesh, write
 from qualitymesh import build_quality_mesh
@@ -216,34 +216,6 @@ def test_a_runaway_query_is_cancelled_through_its_job_group(mini):
     assert hasty.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
     statuses = spark.usage("retail.customers")["status"].to_list()
     assert "timeout" in statuses
-
-
-def test_the_sessions_interrupt_cancels_a_running_spark_query_and_the_session_stays_usable(mini):
-    import threading
-    import time
-
-    _, spark = mini
-    session = spark.session("analyst", USER, timeout_s=300)  # only the interrupt can end it in time
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            session.sql(RUNAWAY)
-        except MeshError as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    time.sleep(4)  # planned and running as a Spark job
-    asked = time.monotonic()
-    session.interrupt()  # what the workbench's Cancel calls, from another thread
-    worker.join(120)
-    stopped_after = time.monotonic() - asked
-    assert not worker.is_alive(), "the interrupt ended the query"
-    assert isinstance(outcome.get("error"), QueryCancelled), outcome
-    assert "cancelled" in str(outcome["error"]) and stopped_after < 30, stopped_after  # a loaded machine: generous
-    assert session.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3  # nothing left cancelled
-    assert "cancelled" in spark.usage("retail.customers")["status"].to_list()
 
 
 def test_every_query_is_a_usage_event(mini):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -32,6 +33,13 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 VALUE_FIELDS = {"button": "trigger_value", "text_input": "string_value", "text_area": "string_value",
                 "selectbox": "string_value", "radio": "string_value", "checkbox": "bool_value"}
 """The WidgetState field each kind of widget reports its value in (what the browser sends on a change)."""
+
+
+def run_sessions(coroutine):
+    """`asyncio.run(coroutine)` on a thread of its own: a browser test earlier in the same worker leaves
+    Playwright's event loop running on the main thread, where `asyncio.run` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="app-sessions") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class AppError(RuntimeError):

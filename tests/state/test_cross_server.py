@@ -11,7 +11,6 @@ other server showed before and after.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 
@@ -20,7 +19,7 @@ import pytest
 import catalog
 from conftest import AppServer
 from incidentmesh import OWNER, build, write_orders
-from tests.state.appsession import AppError, AppSession, Page
+from tests.state.appsession import AppError, AppSession, Page, run_sessions
 from tests.statebackends import fresh_schema
 
 # one worker for the module (`make test` runs --dist loadgroup), so its pair of servers starts once
@@ -65,7 +64,7 @@ def visit(server: AppServer, page: str, params: dict | None = None, then=None) -
             assert shown.exceptions == [], shown.exceptions
             return shown
 
-    return asyncio.run(go())
+    return run_sessions(go())
 
 
 def run_count(app: AppSession, page: Page):

@@ -8,11 +8,11 @@ the trusted proxy header; 127.0.0.1 only, bounded in count and time.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 
 import catalog
 from tests.state import appload
+from tests.state.appsession import run_sessions
 from tests.statebackends import fresh_schema
 
 SESSIONS = 8
@@ -29,7 +29,7 @@ def test_two_servers_lose_no_usage_event_and_one_keeps_serving_when_the_other_is
         servers[1].process.send_signal(signal.SIGKILL)
         return servers[1].url
 
-    run = asyncio.run(appload.drive([s.url for s in servers], SESSIONS, DURATION_S, kill, kill_at=0.5))
+    run = run_sessions(appload.drive([s.url for s in servers], SESSIONS, DURATION_S, kill, kill_at=0.5))
     assert servers[1].process.wait(10) == -signal.SIGKILL
 
     monkeypatch.setenv("MESHWORK_STATE_URL", url)
