@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from catalog.workbench.notebook import Cell
+from components.popover import form_popover
 from components.text import code, md
 
 
@@ -30,8 +31,10 @@ def markdown_cell(cell: Cell) -> None:
     cell.source = st.session_state.get(f"wb_md_{cell.id}", cell.source)
     if cell.source.strip():
         st.markdown(cell.source)
-    with st.popover("Edit note", icon=":material/edit:"):
-        cell.source = st.text_area("Note (markdown)", value=cell.source, key=f"wb_md_{cell.id}")
+    popover = form_popover("Edit note", key=f"wb_md_open_{cell.id}", icon=":material/edit:")
+    if popover is not None:
+        with popover:
+            cell.source = st.text_area("Note (markdown)", value=cell.source, key=f"wb_md_{cell.id}")
 
 
 HISTORY_SHOWN = 15  # distinct queries the history list shows

@@ -10,6 +10,7 @@ from catalog.dashboards.model import SIZES, Tile, slug
 from catalog.errors import MeshError
 from components import context
 from components.links import page_link
+from components.popover import form_popover
 from components.text import code, md
 
 NEW = "A new dashboard…"
@@ -17,7 +18,10 @@ NEW = "A new dashboard…"
 
 def pin_button(mesh: catalog.Mesh, query: str, chart_spec: ChartSpec | None, key: str) -> None:
     """A 'Pin to dashboard' popover: pick a dashboard (or name a new one in a domain), then write its YAML."""
-    with st.popover("Pin to dashboard", icon=":material/push_pin:"):
+    popover = form_popover("Pin to dashboard", key=f"{key}_pin_open", icon=":material/push_pin:")
+    if popover is None:
+        return
+    with popover:
         boards = {b.id: b for b in mesh.dashboards.list().values() if not b.unreadable}
         choice = st.selectbox("Dashboard", [*boards, NEW], key=f"{key}_pin_board",
                               format_func=lambda i: f"{boards[i].title} ({i})" if i in boards else i)

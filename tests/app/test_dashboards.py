@@ -101,6 +101,9 @@ pin_button(mesh, "SELECT customer_id, score FROM risk.scores", ChartSpec(mark="b
            key="cell1")
 """
     at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.selectbox, "a closed popover draws no form"
+    at.session_state["cell1_pin_open"] = True  # the person opens it
+    at.run()
     at.selectbox(key="cell1_pin_board").set_value("A new dashboard…").run()
     at.selectbox(key="cell1_pin_domain").set_value("risk").run()
     at.text_input(key="cell1_pin_title").input("Score watch").run()

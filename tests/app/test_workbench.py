@@ -186,6 +186,10 @@ def test_notes_and_a_product_picked_in_the_schema_browser_become_cells(minimesh)
     at = open_workbench(minimesh, **{"wb_schema_open_risk.scores": True})
     at.button(key="wb_add_md").click()
     at.run()
+    assert not [t for t in at.text_area if t.key and t.key.startswith("wb_md_")], "the note's editor opens on a click"
+    note_cell = at.session_state["wb_notebook"].cells[-1]
+    at.session_state[f"wb_md_open_{note_cell.id}"] = True  # the person clicks "Edit note"
+    at.run()
     note = next(t for t in at.text_area if t.key and t.key.startswith("wb_md_"))
     note.input("## Why scores matter")
     at.run()
