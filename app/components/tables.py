@@ -20,7 +20,8 @@ HEADERS = {"product_id": "product", "checks_passing": "checks passing", "checks_
            "lineage_issues": "lineage issues", "checked_at": "checked", "mean_score": "mean score",
            "unmasked_roles": "roles seeing it unmasked", "unmasked_users": "people with a PII grant",
            "unmasked_people": "people holding those roles", "pii_columns": "PII columns",
-           "pii_unmasked": "PII unmasked", "from_state": "from", "to_state": "to", "ts": "when"}
+           "pii_unmasked": "PII unmasked", "unused_products": "unused", "open_incidents": "incidents",
+           "agreements_held": "agreements", "from_state": "from", "to_state": "to", "ts": "when"}
 
 
 def header(name: str) -> str:

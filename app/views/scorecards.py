@@ -44,11 +44,35 @@ def trends(_mesh, key: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     return domain_trend(evidence), evidence.history.select("product_id", "ts", "score")
 
 
-def score_column() -> dict:
+def score_column(width: int | None = None) -> dict:
     return {"score": st.column_config.ProgressColumn("score", help=score_help(), format="%.1f", min_value=0,
-                                                     max_value=100),
+                                                     max_value=100, width=width),
             "score_trend": st.column_config.NumberColumn("trend (30 d)", format="%+.1f")}
 
+
+
+# the mesh-level table fits a 1440 px screen: one "checks" column, late products only, and the owner, users,
+# upstream issues and repair time left to each domain's own page (a click away)
+PERCENT_COLUMNS = {
+    "documentation": st.column_config.NumberColumn("docs", format="%.0f%%", help="documented share of fields"),
+    "compliance": st.column_config.NumberColumn("compliance", format="%.0f%%", help="policies passing"),
+}
+
+
+def domain_overview(frame: pl.DataFrame) -> pl.DataFrame:
+    """The domains' table at mesh level: what tells domains apart at a glance, in as few columns as that needs."""
+    checks = pl.format("{} / {}", "checks_passing", "checks").alias("checks")
+    return frame.select("domain", "products", "score", "grade", "score_trend", checks, "late", "documentation",
+                        "compliance", "queries", "unused_products", "open_incidents", "agreements_held")
+
+
+def domain_facts(card: dict) -> str:
+    """The domain's figures the mesh-level table leaves out, in one line under its metrics."""
+    percent = lambda value: "–" if value is None else f"{value:.0f}%"  # noqa: E731
+    repair = f" (mean repair {card['mttr_hours']:,.1f} h)" if card["mttr_hours"] is not None else ""
+    return (f"Owner {md(card['owner'])} · documentation {percent(card['documentation'])} · compliance "
+            f"{percent(card['compliance'])} · {card['open_incidents']} open incident(s){repair} · "
+            f"{card['agreements_held']} agreement(s) held · {card['unused_products']} product(s) unused for 30 days")
 
 
 def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None:
@@ -138,7 +162,7 @@ if domain is None:
     top[2].metric("Checks passing", f"{summary['checks_passing']} / {summary['checks']}")
     top[3].metric("Unused products (30 days)", summary["unused_products"])
     st.subheader("Domains")
-    show_table(frame.drop("incomplete", "grade_capped"), config=score_column())
+    show_table(domain_overview(frame), config={**score_column(width=120), **PERCENT_COLUMNS})
     for capped in frame.filter(pl.col("grade_capped").is_not_null()).iter_rows(named=True):
         st.caption(f":orange[:material/warning:] **{md(capped['domain'])}**: {md(capped['grade_capped'])}.")
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
@@ -158,6 +182,7 @@ if product is None:
     top[2].metric("Fresh / late", f"{card['fresh']} / {card['late']}")
     top[3].metric("Queries (30 days)", card["queries"], help=f"{card['users']} distinct users")
     top[4].metric("Upstream issues", card["lineage_issues"], help="products of this domain whose upstream is broken, failing or late")
+    st.caption(domain_facts(card))
     if card["incomplete"]:
         st.caption(f":orange[Incomplete: {md(card['incomplete'])}]")
     st.markdown("**Products** (pick one above, or open one, to see its failing checks)")

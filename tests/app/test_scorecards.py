@@ -52,7 +52,10 @@ def test_mesh_level_shows_every_domain_its_score_bar_the_trend_and_the_formula(b
     assert metric(at, "Domains") == "5"
     score = next(m for m in at.metric if m.label == "Mean domain score")
     assert "Quality score = 100" in score.help
-    assert at.dataframe[0].value["domain"].to_list() == ["cards", "marketing", "privacy", "retail", "risk"]
+    domains = at.dataframe[0].value
+    assert domains["domain"].to_list() == ["cards", "marketing", "privacy", "retail", "risk"]
+    assert len(domains.columns) <= 13 and "owner" not in domains.columns  # fits 1440 px (the browser test looks)
+    assert all("/" in checks for checks in domains["checks"])  # passing / all, one column
     score_column = json.loads(at.dataframe[0].proto.columns)["score"]
     assert score_column["type_config"]["type"] == "progress" and score_column["type_config"]["max_value"] == 100
     assert [t.label for t in at.tabs] == ["Score trend", "Products × dimensions"]
@@ -77,6 +80,8 @@ def test_deep_link_to_a_domain_shows_its_products(bank):
     assert at.selectbox(key="sc_domain").value == "risk"
     assert metric(at, "Checks passing") == "16 / 18"
     assert metric(at, "Fresh / late") == "3 / 1"
+    facts = next(plain(c.value) for c in at.caption if c.value.startswith("Owner"))
+    assert "documentation" in facts and "open incident(s)" in facts and "agreement(s) held" in facts
     assert [u.rsplit("product=", 1)[-1] for u in at.dataframe[0].value["product_id"]] == ["risk.credit_scores", "risk.customer_exposure",
                                                              "risk.fraud_alerts", "risk.loan_applications"]
     table = at.dataframe[0].value

@@ -15,6 +15,16 @@ def test_owner_reviews_their_products_and_downloads_the_html_report(sample_copy,
     mesh = sample_copy("banking")
     server = app_server(mesh, env={"MESHWORK_USER": "ana.silva@bank.example"})
 
+    page.set_viewport_size({"width": 1440, "height": 900})  # the newcomer's screen
+    page.goto(f"{server.url}/scorecards")
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.wait_for_timeout(1000)  # the grid sizes its columns after it paints
+    overflow = page.locator("[data-testid='stDataFrame'] .dvn-scroller").first.evaluate(
+        "e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 1, f"the domains table scrolls sideways by {overflow} px at 1440 px"
+    screenshot(page, "scorecards-mesh")
+
     page.goto(f"{server.url}/scorecards?domain=retail")
     wait_for_app(page)
     page.get_by_text("Domain score").first.wait_for()
