@@ -52,6 +52,8 @@ class Page:
 
     elements: list[Element] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    popovers: dict[str, str] = field(default_factory=dict)
+    """label -> id of each popover that keeps its open state on the server (opened like a checkbox)."""
 
     def texts(self) -> list[str]:
         """Markdown, captions, alerts, headings and links, as the person reads them."""
@@ -69,8 +71,8 @@ class Page:
 
     def widget(self, label: str, nth: int = 0) -> tuple[str, str]:
         """(id, WidgetState value field) of the `nth` widget labelled `label` (a button, text box, select box,
-        radio or toggle), as a person finds it by its label."""
-        found = []
+        radio, toggle or a stateful popover: True opens it), as a person finds it by its label."""
+        found = [(wid, "bool_value") for name, wid in self.popovers.items() if name == label]
         for e in self.elements:
             kind = e.WhichOneof("type")
             if kind in VALUE_FIELDS and getattr(e, kind).label == label:
@@ -179,6 +181,10 @@ class AppSession:
                 page.elements.append(element)
                 if element.WhichOneof("type") == "exception":
                     page.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "add_block":
+                block = msg.delta.add_block
+                if block.WhichOneof("type") == "popover" and block.popover.id:
+                    page.popovers[block.popover.label] = block.popover.id
             elif kind == "page_info_changed":  # the script changed st.query_params: the URL now says so
                 self.query = msg.page_info_changed.query_string
             elif kind == "page_not_found":

@@ -90,6 +90,8 @@ def test_a_tile_pinned_on_one_server_is_on_the_dashboard_page_of_the_other(serve
 
     async def pin(app: AppSession, page: Page) -> Page:
         page = await app.submit_editor(page, COUNT)
+        page = await app.act(page, {"Pin to dashboard": True})  # open the popover
+        page = await app.act(page, {"Dashboard": "A new dashboard…"})
         return await app.act(page, {"Domain": "shop", "Dashboard title": "Order count", "Tile title": "Orders"},
                              click="Pin")
 
