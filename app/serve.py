@@ -15,6 +15,7 @@ anything else is refused (401/403, audited) and stores nothing.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -120,4 +121,7 @@ def install_lineage_endpoint(argv: list[str]) -> None:
 if __name__ == "__main__":
     install_lineage_endpoint(sys.argv)
     sys.argv = ["streamlit", "run", str(MAIN), *sys.argv[1:]]
+    # The libraries imported above are nearly all of the server's objects and live as long as it does: frozen,
+    # a full garbage collection (Python's own, mid-run) scans only what came later, 0.02 s instead of 0.2 s.
+    gc.freeze()
     sys.exit(cli.main())

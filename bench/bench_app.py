@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from tests import harness
@@ -47,35 +44,6 @@ WARM_UP_S = 8  # after the first visit the server builds the search index, compl
 # database in the background: the pages are timed after it, as a person reads the first page before the next
 HEADING = "() => document.querySelector('[data-testid=\"stMain\"] h1, [data-testid=\"stMain\"] h2')"
 CONTENT = "() => (" + HEADING + ")() && (" + harness.APP_IDLE + ")()"
-
-
-class _OlderApp:
-    """The app of another checkout (`tree`), started as `make run` starts it there: its serve.py, its catalog."""
-
-    def __init__(self, tree: Path, mesh: Path):
-        self.port = harness.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, str(tree / "app" / "serve.py"), "--server.port", str(self.port), "--server.address",
-             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--mesh",
-             str(mesh)], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(tree)})
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"the app of {tree} did not start within 60 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _load(browser, url: str) -> tuple[float, float]:
@@ -184,7 +152,7 @@ def main(results: Path) -> Path:
         servers = {"now": harness.AppServer(MESH)}
         try:
             if older:
-                servers["before"] = _OlderApp(Path(older).resolve(), MESH)
+                servers["before"] = harness.AppServer(MESH, tree=Path(older))
             first = {name: _load(browser, server.url)[1] for name, server in servers.items()}
             time.sleep(WARM_UP_S)
             loads: dict = {name: {} for name in servers}

@@ -35,10 +35,13 @@ def free_port() -> int:
 
 
 class AppServer:
-    """The app (app/serve.py, as `make run` starts it) on a free loopback port, for one mesh; ready when its health check answers."""
+    """The app (app/serve.py, as `make run` starts it) on a free loopback port, for one mesh; ready when its health check answers.
+
+    `tree` serves another checkout's app instead (its own serve.py and catalog, as `make run` starts it there):
+    the app benchmark's before/after comparison."""
 
     def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None,
-                 script: Path = MAIN):
+                 script: Path = MAIN, tree: Path = REPO):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if log_dir is not None:
@@ -46,13 +49,15 @@ class AppServer:
         self.log = open(log_dir / f"streamlit-{self.port}.log", "w") if log_dir else None
         # the app starts as `make run` starts it (libraries imported before the first visit); another script
         # (a benchmark's baseline) as plain `streamlit run`
-        launch = [sys.executable, str(SERVE)] if script == MAIN else [sys.executable, "-m", "streamlit", "run",
-                                                                      str(script)]
+        tree = Path(tree).resolve()
+        own = {} if tree == REPO else {"PYTHONPATH": str(tree)}
+        launch = [sys.executable, str(tree / "app" / "serve.py")] if script == MAIN else [
+            sys.executable, "-m", "streamlit", "run", str(script)]
         self.process = subprocess.Popen(
             [*launch, "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--", "--mesh", str(mesh)],
-            cwd=REPO, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            cwd=tree, stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, **own, **(env or {})},
         )
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -63,7 +68,7 @@ class AppServer:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError("the Streamlit server did not start within 60 s")
+        raise RuntimeError(f"the Streamlit server of {tree} did not start within 60 s")
 
     def stop(self) -> None:
         self.process.terminate()

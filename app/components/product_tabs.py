@@ -6,6 +6,8 @@ lays out its header. A tab never decides visibility: the viewer's policy and the
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -107,23 +109,35 @@ def quality_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> Non
             width="stretch")
 
 
+def usage_summary(mesh: catalog.Mesh, product_id: str) -> tuple[dict, pl.DataFrame, pl.DataFrame] | None:
+    """(30-day metrics, queries and users per week, consumers) of a product, or None when nobody queried it;
+    cached per newest usage event (and day, as the 30 days move), so a tab switch does not re-read them."""
+    def compute() -> tuple[dict, pl.DataFrame, pl.DataFrame] | None:
+        metrics = mesh.usage_metrics(product_id)
+        events = mesh.usage(product_id)
+        events = events.filter(pl.col("status") == "ok") if "status" in events.columns else events
+        if events.is_empty():
+            return None
+        return (metrics.row(0, named=True) if metrics.height else {}), weekly_usage(events), consumers(events)
+
+    return mesh.cache.get("app_usage_tab", (product_id, date.today()), compute, tables=("usage_events",))
+
+
 def usage_tab(mesh: catalog.Mesh, product: DataProduct) -> None:
-    metrics = mesh.usage_metrics(product.id)
-    events = mesh.usage(product.id)
-    events = events.filter(pl.col("status") == "ok") if "status" in events.columns else events
-    if events.is_empty():
+    summary = usage_summary(mesh, product.id)
+    if summary is None:
         st.info("Nobody has queried this product yet.")
         return
-    row = metrics.row(0, named=True) if metrics.height else {}
+    row, weekly, consuming = summary
     cols = st.columns(3)
     cols[0].metric("Queries (30 days)", row.get("queries", 0))
     cols[1].metric("Users (30 days)", row.get("users", 0))
     cols[2].metric("Consuming domains", row.get("consuming_domains", 0))
-    st.altair_chart(alt.Chart(weekly_usage(events)).mark_line(point=True).encode(
+    st.altair_chart(alt.Chart(weekly).mark_line(point=True).encode(
         x=alt.X("week:T", title=None), y=alt.Y("count:Q", title=None), color=alt.Color("measure:N", title=None, scale=alt.Scale(range=list(PALETTE))),
         tooltip=["week:T", "measure:N", "count:Q"]).properties(height=200, title="Queries and users per week"),
         width="stretch")
-    show_table(consumers(events))
+    show_table(consuming)
 
 
 def lineage_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> None:

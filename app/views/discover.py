@@ -75,8 +75,12 @@ def search_and_results() -> None:
     elif "q" in st.query_params:
         del st.query_params["q"]
 
-    with st.spinner("Indexing the catalog…"):
+    if st.session_state.get("discover_indexed") == str(mesh.root):
         options = search(mesh, text, viewer=viewer, limit=0).facets  # values the query alone leaves, for the filters
+    else:  # only this session's first search may wait for the index; a spinner starts a thread on every run
+        with st.spinner("Indexing the catalog…"):
+            options = search(mesh, text, viewer=viewer, limit=0).facets
+        st.session_state.discover_indexed = str(mesh.root)
     filters_col, results_col = st.columns([1, 3], gap="large")
     filters: dict[str, list] = {}
     with filters_col:

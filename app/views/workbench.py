@@ -16,7 +16,7 @@ from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookSt
 from components import context
 from components.cells import cell_toolbar, history_list, markdown_cell
 from components.editor import PLAIN_KEY, available, plain, sql_editor
-from components.jobs import CellQueries, draw_outcome
+from components.jobs import CellQueries, draw_outcome, prepare_views
 from components.schema_browser import schema_browser
 from components.text import md
 from components.tables import show_table
@@ -156,6 +156,9 @@ if asked_notebook and st.session_state.get("wb_notebook_asked") != asked_noteboo
         notebook = st.session_state.wb_notebook
     except NotebookError:
         st.session_state.wb_open_error = "This link names a notebook you have not saved and no example is called so."
+
+prepare_views(mesh, role, user, [current_sql(c) for c in notebook.cells if c.kind == "sql"],
+              st.session_state.setdefault("wb_prepared", set()))
 
 # ---------------------------------------------------------------- header: role, what is masked
 

@@ -22,7 +22,6 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import duckdb
@@ -59,6 +58,10 @@ MAX_TEXT = 1000  # characters of a query that are read; the rest is ignored
 MAX_WORDS = 24
 TYPO_SIMILARITY = 0.86  # Jaro-Winkler above which a vocabulary word stands in for an unknown query word
 SIGNALS_TTL_S = 2.0
+SIGNAL_TABLES = ("quality_runs", "usage_events", "certifications", "ratings", "comments")
+"""What the signals are read from: only a row stored in one of these re-reads them (and rebuilds the arrays). Any
+other write (the workbench's history, the audit log, the monitor's bookkeeping) leaves the search as it is, on
+SQLite and PostgreSQL alike."""
 SCORE_CACHE = 256  # recent queries whose BM25 scores are kept (the descriptors do not change under an index)
 
 _WORD = re.compile(r"[a-z]+")
@@ -138,7 +141,7 @@ class SearchIndex:
 
     The signals a card shows and results sort by come from `quality` (latest runs: product_id, grade, score,
     checked_at), `usage` (usage metrics: product_id, queries, trend_label) and `trust` (trust signals:
-    product_id, certified, rating_avg), re-read when the state store has changed.
+    product_id, certified, rating_avg), re-read when a row is stored in one of `SIGNAL_TABLES`.
     """
 
     def __init__(self, mesh: DeclaredMesh, state: StateStore, *, quality: Frame, usage: Frame, trust: Frame):
@@ -274,12 +277,12 @@ class SearchIndex:
     # ------------------------------------------------------------------ signals (quality, usage, trust)
 
     def signals(self) -> pl.DataFrame:
-        """Latest grade, usage and trust per product, re-read when the state store has changed."""
+        """Latest grade, usage and trust per product, re-read when a table they come from has a new row."""
         now = time.monotonic()
         if self._signals is not None and now - self._signals_checked < SIGNALS_TTL_S:
             return self._signals
         self._signals_checked = now
-        key = _state_key(self.state)
+        key = self.state.revision(*SIGNAL_TABLES)
         if self._signals is None or key != self._signals_key:
             self._signals = _signals(self.mesh, *self._sources)
             self._signals_key = key
@@ -658,18 +661,6 @@ def _refresh_times(mesh: DeclaredMesh) -> dict[str, datetime]:
         if value is not None:
             out[pid] = datetime.fromtimestamp(value, timezone.utc)
     return out
-
-
-def _state_key(state: StateStore) -> tuple[Any, ...]:
-    path = state.path
-    key = []
-    for suffix in ("", "-wal"):
-        try:
-            stat = Path(f"{path}{suffix}").stat()
-            key.append((stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            key.append(None)
-    return tuple(key)
 
 
 def _signals(mesh: DeclaredMesh, quality_of: Frame, usage_of: Frame, trust_of: Frame) -> pl.DataFrame:

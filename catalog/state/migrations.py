@@ -338,6 +338,10 @@ MIGRATIONS: list[str] = [
 ]
 
 
+REPLACED_IN_PLACE: dict[str, str] = {"ratings": "ts"}
+"""Tables whose rows are updated where they stand (no growing id): `StateStore.revision` stamps each by its row
+count and newest value of the named timestamp column, which an upsert moves."""
+
 OWNERS: dict[str, str] = {
     "meta": "catalog.state.store",
     "usage_events": "catalog.query.usage_log",

@@ -167,15 +167,24 @@ class StateStore:
         return {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
                 if not row[0].startswith("sqlite_")}
 
-    def revision(self, *tables: str) -> tuple[int | None, ...]:
+    def revision(self, *tables: str) -> tuple[object, ...]:
         """The newest row id of each table (None while it is empty or not created yet). Ids only grow, so this
-        changes exactly when a row is stored: a cheap key for caches of what is read from these tables. It is
+        changes exactly when a row is stored: a cheap key for caches of what is read from these tables. A table
+        updated in place (`migrations.REPLACED_IN_PLACE`) is stamped (rows, newest timestamp) instead. It is
         read from the store, so on a shared PostgreSQL state a row another server stored moves it too."""
         present = self.tables() & set(tables)
         if not present:
             return tuple(None for _ in tables)
-        union = " UNION ALL ".join(f"SELECT '{t}', max(id) FROM \"{t}\"" for t in sorted(present))
-        newest = dict(self.query(union))
+        in_place = sorted(present & set(migrations.REPLACED_IN_PLACE))
+        grown = sorted(present - set(in_place))
+        newest: dict[str, object] = {}
+        if grown:
+            union = " UNION ALL ".join(f"SELECT '{t}', max(id) FROM \"{t}\"" for t in grown)
+            newest.update(self.query(union))
+        for table in in_place:
+            stamp = migrations.REPLACED_IN_PLACE[table]
+            rows, latest = self.query(f'SELECT count(*), max("{stamp}") FROM "{table}"')[0]
+            newest[table] = (rows, latest) if rows else None
         return tuple(newest.get(table) for table in tables)
 
     def frame(self, sql: str, params: tuple[Any, ...] = (), schema: dict[str, Any] | None = None) -> pl.DataFrame:

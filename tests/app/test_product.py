@@ -149,3 +149,13 @@ def test_hours_read_as_people_say_them():
 
     assert [hours_text(h) for h in (2160, 48, 24, 36, 1, 0.5, 168)] == [
         "90 days", "2 days", "1 day", "36 hours", "1 hour", "30 minutes", "7 days"]
+
+
+def test_the_usage_tab_counts_a_query_run_since_it_was_last_drawn(minimesh):
+    at = open_product(minimesh, "retail.customers", "Usage", role="steward")
+    assert not at.exception and any("Nobody has queried" in i.value for i in at.info)
+    mesh = catalog.open_mesh(minimesh)
+    mesh.session(role="steward", user="ana@bank.example").sql("SELECT count(*) FROM retail.customers")
+    mesh.close()
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Queries (30 days)"] == "1"

@@ -273,3 +273,24 @@ def test_clicking_a_product_or_column_in_the_schema_browser_inserts_its_name(min
     at.button(key="wb_schema_ins_retail.customers").click().run()
     assert not at.exception
     assert editors(at)[0].value == "SELECT email FROM retail.customers"
+
+
+def test_a_filled_cell_has_its_views_made_before_run_and_nothing_is_recorded(minimesh):
+    """The views a deep-linked query names are built while the person reads it (so Run does not wait for them);
+    preparing parses the SQL and never runs it: no usage, no history, no audit entry."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
+    from components.jobs import prepare_views
+
+    mesh = catalog.open_mesh(minimesh)
+    prepared: set = set()
+    texts = [JOIN, "SELECT * FROM risk.limits", "not a query at all"]  # risk.limits is restricted for an analyst
+    prepare_views(mesh, "analyst", "ana@bank.example", texts, prepared).join(60)
+    database = mesh.engine.database_for("analyst", "ana@bank.example")
+    assert {"retail.customers", "risk.scores"} <= database.views.views_ready
+    assert "risk.limits" not in database.views.views_ready
+    assert prepare_views(mesh, "analyst", "ana@bank.example", texts, prepared) is None, "each text is parsed once"
+    assert mesh.usage().is_empty() and mesh.query_history("ana@bank.example").recent() == []
+    assert mesh.access.audit().is_empty()
+    mesh.close()

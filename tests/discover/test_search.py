@@ -199,3 +199,20 @@ def test_trust_signals_are_a_facet_and_a_sort(minimesh):
     assert dict(results.facets["certified"])["yes"] == 1
     assert mesh.search("", certified=True, limit=None).ids == ["retail.customers"]
     assert "retail.customers" not in mesh.search("", certified="no", limit=None).ids
+
+
+def test_a_write_that_is_no_signal_leaves_the_search_table_as_built(minimesh, monkeypatch):
+    """Bookkeeping (the workbench's history, the audit log, `meta`) is no catalog change: the search keeps the
+    table and arrays it built; a stored rating is one, and shows at the next search."""
+    from catalog.discover import search as search_module
+
+    monkeypatch.setattr(search_module, "SIGNALS_TTL_S", 0.0)
+    mesh = catalog.open_mesh(minimesh)
+    index = mesh.search_index
+    built = index.arrays()
+    mesh.state.set_meta("bookkeeping", "written")
+    mesh.access.record("ana@bank.example", "viewed")
+    assert index.arrays() is built
+    mesh.trust_desk.rate("retail.branches", "bo@bank.example", 4)
+    assert index.arrays() is not built
+    assert mesh.search("", sort="trust", limit=None).ids[0] == "retail.branches"

@@ -95,3 +95,18 @@ def test_revision_changes_exactly_when_a_row_is_stored(tmp_path, state_url):
     assert store.revision("usage_events", "quality_runs")[0] == once[0]
     assert store.revision("usage_events", "quality_runs")[1] is not None
     store.close()
+
+
+def test_revision_sees_a_rating_changed_in_place(tmp_path, state_url):
+    """Ratings are one row per person and product, updated where they stand: a changed rating still moves the
+    revision, so a cache of trust signals shows the new stars."""
+    store = StateStore(tmp_path / "state", url=state_url)
+    assert store.revision("ratings") == (None,)
+    with store.transaction() as con:
+        con.execute("INSERT INTO ratings (product_id, user, stars, ts) VALUES (?,?,?,?)",
+                    ("retail.customers", "bo", 3, "2026-01-01T00:00:00.000+00:00"))
+    first = store.revision("ratings")
+    with store.transaction() as con:
+        con.execute("UPDATE ratings SET stars = 5, ts = ? WHERE user = 'bo'", ("2026-01-02T00:00:00.000+00:00",))
+    assert first[0] is not None and store.revision("ratings") != first
+    store.close()
