@@ -128,7 +128,7 @@ class AgreementDesk:
             raise refuse(AgreementError, f"{product_id} has no output port {port!r}; its ports are: {names}.")
         if kind not in GRANT_KINDS:
             raise refuse(AgreementError, f"unknown kind {kind!r}; ask for 'access' or 'pii'.")
-        if kind == "pii" and not product.pii_columns:
+        if kind not in self.kinds(product_id):
             raise refuse(AgreementError, f"{product_id} has no personal-data columns, so there is nothing to unmask.")
         if len(purpose) < MIN_PURPOSE:
             raise refuse(AgreementError, f"say what you need it for (at least {MIN_PURPOSE} characters).")
@@ -156,6 +156,25 @@ class AgreementDesk:
         if found.approval == AUTO:
             self._approve_and_activate(self.get(agreement_id), AUTO)
         return self.get(agreement_id)
+
+    def kinds(self, product_id: str) -> list[str]:
+        """What one may ask for on a product: to read its ports, and its personal data unmasked when it has any."""
+        return ["access", "pii"] if self.mesh.products[product_id].pii_columns else ["access"]
+
+    def consumers(self, user: str | None, product_id: str) -> list[str]:
+        """Whom an agreement on `product_id` may be for, as `request(consumer=...)` takes them: the requester
+        first, then each other product they own (`product:<id>`)."""
+        who = normalize_user(user) or ANONYMOUS
+        return [who, *(f"product:{pid}" for pid in self.ledger.owned_by(who) if pid != product_id)]
+
+    def request_outcome(self, agreement: Agreement) -> str:
+        """What the requester reads once the request is in: active at once (an `auto` port), or whom it waits for."""
+        if agreement.status == "active":
+            return (f"Agreement #{agreement.id} is active until {str(agreement.expires_at)[:16].replace('T', ' ')} "
+                    "UTC (approved automatically).")
+        owners = ", ".join(sorted(self.ledger.owners_of(agreement.product_id)))
+        return f"Agreement #{agreement.id} requested from {owners}" + (
+            " and a steward." if agreement.approval == "owner+steward" else ".")
 
     def _length(self, days: float | None, until: datetime | str | None) -> float:
         """Days from now the agreement runs, from `days` or `until`; a past or endless expiry is refused."""
