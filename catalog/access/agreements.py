@@ -411,11 +411,13 @@ class AgreementDesk:
                     and who not in self.ledger.owners_of(agreement.product_id):
                 continue
             at = min(str(agreement.expires_at), now)
-            if agreement.grant_id is not None:
-                self.ledger.expire_grant(agreement.grant_id, at, who, agreement.id)
-            with self.state.transaction() as con:
-                con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? AND status='active'",
-                            (at, agreement.id))
+            grant = None if agreement.grant_id is None else self.ledger.get_grant(agreement.grant_id)
+            with self.state.transaction() as con:  # the agreement and its grant end together
+                if not con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? "
+                                   "AND status='active'", (at, agreement.id)).rowcount:
+                    continue  # another run ended it a moment ago
+                if grant is not None:
+                    self.ledger.expire_grant(con, grant, at, who, agreement.id)
             self._record(who, "agreement.expire", self.get(agreement.id), f"due by {horizon}, ended at {at}")
             out.append(self.get(agreement.id))
         return out

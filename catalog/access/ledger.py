@@ -158,16 +158,14 @@ class AccessLedger:
                         reason=f"agreement #{agreement_id}: {reason}", grant_id=grant.id)
         return self.get_grant(grant.id)
 
-    def expire_grant(self, grant_id: int, at: str, by: str, agreement_id: int) -> Grant:
+    def expire_grant(self, con: Any, grant: Grant, at: str, by: str, agreement_id: int) -> None:
         """An agreement's grant ends at `at` (its agreement expired, possibly early): the policy then reads it as
-        lapsed, like any grant past its expiry."""
-        grant = self.get_grant(grant_id)
-        with self.state.transaction() as con:
-            con.execute("UPDATE grants SET expires_at=? WHERE id=? AND revoked_at IS NULL AND expires_at > ?",
-                        (at, grant.id, at))
-            self._audit(con, by, "grant.expire", "ok", product_id=grant.product_id, kind=grant.kind,
-                        subject=grant.user, reason=f"agreement #{agreement_id}, expired at {at}", grant_id=grant.id)
-        return self.get_grant(grant.id)
+        lapsed, like any grant past its expiry. Written on `con`, the agreement's own transaction, so the grant
+        and its agreement end together or not at all."""
+        con.execute("UPDATE grants SET expires_at=? WHERE id=? AND revoked_at IS NULL AND expires_at > ?",
+                    (at, grant.id, at))
+        self._audit(con, by, "grant.expire", "ok", product_id=grant.product_id, kind=grant.kind,
+                    subject=grant.user, reason=f"agreement #{agreement_id}, expired at {at}", grant_id=grant.id)
 
     # ---------------------------------------------------------------- grants
 
