@@ -24,7 +24,7 @@ import polars as pl
 
 from catalog.access.decisions import DecisionLog
 from catalog.access.identity import ANONYMOUS, normalize_user
-from catalog.access.ledger import GRANT_KINDS, MIN_PURPOSE, AccessLedger, iso
+from catalog.access.ledger import GRANT_KINDS, MIN_PURPOSE, AccessLedger, iso, matching
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import NAME_RE, PRODUCT_ID_RE
 from catalog.descriptors.ports import output_port, output_ports
@@ -220,14 +220,8 @@ class AgreementDesk:
     def agreements(self, product_id: str | None = None, user: str | None = None,
                    status: str | None = None) -> pl.DataFrame:
         """Agreements, newest first, with their status now (an active one past its expiry reads expired)."""
-        clauses, params = [], []
-        if product_id:
-            clauses.append("product_id = ?")
-            params.append(product_id)
-        if user:
-            clauses.append("requested_by = ?")
-            params.append(normalize_user(user) or user)
-        rows = self._rows(" AND ".join(clauses) or "1 = 1", tuple(params))
+        rows = self._rows(*matching(("product_id = ?", product_id),
+                                    ("requested_by = ?", user and (normalize_user(user) or user))))
         now = self.now()
         frame = pl.DataFrame([{**a.__dict__, "status": a.state(now)} for a in rows], schema=AGREEMENT_SCHEMA)
         return frame.filter(pl.col("status") == status) if status else frame

@@ -241,7 +241,8 @@ REFUSE_UPDATES = {  # a real trigger: one table's half of an expiry fails in the
                "BEGIN SELECT RAISE(ABORT, 'update refused by a test trigger'); END"],
     "postgresql": ["CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS "
                    "$$ BEGIN RAISE EXCEPTION 'update refused by a test trigger'; END $$",
-                   "CREATE TRIGGER refuse_update BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_update()"],
+                   "CREATE TRIGGER refuse_update BEFORE UPDATE ON {table} FOR EACH ROW "
+                   "EXECUTE FUNCTION refuse_update()"],
 }
 
 
