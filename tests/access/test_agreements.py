@@ -5,9 +5,9 @@ or agreement and write nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -260,7 +260,7 @@ def test_an_agreement_and_its_grant_expire_together_or_not_at_all(sample_copy, b
         desk = opened.agreements
         made = desk.request(CONSUMER, "retail.transactions", "sql", "monthly channel mix report", days=3)
         connect = (lambda: psycopg.connect(state_url, autocommit=True)) if state_url else \
-            (lambda: sqlite3.connect(opened.state.path, isolation_level=None))
+            (lambda: closing(sqlite3.connect(opened.state.path, isolation_level=None)))
         with connect() as con:
             for statement in REFUSE_UPDATES[backend]:
                 con.execute(statement.format(table=table))
