@@ -129,3 +129,21 @@ def run_cell(page, index: int = 0, timeout_ms: int = 60_000) -> None:
     page.keyboard.press("Control+Enter")
     page.wait_for_timeout(300)
     wait_for_app(page, timeout_ms)
+
+
+def search_for(page, text: str, at: str | None = None) -> None:
+    """Search on the Discover page as a person does: type into its box, press Enter, wait for the results;
+    with `at` (a server's URL), open its Discover page first."""
+    if at is not None:
+        page.goto(f"{at}/discover")
+        wait_for_app(page)
+    box = page.get_by_role("textbox", name="Search data products")
+    box.fill(text)
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def open_tab(page, label: str) -> None:
+    """Tabs are lazy: a click reruns the page to draw the tab."""
+    page.get_by_role("tab", name=label).click()
+    wait_for_app(page)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import polars as pl
 import streamlit as st
 
-from catalog.access.agreements import MAX_DAYS
 from catalog.errors import MeshError
-from components import context
+from components import agreement_form, context
 from components import identity as app_identity
 from components.audit import audit_panel
 from components.tabs import tabbed
@@ -33,13 +34,16 @@ def flash(kind: str, text: str) -> None:
     st.session_state.setdefault("marketplace_flash", []).append((kind, text))
 
 
-def attempt(action, success: str) -> None:
+def attempt(action: Callable[[], Any], success: str | Callable[[Any], str]) -> None:
+    """Run a person's action, flash its outcome (a refusal's message, or `success`, maybe made from the result)
+    and rerun the page to show it."""
     try:
-        action()
+        done = action()
     except MeshError as exc:
         flash("error", str(exc))
     else:
-        flash("success", success)
+        flash("success", success(done) if callable(success) else success)
+    st.rerun()
 
 
 viewer = policy(mesh)
@@ -60,59 +64,13 @@ cols[3].metric("My active grants", access.grants(user=user).filter(pl.col("statu
 cols[4].metric("Products you own", len(owned))
 
 
-def port_label(product_id: str):
-    ports = {p.name: p for p in mesh.ports(product_id)["output"]}
-    return lambda name: f"{name} · {ports[name].kind} · approval: {ports[name].approval}"
-
-
 def show_request() -> None:
-    """Ask for one output port of a product, for a purpose and a duration (or until a date), for yourself or for
-    a product you own; the port's approval mode decides who approves."""
     if not product_ids:
         st.info("No product here to ask for.")
         return
-    product_id = st.selectbox("Product", product_ids, key="agreement_product",
-                              index=product_ids.index(wanted) if wanted in product_ids else 0,
-                              format_func=lambda pid: f"{pid} · {mesh.products[pid].title}"
-                              + (" · restricted" if mesh.products[pid].descriptor.access.restricted else ""))
-    product = mesh.products[product_id]
-    names = [p.name for p in mesh.ports(product_id)["output"]]
-    asked_port = st.query_params.get("port")
-    port = st.selectbox("Port", names, key="agreement_port", format_func=port_label(product_id),
-                        index=names.index(asked_port) if asked_port in names else 0)
-    kinds = ["access", "pii"] if product.pii_columns else ["access"]
-    kind = st.radio("What you need", kinds, horizontal=True, key="agreement_kind",
-                    format_func={"access": "Read the port", "pii": "Its personal data unmasked"}.get)
-    purpose = st.text_area("Purpose", key="agreement_purpose", placeholder="What you will use it for",
-                           help="the owner decides on the purpose; it is kept in the audit log")
-    left, right = st.columns(2)
-    days = left.number_input("Duration (days)", min_value=1, max_value=MAX_DAYS, value=30, key="agreement_days")
-    until = right.date_input("Or until (a date; overrides the duration)", value=None, key="agreement_until")
-    consumers = ["me", *(f"product:{pid}" for pid in owned if pid != product_id)]
-    consumer = st.selectbox("Consumer", consumers, key="agreement_consumer",
-                            format_func=lambda c: f"me ({user})" if c == "me" else c,
-                            help="a product you own that will read it: its agreement shows in lineage and in "
-                                 "its domain's scorecard")
-    if st.button("Send request", key="agreement_send", icon=":material/send:", type="primary"):
-        try:
-            made = agreements.request(user, product_id, port, purpose, None if until else days,
-                                      until=until.isoformat() if until else None, kind=kind,
-                                      consumer=None if consumer == "me" else consumer)
-        except MeshError as exc:
-            flash("error", str(exc))
-        else:
-            flash("success", f"Agreement #{made.id} is active until {made.expires_at[:16].replace('T', ' ')} UTC "
-                  "(approved automatically)." if made.status == "active" else
-                  f"Agreement #{made.id} requested from {', '.join(sorted(access.owners_of(product_id)))}"
-                  + (" and a steward." if made.approval == "owner+steward" else "."))
-        st.rerun()
-
-
-def describe(row: dict) -> str:
-    what = "unmasked personal data of" if row["kind"] == "pii" else "port"
-    port = "" if row["kind"] == "pii" else f" **{md(row['port'])}** of"
-    consumer = "" if row["consumer_kind"] == "person" else f" for {md(row['consumer_kind'])} **{md(row['consumer'])}**"
-    return f"**#{row['id']} · {md(row['requested_by'])}** asks for {what}{port} **{md(row['product_id'])}**{consumer}"
+    asked = agreement_form.request_form(mesh, user, product_ids, wanted, st.query_params.get("port"))
+    if asked is not None:
+        attempt(lambda: agreements.request(user, **asked), agreements.request_outcome)
 
 
 def show_decide() -> None:
@@ -120,20 +78,14 @@ def show_decide() -> None:
         st.success("No agreement waits for your approval." if owned or agreements.is_steward(user or "") else
                    "You own no product in this mesh. Owners (a product's `owner`, or its domain's) decide here.")
     for row in to_decide.iter_rows(named=True):
-        aid = row["id"]
-        with st.container(border=True, key=f"agreement_{aid}"):
-            st.markdown(describe(row))
-            approved = " · owner approved: " + md(row["owner_approved_by"]) if row["owner_approved_by"] else ""
-            st.caption(f"Purpose: {md(row['purpose'])} · {row['days']:g} day(s) · approval {md(row['approval'])}"
-                       f"{approved} · asked {md(row['ts'][:16].replace('T', ' '))} UTC")
-            left, right = st.columns(2)
-            if left.button("Approve", key=f"approve_{aid}", icon=":material/check:", type="primary"):
-                attempt(lambda: agreements.approve(aid, user), f"Agreement #{aid} approved.")
-                st.rerun()
-            reason = right.text_input("Reason to reject", key=f"reason_{aid}")
-            if right.button("Reject", key=f"reject_{aid}", icon=":material/close:"):
-                attempt(lambda: agreements.reject(aid, user, reason), f"Agreement #{aid} rejected.")
-                st.rerun()
+        pressed, aid = agreement_form.decision_card(row), row["id"]
+        if pressed is None:
+            continue
+        act, reason = pressed
+        if act == "approve":
+            attempt(lambda: agreements.approve(aid, user), f"Agreement #{aid} approved.")
+        else:
+            attempt(lambda: agreements.reject(aid, user, reason), f"Agreement #{aid} rejected.")
 
 
 def show_on_mine() -> None:
@@ -150,19 +102,13 @@ def show_on_mine() -> None:
     if active.is_empty():
         st.caption("No active agreement on your products.")
         return
-    show_table(active.sort("expires_at").select("id", "requested_by", "consumer", "product_id", "port", "kind",
-                                                "purpose", "expires_at"), human=False)
-    cols = st.columns([1, 1, 2, 1])
-    aid = cols[0].selectbox("Agreement", active.sort("expires_at")["id"].to_list(), key="owner_agreement",
-                            format_func=lambda a: f"#{a}")
-    more = cols[1].number_input("Renew for (days)", min_value=1, max_value=MAX_DAYS, value=30, key="renew_days")
-    why = cols[2].text_input("Reason to revoke", key="revoke_reason")
-    if cols[3].button("Renew", key="renew_button", icon=":material/update:"):
-        attempt(lambda: agreements.renew(aid, user, more), f"Agreement #{aid} renewed for {more} more day(s).")
-        st.rerun()
-    if cols[3].button("Revoke", key="revoke_button", icon=":material/block:"):
-        attempt(lambda: agreements.revoke(aid, user, why), f"Agreement #{aid} revoked.")
-        st.rerun()
+    pressed = agreement_form.owner_controls(active)
+    if pressed is not None:
+        act, aid, value = pressed
+        if act == "renew":
+            attempt(lambda: agreements.renew(aid, user, value), f"Agreement #{aid} renewed for {value} more day(s).")
+        else:
+            attempt(lambda: agreements.revoke(aid, user, value), f"Agreement #{aid} revoked.")
 
 
 def show_mine() -> None:
@@ -174,19 +120,11 @@ def show_mine() -> None:
         show_table(mine.select("id", "product_id", "port", "kind", "consumer", "status", "purpose", "expires_at",
                                "decided_by", "reason"), human=False)
         open_ = mine.filter(pl.col("status").is_in(["requested", "active"]))
-        if not open_.is_empty():
-            cols = st.columns([1, 2, 1])
-            aid = cols[0].selectbox("Agreement", open_["id"].to_list(), key="my_agreement",
-                                    format_func=lambda a: f"#{a} ({open_.filter(pl.col('id') == a)['status'][0]})")
-            why = cols[1].text_input("Reason", key="my_reason")
-            status = open_.filter(pl.col("id") == aid)["status"][0]
-            if status == "requested" and cols[2].button("Cancel request", key="cancel_button",
-                                                        icon=":material/cancel:"):
-                attempt(lambda: agreements.cancel(aid, user, why), f"Agreement #{aid} cancelled.")
-                st.rerun()
-            if status == "active" and cols[2].button("End it now", key="end_button", icon=":material/block:"):
-                attempt(lambda: agreements.revoke(aid, user, why), f"Agreement #{aid} revoked.")
-                st.rerun()
+        pressed = None if open_.is_empty() else agreement_form.consumer_controls(open_)
+        if pressed is not None:
+            act, aid, why = pressed
+            end = agreements.cancel if act == "cancel" else agreements.revoke
+            attempt(lambda: end(aid, user, why), f"Agreement #{aid} {'cancelled' if act == 'cancel' else 'revoked'}.")
     st.subheader("My grants")
     grants = access.grants(user=user)
     if grants.is_empty():
@@ -222,10 +160,8 @@ def show_alerts() -> None:
     target = cols[0].selectbox("Product", product_ids, key="subscribe_product")
     if cols[1].button("Subscribe", icon=":material/notifications:"):
         attempt(lambda: changes.subscribe(user, target), f"Subscribed to {target}.")
-        st.rerun()
     if cols[2].button("Unsubscribe", icon=":material/notifications_off:"):
         attempt(lambda: changes.unsubscribe(user, target), f"Unsubscribed from {target}.")
-        st.rerun()
 
 
 def show_trust() -> None:
@@ -247,19 +183,15 @@ def show_trust() -> None:
         left, right = st.columns(2)
         if left.button("Certify", icon=":material/verified:", key="certify_button"):
             attempt(lambda: trust.certify(focus, user, note), f"{focus} certified.")
-            st.rerun()
         if signal.certified and right.button("Withdraw certification", key="uncertify_button"):
             attempt(lambda: trust.uncertify(focus, user, note), f"Certification of {focus} withdrawn.")
-            st.rerun()
     st.caption("Your rating (pick the stars, then save)")
     stars = st.feedback("stars", key="rating_stars")
     if stars is not None and st.button("Save rating", key="rate_button", icon=":material/star:"):
         attempt(lambda: trust.rate(focus, user, int(stars) + 1), f"Rated {focus} {int(stars) + 1} star(s).")
-        st.rerun()
     text = st.text_area("Comment", key="comment_text")
     if st.button("Post comment", key="comment_button", icon=":material/comment:"):
         attempt(lambda: trust.comment(focus, user, text), "Comment posted.")
-        st.rerun()
     for row in trust.comments(focus).head(20).iter_rows(named=True):
         st.markdown(f"**{md(row['user'])}** · {md(row['ts'][:10])}  \n{md(row['text'])}")
 

@@ -24,7 +24,7 @@ import polars as pl
 
 from catalog.access.decisions import DecisionLog
 from catalog.access.identity import ANONYMOUS, normalize_user
-from catalog.access.ledger import GRANT_KINDS, MIN_PURPOSE, AccessLedger, iso
+from catalog.access.ledger import GRANT_KINDS, MIN_PURPOSE, AccessLedger, iso, matching
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import NAME_RE, PRODUCT_ID_RE
 from catalog.descriptors.ports import output_port, output_ports
@@ -128,7 +128,7 @@ class AgreementDesk:
             raise refuse(AgreementError, f"{product_id} has no output port {port!r}; its ports are: {names}.")
         if kind not in GRANT_KINDS:
             raise refuse(AgreementError, f"unknown kind {kind!r}; ask for 'access' or 'pii'.")
-        if kind == "pii" and not product.pii_columns:
+        if kind not in self.kinds(product_id):
             raise refuse(AgreementError, f"{product_id} has no personal-data columns, so there is nothing to unmask.")
         if len(purpose) < MIN_PURPOSE:
             raise refuse(AgreementError, f"say what you need it for (at least {MIN_PURPOSE} characters).")
@@ -156,6 +156,25 @@ class AgreementDesk:
         if found.approval == AUTO:
             self._approve_and_activate(self.get(agreement_id), AUTO)
         return self.get(agreement_id)
+
+    def kinds(self, product_id: str) -> list[str]:
+        """What one may ask for on a product: to read its ports, and its personal data unmasked when it has any."""
+        return ["access", "pii"] if self.mesh.products[product_id].pii_columns else ["access"]
+
+    def consumers(self, user: str | None, product_id: str) -> list[str]:
+        """Whom an agreement on `product_id` may be for, as `request(consumer=...)` takes them: the requester
+        first, then each other product they own (`product:<id>`)."""
+        who = normalize_user(user) or ANONYMOUS
+        return [who, *(f"product:{pid}" for pid in self.ledger.owned_by(who) if pid != product_id)]
+
+    def request_outcome(self, agreement: Agreement) -> str:
+        """What the requester reads once the request is in: active at once (an `auto` port), or whom it waits for."""
+        if agreement.status == "active":
+            return (f"Agreement #{agreement.id} is active until {str(agreement.expires_at)[:16].replace('T', ' ')} "
+                    "UTC (approved automatically).")
+        owners = ", ".join(sorted(self.ledger.owners_of(agreement.product_id)))
+        return f"Agreement #{agreement.id} requested from {owners}" + (
+            " and a steward." if agreement.approval == "owner+steward" else ".")
 
     def _length(self, days: float | None, until: datetime | str | None) -> float:
         """Days from now the agreement runs, from `days` or `until`; a past or endless expiry is refused."""
@@ -201,14 +220,8 @@ class AgreementDesk:
     def agreements(self, product_id: str | None = None, user: str | None = None,
                    status: str | None = None) -> pl.DataFrame:
         """Agreements, newest first, with their status now (an active one past its expiry reads expired)."""
-        clauses, params = [], []
-        if product_id:
-            clauses.append("product_id = ?")
-            params.append(product_id)
-        if user:
-            clauses.append("requested_by = ?")
-            params.append(normalize_user(user) or user)
-        rows = self._rows(" AND ".join(clauses) or "1 = 1", tuple(params))
+        rows = self._rows(*matching(("product_id = ?", product_id),
+                                    ("requested_by = ?", user and (normalize_user(user) or user))))
         now = self.now()
         frame = pl.DataFrame([{**a.__dict__, "status": a.state(now)} for a in rows], schema=AGREEMENT_SCHEMA)
         return frame.filter(pl.col("status") == status) if status else frame
@@ -261,8 +274,8 @@ class AgreementDesk:
             try:
                 length = self._length(days, until)
             except MeshError as exc:
-                raise self.log.refuse(AgreementError, who, "agreement.approve", f"Agreement #{agreement.id} not "
-                                   f"approved: {exc}", **self._fields(agreement)) from None
+                raise self._refuse(agreement, AgreementError, who, "agreement.approve",
+                                   f" not approved: {exc}") from None
             with self.state.transaction() as con:
                 con.execute("UPDATE agreements SET days=? WHERE id=? AND status='requested'", (length, agreement.id))
             self._record(who, "agreement.change", self.get(agreement.id), f"{agreement.days:g} -> {length:g} days")
@@ -270,11 +283,10 @@ class AgreementDesk:
         if not as_owner and not as_steward:
             needed = "an owner" + (" and a steward" if agreement.approval == "owner+steward" else "")
             already = [n for n in (agreement.owner_approved_by, agreement.steward_approved_by) if n]
-            raise self.log.refuse(AccessDenied, who, "agreement.approve", f"Agreement #{agreement.id}: {who} may not "
-                               f"approve it; it needs {needed} of {agreement.product_id} "
+            raise self._refuse(agreement, AccessDenied, who, "agreement.approve",
+                               f": {who} may not approve it; it needs {needed} of {agreement.product_id} "
                                f"({', '.join(sorted(owners)) or 'no owner declared'})"
-                               + (f", and {', '.join(already)} approved already" if already else "") + ".",
-                               **self._fields(agreement))
+                               + (f", and {', '.join(already)} approved already" if already else "") + ".")
         column = "owner_approved_by" if as_owner else "steward_approved_by"
         with self.state.transaction() as con:
             con.execute(f"UPDATE agreements SET {column}=? WHERE id=? AND status='requested'", (who, agreement.id))
@@ -304,8 +316,8 @@ class AgreementDesk:
         agreement = self._pending(agreement_id, who, "agreement.reject")
         reason = self._reason(reason, who, "agreement.reject", agreement)
         if who not in self.ledger.owners_of(agreement.product_id) and not self.is_steward(who):
-            raise self.log.refuse(AccessDenied, who, "agreement.reject", f"Agreement #{agreement.id}: only an owner of "
-                               f"{agreement.product_id} or a steward may reject it.", **self._fields(agreement))
+            raise self._refuse(agreement, AccessDenied, who, "agreement.reject",
+                               f": only an owner of {agreement.product_id} or a steward may reject it.")
         return self._end(agreement, who, "rejected", "agreement.reject", reason)
 
     def cancel(self, agreement_id: int, user: str | None, reason: str = "") -> Agreement:
@@ -313,8 +325,8 @@ class AgreementDesk:
         who = normalize_user(user) or ANONYMOUS
         agreement = self._pending(agreement_id, who, "agreement.cancel")
         if who != agreement.requested_by:
-            raise self.log.refuse(AccessDenied, who, "agreement.cancel", f"Agreement #{agreement.id}: only "
-                               f"{agreement.requested_by}, who asked for it, may cancel it.", **self._fields(agreement))
+            raise self._refuse(agreement, AccessDenied, who, "agreement.cancel",
+                               f": only {agreement.requested_by}, who asked for it, may cancel it.")
         return self._end(agreement, who, "cancelled", "agreement.cancel", reason.strip() or "cancelled by the consumer")
 
     def revoke(self, agreement_id: int, user: str | None, reason: str) -> Agreement:
@@ -322,15 +334,13 @@ class AgreementDesk:
         who = normalize_user(user) or ANONYMOUS
         agreement = self._existing(agreement_id, who, "agreement.revoke")
         if agreement.state(self.now()) != "active":
-            raise self.log.refuse(AgreementError, who, "agreement.revoke", f"Agreement #{agreement.id} is "
-                               f"{agreement.state(self.now())}, not active; there is nothing to revoke.",
-                               **self._fields(agreement))
+            raise self._refuse(agreement, AgreementError, who, "agreement.revoke",
+                               f" is {agreement.state(self.now())}, not active; there is nothing to revoke.")
         allowed = who == agreement.requested_by or who in self.ledger.owners_of(agreement.product_id) \
             or self.is_steward(who)
         if not allowed:
-            raise self.log.refuse(AccessDenied, who, "agreement.revoke", f"Agreement #{agreement.id}: only an owner of "
-                               f"{agreement.product_id}, a steward or {agreement.requested_by} may revoke it.",
-                               **self._fields(agreement))
+            raise self._refuse(agreement, AccessDenied, who, "agreement.revoke", f": only an owner of "
+                               f"{agreement.product_id}, a steward or {agreement.requested_by} may revoke it.")
         reason = self._reason(reason, who, "agreement.revoke", agreement)
         if agreement.grant_id is not None:
             self.ledger.end_grant(agreement.grant_id, who, agreement.id, reason)
@@ -344,16 +354,15 @@ class AgreementDesk:
         agreement = self._existing(agreement_id, who, "agreement.renew")
         state = agreement.state(self.now())
         if state not in ("active", "expired"):
-            raise self.log.refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} is {state}; only "
-                               "an active or expired agreement can be renewed.", **self._fields(agreement))
+            raise self._refuse(agreement, AgreementError, who, "agreement.renew",
+                               f" is {state}; only an active or expired agreement can be renewed.")
         if who not in self.ledger.owners_of(agreement.product_id):
-            raise self.log.refuse(AccessDenied, who, "agreement.renew", f"Agreement #{agreement.id}: only an owner of "
-                               f"{agreement.product_id} may renew it.", **self._fields(agreement))
+            raise self._refuse(agreement, AccessDenied, who, "agreement.renew",
+                               f": only an owner of {agreement.product_id} may renew it.")
         try:
             length = self._length(days if days is not None or until is not None else agreement.days, until)
         except MeshError as exc:
-            raise self.log.refuse(AgreementError, who, "agreement.renew", f"Agreement #{agreement.id} not renewed: "
-                               f"{exc}", **self._fields(agreement)) from None
+            raise self._refuse(agreement, AgreementError, who, "agreement.renew", f" not renewed: {exc}") from None
         start = self.ledger.clock() if state == "expired" or until is not None else \
             datetime.fromisoformat(str(agreement.expires_at))
         expires = iso(start + timedelta(days=length)) if until is None else \
@@ -392,11 +401,13 @@ class AgreementDesk:
                     and who not in self.ledger.owners_of(agreement.product_id):
                 continue
             at = min(str(agreement.expires_at), now)
-            if agreement.grant_id is not None:
-                self.ledger.expire_grant(agreement.grant_id, at, who, agreement.id)
-            with self.state.transaction() as con:
-                con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? AND status='active'",
-                            (at, agreement.id))
+            grant = None if agreement.grant_id is None else self.ledger.get_grant(agreement.grant_id)
+            with self.state.transaction() as con:  # the agreement and its grant end together
+                if not con.execute("UPDATE agreements SET status='expired', expires_at=? WHERE id=? "
+                                   "AND status='active'", (at, agreement.id)).rowcount:
+                    continue  # another run ended it a moment ago
+                if grant is not None:
+                    self.ledger.expire_grant(con, grant, at, who, agreement.id)
             self._record(who, "agreement.expire", self.get(agreement.id), f"due by {horizon}, ended at {at}")
             out.append(self.get(agreement.id))
         return out
@@ -414,22 +425,19 @@ class AgreementDesk:
     def _pending(self, agreement_id: int, who: str, action: str) -> Agreement:
         agreement = self._existing(agreement_id, who, action)
         if agreement.status != "requested":
-            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id} is already "
-                               f"{agreement.state(self.now())}.", **self._fields(agreement))
+            raise self._refuse(agreement, AgreementError, who, action, f" is already {agreement.state(self.now())}.")
         if who == agreement.requested_by and action == "agreement.approve":
-            raise self.log.refuse(AccessDenied, who, action, f"Agreement #{agreement.id}: you cannot approve your own "
-                               "request; another owner must.", **self._fields(agreement))
+            raise self._refuse(agreement, AccessDenied, who, action,
+                               ": you cannot approve your own request; another owner must.")
         return agreement
 
     def _reason(self, reason: str, who: str, action: str, agreement: Agreement) -> str:
         try:
             text = check_text(reason, "reason", 2000)
         except MeshError as exc:
-            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id}: {exc}",
-                               **self._fields(agreement)) from None
+            raise self._refuse(agreement, AgreementError, who, action, f": {exc}") from None
         if not text:
-            raise self.log.refuse(AgreementError, who, action, f"Agreement #{agreement.id}: give a reason.",
-                               **self._fields(agreement))
+            raise self._refuse(agreement, AgreementError, who, action, ": give a reason.")
         return text
 
     def _end(self, agreement: Agreement, who: str, status: str, action: str, reason: str,
@@ -442,9 +450,11 @@ class AgreementDesk:
         self._record(who, action, self.get(agreement.id), reason)
         return self.get(agreement.id)
 
-    @staticmethod
-    def _fields(agreement: Agreement) -> dict[str, Any]:
-        return {"product_id": agreement.product_id, "kind": agreement.kind, "subject": agreement.requested_by}
+    def _refuse(self, agreement: Agreement, error: type[MeshError], who: str, action: str, rest: str) -> MeshError:
+        """Record a refusal about `agreement`, worded "Agreement #<id><rest>", with its product, kind and consumer
+        on the audit row; the caller raises what it gives back."""
+        return self.log.refuse(error, who, action, f"Agreement #{agreement.id}{rest}", product_id=agreement.product_id,
+                               kind=agreement.kind, subject=agreement.requested_by)
 
     def _record(self, who: str, action: str, agreement: Agreement, reason: str = "") -> None:
         self.log.record(who, action, f"agreement #{agreement.id} ({agreement.port}, {agreement.status})"

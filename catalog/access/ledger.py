@@ -36,6 +36,14 @@ GRANT_SCHEMA = {"id": pl.Int64, "request_id": pl.Int64, "user": pl.String, "prod
                 "revoked_by": pl.String, "revoked_at": pl.String, "status": pl.String}
 
 
+def matching(*conditions: tuple[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause of the `(sql, value)` conditions whose value is given, each `?` of a condition taking
+    its value, with the parameters: how the ledger's and the agreement desk's listings filter."""
+    given = [(sql, value) for sql, value in conditions if value]
+    return (" AND ".join(sql for sql, _ in given) or "1 = 1",
+            tuple(value for sql, value in given for _ in range(sql.count("?"))))
+
+
 @dataclass(frozen=True)
 class Grant:
     id: int
@@ -102,16 +110,10 @@ class AccessLedger:
 
     def audit(self, product_id: str | None = None, actor: str | None = None) -> pl.DataFrame:
         """The audit log, oldest first: who did what, when, to which product, with what outcome and why."""
-        clauses, params = [], []
-        if product_id:
-            clauses.append("product_id = ?")
-            params.append(product_id)
-        if actor:
-            clauses.append("(actor = ? OR subject = ?)")
-            params += [normalize_user(actor) or actor] * 2
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self.state.frame(f"SELECT {', '.join(AUDIT_SCHEMA)} FROM audit_log {where} ORDER BY id",
-                                     tuple(params), AUDIT_SCHEMA)
+        where, params = matching(("product_id = ?", product_id),
+                                 ("(actor = ? OR subject = ?)", actor and (normalize_user(actor) or actor)))
+        return self.state.frame(f"SELECT {', '.join(AUDIT_SCHEMA)} FROM audit_log WHERE {where} ORDER BY id",
+                                params, AUDIT_SCHEMA)
 
     def audit_csv(self, product_id: str | None = None) -> str:
         """The audit log as CSV text (header row first), for export and for auditors' tools."""
@@ -158,16 +160,14 @@ class AccessLedger:
                         reason=f"agreement #{agreement_id}: {reason}", grant_id=grant.id)
         return self.get_grant(grant.id)
 
-    def expire_grant(self, grant_id: int, at: str, by: str, agreement_id: int) -> Grant:
+    def expire_grant(self, con: Any, grant: Grant, at: str, by: str, agreement_id: int) -> None:
         """An agreement's grant ends at `at` (its agreement expired, possibly early): the policy then reads it as
-        lapsed, like any grant past its expiry."""
-        grant = self.get_grant(grant_id)
-        with self.state.transaction() as con:
-            con.execute("UPDATE grants SET expires_at=? WHERE id=? AND revoked_at IS NULL AND expires_at > ?",
-                        (at, grant.id, at))
-            self._audit(con, by, "grant.expire", "ok", product_id=grant.product_id, kind=grant.kind,
-                        subject=grant.user, reason=f"agreement #{agreement_id}, expired at {at}", grant_id=grant.id)
-        return self.get_grant(grant.id)
+        lapsed, like any grant past its expiry. Written on `con`, the agreement's own transaction, so the grant
+        and its agreement end together or not at all."""
+        con.execute("UPDATE grants SET expires_at=? WHERE id=? AND revoked_at IS NULL AND expires_at > ?",
+                    (at, grant.id, at))
+        self._audit(con, by, "grant.expire", "ok", product_id=grant.product_id, kind=grant.kind,
+                    subject=grant.user, reason=f"agreement #{agreement_id}, expired at {at}", grant_id=grant.id)
 
     # ---------------------------------------------------------------- grants
 
@@ -190,18 +190,11 @@ class AccessLedger:
 
     def grants(self, user: str | None = None, product_id: str | None = None) -> pl.DataFrame:
         """Every grant (newest first) with its status now: active, expired or revoked."""
-        clauses, params = [], []
-        if user:
-            clauses.append("user = ?")
-            params.append(normalize_user(user) or user)
-        if product_id:
-            clauses.append("product_id = ?")
-            params.append(product_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = matching(("user = ?", user and (normalize_user(user) or user)), ("product_id = ?", product_id))
         now = self.now()
         return self.state.frame(
-            f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])}, CASE WHEN revoked_at IS NOT NULL THEN 'revoked' "
-            f"WHEN expires_at <= ? THEN 'expired' ELSE 'active' END AS status FROM grants {where} ORDER BY id DESC",
+            f"SELECT {', '.join(list(GRANT_SCHEMA)[:-1])}, CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN "
+            f"expires_at <= ? THEN 'expired' ELSE 'active' END AS status FROM grants WHERE {where} ORDER BY id DESC",
             (now, *params), GRANT_SCHEMA)
 
     def live_grants(self, user: str | None) -> frozenset[tuple[str, str]]:

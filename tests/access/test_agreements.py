@@ -5,12 +5,16 @@ or agreement and write nothing."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 
 import catalog
 from catalog.errors import AccessDenied, MeshError
+from tests.statebackends import backend, state_pg_database, state_url  # noqa: F401
 
 ANA = "ana.silva@bank.example"        # owner of retail.customers and of the retail domain
 DANA = "dana.kowalski@bank.example"   # owner of risk.customer_exposure and the risk domain
@@ -230,6 +234,47 @@ def test_expire_due_on_time_is_bookkeeping_anyone_signed_in_may_run(mesh):
     ended, = desk.expire_due(CONSUMER)
     assert ended.id == made.id and ended.expires_at == made.expires_at  # ended at its own expiry, not later
     assert desk.expire_due(CONSUMER) == []
+
+
+REFUSE_UPDATES = {  # a real trigger: one table's half of an expiry fails in the database itself
+    "sqlite": ["CREATE TRIGGER refuse_update BEFORE UPDATE ON {table} "
+               "BEGIN SELECT RAISE(ABORT, 'update refused by a test trigger'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'update refused by a test trigger'; END $$",
+                   "CREATE TRIGGER refuse_update BEFORE UPDATE ON {table} FOR EACH ROW "
+                   "EXECUTE FUNCTION refuse_update()"],
+}
+
+
+@pytest.mark.parametrize("table", ["grants", "agreements"])
+def test_an_agreement_and_its_grant_expire_together_or_not_at_all(sample_copy, backend, state_url, monkeypatch,
+                                                                  table):
+    if state_url:
+        monkeypatch.setenv("MESHWORK_STATE_URL", state_url)
+    root = sample_copy("banking")
+    with open(root / "mesh.yaml", "a") as handle:
+        handle.write(f"users:\n  {STEWARD}: {{roles: [steward]}}\n")
+    opened = catalog.open_mesh(root, state_dir=root.parent / "state")
+    try:
+        opened.access.clock = Clock()
+        desk = opened.agreements
+        made = desk.request(CONSUMER, "retail.transactions", "sql", "monthly channel mix report", days=3)
+        connect = (lambda: psycopg.connect(state_url, autocommit=True)) if state_url else \
+            (lambda: closing(sqlite3.connect(opened.state.path, isolation_level=None)))
+        with connect() as con:
+            for statement in REFUSE_UPDATES[backend]:
+                con.execute(statement.format(table=table))
+        with pytest.raises(Exception, match="refused by a test trigger"):
+            desk.expire_due(STEWARD, "2026-12-05")  # early, so both the agreement and its grant change
+        assert desk.get(made.id) == made  # whichever write failed, neither the agreement nor its grant ended
+        assert opened.access.get_grant(made.grant_id).expires_at == made.expires_at
+        assert opened.access.grants(user=CONSUMER)["status"].to_list() == ["active"]
+        with connect() as con:
+            con.execute("DROP TRIGGER refuse_update" + (f" ON {table}" if state_url else ""))
+        ended, = desk.expire_due(STEWARD, "2026-12-05")
+        assert ended.status == "expired" and opened.access.grants(user=CONSUMER)["status"].to_list() == ["expired"]
+    finally:
+        opened.close()
 
 
 def test_to_decide_lists_what_each_approver_may_approve_now(mesh):

@@ -39,6 +39,21 @@ def mesh_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def opened():
+    """`catalog.open_mesh`, as a test calls it again and again to see what was stored; every mesh it opened is
+    closed once the test ends."""
+    meshes: list[catalog.Mesh] = []
+
+    def open_mesh(*args, **kwargs) -> catalog.Mesh:
+        meshes.append(catalog.open_mesh(*args, **kwargs))
+        return meshes[-1]
+
+    yield open_mesh
+    for mesh in meshes:
+        mesh.close()
+
+
 def digest(root: Path) -> str:
     """Every file under the mesh (the state folder aside) and its bytes: proof that nothing was written."""
     h = hashlib.sha256()
@@ -62,22 +77,22 @@ def takeover(mesh, **kwargs):
 
 # ---------------------------------------------------------------- products
 
-def test_a_stranger_cannot_replace_a_product_and_nothing_changes(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_stranger_cannot_replace_a_product_and_nothing_changes(mesh_root, opened):
+    mesh = opened(mesh_root)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied) as refused:
         mesh.publisher.publish(takeover(mesh), user=STRANGER)
     assert str(refused.value).endswith(f"only {OWNER}, the owner, or a steward may replace retail.customers.")
     assert digest(mesh_root) == before
-    rows = refusals(catalog.open_mesh(mesh_root), STRANGER, "product.publish")
+    rows = refusals(opened(mesh_root), STRANGER, "product.publish")
     assert len(rows) == 1 and rows[0]["product_id"] == "retail.customers" and "may replace" in rows[0]["reason"]
-    again = catalog.open_mesh(mesh_root)
+    again = opened(mesh_root)
     assert again.products["retail.customers"].owner == OWNER
     assert again.access.owners_of("retail.customers") == {OWNER, "retail-team@bank.example"}
 
 
-def test_a_team_member_who_does_not_own_the_product_cannot_replace_it_either(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_team_member_who_does_not_own_the_product_cannot_replace_it_either(mesh_root, opened):
+    mesh = opened(mesh_root)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match=f"only {OWNER}, the owner, or a steward"):
         mesh.publisher.publish(takeover(mesh), user=TEAM)
@@ -85,15 +100,15 @@ def test_a_team_member_who_does_not_own_the_product_cannot_replace_it_either(mes
 
 
 @pytest.mark.parametrize("who", [OWNER, STEWARD])
-def test_the_owner_or_a_steward_replaces_a_product(mesh_root, who):
-    mesh = catalog.open_mesh(mesh_root)
+def test_the_owner_or_a_steward_replaces_a_product(mesh_root, who, opened):
+    mesh = opened(mesh_root)
     result = mesh.publisher.publish(takeover(mesh), user=who)
     assert result.version == "9.0.0"
-    assert catalog.open_mesh(mesh_root).products["retail.customers"].owner == STRANGER
+    assert opened(mesh_root).products["retail.customers"].owner == STRANGER
 
 
-def test_a_new_product_needs_the_domain_team(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_new_product_needs_the_domain_team(mesh_root, opened):
+    mesh = opened(mesh_root)
     draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied) as refused:
@@ -104,42 +119,42 @@ def test_a_new_product_needs_the_domain_team(mesh_root):
     assert mesh.publisher.publish(draft, user=TEAM).product_id == "retail.extra"
 
 
-def test_a_new_domain_needs_a_steward(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_new_domain_needs_a_steward(mesh_root, opened):
+    mesh = opened(mesh_root)
     draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="growth", name="extra", owner=TEAM)
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match="only a steward may add a domain"):
         mesh.publisher.publish(draft, user=TEAM)
     assert digest(mesh_root) == before and not (mesh_root / "growth").exists()
     result = mesh.publisher.publish(draft, user=STEWARD)
-    assert result.created_domain and catalog.open_mesh(mesh_root).domains["growth"].descriptor.team == [TEAM]
+    assert result.created_domain and opened(mesh_root).domains["growth"].descriptor.team == [TEAM]
 
 
-def test_anonymous_and_unknown_users_of_an_enforced_mesh_write_nothing(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_anonymous_and_unknown_users_of_an_enforced_mesh_write_nothing(mesh_root, opened):
+    mesh = opened(mesh_root)
     with pytest.raises(AccessDenied, match="Sign in first"):
         mesh.publisher.publish(takeover(mesh), user="")
     text = (mesh_root / "mesh.yaml").read_text().replace("users:", f"identity: {{mode: enforced}}\nusers:\n  "
                                                                    f"{OWNER}: {{roles: [analyst]}}")
     (mesh_root / "mesh.yaml").write_text(text)
-    mesh = catalog.open_mesh(mesh_root)
+    mesh = opened(mesh_root)
     draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="retail", name="extra", owner=TEAM)
     with pytest.raises(AccessDenied, match="is not a user of mesh 'mini' \\(identity is enforced\\)"):
         mesh.publisher.publish(draft, user=TEAM)
     assert mesh.publisher.publish(takeover(mesh), user=OWNER).version == "9.0.0"
 
 
-def test_the_library_writes_as_the_local_user_by_default(mesh_root, monkeypatch):
+def test_the_library_writes_as_the_local_user_by_default(mesh_root, monkeypatch, opened):
     monkeypatch.setenv("MESHWORK_USER", STRANGER)
-    mesh = catalog.open_mesh(mesh_root)
+    mesh = opened(mesh_root)
     with pytest.raises(AccessDenied, match=f"{STRANGER} may not replace"):
         mesh.publisher.publish(takeover(mesh))
     monkeypatch.setenv("MESHWORK_USER", OWNER)
     assert mesh.publisher.publish(takeover(mesh)).version == "9.0.0"
 
 
-def test_checks_that_read_personal_data_are_set_up_by_a_steward_only(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_checks_that_read_personal_data_are_set_up_by_a_steward_only(mesh_root, opened):
+    mesh = opened(mesh_root)
     draft = mesh.publisher.draft_from_upload(CSV, "c.csv", domain="retail", name="customers", owner=OWNER,
                                   version="2.0.0")
     assert any("left out the suggested check(s) email matches pattern" in n for n in draft.notes)
@@ -149,7 +164,7 @@ def test_checks_that_read_personal_data_are_set_up_by_a_steward_only(mesh_root):
     with pytest.raises(AccessDenied, match="email starts with a.*only a steward may set up"):
         mesh.publisher.publish(probing_draft, user=OWNER)
     assert digest(mesh_root) == before
-    assert refusals(catalog.open_mesh(mesh_root), OWNER, "product.publish")
+    assert refusals(opened(mesh_root), OWNER, "product.publish")
     assert mesh.publisher.publish(probing_draft, user=STEWARD).version == "2.0.0"
 
 
@@ -182,18 +197,18 @@ def contract_for(mesh, product_id: str, **changes) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def test_contract_import_over_someone_elses_product_is_refused_and_audited(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_contract_import_over_someone_elses_product_is_refused_and_audited(mesh_root, opened):
+    mesh = opened(mesh_root)
     text = contract_for(mesh, "retail.customers", version="5.0.0")
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match="may replace retail.customers"):
         contracts.import_contract(mesh, text, user=STRANGER)
     assert digest(mesh_root) == before
-    assert refusals(catalog.open_mesh(mesh_root), STRANGER, "contract.import")
+    assert refusals(opened(mesh_root), STRANGER, "contract.import")
 
 
-def test_contract_sql_goes_through_the_gate(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_contract_sql_goes_through_the_gate(mesh_root, opened):
+    mesh = opened(mesh_root)
     data = yaml.safe_load(contracts.export_contract(mesh, "risk.customer_risk"))
     data["customProperties"] = [p for p in data.get("customProperties", []) if p["property"] != "meshworkSource"]
     data["customProperties"].append({"property": "meshworkSource", "value": {
@@ -216,8 +231,8 @@ def test_contract_sql_goes_through_the_gate(mesh_root):
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../../../../etc/hosts", "data/../../../outside.parquet"])
-def test_contract_server_paths_stay_inside_the_mesh(mesh_root, path):
-    mesh = catalog.open_mesh(mesh_root)
+def test_contract_server_paths_stay_inside_the_mesh(mesh_root, path, opened):
+    mesh = opened(mesh_root)
     data = yaml.safe_load(contracts.export_contract(mesh, "retail.branches"))
     data["customProperties"] = [p for p in data.get("customProperties", []) if p["property"] != "meshworkSource"]
     data["servers"] = [{"server": "local", "type": "local", "path": path, "format": "csv"}]
@@ -228,8 +243,8 @@ def test_contract_server_paths_stay_inside_the_mesh(mesh_root, path):
     assert digest(mesh_root) == before
 
 
-def test_a_contract_over_a_restricted_products_source_inherits_the_restriction(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_contract_over_a_restricted_products_source_inherits_the_restriction(mesh_root, opened):
+    mesh = opened(mesh_root)
     data = yaml.safe_load(contracts.export_contract(mesh, "risk.limits"))
     data["customProperties"] = [p for p in data.get("customProperties", [])
                                 if p["property"] not in ("meshworkRestricted",)]
@@ -237,14 +252,14 @@ def test_a_contract_over_a_restricted_products_source_inherits_the_restriction(m
     data["name"] = "limits_again"
     result, notes = contracts.import_contract(mesh, yaml.safe_dump(data), user=STEWARD)
     assert any("restricted" in n for n in notes)
-    access = catalog.open_mesh(mesh_root).products["risk.limits_again"].descriptor.access
+    access = opened(mesh_root).products["risk.limits_again"].descriptor.access
     assert access.restricted and set(access.roles) <= {"steward", "risk_officer"}
-    analyst = catalog.open_mesh(mesh_root).policy("analyst")
+    analyst = opened(mesh_root).policy("analyst")
     assert not analyst.can_query("risk.limits_again")
 
 
-def test_a_hand_made_draft_over_a_restricted_source_is_refused(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_a_hand_made_draft_over_a_restricted_source_is_refused(mesh_root, opened):
+    mesh = opened(mesh_root)
     limits = mesh.products["risk.limits"].descriptor
     descriptor = limits.model_copy(update={"name": "open_limits", "access": limits.access.model_copy(
         update={"restricted": False, "roles": []}), "owner": "rui.costa@bank.example"})
@@ -258,8 +273,8 @@ def test_a_hand_made_draft_over_a_restricted_source_is_refused(mesh_root):
 
 # ---------------------------------------------------------------- dashboards and reviews
 
-def test_pinning_needs_the_dashboards_owner_or_an_editor(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_pinning_needs_the_dashboards_owner_or_an_editor(mesh_root, opened):
+    mesh = opened(mesh_root)
     tile = Tile(title="Branches", query="SELECT * FROM retail.branches")
     path = mesh.dashboards.pin("retail.ops", tile, title="Ops", user=TEAM)
     assert yaml.safe_load(path.read_text())["owner"] == TEAM  # a new dashboard belongs to whoever pins
@@ -267,19 +282,19 @@ def test_pinning_needs_the_dashboards_owner_or_an_editor(mesh_root):
     with pytest.raises(AccessDenied, match=f"only {TEAM} \\(its owner and the editors it names\\) may"):
         mesh.dashboards.pin("retail.ops", tile, user=STRANGER)
     assert digest(mesh_root) == before
-    assert refusals(catalog.open_mesh(mesh_root), STRANGER, "dashboard.pin")[0]["subject"] == "retail.ops"
+    assert refusals(opened(mesh_root), STRANGER, "dashboard.pin")[0]["subject"] == "retail.ops"
     data = yaml.safe_load(path.read_text())
     data["editors"] = [STRANGER]
     path.write_text(yaml.safe_dump(data))
     mesh.dashboards.pin("retail.ops", tile, user=STRANGER)
-    board = catalog.open_mesh(mesh_root).dashboards.get("retail.ops")
+    board = opened(mesh_root).dashboards.get("retail.ops")
     assert len(board.slots) == 2 and board.editors == [STRANGER]
 
 
-def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_root):
-    mesh = catalog.open_mesh(mesh_root)
+def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_root, opened):
+    mesh = opened(mesh_root)
     mesh.dashboards.pin("retail.ops", Tile(title="Branches", query="SELECT * FROM retail.branches"), user=TEAM)
-    board = catalog.open_mesh(mesh_root).dashboards.get("retail.ops")
+    board = opened(mesh_root).dashboards.get("retail.ops")
     board.owner, board.title = STRANGER, "Mine now"
     before = digest(mesh_root)
     with pytest.raises(AccessDenied, match=f"{STRANGER} may not change retail.ops: only {TEAM}"):
@@ -287,11 +302,11 @@ def test_saving_a_dashboard_checks_the_owner_on_disk_not_the_one_in_memory(mesh_
     assert digest(mesh_root) == before
     board.owner = TEAM
     mesh.dashboards.save(board, user=TEAM)
-    assert catalog.open_mesh(mesh_root).dashboards.get("retail.ops").title == "Mine now"
+    assert opened(mesh_root).dashboards.get("retail.ops").title == "Mine now"
 
 
-def test_mark_as_reviewed_needs_the_reviewed_owner_or_a_steward(mesh_root, tmp_path):
-    mesh = catalog.open_mesh(mesh_root, state_dir=tmp_path / "state")
+def test_mark_as_reviewed_needs_the_reviewed_owner_or_a_steward(mesh_root, tmp_path, opened):
+    mesh = opened(mesh_root, state_dir=tmp_path / "state")
     done = review(mesh.evidence(), owner=OWNER)
     with pytest.raises(AccessDenied, match=f"only {OWNER}, the reviewed owner, or a steward may"):
         mesh.reviews.record(done, STRANGER)
@@ -311,16 +326,16 @@ def test_cli_review_record_refusal_exits_2(mesh_root):
     assert f"only {OWNER}, the reviewed owner, or a steward may" in done.output
 
 
-def test_init_makes_its_creator_the_first_steward(tmp_path, monkeypatch):
+def test_init_makes_its_creator_the_first_steward(tmp_path, monkeypatch, opened):
     monkeypatch.setenv("MESHWORK_USER", "lea@shop.example")
     root = pub.init_mesh(tmp_path / "shop")
     assert yaml.safe_load((root / "mesh.yaml").read_text())["users"] == {"lea@shop.example": {"roles": ["steward"]}}
-    mesh = catalog.open_mesh(root)
+    mesh = opened(root)
     draft = mesh.publisher.draft_from_upload(b"a,b\n1,2\n", "x.csv", domain="sales", name="orders", owner="lea@shop.example")
     assert mesh.publisher.publish(draft).created_domain
 
 
-def test_mark_as_reviewed_by_someone_else_is_a_plain_error_on_the_review_page(mesh_root, monkeypatch):
+def test_mark_as_reviewed_by_someone_else_is_a_plain_error_on_the_review_page(mesh_root, monkeypatch, opened):
     from apptest import open_app
 
     monkeypatch.setenv("MESHWORK_USER", STRANGER)
@@ -329,5 +344,5 @@ def test_mark_as_reviewed_by_someone_else_is_a_plain_error_on_the_review_page(me
     at.button(key="rv_record").click().run()
     assert not at.exception, at.exception
     assert any("the reviewed owner, or a steward may" in e.value for e in at.error)
-    mesh = catalog.open_mesh(mesh_root)
+    mesh = opened(mesh_root)
     assert refusals(mesh, STRANGER, "review.record")

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -236,6 +237,6 @@ def test_cli_request_approve_list_and_audit(minimesh):
     assert [(r["action"], r["outcome"]) for r in rows] == [
         ("agreement.request", "ok"), ("agreement.approve", "refused"), ("agreement.change", "ok"),
         ("agreement.approve", "ok"), ("agreement.approved", "ok"), ("grant.issue", "ok"), ("agreement.activate", "ok")]
-    assert catalog.open_mesh(minimesh).agreements.get(int(request_id)).days == 3  # the owner's length
-    assert catalog.open_mesh(minimesh).session(role="analyst", user=CONSUMER).sql(
-        "SELECT count(*) AS n FROM risk.limits")["n"][0] == 2
+    with closing(catalog.open_mesh(minimesh)) as mesh:
+        assert mesh.agreements.get(int(request_id)).days == 3  # the owner's length
+        assert mesh.session(role="analyst", user=CONSUMER).sql("SELECT count(*) AS n FROM risk.limits")["n"][0] == 2

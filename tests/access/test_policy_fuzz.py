@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,17 +19,13 @@ import catalog
 from catalog.lineage.neighbourhood import lineage_graph
 from catalog.lineage.dot import to_dot
 from catalog.descriptors.model import Access
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.samplecopy import opened_sample
 
 
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz") / "banking"
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    loaded = catalog.open_mesh(root)
-    yield loaded
-    loaded.close()
+    with opened_sample(tmp_path_factory.mktemp("fuzz")) as loaded:
+        yield loaded
 
 
 def _restrict(mesh: catalog.Mesh, assignment: dict[str, list[str] | None], discovery: str) -> None:

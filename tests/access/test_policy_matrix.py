@@ -11,7 +11,6 @@ workflow, with the ledger's clock moved back so one grant is live and the other 
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -30,8 +29,8 @@ from catalog.scorecards.review import review
 from catalog.scorecards.scorecard import LOCKED_NOTE, latest_checks
 from catalog.discover.search import product_hit
 from tests.grants import granted
+from tests.samplecopy import copy_sample
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 HISTORY_DAY = datetime(2026, 11, 26, tzinfo=timezone.utc)
 RESTRICTED = "risk.customer_exposure"  # restricted to steward and risk_officer; reads retail.accounts
 NORMAL = "marketing.customer_360"  # every role reads it; also reads retail.accounts
@@ -48,10 +47,8 @@ OPENED = {"steward", "analyst+grant"}  # viewers who may read the restricted pro
 runner = CliRunner()
 
 
-def _mesh_copy(root: Path, discovery: str) -> catalog.Mesh:
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    if discovery == "hidden":
-        (root / "mesh.yaml").write_text((root / "mesh.yaml").read_text() + "discovery: hidden\n")
+def _mesh_copy(parent: Path, discovery: str) -> catalog.Mesh:
+    root = copy_sample(parent, "banking", discovery)
     seed_history(root, today=HISTORY_DAY)
     mesh = catalog.open_mesh(root)  # the default state folder, so the CLI sees the same grants
     now = datetime.now(timezone.utc)
@@ -65,7 +62,7 @@ def _mesh_copy(root: Path, discovery: str) -> catalog.Mesh:
 
 @pytest.fixture(scope="module", params=["listed", "hidden"])
 def world(request, tmp_path_factory):
-    mesh = _mesh_copy(tmp_path_factory.mktemp(f"matrix-{request.param}") / "banking", request.param)
+    mesh = _mesh_copy(tmp_path_factory.mktemp(f"matrix-{request.param}"), request.param)
     yield request.param, mesh
     mesh.close()
 

@@ -14,6 +14,7 @@ import pytest
 import catalog
 from conftest import wait_for_app
 from tests.access.test_identity import configure
+from tests.harness import open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-access")]
 
@@ -33,12 +34,6 @@ def open_marketplace(page, url: str, who: str) -> None:
     page.goto(f"{url}/marketplace")
     wait_for_app(page)
     page.get_by_text(f"Acting as {who}").wait_for()
-
-
-def open_tab(page, label: str) -> None:
-    """Tabs are lazy: a click reruns the page to draw the tab."""
-    page.get_by_role("tab", name=label).click()
-    wait_for_app(page)
 
 
 def metric(page, label: str) -> str:

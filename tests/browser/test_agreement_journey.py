@@ -9,7 +9,6 @@ Identity comes from a trusted proxy header, as in test_access.py: each browser c
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -18,10 +17,11 @@ from typer.testing import CliRunner
 
 import catalog
 from catalog.cli import app as cli
-from conftest import SAMPLES, AppServer, wait_for_app
+from conftest import AppServer, wait_for_app
 from tests import harness
 from tests.access.test_identity import configure
-from tests.browser.test_access import browser_as, send_request
+from tests.browser.test_access import browser_as, open_tab, send_request
+from tests.samplecopy import copy_sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-agreement-journey")]
 
@@ -33,8 +33,7 @@ EMAIL_SQL = "SELECT email FROM retail.customers WHERE email IS NOT NULL ORDER BY
 @pytest.fixture(scope="module")
 def journey(tmp_path_factory):
     """One server for the module, on a private copy of the banking sample that trusts a proxy header."""
-    root = tmp_path_factory.mktemp("journey") / "banking"
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
+    root = copy_sample(tmp_path_factory.mktemp("journey"))
     configure(root, trusted_header="X-Forwarded-Email")
     with pytest.MonkeyPatch.context() as env:
         env.delenv("MESHWORK_USER", raising=False)  # who acts comes from the header alone
@@ -62,20 +61,14 @@ def test_synonym_to_product_to_term_to_agreement_to_unmasked_query_to_expiry(jou
     try:
         assert query_email(consumer, server.url).startswith("***@")  # masked for an analyst, to begin with
 
-        consumer.goto(f"{server.url}/discover")
-        wait_for_app(consumer)
-        box = consumer.get_by_role("textbox", name="Search data products")
-        box.fill("client")  # a synonym of the glossary term Customer
-        box.press("Enter")
-        wait_for_app(consumer)
+        harness.search_for(consumer, "client", at=server.url)  # a synonym of the glossary term Customer
         link = consumer.locator("[class*='st-key-card_0']").get_by_role("link", name="Retail customers")
         link.wait_for()
         screenshot(consumer, "agreement-journey-1-search-synonym")
         link.click()
         consumer.wait_for_url(re.compile(r"/product\?(.*&)?product=retail\.customers"))
         wait_for_app(consumer)
-        consumer.get_by_role("tab", name="Terms & ports").click()
-        wait_for_app(consumer)
+        open_tab(consumer, "Terms & ports")
         consumer.get_by_test_id("stMarkdown").filter(has_text="Terms:").get_by_text("Customer").first.wait_for()
         screenshot(consumer, "agreement-journey-2-product-term")
         consumer.get_by_role("link", name="Request access to port sql").click()
@@ -96,8 +89,7 @@ def test_synonym_to_product_to_term_to_agreement_to_unmasked_query_to_expiry(jou
         owner.get_by_role("button", name="Approve").click()
         owner.get_by_text("Agreement #1 approved.").wait_for()
         wait_for_app(owner)
-        owner.get_by_role("tab", name="Agreements on my products").click()
-        wait_for_app(owner)
+        open_tab(owner, "Agreements on my products")
         owner.get_by_text(re.compile(r"1 agreement\(s\) on your products end within 7 days: #1")).wait_for()
         screenshot(owner, "agreement-journey-5-owner-reminder")
 

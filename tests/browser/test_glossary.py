@@ -8,18 +8,14 @@ import re
 import pytest
 
 from conftest import wait_for_app
+from tests.harness import open_tab, search_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-glossary")]
 
 
 def test_search_otif_then_product_terms_then_the_glossary_term(sample_copy, app_server, page, screenshot):
     server = app_server(sample_copy("supply_chain"))
-    page.goto(f"{server.url}/discover")
-    wait_for_app(page)
-    box = page.get_by_role("textbox", name="Search data products")
-    box.fill("OTIF")
-    box.press("Enter")
-    wait_for_app(page)
+    search_for(page, "OTIF", at=server.url)
     first = page.locator("[class*='st-key-card_0']")
     link = first.get_by_role("link", name="Carrier performance")
     link.wait_for()
@@ -27,8 +23,7 @@ def test_search_otif_then_product_terms_then_the_glossary_term(sample_copy, app_
     link.click()
     page.wait_for_url(re.compile(r"/product\?(.*&)?product=planning\.carrier_performance"))
     wait_for_app(page)
-    page.get_by_role("tab", name="Terms & ports").click()
-    wait_for_app(page)
+    open_tab(page, "Terms & ports")
     page.get_by_text("Output ports").wait_for()
     page.get_by_test_id("stMarkdown").filter(has_text="Terms:").get_by_text("On time in full").wait_for()
     screenshot(page, "glossary-product-terms")

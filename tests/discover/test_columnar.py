@@ -4,16 +4,14 @@ viewer sees them (a locked product as its card, a hidden one nowhere, not even i
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 import catalog
 from catalog.discover.search import FACETS, LIST_FACETS, YES_NO
+from tests.samplecopy import hide_unlisted, opened_sample
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 QUERIES = ["", "customer", "risk exposure", "EAD", "PD", "account balance", "custmer", "zzzz"]
 VIEWERS = [(None, None), ("analyst", "a@bank.example")]
 FILTERS = [{}, {"domain": "risk"}, {"pii": True}, {"pii": "no"}, {"tag": ["customer", "fraud"]},
@@ -22,11 +20,8 @@ FILTERS = [{}, {"domain": "risk"}, {"pii": True}, {"pii": "no"}, {"tag": ["custo
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
-    root = tmp_path_factory.mktemp("columnar") / "banking"
-    shutil.copytree(SAMPLES / "banking", root, ignore=shutil.ignore_patterns(".meshwork"))
-    mesh = catalog.open_mesh(root)
-    yield mesh
-    mesh.close()
+    with opened_sample(tmp_path_factory.mktemp("columnar")) as mesh:
+        yield mesh
 
 
 def _rows(mesh, viewer):
@@ -112,8 +107,7 @@ def test_a_locked_card_counts_only_what_it_shows(bank):
 
 
 def test_a_hidden_product_never_counts(minimesh):
-    (minimesh / "mesh.yaml").write_text((minimesh / "mesh.yaml").read_text() + "\ndiscovery: hidden\n")
-    mesh = catalog.open_mesh(minimesh)
+    mesh = catalog.open_mesh(hide_unlisted(minimesh))
     viewer = mesh.policy("analyst", None)
     assert viewer.hidden
     rows = _rows(mesh, viewer)
