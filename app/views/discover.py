@@ -16,7 +16,7 @@ from components.tables import show_table
 from components.text import md
 from components.viewer import policy, search
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # cards drawn at once (a screen shows about four); "Show more" adds as many again
 FACET_LABELS = {"domain": "Domain", "tag": "Tag", "term": "Glossary term", "owner": "Owner", "status": "Status",
                 "grade": "Quality grade", "pii": "Contains PII", "kind": "Source kind", "certified": "Certified by its owner"}
 SORT_LABELS = {"relevance": "Relevance", "usage": "Usage (30 days)", "quality": "Quality score",

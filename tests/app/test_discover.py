@@ -66,6 +66,8 @@ def test_empty_query_lists_every_product_the_role_may_find(banking):
     assert len(visible) == len(mesh.products)
     at = open_discover(banking, role="analyst")
     assert f"**{len(visible)}** products in the catalog" in count_line(at)
+    assert len(result_links(at)) == 10  # a page of cards, then "Show more" for the rest
+    at.button(key="discover_more").click().run()
     assert sorted(result_links(at)) == sorted(f"product={pid}" for pid in visible)
     # domain facet: options show counts, choosing one narrows the list
     facet = at.checkbox(key="facet_domain_marketing")
@@ -132,6 +134,8 @@ def test_show_more_pages_through_a_larger_catalog(tmp_path):
     mesh = build_synthetic_catalog(tmp_path / "synthetic", products=30)
     at = open_discover(mesh, role="steward")
     assert not at.exception
+    assert len(result_links(at)) == 10
+    at.button(key="discover_more").click().run()
     assert len(result_links(at)) == 20
     at.button(key="discover_more").click().run()
     assert len(result_links(at)) == 30 and not at.button
