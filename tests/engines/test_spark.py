@@ -7,14 +7,18 @@ engine in module-scoped fixtures, so the JVM start-up is paid once.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
+
+import duckdb
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 import catalog
-from catalog.errors import MeshError, QueryFailed, QueryRejected, QueryTimeout
+from catalog.errors import MeshError, QueryCancelled, QueryFailed, QueryRejected, QueryTimeout
 from catalog.engines.spark.runtime import SparkUnavailable, check_master, find_java, spark_session
 from minimesh import build_minimesh, write
 from qualitymesh import build_quality_mesh
@@ -216,6 +220,56 @@ def test_a_runaway_query_is_cancelled_through_its_job_group(mini):
     assert hasty.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 3
     statuses = spark.usage("retail.customers")["status"].to_list()
     assert "timeout" in statuses
+
+
+def test_the_sessions_interrupt_cancels_a_running_spark_join_and_its_tasks_stop(spark, tmp_path):
+    """What the workbench's Cancel calls, on a query whose tasks Spark can stop: a join of 100,000 rows on one key
+    (10^10 pairs, minutes of work) whose scan checks for interruption between batches. (A cross join of tiny
+    tables loops inside one task that never checks; Spark fails its job at once but the task runs on, so that
+    shape is not what this shows.) The engine's own warm-up job runs first and is let end, so the stages watched
+    are the query's."""
+    root = build_minimesh(tmp_path / "m")
+    duckdb.connect().execute(
+        f"COPY (SELECT 'C' || i AS customer_id, 'N' AS full_name, NULL::VARCHAR AS email, 'x' AS ssn, 40 AS age "
+        f"FROM range(100000) t(i)) TO '{root}/retail/data/customers.parquet' (FORMAT parquet)")
+    mesh = catalog.open_mesh(root, engine="spark")
+    session = mesh.session("analyst", USER, timeout_s=900)  # only the interrupt can end it in time
+    assert session.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 100_000  # views made, workers up
+    tracker = spark.sparkContext.statusTracker()
+    for _ in range(240):  # the engine's warm-up job (Python workers) has ended
+        if not tracker.getActiveStageIds():
+            break
+        time.sleep(0.5)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = session.sql("SELECT count(*) AS n FROM retail.customers a "
+                                            "JOIN retail.customers b ON a.age = b.age")
+        except MeshError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    for _ in range(600):  # until its job runs (planning comes first)
+        if tracker.getActiveStageIds() or not worker.is_alive():
+            break
+        worker.join(0.5)
+    assert worker.is_alive(), outcome
+    session.interrupt()
+    worker.join(300)
+    assert not worker.is_alive(), "the interrupt ended the query"
+    assert isinstance(outcome.get("error"), QueryCancelled) and "cancelled" in str(outcome["error"]), outcome
+    for _ in range(120):  # its tasks end too: no stage of it lingers, burning a core
+        if not tracker.getActiveStageIds():
+            break
+        worker.join(0.5)
+    assert not tracker.getActiveStageIds(), ("the cancelled query's tasks stopped", [
+        (tracker.getStageInfo(i), [tracker.getJobInfo(j) for j in tracker.getActiveJobsIds()])
+        for i in tracker.getActiveStageIds()])
+    assert session.sql("SELECT count(*) AS n FROM retail.customers")["n"][0] == 100_000  # the session still works
+    assert "cancelled" in mesh.usage("retail.customers")["status"].to_list()
+    mesh.close()
 
 
 def test_every_query_is_a_usage_event(mini):
