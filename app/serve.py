@@ -10,7 +10,8 @@ It also adds one route to Streamlit's server: `POST /api/v1/lineage[?mesh=KEY]` 
 (one JSON event or a list) into a mesh's lineage graph (catalog.interop.openlineage.receive). The sender is
 identified as the app identifies a visitor: by mesh.yaml `identity.trusted_header`, set by the trusted proxy;
 without one, only a request from this machine counts, as the local user. Only a steward may add events;
-anything else is refused (401/403, audited) and stores nothing.
+anything else is refused (401/403, audited) and stores nothing. And it serves Streamlit's page with the
+line that lets a link to any page find the server at once (app/index_page.py).
 """
 
 from __future__ import annotations
@@ -103,9 +104,13 @@ def lineage_route(meshes: dict[str, Path]):  # noqa: ANN201 - a Starlette Route
     return Route(LINEAGE_PATH, endpoint, methods=["POST"])
 
 
-def install_lineage_endpoint(argv: list[str]) -> None:
-    """Put the ingest route first in the app Streamlit's server builds (before its catch-all static files)."""
+def extend_server(argv: list[str]) -> None:
+    """Add to the app Streamlit's server builds: the ingest route, first (before its catch-all static files), and
+    the page that finds its server at once from any page's URL (index_page.py)."""
     from streamlit.web.server.starlette import starlette_server
+
+    import index_page
+    from navigation import PAGES
 
     build = starlette_server.create_starlette_app
     route = lineage_route(_meshes(argv))
@@ -113,13 +118,14 @@ def install_lineage_endpoint(argv: list[str]) -> None:
     def create_app(runtime):  # noqa: ANN001, ANN202 - Streamlit's own signature
         app = build(runtime)
         app.router.routes.insert(0, route)
+        index_page.install(app, [page.url_path for page in PAGES])
         return app
 
     starlette_server.create_starlette_app = create_app
 
 
 if __name__ == "__main__":
-    install_lineage_endpoint(sys.argv)
+    extend_server(sys.argv)
     sys.argv = ["streamlit", "run", str(MAIN), *sys.argv[1:]]
     # The libraries imported above are nearly all of the server's objects and live as long as it does: frozen,
     # a full garbage collection (Python's own, mid-run) scans only what came later, 0.02 s instead of 0.2 s.

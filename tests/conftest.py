@@ -99,16 +99,16 @@ def pg_database(pg_server: str):
 # ------------------------------------------------------------------ app server + browser
 
 class AppServer(harness.AppServer):
-    def __init__(self, mesh: Path, env: dict[str, str] | None = None):
-        super().__init__(mesh, env, log_dir=REPO / "test-artifacts")
+    def __init__(self, mesh: Path, env: dict[str, str] | None = None, **options):
+        super().__init__(mesh, env, log_dir=REPO / "test-artifacts", **options)
 
 
 @pytest.fixture
 def app_server():
     servers: list[AppServer] = []
 
-    def start(mesh: Path, env: dict[str, str] | None = None) -> AppServer:
-        server = AppServer(mesh, env)
+    def start(mesh: Path, env: dict[str, str] | None = None, **options) -> AppServer:
+        server = AppServer(mesh, env, **options)
         servers.append(server)
         return server
 

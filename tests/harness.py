@@ -38,12 +38,14 @@ class AppServer:
     """The app (app/serve.py, as `make run` starts it) on a free loopback port, for one mesh; ready when its health check answers.
 
     `tree` serves another checkout's app instead (its own serve.py and catalog, as `make run` starts it there):
-    the app benchmark's before/after comparison."""
+    the app benchmark's before/after comparison. `base_path` serves it under that URL prefix (Streamlit's
+    `server.baseUrlPath`, as behind a proxy that keeps the prefix); `url` includes it."""
 
     def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None,
-                 script: Path = MAIN, tree: Path = REPO):
+                 script: Path = MAIN, tree: Path = REPO, base_path: str = ""):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}" + (f"/{base_path.strip('/')}" if base_path.strip("/") else "")
+        env = {**(env or {}), **({"STREAMLIT_SERVER_BASE_URL_PATH": base_path.strip("/")} if base_path else {})}
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(log_dir / f"streamlit-{self.port}.log", "w") if log_dir else None
