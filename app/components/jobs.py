@@ -20,7 +20,6 @@ import streamlit as st
 
 from catalog.charts import suggest_chart
 from catalog.errors import MeshError
-from catalog.query import gate
 from components.chart_builder import chart_builder
 from components.pin import pin_button
 from components.results import export_buttons, show_outcome
@@ -76,26 +75,24 @@ def wait(job: Job, tick: Callable[[float], None]) -> Any:
 def prepare_views(mesh: Any, role: str, user: str | None, texts: list[str],
                   prepared: set) -> threading.Thread | None:
     """Create, in a background thread, the role views the cells' queries name, while the person reads them: the
-    first Run otherwise builds them (a third of a second per product here, on a quiet machine). Only products
-    the viewer's database shows are prepared, the SQL is parsed, never run or put on record, and a query that
-    does not parse is left for Run to explain. `prepared` (per session) keeps a text from being parsed twice;
-    returns the thread started, if any."""
+    first Run otherwise builds them (a third of a second per product here, on a quiet machine). The session's
+    `prepare` parses the SQL, never runs it or puts it on record, and prepares only what the viewer may see.
+    `prepared` (per session) keeps a text from being parsed twice; returns the thread started, if any."""
     fresh = [t for t in dict.fromkeys(texts) if t.strip() and (role, user, t) not in prepared]
     if not fresh or not mesh.engine.STARTS_IN_PROCESS:  # a Spark engine would start a JVM for a query never run
         return None
     prepared.update((role, user, t) for t in fresh)
 
     def work() -> None:
+        # A view that cannot be built here fails the same way on Run, which reports it to the person: here the
+        # failures expected (ours, and the engine's own when a source cannot be read) are dropped. Anything
+        # else is a bug and is left to the thread's excepthook, which prints it.
         try:
-            database = mesh.engine.database_for(role, user)
-            named: set[str] = set()
-            for text in fresh:
-                with contextlib.suppress(MeshError):
-                    named |= gate.vet(text, set(database.visible), role=role).products & database.visible
-            if named:
-                database.ensure(named)
-        except Exception:  # noqa: BLE001 - the Run that needs the views reports any failure itself
-            pass
+            session = mesh.session(role=role, user=user)
+        except MeshError:
+            return
+        with contextlib.suppress(MeshError, *session.database.ERRORS):
+            session.prepare(fresh)
 
     thread = threading.Thread(target=work, name="meshwork-workbench-prepare", daemon=True)
     thread.start()

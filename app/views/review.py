@@ -9,7 +9,7 @@ import streamlit as st
 from catalog.scorecards import charts as scorecard_charts
 from catalog.errors import MeshError
 from catalog.scorecards.review import Review, export, review
-from catalog.quality.scoring import format_score
+from catalog.quality.scoring import format_percent, format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs
@@ -101,7 +101,7 @@ for p in done.products:
     cols[1].markdown(grade_badge(p.grade))
     change = "" if p.score_change is None else f" ({p.score_change:+.1f})"
     cols[2].caption(f"score {format_score(p.score)}{change} · {len(p.failing)} failing · {p.queries} queries "
-                    f"({p.queries - p.previous_queries:+d}) · freshness {md(p.freshness)} · docs {p.documentation:.0f}%")
+                    f"({p.queries - p.previous_queries:+d}) · freshness {md(p.freshness)} · docs {format_percent(p.documentation)}")
     notes = ([f"new failure: {f}" for f in p.new_failures] + [f"fixed: {f}" for f in p.fixed] + p.schema_changes)
     if p.unused_30d and p.previous_queries:
         notes.append("stopped being used")

@@ -11,12 +11,13 @@ import polars as pl
 import streamlit as st
 
 from catalog.scorecards import charts as scorecard_charts
-from catalog.scorecards.scorecard import (DEFINITIONS, DIMENSIONS, dimensions, domain_scorecard, domain_trend, mesh_summary,
-                               product_scorecard)
-from catalog.quality.scoring import CAPPED_GRADE, format_score
+from catalog.scorecards.scorecard import (DEFINITIONS, domain_overview, domain_scorecard, domain_trend, mesh_summary,
+                                          product_scorecard)
+from catalog.quality.scoring import CAPPED_GRADE, format_percent, format_score
 from components import context
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks
+from components.scorecard_charts import charts
 from components.links import product_hrefs, product_link
 from components.tables import show_table
 from components.tabs import lazy_tabs
@@ -25,7 +26,6 @@ from components.viewer import listed, policy
 
 ALL = "All domains"
 WHOLE = "Whole domain"
-CHARTS = ["Score trend", "Products × dimensions"]
 
 
 @st.cache_data(ttl=120, max_entries=16, show_spinner=False)
@@ -51,44 +51,18 @@ def score_column(width: int | None = None) -> dict:
 
 
 
-# the mesh-level table fits a 1440 px screen: one "checks" column, late products only, and the owner, users,
-# upstream issues and repair time left to each domain's own page (a click away)
 PERCENT_COLUMNS = {
     "documentation": st.column_config.NumberColumn("docs", format="%.0f%%", help="documented share of fields"),
     "compliance": st.column_config.NumberColumn("compliance", format="%.0f%%", help="policies passing"),
 }
 
 
-def domain_overview(frame: pl.DataFrame) -> pl.DataFrame:
-    """The domains' table at mesh level: what tells domains apart at a glance, in as few columns as that needs."""
-    checks = pl.format("{} / {}", "checks_passing", "checks").alias("checks")
-    return frame.select("domain", "products", "score", "grade", "score_trend", checks, "late", "documentation",
-                        "compliance", "queries", "unused_products", "open_incidents", "agreements_held")
-
-
 def domain_facts(card: dict) -> str:
     """The domain's figures the mesh-level table leaves out, in one line under its metrics."""
-    percent = lambda value: "–" if value is None else f"{value:.0f}%"  # noqa: E731
     repair = f" (mean repair {card['mttr_hours']:,.1f} h)" if card["mttr_hours"] is not None else ""
-    return (f"Owner {md(card['owner'])} · documentation {percent(card['documentation'])} · compliance "
-            f"{percent(card['compliance'])} · {card['open_incidents']} open incident(s){repair} · "
+    return (f"Owner {md(card['owner'])} · documentation {format_percent(card['documentation'])} · compliance "
+            f"{format_percent(card['compliance'])} · {card['open_incidents']} open incident(s){repair} · "
             f"{card['agreements_held']} agreement(s) held · {card['unused_products']} product(s) unused for 30 days")
-
-
-def charts(products: pl.DataFrame, trend: pl.DataFrame, **trend_options) -> None:
-    """The score trend and the products × dimensions heat map, one tab at a time (only the open one is drawn)."""
-    trend_tab, heat_tab = lazy_tabs(CHARTS)
-    if trend_tab.open:
-        with trend_tab:
-            if trend.height:
-                st.altair_chart(scorecard_charts.score_trend(trend, **trend_options), width="stretch")
-            else:
-                st.caption("No stored check runs yet.")
-    if heat_tab.open:
-        with heat_tab:
-            st.caption(" · ".join(f"**{k}**: {v}" for k, v in DIMENSIONS.items()))
-            st.altair_chart(scorecard_charts.heat_map(dimensions(products)), width="stretch",
-                            height=scorecard_charts.heat_map_height(products.height) + 120)
 
 
 mesh = context.require_mesh()
@@ -215,8 +189,8 @@ top[2].metric("Freshness", row["freshness"], help=FRESHNESS_BASIS.get(row["fresh
               or f"measured on the data: the newest {row['freshness_basis'].removeprefix('data: ')}")
 if row["freshness_basis"] == "file time":
     top[2].caption("by file time")
-top[3].metric("Documentation", f"{row['documentation']:.0f}%")
-top[4].metric("Compliance", "–" if row["compliance"] is None else f"{row['compliance']:.0f}%")
+top[3].metric("Documentation", format_percent(row["documentation"]))
+top[4].metric("Compliance", format_percent(row["compliance"]))
 st.caption(f"Usage: {row['queries']} queries by {row['users']} users from {row['consuming_domains']} domain(s) in "
            f"30 days ({row['usage_trend']})" + (" · :red[unused for 30 days]" if row["unused_30d"] else "")
            + f" · lineage: {md(row['lineage'])}" + (f" · :orange[incomplete: {md(row['incomplete'])}]" if row["incomplete"] else ""))

@@ -15,8 +15,9 @@ from catalog.workbench.ipynb import ipynb_bytes
 from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, example_notebooks
 from components import context
 from components.cells import cell_toolbar, history_list, markdown_cell
-from components.editor import PLAIN_KEY, available, plain, sql_editor
+from components.editor import PLAIN_KEY, available, sql_editor
 from components.jobs import CellQueries, draw_outcome, prepare_views
+from components.notebook_actions import NotebookActions
 from components.schema_browser import schema_browser
 from components.text import md
 from components.tables import show_table
@@ -45,34 +46,9 @@ if st.session_state.get("wb_mesh") != str(mesh.root):
 notebook: Notebook = st.session_state.wb_notebook
 queries = CellQueries(st.session_state)  # each cell's running query and last outcome
 charts: dict = st.session_state.wb_charts
-
-
-def _source_key(cell: Cell) -> str:
-    return f"wb_ed_{cell.id}_{st.session_state.wb_versions.get(cell.id, 0)}"
-
-
-def current_sql(cell: Cell) -> str:
-    """What the cell's editor holds now (the cell's saved source until the person types); the plain editor's box
-    is read directly, since a click's callback runs before the page copies it."""
-    key = _source_key(cell)
-    if plain() and f"{key}_area" in st.session_state:
-        return st.session_state[f"{key}_area"]
-    return st.session_state.get(f"{key}_text", cell.source)
-
-
-def sync_sources() -> None:
-    for cell in notebook.cells:
-        if cell.kind == "sql":
-            cell.source = current_sql(cell)
-            cell.chart = charts.get(cell.id, cell.chart)
-
-
-def run_cell(cell: Cell, sql: str, wait: bool = False) -> None:
-    """Start the cell's query in the background, with its own session (so Cancel can interrupt it); with
-    `wait` (Run all), wait for it here."""
-    cell.source = sql
-    own = mesh.session(role=role, user=user, timeout_s=TIMEOUT_S)
-    queries.start(cell.id, own, sql, lambda s, q: history.run(s, q, MAX_SHOWN), wait_here=wait)
+actions = NotebookActions(st.session_state, store, queries, charts,
+                          new_session=lambda: mesh.session(role=role, user=user, timeout_s=TIMEOUT_S),
+                          run_query=lambda s, q: history.run(s, q, MAX_SHOWN), query_params=st.query_params)  # what the buttons and pickers do
 
 
 def show_cell_outcome(cell: Cell) -> None:
@@ -82,63 +58,6 @@ def show_cell_outcome(cell: Cell) -> None:
         charts[cell.id] = chart
 
 
-def add_cell(source: str = "", kind: str = "sql", run: bool = False) -> Cell:
-    sync_sources()
-    cell = notebook.add(source, kind=kind)  # type: ignore[arg-type]
-    if run and source.strip():
-        run_cell(cell, source)
-    return cell
-
-
-def move(cell_id: str, offset: int) -> None:
-    sync_sources()
-    notebook.move(cell_id, offset)
-
-
-def delete(cell_id: str) -> None:
-    sync_sources()
-    notebook.remove(cell_id)
-    queries.forget(cell_id)
-    if not notebook.cells:
-        notebook.add("")
-
-
-def open_notebook(loaded: Notebook) -> None:
-    st.session_state.wb_notebook = loaded
-    queries.outcomes.clear()
-    charts.clear()
-
-
-def open_picked(examples: list[Notebook]) -> None:
-    choice = st.session_state.get("wb_pick")
-    if not choice:
-        return
-    try:
-        open_notebook(store.open(choice, examples))
-    except NotebookError as exc:
-        st.session_state.wb_open_error = str(exc)
-        return
-    st.session_state.wb_pick = None
-    st.session_state.wb_notebook_asked = choice
-    st.query_params["notebook"] = choice
-    st.query_params.pop("sql", None)
-
-
-def insert_name(name: str) -> None:
-    """Put a product's or column's name at the end of the last SQL cell's query (the editor opens again
-    holding it), with a space before it when the query does not end in one."""
-    sync_sources()
-    cell = next((c for c in reversed(notebook.cells) if c.kind == "sql"), None) or notebook.add("")
-    text = cell.source
-    gap = "" if not text or text.endswith((" ", "\n", "(", ",", ".")) else " "
-    cell.source = f"{text}{gap}{name}"
-    st.session_state.wb_versions[cell.id] = st.session_state.wb_versions.get(cell.id, 0) + 1
-
-
-def pick_product(product_id: str) -> None:
-    add_cell(f"SELECT *\nFROM {product_id}\nLIMIT 100", run=True)
-
-
 # ---------------------------------------------------------------- deep links: ?sql=... and ?notebook=... fill, never run
 
 asked_sql = st.query_params.get("sql")
@@ -146,18 +65,18 @@ if asked_sql and st.session_state.get("wb_deep_link") != asked_sql:
     st.session_state.wb_deep_link = asked_sql
     if len(notebook.cells) == 1 and not notebook.cells[0].source.strip() and notebook.cells[0].id not in queries.outcomes:
         notebook.cells.clear()
-    add_cell(asked_sql)
+    actions.add_cell(asked_sql)
     st.session_state.wb_filled = True
 asked_notebook = st.query_params.get("notebook")
 if asked_notebook and st.session_state.get("wb_notebook_asked") != asked_notebook:
     st.session_state.wb_notebook_asked = asked_notebook
     try:
-        open_notebook(store.open(asked_notebook, example_notebooks(mesh.declared)[0]))
+        actions.open_notebook(store.open(asked_notebook, example_notebooks(mesh.declared)[0]))
         notebook = st.session_state.wb_notebook
     except NotebookError:
         st.session_state.wb_open_error = "This link names a notebook you have not saved and no example is called so."
 
-prepare_views(mesh, role, user, [current_sql(c) for c in notebook.cells if c.kind == "sql"],
+prepare_views(mesh, role, user, [actions.current_sql(c) for c in notebook.cells if c.kind == "sql"],
               st.session_state.setdefault("wb_prepared", set()))
 
 # ---------------------------------------------------------------- header: role, what is masked
@@ -189,7 +108,7 @@ with side:
     options = store.choices(examples)
     if options:
         st.selectbox("Open a notebook", list(options), format_func=options.get, key="wb_pick", index=None,
-                     placeholder="Examples and your saved notebooks", on_change=open_picked, args=(examples,))
+                     placeholder="Examples and your saved notebooks", on_change=actions.open_picked, args=(examples,))
     else:
         st.caption("No example or saved notebooks yet: Save keeps this one.")
     if st.session_state.get("wb_open_error"):
@@ -197,7 +116,7 @@ with side:
     for problem in problems:
         st.caption(f":red[:material/error:] {md(problem)}")
     st.markdown("#### Products")
-    schema_browser(schema, pick_product, insert_name)
+    schema_browser(schema, actions.pick_product, actions.insert_name)
     st.markdown("#### History")
     history_box = st.container()
 
@@ -209,18 +128,18 @@ with main:
         if title.strip() and title.strip() != notebook.title:
             notebook.title = title.strip()
         if st.button("Run all", icon=":material/play_circle:", key="wb_run_all"):
-            sync_sources()
+            actions.sync_sources()
             cells = notebook.sql_cells()
             progress = st.progress(0.0, text="Running the notebook…")
             for i, cell in enumerate(cells, start=1):
-                run_cell(cell, cell.source, wait=True)
+                actions.run_cell(cell, cell.source, wait=True)
                 progress.progress(i / len(cells), text=f"Ran {i} of {len(cells)} cells")
             progress.empty()
         if st.button("Save", icon=":material/save:", key="wb_save"):
-            sync_sources()
+            actions.sync_sources()
             path = store.save(notebook)
             st.toast(f"Saved as {md(path.stem)}", icon=":material/save:")
-        sync_sources()
+        actions.sync_sources()
         st.download_button("Export .ipynb", data=lambda: ipynb_bytes(notebook, mesh.root, role, user),
                            file_name=f"{notebook.slug}.ipynb", mime="application/x-ipynb+json", key="wb_ipynb",
                            icon=":material/description:", on_click="ignore",
@@ -231,13 +150,13 @@ with main:
     pending: list = []  # cells whose query runs: waited for once the whole page is drawn
     for position, cell in enumerate(list(notebook.cells), start=1):
         with st.container(border=True, key=f"wb_cell_{cell.id}"):
-            cell_toolbar(cell, position, len(notebook.cells), on_move=move, on_delete=delete)
+            cell_toolbar(cell, position, len(notebook.cells), on_move=actions.move, on_delete=actions.delete)
             if cell.kind == "markdown":
                 markdown_cell(cell)
                 continue
-            sql, run = sql_editor(cell.source, _source_key(cell), schema)
+            sql, run = sql_editor(cell.source, actions.source_key(cell), schema)
             if run and sql.strip():
-                run_cell(cell, sql)
+                actions.run_cell(cell, sql)
             elif run:  # Run on an empty cell: clear what it showed before, and say why nothing ran
                 queries.forget(cell.id)
                 cell.source = ""
@@ -251,8 +170,8 @@ with main:
                 show_cell_outcome(cell)
 
     with st.container(horizontal=True):
-        st.button("Add SQL cell", icon=":material/add:", on_click=add_cell, key="wb_add_sql")
-        st.button("Add note", icon=":material/notes:", on_click=add_cell, args=("", "markdown"), key="wb_add_md")
+        st.button("Add SQL cell", icon=":material/add:", on_click=actions.add_cell, key="wb_add_sql")
+        st.button("Add note", icon=":material/notes:", on_click=actions.add_cell, args=("", "markdown"), key="wb_add_md")
         if available():
             st.toggle("Plain text editor", key=PLAIN_KEY, help="a plain text box instead of the code editor "
                       "(no highlighting; easier with a screen reader)")
@@ -260,7 +179,7 @@ with main:
 # ---------------------------------------------------------------- side: history (after the cells ran)
 
 with history_box:
-    history_list(history.recent(HISTORY_READ), on_replay=add_cell)
+    history_list(history.recent(HISTORY_READ), on_replay=actions.add_cell)
 
 # ---------------------------------------------------------------- running queries: waited for last
 

@@ -91,6 +91,11 @@ def format_score(value: float | None) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+def format_percent(value: float | None) -> str:
+    """A share in percent, whole: 66.7 prints as 67%; None (nothing to measure) as '–'."""
+    return "–" if value is None else f"{value:.0f}%"
+
+
 def pass_fraction(kind: str, status: str, failing: int | None, rows: int | None) -> float:
     """Share of the check that passed: 0..1 (see FORMULA)."""
     if status == "pass":

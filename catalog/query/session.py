@@ -106,6 +106,25 @@ class Session:
                            user=self.user, visible=self.database.visible, grants=self.database.grants,
                            dialect=self.engine.DIALECT, deadline=time.monotonic() + self.timeout_s)
 
+    def prepare(self, texts: Iterable[str]) -> set[str]:
+        """Create the role views these queries name, without running them, so their first Run does not wait
+        for them; returns the products prepared. Only products this viewer's database shows are prepared;
+        nothing is put on record (no usage event, no refusal audit: the lower-level gate is used, not
+        `vetting.vet`, which records a query's reliance on an ended grant), and a text that does not pass the
+        gate is skipped (Run explains it). A view that cannot be built raises, as it would on Run. Safe to call
+        from another thread while this session runs a query (it changes nothing on the session)."""
+        database = self.engine.database_for(self.role, self.user)  # grants re-resolved, as on Run
+        named: set[str] = set()
+        for text in texts:
+            try:
+                named |= sandbox.vet(text, set(database.visible), role=self.role, dialect=self.engine.DIALECT).products
+            except MeshError:
+                continue
+        named &= database.visible
+        if named:
+            database.ensure(named)
+        return named
+
     def sql(self, text: str) -> pl.DataFrame:
         """Run one governed query and return the whole result (a lost usage event is a Python warning)."""
         result = self.run(text, max_rows=None)

@@ -258,6 +258,15 @@ def mesh_summary(domains: pl.DataFrame) -> dict[str, Any]:
             "unused_products": int(domains["unused_products"].sum())}
 
 
+def domain_overview(domains: pl.DataFrame) -> pl.DataFrame:
+    """The domains' table at mesh level (from `domain_scorecard`): what tells domains apart at a glance, in as
+    few columns as that needs to fit a 1440 px screen: one "checks" column (passing / all), late products only,
+    and the owner, users, upstream issues and repair time left to each domain's own page (a click away)."""
+    checks = pl.format("{} / {}", "checks_passing", "checks").alias("checks")
+    return domains.select("domain", "products", "score", "grade", "score_trend", checks, "late", "documentation",
+                          "compliance", "queries", "unused_products", "open_incidents", "agreements_held")
+
+
 def dimensions(products: pl.DataFrame) -> pl.DataFrame:
     """Long form for the heat map: product_id, dimension, value (0–100, null when not measured)."""
     frame = products.select(

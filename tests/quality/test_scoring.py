@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 import catalog
-from catalog.quality.scoring import (FORMULA, domain_cap_reason, domain_grade, domain_score, format_score, grade,
-                                     score_results)
+from catalog.quality.scoring import (FORMULA, domain_cap_reason, domain_grade, domain_score, format_percent,
+                                     format_score, grade, score_results)
 from qualitymesh import build_quality_mesh
 
 
@@ -103,3 +103,8 @@ def test_a_domain_with_a_product_failing_an_error_check_is_capped_at_b_and_says_
     assert domain_grade(85.0, {"risk.scores": ["x"]}) == "B" and domain_cap_reason(85.0, {"risk.scores": ["x"]}) is None
     assert domain_grade(None, {"risk.scores": ["x"]}) is None
     assert "domain with a product failing an error-severity check is graded B at best" in FORMULA
+
+
+def test_format_percent_is_whole_and_says_when_nothing_was_measured():
+    assert format_percent(66.66) == "67%" and format_percent(100.0) == "100%" and format_percent(0.0) == "0%"
+    assert format_percent(None) == "–"

@@ -97,6 +97,51 @@ def test_a_refused_query_records_no_usage(minimesh):
     assert mesh.usage().height == 0
 
 
+def state_digest(mesh, user: str) -> tuple:
+    """What a query puts on record: usage events, the access audit, the user's query history."""
+    return mesh.usage().height, mesh.access.audit().height, len(mesh.query_history(user).recent())
+
+
+def test_prepare_builds_the_views_a_run_needs_and_puts_nothing_on_record(minimesh):
+    mesh = catalog.open_mesh(minimesh)
+    session = mesh.session("analyst", "ana@bank.example")
+    before = state_digest(mesh, "ana@bank.example")
+    texts = [JOIN, "SELECT * FROM risk.limits",  # restricted for an analyst
+             "not a query at all", "SELECT * FROM retail.customers WHERE", ""]
+    assert session.prepare(texts) == {"retail.customers", "risk.scores"}
+    database = mesh.engine.database_for("analyst", "ana@bank.example")
+    assert {"retail.customers", "risk.scores"} <= database.views.views_ready
+    assert "risk.limits" not in database.views.views_ready
+    assert state_digest(mesh, "ana@bank.example") == before == (0, 0, 0)
+
+    built: list[str] = []
+    create_view = database.create_view
+    database.create_view = lambda pid, masked, select: (built.append(pid), create_view(pid, masked, select))[1]
+    assert session.run(JOIN).total_rows == 3
+    assert built == [], "the run found its views made"
+    assert session.prepare(["SELECT * FROM retail.branches"]) == {"retail.branches"}
+    assert built == ["retail.branches"]
+    mesh.close()
+
+
+def test_prepare_over_an_ended_grant_prepares_nothing_and_records_no_refusal(minimesh):
+    from tests.grants import granted
+
+    mesh = catalog.open_mesh(minimesh)
+    owner, consumer = "rui.costa@bank.example", "bo@bank.example"  # risk.limits' owner; an analyst
+    agreement = granted(mesh, consumer, "risk.limits", "Credit line review for the Q3 campaign", owner, 30)
+    mesh.agreements.revoke(agreement.id, owner, "campaign cancelled")
+    session = mesh.session("analyst", consumer)
+    before = state_digest(mesh, consumer)
+    assert session.prepare(["SELECT * FROM risk.limits"]) == set()
+    assert state_digest(mesh, consumer) == before
+    assert "risk.limits" not in mesh.engine.database_for("analyst", consumer).views.views_ready
+    with pytest.raises(QueryRejected, match="revoked"):  # Run, by contrast, refuses on record
+        session.run("SELECT * FROM risk.limits")
+    assert state_digest(mesh, consumer)[1] == before[1] + 1
+    mesh.close()
+
+
 def test_twenty_concurrent_sessions_record_every_usage_event(minimesh):
     mesh = catalog.open_mesh(minimesh)
     sessions = [mesh.session("analyst" if i % 2 else "steward", f"user{i}@bank.example") for i in range(20)]

@@ -10,7 +10,8 @@ import pytest
 import catalog
 from catalog.lineage.health import product_health
 from catalog.scorecards.evidence import Evidence
-from catalog.scorecards.scorecard import DIMENSIONS, dimensions, domain_trend, latest_checks, mesh_summary, scorecard
+from catalog.scorecards.scorecard import (DIMENSIONS, dimensions, domain_overview, domain_trend, latest_checks,
+                                          mesh_summary, scorecard)
 
 from conftest import HISTORY_DAY as TODAY  # `bank` (conftest) holds history up to this day
 
@@ -57,6 +58,17 @@ def test_mesh_summary_adds_up_the_domain_rows(bank):
     assert summary["unused_products"] == 1  # marketing.customer_contacts, in the sample history
     nothing = mesh_summary(domains.with_columns(pl.lit(None, dtype=pl.Float64).alias("score")))
     assert nothing["mean_score"] is None
+
+
+def test_domain_overview_keeps_what_tells_domains_apart_with_checks_as_passing_of_all(bank):
+    domains = scorecard(bank.evidence(), as_of=AS_OF)
+    overview = domain_overview(domains)
+    assert overview.columns == ["domain", "products", "score", "grade", "score_trend", "checks", "late",
+                                "documentation", "compliance", "queries", "unused_products", "open_incidents",
+                                "agreements_held"]
+    risk = overview.filter(pl.col("domain") == "risk").row(0, named=True)
+    assert risk["checks"] == "16 / 18" and risk["late"] == 1 and risk["products"] == 4
+    assert overview.height == domains.height == 5
 
 
 def test_retail_score_trend_shows_the_quality_drop(bank):
