@@ -79,8 +79,8 @@ descriptor = product.descriptor
 
 # ------------------------------------------------------------------ header
 
+st.title(md(product.title or product_id))  # first: the heading is drawn before the index is read
 hit = product_hit(mesh.search_index, product_id, policy=viewer)
-st.title(md(product.title or product_id))
 badges = [grade_badge(None if hit is None or hit.grade == "not checked" else hit.grade)]
 trust = mesh.trust(product_id)
 if trust.certified:
