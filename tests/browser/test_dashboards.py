@@ -29,8 +29,7 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
     popover.locator("[data-testid='stSelectbox']").first.click()
     page.get_by_role("option", name="A new dashboard…").click()
     settle(page)  # the popover stays open through the rerun its own form asks for (it closed under load once)
-    popover.get_by_label("Dashboard title").fill("Customer footprint")
-    popover.get_by_label("Tile title").fill("Customers per state")
+    fill_until_kept(page, popover, {"Dashboard title": "Customer footprint", "Tile title": "Customers per state"})
     popover.get_by_role("button", name="Pin", exact=True).click()
     settle(page)
     popover.get_by_text("Pinned to", exact=False).wait_for()
@@ -71,6 +70,19 @@ def test_pin_from_the_workbench_then_open_dashboards_by_link_in_a_fresh_context(
         screenshot(other, "dashboards-list")
     finally:
         fresh.close()
+
+
+def fill_until_kept(page, where, values: dict[str, str], attempts: int = 3) -> None:
+    """Type each field's value and check it is still there once the page is idle: on a loaded machine the rerun
+    the dashboard choice asked for can start after the 300 ms settle() allows and redraw the form's fields empty
+    (what a person typing during that rerun would see; they would type again)."""
+    for _ in range(attempts):
+        for label, value in values.items():
+            where.get_by_label(label).fill(value)
+        settle(page)
+        if all(where.get_by_label(label).input_value() == value for label, value in values.items()):
+            return
+    raise AssertionError(f"the form kept losing what was typed: {values}")
 
 
 def settle(page) -> None:
