@@ -44,8 +44,9 @@ class AppServer:
     def __init__(self, mesh: Path, env: dict[str, str] | None = None, log_dir: Path | None = None,
                  script: Path = MAIN, tree: Path = REPO, base_path: str = ""):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}" + (f"/{base_path.strip('/')}" if base_path.strip("/") else "")
-        env = {**(env or {}), **({"STREAMLIT_SERVER_BASE_URL_PATH": base_path.strip("/")} if base_path else {})}
+        prefix = base_path.strip("/")
+        self.url = f"http://127.0.0.1:{self.port}" + (f"/{prefix}" if prefix else "")
+        env = {**(env or {}), **({"STREAMLIT_SERVER_BASE_URL_PATH": prefix} if prefix else {})}
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(log_dir / f"streamlit-{self.port}.log", "w") if log_dir else None

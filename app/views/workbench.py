@@ -46,9 +46,9 @@ if st.session_state.get("wb_mesh") != str(mesh.root):
 notebook: Notebook = st.session_state.wb_notebook
 queries = CellQueries(st.session_state)  # each cell's running query and last outcome
 charts: dict = st.session_state.wb_charts
-actions = NotebookActions(st.session_state, store, queries, charts,
+actions = NotebookActions(st.session_state, store, queries, charts,  # what the buttons and pickers do
                           new_session=lambda: mesh.session(role=role, user=user, timeout_s=TIMEOUT_S),
-                          run_query=lambda s, q: history.run(s, q, MAX_SHOWN), query_params=st.query_params)  # what the buttons and pickers do
+                          run_query=lambda s, q: history.run(s, q, MAX_SHOWN), query_params=st.query_params)
 
 
 def show_cell_outcome(cell: Cell) -> None:
