@@ -6,7 +6,7 @@ import streamlit as st
 
 from pathlib import Path
 
-from components import context
+from components import context, page
 from navigation import DEFAULT, PAGES as PAGE_SPECS
 
 # A file of our own, served by this server: a `:material/...:` page icon makes the browser fetch the favicon
@@ -14,9 +14,12 @@ from navigation import DEFAULT, PAGES as PAGE_SPECS
 ICON = Path(__file__).with_name("static") / "meshwork.png"
 st.set_page_config(page_title="Meshwork", page_icon=str(ICON), layout="wide")
 
-PAGES = [st.Page(page.script, title=page.title, icon=page.icon, url_path=page.url_path, default=page is DEFAULT)
-         for page in PAGE_SPECS]
+PAGES = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec is DEFAULT)
+         for spec in PAGE_SPECS]
 
 chosen = st.navigation(PAGES)
-context.sidebar()
-chosen.run()
+context.settle()  # the mesh and role of this run (a link may change them); what a link did not get, above the page
+try:
+    page.run(chosen)
+finally:  # after the page, so its heading is drawn first (components/page.py); also after a page's error
+    context.sidebar()

@@ -23,7 +23,7 @@ import catalog.discover.search  # noqa: F401
 from catalog.descriptors.loader import descriptors_revision
 from catalog.errors import MeshError
 from catalog.access.identity import default_role
-from components import identity as app_identity
+from components import identity as app_identity, page
 from components.text import md
 
 REPO = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def current_mesh() -> catalog.Mesh | None:
 def require_mesh() -> catalog.Mesh:
     mesh = current_mesh()
     if mesh is None:
-        st.stop()
+        page.end()
     return mesh
 
 
@@ -220,8 +220,19 @@ def show_notes() -> None:
         st.info(note, icon=":material/link_off:")
 
 
+def settle() -> None:
+    """Before the page: the mesh and role this run works with (a link's `?mesh=` or `?role=` may change them),
+    and a note above the page on what a link asked for and did not get."""
+    mesh_key()
+    mesh = _quiet_mesh()
+    if mesh is not None:
+        current_role(mesh)
+    show_notes()
+
+
 def sidebar() -> None:
-    """Mesh picker and role switcher, on every page; both live in the URL too (`?mesh=`, `?role=`)."""
+    """Mesh picker and role switcher, on every page; both live in the URL too (`?mesh=`, `?role=`). Drawn after
+    the page (see components/page.py), from what `settle()` decided before it."""
     served = served_meshes()
     key = mesh_key()
     with st.sidebar:
@@ -242,4 +253,3 @@ def sidebar() -> None:
             spec = mesh.roles[st.session_state["role"]]
             st.caption(("Sees personal data unmasked." if spec.pii else "Personal data is masked.")
                        + (f" {md(spec.description)}" if spec.description else ""))
-    show_notes()

@@ -16,7 +16,7 @@ from catalog.charts import render_chart
 from catalog.dashboards.model import GRID_UNITS, Dashboard, DashboardFilter, slug
 from catalog.dashboards.run import TileResult
 from catalog.errors import ChartError, MeshError
-from components import context
+from components import context, page
 from components.links import page_link, workbench_link
 from components.text import code, md
 from components.tables import show_table
@@ -33,7 +33,7 @@ def dashboard_link(board: Dashboard) -> None:
 
 
 def show_list() -> None:
-    st.title("Dashboards")
+    page.title("Dashboards")
     st.caption("Charts pinned from the workbench, shared by link. Every tile runs with your role, so personal "
                "data is masked for you exactly as in the workbench. Pin a workbench cell to add one.")
     boards = desk.list()
@@ -144,7 +144,7 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
 
 def show_dashboard(board: Dashboard) -> None:
     page_link(PAGE, "All dashboards", {}, ":material/arrow_back:")
-    st.title(md(board.title))
+    page.title(md(board.title))
     st.caption(f"{code(board.id)} · owner {md(board.owner) or 'none declared'} · viewing as **{md(role)}**"
                + (" (personal data unmasked)" if mesh.roles[role].pii else " (personal data masked)"))
     if board.description:
@@ -187,7 +187,7 @@ if asked:
     try:
         show_dashboard(desk.get(asked))
     except MeshError as exc:
-        st.title("Dashboard not found")
+        page.title("Dashboard not found")
         st.warning(md(exc), icon=":material/search_off:")
         page_link(PAGE, "All dashboards", {}, ":material/arrow_back:")
 else:

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from catalog.discover.search import FACETS, SORTS, YES_NO
-from components import context
+from components import context, page
 from components.cards import result_card
 from components.links import product_hrefs
 from components.tables import show_table
@@ -55,7 +55,7 @@ def result_list(hits: list, viewer) -> None:
 
 mesh = context.require_mesh()
 viewer = policy(mesh)
-st.title("Discover")
+page.title("Discover")
 
 
 @st.fragment

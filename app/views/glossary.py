@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from catalog.errors import MeshError
-from components import context
+from components import context, page
 from components.links import product_link
 from components.text import code, md
 from components.viewer import policy
@@ -21,7 +21,7 @@ viewer = policy(mesh)
 STATUS_BADGE = {"approved": ":green-badge[approved]", "draft": ":orange-badge[draft]",
                 "deprecated": ":gray-badge[deprecated]"}
 
-st.title("Glossary")
+page.title("Glossary")
 st.caption(f"{len(mesh.declared.terms)} business terms of {md(mesh.title)}. Only approved terms badge columns "
            "and products; search finds products by a term's name, synonyms and abbreviations.")
 

@@ -11,7 +11,7 @@ from catalog.governance import policies as governance
 from catalog.access.identity import config as identity_config
 from catalog.errors import MeshError
 from catalog.text import neutralize_frame
-from components import context
+from components import context, page
 from components.audit import audit_panel
 from components.links import product_hrefs
 from components.tabs import tabbed
@@ -24,7 +24,7 @@ viewer = policy(mesh)
 shown = listed(mesh, viewer)  # policy results are listed for what the viewer may find
 readable = queryable(mesh, viewer)  # columns (PII inventory) and contracts only for what they may query
 
-st.title("Governance")
+page.title("Governance")
 st.caption("Global policies live in `mesh.yaml`, each domain adds its own in `domain.yaml` (federated); Meshwork "
            "evaluates them on every product. Edit a descriptor and this page follows.")
 

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from catalog.charts import PALETTE
-from components import context
+from components import context, page
 from components.links import page_link, product_hrefs, product_link
 from components.text import code, md
 from components.viewer import listed, policy
@@ -17,7 +17,7 @@ from components.tables import show_table
 mesh = context.require_mesh()
 shown = listed(mesh)  # counts, tables and problems cover only what this viewer may find
 
-st.title(md(mesh.title))
+page.title(md(mesh.title))
 if mesh.descriptor.description:
     st.markdown(md(mesh.descriptor.description))
 

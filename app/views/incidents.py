@@ -8,7 +8,7 @@ import streamlit as st
 
 from catalog.errors import MeshError
 from catalog.incidents import STATES
-from components import context
+from components import context, page
 from components.text import md
 from components.viewer import policy
 from components.tables import show_table
@@ -19,7 +19,7 @@ COLUMNS = ["id", "state", "product_id", "summary", "assignee", "runs", "first_se
 mesh = context.require_mesh()
 user = context.current_user(mesh)
 viewer = policy(mesh)
-st.title("Incidents")
+page.title("Incidents")
 st.caption("One incident per product and cause (a failing error-severity check, a missed freshness SLA, a "
            "volume anomaly), opened by `meshwork monitor`; it resolves itself when the cause passes again.")
 
@@ -35,7 +35,7 @@ try:
                                assignee=user if mine else None, role=viewer.role, user=viewer.user)
 except MeshError as exc:
     st.error(str(exc))
-    st.stop()
+    page.end()
 
 if frame.is_empty():
     st.info("No incidents match.", icon=":material/check_circle:")

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from catalog.lineage.neighbourhood import COLLAPSE_OVER, collapse_by_domain, mesh_overview, neighbourhood
-from components import context
+from components import context, page
 from components.graph import legend, lineage_chart
 from components.links import product_link
 from components.node_panel import node_panel
@@ -24,19 +24,19 @@ STATUS_ICON = {"broken": ":red[:material/error: broken]", "fail": ":red[:materia
 
 mesh = context.require_mesh()
 viewer = policy(mesh)
-st.title("Lineage")
+page.title("Lineage")
 
 ids = listed(mesh, viewer)
 if not ids:
     st.info("This mesh has no data products yet, so there is no lineage to show.")
-    st.stop()
+    page.end()
 
 asked = st.query_params.get("product")
 if asked and asked not in ids:  # the same words for an unknown id and one hidden from this viewer
     st.subheader("Product not found")
     st.info(f"There is no product {code(asked[:120])} in {md(mesh.title)} for the role **{md(viewer.role)}**.",
             icon=":material/search_off:")
-    st.stop()
+    page.end()
 if st.session_state.get("lineage_product") not in ids or (
         asked in ids and asked != st.session_state.get("lineage_asked")):
     st.session_state.lineage_product = asked if asked in ids else ids[0]
@@ -62,7 +62,7 @@ if view == "Whole mesh":
     if rows:
         show_table(pl.DataFrame(rows).sort("products", descending=True))
     legend(overview)
-    st.stop()
+    page.end()
 
 product_id = st.selectbox("Product", ids, key="lineage_product",
                           format_func=lambda pid: f"{pid} — {mesh.products[pid].title}"

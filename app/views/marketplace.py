@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from catalog.errors import MeshError
-from components import agreement_form, context
+from components import agreement_form, context, page
 from components import identity as app_identity
 from components.audit import audit_panel
 from components.tabs import tabbed
@@ -21,7 +21,7 @@ who = app_identity.current_principal(mesh)
 user = who.user
 access, agreements, changes, trust = mesh.access, mesh.agreements, mesh.changes, mesh.trust_desk
 
-st.title("Access & alerts")
+page.title("Access & alerts")
 st.caption(f"Acting as **{md(user)}** with the role **{md(context.current_role(mesh))}**. Ask owners for access, decide on "
            "requests for the products you own, and hear about changes to the products you depend on.")
 

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlglot import exp
 
 from catalog.discover.search import product_hit
-from components import context, product_tabs
+from components import context, page, product_tabs
 from components.badges import grade_badge, latest_cap
 from components.cards import ago, usage_text
 from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, workbench_link
@@ -27,7 +27,7 @@ viewer = policy(mesh)
 
 def not_found(asked: str) -> None:
     """The same page whether the id is unknown or hidden from this viewer: a URL never shows another product."""
-    st.title("Product not found")
+    page.title("Product not found")
     st.info(f"There is no product {code(asked[:120])} in {md(mesh.title)} for the role **{md(role)}**. Check the "
             "link, or search the catalog.", icon=":material/search_off:")
     page_link("views/discover.py", "Search the catalog", {}, ":material/search:")
@@ -39,7 +39,7 @@ def locked_page(product_id: str) -> None:
     product = mesh.products[product_id]
     domain = mesh.domains.get(product.domain)
     trust = mesh.trust(product_id)
-    st.title(md(product.title or product_id))
+    page.title(md(product.title or product_id))
     st.markdown(f"{code(product_id)} :orange-badge[:material/lock: Restricted]"
                 + (f" :green-badge[:material/verified: Certified by {md(trust.certified_by or '')}]"
                    if trust.certified else ""))
@@ -57,29 +57,32 @@ def locked_page(product_id: str) -> None:
 asked = st.query_params.get("product")
 if asked is not None and state(mesh, asked, viewer) is None:
     not_found(asked)
-    st.stop()
+    page.end()
 ids = listed(mesh, viewer)
 if not ids:
     st.info("This mesh has no data products this role may see.")
-    st.stop()
+    page.end()
 if asked and asked != st.session_state.get("product_asked"):
     st.session_state.product_pick = asked
     st.session_state.product_asked = asked
 if st.session_state.get("product_pick") not in ids:
     st.session_state.product_pick = ids[0]
-product_id = st.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
+product_id = st.session_state.product_pick  # the picker's choice; the picker is drawn after the heading:
+picker = st.container()  # above it on the page, filled once the heading is on its way (components/page.py)
 if st.query_params.get("product") != product_id:
     st.query_params["product"] = product_id
     st.session_state.product_asked = product_id
 if state(mesh, product_id, viewer) == "locked":
     locked_page(product_id)
-    st.stop()
+    picker.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
+    page.end()
 product = mesh.products[product_id]
 descriptor = product.descriptor
 
 # ------------------------------------------------------------------ header
 
-st.title(md(product.title or product_id))  # first: the heading is drawn before the index is read
+page.title(md(product.title or product_id))  # first: the heading is drawn before the index is read
+picker.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
 hit = product_hit(mesh.search_index, product_id, policy=viewer)
 badges = [grade_badge(None if hit is None or hit.grade == "not checked" else hit.grade)]
 trust = mesh.trust(product_id)

@@ -10,7 +10,7 @@ from sqlglot import exp
 from catalog.interop import odcs as contracts
 from catalog.publish import publish as pub
 from catalog.errors import MeshError
-from components import context
+from components import context, page
 from components.text import code, md
 from components.links import product_link
 from components.tables import show_table
@@ -18,7 +18,7 @@ from components.tables import show_table
 mesh = context.require_mesh()
 user = context.current_user(mesh)
 
-st.title("Publish a data product")
+page.title("Publish a data product")
 st.caption("Meshwork reads your data, infers the schema, suggests personal-data classes and quality checks, and "
            "checks the draft against the mesh's policies. Review the YAML, then publish: the descriptor (and an "
            "uploaded file) go into the domain's folder and the product is searchable and queryable at once.")

@@ -10,7 +10,7 @@ from catalog.scorecards import charts as scorecard_charts
 from catalog.errors import MeshError
 from catalog.scorecards.review import Review, export, review
 from catalog.quality.scoring import format_percent, format_score
-from components import context
+from components import context, page
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs
 from components.text import code, md
@@ -28,17 +28,17 @@ def cached_review(_mesh, key: tuple, _viewer, viewer_key: tuple, owner: str | No
 
 
 mesh = context.require_mesh()
+page.title("Owner review")
+st.caption("Prepare a periodic review: what changed since the last one, and what to do next.", help=score_help())
 user = context.current_user(mesh)
 viewer = policy(mesh)
 allowed = set(queryable(mesh, viewer))
 viewer_key = (viewer.role, viewer.user, tuple(sorted(viewer.grants)))
-st.title("Owner review")
-st.caption("Prepare a periodic review: what changed since the last one, and what to do next.", help=score_help())
 
 owners = [o for o, ids in mesh.owners().items() if o != "(no owner)" and allowed.intersection(ids)]
 if not owners and not mesh.domains:
     st.info("This mesh has no products with an owner yet.")
-    st.stop()
+    page.end()
 pick = st.columns([1, 2])
 asked_owner, asked_domain = st.query_params.get("owner"), st.query_params.get("domain")
 if asked_domain and st.session_state.get("rv_asked") != ("domain", asked_domain):

@@ -14,7 +14,7 @@ from catalog.scorecards import charts as scorecard_charts
 from catalog.scorecards.scorecard import (DEFINITIONS, domain_overview, domain_scorecard, domain_trend, mesh_summary,
                                           product_scorecard)
 from catalog.quality.scoring import CAPPED_GRADE, format_percent, format_score
-from components import context
+from components import context, page
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks
 from components.scorecard_charts import charts
@@ -69,7 +69,7 @@ mesh = context.require_mesh()
 role = context.current_role(mesh)
 viewer = policy(mesh)
 shown = listed(mesh, viewer)  # scorecards are trust signals: listed (also locked) products have them
-st.title("Scorecards")
+page.title("Scorecards")
 st.caption("Quality and usage are measured, not declared. Scores come from the latest stored check runs.",
            help=DEFINITIONS)
 
@@ -80,11 +80,11 @@ if asked_product and asked_product not in shown:  # the same words for unknown a
     st.subheader("Product not found")
     st.info(f"There is no product {code(asked_product[:120])} in {md(mesh.title)} for the role **{md(role)}**.",
             icon=":material/search_off:")
-    st.stop()
+    page.end()
 if asked_domain and asked_domain not in mesh.domains:
     st.subheader("Domain not found")
     st.info(f"There is no domain {code(asked_domain[:120])} in {md(mesh.title)}.", icon=":material/search_off:")
-    st.stop()
+    page.end()
 if asked_product:
     asked_domain = mesh.products[asked_product].domain
 wanted = (asked_domain or ALL, asked_product or WHOLE)
@@ -124,7 +124,7 @@ every_product, frame = scorecards(mesh, key, viewer, (viewer.role, viewer.user, 
 products = every_product if domain is None else every_product.filter(pl.col("domain") == domain)
 if products.is_empty():
     st.info("This mesh has no data products yet.")
-    st.stop()
+    page.end()
 
 
 # ------------------------------------------------------------------ mesh level: every domain
@@ -141,7 +141,7 @@ if domain is None:
         st.caption(f":orange[:material/warning:] **{md(capped['domain'])}**: {md(capped['grade_capped'])}.")
     st.caption("Pick a domain above to drill down to its products, their failing checks and example rows.")
     charts(products, trends(mesh, key)[0], color="domain", title="Domain score, last 90 days")
-    st.stop()
+    page.end()
 
 # ------------------------------------------------------------------ domain level
 card = frame.filter(pl.col("domain") == domain).row(0, named=True)
@@ -168,7 +168,7 @@ if product is None:
                               "documentation": st.column_config.NumberColumn("documentation", format="%.0f%%")})
     history = trends(mesh, key)[1]
     charts(products, history.filter(pl.col("product_id").is_in(product_ids)))
-    st.stop()
+    page.end()
 
 # ------------------------------------------------------------------ product level
 FRESHNESS_BASIS = {"file time": "by file time: the SLA names no timestamp column, so the source's change time is "

@@ -13,7 +13,7 @@ import streamlit as st
 
 from catalog.workbench.ipynb import ipynb_bytes
 from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore, example_notebooks
-from components import context
+from components import context, page
 from components.cells import cell_toolbar, history_list, markdown_cell
 from components.editor import PLAIN_KEY, available, sql_editor
 from components.jobs import CellQueries, draw_outcome, prepare_views
@@ -81,7 +81,7 @@ prepare_views(mesh, role, user, [actions.current_sql(c) for c in notebook.cells 
 
 # ---------------------------------------------------------------- header: role, what is masked
 
-st.title("Workbench")
+page.title("Workbench")
 masked = schema.filter(schema["masked"])
 spec = mesh.roles[role]
 with st.container(horizontal=True, vertical_alignment="center"):
