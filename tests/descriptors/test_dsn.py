@@ -3,9 +3,6 @@ shows a password or an expanded value, connections time out, and mesh.yaml may l
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
 import catalog
@@ -14,6 +11,7 @@ from catalog.publish import intake
 from catalog.publish import publish as pub
 from catalog.errors import MeshError, PublishError
 from minimesh import write
+from muteserver import MuteServer
 from tests.harness import free_port
 
 OWNER = "ana.silva@bank.example"
@@ -74,33 +72,9 @@ def test_an_unreachable_committed_source_shows_no_secret(minimesh, monkeypatch):
 
 @pytest.fixture
 def mute_server():
-    """A TCP server on 127.0.0.1 that accepts connections and never says a word; it hangs up on each after
-    HANG_UP_S, so a client without a connect timeout is told "closed", not "timeout", instead of hanging."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop, timers = threading.Event(), []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            timers.append(threading.Timer(HANG_UP_S, conn.close))
-            timers[-1].start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for timer in timers:
-        timer.cancel()
-        timer.function()
+    server = MuteServer()
+    yield server.port
     server.close()
-
-
-HANG_UP_S = dsn.CONNECT_TIMEOUT_S * 3
 
 
 @pytest.mark.postgres
