@@ -87,22 +87,33 @@ def build(root: Path, channels: str = "", extra_mesh: str = "", orders_extra: st
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that records every POST (headers, body) and answers `status`."""
+    """A real HTTP server on 127.0.0.1 that records every POST (headers, body) and answers `status`.
 
-    def __init__(self, status: int = 200, delay_s: float = 0.0):
+    A `held` receiver records each request as it arrives (`arrived` is set) but answers only once the test
+    sets `release` (or after HOLD_S, so a sender that waits for it cannot hang the run); `answered` is set
+    once it has answered."""
+
+    HOLD_S = 8.0
+
+    def __init__(self, status: int = 200, held: bool = False):
         self.requests: list[dict] = []
         self.status = status
+        self.arrived, self.release, self.answered = threading.Event(), threading.Event(), threading.Event()
+        if not held:
+            self.release.set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                time.sleep(delay_s)
                 outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
                                        "json": json.loads(body)})
+                outer.arrived.set()
+                outer.release.wait(outer.HOLD_S)
                 self.send_response(outer.status)
                 self.end_headers()
                 self.wfile.write(b"ok" if outer.status < 400 else b"receiver says no")
+                outer.answered.set()
 
             def log_message(self, *args) -> None:
                 pass

@@ -19,6 +19,7 @@ from catalog.charts import PALETTE, zoomed_domain
 from catalog.descriptors.model import DataProduct
 from catalog.errors import MeshError
 from catalog.lineage.neighbourhood import neighbourhood
+from catalog.quality.scoring import format_percent
 from catalog.scorecards.usage import consumers, weekly_usage
 from components.badges import score_help
 from components.cards import ago
@@ -164,7 +165,8 @@ def duplicates_tab(mesh: catalog.Mesh, product: DataProduct, viewer: Policy) -> 
         return
     st.caption("Products kept by other domains that share most columns and, on a sample, the same key values.")
     for row in dupes.iter_rows(named=True):
-        product_link(row["duplicate_id"], label=f"{row['duplicate_id']} · {row['score']:.0%} similar")
+        similar = format_percent(100 * row["score"])
+        product_link(row["duplicate_id"], label=f"{row['duplicate_id']} · {similar} similar")
         st.caption(md(row["reason"]))
 
 

@@ -10,6 +10,7 @@ from catalog.interop import odcs as contracts
 from catalog.governance import policies as governance
 from catalog.access.identity import config as identity_config
 from catalog.errors import MeshError
+from catalog.quality.scoring import format_percent
 from catalog.text import neutralize_frame
 from components import context, page
 from components.audit import audit_panel
@@ -38,7 +39,8 @@ cols = st.columns(5)
 cols[0].metric("Policies", len(mesh.descriptor.policies) + domain_policies,
                help=f"{len(mesh.descriptor.policies)} global (mesh.yaml), {domain_policies} domain (domain.yaml)")
 cols[1].metric("Evaluations", f"{frame.height:,}")
-cols[2].metric("Passing", f"{(frame.height - failing.height) / frame.height:.0%}" if frame.height else "–")
+passing = 100 * (frame.height - failing.height) / frame.height if frame.height else None
+cols[2].metric("Passing", format_percent(passing))
 cols[3].metric("Violations", failing.height, help="failing evaluations of every severity: the Violations tab")
 cols[4].metric("Errors to fix", failing.filter(pl.col("severity") == "error").height)
 

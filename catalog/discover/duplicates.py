@@ -23,6 +23,7 @@ from sqlglot import exp
 from catalog.access.policy import Policy, Viewers, product_for
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
+from catalog.quality.scoring import format_percent
 from catalog.state.cache import MeshCache
 
 MIN_SHARED = 3
@@ -119,12 +120,12 @@ def duplicates(mesh: DeclaredMesh, keys: KeySample, product_id: str | None = Non
         overlap = _key_overlap(keys, cand)
         if overlap is None:
             score = cand.similarity * NO_KEY_FACTOR
-            reason = (f"{len(cand.shared)} shared columns ({cand.similarity:.0%} similar); "
+            reason = (f"{len(cand.shared)} shared columns ({format_percent(100 * cand.similarity)} similar); "
                       "key values not compared")
         else:
             score = COLUMN_WEIGHT * cand.similarity + KEY_WEIGHT * overlap
-            reason = (f"{len(cand.shared)} shared columns ({cand.similarity:.0%} similar); "
-                      f"{overlap:.0%} of sampled {cand.key} values in both")
+            reason = (f"{len(cand.shared)} shared columns ({format_percent(100 * cand.similarity)} similar); "
+                      f"{format_percent(100 * overlap)} of sampled {cand.key} values in both")
         if score < threshold:
             continue
         a, b = (cand.a, cand.b) if product_id in (None, cand.a) else (cand.b, cand.a)

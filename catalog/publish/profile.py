@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from catalog.descriptors.model import Column
+from catalog.quality.scoring import format_percent
 
 VALUE_SAMPLE = 500
 PATTERN_SHARE = 0.8          # share of sampled values that must match a value pattern
@@ -133,7 +134,7 @@ def suggest_pii(name: str, values: pl.Series | None = None) -> tuple[str | None,
         if hits / len(sample) >= PATTERN_SHARE and (category != "phone" or _mostly_digits(sample)):
             if label == "payment card numbers" and not sum(_luhn(v) for v in sample) / len(sample) >= PATTERN_SHARE:
                 continue
-            return category, f"{hits / len(sample):.0%} of the values look like {label}"
+            return category, f"{format_percent(100 * hits / len(sample))} of the values look like {label}"
     return None, ""
 
 

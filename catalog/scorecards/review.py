@@ -22,7 +22,7 @@ import polars as pl
 from catalog.access.policy import Policy
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
-from catalog.quality.scoring import FORMULA, format_score
+from catalog.quality.scoring import FORMULA, format_percent, format_score
 from catalog.scorecards import charts as scorecard_charts
 from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.scorecard import product_scorecard
@@ -286,7 +286,8 @@ def action_items(mesh: DeclaredMesh, products: list[ProductReview], runs: dict[s
             what = ("the product" if not product.description.strip() else "") + (
                 (" and " if not product.description.strip() and missing else "") +
                 (f"columns {', '.join(missing[:6])}{'…' if len(missing) > 6 else ''}" if missing else ""))
-            items.append(ActionItem(4, p.product_id, "Describe " + what, f"documentation {p.documentation:.0f}%"))
+            items.append(ActionItem(4, p.product_id, "Describe " + what,
+                                    f"documentation {format_percent(p.documentation)}"))
         if p.unused_30d:
             items.append(ActionItem(4, p.product_id, "Decide whether to keep it: nobody queried it in 30 days",
                                     "deprecate it or tell its consumers where it moved"))
@@ -349,10 +350,10 @@ def to_markdown(done: Review) -> str:
     lines += ["", "## Products", "", "| product | score | change | grade | failing | queries (30 d) | freshness "
               "| docs | compliance | upstream |", "|---|---|---|---|---|---|---|---|---|---|"]
     for p in done.products:
-        compliance = "–" if p.compliance is None else f"{p.compliance:.0f}%"
         lines.append(f"| `{p.product_id}` | {format_score(p.score)} | {_delta(p.score_change)} | {p.grade or '–'} | "
                      f"{len(p.failing)} | {p.queries} ({p.queries - p.previous_queries:+d}) | {p.freshness} | "
-                     f"{p.documentation:.0f}% | {compliance} | {p.upstream_issues or 'ok'} |")
+                     f"{format_percent(p.documentation)} | {format_percent(p.compliance)} | "
+                     f"{p.upstream_issues or 'ok'} |")
     if done.locked:
         lines += ["", f"Locked, not reviewed here (restricted; you may not see them): "
                       f"{', '.join(f'`{pid}`' for pid in done.locked)}."]
@@ -389,8 +390,8 @@ def to_html(done: Review) -> str:
     rows = "".join(
         f"<tr><td><code>{e(p.product_id)}</code><br><small>{e(p.title)}</small></td><td>{format_score(p.score)}</td>"
         f"<td>{_delta(p.score_change)}</td><td>{e(p.grade or '–')}</td><td>{len(p.failing)}</td>"
-        f"<td>{p.queries}</td><td>{e(p.freshness)}</td><td>{p.documentation:.0f}%</td>"
-        f"<td>{'–' if p.compliance is None else f'{p.compliance:.0f}%'}</td><td>{e(p.upstream_issues or 'ok')}</td></tr>"
+        f"<td>{p.queries}</td><td>{e(p.freshness)}</td><td>{format_percent(p.documentation)}</td>"
+        f"<td>{format_percent(p.compliance)}</td><td>{e(p.upstream_issues or 'ok')}</td></tr>"
         for p in done.products)
     changes = "".join(
         f"<li><code>{e(p.product_id)}</code>: {e('; '.join([*(f'new failure: {f}' for f in p.new_failures), *(f'fixed: {f}' for f in p.fixed), *p.schema_changes]))}</li>"  # noqa: E501

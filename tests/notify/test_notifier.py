@@ -1,6 +1,6 @@
 """Notifications to real receivers on 127.0.0.1: a signed JSON webhook, Slack- and Teams-shaped payloads,
 e-mail over SMTP (aiosmtpd) one by one and as a digest, a dead endpoint retried and then recorded as failed
-with the reason, and `notify` never waiting on a slow endpoint."""
+with the reason, and `notify` never waiting on an endpoint that holds its answer."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from incidentmesh import DOWNSTREAM, OWNER, SECRET, Mailbox, Receiver, build, de
 
 @pytest.fixture(scope="module")
 def receivers():
-    hook, slow, broken, mailbox = Receiver(), Receiver(delay_s=3.0), Receiver(status=500), Mailbox()
+    hook, slow, broken, mailbox = Receiver(), Receiver(held=True), Receiver(status=500), Mailbox()
     yield {"hook": hook, "slow": slow, "broken": broken, "mail": mailbox}
     for one in (hook, slow, broken, mailbox):
         one.close()
@@ -127,18 +127,23 @@ def test_a_dead_endpoint_is_retried_then_recorded_as_failed_with_the_reason(tmp_
 
 
 def test_notify_never_waits_for_a_slow_endpoint(tmp_path, receivers):
+    """The slow endpoint holds its answer until the test releases it: `notify` has returned, the sender has
+    posted and is waiting, and only after the release is the row sent."""
+    slow = receivers["slow"]
     root = build(tmp_path / "shop", channels=_channels(receivers, "slow"))
     mesh = catalog.open_mesh(root)
     mesh.notifier.start(poll_s=0.1)
     try:
-        began = time.perf_counter()
-        mesh.notify(_event())
-        assert time.perf_counter() - began < 1.0  # the endpoint answers after 3 s
-        assert mesh.notifier.outbox.count("sent") == 0
+        ids = mesh.notify(_event())
+        assert len(ids) == 1
+        assert not slow.answered.is_set() and mesh.notifier.outbox.count("sent") == 0
+        assert slow.arrived.wait(20), "the background sender posts the event"
+        assert not slow.answered.is_set() and mesh.notifier.outbox.count("sent") == 0
+        slow.release.set()
         deadline = time.monotonic() + 20
         while mesh.notifier.outbox.count("sent") < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert mesh.notifier.outbox.count("sent") == 1
+        assert mesh.notifier.outbox.count("sent") == 1 and slow.answered.is_set()
     finally:
         mesh.notifier.stop()
 
