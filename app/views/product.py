@@ -69,12 +69,18 @@ if st.session_state.get("product_pick") not in ids:
     st.session_state.product_pick = ids[0]
 product_id = st.session_state.product_pick  # the picker's choice; the picker is drawn after the heading:
 picker = st.container()  # above it on the page, filled once the heading is on its way (components/page.py)
+
+
+def draw_picker() -> None:
+    picker.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
+
+
 if st.query_params.get("product") != product_id:
     st.query_params["product"] = product_id
     st.session_state.product_asked = product_id
 if state(mesh, product_id, viewer) == "locked":
     locked_page(product_id)
-    picker.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
+    draw_picker()
     page.end()
 product = mesh.products[product_id]
 descriptor = product.descriptor
@@ -82,7 +88,7 @@ descriptor = product.descriptor
 # ------------------------------------------------------------------ header
 
 page.title(md(product.title or product_id))  # first: the heading is drawn before the index is read
-picker.selectbox("Product", ids, key="product_pick", label_visibility="collapsed")
+draw_picker()
 hit = product_hit(mesh.search_index, product_id, policy=viewer)
 badges = [grade_badge(None if hit is None or hit.grade == "not checked" else hit.grade)]
 trust = mesh.trust(product_id)
