@@ -134,6 +134,26 @@ def run_cell(page, index: int = 0, timeout_ms: int = 60_000) -> None:
     wait_for_app(page, timeout_ms)
 
 
+EDITOR_DEBOUNCE_MS = 250  # streamlit-code-editor reports the typed text this long after the last key
+
+
+def type_in_editor(page, editor, text: str, delay: float = 2) -> None:
+    """Type into a focused code editor and wait until the editor holds all of it and has reported it. On a
+    loaded machine Chromium can still be working through the keys when `keyboard.type` returns; a Ctrl+Enter
+    pressed before the editor's debounced report would be overwritten by that report (the component sends one
+    value at a time, the later one wins) and nothing would run."""
+    page.keyboard.type(text, delay=delay)
+    wanted = "".join(text.split())
+    lines = editor.locator(".ace_editor").first.locator(".ace_text-layer .ace_line")  # not the completion popup's
+    deadline = time.monotonic() + 30
+    while "".join("".join(lines.all_inner_texts()).split()) != wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the editor never held what was typed: {text!r}; it holds {lines.all_inner_texts()!r}")
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(EDITOR_DEBOUNCE_MS + 950)  # the report, and the rerun it asks for, start
+    wait_for_app(page)
+
+
 def search_for(page, text: str, at: str | None = None) -> None:
     """Search on the Discover page as a person does: type into its box, press Enter, wait for the results;
     with `at` (a server's URL), open its Discover page first."""

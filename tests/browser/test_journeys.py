@@ -92,9 +92,7 @@ def test_exploration_journey_search_product_workbench_join_chart_export(sample_c
     wait_for_app(page)
     editor = page.frame_locator("iframe[title*='code_editor']").last
     editor.locator(".ace_content").first.click()
-    page.keyboard.type(query, delay=2)
-    page.wait_for_timeout(1200)  # the editor reports what was typed after a pause: let that rerun end first
-    wait_for_app(page)
+    harness.type_in_editor(page, editor, query, delay=2)
     page.keyboard.press("Control+Enter")
     wait_for_app(page)
     page.get_by_text("read retail.customers, risk.credit_scores").first.wait_for(timeout=60_000)

@@ -37,9 +37,7 @@ def test_type_run_see_table_and_chart_then_download_csv(minimesh, app_server, pa
     editor.locator(".ace_content").first.click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
-    page.keyboard.type(QUERY, delay=5)
-    page.wait_for_timeout(1200)  # the editor reports what was typed after a pause: let that rerun end first
-    wait_for_app(page)
+    harness.type_in_editor(page, editor, QUERY, delay=5)
     page.keyboard.press("Control+Enter")
     page.get_by_text("3 rows", exact=False).first.wait_for()
     wait_for_app(page)
