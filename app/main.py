@@ -18,8 +18,8 @@ PAGES = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.ur
          for spec in PAGE_SPECS]
 
 chosen = st.navigation(PAGES)
-context.settle()  # the mesh and role of this run (a link may change them); what a link did not get, above the page
+mesh = context.settle()  # this run's mesh and role (a link may change them), and what a link did not get
 try:
     page.run(chosen)
 finally:  # after the page, so its heading is drawn first (components/page.py); also after a page's error
-    context.sidebar()
+    context.sidebar(mesh)

@@ -220,17 +220,19 @@ def show_notes() -> None:
         st.info(note, icon=":material/link_off:")
 
 
-def settle() -> None:
+def settle() -> catalog.Mesh | None:
     """Before the page: the mesh and role this run works with (a link's `?mesh=` or `?role=` may change them),
-    and a note above the page on what a link asked for and did not get."""
+    and a note above the page on what a link asked for and did not get. The mesh (None if it cannot open) is
+    handed to `sidebar()`, so the descriptors are not scanned once more for it."""
     mesh_key()
     mesh = _quiet_mesh()
     if mesh is not None:
         current_role(mesh)
     show_notes()
+    return mesh
 
 
-def sidebar() -> None:
+def sidebar(mesh: catalog.Mesh | None) -> None:
     """Mesh picker and role switcher, on every page; both live in the URL too (`?mesh=`, `?role=`). Drawn after
     the page (see components/page.py), from what `settle()` decided before it."""
     served = served_meshes()
@@ -242,8 +244,7 @@ def sidebar() -> None:
             st.session_state.mesh_choice = key
         st.selectbox("Mesh", options, key="mesh_choice", on_change=_on_pick, format_func=mesh_label,
                      help="the meshes this server was started with (`--mesh`, MESHWORK_MESHES) and the samples")
-        mesh = _quiet_mesh()  # the page itself says why a mesh cannot open, once
-        if mesh is not None:
+        if mesh is not None:  # the page itself says why a mesh cannot open, once
             who = app_identity.current_principal(mesh)
             app_identity.sidebar_identity(mesh, who)
             roles = list(who.roles)
