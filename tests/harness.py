@@ -124,34 +124,50 @@ def screenshot(page, path: Path, max_height: int = 4000) -> None:
         page.set_viewport_size(size)
 
 
-def run_cell(page, index: int = 0, timeout_ms: int = 60_000) -> None:
-    """Run a workbench cell as a person does: focus its code editor and press Ctrl+Enter (a link only fills
-    a cell; nothing runs until this)."""
-    editor = page.frame_locator("iframe[title*='code_editor']").nth(index)
-    editor.locator(".ace_content").first.click()
-    page.keyboard.press("Control+Enter")
-    page.wait_for_timeout(300)
-    wait_for_app(page, timeout_ms)
+def focus_editor(page, editor, timeout_s: float = 30) -> None:
+    """Click into a cell's code editor until it holds the keyboard focus. A cell just added is an iframe that
+    is still loading Ace: a click that lands before Ace listens leaves the focus outside, and keys typed then
+    go nowhere."""
+    deadline = time.monotonic() + timeout_s
+    content = editor.locator(".ace_content").first
+    focused = editor.locator("textarea.ace_text-input:focus")
+    while True:
+        content.click()
+        try:
+            focused.wait_for(timeout=1000)
+            return
+        except Exception:  # noqa: BLE001 - not focused yet: click again
+            if time.monotonic() > deadline:
+                raise AssertionError("the code editor never took the keyboard focus") from None
 
 
-EDITOR_DEBOUNCE_MS = 250  # streamlit-code-editor reports the typed text this long after the last key
-
-
-def type_in_editor(page, editor, text: str, delay: float = 2) -> None:
-    """Type into a focused code editor and wait until the editor holds all of it and has reported it. On a
-    loaded machine Chromium can still be working through the keys when `keyboard.type` returns; a Ctrl+Enter
-    pressed before the editor's debounced report would be overwritten by that report (the component sends one
-    value at a time, the later one wins) and nothing would run."""
-    page.keyboard.type(text, delay=delay)
+def wait_for_editor_text(editor, text: str, timeout_s: float = 30) -> None:
+    """Wait until the editor shows `text` (whitespace aside): on a loaded machine Chromium can still be working
+    through the keys when `keyboard.type` returns."""
     wanted = "".join(text.split())
     lines = editor.locator(".ace_editor").first.locator(".ace_text-layer .ace_line")  # not the completion popup's
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout_s
     while "".join("".join(lines.all_inner_texts()).split()) != wanted:
         if time.monotonic() > deadline:
             raise AssertionError(f"the editor never held what was typed: {text!r}; it holds {lines.all_inner_texts()!r}")
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(EDITOR_DEBOUNCE_MS + 950)  # the report, and the rerun it asks for, start
-    wait_for_app(page)
+        time.sleep(0.1)
+
+
+def type_in_editor(page, editor, text: str, delay: float = 2) -> None:
+    """Focus a cell's code editor, type `text` into it and wait until it holds all of it (then Ctrl+Enter runs
+    exactly that)."""
+    focus_editor(page, editor)
+    page.keyboard.type(text, delay=delay)
+    wait_for_editor_text(editor, text)
+
+
+def run_cell(page, index: int = 0, timeout_ms: int = 60_000) -> None:
+    """Run a workbench cell as a person does: focus its code editor and press Ctrl+Enter (a link only fills
+    a cell; nothing runs until this)."""
+    focus_editor(page, page.frame_locator("iframe[title*='code_editor']").nth(index))
+    page.keyboard.press("Control+Enter")
+    page.wait_for_timeout(300)
+    wait_for_app(page, timeout_ms)
 
 
 def search_for(page, text: str, at: str | None = None) -> None:

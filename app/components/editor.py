@@ -4,6 +4,12 @@ prefers it (screen readers, tests).
 
 `sql_editor` returns the cell's current text and whether the person asked to run it (Ctrl+Enter or the
 editor's Run button) on this rerun.
+
+The editor tells the server its text when it loses the focus and when the person runs it, never while they type.
+The component holds one value, and the latest sent wins: a report sent 250 ms after the last key (its
+"debounce" mode) could arrive after a Ctrl+Enter pressed within that time, while the server was busy, and the
+request to run was replaced by a mere "the text changed". A click anywhere else on the page takes the focus
+first, so the server has the text before that click's callback runs (`current_text`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,16 @@ def completions(schema: pl.DataFrame) -> list[dict]:
     return items
 
 
+def current_text(key: str, state) -> str | None:
+    """What the editor of `key` last reported, read from the component's own value when the page has not yet
+    copied it: a click's callback runs before the page does, in the same rerun as the editor's report of losing
+    the focus. None until the person has typed or the cell's text was set."""
+    event = state.get(key)
+    if event and event.get("id") and event["id"] != state.get(f"{key}_seen"):
+        return event.get("text", "")
+    return state.get(f"{key}_text")
+
+
 def sql_editor(initial: str, key: str, schema: pl.DataFrame) -> tuple[str, bool]:
     """Draw the editor; (text now in it, run requested). `initial` must stay the same for a given `key`:
     the editor keeps what the person types, and a new text needs a new key."""
@@ -67,7 +83,7 @@ def sql_editor(initial: str, key: str, schema: pl.DataFrame) -> tuple[str, bool]
         run = st.button("Run", key=f"{key}_run", icon=":material/play_arrow:", type="primary")
         return text, run
     event = code_editor(initial, lang="sql", key=key, height=[6, 24], theme="default", shortcuts="vscode",
-                        completions=completions(schema), response_mode="debounce", buttons=[_RUN_BUTTON],
+                        completions=completions(schema), response_mode=["blur"], buttons=[_RUN_BUTTON],
                         keybindings=KEYBINDINGS,
                         options={"showLineNumbers": True, "wrap": True, "tabSize": 2, "enableLiveAutocompletion": True,
                                  "fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.workbench.notebook import Cell, Notebook, NotebookError, NotebookStore
-from components.editor import plain
+from components.editor import current_text, plain
 from components.jobs import CellQueries
 
 
@@ -39,12 +39,13 @@ class NotebookActions:
         return f"wb_ed_{cell.id}_{self.state.wb_versions.get(cell.id, 0)}"
 
     def current_sql(self, cell: Cell) -> str:
-        """What the cell's editor holds now (the cell's saved source until the person types); the plain editor's
-        box is read directly, since a click's callback runs before the page copies it."""
+        """What the cell's editor holds now (the cell's saved source until the person types). A click's callback
+        runs before the page copies the editor's report, so the report (or the plain editor's box) is read here."""
         key = self.source_key(cell)
         if plain() and f"{key}_area" in self.state:
             return self.state[f"{key}_area"]
-        return self.state.get(f"{key}_text", cell.source)
+        text = current_text(key, self.state)
+        return cell.source if text is None else text
 
     def sync_sources(self) -> None:
         for cell in self.notebook.cells:

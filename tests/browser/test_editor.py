@@ -3,11 +3,13 @@ open, Tab accepts a completion; Cancel stops a running query within a second and
 
 from __future__ import annotations
 
+import signal
 import time
 from urllib.parse import quote
 
 import pytest
 
+from tests import harness
 from conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-editor")]
@@ -26,7 +28,7 @@ def test_enter_is_a_newline_tab_completes_and_cancel_stops_the_query(sample_copy
     wait_for_app(page)
     page.get_by_role("heading", name="Workbench").wait_for()
     editor = page.frame_locator("iframe[title*='code_editor']").first
-    editor.locator(".ace_content").first.click()
+    harness.focus_editor(page, editor)
     page.keyboard.type("SELECT c.age AS customers", delay=25)
     editor.locator(".ace_autocomplete").wait_for()  # the popup offers retail.customers …
     page.keyboard.press("Enter")  # … and Enter still ends the line
@@ -41,7 +43,7 @@ def test_enter_is_a_newline_tab_completes_and_cancel_stops_the_query(sample_copy
     page.goto(f"{server.url}/workbench?sql={quote(SLOW)}")
     wait_for_app(page)
     editor = page.frame_locator("iframe[title*='code_editor']").first
-    editor.locator(".ace_content").first.click()
+    harness.focus_editor(page, editor)
     page.keyboard.press("Control+Enter")
     cancel = page.get_by_role("button", name="Cancel")
     cancel.wait_for(timeout=30_000)
@@ -63,3 +65,51 @@ def test_enter_is_a_newline_tab_completes_and_cancel_stops_the_query(sample_copy
     # the run that noticed the click drew the outcome: no Cancel is left over for a query that no longer runs
     assert page.get_by_role("button", name="Cancel").count() == 0
     assert page.get_by_text("Running the query…").count() == 0 and page.get_by_text("Cancelling…").count() == 0
+
+
+def test_ctrl_enter_right_after_typing_runs_even_when_the_server_is_slow_to_answer(
+        sample_copy, app_server, page, screenshot):
+    """A person types and presses Ctrl+Enter at once, while the server is busy (here: paused with SIGSTOP, as a
+    loaded machine would hold it). What the editor reports after the key must not replace the request to run:
+    when the server catches up, the query runs and shows its result."""
+    server = app_server(sample_copy("banking"))
+    page.goto(f"{server.url}/workbench")
+    wait_for_app(page)
+    editor = page.frame_locator("iframe[title*='code_editor']").first
+    harness.focus_editor(page, editor)
+    query = "SELECT count(*) AS accounts_counted FROM retail.accounts"
+    page.keyboard.type(query, delay=5)
+    harness.wait_for_editor_text(editor, query)
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        page.keyboard.press("Control+Enter")
+        page.wait_for_timeout(1500)  # anything the editor sends later is sent while the server is held
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    # the result grid's header names the typed query's column: what was typed is what ran
+    header = page.locator("[data-testid='stDataFrame'] th", has_text="accounts_counted").first
+    header.wait_for(state="attached", timeout=30_000)
+    wait_for_app(page)
+
+
+def test_a_click_elsewhere_right_after_typing_keeps_what_was_typed(sample_copy, app_server, page):
+    """Typing, then at once clicking a column in the schema browser (while the server is held, so the editor's
+    report and the click reach it together): the name is put after what was typed, and nothing typed is lost."""
+    server = app_server(sample_copy("banking"))
+    page.goto(f"{server.url}/workbench")
+    wait_for_app(page)
+    page.locator("[data-testid='stExpander'] summary", has_text="customers").first.click()  # its columns open
+    wait_for_app(page)
+    column = page.get_by_role("button", name="email", exact=True)
+    column.wait_for()
+    editor = page.frame_locator("iframe[title*='code_editor']").first
+    typed = "SELECT count(*) FROM retail.customers WHERE"
+    harness.type_in_editor(page, editor, typed, delay=5)
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        column.click()
+        page.wait_for_timeout(1000)
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    wait_for_app(page)
+    harness.wait_for_editor_text(page.frame_locator("iframe[title*='code_editor']").first, f"{typed} email")

@@ -91,7 +91,6 @@ def test_exploration_journey_search_product_workbench_join_chart_export(sample_c
     page.get_by_role("button", name="Add SQL cell").click()
     wait_for_app(page)
     editor = page.frame_locator("iframe[title*='code_editor']").last
-    editor.locator(".ace_content").first.click()
     harness.type_in_editor(page, editor, query, delay=2)
     page.keyboard.press("Control+Enter")
     wait_for_app(page)

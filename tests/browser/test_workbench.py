@@ -26,15 +26,12 @@ def test_type_run_see_table_and_chart_then_download_csv(minimesh, app_server, pa
     wait_for_app(page)
     page.get_by_role("heading", name="Workbench").wait_for()
     editor = page.frame_locator("iframe[title*='code_editor']").first
-    editor.locator(".ace_content").first.click()
+    harness.focus_editor(page, editor)
     page.keyboard.type("SELECT * FROM retail.cu", delay=20)
     popup = editor.locator(".ace_autocomplete")
     popup.wait_for()
     assert "retail.customers" in popup.inner_text().replace("\n", ""), "products this role can see are completed"
     page.keyboard.press("Escape")
-    page.wait_for_timeout(1500)  # the editor reports the typed text (debounced) and the page reruns
-    wait_for_app(page)
-    editor.locator(".ace_content").first.click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     harness.type_in_editor(page, editor, QUERY, delay=5)
