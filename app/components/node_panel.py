@@ -11,7 +11,7 @@ import streamlit as st
 import catalog
 from catalog.access.policy import Policy
 from catalog.discover.search import product_hit
-from catalog.quality.scoring import format_score
+from catalog.numbers import format_score
 from components.badges import grade_badge
 from components.links import LINEAGE_PAGE, page_link, product_link, workbench_link
 from components.text import code, md

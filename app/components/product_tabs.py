@@ -19,7 +19,7 @@ from catalog.charts import PALETTE, zoomed_domain
 from catalog.descriptors.model import DataProduct
 from catalog.errors import MeshError
 from catalog.lineage.neighbourhood import neighbourhood
-from catalog.quality.scoring import format_percent
+from catalog.numbers import format_percent
 from catalog.scorecards.usage import consumers, weekly_usage
 from components.badges import score_help
 from components.cards import ago

@@ -30,17 +30,3 @@ def code(text: object) -> str:
     value = _SPACE.sub(" ", "" if text is None else str(text)).replace("`", "'").strip()
     return f"`{value}`" if value else ""
 
-
-def hours_text(hours: float) -> str:
-    """A duration in the unit a person says: 2160 h -> '90 days', 48 h -> '2 days', 36 h -> '36 hours',
-    0.5 h -> '30 minutes'."""
-    if hours < 1:
-        minutes = round(hours * 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if hours >= 48 and hours % 24 == 0 or hours >= 24 * 7:
-        days = hours / 24
-        shown = f"{days:g}" if days == int(days) else f"{days:.1f}"
-        return f"{shown} day{'s' if days != 1 else ''}"
-    if hours == 24:
-        return "1 day"
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"

@@ -10,7 +10,7 @@ from catalog.interop import odcs as contracts
 from catalog.governance import policies as governance
 from catalog.access.identity import config as identity_config
 from catalog.errors import MeshError
-from catalog.quality.scoring import format_percent
+from catalog.numbers import format_percent
 from catalog.text import neutralize_frame
 from components import context, page
 from components.audit import audit_panel

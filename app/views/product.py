@@ -16,7 +16,8 @@ from components import context, page, product_tabs
 from components.badges import grade_badge, latest_cap
 from components.cards import ago, usage_text
 from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, workbench_link
-from components.text import code, hours_text, md
+from components.text import code, md
+from catalog.numbers import hours_text
 from components.viewer import listed, policy, state
 
 mesh = context.require_mesh()

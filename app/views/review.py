@@ -9,7 +9,7 @@ import streamlit as st
 from catalog.scorecards import charts as scorecard_charts
 from catalog.errors import MeshError
 from catalog.scorecards.review import Review, export, review
-from catalog.quality.scoring import format_percent, format_score
+from catalog.numbers import format_percent, format_score
 from components import context, page
 from components.badges import grade_badge, score_help
 from components.tabs import lazy_tabs

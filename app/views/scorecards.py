@@ -13,7 +13,8 @@ import streamlit as st
 from catalog.scorecards import charts as scorecard_charts
 from catalog.scorecards.scorecard import (DEFINITIONS, domain_overview, domain_scorecard, domain_trend, mesh_summary,
                                           product_scorecard)
-from catalog.quality.scoring import CAPPED_GRADE, format_percent, format_score
+from catalog.quality.scoring import CAPPED_GRADE
+from catalog.numbers import format_percent, format_score
 from components import context, page
 from components.badges import grade_badge, score_help
 from components.check_results import run_checks, show_checks

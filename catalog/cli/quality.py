@@ -14,7 +14,8 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.cli.viewer import ROLE, USER, viewer
-from catalog.quality.scoring import FORMULA, format_score
+from catalog.quality.scoring import FORMULA
+from catalog.numbers import format_score
 
 
 def _reports(result: Any) -> list[Any]:

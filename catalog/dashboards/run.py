@@ -41,6 +41,7 @@ from catalog.sources import is_derived, modified_at
 from catalog.descriptors.model import Problem
 from catalog.state.cache import MeshCache
 from catalog.state.store import StateStore, utc_now
+from catalog.numbers import hours_text
 
 if TYPE_CHECKING:
     from catalog.query.session import Session
@@ -255,7 +256,7 @@ class DashboardDesk:
             newest = mtime if newest is None else max(newest, mtime)
             hours = product.descriptor.sla.freshness_hours
             if hours and (now - mtime) / 3600 > hours:
-                result.stale.append(f"{product_id} past its {hours:g} h SLA")
+                result.stale.append(f"{product_id} past its SLA of {hours_text(hours)}")
         result.data_as_of = datetime.fromtimestamp(newest, timezone.utc) if newest is not None else None
 
     def _blocked(self, session: "Session", query: str) -> str | None:

@@ -23,7 +23,7 @@ from sqlglot import exp
 from catalog.access.policy import Policy, Viewers, product_for
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
-from catalog.quality.scoring import format_percent
+from catalog.numbers import format_percent
 from catalog.state.cache import MeshCache
 
 MIN_SHARED = 3

@@ -33,6 +33,7 @@ from catalog.errors import MeshError, UnknownProduct
 from catalog.lineage.graph import LineageIndex, impact
 from catalog.sqltypes import classify_type
 from catalog.state.store import StateStore
+from catalog.numbers import hours_text
 
 ChangeSeverity = Literal["breaking", "warning", "info"]
 SEVERITY_ORDER = {"breaking": 0, "warning": 1, "info": 2}
@@ -120,11 +121,11 @@ def _sla_diff(old: ProductDescriptor, new: ProductDescriptor) -> list[Change]:
     changes: list[Change] = []
     before, after = old.sla.freshness_hours, new.sla.freshness_hours
     if before is not None and after is None:
-        changes.append(Change("breaking", "sla_loosened", f"freshness SLA of {before:g} h removed"))
+        changes.append(Change("breaking", "sla_loosened", f"freshness SLA of {hours_text(before)} removed"))
     elif before is not None and after is not None and after > before:
-        changes.append(Change("breaking", "sla_loosened", f"freshness SLA loosened {before:g} h -> {after:g} h"))
+        changes.append(Change("breaking", "sla_loosened", f"freshness SLA loosened {hours_text(before)} -> {hours_text(after)}"))
     elif after is not None and (before is None or after < before):
-        changes.append(Change("info", "sla_tightened", f"freshness SLA tightened to {after:g} h"))
+        changes.append(Change("info", "sla_tightened", f"freshness SLA tightened to {hours_text(after)}"))
     if old.sla.availability != new.sla.availability:
         a, b = _availability(old.sla.availability), _availability(new.sla.availability)
         if old.sla.availability and (new.sla.availability is None or (a is not None and b is not None and b < a)):

@@ -22,6 +22,7 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.descriptors.model import DataProduct, Policy, ProductDescriptor
 from catalog.errors import MeshError
 from catalog.state.cache import MeshCache
+from catalog.numbers import hours_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_PII_PATTERN = (r"(?i)(e_?mail|phone|mobile|ssn|social_security|birth|dob|address|street|zip|postcode|"
@@ -112,9 +113,9 @@ def has_freshness_sla(d: ProductDescriptor, params: dict, ctx: RuleContext) -> V
         return Verdict(False, "no freshness SLA",
                        f"add `sla: {{freshness_hours: 24, timestamp_column: <column>}}` to {ctx.where}")
     if params.get("max_hours") is not None and d.sla.freshness_hours > float(params["max_hours"]):
-        return Verdict(False, f"freshness SLA of {d.sla.freshness_hours:g} h exceeds the {params['max_hours']} h "
-                       "this policy allows", f"tighten `sla.freshness_hours` in {ctx.where}")
-    return Verdict(True, f"fresh within {d.sla.freshness_hours:g} h")
+        return Verdict(False, f"freshness SLA of {hours_text(d.sla.freshness_hours)} exceeds the "
+                       f"{hours_text(float(params['max_hours']))} this policy allows", f"tighten `sla.freshness_hours` in {ctx.where}")
+    return Verdict(True, f"fresh within {hours_text(d.sla.freshness_hours)}")
 
 
 def naming_convention(d: ProductDescriptor, params: dict, ctx: RuleContext) -> Verdict:

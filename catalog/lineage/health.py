@@ -19,6 +19,7 @@ from catalog.access.policy import Policy
 from catalog.errors import UnknownProduct
 from catalog.lineage.graph import LineageIndex, upstream_distances
 from catalog.sources import modified_at
+from catalog.numbers import source_changed_text
 
 Status = Literal["pass", "fail", "stale", "unchecked"]
 FAILING = ("fail", "error")
@@ -72,7 +73,7 @@ def product_health(index: LineageIndex, product_ids: list[str] | None = None,
             (_field(c, "kind") or _field(c, "check")) == "freshness" for c in _field(reports[product_id], "checks", None) or [])
         mtime = modified_at(product) if hours and not measured else None
         if mtime is not None and (now - mtime) / 3600 > hours:
-            reason = f"source file last modified {(now - mtime) / 3600:.0f} h ago; the SLA is {hours:g} h"
+            reason = source_changed_text((now - mtime) / 3600, hours)
             status: Status = "fail" if health.status == "fail" else "stale"
             health = Health(status, (*health.reasons, reason), health.score, health.grade, health.checked_at)
         out[product_id] = health

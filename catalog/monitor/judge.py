@@ -9,6 +9,7 @@ from typing import Any
 
 from catalog.descriptors.model import DataProduct
 from catalog.incidents import Finding
+from catalog.numbers import newest_row_text, source_changed_text
 
 FAILING = ("fail", "error")
 
@@ -47,8 +48,7 @@ def findings(product: DataProduct, results: list[dict[str, Any]], now: datetime,
             if reused and status != "error" and newest is not None and hours:
                 age = (now - newest).total_seconds() / 3600
                 if age > hours:
-                    out.append(Finding("freshness", "freshness", f"newest row is {age:,.0f} h old; the SLA is "
-                                                                 f"{hours:g} h"))
+                    out.append(Finding("freshness", "freshness", newest_row_text(age, hours)))
             elif status in FAILING:
                 out.append(Finding("freshness", "freshness", f"{name}: {result.get('message') or status}"))
             continue
@@ -60,8 +60,7 @@ def findings(product: DataProduct, results: list[dict[str, Any]], now: datetime,
     if not fresh_seen and hours and modified is not None:
         age = (now.replace(tzinfo=timezone.utc).timestamp() - modified) / 3600
         if age > hours:
-            out.append(Finding("freshness", "freshness", f"source last changed {age:,.0f} h ago; the SLA is "
-                                                         f"{hours:g} h"))
+            out.append(Finding("freshness", "freshness", source_changed_text(age, hours)))
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from catalog.descriptors.model import Column
-from catalog.quality.scoring import format_percent
+from catalog.numbers import format_percent, hours_text
 
 VALUE_SAMPLE = 500
 PATTERN_SHARE = 0.8          # share of sampled values that must match a value pattern
@@ -264,6 +264,6 @@ def sla_note(profile: Profile, hours: float = 24, now: datetime | None = None) -
     age = _age_hours(best.max, now or datetime.now(timezone.utc).replace(tzinfo=None))
     if age is None:
         return f"no freshness SLA proposed: the newest {best.name} could not be read"
-    return (f"no freshness SLA proposed: the newest {best.name} ({best.max}) is {age / 24:,.0f} days old, so a "
-            f"{hours:g} h SLA would fail at once; add `sla: {{freshness_hours: <hours>, timestamp_column: "
+    return (f"no freshness SLA proposed: the newest {best.name} ({best.max}) is {hours_text(age)} old, so an "
+            f"SLA of {hours_text(hours)} would fail at once; add `sla: {{freshness_hours: <hours>, timestamp_column: "
             f"{best.name}}}` with a window the data keeps")

@@ -10,6 +10,7 @@ declared ones, so compiling, judging, storing and redacting treat them like any 
 from __future__ import annotations
 
 from catalog.descriptors.model import CheckBase, DataProduct, FreshnessCheck
+from catalog.numbers import hours_text
 
 SLA_FRESHNESS = "freshness SLA"
 FILE_TIME_FRESHNESS = "freshness SLA (by file time)"
@@ -24,7 +25,7 @@ def implied_checks(product: DataProduct) -> list[FreshnessCheck]:
         return []
     return [FreshnessCheck(check="freshness", name=SLA_FRESHNESS, severity="warning",
                            description=f"implied by the SLA: newest {sla.timestamp_column} within "
-                                       f"{sla.freshness_hours:g} h")]
+                                       f"{hours_text(sla.freshness_hours)}")]
 
 
 def effective_checks(product: DataProduct) -> list[CheckBase]:

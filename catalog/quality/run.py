@@ -40,6 +40,7 @@ from catalog.quality.statistics import METADATA_COLUMNS, column_statistics, inte
 from catalog.sources import refreshed_at
 from catalog.sources.context import raw_table
 from catalog.sources.files import files_of
+from catalog.numbers import newest_row_text, source_changed_text
 
 __all__ = ["Checker", "CheckResult", "LatestQuality", "MeshQualityReport", "QualityReport", "latest_quality",
            "quality_history"]
@@ -89,7 +90,7 @@ def _freshness(check: Any, newest: Any, now: datetime, sla: Any, base: dict[str,
         newest = newest.astimezone(timezone.utc).replace(tzinfo=None)
     age = (now - newest).total_seconds() / 3600
     late = age > hours
-    message = f"newest row is {age:,.0f} h old; the SLA is {hours:g} h"
+    message = newest_row_text(age, hours)
     return CheckResult(**base, status="fail" if late else "pass", failing=int(late), message=message,
                        observed=newest.isoformat(sep=" "))
 
@@ -125,7 +126,7 @@ def _file_time_freshness(mesh: DeclaredMesh, product: Any, now: datetime) -> lis
     late = age > hours
     return [CheckResult(name=FILE_TIME_FRESHNESS, kind="freshness", severity="warning",
                         status="fail" if late else "pass", failing=int(late),
-                        message=f"by file time: the source last changed {age:,.0f} h ago; the SLA is {hours:g} h "
+                        message=f"by file time: the {source_changed_text(age, hours)} "
                                 "(declare sla.timestamp_column to measure the data itself)",
                         observed=datetime.fromtimestamp(changed, timezone.utc).replace(tzinfo=None).isoformat(sep=" "))]
 

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from catalog.numbers import format_score
+
 SEVERITY_WEIGHTS: dict[str, float] = {"error": 3.0, "warning": 2.0, "info": 1.0}
 """How much one check counts in the score, by its declared severity."""
 
@@ -82,18 +84,6 @@ def domain_cap_reason(score: float | None, failing: Mapping[str, Iterable[str]])
                       for product, names in list(broken.items())[:3]) + (" …" if len(broken) > 3 else "")
     return (f"Graded {CAPPED_GRADE}, not A: {'a product fails' if len(broken) == 1 else 'products fail'} an "
             f"error-severity check: {shown}")
-
-
-def format_score(value: float | None) -> str:
-    """99.9 stays 99.9 (never rounded up to a perfect 100); 100.0 prints as 100; None as '–'."""
-    if value is None:
-        return "–"
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def format_percent(value: float | None) -> str:
-    """A share in percent, whole: 66.7 prints as 67%; None (nothing to measure) as '–'."""
-    return "–" if value is None else f"{value:.0f}%"
 
 
 def pass_fraction(kind: str, status: str, failing: int | None, rows: int | None) -> float:

@@ -22,7 +22,8 @@ import polars as pl
 from catalog.access.policy import Policy
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
-from catalog.quality.scoring import FORMULA, format_percent, format_score
+from catalog.quality.scoring import FORMULA
+from catalog.numbers import format_percent, format_score
 from catalog.scorecards import charts as scorecard_charts
 from catalog.scorecards.evidence import Evidence
 from catalog.scorecards.scorecard import product_scorecard

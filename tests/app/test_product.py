@@ -145,7 +145,7 @@ def test_hours_read_as_people_say_them():
     import sys
 
     sys.path.insert(0, str(Path(APP).parent))
-    from components.text import hours_text
+    from catalog.numbers import hours_text
 
     assert [hours_text(h) for h in (2160, 48, 24, 36, 1, 0.5, 168)] == [
         "90 days", "2 days", "1 day", "36 hours", "1 hour", "30 minutes", "7 days"]

@@ -39,7 +39,7 @@ CASES = [
     ("has_quality_checks", {"min": 3}, GOOD, "2 quality check(s), at least 3"),
     ("has_quality_checks", {}, descriptor(), "0 quality check(s)"),
     ("has_freshness_sla", {}, descriptor(), "no freshness SLA"),
-    ("has_freshness_sla", {"max_hours": 12}, GOOD, "exceeds the 12 h"),
+    ("has_freshness_sla", {"max_hours": 12}, GOOD, "exceeds the 12 hours"),
     ("naming_convention", {"pattern": "^[a-z]{2,5}$"}, GOOD, "does not match"),
     ("naming_convention", {"column_pattern": "^[a-z_]+$"}, descriptor(columns=[{"name": "Bad"}]), "Bad"),
     ("restricted_names_roles", {}, descriptor(access={"restricted": True}), "no role is named"),

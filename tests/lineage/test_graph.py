@@ -261,7 +261,7 @@ def test_root_cause_flags_a_file_source_older_than_its_freshness_sla(minimesh, t
     mesh = mesh_of(minimesh, tmp_path)
     [cause] = mesh.root_cause("risk.customer_risk").causes
     assert (cause.product_id, cause.status) == ("risk.scores", "stale")
-    assert "5 h ago; the SLA is 2 h" in cause.reasons[0]
+    assert "5 hours ago; the SLA is 2 hours" in cause.reasons[0]
     seed_run(mesh, "retail.customers", "fail", kind="freshness")
     statuses = {c.product_id: c.status for c in mesh.root_cause("risk.customer_risk").causes}
     assert statuses == {"retail.customers": "stale", "risk.scores": "stale"}

@@ -86,7 +86,7 @@ def test_a_missed_freshness_sla_is_an_incident(shop: Path):
     done = mesh.monitor_pass()
     assert ("shop.orders", "freshness") in {(t.product_id, t.cause) for t in done.transitions}
     summary = mesh.incident_list().filter(cause="freshness")["summary"][0]
-    assert "the SLA is 24 h" in summary
+    assert "the SLA is 1 day" in summary
 
 
 def test_a_row_count_outside_mean_k_sigma_of_earlier_versions_is_a_volume_incident(shop: Path):

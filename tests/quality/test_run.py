@@ -34,7 +34,7 @@ def test_every_check_kind_counts_exactly_the_known_defects(shop):
     assert all(c.rows == 8 for c in report.checks if c.status != "error" and not c.kind.startswith("schema"))
     by_name = {c.name: c for c in report.checks}
     assert by_name["row count"].message == "8 rows; expected at least 10"
-    assert "SLA is 24 h" in by_name["freshness"].message
+    assert "SLA is 1 day" in by_name["freshness"].message
     assert by_name["order_id unique"].message == "1 of 8 duplicate rows"
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 import catalog
-from catalog.quality.scoring import (FORMULA, domain_cap_reason, domain_grade, domain_score, format_percent,
-                                     format_score, grade, score_results)
+from catalog.numbers import format_percent, format_score
+from catalog.quality.scoring import FORMULA, domain_cap_reason, domain_grade, domain_score, grade, score_results
 from qualitymesh import build_quality_mesh
 
 
