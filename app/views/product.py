@@ -12,12 +12,12 @@ import streamlit as st
 from sqlglot import exp
 
 from catalog.discover.search import product_hit
+from catalog.numbers import hours_text
 from components import context, page, product_tabs
 from components.badges import grade_badge, latest_cap
 from components.cards import ago, usage_text
 from components.links import ACCESS_PAGE, LINEAGE_PAGE, page_link, workbench_link
 from components.text import code, md
-from catalog.numbers import hours_text
 from components.viewer import listed, policy, state
 
 mesh = context.require_mesh()

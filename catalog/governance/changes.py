@@ -123,7 +123,8 @@ def _sla_diff(old: ProductDescriptor, new: ProductDescriptor) -> list[Change]:
     if before is not None and after is None:
         changes.append(Change("breaking", "sla_loosened", f"freshness SLA of {hours_text(before)} removed"))
     elif before is not None and after is not None and after > before:
-        changes.append(Change("breaking", "sla_loosened", f"freshness SLA loosened {hours_text(before)} -> {hours_text(after)}"))
+        changes.append(Change("breaking", "sla_loosened",
+                              f"freshness SLA loosened {hours_text(before)} -> {hours_text(after)}"))
     elif after is not None and (before is None or after < before):
         changes.append(Change("info", "sla_tightened", f"freshness SLA tightened to {hours_text(after)}"))
     if old.sla.availability != new.sla.availability:

@@ -114,7 +114,8 @@ def has_freshness_sla(d: ProductDescriptor, params: dict, ctx: RuleContext) -> V
                        f"add `sla: {{freshness_hours: 24, timestamp_column: <column>}}` to {ctx.where}")
     if params.get("max_hours") is not None and d.sla.freshness_hours > float(params["max_hours"]):
         return Verdict(False, f"freshness SLA of {hours_text(d.sla.freshness_hours)} exceeds the "
-                       f"{hours_text(float(params['max_hours']))} this policy allows", f"tighten `sla.freshness_hours` in {ctx.where}")
+                       f"{hours_text(float(params['max_hours']))} this policy allows",
+                       f"tighten `sla.freshness_hours` in {ctx.where}")
     return Verdict(True, f"fresh within {hours_text(d.sla.freshness_hours)}")
 
 
