@@ -1,8 +1,10 @@
 """How numbers read for people, in the app, the CLI, reviews and check messages alike: a score never rounded up
 to a perfect 100, a share as a whole percent, a duration in the unit a person says (an SLA of 2160 h is "90
-days"). One module, so a page and the message a check stored say a number the same way."""
+days", a moment "2026-12-01 09:00 UTC"). One module, so a page and the message a check stored say a number the same way."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 
 def format_score(value: float | None) -> str:
@@ -44,3 +46,18 @@ def newest_row_text(age_hours: float, sla_hours: float) -> str:
 def source_changed_text(age_hours: float, sla_hours: float) -> str:
     """A freshness verdict by the source's change time: 'source last changed 3 days ago; the SLA is 1 day'."""
     return f"source last changed {hours_text(age_hours)} ago; the SLA is {hours_text(sla_hours)}"
+
+
+def moment_text(value: object, never: str = "never") -> str:
+    """A stored moment as a person reads it, to the minute and in UTC: '2026-12-01T09:00:00.000+00:00' and
+    datetime(2026, 12, 1, 9) both read '2026-12-01 09:00 UTC'; None reads `never`. A moment with another offset
+    is converted to UTC; a naive one is taken as UTC, as Meshwork stores them."""
+    if value is None or value == "":
+        return never
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

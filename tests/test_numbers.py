@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.numbers import format_percent, format_score, hours_text, newest_row_text, source_changed_text
+from catalog.numbers import (format_percent, format_score, hours_text, moment_text, newest_row_text,
+                             source_changed_text)
 
 
 @pytest.mark.parametrize(("hours", "said"), [
@@ -24,3 +25,14 @@ def test_freshness_verdicts_say_the_age_and_the_sla_in_the_same_words():
 def test_scores_are_never_rounded_up_to_perfect_and_shares_are_whole_percents():
     assert [format_score(v) for v in (99.96, 100.0, 87.25, None)] == ["99.9", "100", "87.2", "–"]
     assert [format_percent(v) for v in (66.7, 0.4, None)] == ["67%", "0%", "–"]
+
+
+def test_a_moment_reads_to_the_minute_in_utc():
+    from datetime import datetime, timedelta, timezone
+
+    assert moment_text("2026-12-01T09:00:59.123+00:00") == "2026-12-01 09:00 UTC"
+    assert moment_text("2026-12-01T10:30:00+01:30") == "2026-12-01 09:00 UTC"
+    assert moment_text(datetime(2026, 12, 1, 9, tzinfo=timezone(timedelta(hours=-5)))) == "2026-12-01 14:00 UTC"
+    assert moment_text(datetime(2026, 12, 1, 9)) == "2026-12-01 09:00 UTC"  # stored naive: UTC
+    assert moment_text(None) == "never" and moment_text("", never="not yet") == "not yet"
+    assert moment_text("tomorrow-ish") == "tomorrow-ish"  # never hides what was stored

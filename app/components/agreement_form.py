@@ -11,6 +11,7 @@ import streamlit as st
 
 import catalog
 from catalog.access.agreements import MAX_DAYS
+from catalog.numbers import moment_text
 from components.tables import show_table
 from components.text import md
 
@@ -64,7 +65,7 @@ def decision_card(row: dict) -> tuple[str, str] | None:
         st.markdown(describe(row))
         approved = " · owner approved: " + md(row["owner_approved_by"]) if row["owner_approved_by"] else ""
         st.caption(f"Purpose: {md(row['purpose'])} · {row['days']:g} day(s) · approval {md(row['approval'])}"
-                   f"{approved} · asked {md(row['ts'][:16].replace('T', ' '))} UTC")
+                   f"{approved} · asked {md(moment_text(row['ts']))}")
         left, right = st.columns(2)
         if left.button("Approve", key=f"approve_{aid}", icon=":material/check:", type="primary"):
             return "approve", ""

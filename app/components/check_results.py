@@ -9,6 +9,7 @@ import streamlit as st
 import catalog
 from catalog.quality.scoring import WHOLE_CHECKS
 from catalog.scorecards.scorecard import latest_checks
+from catalog.numbers import moment_text
 from components.text import md
 from components.viewer import check_results
 from components.tables import show_table
@@ -50,8 +51,7 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
     if live is not None:
         st.caption(f"Run just now as {md(role)}: example rows are masked for that role.")
     else:
-        when = (checked_at or "never")[:16].replace("T", " ")
-        st.caption(f"Stored run of {when} UTC: example rows are stored masked; run the checks "
+        st.caption(f"Stored run of {moment_text(checked_at)}: example rows are stored masked; run the checks "
                    "now to see them as your role sees them.")
     if not checks:
         st.info("No checks have run for this product yet." if mesh.products[product].descriptor.quality

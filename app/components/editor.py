@@ -9,7 +9,8 @@ The editor tells the server its text when it loses the focus and when the person
 The component holds one value, and the latest sent wins: a report sent 250 ms after the last key (its
 "debounce" mode) could arrive after a Ctrl+Enter pressed within that time, while the server was busy, and the
 request to run was replaced by a mere "the text changed". A click anywhere else on the page takes the focus
-first, so the server has the text before that click's callback runs (`current_text`).
+first, so the server has the text before that click's callback runs (`current_text`); and the editor reports
+losing the focus only when the text changed since it last sent it (components/editor_frontend.py).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-try:
-    from code_editor import code_editor
-except ImportError:  # the page still works, without highlighting
-    code_editor = None
+from components import editor_frontend
+
+code_editor = editor_frontend.declare()  # None without the package: the page still works, without highlighting
 
 PLAIN_KEY = "wb_plain_editor"
 
@@ -34,6 +34,9 @@ ACE_THEME = "textmate"
 
 _RUN_BUTTON = {"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
                "commands": ["submit"], "alwaysOn": True, "style": {"bottom": "0.35rem", "right": "0.4rem"}}
+
+
+_NO_EVENT = {"id": "", "type": "", "lang": "", "text": "", "selected": "", "cursor": ""}
 
 
 def available() -> bool:
@@ -82,9 +85,11 @@ def sql_editor(initial: str, key: str, schema: pl.DataFrame) -> tuple[str, bool]
         st.session_state[text_key] = text
         run = st.button("Run", key=f"{key}_run", icon=":material/play_arrow:", type="primary")
         return text, run
-    event = code_editor(initial, lang="sql", key=key, height=[6, 24], theme="default", shortcuts="vscode",
+    event = code_editor(code=initial, lang="sql", key=key, height=[6, 24], theme="default", shortcuts="vscode",
                         completions=completions(schema), response_mode=["blur"], buttons=[_RUN_BUTTON],
-                        keybindings=KEYBINDINGS,
+                        keybindings=KEYBINDINGS, focus=False, snippets=["", ""], menu={}, info={}, editor_props={},
+                        component_props={}, allow_reset=False, replace_completer=False, ghost_text="",
+                        default=_NO_EVENT,
                         options={"showLineNumbers": True, "wrap": True, "tabSize": 2, "enableLiveAutocompletion": True,
                                  "fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
                                  "fontSize": 14},

@@ -37,6 +37,8 @@ def show_outcome(outcome: QueryResult | MeshError) -> None:
                    f"read {md(', '.join(outcome.products)) or 'no products'}")
         for warning in outcome.warnings:  # e.g. the state database was lost: the usage event is not recorded
             st.warning(md(warning), icon=":material/warning:")
+        for notice in outcome.notices:  # e.g. the person's PII grant ended: what they read is masked again
+            st.info(md(notice), icon=":material/lock_clock:")
         show_table(outcome.frame, human=False, height=min(38 + 35 * max(outcome.frame.height, 1), 360))
 
 

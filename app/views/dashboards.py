@@ -16,6 +16,7 @@ from catalog.charts import render_chart
 from catalog.dashboards.model import GRID_UNITS, Dashboard, DashboardFilter, slug
 from catalog.dashboards.run import TileResult
 from catalog.errors import ChartError, MeshError
+from catalog.numbers import moment_text
 from components import context, page
 from components.links import page_link, workbench_link
 from components.text import code, md
@@ -55,7 +56,7 @@ def show_list() -> None:
                     broken = sum(s.broken for s in board.slots)
                     st.markdown(f"Owner: {md(board.owner) or 'none declared'}  \n"
                                 f"{len(board.slots)} tiles" + (f" · :red[{broken} broken]" if broken else "")
-                                + f"  \nLast viewed: {md(seen[0][:16].replace('T', ' ') + ' by ' + seen[1]) if seen else 'never'}")
+                                + f"  \nLast viewed: {md(moment_text(seen[0]) + ' by ' + seen[1]) if seen else 'never'}")
                 if board.problems:
                     with st.expander(f"{len(board.problems)} problem(s) in {md(board.path.name)}"):
                         for problem in board.problems:

@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from catalog.errors import MeshError
+from catalog.numbers import moment_text
 from components import agreement_form, context, page
 from components import identity as app_identity
 from components.audit import audit_panel
@@ -142,7 +143,7 @@ def show_alerts() -> None:
         icon = {"breaking": ":material/error:", "warning": ":material/warning:"}.get(row["severity"], ":material/info:")
         with st.container(border=True, key=f"alert_{row['id']}"):
             st.markdown(f"{icon} **{md(row['severity'].upper())}**{'' if row['read'] else ' · new'} · "
-                        f"{md(row['ts'][:16].replace('T', ' '))} UTC")
+                        f"{md(moment_text(row['ts']))}")
             st.markdown(md(row["summary"]))
             impact = (f"Your products affected: {row['your_products']}" if row["your_products"]
                       else f"You subscribe to {row['product_id']}")

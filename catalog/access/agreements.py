@@ -30,6 +30,7 @@ from catalog.descriptors.model import NAME_RE, PRODUCT_ID_RE
 from catalog.descriptors.ports import output_port, output_ports
 from catalog.errors import AccessDenied, MeshError
 from catalog.text import check_text
+from catalog.numbers import moment_text
 
 STATES = ("requested", "approved", "active", "expired", "revoked", "rejected", "cancelled")
 MAX_DAYS = 366
@@ -170,8 +171,8 @@ class AgreementDesk:
     def request_outcome(self, agreement: Agreement) -> str:
         """What the requester reads once the request is in: active at once (an `auto` port), or whom it waits for."""
         if agreement.status == "active":
-            return (f"Agreement #{agreement.id} is active until {str(agreement.expires_at)[:16].replace('T', ' ')} "
-                    "UTC (approved automatically).")
+            return (f"Agreement #{agreement.id} is active until {moment_text(agreement.expires_at)} "
+                    "(approved automatically).")
         owners = ", ".join(sorted(self.ledger.owners_of(agreement.product_id)))
         return f"Agreement #{agreement.id} requested from {owners}" + (
             " and a steward." if agreement.approval == "owner+steward" else ".")

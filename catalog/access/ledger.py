@@ -23,6 +23,7 @@ from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import MeshError
 from catalog.state.store import StateStore, iso
 from catalog.text import csv_row
+from catalog.numbers import moment_text
 
 GrantKind = Literal["access", "pii"]
 GRANT_KINDS: tuple[str, ...] = ("access", "pii")
@@ -228,7 +229,8 @@ class AccessLedger:
         reasons = []
         with self.state.transaction() as con:
             for pid, grant in [*refused, *masked]:
-                how = f"was revoked at {grant.revoked_at}" if grant.revoked_at else f"expired at {grant.expires_at}"
+                how = (f"was revoked at {moment_text(grant.revoked_at)}" if grant.revoked_at
+                       else f"expired at {moment_text(grant.expires_at)}")
                 effect = (f"so the role {role!r} may not read {pid} any more" if (pid, grant) in refused
                           else "so its personal data is masked again")
                 reason = f"Your {grant.kind} grant #{grant.id} on {pid} {how}, {effect}."

@@ -50,6 +50,7 @@ class VettedQuery:
     tree: exp.Expression
     products: frozenset[str]
     sql: str = ""
+    notices: tuple[str, ...] = ()  # what the viewer is told about how it runs (a PII grant ended: masked again)
 
 
 def vet(sql: str, visible: set[str], restricted: set[str] | None = None, role: str = "", *,

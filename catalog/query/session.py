@@ -36,6 +36,7 @@ class QueryResult:
     duration_ms: float
     products: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. its usage event could not be recorded
+    notices: list[str] = field(default_factory=list)  # e.g. a PII grant ended, so the personal data is masked again
 
     @property
     def shown_rows(self) -> int:
@@ -52,6 +53,10 @@ class QueryResult:
 
 class UnrecordedUsage(UserWarning):
     """A query ran but its usage event (and any grant-use audit) could not be written to the state store."""
+
+
+class GrantEnded(UserWarning):
+    """A query ran masked because a grant that unmasked its personal data has expired or was revoked."""
 
 
 class Session:
@@ -126,10 +131,13 @@ class Session:
         return named
 
     def sql(self, text: str) -> pl.DataFrame:
-        """Run one governed query and return the whole result (a lost usage event is a Python warning)."""
+        """Run one governed query and return the whole result (a lost usage event, or a grant that ended so the
+        result is masked again, is a Python warning)."""
         result = self.run(text, max_rows=None)
         for message in result.warnings:
             warnings.warn(message, UnrecordedUsage, stacklevel=2)
+        for message in result.notices:
+            warnings.warn(message, GrantEnded, stacklevel=2)
         return result.frame
 
     def interrupt(self) -> None:
@@ -153,7 +161,7 @@ class Session:
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return QueryResult(frame=frame, total_rows=total, truncated=frame.height < total, duration_ms=duration_ms,
-                           products=sorted(vetted.products), warnings=lost)
+                           products=sorted(vetted.products), warnings=lost, notices=list(vetted.notices))
 
     def record_cached(self, text: str, rows: int) -> None:
         """Count a result served from a cache as a read of its products: usage metrics and the access audit

@@ -3,16 +3,20 @@
 `catalog.query.gate` decides what SQL may do over a set of visible products; this module decides that set for
 (role, user) and turns a query's reliance on an ended grant into a refusal the ledger records: naming a
 product only an ended grant had opened raises GrantLapsed; reading a product whose PII grant ended runs
-masked, and that refusal to unmask is recorded too.
+masked, that refusal to unmask is recorded too, and the vetted query carries a notice saying so.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from catalog.access.ledger import AccessLedger, Grant
 from catalog.access.policy import Grants, Viewers
 from catalog.descriptors.declared import DeclaredMesh
 from catalog.errors import GrantLapsed
 from catalog.query import gate
+
+ASK_AGAIN = "Ask its owner for access again on the Access & alerts page."
 
 
 def vet(text: str, *, mesh: DeclaredMesh, viewers: Viewers, ledger: AccessLedger, role: str, user: str,
@@ -41,5 +45,6 @@ def vet(text: str, *, mesh: DeclaredMesh, viewers: Viewers, ledger: AccessLedger
         return vetted
     reasons = ledger.refuse_lapsed(user, role, refused, unmasked_no_more)
     if refused:
-        raise GrantLapsed(reasons[0] + " Ask its owner for access again on the Access & alerts page.")
-    return vetted
+        raise GrantLapsed(f"{reasons[0]} {ASK_AGAIN}")
+    # the query runs, masked: the person is told why the values they read yesterday are starred today
+    return replace(vetted, notices=tuple(f"{reason} {ASK_AGAIN}" for reason in reasons))

@@ -14,6 +14,7 @@ import pytest
 
 import catalog
 from catalog.errors import AccessDenied, MeshError
+from catalog.query.session import GrantEnded
 from tests.statebackends import backend, state_pg_database, state_url  # noqa: F401
 
 ANA = "ana.silva@bank.example"        # owner of retail.customers and of the retail domain
@@ -76,7 +77,19 @@ def test_an_owner_approval_unmasks_until_the_clock_passes_the_expiry(mesh):
     mesh.access.clock.now = T0 + timedelta(days=10, seconds=1)
     assert mesh.agreements.get(made.id).state(mesh.access.now()) == "expired"
     assert mesh.agreements.agreements(status="expired")["id"].to_list() == [made.id]
-    assert session.sql(EMAIL_SQL)["email"][0] == masked  # masked again, by the clock alone
+    with pytest.warns(GrantEnded, match=f"pii grant #{active.grant_id} on retail.customers expired at"):
+        assert session.sql(EMAIL_SQL)["email"][0] == masked  # masked again, by the clock alone
+    [notice] = session.run(EMAIL_SQL).notices  # the workbench shows it beside the result
+    assert "so its personal data is masked again" in notice and "Access & alerts" in notice
+
+
+def test_a_query_under_a_grant_in_force_or_never_held_carries_no_notice(mesh):
+    session = mesh.session("analyst", CONSUMER)
+    assert session.run(EMAIL_SQL).notices == []
+    made = mesh.agreements.request(CONSUMER, "retail.customers", "sql", "verify contact data for KYC refresh",
+                                   days=10, kind="pii")
+    mesh.agreements.approve(made.id, ANA)
+    assert session.run(EMAIL_SQL).notices == []
 
 
 def test_owner_and_steward_both_approve_in_either_order_before_it_opens(mesh):
@@ -218,7 +231,8 @@ def test_expire_due_ends_agreements_and_their_grants_as_of_a_later_time(mesh):
     ended, = desk.expire_due(ANA, "2026-12-05")  # due by then: ended now, before its date
     assert ended.status == "expired" and ended.expires_at == desk.now()
     assert mesh.access.grants(user=CONSUMER)["status"].to_list() == ["expired"]
-    assert "*" in mesh.session(role="analyst", user=CONSUMER).sql(EMAIL_SQL)["email"][0]  # masked again
+    with pytest.warns(GrantEnded):
+        assert "*" in mesh.session(role="analyst", user=CONSUMER).sql(EMAIL_SQL)["email"][0]  # masked again
     assert [a for a in mesh.access.audit()["action"].to_list() if "expire" in a] == ["agreement.expire",
                                                                                    "grant.expire", "agreement.expire"]
     renewed = desk.renew(made.id, ANA, days=10)  # an expired agreement renews with a new grant

@@ -103,6 +103,7 @@ def test_synonym_to_product_to_term_to_agreement_to_unmasked_query_to_expiry(jou
         assert ran.exit_code == 0 and ran.output.startswith("agreement #1: expired"), ran.output
 
         assert query_email(consumer, server.url).startswith("***@")  # masked again (the lapse is audited)
+        consumer.get_by_text("so its personal data is masked again", exact=False).wait_for()  # and says why
         screenshot(consumer, "agreement-journey-7-masked-again")
         consumer.goto(f"{server.url}/marketplace?tab={quote('My requests & grants')}")
         wait_for_app(consumer)

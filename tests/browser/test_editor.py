@@ -90,6 +90,9 @@ def test_ctrl_enter_right_after_typing_runs_even_when_the_server_is_slow_to_answ
     header = page.locator("[data-testid='stDataFrame'] th", has_text="accounts_counted").first
     header.wait_for(state="attached", timeout=30_000)
     wait_for_app(page)
+    # the editor served is the patched build: it remembers what it sent, so losing the focus now sends nothing
+    [frame] = [f for f in page.frames if "code_editor" in f.url]
+    assert frame.evaluate("window.__meshworkSent") == query
 
 
 def test_a_click_elsewhere_right_after_typing_keeps_what_was_typed(sample_copy, app_server, page):
