@@ -22,6 +22,11 @@ def format_percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}%"
 
 
+def rows_text(count: int) -> str:
+    """'1 row', '1,000 rows'."""
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
 def hours_text(hours: float) -> str:
     """A duration in the unit a person says: 2160 h -> '90 days', 48 h -> '2 days', 36 h -> '36 hours',
     0.5 h -> '30 minutes', an age of 96,000 h -> '4,000 days'."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.numbers import (format_percent, format_score, hours_text, moment_text, newest_row_text,
+from catalog.numbers import (format_percent, format_score, hours_text, moment_text, newest_row_text, rows_text,
                              source_changed_text)
 
 
@@ -36,3 +36,7 @@ def test_a_moment_reads_to_the_minute_in_utc():
     assert moment_text(datetime(2026, 12, 1, 9)) == "2026-12-01 09:00 UTC"  # stored naive: UTC
     assert moment_text(None) == "never" and moment_text("", never="not yet") == "not yet"
     assert moment_text("tomorrow-ish") == "tomorrow-ish"  # never hides what was stored
+
+
+def test_a_count_of_rows_agrees_with_its_noun():
+    assert [rows_text(n) for n in (0, 1, 2, 1000)] == ["0 rows", "1 row", "2 rows", "1,000 rows"]

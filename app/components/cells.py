@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from catalog.workbench.notebook import Cell
+from catalog.numbers import rows_text
 from components.popover import form_popover
 from components.text import code, md
 
@@ -68,7 +69,7 @@ def history_list(recent: list[dict], on_replay: Callable[[str], object]) -> None
     if not shown:
         st.caption(f"No query in your history contains {code(search)}.")
     for n, entry in enumerate(shown):
-        outcome = (f"{entry['rows']:,} rows" if entry["status"] == "ok" and entry.get("rows") is not None
+        outcome = (rows_text(entry["rows"]) if entry["status"] == "ok" and entry.get("rows") is not None
                    else f":red[{md(entry['status'].removeprefix('Query'))}]")
         first = entry["sql"].splitlines()[0][:48] if entry["sql"] else ""
         runs = f" · ran {entry['runs']}×" if entry["runs"] > 1 else ""

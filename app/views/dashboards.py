@@ -16,7 +16,7 @@ from catalog.charts import render_chart
 from catalog.dashboards.model import GRID_UNITS, Dashboard, DashboardFilter, slug
 from catalog.dashboards.run import TileResult
 from catalog.errors import ChartError, MeshError
-from catalog.numbers import moment_text
+from catalog.numbers import moment_text, rows_text
 from components import context, page
 from components.links import page_link, workbench_link
 from components.text import code, md
@@ -126,7 +126,7 @@ def show_tile(board: Dashboard, result: TileResult, values: dict[str, object]) -
             show_table(result.frame, human=False, height=260)
         notes = [result.freshness()]
         if result.ok:
-            notes.append(f"{result.total_rows:,} rows" + (f" (first {result.frame.height:,} shown)"
+            notes.append(rows_text(result.total_rows) + (f" (first {result.frame.height:,} shown)"
                                                           if result.truncated else ""))
         if result.applied:
             notes.append("filtered by " + ", ".join(result.applied))

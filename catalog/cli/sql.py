@@ -14,6 +14,7 @@ import typer
 from catalog.cli import app
 from catalog.cli.common import fail, open_or_exit
 from catalog.errors import QueryRejected, QueryTimeout
+from catalog.numbers import rows_text
 
 
 class Format(str, Enum):
@@ -82,4 +83,4 @@ def _stream(session, text: str, fmt: str) -> None:
         with path.open("rb") as source:
             shutil.copyfileobj(source, sys.stdout.buffer)
         sys.stdout.flush()
-    typer.echo(f"{rows:,} rows", err=True)
+    typer.echo(rows_text(rows), err=True)

@@ -40,7 +40,7 @@ from catalog.quality.statistics import METADATA_COLUMNS, column_statistics, inte
 from catalog.sources import refreshed_at
 from catalog.sources.context import raw_table
 from catalog.sources.files import files_of
-from catalog.numbers import newest_row_text, source_changed_text
+from catalog.numbers import newest_row_text, rows_text, source_changed_text
 
 __all__ = ["Checker", "CheckResult", "LatestQuality", "MeshQualityReport", "QualityReport", "latest_quality",
            "quality_history"]
@@ -63,7 +63,7 @@ def _judge(compiled: CompiledCheck, row: dict[str, Any], rows: int, now: datetim
         high = check.max is not None and rows > check.max
         bounds = " and ".join(filter(None, [f"at least {check.min:,}" if check.min is not None else "",
                                             f"at most {check.max:,}" if check.max is not None else ""]))
-        message = f"{rows:,} rows; expected {bounds}" if bounds else f"{rows:,} rows"
+        message = f"{rows_text(rows)}; expected {bounds}" if bounds else rows_text(rows)
         return CheckResult(**base, status="fail" if low or high else "pass", failing=int(low or high),
                            message=message, observed=rows)
     if check.check == "freshness":

@@ -26,6 +26,7 @@ from catalog.query import gate as sandbox
 from catalog.query import vetting
 from catalog.query.masking import describe_mask
 from catalog.query.usage_log import UsageEvent, UsageLog
+from catalog.numbers import rows_text
 
 
 @dataclass
@@ -45,7 +46,7 @@ class QueryResult:
     def note(self) -> str:
         if self.truncated:
             return f"showing first {self.shown_rows:,} of {self.total_rows:,} rows"
-        return f"{self.total_rows:,} rows"
+        return rows_text(self.total_rows)
 
     def _repr_html_(self) -> str:
         return f"<p><small>{self.note()} · {self.duration_ms:.0f} ms</small></p>" + self.frame._repr_html_()

@@ -232,11 +232,11 @@ def test_history_shows_each_query_once_capped_and_searchable(minimesh):
         history.add("SELECT age FROM retail.customers", "analyst", 3, 1.0, "ok")
     mesh.close()
     at = open_workbench(minimesh)
-    shown = [c.value for c in at.caption if "analyst" in c.value and "rows" in c.value]
+    shown = [c.value for c in at.caption if "analyst" in c.value and " row" in c.value]
     assert len(shown) == 15, "capped"
     assert sum("retail.customers" in c for c in shown) == 1 and "ran 6×" in shown[0]
     at.text_input(key="wb_hist_search").input("customers").run()
-    shown = [c.value for c in at.caption if "analyst" in c.value and "rows" in c.value]
+    shown = [c.value for c in at.caption if "analyst" in c.value and " row" in c.value]
     assert len(shown) == 1 and "retail.customers" in shown[0]
     at.text_input(key="wb_hist_search").input("no such thing").run()
     assert any("No query in your history contains" in c.value for c in at.caption)

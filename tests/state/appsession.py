@@ -11,7 +11,7 @@ trusted proxy header).
     async with AppSession(url, headers={"X-Forwarded-Email": "ann@bank.example"}) as app:
         page = await app.open("workbench", {"sql": "SELECT 1"})
         page = await app.submit_editor(page, "SELECT 1")   # as Ctrl+Enter in the cell's SQL editor
-        page.has_text("1 rows")                             # the result's caption
+        page.has_text("1 row")                             # the result's caption
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def test_a_grant_approved_on_one_server_is_honoured_at_once_by_a_query_on_the_ot
         owner.get_by_text("Agreement #1 approved.").wait_for()
 
         run_in_workbench(consumer, one.url, LIMITS)  # server one honours server two's grant, no restart
-        consumer.get_by_text("1 rows", exact=False).first.wait_for()
+        consumer.get_by_text("1 row", exact=False).first.wait_for()
         assert consumer.get_by_text("Refused.").count() == 0
         screenshot(consumer, "two-servers-grant-honoured")
         open_marketplace(consumer, other.url, CONSUMER)
