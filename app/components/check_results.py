@@ -9,7 +9,7 @@ import streamlit as st
 import catalog
 from catalog.quality.scoring import WHOLE_CHECKS
 from catalog.scorecards.scorecard import latest_checks
-from catalog.numbers import moment_text
+from catalog.numbers import moment_text, rows_text
 from components.text import md
 from components.viewer import check_results
 from components.tables import show_table
@@ -67,7 +67,7 @@ def show_checks(mesh: catalog.Mesh, product: str, checked_at: str | None, viewer
                  f"{md(check.get('message') or '')}")
         with st.expander(label, expanded=check["status"] != "pass" and len(checks) <= 12):
             st.caption(f"kind {md(check['kind'])} · status {md(check['status'])}"
-                       + (f" · {check['failing']:,} failing of {check['rows']:,} rows"
+                       + (f" · {check['failing']:,} failing of {rows_text(check['rows'])}"
                           if check.get("failing") is not None and check.get("rows") is not None else ""))
             if check.get("examples"):
                 show_table(pl.DataFrame(check["examples"]), human=False)

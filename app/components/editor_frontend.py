@@ -62,13 +62,14 @@ def patched(script: str) -> str | None:
     return script
 
 
-def cache_root() -> Path:
+def cache_roots() -> list[Path]:
+    """Where the copy may go, in order: MESHWORK_CACHE_DIR, else the user's cache folder, then the system's
+    temporary folder (a home that cannot be written, as in some containers)."""
     configured = os.environ.get("MESHWORK_CACHE_DIR")
     if configured:
-        return Path(configured)
+        return [Path(configured)]
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "meshwork" if os.access(home if home.exists() else home.parent, os.W_OK) else \
-        Path(tempfile.gettempdir()) / "meshwork-cache"
+    return [home / "meshwork", Path(tempfile.gettempdir()) / "meshwork-cache"]
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -81,10 +82,11 @@ def _link_or_copy(source: str, target: str) -> None:
 def patched_build(source: Path, root: Path) -> Path | None:
     """A copy of `source` with the edited main script, made once (under `root`, named by the package version
     and the edits) and reused; None if the build cannot take the edits."""
-    [main] = sorted((source / "static" / "js").glob("main.*.chunk.js"))
-    script = patched(main.read_text(encoding="utf-8"))
+    mains = sorted((source / "static" / "js").glob("main.*.chunk.js"))
+    script = patched(mains[0].read_text(encoding="utf-8")) if len(mains) == 1 else None
     if script is None:
         return None
+    main = mains[0]
     digest = hashlib.sha256(script.encode()).hexdigest()[:12]
     version = importlib.metadata.version("streamlit-code-editor")
     target = root / f"code_editor-{version}-{digest}"
@@ -111,12 +113,14 @@ def declare() -> Callable[..., Any] | None:
     source = build_folder()
     if source is None:
         return None
-    try:
-        folder = patched_build(source, cache_root())
-    except OSError as exc:
-        LOG.warning("the code editor runs unpatched: its build could not be copied (%s)", exc)
-        folder = None
+    folder, trouble = None, "streamlit-code-editor's build differs from the one expected"
+    for root in cache_roots():
+        try:
+            folder = patched_build(source, root)
+            break
+        except OSError as exc:
+            trouble = f"its build could not be copied into {root} ({exc})"
     if folder is None:
-        LOG.warning("the code editor runs unpatched: streamlit-code-editor's build differs from the one expected")
+        LOG.warning("the code editor runs unpatched: %s", trouble)
         folder = source
     return components.declare_component("code_editor", path=str(folder))

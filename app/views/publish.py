@@ -10,6 +10,7 @@ from sqlglot import exp
 from catalog.interop import odcs as contracts
 from catalog.publish import publish as pub
 from catalog.errors import MeshError
+from catalog.numbers import rows_text
 from components import context, page
 from components.text import code, md
 from components.links import product_link
@@ -137,7 +138,7 @@ if draft is not None:
             st.info("Imported from a contract: no data was read. Publishing checks that the source exists and "
                     "holds the declared columns.")
         show_table(draft.preview, human=False)
-        st.caption(f"Profile of {draft.profile.profiled_rows:,} of {draft.profile.rows:,} rows")
+        st.caption(f"Profile of {draft.profile.profiled_rows:,} of {rows_text(draft.profile.rows)}")
         show_table(draft.profile.frame())
     with tab_yaml:
         edited = st.text_area("Descriptor", key="pub_yaml", height=420,

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from catalog import sqlutil
+from catalog.numbers import rows_text
 from catalog.access.identity import ANONYMOUS, normalize_user
 from catalog.access.policy import source_keys
 from catalog.descriptors.declared import DeclaredMesh
@@ -408,7 +409,7 @@ class Publisher:
             notes.append(f"{existing.id} already exists (version {replaces}, owner {existing.owner or '-'}): give a "
                          f"higher version (e.g. {next_version(replaces or '1.0.0')}) to replace it, or another name")
         if profile.profiled_rows < profile.rows:
-            notes.append(f"profiled the first {profile.profiled_rows:,} of {profile.rows:,} rows")
+            notes.append(f"profiled the first {profile.profiled_rows:,} of {rows_text(profile.rows)}")
         if not descriptor.sla.freshness_hours and (why := sla_note(profile)):
             notes.append(why)
         return Draft(domain=domain, descriptor=descriptor, profile=profile, preview=frame.head(PREVIEW_ROWS),
